@@ -1,0 +1,39 @@
+# jim-entry-makefile — the entry point in the source tree.
+#
+# On first use it installs missing Debian packages (contrib/install-deps.sh),
+# generates the autotools files, configures a build in $(BUILD) and then runs
+# the asked-for target there. Every target of the automake build works:
+#   make, make check, make run, make demo, make doc, make bench,
+#   make install DESTDIR=..., make distcheck, make check-style
+# A second build: make BUILD=build-asan CONFIGURE_FLAGS=--enable-sanitizers check
+BUILD ?= build
+CONFIGURE_FLAGS ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+TARGETS = all check install uninstall installcheck run demo doc bench dist distcheck \
+	check-style format clean distclean
+AUTOTOOLS_INPUTS = configure.ac Makefile.am $(wildcard */local.mk)
+
+.DEFAULT_GOAL := all
+.PHONY: $(TARGETS) deps bootstrap maintainer-clean
+
+$(TARGETS): $(BUILD)/Makefile
+	+$(MAKE) -C $(BUILD) -j$(JOBS) $@
+
+deps:
+	@contrib/install-deps.sh
+
+configure: $(AUTOTOOLS_INPUTS)
+	@contrib/install-deps.sh
+	autoreconf -fi
+
+bootstrap: configure
+
+$(BUILD)/Makefile: configure
+	@contrib/install-deps.sh
+	mkdir -p $(BUILD)
+	cd $(BUILD) && $(CURDIR)/configure $(CONFIGURE_FLAGS)
+
+maintainer-clean:
+	rm -rf build build-* autom4te.cache configure aclocal.m4 config.h.in config.h.in~ \
+		Makefile.in build-aux/[!.]* m4/[!.]*

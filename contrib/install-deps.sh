@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian packages that building and testing jim needs.
+# Run as root it installs what is missing with apt-get; run as anyone else
+# it names the missing packages and exits 1. Quiet when nothing is missing.
+set -eu
+
+PACKAGES="build-essential autoconf automake libtool pkg-config
+libevent-dev libyajl-dev libsqlite3-dev libssl-dev libreadline-dev
+libcmocka-dev doxygen clang-format sqlite3 tmux"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *" installed") ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: missing packages:$missing (no apt-get here: install them by hand)" >&2
+    exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing" >&2
+    echo "install-deps: run as root: apt-get install$missing" >&2
+    exit 1
+fi
+
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

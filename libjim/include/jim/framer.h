@@ -1,0 +1,87 @@
+/**
+ * @file jim/framer.h
+ * @brief The stream framer: byte chunks of any size in, whole JIM objects out.
+ *
+ * A ::jim_framer takes what a socket delivers, split anywhere, and finds the
+ * JSON objects in it: back-to-back, with or without whitespace or newlines
+ * between them. It enforces the size limit before any parsing, and checks
+ * UTF-8 and nesting depth as it scans. A bad object is reported and skipped
+ * so the stream goes on; an oversize object, or too many bad objects in a
+ * row, ends the stream (jim_framer_can_continue() turns false).
+ */
+#ifndef JIM_FRAMER_H
+#define JIM_FRAMER_H
+
+#include "common.h"
+#include "limits.h"
+#include "message.h"
+
+JIM_BEGIN_DECL
+
+/** A stream framer. Made by jim_framer_new(), freed by jim_framer_free(). */
+typedef struct jim_framer jim_framer;
+
+/**
+ * Makes a framer.
+ * @param[out] out receives the handle; NULL on failure.
+ * @param limits object size, depth and bad-object limits; NULL for the defaults.
+ *        The values are copied.
+ * @return #JIM_OK, #JIM_EINVAL or #JIM_ENOMEM.
+ */
+JIM_EXTERN(int) jim_framer_new(jim_framer **out, const jim_limits *limits);
+
+/** Frees a framer. NULL is accepted and ignored. */
+JIM_EXTERN(void) jim_framer_free(jim_framer *framer);
+
+/**
+ * Appends @p len bytes of input (copied).
+ * @return #JIM_OK, #JIM_EINVAL, #JIM_ENOMEM or #JIM_ECLOSED (the stream has ended).
+ */
+JIM_EXTERN(int) jim_framer_feed(jim_framer *framer, const void *data, size_t len);
+
+/**
+ * Lends a buffer to read input into directly, saving the copy of jim_framer_feed().
+ * Call jim_framer_commit() with the number of bytes written before any other call.
+ * @param want the least number of bytes wanted.
+ * @param[out] buf receives the buffer.
+ * @param[out] cap receives its size (at least @p want).
+ * @return #JIM_OK, #JIM_EINVAL, #JIM_ENOMEM or #JIM_ECLOSED.
+ */
+JIM_EXTERN(int) jim_framer_reserve(jim_framer *framer, size_t want, void **buf, size_t *cap);
+
+/** Records that @p len bytes were written into the buffer from jim_framer_reserve(). */
+JIM_EXTERN(int) jim_framer_commit(jim_framer *framer, size_t len);
+
+/**
+ * Takes the next whole object out of the stream.
+ * @param[out] obj receives a pointer to the object's bytes (no trailing newline),
+ *             valid until the next call on @p framer.
+ * @param[out] len receives its length.
+ * @return #JIM_OK (an object), #JIM_EAGAIN (feed more input),
+ *         #JIM_ESYNTAX, #JIM_EUTF8 or #JIM_EDEPTH (a bad object was skipped:
+ *         answer 400 and call again), #JIM_ETOOBIG (an object over the size
+ *         limit: answer 400 and close), #JIM_ECLOSED (too many bad objects in a
+ *         row, or the stream already ended), or #JIM_EINVAL.
+ */
+JIM_EXTERN(int) jim_framer_next(jim_framer *framer, const char **obj, size_t *len);
+
+/**
+ * Takes the next object and decodes it into @p msg (see jim_msg_decode()).
+ * Returns what jim_framer_next() returns, or a decode error (#JIM_EFIELD,
+ * #JIM_EACTION, #JIM_ERANGE, #JIM_ESYNTAX) for an object that framed but did
+ * not decode; such an object counts as bad, and jim_msg_errmsg() says why.
+ */
+JIM_EXTERN(int) jim_framer_next_msg(jim_framer *framer, jim_msg *msg);
+
+/** Nonzero while the stream can go on; zero once it has ended (oversize or too many bad). */
+JIM_EXTERN(int) jim_framer_can_continue(const jim_framer *framer);
+
+/** Why the last call failed, for the 400 `error` text; "" when it did not. Never NULL. */
+JIM_EXTERN(const char *) jim_framer_errmsg(const jim_framer *framer);
+
+/** Bytes held that are not yet part of a returned object. */
+JIM_EXTERN(size_t) jim_framer_buffered(const jim_framer *framer);
+
+JIM_END_DECL
+
+#endif /* JIM_FRAMER_H */

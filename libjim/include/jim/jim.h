@@ -1,0 +1,30 @@
+/**
+ * @file jim/jim.h
+ * @brief The umbrella header of libjim: include this one.
+ *
+ * @mainpage libjim
+ *
+ * libjim is the C library of jim, a JIM (JSON Instant Messaging) messenger
+ * suite. Its modules:
+ * - jim/common.h — version, export macros and ::jim_error codes;
+ * - jim/limits.h — the protocol's limits (object size, names, messages);
+ * - jim/message.h — the message model and its JSON codec;
+ * - jim/framer.h — the stream framer that cuts a byte stream into objects;
+ * - jim/log.h — named loggers, daily rotation and call traces.
+ *
+ * Conventions: functions return #JIM_OK or a negative ::jim_error; handles are
+ * opaque, made by `jim_*_new()` or `jim_*_open()` and freed by `jim_*_free()`
+ * or `jim_*_close()`, which accept NULL; output parameters come first after
+ * the handle; strings are UTF-8 and are copied when stored. No function
+ * aborts on bad input. The wire protocol is described in doc/protocol.md.
+ */
+#ifndef JIM_JIM_H
+#define JIM_JIM_H
+
+#include "common.h"
+#include "framer.h"
+#include "limits.h"
+#include "log.h"
+#include "message.h"
+
+#endif /* JIM_JIM_H */

@@ -1,0 +1,51 @@
+# libjim/local.mk — the library: a convenience core (used by jimd too) and the shared libjim.
+#
+# libtool version rules (-version-info CURRENT:REVISION:AGE), for every release:
+#   code changed, interface not:           REVISION++
+#   interface added/removed/changed:       CURRENT++, REVISION=0
+#   only added:                            AGE++;   anything removed or changed: AGE=0
+# SONAME is libjim.so.(CURRENT-AGE): now libjim.so.0.
+
+noinst_LTLIBRARIES += libjim/libjimcore.la
+libjim_libjimcore_la_SOURCES = \
+	libjim/src/decoder.cc \
+	libjim/src/encoder.cc \
+	libjim/src/framer.cc \
+	libjim/src/framer.hh \
+	libjim/src/framer_api.cc \
+	libjim/src/guard.hh \
+	libjim/src/limits.cc \
+	libjim/src/limits.hh \
+	libjim/src/log.cc \
+	libjim/src/log.hh \
+	libjim/src/message.hh \
+	libjim/src/message_api.cc \
+	libjim/src/schema.cc \
+	libjim/src/schema.hh \
+	libjim/src/trace.cc \
+	libjim/src/utf8.cc \
+	libjim/src/utf8.hh \
+	libjim/src/validate.cc \
+	libjim/src/version.cc
+libjim_libjimcore_la_CXXFLAGS = $(AM_CXXFLAGS) -fvisibility=hidden -fvisibility-inlines-hidden $(YAJL_CFLAGS)
+libjim_libjimcore_la_LIBADD = $(YAJL_LIBS)
+
+lib_LTLIBRARIES += libjim/libjim.la
+libjim_libjim_la_SOURCES =
+nodist_EXTRA_libjim_libjim_la_SOURCES = dummy.cc
+libjim_libjim_la_LIBADD = libjim/libjimcore.la $(YAJL_LIBS)
+libjim_libjim_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined \
+	-Wl,--version-script=$(srcdir)/libjim/libjim.map
+EXTRA_libjim_libjim_la_DEPENDENCIES = $(srcdir)/libjim/libjim.map
+
+jimincludedir = $(includedir)/jim
+jiminclude_HEADERS = \
+	libjim/include/jim/common.h \
+	libjim/include/jim/framer.h \
+	libjim/include/jim/jim.h \
+	libjim/include/jim/limits.h \
+	libjim/include/jim/log.h \
+	libjim/include/jim/message.h
+
+pkgconfig_DATA += libjim/libjim.pc
+EXTRA_DIST += libjim/libjim.map libjim/libjim.pc.in

@@ -1,0 +1,397 @@
+// Message::decode: one JSON object to a Message through yajl's callback parser.
+//
+// Every yajl call of the parsing side lives here. One yajl handle per thread is
+// reused across objects (yajl_allow_multiple_values), so a warm decoder
+// allocates nothing; any error frees the handle and the next call makes a new one.
+#include "message.hh"
+#include "utf8.hh"
+
+#include <yajl/yajl_parse.h>
+
+#include <charconv>
+#include <cmath>
+#include <memory>
+#include <string>
+
+namespace jim {
+
+namespace {
+
+// What the value after the current key belongs to.
+enum Target : int { T_SKIP = -1 };
+
+struct ParseState {
+    Message *msg = nullptr;
+    long max_depth = 32;
+    int depth = 0;       // containers open, the top object included
+    int skip_depth = 0;  // open containers inside an ignored value
+    bool in_user = false;
+    bool in_features = false;
+    bool done = false;   // the top-level object has closed
+    int target = T_SKIP; // jim_field, SpecialKey or T_SKIP
+    int code = JIM_OK;   // first error found
+    std::string why;
+
+    int error(int c, std::string_view w)
+    {
+        if (code == JIM_OK) {
+            code = c;
+            why.assign(w);
+        }
+        return 1; // keep parsing: a syntax error later still wins
+    }
+    int type_error(const char *expected)
+    {
+        if (code != JIM_OK)
+            return 1;
+        std::string w = "field '";
+        if (target >= 0 && target < JIM_FIELD_COUNT) {
+            if (kFields[target].in_user)
+                w += "user.";
+            w += kFields[target].key;
+        } else if (target == KEY_ACTION) {
+            w += "action";
+        } else if (target == KEY_RESPONSE) {
+            w += "response";
+        } else if (target == KEY_USER) {
+            w += "user";
+        } else if (target == KEY_FEATURES) {
+            w += "user.features";
+        } else if (target == KEY_MESS_TEXT) {
+            w += "mess_text";
+        }
+        w += "' must be ";
+        w += expected;
+        return error(JIM_EFIELD, w);
+    }
+    // Common entry of every value callback; false when the value is to be ignored.
+    bool value_wanted()
+    {
+        if (depth == 0) {
+            error(JIM_ESYNTAX, done ? "more than one JSON value" : "not a JSON object");
+            return false;
+        }
+        return skip_depth == 0;
+    }
+};
+
+ParseState &st(void *ctx) { return *static_cast<ParseState *>(ctx); }
+
+bool string_field(int t)
+{
+    return t >= 0 && t < JIM_FIELD_COUNT && kFields[t].type == JIM_TYPE_STRING;
+}
+
+// Reads `time` from a number's text: int or float seconds, or ms/us/ns since the epoch.
+bool parse_time(std::string_view s, int64_t *out)
+{
+    double d;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(d))
+        return false;
+    while (std::fabs(d) > 1e11)
+        d /= 1000; // milliseconds, microseconds or nanoseconds
+    *out = static_cast<int64_t>(d);
+    return true;
+}
+
+int on_null(void *ctx)
+{
+    ParseState &s = st(ctx);
+    s.value_wanted(); // null is "absent" for every field
+    return 1;
+}
+
+int on_boolean(void *ctx, int v)
+{
+    ParseState &s = st(ctx);
+    if (!s.value_wanted() || s.target == T_SKIP)
+        return 1;
+    if (s.in_features)
+        return s.type_error("an array of strings");
+    if (s.target == JIM_FIELD_TIME)
+        return 1;
+    if (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_BOOL) {
+        s.msg->set_int(static_cast<jim_field>(s.target), v ? 1 : 0);
+        return 1;
+    }
+    return s.type_error(string_field(s.target) ? "a string" : "a number");
+}
+
+int on_number(void *ctx, const char *num, size_t len)
+{
+    ParseState &s = st(ctx);
+    if (!s.value_wanted() || s.target == T_SKIP)
+        return 1;
+    std::string_view text(num, len);
+    if (s.in_features)
+        return s.type_error("an array of strings");
+    if (s.target == JIM_FIELD_TIME) {
+        int64_t t;
+        if (parse_time(text, &t))
+            s.msg->set_int(JIM_FIELD_TIME, t);
+        return 1;
+    }
+    bool is_int_field = (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_INT) ||
+                        s.target == KEY_RESPONSE;
+    if (!is_int_field)
+        return s.type_error(s.target < JIM_FIELD_COUNT &&
+                                    kFields[s.target].type == JIM_TYPE_BOOL
+                                ? "a boolean"
+                                : "a string");
+    int64_t v;
+    auto [p, ec] = std::from_chars(num, num + len, v);
+    if (ec != std::errc() || p != num + len)
+        return s.type_error("an integer");
+    if (s.target == KEY_RESPONSE) {
+        if (v < 100 || v > 599)
+            return s.error(JIM_EFIELD, "field 'response' must be a code from 100 to 599");
+        s.msg->set_response(static_cast<int>(v));
+    } else {
+        s.msg->set_int(static_cast<jim_field>(s.target), v);
+    }
+    return 1;
+}
+
+int on_string(void *ctx, const unsigned char *str, size_t len)
+{
+    ParseState &s = st(ctx);
+    if (!s.value_wanted())
+        return 1;
+    std::string_view v(reinterpret_cast<const char *>(str), len);
+    if (s.in_features) {
+        if (v == "ndjson")
+            s.msg->set_features(s.msg->features() | JIM_FEATURE_NDJSON);
+        return 1;
+    }
+    if (s.target == T_SKIP)
+        return 1;
+    if (s.target == JIM_FIELD_TIME) {
+        int64_t t;
+        if (parse_time(v, &t))
+            s.msg->set_int(JIM_FIELD_TIME, t);
+        return 1; // any other text in `time` is informational only
+    }
+    if (s.target == KEY_ACTION) {
+        bool reference = false;
+        jim_action a = action_lookup(v, &reference);
+        if (a == JIM_ACTION_NONE)
+            return s.error(JIM_EACTION, "unknown action");
+        s.msg->set_action(a);
+        if (reference)
+            s.msg->set_dialect(JIM_DIALECT_REFERENCE);
+        return 1;
+    }
+    if (s.target == KEY_MESS_TEXT) {
+        s.msg->set_str(JIM_FIELD_MESSAGE, v);
+        s.msg->set_dialect(JIM_DIALECT_REFERENCE);
+        return 1;
+    }
+    if (!string_field(s.target)) {
+        if (s.target == KEY_RESPONSE || (s.target < JIM_FIELD_COUNT &&
+                                         kFields[s.target].type == JIM_TYPE_INT))
+            return s.type_error("an integer");
+        if (s.target == KEY_USER)
+            return s.type_error("an object");
+        if (s.target == KEY_FEATURES)
+            return s.type_error("an array of strings");
+        return s.type_error("a boolean");
+    }
+    s.msg->set_str(static_cast<jim_field>(s.target), v);
+    return 1;
+}
+
+int on_start_map(void *ctx)
+{
+    ParseState &s = st(ctx);
+    if (s.done)
+        return s.error(JIM_ESYNTAX, "more than one JSON value"), 0;
+    if (++s.depth > s.max_depth) {
+        s.code = JIM_OK;
+        s.error(JIM_EDEPTH, "JSON nested too deep");
+        return 0; // stop at once: nothing below is worth reading
+    }
+    if (s.depth == 1)
+        return 1;
+    if (s.skip_depth > 0 || s.target == T_SKIP || s.target == JIM_FIELD_TIME) {
+        s.skip_depth++;
+        return 1;
+    }
+    if (s.target == KEY_USER && s.depth == 2) {
+        s.in_user = true;
+        s.target = T_SKIP;
+        return 1;
+    }
+    s.skip_depth++;
+    return s.type_error(string_field(s.target) ? "a string" : "a scalar");
+}
+
+int on_end_map(void *ctx)
+{
+    ParseState &s = st(ctx);
+    s.depth--;
+    if (s.skip_depth > 0)
+        s.skip_depth--;
+    else if (s.in_user && s.depth == 1)
+        s.in_user = false;
+    else if (s.depth == 0)
+        s.done = true;
+    s.target = T_SKIP;
+    return 1;
+}
+
+int on_start_array(void *ctx)
+{
+    ParseState &s = st(ctx);
+    if (s.depth == 0)
+        return s.error(JIM_ESYNTAX, s.done ? "more than one JSON value" : "not a JSON object"),
+               0;
+    if (++s.depth > s.max_depth) {
+        s.code = JIM_OK;
+        s.error(JIM_EDEPTH, "JSON nested too deep");
+        return 0;
+    }
+    if (s.skip_depth > 0 || s.target == T_SKIP || s.target == JIM_FIELD_TIME) {
+        s.skip_depth++;
+        return 1;
+    }
+    if (s.target == KEY_FEATURES && s.in_user && s.depth == 3) {
+        s.in_features = true;
+        return 1;
+    }
+    s.skip_depth++;
+    return s.type_error(string_field(s.target) ? "a string" : "a scalar");
+}
+
+int on_end_array(void *ctx)
+{
+    ParseState &s = st(ctx);
+    s.depth--;
+    if (s.skip_depth > 0)
+        s.skip_depth--;
+    else
+        s.in_features = false;
+    s.target = T_SKIP;
+    return 1;
+}
+
+int on_map_key(void *ctx, const unsigned char *key, size_t len)
+{
+    ParseState &s = st(ctx);
+    if (s.skip_depth > 0)
+        return 1;
+    std::string_view k(reinterpret_cast<const char *>(key), len);
+    if (s.depth == 1)
+        s.target = top_key_lookup(k);
+    else if (s.in_user && s.depth == 2)
+        s.target = user_key_lookup(k);
+    else
+        s.target = T_SKIP;
+    if (s.target < 0)
+        s.target = T_SKIP;
+    return 1;
+}
+
+const yajl_callbacks kCallbacks = {
+    on_null,      on_boolean, nullptr,        nullptr,      on_number, on_string,
+    on_start_map, on_map_key, on_end_map,     on_start_array, on_end_array,
+};
+
+// A thread's parser: a reusable yajl handle and the state its callbacks fill.
+class Decoder {
+  public:
+    ~Decoder() { drop(); }
+
+    int parse(Message *msg, std::string_view json, long max_depth)
+    {
+        state_.msg = msg;
+        state_.max_depth = max_depth;
+        state_.depth = state_.skip_depth = 0;
+        state_.in_user = state_.in_features = state_.done = false;
+        state_.target = T_SKIP;
+        state_.code = JIM_OK;
+        state_.why.clear();
+        if (!handle_ && !make())
+            return msg->fail(JIM_ENOMEM, "out of memory");
+
+        yajl_status rc = yajl_parse(handle_, reinterpret_cast<const unsigned char *>(json.data()),
+                                    json.size());
+        if (rc == yajl_status_ok && state_.done && state_.code == JIM_OK)
+            return JIM_OK;
+        int code;
+        std::string why;
+        if (rc == yajl_status_error) {
+            code = JIM_ESYNTAX;
+            why = syntax_error(json);
+        } else if (state_.code != JIM_OK) {
+            code = state_.code;
+            why = state_.why;
+        } else {
+            code = JIM_ESYNTAX;
+            why = state_.depth == 0 && !state_.done ? "empty input: not a JSON object"
+                                                    : "malformed JSON: object not closed";
+        }
+        drop(); // the handle's state is unknown after any failure
+        return msg->fail(code, why);
+    }
+
+  private:
+    bool make()
+    {
+        handle_ = yajl_alloc(&kCallbacks, nullptr, &state_);
+        if (!handle_)
+            return false;
+        yajl_config(handle_, yajl_allow_multiple_values, 1);
+        yajl_config(handle_, yajl_dont_validate_strings, 1); // UTF-8 is checked before
+        return true;
+    }
+    void drop()
+    {
+        if (handle_)
+            yajl_free(handle_);
+        handle_ = nullptr;
+    }
+    std::string syntax_error(std::string_view json)
+    {
+        unsigned char *text = yajl_get_error(
+            handle_, 0, reinterpret_cast<const unsigned char *>(json.data()), json.size());
+        std::string why = "malformed JSON";
+        if (text) {
+            std::string detail(reinterpret_cast<char *>(text));
+            yajl_free_error(handle_, text);
+            while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' '))
+                detail.pop_back();
+            for (char &c : detail)
+                if (c == '\n')
+                    c = ' ';
+            why += ": " + detail;
+        }
+        return why;
+    }
+
+    yajl_handle handle_ = nullptr;
+    ParseState state_;
+};
+
+} // namespace
+
+int Message::decode(std::string_view json, const Limits &lim, bool skip_utf8_check)
+{
+    thread_local std::unique_ptr<Decoder> decoder;
+    reset();
+    if (static_cast<long>(json.size()) > lim[JIM_LIMIT_OBJECT_BYTES])
+        return fail(JIM_ETOOBIG, "object larger than " +
+                                     std::to_string(lim[JIM_LIMIT_OBJECT_BYTES]) + " bytes");
+    if (!skip_utf8_check && !utf8_valid(json))
+        return fail(JIM_EUTF8, "invalid UTF-8");
+    if (!decoder)
+        decoder = std::make_unique<Decoder>();
+    int rc = decoder->parse(this, json, lim[JIM_LIMIT_DEPTH]);
+    if (rc != JIM_OK)
+        return rc;
+    if (action_ == JIM_ACTION_NONE && response_ == 0)
+        return fail(JIM_EFIELD, "missing field 'action'");
+    return validate(lim);
+}
+
+} // namespace jim

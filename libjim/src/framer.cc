@@ -1,0 +1,232 @@
+// The stream framer: a byte-level scanner over a growable buffer.
+//
+// The scanner tracks only what it needs to find the end of an object: whether
+// it is inside a string, after a backslash, and how deep the brackets go. It
+// checks UTF-8 inside strings on the way, so the parser can skip that work.
+// A bad object is scanned to its end and then reported, which resynchronises
+// the stream on the next object whatever the delimiters.
+#include "framer.hh"
+#include "message.hh"
+#include "utf8.hh"
+
+#include <cstring>
+
+namespace jim {
+
+Framer::Framer(const Limits &lim) : limits_(lim) {}
+
+int Framer::feed(const void *data, size_t len)
+{
+    if (closed_)
+        return JIM_ECLOSED;
+    void *dst;
+    size_t cap;
+    int rc = reserve(len, &dst, &cap);
+    if (rc != JIM_OK)
+        return rc;
+    if (len)
+        std::memcpy(dst, data, len);
+    return commit(len);
+}
+
+int Framer::reserve(size_t want, void **buf, size_t *cap)
+{
+    if (closed_)
+        return JIM_ECLOSED;
+    if (buf_.size() - end_ < want)
+        compact();
+    if (buf_.size() - end_ < want) {
+        size_t size = buf_.size() ? buf_.size() : 4096;
+        while (size - end_ < want)
+            size *= 2;
+        buf_.resize(size);
+    }
+    reserved_ = buf_.size() - end_;
+    *buf = buf_.data() + end_;
+    *cap = reserved_;
+    return JIM_OK;
+}
+
+int Framer::commit(size_t len)
+{
+    if (len > reserved_)
+        return JIM_EINVAL;
+    end_ += len;
+    reserved_ = 0;
+    return JIM_OK;
+}
+
+// Moves the unconsumed bytes to the front of the buffer.
+void Framer::compact()
+{
+    if (start_ == 0)
+        return;
+    std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
+    scan_ -= start_;
+    end_ -= start_;
+    start_ = 0;
+}
+
+int Framer::bad(int code, std::string_view why)
+{
+    error_.assign(why);
+    if (code == JIM_ETOOBIG || ++bad_in_row_ >= limits_[JIM_LIMIT_BAD_OBJECTS])
+        closed_ = true;
+    return code;
+}
+
+// Scans from scan_ for the end of the current object.
+Framer::Outcome Framer::scan()
+{
+    const unsigned char *p = reinterpret_cast<const unsigned char *>(buf_.data()) + scan_;
+    const unsigned char *end = reinterpret_cast<const unsigned char *>(buf_.data()) + end_;
+    const long max_depth = limits_[JIM_LIMIT_DEPTH];
+    while (p < end) {
+        unsigned char c = *p++;
+        if (in_string_) {
+            if (utf8_tail_) {
+                if (c >= utf8_lo_ && c <= utf8_hi_) {
+                    utf8_tail_--;
+                    utf8_lo_ = 0x80;
+                    utf8_hi_ = 0xBF;
+                    continue;
+                }
+                bad_utf8_ = true; // truncated sequence: look at c afresh
+                utf8_tail_ = 0;
+            }
+            if (escape_) {
+                escape_ = false;
+                continue;
+            }
+            // Plain ASCII string bytes are the common case: skip them in one loop.
+            while (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && p < end)
+                c = *p++;
+            if (c == '"') {
+                in_string_ = false;
+            } else if (c == '\\') {
+                escape_ = true;
+            } else if (c >= 0x80) {
+                int tail = utf8_tail_len(c);
+                if (tail < 0) {
+                    bad_utf8_ = true;
+                } else {
+                    utf8_tail_ = tail;
+                    utf8_second_range(c, &utf8_lo_, &utf8_hi_);
+                }
+            }
+            continue;
+        }
+        switch (c) {
+        case '"':
+            in_string_ = true;
+            break;
+        case '{':
+        case '[':
+            if (++depth_ > max_depth)
+                too_deep_ = true;
+            break;
+        case '}':
+        case ']':
+            if (--depth_ == 0) {
+                scan_ = p - reinterpret_cast<const unsigned char *>(buf_.data());
+                return Outcome::Complete;
+            }
+            break;
+        default:
+            if (c >= 0x80)
+                bad_utf8_ = bad_utf8_ || utf8_tail_len(c) < 0;
+            break;
+        }
+    }
+    scan_ = end_;
+    return Outcome::Incomplete;
+}
+
+int Framer::next(std::string_view *obj)
+{
+    int rc = next_raw(obj);
+    if (rc == JIM_OK)
+        bad_in_row_ = 0;
+    return rc;
+}
+
+int Framer::next_raw(std::string_view *obj)
+{
+    if (closed_)
+        return JIM_ECLOSED;
+    const long max_bytes = limits_[JIM_LIMIT_OBJECT_BYTES];
+    for (;;) {
+        if (!in_object_) {
+            // Between objects: skip whitespace; anything else but '{' is garbage.
+            while (scan_ < end_) {
+                char c = buf_[scan_];
+                if (c == '{' || c == '[') {
+                    in_object_ = true;
+                    in_garbage_ = false;
+                    not_object_ = c == '[';
+                    break;
+                }
+                if (c == '\n') {
+                    in_garbage_ = false; // a newline ends a garbage line
+                } else if (c != ' ' && c != '\t' && c != '\r' && !in_garbage_) {
+                    in_garbage_ = true;
+                    start_ = ++scan_;
+                    return bad(JIM_ESYNTAX, "not a JSON object");
+                }
+                start_ = ++scan_;
+            }
+            if (!in_object_) {
+                start_ = scan_ = end_ = 0; // everything was consumed
+                return JIM_EAGAIN;
+            }
+            in_string_ = escape_ = bad_utf8_ = too_deep_ = false;
+            depth_ = 0;
+            utf8_tail_ = 0;
+        }
+        Outcome o = scan();
+        size_t size = scan_ - start_;
+        if (o == Outcome::Incomplete) {
+            if (static_cast<long>(size) > max_bytes) {
+                start_ = scan_ = end_;
+                return bad(JIM_ETOOBIG, "object larger than " + std::to_string(max_bytes) +
+                                            " bytes");
+            }
+            if (start_ > buf_.size() / 2)
+                compact();
+            return JIM_EAGAIN;
+        }
+        in_object_ = false;
+        std::string_view found(buf_.data() + start_, size);
+        start_ = scan_;
+        if (static_cast<long>(size) > max_bytes)
+            return bad(JIM_ETOOBIG, "object larger than " + std::to_string(max_bytes) + " bytes");
+        if (too_deep_)
+            return bad(JIM_EDEPTH, "JSON nested deeper than " +
+                                       std::to_string(limits_[JIM_LIMIT_DEPTH]));
+        if (bad_utf8_)
+            return bad(JIM_EUTF8, "invalid UTF-8");
+        if (not_object_)
+            return bad(JIM_ESYNTAX, "not a JSON object");
+        error_.clear();
+        *obj = found;
+        return JIM_OK;
+    }
+}
+
+int Framer::next_msg(Message &m)
+{
+    std::string_view obj;
+    int rc = next_raw(&obj);
+    if (rc != JIM_OK) {
+        if (rc != JIM_EAGAIN)
+            m.fail(rc, error_);
+        return rc;
+    }
+    rc = m.decode(obj, limits_, true);
+    if (rc != JIM_OK)
+        return bad(rc, m.error());
+    bad_in_row_ = 0;
+    return JIM_OK;
+}
+
+} // namespace jim

@@ -1,0 +1,72 @@
+// jim::Framer, the object behind jim_framer: finds whole JSON objects in a byte stream.
+#pragma once
+
+#include "limits.hh"
+
+#include <jim/common.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jim {
+
+class Message;
+
+// Cuts a byte stream into JSON objects by scanning strings and brackets, checking
+// UTF-8, depth and size as it goes; parsing is left to the codec.
+class Framer {
+  public:
+    explicit Framer(const Limits &lim);
+
+    int feed(const void *data, size_t len);
+    int reserve(size_t want, void **buf, size_t *cap);
+    int commit(size_t len);
+    // The next object (JIM_OK), JIM_EAGAIN, or an error as in jim_framer_next().
+    int next(std::string_view *obj);
+    // next() then decode into m; a decode failure counts as a bad object.
+    int next_msg(Message &m);
+
+    bool can_continue() const { return !closed_; }
+    const std::string &error() const { return error_; }
+    size_t buffered() const { return end_ - start_; }
+    const Limits &limits() const { return limits_; }
+
+  private:
+    enum class Outcome { Incomplete, Complete };
+    Outcome scan();
+    int next_raw(std::string_view *obj);
+    int bad(int code, std::string_view why);
+    void compact();
+
+    Limits limits_;
+    std::vector<char> buf_;
+    size_t start_ = 0; // first byte not yet handed out or skipped
+    size_t scan_ = 0;  // next byte to scan
+    size_t end_ = 0;   // end of data
+    size_t reserved_ = 0;
+
+    // Scanner state for the object being scanned (valid while in_object_).
+    bool in_object_ = false;
+    bool in_string_ = false;
+    bool escape_ = false;
+    bool in_garbage_ = false;
+    bool bad_utf8_ = false;
+    bool too_deep_ = false;
+    bool not_object_ = false; // top-level '[' scanned as a unit, then rejected
+    int depth_ = 0;
+    int utf8_tail_ = 0;
+    unsigned char utf8_lo_ = 0x80, utf8_hi_ = 0xBF;
+
+    bool closed_ = false;
+    long bad_in_row_ = 0;
+    std::string error_;
+};
+
+} // namespace jim
+
+struct jim_framer {
+    explicit jim_framer(const jim::Limits &lim) : impl(lim) {}
+    jim::Framer impl;
+};

@@ -1,0 +1,189 @@
+// Tables of fields, actions and response codes, and fast key lookup for the decoder.
+#include "schema.hh"
+
+#include <array>
+#include <cstring>
+
+namespace jim {
+
+const FieldInfo kFields[JIM_FIELD_COUNT] = {
+    {"time", JIM_TYPE_INT, false, Syntax::None},
+    {"id", JIM_TYPE_STRING, false, Syntax::Id},
+    {"type", JIM_TYPE_STRING, false, Syntax::Text},
+    {"to", JIM_TYPE_STRING, false, Syntax::Target},
+    {"from", JIM_TYPE_STRING, false, Syntax::User},
+    {"encoding", JIM_TYPE_STRING, false, Syntax::Text},
+    {"message", JIM_TYPE_STRING, false, Syntax::Message},
+    {"seq", JIM_TYPE_INT, false, Syntax::Seq},
+    {"room", JIM_TYPE_STRING, false, Syntax::Room},
+    {"user_id", JIM_TYPE_STRING, false, Syntax::User},
+    {"status", JIM_TYPE_STRING, false, Syntax::Text},
+    {"since", JIM_TYPE_INT, false, Syntax::Seq},
+    {"with", JIM_TYPE_STRING, false, Syntax::Target},
+    {"before", JIM_TYPE_INT, false, Syntax::Seq},
+    {"limit", JIM_TYPE_INT, false, Syntax::Limit},
+    {"quantity", JIM_TYPE_INT, false, Syntax::Seq},
+    {"members", JIM_TYPE_INT, false, Syntax::Seq},
+    {"query", JIM_TYPE_STRING, false, Syntax::Prefix},
+    {"key", JIM_TYPE_STRING, false, Syntax::Base64},
+    {"alert", JIM_TYPE_STRING, false, Syntax::Any},
+    {"error", JIM_TYPE_STRING, false, Syntax::Any},
+    {"retry_after", JIM_TYPE_INT, false, Syntax::Seq},
+    {"account_name", JIM_TYPE_STRING, true, Syntax::User},
+    {"password", JIM_TYPE_STRING, true, Syntax::Password},
+    {"info", JIM_TYPE_STRING, true, Syntax::Text},
+    {"status", JIM_TYPE_STRING, true, Syntax::Text},
+    {"created", JIM_TYPE_INT, false, Syntax::None},
+    {"last_login", JIM_TYPE_INT, false, Syntax::None},
+    {"last_ip", JIM_TYPE_STRING, false, Syntax::Text},
+    {"logins", JIM_TYPE_INT, false, Syntax::Seq},
+    {"messages_sent", JIM_TYPE_INT, false, Syntax::Seq},
+    {"online", JIM_TYPE_BOOL, false, Syntax::None},
+    {"uptime", JIM_TYPE_INT, false, Syntax::Seq},
+    {"workers", JIM_TYPE_INT, false, Syntax::Seq},
+    {"connections", JIM_TYPE_INT, false, Syntax::Seq},
+    {"messages_per_sec", JIM_TYPE_INT, false, Syntax::Seq},
+    {"db_bytes", JIM_TYPE_INT, false, Syntax::Seq},
+    {"setting", JIM_TYPE_STRING, false, Syntax::Text},
+    {"value", JIM_TYPE_STRING, false, Syntax::Text},
+    {"reason", JIM_TYPE_STRING, false, Syntax::Text},
+};
+
+const ActionInfo kActions[JIM_ACTION_COUNT] = {
+    {"", 0},
+    {"presence", bit(JIM_FIELD_ACCOUNT_NAME)},
+    {"authenticate", bit(JIM_FIELD_ACCOUNT_NAME) | bit(JIM_FIELD_PASSWORD)},
+    {"register", bit(JIM_FIELD_ACCOUNT_NAME) | bit(JIM_FIELD_PASSWORD)},
+    {"msg", bit(JIM_FIELD_TO) | bit(JIM_FIELD_MESSAGE)},
+    {"join", bit(JIM_FIELD_ROOM)},
+    {"leave", bit(JIM_FIELD_ROOM)},
+    {"quit", 0},
+    {"probe", 0},
+    {"get_contacts", 0},
+    {"contact_list", bit(JIM_FIELD_USER_ID)},
+    {"add_contact", bit(JIM_FIELD_USER_ID)},
+    {"del_contact", bit(JIM_FIELD_USER_ID)},
+    {"sync", bit(JIM_FIELD_SINCE)},
+    {"history", bit(JIM_FIELD_WITH)},
+    {"get_rooms", 0},
+    {"room_list", bit(JIM_FIELD_ROOM)},
+    {"get_users", 0},
+    {"user_list", bit(JIM_FIELD_USER_ID)},
+    {"put_key", bit(JIM_FIELD_KEY)},
+    {"get_key", bit(JIM_FIELD_USER_ID)},
+    {"admin_users", 0},
+    {"user_stat", bit(JIM_FIELD_USER_ID)},
+    {"admin_stats", 0},
+    {"admin_kick", bit(JIM_FIELD_USER_ID)},
+    {"admin_ban", bit(JIM_FIELD_USER_ID)},
+    {"admin_set", bit(JIM_FIELD_SETTING) | bit(JIM_FIELD_VALUE)},
+};
+
+namespace {
+
+// A small open-addressing table from short strings to ints, built once.
+class NameTable {
+  public:
+    void add(std::string_view name, int value)
+    {
+        size_t i = hash(name);
+        while (slots_[i].name)
+            i = (i + 1) & (kSize - 1);
+        slots_[i] = {name.data(), name.size(), value};
+    }
+    int find(std::string_view name) const
+    {
+        for (size_t i = hash(name);; i = (i + 1) & (kSize - 1)) {
+            const Slot &s = slots_[i];
+            if (!s.name)
+                return -1;
+            if (s.len == name.size() && std::memcmp(s.name, name.data(), s.len) == 0)
+                return s.value;
+        }
+    }
+
+  private:
+    static constexpr size_t kSize = 256;
+    struct Slot {
+        const char *name;
+        size_t len;
+        int value;
+    };
+    static size_t hash(std::string_view s)
+    {
+        uint32_t h = 2166136261u; // FNV-1a
+        for (unsigned char c : s)
+            h = (h ^ c) * 16777619u;
+        return h & (kSize - 1);
+    }
+    std::array<Slot, kSize> slots_{};
+};
+
+// Values of the action table: the action, plus this flag for reference-dialect aliases.
+constexpr int kReferenceFlag = 0x100;
+
+struct Tables {
+    NameTable actions, top, user;
+    Tables()
+    {
+        for (int a = 1; a < JIM_ACTION_COUNT; a++)
+            actions.add(kActions[a].name, a);
+        actions.add("message", JIM_ACTION_MSG | kReferenceFlag);
+        actions.add("exit", JIM_ACTION_QUIT);
+        actions.add("pr\xd0\xbe"
+                    "be",
+                    JIM_ACTION_PROBE); // "probe" with a Cyrillic o
+        for (int f = 0; f < JIM_FIELD_COUNT; f++)
+            (kFields[f].in_user ? user : top).add(kFields[f].key, f);
+        top.add("action", KEY_ACTION);
+        top.add("response", KEY_RESPONSE);
+        top.add("user", KEY_USER);
+        top.add("mess_text", KEY_MESS_TEXT);
+        user.add("features", KEY_FEATURES);
+    }
+};
+
+const Tables &tables()
+{
+    static const Tables t;
+    return t;
+}
+
+} // namespace
+
+jim_action action_lookup(std::string_view name, bool *reference)
+{
+    int v = tables().actions.find(name);
+    if (v < 0)
+        return JIM_ACTION_NONE;
+    if (reference)
+        *reference = (v & kReferenceFlag) != 0;
+    return static_cast<jim_action>(v & ~kReferenceFlag);
+}
+
+int top_key_lookup(std::string_view key) { return tables().top.find(key); }
+
+int user_key_lookup(std::string_view key) { return tables().user.find(key); }
+
+const char *response_text(int code)
+{
+    switch (code) {
+    case 100: return "basic notification";
+    case 101: return "important notification";
+    case 200: return "OK";
+    case 201: return "created";
+    case 202: return "accepted";
+    case 400: return "bad request";
+    case 401: return "not authorized: log in first";
+    case 402: return "wrong account name or password";
+    case 403: return "forbidden";
+    case 404: return "no such user or room";
+    case 409: return "conflict";
+    case 410: return "gone: user offline";
+    case 429: return "too many requests";
+    case 500: return "server error";
+    default: return nullptr;
+    }
+}
+
+} // namespace jim

@@ -1,0 +1,159 @@
+// Message::validate: required fields per action, name syntax, lengths and ranges.
+#include "message.hh"
+#include "utf8.hh"
+
+#include <string>
+
+namespace jim {
+
+namespace {
+
+bool name_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+}
+
+// An account name, or with room set a "#" followed by at least one name character.
+bool valid_name(std::string_view s, long max, bool room)
+{
+    if (s.empty() || static_cast<long>(s.size()) > max)
+        return false;
+    if (room) {
+        if (s[0] != '#' || s.size() < 2)
+            return false;
+        s.remove_prefix(1);
+    }
+    for (unsigned char c : s)
+        if (!name_char(c))
+            return false;
+    return true;
+}
+
+bool valid_prefix(std::string_view s, long max)
+{
+    if (static_cast<long>(s.size()) > max)
+        return false;
+    for (unsigned char c : s)
+        if (!name_char(c) && c != '#')
+            return false;
+    return true;
+}
+
+bool valid_base64(std::string_view s)
+{
+    if (s.empty() || s.size() > 256)
+        return false;
+    for (unsigned char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || c == '='))
+            return false;
+    return true;
+}
+
+std::string field_label(jim_field f)
+{
+    std::string s = "field '";
+    if (kFields[f].in_user)
+        s += "user.";
+    s += kFields[f].key;
+    s += "'";
+    return s;
+}
+
+} // namespace
+
+int Message::validate(const Limits &lim)
+{
+    clear_error();
+    if (response_ != 0) {
+        if (response_ < 100 || response_ > 599)
+            return fail(JIM_EFIELD, "field 'response': must be a code from 100 to 599");
+    } else if (action_ == JIM_ACTION_NONE) {
+        return fail(JIM_EFIELD, "missing field 'action'");
+    } else {
+        uint64_t missing = kActions[action_].required & ~present_;
+        if (missing) {
+            auto f = static_cast<jim_field>(__builtin_ctzll(missing));
+            return fail(JIM_EFIELD, "missing " + field_label(f));
+        }
+    }
+
+    const long name_max = lim[JIM_LIMIT_NAME_CHARS];
+    for (int i = 0; i < JIM_FIELD_COUNT; i++) {
+        auto f = static_cast<jim_field>(i);
+        if (!has(f))
+            continue;
+        std::string_view s = kFields[f].type == JIM_TYPE_STRING ? str(f) : std::string_view{};
+        int64_t n = num(f);
+        const char *why = nullptr;
+        std::string buf;
+        switch (kFields[f].syntax) {
+        case Syntax::Any:
+        case Syntax::None:
+            break;
+        case Syntax::Text:
+            if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_INFO_CHARS])
+                why = "too long";
+            break;
+        case Syntax::User:
+            if (!valid_name(s, name_max, false))
+                why = "bad account name (letters, digits, _ - . only; length limited)";
+            break;
+        case Syntax::Room:
+            if (!valid_name(s, name_max, true))
+                why = "bad room name (# then letters, digits, _ - .; length limited)";
+            break;
+        case Syntax::Target:
+            if (!valid_name(s, name_max, !s.empty() && s[0] == '#'))
+                why = "bad account or room name";
+            break;
+        case Syntax::Prefix:
+            if (!valid_prefix(s, name_max))
+                why = "bad name prefix";
+            break;
+        case Syntax::Message:
+            if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_MESSAGE_CHARS]) {
+                buf = "longer than " + std::to_string(lim[JIM_LIMIT_MESSAGE_CHARS]) +
+                      " characters";
+                why = buf.c_str();
+            }
+            break;
+        case Syntax::Id:
+            if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_ID_CHARS])
+                why = "too long";
+            break;
+        case Syntax::Password:
+            if (s.empty())
+                why = "empty";
+            else if (static_cast<long>(s.size()) > lim[JIM_LIMIT_PASSWORD_BYTES])
+                why = "too long";
+            else if (action_ == JIM_ACTION_REGISTER &&
+                     static_cast<long>(utf8_count(s)) < lim[JIM_LIMIT_PASSWORD_MIN]) {
+                buf = "too short (at least " + std::to_string(lim[JIM_LIMIT_PASSWORD_MIN]) +
+                      " characters)";
+                why = buf.c_str();
+            }
+            break;
+        case Syntax::Base64:
+            if (!valid_base64(s))
+                why = "not a base64 key";
+            break;
+        case Syntax::Seq:
+            if (n < 0)
+                why = "must not be negative";
+            break;
+        case Syntax::Limit:
+            if (n < 1 || n > lim[JIM_LIMIT_HISTORY]) {
+                buf = "must be from 1 to " + std::to_string(lim[JIM_LIMIT_HISTORY]);
+                why = buf.c_str();
+            }
+            break;
+        }
+        if (why)
+            return fail(JIM_ERANGE, field_label(f) + ": " + why);
+    }
+    return JIM_OK;
+}
+
+} // namespace jim

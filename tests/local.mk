@@ -1,0 +1,73 @@
+# tests/local.mk — cmocka test programs and TAP scripts run by `make check`, and the benchmarks.
+#
+# Every test program prints TAP (cmocka with CMOCKA_MESSAGE_OUTPUT=TAP); automake's
+# TAP driver counts each test case, and test-suite.log sums them.
+
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
+	TZ=UTC; export TZ; \
+	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; export top_srcdir top_builddir; \
+	CC='$(CC)'; NM='$(NM)'; OBJDUMP='$(OBJDUMP)'; export CC NM OBJDUMP;
+
+TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+TEST_LDADD = libjim/libjim.la $(CMOCKA_LIBS)
+
+unit_tests = \
+	tests/test_errors \
+	tests/test_limits \
+	tests/test_message \
+	tests/test_codec \
+	tests/test_framer \
+	tests/test_log
+check_PROGRAMS += $(unit_tests) tests/test_header_c99 tests/test_header_cxx \
+	doc/examples/build_and_parse
+TESTS += $(unit_tests) tests/test_header_c99 tests/test_header_cxx \
+	tests/example.sh tests/exports.sh
+
+tests_test_errors_SOURCES = tests/test_errors.c
+tests_test_errors_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_errors_LDADD = $(TEST_LDADD)
+tests_test_limits_SOURCES = tests/test_limits.c
+tests_test_limits_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_limits_LDADD = $(TEST_LDADD)
+tests_test_message_SOURCES = tests/test_message.c
+tests_test_message_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_message_LDADD = $(TEST_LDADD)
+tests_test_codec_SOURCES = tests/test_codec.c
+tests_test_codec_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_codec_LDADD = $(TEST_LDADD)
+tests_test_framer_SOURCES = tests/test_framer.c
+tests_test_framer_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_framer_LDADD = $(TEST_LDADD)
+tests_test_log_SOURCES = tests/test_log.c
+tests_test_log_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_log_LDADD = $(TEST_LDADD)
+
+# The header test: jim.h must compile as strict C99 and as C++.
+tests_test_header_c99_SOURCES = tests/test_header_c99.c
+tests_test_header_c99_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_header_c99_CFLAGS = -std=c99 -pedantic -Werror -Wall -Wextra $(JIM_CFLAGS)
+tests_test_header_c99_LDADD = $(TEST_LDADD)
+tests_test_header_cxx_SOURCES = tests/test_header_cxx.cc
+tests_test_header_cxx_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_header_cxx_CXXFLAGS = -std=c++11 -pedantic -Werror -Wall -Wextra $(JIM_CFLAGS)
+tests_test_header_cxx_LDADD = $(TEST_LDADD)
+
+# The example in doc/: only jim.h, built and run by tests/example.sh.
+doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
+doc_examples_build_and_parse_LDADD = libjim/libjim.la
+
+EXTRA_DIST += tests/example.sh tests/exports.sh tests/example.expected
+
+# Benchmarks: programs that report numbers, run by `make bench`, never by `make check`.
+EXTRA_PROGRAMS += tests/bench_codec
+tests_bench_codec_SOURCES = tests/bench_codec.c
+tests_bench_codec_LDADD = libjim/libjim.la
+CLEANFILES += $(EXTRA_PROGRAMS)
+
+bench: tests/bench_codec$(EXEEXT)
+	$(top_builddir)/tests/bench_codec
