@@ -1,1 +1,456 @@
-int main(void){return 0;}
+/* test_codec.c — JSON encoding (ASCII-safe) and decoding with the protocol's 400 reasons. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <jim/jim.h>
+
+static int setup(void **state)
+{
+    jim_msg *m = NULL;
+    if (jim_msg_new(&m) != JIM_OK)
+        return -1;
+    *state = m;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    jim_msg_free(*state);
+    return 0;
+}
+
+/* Encodes m and returns the text (owned by m). */
+static const char *enc(jim_msg *m)
+{
+    const char *json = NULL;
+    size_t len = 0;
+    assert_int_equal(jim_msg_encode(m, &json, &len), JIM_OK);
+    assert_int_equal(strlen(json), len);
+    assert_true(len > 0 && json[len - 1] == '\n');
+    return json;
+}
+
+static int dec(jim_msg *m, const char *json) { return jim_msg_decode(m, json, strlen(json), NULL); }
+
+static void encode__presence__exact_course_shape(void **state)
+{
+    jim_msg *m = *state;
+    assert_int_equal(jim_msg_make_presence(m, "alice", "Yep, I am here!"), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 1700000000), JIM_OK);
+    jim_msg_set_features(m, JIM_FEATURE_NDJSON);
+    assert_string_equal(enc(m), "{\"action\":\"presence\",\"time\":1700000000,\"type\":\"status\","
+                                "\"user\":{\"account_name\":\"alice\",\"status\":\"Yep, I am "
+                                "here!\",\"features\":[\"ndjson\"]}}\n");
+}
+
+static void encode__non_ascii__escaped_like_python(void **state)
+{
+    jim_msg *m = *state;
+    /* é (2 bytes), € (3 bytes), 😀 (4 bytes: a surrogate pair). */
+    assert_int_equal(jim_msg_make_text(m, "bob", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 1), JIM_OK);
+    const char *json = enc(m);
+    assert_string_equal(json, "{\"action\":\"msg\",\"time\":1,\"to\":\"bob\",\"message\":"
+                              "\"caf\\u00e9 \\u20ac \\ud83d\\ude00\"}\n");
+    for (const char *p = json; *p; p++)
+        assert_true((unsigned char)*p < 0x80);
+}
+
+static void encode__quotes_and_controls__escaped(void **state)
+{
+    jim_msg *m = *state;
+    assert_int_equal(jim_msg_make_text(m, "bob", "say \"hi\"\n\\ \t\x01"), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 2), JIM_OK);
+    assert_string_equal(enc(m), "{\"action\":\"msg\",\"time\":2,\"to\":\"bob\",\"message\":"
+                                "\"say \\\"hi\\\"\\n\\\\ \\t\\u0001\"}\n");
+}
+
+static void encode__reference_dialect__message_and_mess_text(void **state)
+{
+    jim_msg *m = *state;
+    assert_int_equal(jim_msg_make_text(m, "bob", "hi"), JIM_OK);
+    assert_int_equal(jim_msg_set_str(m, JIM_FIELD_FROM, "alice"), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 3), JIM_OK);
+    jim_msg_set_dialect(m, JIM_DIALECT_REFERENCE);
+    assert_string_equal(enc(m), "{\"action\":\"message\",\"time\":3,\"to\":\"bob\",\"from\":"
+                                "\"alice\",\"mess_text\":\"hi\"}\n");
+}
+
+static void encode__responses__alert_error_and_extras(void **state)
+{
+    jim_msg *m = *state;
+    assert_int_equal(jim_msg_init_response(m, 202, NULL), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 4), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_QUANTITY, 2), JIM_OK);
+    assert_string_equal(enc(m), "{\"response\":202,\"time\":4,\"quantity\":2,\"alert\":"
+                                "\"accepted\"}\n");
+    assert_int_equal(jim_msg_init_response(m, 429, "slow down"), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 5), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_RETRY_AFTER, 3), JIM_OK);
+    assert_int_equal(jim_msg_set_str(m, JIM_FIELD_ID, "r1"), JIM_OK);
+    assert_string_equal(enc(m), "{\"response\":429,\"time\":5,\"id\":\"r1\",\"error\":"
+                                "\"slow down\",\"retry_after\":3}\n");
+    assert_int_equal(jim_msg_init_action(m, JIM_ACTION_USER_STAT), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 6), JIM_OK);
+    assert_int_equal(jim_msg_set_bool(m, JIM_FIELD_ONLINE, 0), JIM_OK);
+    assert_string_equal(enc(m), "{\"action\":\"user_stat\",\"time\":6,\"online\":false}\n");
+}
+
+static void encode__no_time__writes_now(void **state)
+{
+    jim_msg *m = *state;
+    long long t = 0;
+    assert_int_equal(jim_msg_init_action(m, JIM_ACTION_QUIT), JIM_OK);
+    assert_int_equal(jim_msg_unset(m, JIM_FIELD_TIME), JIM_OK);
+    assert_int_equal(sscanf(enc(m), "{\"action\":\"quit\",\"time\":%lld}", &t), 1);
+    assert_true(t > 1700000000);
+}
+
+static void encode__empty_or_bad_args__einval(void **state)
+{
+    jim_msg *m = *state;
+    const char *json;
+    size_t len;
+    jim_msg_reset(m);
+    assert_int_equal(jim_msg_encode(m, &json, &len), JIM_EINVAL);
+    assert_int_equal(jim_msg_encode(NULL, &json, &len), JIM_EINVAL);
+    assert_int_equal(jim_msg_init_action(m, JIM_ACTION_QUIT), JIM_OK);
+    assert_int_equal(jim_msg_encode(m, NULL, &len), JIM_EINVAL);
+    assert_int_equal(jim_msg_encode(m, &json, NULL), JIM_EINVAL);
+}
+
+/* Every field set on one object survives encode + decode unchanged. */
+static void roundtrip__every_field__preserved(void **state)
+{
+    jim_msg *m = *state, *back = NULL;
+    char json[4096];
+    assert_int_equal(jim_msg_new(&back), JIM_OK);
+    assert_int_equal(jim_msg_init_action(m, JIM_ACTION_USER_STAT), JIM_OK);
+    for (int i = 0; i < JIM_FIELD_COUNT; i++) {
+        jim_field f = (jim_field)i;
+        switch (jim_field_type_of(f)) {
+        case JIM_TYPE_INT: assert_int_equal(jim_msg_set_int(m, f, 100 + i), JIM_OK); break;
+        case JIM_TYPE_BOOL: assert_int_equal(jim_msg_set_bool(m, f, 1), JIM_OK); break;
+        case JIM_TYPE_STRING: break;
+        }
+    }
+    jim_msg_set_str(m, JIM_FIELD_ID, "id-\xc3\xa9");
+    jim_msg_set_str(m, JIM_FIELD_TYPE, "status");
+    jim_msg_set_str(m, JIM_FIELD_TO, "#room");
+    jim_msg_set_str(m, JIM_FIELD_FROM, "alice");
+    jim_msg_set_str(m, JIM_FIELD_ENCODING, "utf-8");
+    jim_msg_set_str(m, JIM_FIELD_MESSAGE, "\xf0\x9f\x98\x80 \"quoted\" \\ / \n");
+    jim_msg_set_str(m, JIM_FIELD_ROOM, "#room");
+    jim_msg_set_str(m, JIM_FIELD_USER_ID, "bob");
+    jim_msg_set_str(m, JIM_FIELD_STATUS, "online");
+    jim_msg_set_str(m, JIM_FIELD_WITH, "bob");
+    jim_msg_set_str(m, JIM_FIELD_QUERY, "bo");
+    jim_msg_set_str(m, JIM_FIELD_KEY, "AAAA");
+    jim_msg_set_str(m, JIM_FIELD_ALERT, "alert text");
+    jim_msg_set_str(m, JIM_FIELD_ERROR, "error text");
+    jim_msg_set_str(m, JIM_FIELD_ACCOUNT_NAME, "alice");
+    jim_msg_set_str(m, JIM_FIELD_PASSWORD, "pass word");
+    jim_msg_set_str(m, JIM_FIELD_INFO, "info");
+    jim_msg_set_str(m, JIM_FIELD_USER_STATUS, "away");
+    jim_msg_set_str(m, JIM_FIELD_LAST_IP, "127.0.0.1");
+    jim_msg_set_str(m, JIM_FIELD_SETTING, "log_level");
+    jim_msg_set_str(m, JIM_FIELD_VALUE, "debug");
+    jim_msg_set_str(m, JIM_FIELD_REASON, "spam");
+    jim_msg_set_features(m, JIM_FEATURE_NDJSON);
+    strcpy(json, enc(m));
+    assert_int_equal(dec(back, json), JIM_OK);
+    assert_int_equal(jim_msg_action(back), JIM_ACTION_USER_STAT);
+    assert_int_equal(jim_msg_features(back), JIM_FEATURE_NDJSON);
+    for (int i = 0; i < JIM_FIELD_COUNT; i++) {
+        jim_field f = (jim_field)i;
+        assert_true(jim_msg_has(back, f));
+        if (jim_field_type_of(f) == JIM_TYPE_STRING) {
+            assert_string_equal(jim_msg_get_str(back, f), jim_msg_get_str(m, f));
+        } else {
+            int64_t a = 0, b = 0;
+            int x = 0, y = 0;
+            if (jim_field_type_of(f) == JIM_TYPE_INT) {
+                jim_msg_get_int(m, f, &a);
+                jim_msg_get_int(back, f, &b);
+                assert_int_equal(a, b);
+            } else {
+                jim_msg_get_bool(m, f, &x);
+                jim_msg_get_bool(back, f, &y);
+                assert_int_equal(x, y);
+            }
+        }
+    }
+    jim_msg_free(back);
+}
+
+static void decode__course_client_objects__understood(void **state)
+{
+    jim_msg *m = *state;
+    int64_t t;
+    /* The course's reference dialect. */
+    assert_int_equal(dec(m, "{\"action\": \"message\", \"time\": 1700000000.25, \"to\": \"#all\","
+                            " \"from\": \"guest\", \"mess_text\": \"hello\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_MSG);
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_REFERENCE);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "hello");
+    assert_int_equal(jim_msg_get_int(m, JIM_FIELD_TIME, &t), JIM_OK);
+    assert_int_equal(t, 1700000000);
+    assert_int_equal(dec(m, "{\"action\":\"exit\",\"time\":1}"), JIM_OK);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_QUIT);
+    assert_int_equal(dec(m, "{\"action\":\"pr\xd0\xbe"
+                            "be\",\"time\":1}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_PROBE);
+    /* A course presence, escaped non-ASCII in the status. */
+    assert_int_equal(dec(m, "{\"action\":\"presence\",\"time\":1,\"type\":\"status\",\"user\":"
+                            "{\"account_name\":\"guest\",\"status\":\"\\u041f\\u0440\"}}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_JIM);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_USER_STATUS), "\xd0\x9f\xd1\x80");
+    assert_int_equal(jim_msg_features(m), 0);
+}
+
+static void decode__time_of_any_type__accepted(void **state)
+{
+    jim_msg *m = *state;
+    static const struct {
+        const char *time;
+        int64_t want; /* -1: absent */
+    } cases[] = {
+        {"1700000000", 1700000000},
+        {"1700000000.9", 1700000000},
+        {"\"1700000000\"", 1700000000},
+        {"1700000000123", 1700000000},        /* milliseconds */
+        {"1700000000123456789", 1700000000}, /* nanoseconds */
+        {"\"2023-11-14 22:13:20\"", -1},
+        {"null", -1},
+        {"true", -1},
+        {"{\"t\":1}", -1},
+        {"[1,2]", -1},
+        {"-5", -5},
+    };
+    char json[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t t = -1;
+        snprintf(json, sizeof json, "{\"action\":\"quit\",\"time\":%s}", cases[i].time);
+        assert_int_equal(dec(m, json), JIM_OK);
+        if (cases[i].want == -1) {
+            assert_int_equal(jim_msg_get_int(m, JIM_FIELD_TIME, &t), JIM_ENOTFOUND);
+        } else {
+            assert_int_equal(jim_msg_get_int(m, JIM_FIELD_TIME, &t), JIM_OK);
+            assert_int_equal(t, cases[i].want);
+        }
+    }
+    assert_int_equal(dec(m, "{\"action\":\"quit\"}"), JIM_OK); /* time may be absent */
+}
+
+/* Decoding json must fail with code, and the reason must contain why. */
+static void expect_fail(jim_msg *m, const char *json, int code, const char *why)
+{
+    int rc = dec(m, json);
+    if (rc != code)
+        fail_msg("%s: got %d (%s), want %d", json, rc, jim_msg_errmsg(m), code);
+    if (why && !strstr(jim_msg_errmsg(m), why))
+        fail_msg("%s: reason '%s' lacks '%s'", json, jim_msg_errmsg(m), why);
+}
+
+static void decode__malformed_json__esyntax(void **state)
+{
+    jim_msg *m = *state;
+    static const char *const bad[] = {
+        "{",      "{\"action\":\"quit\"",  "{\"action\" \"quit\"}", "{\"action\":\"quit\",}",
+        "{action:\"quit\"}", "{\"action\":'quit'}", "{\"a\":tru}", "{\"a\":01}", "}{",
+        "{\"a\":\"x\ny\"}",  "{\"a\":[1,}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_fail(m, bad[i], JIM_ESYNTAX, NULL);
+    expect_fail(m, "{\"action\":\"quit\"", JIM_ESYNTAX, "malformed JSON");
+}
+
+static void decode__not_an_object__esyntax(void **state)
+{
+    jim_msg *m = *state;
+    expect_fail(m, "[]", JIM_ESYNTAX, "not a JSON object");
+    expect_fail(m, "\"quit\"", JIM_ESYNTAX, "not a JSON object");
+    expect_fail(m, "true", JIM_ESYNTAX, "not a JSON object");
+    expect_fail(m, "null", JIM_ESYNTAX, "not a JSON object");
+    expect_fail(m, "", JIM_ESYNTAX, NULL);
+    expect_fail(m, "   ", JIM_ESYNTAX, NULL);
+    expect_fail(m, "{\"action\":\"quit\"}{\"action\":\"quit\"}", JIM_ESYNTAX, "more than one");
+    assert_int_equal(dec(m, " {\"action\":\"quit\"} \n"), JIM_OK); /* whitespace is fine */
+}
+
+static void decode__invalid_utf8__eutf8(void **state)
+{
+    jim_msg *m = *state;
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"\xff\"}", JIM_EUTF8,
+                "UTF-8");
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"\xc0\x80\"}", JIM_EUTF8, NULL);
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"\xed\xa0\x80\"}", JIM_EUTF8,
+                NULL);
+    expect_fail(m, "{\"action\":\"quit\",\"x\":\"\xe2\x82\"}", JIM_EUTF8, NULL);
+}
+
+static void decode__deep_nesting__edepth(void **state)
+{
+    jim_msg *m = *state;
+    char json[512];
+    strcpy(json, "{\"action\":\"quit\",\"x\":");
+    for (int i = 0; i < 32; i++)
+        strcat(json, "[");
+    for (int i = 0; i < 32; i++)
+        strcat(json, "]");
+    strcat(json, "}");
+    expect_fail(m, json, JIM_EDEPTH, "deep"); /* 33 levels */
+    strcpy(json, "{\"action\":\"quit\",\"x\":");
+    for (int i = 0; i < 31; i++)
+        strcat(json, "[");
+    for (int i = 0; i < 31; i++)
+        strcat(json, "]");
+    strcat(json, "}");
+    assert_int_equal(dec(m, json), JIM_OK); /* 32 levels */
+}
+
+static void decode__oversize__etoobig(void **state)
+{
+    jim_msg *m = *state;
+    jim_limits *lim = NULL;
+    char json[600];
+    assert_int_equal(jim_limits_new(&lim), JIM_OK);
+    assert_int_equal(jim_limits_set(lim, JIM_LIMIT_OBJECT_BYTES, 256), JIM_OK);
+    memset(json, ' ', sizeof json);
+    memcpy(json, "{\"action\":\"quit\"}", 17);
+    assert_int_equal(jim_msg_decode(m, json, 256, lim), JIM_OK);
+    assert_int_equal(jim_msg_decode(m, json, 257, lim), JIM_ETOOBIG);
+    assert_non_null(strstr(jim_msg_errmsg(m), "256"));
+    jim_limits_free(lim);
+}
+
+static void decode__wrong_types__efield_naming_field(void **state)
+{
+    jim_msg *m = *state;
+    expect_fail(m, "{\"action\":\"msg\",\"to\":5,\"message\":\"x\"}", JIM_EFIELD,
+                "field 'to' must be a string");
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":[\"x\"]}", JIM_EFIELD,
+                "field 'message' must be a string");
+    expect_fail(m, "{\"action\":\"sync\",\"since\":\"5\"}", JIM_EFIELD,
+                "field 'since' must be an integer");
+    expect_fail(m, "{\"action\":\"sync\",\"since\":1.5}", JIM_EFIELD, "must be an integer");
+    expect_fail(m, "{\"action\":\"sync\",\"since\":99999999999999999999}", JIM_EFIELD,
+                "must be an integer");
+    expect_fail(m, "{\"action\":\"presence\",\"user\":\"alice\"}", JIM_EFIELD,
+                "field 'user' must be an object");
+    expect_fail(m, "{\"action\":\"presence\",\"user\":{\"account_name\":1}}", JIM_EFIELD,
+                "field 'user.account_name' must be a string");
+    expect_fail(m, "{\"action\":\"presence\",\"user\":{\"account_name\":\"a\",\"features\":1}}",
+                JIM_EFIELD, "features");
+    expect_fail(m, "{\"action\":5}", JIM_EFIELD, "field 'action' must be a string");
+    expect_fail(m, "{\"action\":\"user_stat\",\"user_id\":\"a\",\"online\":\"yes\"}", JIM_EFIELD,
+                "must be a boolean");
+    expect_fail(m, "{\"response\":\"200\"}", JIM_EFIELD, "'response' must be an integer");
+    expect_fail(m, "{\"response\":700}", JIM_EFIELD, "100 to 599");
+}
+
+static void decode__missing_or_unknown__reasons(void **state)
+{
+    jim_msg *m = *state;
+    expect_fail(m, "{\"time\":1}", JIM_EFIELD, "missing field 'action'");
+    expect_fail(m, "{\"action\":\"msg\",\"message\":\"x\"}", JIM_EFIELD, "missing field 'to'");
+    expect_fail(m, "{\"action\":\"authenticate\",\"user\":{\"account_name\":\"a\"}}", JIM_EFIELD,
+                "missing field 'user.password'");
+    expect_fail(m, "{\"action\":\"fly\"}", JIM_EACTION, "unknown action");
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bad name\",\"message\":\"x\"}", JIM_ERANGE,
+                "field 'to'");
+    expect_fail(m, "{\"action\":\"join\",\"room\":\"lobby\"}", JIM_ERANGE, "field 'room'");
+    /* Null counts as absent. */
+    expect_fail(m, "{\"action\":\"msg\",\"to\":null,\"message\":\"x\"}", JIM_EFIELD,
+                "missing field 'to'");
+}
+
+static void decode__unknown_fields__ignored(void **state)
+{
+    jim_msg *m = *state;
+    assert_int_equal(dec(m, "{\"x\":{\"to\":\"carol\",\"deep\":[{\"a\":[1,2,{}]}]},\"action\":"
+                            "\"msg\",\"to\":\"bob\",\"y\":[\"z\"],\"message\":\"hi\",\"user\":"
+                            "{\"nick\":{\"a\":1},\"features\":[\"ndjson\",\"future\",1]},\"z\":"
+                            "null}"),
+                     JIM_OK);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_TO), "bob");
+    assert_int_equal(jim_msg_features(m), JIM_FEATURE_NDJSON);
+}
+
+static void decode__responses__code_and_fields(void **state)
+{
+    jim_msg *m = *state;
+    int64_t seq = 0;
+    assert_int_equal(dec(m, "{\"response\":200,\"time\":1,\"alert\":\"OK\",\"seq\":77}"), JIM_OK);
+    assert_int_equal(jim_msg_response(m), 200);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_NONE);
+    assert_int_equal(jim_msg_get_int(m, JIM_FIELD_SEQ, &seq), JIM_OK);
+    assert_int_equal(seq, 77);
+    assert_int_equal(dec(m, "{\"response\":404,\"error\":\"no such user\"}"), JIM_OK);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_ERROR), "no such user");
+}
+
+static void decode__escapes__unescaped_to_utf8(void **state)
+{
+    jim_msg *m = *state;
+    assert_int_equal(dec(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":"
+                            "\"a\\\"b\\\\c\\/d\\n\\u00e9\\ud83d\\ude00\"}"),
+                     JIM_OK);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE),
+                        "a\"b\\c/d\n\xc3\xa9\xf0\x9f\x98\x80");
+}
+
+static void decode__after_error__next_decode_works(void **state)
+{
+    jim_msg *m = *state;
+    for (int i = 0; i < 3; i++) {
+        expect_fail(m, "{\"action\":", JIM_ESYNTAX, NULL);
+        assert_int_equal(dec(m, "{\"action\":\"quit\"}"), JIM_OK);
+        assert_int_equal(jim_msg_action(m), JIM_ACTION_QUIT);
+        assert_string_equal(jim_msg_errmsg(m), "");
+    }
+    assert_int_equal(jim_msg_decode(NULL, "{}", 2, NULL), JIM_EINVAL);
+    assert_int_equal(jim_msg_decode(m, NULL, 2, NULL), JIM_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(encode__presence__exact_course_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(encode__non_ascii__escaped_like_python, setup, teardown),
+        cmocka_unit_test_setup_teardown(encode__quotes_and_controls__escaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(encode__reference_dialect__message_and_mess_text, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(encode__responses__alert_error_and_extras, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(encode__no_time__writes_now, setup, teardown),
+        cmocka_unit_test_setup_teardown(encode__empty_or_bad_args__einval, setup, teardown),
+        cmocka_unit_test_setup_teardown(roundtrip__every_field__preserved, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__course_client_objects__understood, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(decode__time_of_any_type__accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__malformed_json__esyntax, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__not_an_object__esyntax, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__invalid_utf8__eutf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__deep_nesting__edepth, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__oversize__etoobig, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__wrong_types__efield_naming_field, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(decode__missing_or_unknown__reasons, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__unknown_fields__ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__responses__code_and_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__escapes__unescaped_to_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__after_error__next_decode_works, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,1 +1,365 @@
-int main(void){return 0;}
+/* test_framer.c — the stream framer: chunking, resynchronisation and limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <jim/jim.h>
+
+static int setup(void **state)
+{
+    jim_framer *f = NULL;
+    if (jim_framer_new(&f, NULL) != JIM_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    jim_framer_free(*state);
+    return 0;
+}
+
+/* Feeds a C string. */
+static void feed(jim_framer *f, const char *s) { assert_int_equal(jim_framer_feed(f, s, strlen(s)), JIM_OK); }
+
+/* Expects the next object to be exactly want. */
+static void expect_obj(jim_framer *f, const char *want)
+{
+    const char *obj = NULL;
+    size_t len = 0;
+    int rc = jim_framer_next(f, &obj, &len);
+    if (rc != JIM_OK)
+        fail_msg("wanted %s, got %d (%s)", want, rc, jim_framer_errmsg(f));
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(obj, want, len);
+}
+
+static void expect_rc(jim_framer *f, int want)
+{
+    const char *obj;
+    size_t len;
+    int rc = jim_framer_next(f, &obj, &len);
+    if (rc != want)
+        fail_msg("wanted %d, got %d (%s)", want, rc, jim_framer_errmsg(f));
+}
+
+static const char *const objs[] = {
+    "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"a}b{c\\\"}\\\\\"}",
+    "{\"action\":\"presence\",\"user\":{\"account_name\":\"x\",\"features\":[\"ndjson\"]}}",
+    "{\"response\":200,\"alert\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}",
+    "{}",
+};
+#define NOBJS (sizeof objs / sizeof objs[0])
+
+static void next__empty__eagain(void **state)
+{
+    jim_framer *f = *state;
+    expect_rc(f, JIM_EAGAIN);
+    assert_int_equal(jim_framer_buffered(f), 0);
+    assert_true(jim_framer_can_continue(f));
+}
+
+static void feed__one_byte_chunks__every_object_whole(void **state)
+{
+    jim_framer *f = *state;
+    char stream[1024] = "";
+    for (size_t i = 0; i < NOBJS; i++) {
+        strcat(stream, objs[i]);
+        strcat(stream, i % 2 ? "\n" : "");
+    }
+    size_t got = 0;
+    for (const char *p = stream; *p; p++) {
+        assert_int_equal(jim_framer_feed(f, p, 1), JIM_OK);
+        const char *obj;
+        size_t len;
+        int rc;
+        while ((rc = jim_framer_next(f, &obj, &len)) == JIM_OK) {
+            assert_true(got < NOBJS);
+            assert_int_equal(len, strlen(objs[got]));
+            assert_memory_equal(obj, objs[got], len);
+            got++;
+        }
+        assert_int_equal(rc, JIM_EAGAIN);
+    }
+    assert_int_equal(got, NOBJS);
+}
+
+static void feed__split_at_every_byte__same_objects(void **state)
+{
+    (void)state;
+    char stream[1024] = "";
+    for (size_t i = 0; i < NOBJS; i++)
+        strcat(stream, objs[i]);
+    size_t n = strlen(stream);
+    for (size_t cut = 0; cut <= n; cut++) {
+        jim_framer *f = NULL;
+        assert_int_equal(jim_framer_new(&f, NULL), JIM_OK);
+        assert_int_equal(jim_framer_feed(f, stream, cut), JIM_OK);
+        size_t got = 0;
+        const char *obj;
+        size_t len;
+        while (jim_framer_next(f, &obj, &len) == JIM_OK)
+            assert_memory_equal(obj, objs[got++], len);
+        assert_int_equal(jim_framer_feed(f, stream + cut, n - cut), JIM_OK);
+        while (jim_framer_next(f, &obj, &len) == JIM_OK)
+            assert_memory_equal(obj, objs[got++], len);
+        assert_int_equal(got, NOBJS);
+        jim_framer_free(f);
+    }
+}
+
+static void feed__ten_thousand_objects_in_one_chunk__all_out(void **state)
+{
+    jim_framer *f = *state;
+    const char *one = "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"hello there\"}";
+    size_t n1 = strlen(one), count = 10000;
+    char *big = malloc(n1 * count);
+    assert_non_null(big);
+    for (size_t i = 0; i < count; i++)
+        memcpy(big + i * n1, one, n1);
+    assert_int_equal(jim_framer_feed(f, big, n1 * count), JIM_OK);
+    free(big);
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    size_t got = 0;
+    int rc;
+    while ((rc = jim_framer_next_msg(f, m)) == JIM_OK) {
+        assert_int_equal(jim_msg_action(m), JIM_ACTION_MSG);
+        got++;
+    }
+    assert_int_equal(rc, JIM_EAGAIN);
+    assert_int_equal(got, count);
+    assert_int_equal(jim_framer_buffered(f), 0);
+    jim_msg_free(m);
+}
+
+static void feed__whitespace_between__skipped(void **state)
+{
+    jim_framer *f = *state;
+    feed(f, " \r\n\t{\"a\":1}\r\n\r\n  {\"b\":[2]}\n\n");
+    expect_obj(f, "{\"a\":1}");
+    expect_obj(f, "{\"b\":[2]}");
+    expect_rc(f, JIM_EAGAIN);
+    assert_int_equal(jim_framer_buffered(f), 0);
+}
+
+static void feed__brace_inside_string__not_a_boundary(void **state)
+{
+    jim_framer *f = *state;
+    feed(f, "{\"m\":\"}}}{{{\\\"\\\\\"}{\"n\":\"\\\\\"}");
+    expect_obj(f, "{\"m\":\"}}}{{{\\\"\\\\\"}");
+    expect_obj(f, "{\"n\":\"\\\\\"}");
+}
+
+static void oversize__etoobig_then_closed(void **state)
+{
+    (void)state;
+    jim_limits *lim = NULL;
+    jim_framer *f = NULL;
+    char big[600];
+    assert_int_equal(jim_limits_new(&lim), JIM_OK);
+    assert_int_equal(jim_limits_set(lim, JIM_LIMIT_OBJECT_BYTES, 256), JIM_OK);
+    assert_int_equal(jim_framer_new(&f, lim), JIM_OK);
+    jim_limits_free(lim); /* the framer keeps a copy */
+    /* An object exactly at the limit passes. */
+    memset(big, 'x', sizeof big);
+    memcpy(big, "{\"a\":\"", 6);
+    memcpy(big + 254, "\"}", 2);
+    assert_int_equal(jim_framer_feed(f, big, 256), JIM_OK);
+    const char *obj;
+    size_t len;
+    assert_int_equal(jim_framer_next(f, &obj, &len), JIM_OK);
+    assert_int_equal(len, 256);
+    /* One that never closes is refused once past the limit, before it ends. */
+    assert_int_equal(jim_framer_feed(f, big, 200), JIM_OK);
+    expect_rc(f, JIM_EAGAIN);
+    assert_int_equal(jim_framer_feed(f, big + 6, 100), JIM_OK);
+    expect_rc(f, JIM_ETOOBIG);
+    assert_non_null(strstr(jim_framer_errmsg(f), "256"));
+    assert_false(jim_framer_can_continue(f));
+    expect_rc(f, JIM_ECLOSED);
+    assert_int_equal(jim_framer_feed(f, "{}", 2), JIM_ECLOSED);
+    jim_framer_free(f);
+}
+
+static void bad_utf8__eutf8_then_stream_goes_on(void **state)
+{
+    jim_framer *f = *state;
+    static const char *const bad[] = {"\xff", "\xc3(", "\xc0\x80", "\xed\xa0\x80",
+                                      "\xf4\x90\x80\x80", "\xe2\x82"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char s[128];
+        snprintf(s, sizeof s, "{\"m\":\"%s\"}{\"ok\":%zu}", bad[i], i);
+        feed(f, s);
+        expect_rc(f, JIM_EUTF8);
+        assert_true(jim_framer_can_continue(f));
+        snprintf(s, sizeof s, "{\"ok\":%zu}", i);
+        expect_obj(f, s);
+    }
+    /* A sequence split across two feeds is fine. */
+    feed(f, "{\"m\":\"\xf0\x9f");
+    expect_rc(f, JIM_EAGAIN);
+    feed(f, "\x98\x80\"}");
+    expect_obj(f, "{\"m\":\"\xf0\x9f\x98\x80\"}");
+}
+
+static void deep_nesting__edepth_then_stream_goes_on(void **state)
+{
+    jim_framer *f = *state;
+    char s[20000] = "";
+    /* A nesting bomb: 5000 levels, skipped whole. */
+    for (int i = 0; i < 5000; i++)
+        strcat(s, "[");
+    for (int i = 0; i < 5000; i++)
+        strcat(s, "]");
+    feed(f, "{\"x\":");
+    feed(f, s);
+    feed(f, "}\n{\"ok\":1}\n");
+    expect_rc(f, JIM_EDEPTH);
+    expect_obj(f, "{\"ok\":1}");
+    /* 32 levels pass, 33 do not. */
+    strcpy(s, "{");
+    for (int i = 0; i < 31; i++)
+        strcat(s, "{\"a\":");
+    strcat(s, "1");
+    for (int i = 0; i < 32; i++)
+        strcat(s, "}");
+    feed(f, s);
+    expect_obj(f, s);
+    strcpy(s, "{");
+    for (int i = 0; i < 32; i++)
+        strcat(s, "{\"a\":");
+    strcat(s, "1");
+    for (int i = 0; i < 33; i++)
+        strcat(s, "}");
+    feed(f, s);
+    expect_rc(f, JIM_EDEPTH);
+}
+
+static void garbage__esyntax_once_then_next_object(void **state)
+{
+    jim_framer *f = *state;
+    feed(f, "hello there\n{\"a\":1}");
+    expect_rc(f, JIM_ESYNTAX);
+    assert_non_null(strstr(jim_framer_errmsg(f), "not a JSON object"));
+    expect_obj(f, "{\"a\":1}");
+    /* Garbage without newlines: skipped up to the next '{'. */
+    feed(f, "xyz{\"b\":2}");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"b\":2}");
+    /* A top-level array is one bad object, not the objects inside it. */
+    feed(f, "[{\"action\":\"quit\"}]{\"c\":3}");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"c\":3}");
+    expect_rc(f, JIM_EAGAIN);
+}
+
+static void bad_objects_in_a_row__closed_at_limit(void **state)
+{
+    jim_framer *f = *state;
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    /* Bad objects separated by a good one never add up. */
+    for (int i = 0; i < 40; i++) {
+        feed(f, "{\"action\":\"fly\"}{\"action\":\"quit\"}");
+        assert_int_equal(jim_framer_next_msg(f, m), JIM_EACTION);
+        assert_string_equal(jim_msg_errmsg(m), "unknown action");
+        assert_int_equal(jim_framer_next_msg(f, m), JIM_OK);
+    }
+    /* Sixteen in a row end the stream; the sixteenth is still reported. */
+    for (int i = 1; i <= 16; i++) {
+        feed(f, i % 2 ? "{\"action\":5}" : "{\"m\":\"\xff\"}");
+        int rc = jim_framer_next_msg(f, m);
+        assert_int_equal(rc, i % 2 ? JIM_EFIELD : JIM_EUTF8);
+        assert_int_equal(jim_framer_can_continue(f), i < 16);
+    }
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_ECLOSED);
+    jim_msg_free(m);
+}
+
+static void next_msg__decodes_and_reports_reason(void **state)
+{
+    jim_framer *f = *state;
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    feed(f, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"hi\"}\n{\"action\":\"msg\"}\n");
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_OK);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_TO), "bob");
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_EFIELD);
+    assert_string_equal(jim_framer_errmsg(f), "missing field 'to'");
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_EAGAIN);
+    assert_int_equal(jim_framer_next_msg(NULL, m), JIM_EINVAL);
+    assert_int_equal(jim_framer_next_msg(f, NULL), JIM_EINVAL);
+    jim_msg_free(m);
+}
+
+static void reserve_commit__reads_in_place(void **state)
+{
+    jim_framer *f = *state;
+    void *buf;
+    size_t cap;
+    const char *s = "{\"a\":1}{\"b\"";
+    assert_int_equal(jim_framer_reserve(f, 10, &buf, &cap), JIM_OK);
+    assert_true(cap >= 10);
+    memcpy(buf, s, strlen(s));
+    assert_int_equal(jim_framer_commit(f, strlen(s)), JIM_OK);
+    expect_obj(f, "{\"a\":1}");
+    expect_rc(f, JIM_EAGAIN);
+    assert_int_equal(jim_framer_buffered(f), 4);
+    assert_int_equal(jim_framer_reserve(f, 1 << 20, &buf, &cap), JIM_OK);
+    assert_true(cap >= (size_t)1 << 20);
+    memcpy(buf, ":2}", 3);
+    assert_int_equal(jim_framer_commit(f, 3), JIM_OK);
+    expect_obj(f, "{\"b\":2}");
+    assert_int_equal(jim_framer_reserve(f, 4, &buf, &cap), JIM_OK);
+    assert_int_equal(jim_framer_commit(f, cap + 1), JIM_EINVAL);
+}
+
+static void bad_args__einval(void **state)
+{
+    jim_framer *f = *state;
+    const char *obj;
+    size_t len;
+    void *buf;
+    size_t cap;
+    assert_int_equal(jim_framer_new(NULL, NULL), JIM_EINVAL);
+    assert_int_equal(jim_framer_feed(NULL, "x", 1), JIM_EINVAL);
+    assert_int_equal(jim_framer_feed(f, NULL, 1), JIM_EINVAL);
+    assert_int_equal(jim_framer_feed(f, NULL, 0), JIM_OK);
+    assert_int_equal(jim_framer_next(f, NULL, &len), JIM_EINVAL);
+    assert_int_equal(jim_framer_next(f, &obj, NULL), JIM_EINVAL);
+    assert_int_equal(jim_framer_reserve(f, 1, NULL, &cap), JIM_EINVAL);
+    assert_int_equal(jim_framer_reserve(f, 1, &buf, NULL), JIM_EINVAL);
+    assert_false(jim_framer_can_continue(NULL));
+    assert_string_equal(jim_framer_errmsg(NULL), "");
+    jim_framer_free(NULL);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(next__empty__eagain),
+        T(feed__one_byte_chunks__every_object_whole),
+        T(feed__split_at_every_byte__same_objects),
+        T(feed__ten_thousand_objects_in_one_chunk__all_out),
+        T(feed__whitespace_between__skipped),
+        T(feed__brace_inside_string__not_a_boundary),
+        T(oversize__etoobig_then_closed),
+        T(bad_utf8__eutf8_then_stream_goes_on),
+        T(deep_nesting__edepth_then_stream_goes_on),
+        T(garbage__esyntax_once_then_next_object),
+        T(bad_objects_in_a_row__closed_at_limit),
+        T(next_msg__decodes_and_reports_reason),
+        T(reserve_commit__reads_in_place),
+        T(bad_args__einval),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -107,10 +107,8 @@ int on_boolean(void *ctx, int v)
     ParseState &s = st(ctx);
     if (!s.value_wanted() || s.target == T_SKIP)
         return 1;
-    if (s.in_features)
-        return s.type_error("an array of strings");
-    if (s.target == JIM_FIELD_TIME)
-        return 1;
+    if (s.in_features || s.target == JIM_FIELD_TIME)
+        return 1; // a feature we cannot know; time is informational
     if (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_BOOL) {
         s.msg->set_int(static_cast<jim_field>(s.target), v ? 1 : 0);
         return 1;
@@ -125,7 +123,7 @@ int on_number(void *ctx, const char *num, size_t len)
         return 1;
     std::string_view text(num, len);
     if (s.in_features)
-        return s.type_error("an array of strings");
+        return 1;
     if (s.target == JIM_FIELD_TIME) {
         int64_t t;
         if (parse_time(text, &t))
@@ -213,7 +211,7 @@ int on_start_map(void *ctx)
     }
     if (s.depth == 1)
         return 1;
-    if (s.skip_depth > 0 || s.target == T_SKIP || s.target == JIM_FIELD_TIME) {
+    if (s.skip_depth > 0 || s.in_features || s.target == T_SKIP || s.target == JIM_FIELD_TIME) {
         s.skip_depth++;
         return 1;
     }
@@ -251,7 +249,7 @@ int on_start_array(void *ctx)
         s.error(JIM_EDEPTH, "JSON nested too deep");
         return 0;
     }
-    if (s.skip_depth > 0 || s.target == T_SKIP || s.target == JIM_FIELD_TIME) {
+    if (s.skip_depth > 0 || s.in_features || s.target == T_SKIP || s.target == JIM_FIELD_TIME) {
         s.skip_depth++;
         return 1;
     }
