@@ -36,7 +36,10 @@ static const char *enc(jim_msg *m)
     return json;
 }
 
-static int dec(jim_msg *m, const char *json) { return jim_msg_decode(m, json, strlen(json), NULL); }
+static int dec(jim_msg *m, const char *json)
+{
+    return jim_msg_decode(m, json, strlen(json), NULL);
+}
 
 static void encode__presence__exact_course_shape(void **state)
 {
@@ -228,7 +231,7 @@ static void decode__time_of_any_type__accepted(void **state)
         {"1700000000", 1700000000},
         {"1700000000.9", 1700000000},
         {"\"1700000000\"", 1700000000},
-        {"1700000000123", 1700000000},        /* milliseconds */
+        {"1700000000123", 1700000000},       /* milliseconds */
         {"1700000000123456789", 1700000000}, /* nanoseconds */
         {"\"2023-11-14 22:13:20\"", -1},
         {"null", -1},
@@ -266,9 +269,17 @@ static void decode__malformed_json__esyntax(void **state)
 {
     jim_msg *m = *state;
     static const char *const bad[] = {
-        "{",      "{\"action\":\"quit\"",  "{\"action\" \"quit\"}", "{\"action\":\"quit\",}",
-        "{action:\"quit\"}", "{\"action\":'quit'}", "{\"a\":tru}", "{\"a\":01}", "}{",
-        "{\"a\":\"x\ny\"}",  "{\"a\":[1,}",
+        "{",
+        "{\"action\":\"quit\"",
+        "{\"action\" \"quit\"}",
+        "{\"action\":\"quit\",}",
+        "{action:\"quit\"}",
+        "{\"action\":'quit'}",
+        "{\"a\":tru}",
+        "{\"a\":01}",
+        "}{",
+        "{\"a\":\"x\ny\"}",
+        "{\"a\":[1,}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_fail(m, bad[i], JIM_ESYNTAX, NULL);
@@ -291,8 +302,7 @@ static void decode__not_an_object__esyntax(void **state)
 static void decode__invalid_utf8__eutf8(void **state)
 {
     jim_msg *m = *state;
-    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"\xff\"}", JIM_EUTF8,
-                "UTF-8");
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"\xff\"}", JIM_EUTF8, "UTF-8");
     expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"\xc0\x80\"}", JIM_EUTF8, NULL);
     expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"\xed\xa0\x80\"}", JIM_EUTF8,
                 NULL);
@@ -431,21 +441,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(encode__quotes_and_controls__escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(encode__reference_dialect__message_and_mess_text, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(encode__responses__alert_error_and_extras, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(encode__responses__alert_error_and_extras, setup, teardown),
         cmocka_unit_test_setup_teardown(encode__no_time__writes_now, setup, teardown),
         cmocka_unit_test_setup_teardown(encode__empty_or_bad_args__einval, setup, teardown),
         cmocka_unit_test_setup_teardown(roundtrip__every_field__preserved, setup, teardown),
-        cmocka_unit_test_setup_teardown(decode__course_client_objects__understood, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(decode__course_client_objects__understood, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__time_of_any_type__accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__malformed_json__esyntax, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__not_an_object__esyntax, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__invalid_utf8__eutf8, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__deep_nesting__edepth, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__oversize__etoobig, setup, teardown),
-        cmocka_unit_test_setup_teardown(decode__wrong_types__efield_naming_field, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(decode__wrong_types__efield_naming_field, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__missing_or_unknown__reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__unknown_fields__ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__responses__code_and_fields, setup, teardown),

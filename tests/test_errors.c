@@ -9,10 +9,10 @@
 
 #include <jim/jim.h>
 
-static const int all_codes[] = {JIM_OK,     JIM_ERROR,     JIM_EINVAL,  JIM_ENOMEM, JIM_ENOTFOUND,
-                                JIM_EAGAIN, JIM_ESYNTAX,   JIM_EUTF8,   JIM_EDEPTH, JIM_ETOOBIG,
-                                JIM_EFIELD, JIM_EACTION,   JIM_ERANGE,  JIM_ECLOSED, JIM_EIO,
-                                JIM_EINTERNAL};
+static const int all_codes[] = {JIM_OK,        JIM_ERROR,   JIM_EINVAL,  JIM_ENOMEM,
+                                JIM_ENOTFOUND, JIM_EAGAIN,  JIM_ESYNTAX, JIM_EUTF8,
+                                JIM_EDEPTH,    JIM_ETOOBIG, JIM_EFIELD,  JIM_EACTION,
+                                JIM_ERANGE,    JIM_ECLOSED, JIM_EIO,     JIM_EINTERNAL};
 
 static void strerror__every_code__distinct_text(void **state)
 {

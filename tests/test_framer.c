@@ -27,7 +27,10 @@ static int teardown(void **state)
 }
 
 /* Feeds a C string. */
-static void feed(jim_framer *f, const char *s) { assert_int_equal(jim_framer_feed(f, s, strlen(s)), JIM_OK); }
+static void feed(jim_framer *f, const char *s)
+{
+    assert_int_equal(jim_framer_feed(f, s, strlen(s)), JIM_OK);
+}
 
 /* Expects the next object to be exactly want. */
 static void expect_obj(jim_framer *f, const char *want)
@@ -192,8 +195,8 @@ static void oversize__etoobig_then_closed(void **state)
 static void bad_utf8__eutf8_then_stream_goes_on(void **state)
 {
     jim_framer *f = *state;
-    static const char *const bad[] = {"\xff", "\xc3(", "\xc0\x80", "\xed\xa0\x80",
-                                      "\xf4\x90\x80\x80", "\xe2\x82"};
+    static const char *const bad[] = {
+        "\xff", "\xc3(", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char s[128];
         snprintf(s, sizeof s, "{\"m\":\"%s\"}{\"ok\":%zu}", bad[i], i);

@@ -42,9 +42,9 @@ static void limits_set__in_and_out_of_range(void **state)
     assert_int_equal(jim_limits_set(l, JIM_LIMIT_MESSAGE_CHARS, 1000), JIM_OK);
     assert_int_equal(jim_limits_get(l, JIM_LIMIT_MESSAGE_CHARS), 1000);
     assert_int_equal(jim_limits_set(l, JIM_LIMIT_MESSAGE_CHARS, 0), JIM_ERANGE);
-    assert_int_equal(jim_limits_set(l, JIM_LIMIT_MESSAGE_CHARS,
-                                    jim_limit_max(JIM_LIMIT_MESSAGE_CHARS) + 1),
-                     JIM_ERANGE);
+    assert_int_equal(
+        jim_limits_set(l, JIM_LIMIT_MESSAGE_CHARS, jim_limit_max(JIM_LIMIT_MESSAGE_CHARS) + 1),
+        JIM_ERANGE);
     assert_int_equal(jim_limits_get(l, JIM_LIMIT_MESSAGE_CHARS), 1000);
     assert_int_equal(jim_limits_set(l, JIM_LIMIT_COUNT, 1), JIM_EINVAL);
     assert_int_equal(jim_limits_set(NULL, JIM_LIMIT_DEPTH, 8), JIM_EINVAL);

@@ -26,7 +26,10 @@ struct fixture {
     int64_t now;
 };
 
-static int64_t fake_clock(void *userdata) { return ((struct fixture *)userdata)->now; }
+static int64_t fake_clock(void *userdata)
+{
+    return ((struct fixture *)userdata)->now;
+}
 
 static int setup(void **state)
 {
@@ -229,8 +232,8 @@ static void open__bad_path_or_args__error(void **state)
 static void level_names__round_trip(void **state)
 {
     (void)state;
-    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL",
-                                        "OFF"};
+    static const char *const names[] = {"TRACE", "DEBUG",    "INFO", "WARNING",
+                                        "ERROR", "CRITICAL", "OFF"};
     jim_log_level l;
     for (int i = 0; i <= JIM_LOG_OFF; i++) {
         assert_string_equal(jim_log_level_name((jim_log_level)i), names[i]);

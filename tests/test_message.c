@@ -130,8 +130,8 @@ static void init_action__sets_action_and_time(void **state)
 static void init_response__every_code__text_in_alert_or_error(void **state)
 {
     (void)state;
-    static const int codes[] = {100, 101, 200, 201, 202, 400, 401, 402,
-                                403, 404, 409, 410, 429, 500};
+    static const int codes[] = {100, 101, 200, 201, 202, 400, 401,
+                                402, 403, 404, 409, 410, 429, 500};
     jim_msg *m = NULL;
     assert_int_equal(jim_msg_new(&m), JIM_OK);
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
@@ -220,8 +220,8 @@ static void set_get__wrong_type_or_bad_args__einval(void **state)
 static void set_str__invalid_utf8__eutf8(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"\xff", "a\xc3", "\xc0\x80", "\xed\xa0\x80",
-                                      "\xf4\x90\x80\x80", "\xe2\x82"};
+    static const char *const bad[] = {
+        "\xff", "a\xc3", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"};
     jim_msg *m = NULL;
     assert_int_equal(jim_msg_new(&m), JIM_OK);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -430,10 +430,9 @@ static void make__builders__produce_valid_objects(void **state)
     assert_int_equal(jim_msg_validate(m, NULL), JIM_OK);
     assert_int_equal(jim_msg_make_text(m, "#room", "hi"), JIM_OK);
     assert_int_equal(jim_msg_validate(m, NULL), JIM_OK);
-    static const jim_action named[] = {JIM_ACTION_JOIN,      JIM_ACTION_LEAVE,
-                                       JIM_ACTION_ADD_CONTACT, JIM_ACTION_DEL_CONTACT,
-                                       JIM_ACTION_GET_KEY,   JIM_ACTION_ADMIN_KICK,
-                                       JIM_ACTION_ADMIN_BAN, JIM_ACTION_HISTORY};
+    static const jim_action named[] = {
+        JIM_ACTION_JOIN,    JIM_ACTION_LEAVE,      JIM_ACTION_ADD_CONTACT, JIM_ACTION_DEL_CONTACT,
+        JIM_ACTION_GET_KEY, JIM_ACTION_ADMIN_KICK, JIM_ACTION_ADMIN_BAN,   JIM_ACTION_HISTORY};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
         const char *name = named[i] <= JIM_ACTION_LEAVE ? "#room" : "bob";
         assert_int_equal(jim_msg_make_named(m, named[i], name), JIM_OK);

@@ -23,8 +23,8 @@ enum Target : int { T_SKIP = -1 };
 struct ParseState {
     Message *msg = nullptr;
     long max_depth = 32;
-    int depth = 0;       // containers open, the top object included
-    int skip_depth = 0;  // open containers inside an ignored value
+    int depth = 0;      // containers open, the top object included
+    int skip_depth = 0; // open containers inside an ignored value
     bool in_user = false;
     bool in_features = false;
     bool done = false;   // the top-level object has closed
@@ -75,7 +75,10 @@ struct ParseState {
     }
 };
 
-ParseState &st(void *ctx) { return *static_cast<ParseState *>(ctx); }
+ParseState &st(void *ctx)
+{
+    return *static_cast<ParseState *>(ctx);
+}
 
 bool string_field(int t)
 {
@@ -133,8 +136,7 @@ int on_number(void *ctx, const char *num, size_t len)
     bool is_int_field = (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_INT) ||
                         s.target == KEY_RESPONSE;
     if (!is_int_field)
-        return s.type_error(s.target < JIM_FIELD_COUNT &&
-                                    kFields[s.target].type == JIM_TYPE_BOOL
+        return s.type_error(s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_BOOL
                                 ? "a boolean"
                                 : "a string");
     int64_t v;
@@ -186,8 +188,8 @@ int on_string(void *ctx, const unsigned char *str, size_t len)
         return 1;
     }
     if (!string_field(s.target)) {
-        if (s.target == KEY_RESPONSE || (s.target < JIM_FIELD_COUNT &&
-                                         kFields[s.target].type == JIM_TYPE_INT))
+        if (s.target == KEY_RESPONSE ||
+            (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_INT))
             return s.type_error("an integer");
         if (s.target == KEY_USER)
             return s.type_error("an object");
@@ -242,8 +244,7 @@ int on_start_array(void *ctx)
 {
     ParseState &s = st(ctx);
     if (s.depth == 0)
-        return s.error(JIM_ESYNTAX, s.done ? "more than one JSON value" : "not a JSON object"),
-               0;
+        return s.error(JIM_ESYNTAX, s.done ? "more than one JSON value" : "not a JSON object"), 0;
     if (++s.depth > s.max_depth) {
         s.code = JIM_OK;
         s.error(JIM_EDEPTH, "JSON nested too deep");
@@ -291,8 +292,8 @@ int on_map_key(void *ctx, const unsigned char *key, size_t len)
 }
 
 const yajl_callbacks kCallbacks = {
-    on_null,      on_boolean, nullptr,        nullptr,      on_number, on_string,
-    on_start_map, on_map_key, on_end_map,     on_start_array, on_end_array,
+    on_null,      on_boolean, nullptr,    nullptr,        on_number,    on_string,
+    on_start_map, on_map_key, on_end_map, on_start_array, on_end_array,
 };
 
 // A thread's parser: a reusable yajl handle and the state its callbacks fill.
@@ -312,8 +313,8 @@ class Decoder {
         if (!handle_ && !make())
             return msg->fail(JIM_ENOMEM, "out of memory");
 
-        yajl_status rc = yajl_parse(handle_, reinterpret_cast<const unsigned char *>(json.data()),
-                                    json.size());
+        yajl_status rc =
+            yajl_parse(handle_, reinterpret_cast<const unsigned char *>(json.data()), json.size());
         if (rc == yajl_status_ok && state_.done && state_.code == JIM_OK)
             return JIM_OK;
         int code;
@@ -378,8 +379,8 @@ int Message::decode(std::string_view json, const Limits &lim, bool skip_utf8_che
     thread_local std::unique_ptr<Decoder> decoder;
     reset();
     if (static_cast<long>(json.size()) > lim[JIM_LIMIT_OBJECT_BYTES])
-        return fail(JIM_ETOOBIG, "object larger than " +
-                                     std::to_string(lim[JIM_LIMIT_OBJECT_BYTES]) + " bytes");
+        return fail(JIM_ETOOBIG,
+                    "object larger than " + std::to_string(lim[JIM_LIMIT_OBJECT_BYTES]) + " bytes");
     if (!skip_utf8_check && !utf8_valid(json))
         return fail(JIM_EUTF8, "invalid UTF-8");
     if (!decoder)

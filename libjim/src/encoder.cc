@@ -1,10 +1,9 @@
 // Message::encode: a Message to one line of ASCII-safe JSON through yajl's generator.
 //
-// Every yajl call of the generating side lives here. yajl writes UTF-8; its
-// print callback passes the output through a filter that writes every
-// non-ASCII character as a \uXXXX escape (a surrogate pair above U+FFFF), as
-// Python's json.dumps does. Non-ASCII bytes can only occur inside strings, so
-// the filter never has to know where it is.
+// Every yajl call of the generating side lives here. yajl writes UTF-8 into its
+// own buffer; copying it out, every non-ASCII character becomes a \uXXXX escape
+// (a surrogate pair above U+FFFF), as Python's json.dumps does. Non-ASCII bytes
+// can only occur inside strings, so the copy never has to know where it is.
 #include "message.hh"
 
 #include <yajl/yajl_gen.h>
@@ -22,7 +21,7 @@ const char kHex[] = "0123456789abcdef";
 
 void append_u16(std::string &out, unsigned v)
 {
-    char e[6] = {'\\', 'u', kHex[(v >> 12) & 15], kHex[(v >> 8) & 15], kHex[(v >> 4) & 15],
+    char e[6] = {'\\',        'u', kHex[(v >> 12) & 15], kHex[(v >> 8) & 15], kHex[(v >> 4) & 15],
                  kHex[v & 15]};
     out.append(e, 6);
 }
@@ -30,12 +29,7 @@ void append_u16(std::string &out, unsigned v)
 // A thread's generator: one yajl_gen, reset for every object.
 class Encoder {
   public:
-    Encoder()
-    {
-        gen_ = yajl_gen_alloc(nullptr);
-        if (gen_)
-            yajl_gen_config(gen_, yajl_gen_print_callback, &Encoder::print, this);
-    }
+    Encoder() { gen_ = yajl_gen_alloc(nullptr); }
     ~Encoder()
     {
         if (gen_)
@@ -45,8 +39,7 @@ class Encoder {
 
     int encode(const Message &m, std::string &out)
     {
-        out_ = &out;
-        carry_len_ = 0;
+        yajl_gen_clear(gen_);
         yajl_gen_reset(gen_, nullptr);
         yajl_gen_map_open(gen_);
         bool reference = m.dialect() == JIM_DIALECT_REFERENCE;
@@ -62,7 +55,8 @@ class Encoder {
                 string(kActions[a].name);
         }
         key("time");
-        integer(m.has(JIM_FIELD_TIME) ? m.num(JIM_FIELD_TIME) : static_cast<int64_t>(time(nullptr)));
+        integer(m.has(JIM_FIELD_TIME) ? m.num(JIM_FIELD_TIME)
+                                      : static_cast<int64_t>(time(nullptr)));
 
         bool user = m.features() != 0;
         for (int i = 1; i < JIM_FIELD_COUNT; i++) {
@@ -97,8 +91,15 @@ class Encoder {
             }
             yajl_gen_map_close(gen_);
         }
-        if (yajl_gen_map_close(gen_) != yajl_gen_status_ok)
+        const unsigned char *buf;
+        size_t len;
+        if (yajl_gen_map_close(gen_) != yajl_gen_status_ok ||
+            yajl_gen_get_buf(gen_, &buf, &len) != yajl_gen_status_ok)
             return JIM_EINTERNAL;
+        if (ascii(reinterpret_cast<const char *>(buf), len))
+            out.append(reinterpret_cast<const char *>(buf), len);
+        else
+            append_ascii_safe(out, buf, len);
         out.push_back('\n');
         return JIM_OK;
     }
@@ -127,50 +128,51 @@ class Encoder {
         }
     }
 
-    // yajl's output, made ASCII-safe on the way to out_.
-    static void print(void *ctx, const char *s, size_t len)
+    static bool ascii(const char *s, size_t len)
     {
-        Encoder &e = *static_cast<Encoder *>(ctx);
-        const unsigned char *p = reinterpret_cast<const unsigned char *>(s);
-        const unsigned char *end = p + len;
-        while (p < end) {
-            if (e.carry_len_ == 0) {
-                const unsigned char *run = p;
-                while (p < end && *p < 0x80)
-                    p++;
-                e.out_->append(reinterpret_cast<const char *>(run), p - run);
-                if (p == end)
-                    break;
-            }
-            e.carry_[e.carry_len_++] = *p++;
-            e.flush_carry();
+        size_t i = 0;
+        for (; i + 8 <= len; i += 8) {
+            uint64_t w;
+            std::memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull)
+                return false;
         }
+        for (; i < len; i++)
+            if (static_cast<unsigned char>(s[i]) >= 0x80)
+                return false;
+        return true;
     }
 
-    // Writes the code point in carry_ once it is complete.
-    void flush_carry()
+    // Appends yajl's UTF-8 output to out with every non-ASCII character escaped.
+    static void append_ascii_safe(std::string &out, const unsigned char *p, size_t len)
     {
-        unsigned char b = carry_[0];
-        size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
-        if (carry_len_ < need)
-            return;
-        unsigned cp = b & (need == 2 ? 0x1F : need == 3 ? 0x0F : 0x07);
-        for (size_t i = 1; i < need; i++)
-            cp = (cp << 6) | (carry_[i] & 0x3F);
-        carry_len_ = 0;
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            append_u16(*out_, 0xD800 + (cp >> 10));
-            append_u16(*out_, 0xDC00 + (cp & 0x3FF));
-        } else {
-            append_u16(*out_, cp);
+        const unsigned char *end = p + len;
+        while (p < end) {
+            const unsigned char *run = p;
+            while (p < end && *p < 0x80)
+                p++;
+            out.append(reinterpret_cast<const char *>(run), p - run);
+            if (p == end)
+                break;
+            // Valid UTF-8 is guaranteed: every string was checked when it was set.
+            size_t need = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+            if (static_cast<size_t>(end - p) < need)
+                break;
+            unsigned cp = *p & (need == 2 ? 0x1F : need == 3 ? 0x0F : 0x07);
+            for (size_t i = 1; i < need; i++)
+                cp = (cp << 6) | (p[i] & 0x3F);
+            p += need;
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                append_u16(out, 0xD800 + (cp >> 10));
+                append_u16(out, 0xDC00 + (cp & 0x3FF));
+            } else {
+                append_u16(out, cp);
+            }
         }
     }
 
     yajl_gen gen_ = nullptr;
-    std::string *out_ = nullptr;
-    unsigned char carry_[4];
-    size_t carry_len_ = 0;
 };
 
 } // namespace

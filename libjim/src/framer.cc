@@ -9,9 +9,34 @@
 #include "message.hh"
 #include "utf8.hh"
 
+#include <cstdint>
 #include <cstring>
 
 namespace jim {
+
+namespace {
+
+// A byte inside a string that needs no attention: printable ASCII but '"' and '\\'.
+inline bool plain_string_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+// True when any of the eight bytes at p is not a plain string byte (may also be true
+// for a plain byte that follows one that is not: callers then go byte by byte).
+inline bool special_in_word(const unsigned char *p)
+{
+    constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
+    uint64_t quote = has_zero(x ^ (ones * '"'));
+    uint64_t backslash = has_zero(x ^ (ones * '\\'));
+    uint64_t control = (x - ones * 0x20) & ~x & highs;
+    return (quote | backslash | control | (x & highs)) != 0;
+}
+
+} // namespace
 
 Framer::Framer(const Limits &lim) : limits_(lim) {}
 
@@ -98,9 +123,13 @@ Framer::Outcome Framer::scan()
                 escape_ = false;
                 continue;
             }
-            // Plain ASCII string bytes are the common case: skip them in one loop.
-            while (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && p < end)
-                c = *p++;
+            // Plain ASCII string bytes are the common case: skip eight at a time, then one.
+            if (plain_string_byte(c)) {
+                while (end - p >= 8 && !special_in_word(p))
+                    p += 8;
+                while (p < end && plain_string_byte(c))
+                    c = *p++;
+            }
             if (c == '"') {
                 in_string_ = false;
             } else if (c == '\\') {
@@ -117,9 +146,7 @@ Framer::Outcome Framer::scan()
             continue;
         }
         switch (c) {
-        case '"':
-            in_string_ = true;
-            break;
+        case '"': in_string_ = true; break;
         case '{':
         case '[':
             if (++depth_ > max_depth)
@@ -188,8 +215,8 @@ int Framer::next_raw(std::string_view *obj)
         if (o == Outcome::Incomplete) {
             if (static_cast<long>(size) > max_bytes) {
                 start_ = scan_ = end_;
-                return bad(JIM_ETOOBIG, "object larger than " + std::to_string(max_bytes) +
-                                            " bytes");
+                return bad(JIM_ETOOBIG,
+                           "object larger than " + std::to_string(max_bytes) + " bytes");
             }
             if (start_ > buf_.size() / 2)
                 compact();
@@ -201,8 +228,8 @@ int Framer::next_raw(std::string_view *obj)
         if (static_cast<long>(size) > max_bytes)
             return bad(JIM_ETOOBIG, "object larger than " + std::to_string(max_bytes) + " bytes");
         if (too_deep_)
-            return bad(JIM_EDEPTH, "JSON nested deeper than " +
-                                       std::to_string(limits_[JIM_LIMIT_DEPTH]));
+            return bad(JIM_EDEPTH,
+                       "JSON nested deeper than " + std::to_string(limits_[JIM_LIMIT_DEPTH]));
         if (bad_utf8_)
             return bad(JIM_EUTF8, "invalid UTF-8");
         if (not_object_)

@@ -17,7 +17,10 @@ JIM_EXTERN(int) jim_framer_new(jim_framer **out, const jim_limits *limits)
     });
 }
 
-JIM_EXTERN(void) jim_framer_free(jim_framer *framer) { delete framer; }
+JIM_EXTERN(void) jim_framer_free(jim_framer *framer)
+{
+    delete framer;
+}
 
 JIM_EXTERN(int) jim_framer_feed(jim_framer *framer, const void *data, size_t len)
 {

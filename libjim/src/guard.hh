@@ -9,8 +9,7 @@
 namespace jim {
 
 // Runs f() and returns its int result; an escaping exception becomes an error code.
-template <class F>
-int api_guard(F &&f) noexcept
+template <class F> int api_guard(F &&f) noexcept
 {
     try {
         return std::forward<F>(f)();
@@ -22,8 +21,7 @@ int api_guard(F &&f) noexcept
 }
 
 // For void functions: swallows exceptions (destructors and setters that cannot fail).
-template <class F>
-void api_guard_void(F &&f) noexcept
+template <class F> void api_guard_void(F &&f) noexcept
 {
     try {
         std::forward<F>(f)();

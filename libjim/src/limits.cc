@@ -33,7 +33,10 @@ const Limits &default_limits()
 
 } // namespace jim
 
-static bool known(jim_limit l) { return l >= 0 && l < JIM_LIMIT_COUNT; }
+static bool known(jim_limit l)
+{
+    return l >= 0 && l < JIM_LIMIT_COUNT;
+}
 
 extern "C" {
 
@@ -45,7 +48,10 @@ JIM_EXTERN(int) jim_limits_new(jim_limits **out)
     return *out ? JIM_OK : JIM_ENOMEM;
 }
 
-JIM_EXTERN(void) jim_limits_free(jim_limits *lim) { delete lim; }
+JIM_EXTERN(void) jim_limits_free(jim_limits *lim)
+{
+    delete lim;
+}
 
 JIM_EXTERN(int) jim_limits_set(jim_limits *lim, jim_limit which, long value)
 {

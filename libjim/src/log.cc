@@ -1,6 +1,6 @@
 // Named loggers: line formatting, one write() per line, daily rotation and reopen.
-#include "guard.hh"
 #include "log.hh"
+#include "guard.hh"
 
 #include <cerrno>
 #include <cstdarg>
@@ -96,7 +96,10 @@ void rotate_locked(jim_log *log, int64_t t_us)
 } // namespace
 
 namespace jim {
-jim_log *default_log() { return g_default.load(std::memory_order_relaxed); }
+jim_log *default_log()
+{
+    return g_default.load(std::memory_order_relaxed);
+}
 } // namespace jim
 
 static void vwrite_line(jim_log *log, jim_log_level level, const char *module, const char *func,
@@ -109,9 +112,8 @@ static void vwrite_line(jim_log *log, jim_log_level level, const char *module, c
     localtime_r(&t, &tm);
     size_t n = strftime(line, sizeof line, "%Y-%m-%d %H:%M:%S", &tm);
     n += static_cast<size_t>(snprintf(line + n, sizeof line - n, ".%03d %s %s %s ",
-                                      static_cast<int>((t_us / 1000) % 1000),
-                                      kLevelNames[level], module ? module : log->name.c_str(),
-                                      func ? func : "-"));
+                                      static_cast<int>((t_us / 1000) % 1000), kLevelNames[level],
+                                      module ? module : log->name.c_str(), func ? func : "-"));
     if (n < sizeof line - 1) {
         size_t body = n;
         int m = vsnprintf(line + n, sizeof line - n, fmt ? fmt : "", ap);
@@ -138,8 +140,8 @@ static void vwrite_line(jim_log *log, jim_log_level level, const char *module, c
 
 extern "C" {
 
-JIM_EXTERN(int) jim_log_open(jim_log **out, const char *name, const char *path,
-                             jim_log_level level, unsigned flags)
+JIM_EXTERN(int)
+jim_log_open(jim_log **out, const char *name, const char *path, jim_log_level level, unsigned flags)
 {
     if (!out)
         return JIM_EINVAL;
@@ -214,8 +216,9 @@ JIM_EXTERN(int) jim_log_level_from_name(const char *name, jim_log_level *level)
     return JIM_ENOTFOUND;
 }
 
-JIM_EXTERN(void) jim_log_write(jim_log *log, jim_log_level level, const char *module,
-                               const char *func, const char *fmt, ...)
+JIM_EXTERN(void)
+jim_log_write(jim_log *log, jim_log_level level, const char *module, const char *func,
+              const char *fmt, ...)
 {
     if (!jim_log_enabled(log, level))
         return;
@@ -254,8 +257,14 @@ JIM_EXTERN(void) jim_log_set_clock(jim_log *log, jim_log_clock_fn clock, void *u
     });
 }
 
-JIM_EXTERN(void) jim_log_set_default(jim_log *log) { g_default.store(log); }
+JIM_EXTERN(void) jim_log_set_default(jim_log *log)
+{
+    g_default.store(log);
+}
 
-JIM_EXTERN(jim_log *) jim_log_get_default(void) { return g_default.load(); }
+JIM_EXTERN(jim_log *) jim_log_get_default(void)
+{
+    return g_default.load();
+}
 
 } // extern "C"

@@ -17,9 +17,9 @@ struct jim_log {
     volatile sig_atomic_t reopen_requested = 0;
     jim_log_clock_fn clock = nullptr;
     void *clock_data = nullptr;
-    int64_t day_end_us = 0;  // when the current file's day ends (local midnight)
-    std::string day;         // that day as YYYY-MM-DD, the suffix at rotation
-    std::mutex lock;         // one writer at a time within a process
+    int64_t day_end_us = 0; // when the current file's day ends (local midnight)
+    std::string day;        // that day as YYYY-MM-DD, the suffix at rotation
+    std::mutex lock;        // one writer at a time within a process
 };
 
 namespace jim {
@@ -49,12 +49,12 @@ class TraceScope {
 } // namespace jim
 
 // Traces the enclosing function to log with printf-style arguments; ends with the scope.
-#define JIM_TRACE_LOG(log, module, ...)                                       \
-    jim::TraceScope jim_trace_scope_;                                         \
-    do {                                                                      \
-        jim_log *jim_trace_log_ = (log);                                      \
-        if (jim::log_on(jim_trace_log_, JIM_LOG_TRACE))                       \
-            jim_trace_scope_.set(                                             \
+#define JIM_TRACE_LOG(log, module, ...)                                            \
+    jim::TraceScope jim_trace_scope_;                                              \
+    do {                                                                           \
+        jim_log *jim_trace_log_ = (log);                                           \
+        if (jim::log_on(jim_trace_log_, JIM_LOG_TRACE))                            \
+            jim_trace_scope_.set(                                                  \
                 jim_trace_enter(jim_trace_log_, (module), __func__, __VA_ARGS__)); \
     } while (0)
 

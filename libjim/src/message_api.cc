@@ -12,9 +12,15 @@ using jim::kFields;
 
 namespace {
 
-bool field_ok(jim_field f) { return f >= 0 && f < JIM_FIELD_COUNT; }
+bool field_ok(jim_field f)
+{
+    return f >= 0 && f < JIM_FIELD_COUNT;
+}
 
-bool field_is(jim_field f, jim_field_type t) { return field_ok(f) && kFields[f].type == t; }
+bool field_is(jim_field f, jim_field_type t)
+{
+    return field_ok(f) && kFields[f].type == t;
+}
 
 int set_strn(jim_msg *m, jim_field f, const char *s, size_t len)
 {
@@ -59,9 +65,15 @@ JIM_EXTERN(jim_field_type) jim_field_type_of(jim_field field)
     return field_ok(field) ? kFields[field].type : static_cast<jim_field_type>(0);
 }
 
-JIM_EXTERN(const char *) jim_response_text(int code) { return jim::response_text(code); }
+JIM_EXTERN(const char *) jim_response_text(int code)
+{
+    return jim::response_text(code);
+}
 
-JIM_EXTERN(int) jim_response_known(int code) { return jim::response_text(code) != nullptr; }
+JIM_EXTERN(int) jim_response_known(int code)
+{
+    return jim::response_text(code) != nullptr;
+}
 
 JIM_EXTERN(int) jim_msg_new(jim_msg **out)
 {
@@ -71,7 +83,10 @@ JIM_EXTERN(int) jim_msg_new(jim_msg **out)
     return *out ? JIM_OK : JIM_ENOMEM;
 }
 
-JIM_EXTERN(void) jim_msg_free(jim_msg *msg) { delete msg; }
+JIM_EXTERN(void) jim_msg_free(jim_msg *msg)
+{
+    delete msg;
+}
 
 JIM_EXTERN(void) jim_msg_reset(jim_msg *msg)
 {
@@ -110,7 +125,10 @@ JIM_EXTERN(jim_action) jim_msg_action(const jim_msg *msg)
     return msg ? msg->impl.action() : JIM_ACTION_NONE;
 }
 
-JIM_EXTERN(int) jim_msg_response(const jim_msg *msg) { return msg ? msg->impl.response() : 0; }
+JIM_EXTERN(int) jim_msg_response(const jim_msg *msg)
+{
+    return msg ? msg->impl.response() : 0;
+}
 
 JIM_EXTERN(int) jim_msg_set_str(jim_msg *msg, jim_field field, const char *value)
 {
@@ -160,8 +178,8 @@ JIM_EXTERN(const char *) jim_msg_get_str(const jim_msg *msg, jim_field field)
     return msg->impl.c_str(field);
 }
 
-JIM_EXTERN(int) jim_msg_get_strn(const jim_msg *msg, jim_field field, const char **value,
-                                 size_t *len)
+JIM_EXTERN(int)
+jim_msg_get_strn(const jim_msg *msg, jim_field field, const char **value, size_t *len)
 {
     if (!msg || !value || !len || !field_is(field, JIM_TYPE_STRING))
         return JIM_EINVAL;
@@ -236,8 +254,7 @@ JIM_EXTERN(int) jim_msg_encode(jim_msg *msg, const char **json, size_t *len)
     });
 }
 
-JIM_EXTERN(int) jim_msg_decode(jim_msg *msg, const char *json, size_t len,
-                               const jim_limits *limits)
+JIM_EXTERN(int) jim_msg_decode(jim_msg *msg, const char *json, size_t len, const jim_limits *limits)
 {
     if (!msg || (!json && len))
         return JIM_EINVAL;
@@ -274,8 +291,8 @@ JIM_EXTERN(int) jim_msg_make_authenticate(jim_msg *msg, const char *account, con
     return rc;
 }
 
-JIM_EXTERN(int) jim_msg_make_register(jim_msg *msg, const char *account, const char *password,
-                                      const char *info)
+JIM_EXTERN(int)
+jim_msg_make_register(jim_msg *msg, const char *account, const char *password, const char *info)
 {
     int rc = jim_msg_init_action(msg, JIM_ACTION_REGISTER);
     if (rc == JIM_OK)

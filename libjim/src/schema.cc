@@ -161,9 +161,15 @@ jim_action action_lookup(std::string_view name, bool *reference)
     return static_cast<jim_action>(v & ~kReferenceFlag);
 }
 
-int top_key_lookup(std::string_view key) { return tables().top.find(key); }
+int top_key_lookup(std::string_view key)
+{
+    return tables().top.find(key);
+}
 
-int user_key_lookup(std::string_view key) { return tables().user.find(key); }
+int user_key_lookup(std::string_view key)
+{
+    return tables().user.find(key);
+}
 
 const char *response_text(int code)
 {

@@ -1,4 +1,5 @@
-// The protocol's vocabulary in one place: actions, fields, response codes and what each action needs.
+// The protocol's vocabulary in one place: actions, fields, response codes and what each action
+// needs.
 #pragma once
 
 #include <jim/message.h>
@@ -46,7 +47,10 @@ struct ActionInfo {
 extern const ActionInfo kActions[JIM_ACTION_COUNT];
 
 // A field's bit in a field mask.
-constexpr uint64_t bit(jim_field f) { return uint64_t{1} << f; }
+constexpr uint64_t bit(jim_field f)
+{
+    return uint64_t{1} << f;
+}
 
 // Looks up an action by wire name, accepting the course aliases; sets *reference
 // when the name is the reference dialect's. JIM_ACTION_NONE if unknown.

@@ -7,13 +7,13 @@
 
 namespace {
 thread_local const char *t_current = nullptr; // the innermost traced function running
-const char kNoCaller[] = "";                   // token meaning "no traced caller"
+const char kNoCaller[] = "";                  // token meaning "no traced caller"
 } // namespace
 
 extern "C" {
 
-JIM_EXTERN(const char *) jim_trace_enter(jim_log *log, const char *module, const char *func,
-                                         const char *fmt, ...)
+JIM_EXTERN(const char *)
+jim_trace_enter(jim_log *log, const char *module, const char *func, const char *fmt, ...)
 {
     if (!jim::log_on(log, JIM_LOG_TRACE) || !func)
         return nullptr;

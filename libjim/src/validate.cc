@@ -10,8 +10,8 @@ namespace {
 
 bool name_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 // An account name, or with room set a "#" followed by at least one name character.
@@ -80,18 +80,15 @@ int Message::validate(const Limits &lim)
     }
 
     const long name_max = lim[JIM_LIMIT_NAME_CHARS];
-    for (int i = 0; i < JIM_FIELD_COUNT; i++) {
-        auto f = static_cast<jim_field>(i);
-        if (!has(f))
-            continue;
+    for (uint64_t bits = present_; bits; bits &= bits - 1) {
+        auto f = static_cast<jim_field>(__builtin_ctzll(bits));
         std::string_view s = kFields[f].type == JIM_TYPE_STRING ? str(f) : std::string_view{};
         int64_t n = num(f);
         const char *why = nullptr;
         std::string buf;
         switch (kFields[f].syntax) {
         case Syntax::Any:
-        case Syntax::None:
-            break;
+        case Syntax::None: break;
         case Syntax::Text:
             if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_INFO_CHARS])
                 why = "too long";
@@ -114,8 +111,7 @@ int Message::validate(const Limits &lim)
             break;
         case Syntax::Message:
             if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_MESSAGE_CHARS]) {
-                buf = "longer than " + std::to_string(lim[JIM_LIMIT_MESSAGE_CHARS]) +
-                      " characters";
+                buf = "longer than " + std::to_string(lim[JIM_LIMIT_MESSAGE_CHARS]) + " characters";
                 why = buf.c_str();
             }
             break;

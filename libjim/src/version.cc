@@ -26,8 +26,14 @@ JIM_EXTERN(const char *) jim_strerror(int code)
     }
 }
 
-JIM_EXTERN(int) jim_version_number(void) { return JIM_VERSION_NUMBER; }
+JIM_EXTERN(int) jim_version_number(void)
+{
+    return JIM_VERSION_NUMBER;
+}
 
-JIM_EXTERN(const char *) jim_version(void) { return JIM_VERSION_STRING; }
+JIM_EXTERN(const char *) jim_version(void)
+{
+    return JIM_VERSION_STRING;
+}
 
 } // extern "C"

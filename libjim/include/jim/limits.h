@@ -25,8 +25,8 @@ typedef enum jim_limit {
     JIM_LIMIT_PASSWORD_BYTES = 6, /**< `max_password_bytes`: longest password (1024). */
     JIM_LIMIT_INFO_CHARS = 7,     /**< `max_info_chars`: account info text (256). */
     JIM_LIMIT_ID_CHARS = 8,       /**< `max_id_chars`: client-chosen request id (64). */
-    JIM_LIMIT_HISTORY = 9,        /**< `max_history_limit`: most messages one history reply (500). */
-    JIM_LIMIT_COUNT = 10          /**< Number of limits; not a limit. */
+    JIM_LIMIT_HISTORY = 9, /**< `max_history_limit`: most messages one history reply (500). */
+    JIM_LIMIT_COUNT = 10   /**< Number of limits; not a limit. */
 } jim_limit;
 
 /** A set of limit values. Made by jim_limits_new(), freed by jim_limits_free(). */

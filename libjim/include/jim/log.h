@@ -46,8 +46,9 @@ typedef struct jim_log jim_log;
  * @param flags 0 or #JIM_LOG_DAILY (ignored without a file).
  * @return #JIM_OK, #JIM_EINVAL, #JIM_ENOMEM or #JIM_EIO (the file cannot be opened).
  */
-JIM_EXTERN(int) jim_log_open(jim_log **out, const char *name, const char *path,
-                             jim_log_level level, unsigned flags);
+JIM_EXTERN(int)
+jim_log_open(jim_log **out, const char *name, const char *path, jim_log_level level,
+             unsigned flags);
 
 /** Closes a logger. NULL is accepted and ignored. */
 JIM_EXTERN(void) jim_log_close(jim_log *log);
@@ -76,8 +77,9 @@ JIM_EXTERN(int) jim_log_level_from_name(const char *name, jim_log_level *level);
  * @param module the module column; NULL for the logger's name.
  * @param func the function column, usually `__func__`.
  */
-JIM_EXTERN(void) jim_log_write(jim_log *log, jim_log_level level, const char *module,
-                               const char *func, const char *fmt, ...)
+JIM_EXTERN(void)
+jim_log_write(jim_log *log, jim_log_level level, const char *module, const char *func,
+              const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 5, 6)))
 #endif
@@ -119,8 +121,8 @@ JIM_EXTERN(jim_log *) jim_log_get_default(void);
  * @param fmt printf format of the arguments, or NULL for none.
  * @return a token for jim_trace_leave(); NULL when tracing is off.
  */
-JIM_EXTERN(const char *) jim_trace_enter(jim_log *log, const char *module, const char *func,
-                                         const char *fmt, ...)
+JIM_EXTERN(const char *)
+jim_trace_enter(jim_log *log, const char *module, const char *func, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif

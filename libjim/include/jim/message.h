@@ -114,20 +114,20 @@ typedef enum jim_dialect {
 
 /** The response codes of the protocol. */
 typedef enum jim_response_code {
-    JIM_RESP_BASIC = 100,       /**< Basic notification. */
-    JIM_RESP_IMPORTANT = 101,   /**< Important notification. */
-    JIM_RESP_OK = 200,          /**< OK. */
-    JIM_RESP_CREATED = 201,     /**< Created. */
-    JIM_RESP_ACCEPTED = 202,    /**< Accepted (stored, or header of a list). */
-    JIM_RESP_BAD_REQUEST = 400, /**< Bad request. */
-    JIM_RESP_UNAUTHORIZED = 401,/**< Log in first. */
-    JIM_RESP_BAD_LOGIN = 402,   /**< Wrong account name or password. */
-    JIM_RESP_FORBIDDEN = 403,   /**< Forbidden. */
-    JIM_RESP_NOT_FOUND = 404,   /**< No such user or room. */
-    JIM_RESP_CONFLICT = 409,    /**< Conflict. */
-    JIM_RESP_GONE = 410,        /**< User offline and offline storage is off. */
-    JIM_RESP_TOO_MANY = 429,    /**< Too many requests (ext). */
-    JIM_RESP_SERVER_ERROR = 500 /**< Server error. */
+    JIM_RESP_BASIC = 100,        /**< Basic notification. */
+    JIM_RESP_IMPORTANT = 101,    /**< Important notification. */
+    JIM_RESP_OK = 200,           /**< OK. */
+    JIM_RESP_CREATED = 201,      /**< Created. */
+    JIM_RESP_ACCEPTED = 202,     /**< Accepted (stored, or header of a list). */
+    JIM_RESP_BAD_REQUEST = 400,  /**< Bad request. */
+    JIM_RESP_UNAUTHORIZED = 401, /**< Log in first. */
+    JIM_RESP_BAD_LOGIN = 402,    /**< Wrong account name or password. */
+    JIM_RESP_FORBIDDEN = 403,    /**< Forbidden. */
+    JIM_RESP_NOT_FOUND = 404,    /**< No such user or room. */
+    JIM_RESP_CONFLICT = 409,     /**< Conflict. */
+    JIM_RESP_GONE = 410,         /**< User offline and offline storage is off. */
+    JIM_RESP_TOO_MANY = 429,     /**< Too many requests (ext). */
+    JIM_RESP_SERVER_ERROR = 500  /**< Server error. */
 } jim_response_code;
 
 /** One JIM object. Made by jim_msg_new(), freed by jim_msg_free(). */
@@ -222,8 +222,8 @@ JIM_EXTERN(const char *) jim_msg_get_str(const jim_msg *msg, jim_field field);
  * A string field's value and its length in bytes (same lifetime as jim_msg_get_str()).
  * @return #JIM_OK, #JIM_ENOTFOUND (absent) or #JIM_EINVAL.
  */
-JIM_EXTERN(int) jim_msg_get_strn(const jim_msg *msg, jim_field field, const char **value,
-                                 size_t *len);
+JIM_EXTERN(int)
+jim_msg_get_strn(const jim_msg *msg, jim_field field, const char **value, size_t *len);
 
 /**
  * An integer field's value.
@@ -276,8 +276,8 @@ JIM_EXTERN(int) jim_msg_encode(jim_msg *msg, const char **json, size_t *len);
  * @return #JIM_OK, #JIM_ESYNTAX, #JIM_EUTF8, #JIM_EDEPTH, #JIM_ETOOBIG,
  *         #JIM_EFIELD, #JIM_EACTION, #JIM_ERANGE or #JIM_EINVAL.
  */
-JIM_EXTERN(int) jim_msg_decode(jim_msg *msg, const char *json, size_t len,
-                               const jim_limits *limits);
+JIM_EXTERN(int)
+jim_msg_decode(jim_msg *msg, const char *json, size_t len, const jim_limits *limits);
 
 /** Why the last jim_msg_validate() or jim_msg_decode() failed; "" after success. Never NULL. */
 JIM_EXTERN(const char *) jim_msg_errmsg(const jim_msg *msg);
@@ -289,8 +289,8 @@ JIM_EXTERN(int) jim_msg_make_presence(jim_msg *msg, const char *account, const c
 JIM_EXTERN(int) jim_msg_make_authenticate(jim_msg *msg, const char *account, const char *password);
 
 /** Builds `register` for @p account with @p password and @p info (NULL: none). */
-JIM_EXTERN(int) jim_msg_make_register(jim_msg *msg, const char *account, const char *password,
-                                      const char *info);
+JIM_EXTERN(int)
+jim_msg_make_register(jim_msg *msg, const char *account, const char *password, const char *info);
 
 /** Builds `msg` with @p text to a user or "#room" @p to. */
 JIM_EXTERN(int) jim_msg_make_text(jim_msg *msg, const char *to, const char *text);
