@@ -3,6 +3,7 @@
 
 #include <jim/common.h>
 
+#include <cstring>
 #include <new>
 #include <utility>
 
@@ -27,6 +28,17 @@ template <class F> void api_guard_void(F &&f) noexcept
         std::forward<F>(f)();
     } catch (...) {
     }
+}
+
+// The int value of an enum argument from a C caller, read without assuming it
+// is one of the enumerators (C may pass any int; loading it as the enum is UB in C++).
+template <class E>
+inline int raw(const E &e) noexcept
+{
+    static_assert(sizeof(E) == sizeof(int));
+    int v;
+    std::memcpy(&v, &e, sizeof v);
+    return v;
 }
 
 } // namespace jim

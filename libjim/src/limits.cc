@@ -1,4 +1,5 @@
 // The protocol's limits: one table with names, defaults and ranges, and its C API.
+#include "guard.hh"
 #include "limits.hh"
 
 #include <cstring>
@@ -33,9 +34,10 @@ const Limits &default_limits()
 
 } // namespace jim
 
-static bool known(jim_limit l)
+static bool known(const jim_limit &l)
 {
-    return l >= 0 && l < JIM_LIMIT_COUNT;
+    int v = jim::raw(l);
+    return v >= 0 && v < JIM_LIMIT_COUNT;
 }
 
 extern "C" {

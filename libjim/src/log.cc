@@ -19,6 +19,12 @@ const char *const kLevelNames[] = {"TRACE", "DEBUG", "INFO", "WARNING", "ERROR",
 
 std::atomic<jim_log *> g_default{nullptr};
 
+bool level_ok(const jim_log_level &level)
+{
+    int v = jim::raw(level);
+    return v >= JIM_LOG_TRACE && v <= JIM_LOG_OFF;
+}
+
 int64_t now_us(const jim_log *log)
 {
     if (log->clock)
@@ -146,7 +152,7 @@ jim_log_open(jim_log **out, const char *name, const char *path, jim_log_level le
     if (!out)
         return JIM_EINVAL;
     *out = nullptr;
-    if (!name || level < JIM_LOG_TRACE || level > JIM_LOG_OFF)
+    if (!name || !level_ok(level))
         return JIM_EINVAL;
     return jim::api_guard([&] {
         auto *log = new jim_log;
@@ -180,7 +186,7 @@ JIM_EXTERN(void) jim_log_close(jim_log *log)
 
 JIM_EXTERN(void) jim_log_set_level(jim_log *log, jim_log_level level)
 {
-    if (log && level >= JIM_LOG_TRACE && level <= JIM_LOG_OFF)
+    if (log && level_ok(level))
         log->level = level;
 }
 
@@ -191,12 +197,12 @@ JIM_EXTERN(jim_log_level) jim_log_get_level(const jim_log *log)
 
 JIM_EXTERN(int) jim_log_enabled(const jim_log *log, jim_log_level level)
 {
-    return level < JIM_LOG_OFF && jim::log_on(log, level);
+    return level_ok(level) && level < JIM_LOG_OFF && jim::log_on(log, level);
 }
 
 JIM_EXTERN(const char *) jim_log_level_name(jim_log_level level)
 {
-    return level >= JIM_LOG_TRACE && level <= JIM_LOG_OFF ? kLevelNames[level] : nullptr;
+    return level_ok(level) ? kLevelNames[level] : nullptr;
 }
 
 JIM_EXTERN(int) jim_log_level_from_name(const char *name, jim_log_level *level)

@@ -12,9 +12,16 @@ using jim::kFields;
 
 namespace {
 
-bool field_ok(jim_field f)
+bool field_ok(const jim_field &f)
 {
-    return f >= 0 && f < JIM_FIELD_COUNT;
+    int v = jim::raw(f);
+    return v >= 0 && v < JIM_FIELD_COUNT;
+}
+
+bool action_ok(const jim_action &a)
+{
+    int v = jim::raw(a);
+    return v > JIM_ACTION_NONE && v < JIM_ACTION_COUNT;
 }
 
 bool field_is(jim_field f, jim_field_type t)
@@ -43,7 +50,7 @@ extern "C" {
 
 JIM_EXTERN(const char *) jim_action_name(jim_action action)
 {
-    if (action <= JIM_ACTION_NONE || action >= JIM_ACTION_COUNT)
+    if (!action_ok(action))
         return nullptr;
     return jim::kActions[action].name;
 }
@@ -96,7 +103,7 @@ JIM_EXTERN(void) jim_msg_reset(jim_msg *msg)
 
 JIM_EXTERN(int) jim_msg_init_action(jim_msg *msg, jim_action action)
 {
-    if (!msg || action <= JIM_ACTION_NONE || action >= JIM_ACTION_COUNT)
+    if (!msg || !action_ok(action))
         return JIM_EINVAL;
     msg->impl.reset();
     msg->impl.set_action(action);
@@ -223,8 +230,9 @@ JIM_EXTERN(unsigned) jim_msg_features(const jim_msg *msg)
 
 JIM_EXTERN(void) jim_msg_set_dialect(jim_msg *msg, jim_dialect dialect)
 {
-    if (msg && (dialect == JIM_DIALECT_JIM || dialect == JIM_DIALECT_REFERENCE))
-        msg->impl.set_dialect(dialect);
+    int d = jim::raw(dialect);
+    if (msg && (d == JIM_DIALECT_JIM || d == JIM_DIALECT_REFERENCE))
+        msg->impl.set_dialect(static_cast<jim_dialect>(d));
 }
 
 JIM_EXTERN(jim_dialect) jim_msg_dialect(const jim_msg *msg)
@@ -317,7 +325,7 @@ JIM_EXTERN(int) jim_msg_make_text(jim_msg *msg, const char *to, const char *text
 JIM_EXTERN(int) jim_msg_make_named(jim_msg *msg, jim_action action, const char *name)
 {
     jim_field f;
-    switch (action) {
+    switch (jim::raw(action)) {
     case JIM_ACTION_JOIN:
     case JIM_ACTION_LEAVE: f = JIM_FIELD_ROOM; break;
     case JIM_ACTION_ADD_CONTACT:

@@ -18,7 +18,9 @@
 /** Closes a block opened by #JIM_BEGIN_DECL. */
 #define JIM_END_DECL }
 #else
+/** Opens a block of declarations with C linkage (expands to nothing in C). */
 #define JIM_BEGIN_DECL
+/** Closes a block opened by #JIM_BEGIN_DECL. */
 #define JIM_END_DECL
 #endif
 
@@ -26,6 +28,7 @@
 /** Declares a public libjim function returning @p type. */
 #define JIM_EXTERN(type) __attribute__((visibility("default"))) type
 #else
+/** Declares a public libjim function returning @p type. */
 #define JIM_EXTERN(type) type
 #endif
 

@@ -42,6 +42,7 @@ JIM_EXTERN(int) jim_framer_feed(jim_framer *framer, const void *data, size_t len
 /**
  * Lends a buffer to read input into directly, saving the copy of jim_framer_feed().
  * Call jim_framer_commit() with the number of bytes written before any other call.
+ * @param framer the framer.
  * @param want the least number of bytes wanted.
  * @param[out] buf receives the buffer.
  * @param[out] cap receives its size (at least @p want).
@@ -54,6 +55,7 @@ JIM_EXTERN(int) jim_framer_commit(jim_framer *framer, size_t len);
 
 /**
  * Takes the next whole object out of the stream.
+ * @param framer the framer.
  * @param[out] obj receives a pointer to the object's bytes (no trailing newline),
  *             valid until the next call on @p framer.
  * @param[out] len receives its length.

@@ -74,8 +74,11 @@ JIM_EXTERN(int) jim_log_level_from_name(const char *name, jim_log_level *level);
 /**
  * Writes one line: `<date-time> <level> <module> <function> <message>`.
  * Newlines in the message are written as spaces; a line longer than 4 KiB is cut.
+ * @param log the logger; NULL writes nothing.
+ * @param level the line's level; nothing is written below the logger's level.
  * @param module the module column; NULL for the logger's name.
  * @param func the function column, usually `__func__`.
+ * @param fmt printf format of the message, followed by its arguments.
  */
 JIM_EXTERN(void)
 jim_log_write(jim_log *log, jim_log_level level, const char *module, const char *func,
@@ -118,6 +121,9 @@ JIM_EXTERN(jim_log *) jim_log_get_default(void);
  * `func(<args>) called from <caller>` — the caller being the innermost traced
  * function still running on this thread — and makes @p func that function.
  * Pair every call with jim_trace_leave(), passing what this returned.
+ * @param log the logger; nothing happens unless it is at #JIM_LOG_TRACE.
+ * @param module the module column of the line.
+ * @param func the traced function's name, usually `__func__` (not copied: it must stay valid).
  * @param fmt printf format of the arguments, or NULL for none.
  * @return a token for jim_trace_leave(); NULL when tracing is off.
  */

@@ -177,6 +177,8 @@ JIM_EXTERN(int) jim_msg_init_action(jim_msg *msg, jim_action action);
 /**
  * Empties @p msg and makes it a response with @p code and `time` set to now.
  * The text goes to `alert` for codes below 400 and to `error` from 400 up.
+ * @param msg the message to fill.
+ * @param code the response code, 100 to 599.
  * @param text the alert or error text, or NULL for jim_response_text(code).
  * @return #JIM_OK or #JIM_EINVAL (NULL msg, code outside 100..599, invalid UTF-8 text).
  */
@@ -261,6 +263,7 @@ JIM_EXTERN(int) jim_msg_validate(jim_msg *msg, const jim_limits *limits);
 /**
  * Encodes @p msg as one line of ASCII-safe JSON (non-ASCII as `\\uXXXX`),
  * ending in a newline. `time` is written as now when the message has none.
+ * @param msg the message; it owns the encoded text.
  * @param[out] json receives the text, owned by @p msg, valid until it is next changed.
  * @param[out] len receives its length in bytes, the newline included.
  * @return #JIM_OK, #JIM_EINVAL (NULL argument, or neither action nor response) or #JIM_ENOMEM.
@@ -272,6 +275,9 @@ JIM_EXTERN(int) jim_msg_encode(jim_msg *msg, const char **json, size_t *len);
  * it as jim_msg_validate() does. Unknown fields are ignored; `time` may have
  * any JSON type (numbers, numeric strings and nanoseconds are understood).
  * On failure jim_msg_errmsg() gives the reason to send back in a 400.
+ * @param msg the message to fill.
+ * @param json the object's bytes (need not be NUL-terminated).
+ * @param len their length.
  * @param limits NULL for the defaults.
  * @return #JIM_OK, #JIM_ESYNTAX, #JIM_EUTF8, #JIM_EDEPTH, #JIM_ETOOBIG,
  *         #JIM_EFIELD, #JIM_EACTION, #JIM_ERANGE or #JIM_EINVAL.
