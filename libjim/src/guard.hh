@@ -32,8 +32,7 @@ template <class F> void api_guard_void(F &&f) noexcept
 
 // The int value of an enum argument from a C caller, read without assuming it
 // is one of the enumerators (C may pass any int; loading it as the enum is UB in C++).
-template <class E>
-inline int raw(const E &e) noexcept
+template <class E> inline int raw(const E &e) noexcept
 {
     static_assert(sizeof(E) == sizeof(int));
     int v;

@@ -1,6 +1,6 @@
 // The protocol's limits: one table with names, defaults and ranges, and its C API.
-#include "guard.hh"
 #include "limits.hh"
+#include "guard.hh"
 
 #include <cstring>
 #include <new>
