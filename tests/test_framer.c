@@ -264,6 +264,18 @@ static void garbage__esyntax_once_then_next_object(void **state)
     expect_rc(f, JIM_EAGAIN);
 }
 
+static void unterminated_string__ends_at_newline(void **state)
+{
+    jim_framer *f = *state;
+    feed(f, "{\"message\":\"no closing quote\n{\"action\":\"quit\"}\n");
+    expect_rc(f, JIM_ESYNTAX);
+    assert_non_null(strstr(jim_framer_errmsg(f), "unterminated string"));
+    expect_obj(f, "{\"action\":\"quit\"}");
+    /* Newlines between tokens (pretty-printed JSON) are fine. */
+    feed(f, "{\n  \"a\": 1,\n  \"b\": \"x\"\n}\n");
+    expect_obj(f, "{\n  \"a\": 1,\n  \"b\": \"x\"\n}");
+}
+
 static void bad_objects_in_a_row__closed_at_limit(void **state)
 {
     jim_framer *f = *state;
@@ -359,6 +371,7 @@ int main(void)
         T(bad_utf8__eutf8_then_stream_goes_on),
         T(deep_nesting__edepth_then_stream_goes_on),
         T(garbage__esyntax_once_then_next_object),
+        T(unterminated_string__ends_at_newline),
         T(bad_objects_in_a_row__closed_at_limit),
         T(next_msg__decodes_and_reports_reason),
         T(reserve_commit__reads_in_place),

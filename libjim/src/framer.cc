@@ -132,6 +132,12 @@ Framer::Outcome Framer::scan()
             }
             if (c == '"') {
                 in_string_ = false;
+            } else if (c == '\n') {
+                // A raw newline cannot be inside a JSON string: the object is broken
+                // and the next line starts afresh.
+                broken_ = true;
+                scan_ = p - reinterpret_cast<const unsigned char *>(buf_.data());
+                return Outcome::Complete;
             } else if (c == '\\') {
                 escape_ = true;
             } else if (c >= 0x80) {
@@ -206,7 +212,7 @@ int Framer::next_raw(std::string_view *obj)
                 start_ = scan_ = end_ = 0; // everything was consumed
                 return JIM_EAGAIN;
             }
-            in_string_ = escape_ = bad_utf8_ = too_deep_ = false;
+            in_string_ = escape_ = bad_utf8_ = too_deep_ = broken_ = false;
             depth_ = 0;
             utf8_tail_ = 0;
         }
@@ -234,6 +240,8 @@ int Framer::next_raw(std::string_view *obj)
             return bad(JIM_EUTF8, "invalid UTF-8");
         if (not_object_)
             return bad(JIM_ESYNTAX, "not a JSON object");
+        if (broken_)
+            return bad(JIM_ESYNTAX, "malformed JSON: unterminated string");
         error_.clear();
         *obj = found;
         return JIM_OK;

@@ -55,6 +55,7 @@ class Framer {
     bool bad_utf8_ = false;
     bool too_deep_ = false;
     bool not_object_ = false; // top-level '[' scanned as a unit, then rejected
+    bool broken_ = false;     // a raw newline inside a string ended the object
     int depth_ = 0;
     int utf8_tail_ = 0;
     unsigned char utf8_lo_ = 0x80, utf8_hi_ = 0xBF;

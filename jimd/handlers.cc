@@ -1,0 +1,499 @@
+// The protocol's actions: one table, each entry saying whether it needs a logged-in session.
+#include "worker.hh"
+
+#include "clock.hh"
+
+#include <algorithm>
+
+namespace jimd {
+
+#define WLOG(level, ...) JIM_LOG(log_, level, worker_tag(setup_.index), __VA_ARGS__)
+
+const Worker::Handler Worker::kHandlers[] = {
+    {JIM_ACTION_PRESENCE, false, &Worker::h_presence},
+    {JIM_ACTION_AUTHENTICATE, false, &Worker::h_authenticate},
+    {JIM_ACTION_REGISTER, false, &Worker::h_register},
+    {JIM_ACTION_QUIT, false, &Worker::h_quit},
+    {JIM_ACTION_MSG, true, &Worker::h_msg},
+    {JIM_ACTION_JOIN, true, &Worker::h_join},
+    {JIM_ACTION_LEAVE, true, &Worker::h_leave},
+    {JIM_ACTION_GET_CONTACTS, true, &Worker::h_get_contacts},
+    {JIM_ACTION_ADD_CONTACT, true, &Worker::h_add_contact},
+    {JIM_ACTION_DEL_CONTACT, true, &Worker::h_del_contact},
+    {JIM_ACTION_GET_ROOMS, true, &Worker::h_get_rooms},
+    {JIM_ACTION_GET_USERS, true, &Worker::h_get_users},
+    {JIM_ACTION_SYNC, true, &Worker::h_sync},
+    {JIM_ACTION_HISTORY, true, &Worker::h_history},
+    {JIM_ACTION_PROBE, true, &Worker::h_probe_answer},
+    // Server-to-client objects and later extensions: known actions, not served here yet.
+    {JIM_ACTION_CONTACT_LIST, true, &Worker::h_not_yet},
+    {JIM_ACTION_ROOM_LIST, true, &Worker::h_not_yet},
+    {JIM_ACTION_USER_LIST, true, &Worker::h_not_yet},
+    {JIM_ACTION_PUT_KEY, true, &Worker::h_not_yet},
+    {JIM_ACTION_GET_KEY, true, &Worker::h_not_yet},
+    {JIM_ACTION_ADMIN_USERS, true, &Worker::h_not_yet},
+    {JIM_ACTION_USER_STAT, true, &Worker::h_not_yet},
+    {JIM_ACTION_ADMIN_STATS, true, &Worker::h_not_yet},
+    {JIM_ACTION_ADMIN_KICK, true, &Worker::h_not_yet},
+    {JIM_ACTION_ADMIN_BAN, true, &Worker::h_not_yet},
+    {JIM_ACTION_ADMIN_SET, true, &Worker::h_not_yet},
+};
+
+const Worker::Handler *Worker::find_handler(jim_action a)
+{
+    for (const Handler &h : kHandlers)
+        if (h.action == a)
+            return &h;
+    return nullptr;
+}
+
+bool Worker::user_exists(const std::string &name)
+{
+    if (known_users_.count(name))
+        return true;
+    Account a;
+    if (store_->get_user(name, &a) != Result::Ok)
+        return false;
+    known_users_.insert(name);
+    return true;
+}
+
+bool Worker::login_blocked(Session &s, const std::string &account, int64_t *retry_after)
+{
+    int64_t now = wall_seconds(), window = settings_.num(S_LOGIN_FAILURES_WINDOW);
+    size_t max = static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX));
+    for (const std::string &key : {"u:" + account, "ip:" + s.ip}) {
+        auto it = failures_.find(key);
+        if (it == failures_.end())
+            continue;
+        std::erase_if(it->second, [&](int64_t t) { return t <= now - window; });
+        if (it->second.size() >= max) {
+            *retry_after = std::max<int64_t>(1, it->second.front() + window - now);
+            return true;
+        }
+    }
+    return false;
+}
+
+void Worker::login_failed(Session &s, const std::string &account)
+{
+    int64_t now = wall_seconds();
+    failures_["u:" + account].push_back(now);
+    failures_["ip:" + s.ip].push_back(now);
+    WLOG(JIM_LOG_WARNING, "failed login for '%s' from %s", account.c_str(), s.ip.c_str());
+}
+
+void Worker::log_in(Session &s, const Account &a, unsigned features)
+{
+    s.logged_in = true;
+    s.user = a.name;
+    s.user_id = a.id;
+    s.admin = a.role == "admin";
+    s.ndjson = (features & JIM_FEATURE_NDJSON) != 0;
+    known_users_.insert(a.name);
+    std::vector<std::string> rooms, contacts;
+    store_->user_rooms(a.id, &rooms);
+    store_->contacts(a.id, &contacts);
+    s.rooms = {rooms.begin(), rooms.end()};
+    s.contacts = {contacts.begin(), contacts.end()};
+    for (const std::string &r : rooms)
+        by_room_[r].push_back(&s);
+    bool was_online = online_anywhere(a.name);
+    auto &mine = by_user_[a.name];
+    mine.push_back(&s);
+    if (mine.size() == 1)
+        mesh_->broadcast(PeerMsg::Online, {a.name});
+    store_->record_login(a.id, wall_seconds(), s.ip);
+    WLOG(JIM_LOG_INFO, "%s logged in from %s%s", a.name.c_str(), s.ip.c_str(),
+         s.ndjson ? " (ndjson)" : "");
+    reply(s, 200);
+    if (!was_online)
+        became_online(a.name);
+    s.direct_floor = a.cursor;
+    offline_delivery(s);
+}
+
+void Worker::h_presence(Session &s, jim_msg *m)
+{
+    if (s.logged_in) {
+        s.probed = false;
+        reply(s, 200); // a status update, or the answer to a probe
+        return;
+    }
+    if (settings_.str(S_AUTH) != "none") {
+        reply(s, 401, "log in first: authenticate");
+        return;
+    }
+    // auth none: presence logs the connection in, creating the account if new.
+    std::string name = jim_msg_get_str(m, JIM_FIELD_ACCOUNT_NAME);
+    unsigned features = jim_msg_features(m);
+    Account a;
+    Result r = store_->get_user(name, &a);
+    if (r == Result::NotFound) {
+        store_->create_user(name, "", "", wall_seconds());
+        r = store_->get_user(name, &a);
+    }
+    if (r != Result::Ok) {
+        reply(s, 500, "database error");
+        return;
+    }
+    if (a.banned) {
+        reply(s, 403, "account banned");
+        return;
+    }
+    size_t sessions = by_user_.count(name) ? by_user_[name].size() : 0;
+    if (auto it = remote_.find(name); it != remote_.end())
+        sessions += static_cast<size_t>(__builtin_popcountll(it->second));
+    if (static_cast<long>(sessions) >= settings_.num(S_MAX_SESSIONS)) {
+        reply(s, 409, "already logged in");
+        return;
+    }
+    log_in(s, a, features);
+}
+
+void Worker::h_authenticate(Session &s, jim_msg *m)
+{
+    if (s.logged_in) {
+        reply(s, 409, "this session is logged in already");
+        return;
+    }
+    std::string name = jim_msg_get_str(m, JIM_FIELD_ACCOUNT_NAME);
+    std::string password = jim_msg_get_str(m, JIM_FIELD_PASSWORD);
+    unsigned features = jim_msg_features(m);
+    int64_t retry = 0;
+    if (login_blocked(s, name, &retry)) {
+        jim_msg *r = response(429, "too many failed logins");
+        jim_msg_set_int(r, JIM_FIELD_RETRY_AFTER, retry);
+        emit(s, r);
+        return;
+    }
+    auto account = std::make_shared<Account>();
+    Result found = store_->get_user(name, account.get());
+    if (found == Result::Error) {
+        reply(s, 500, "database error");
+        return;
+    }
+    // Unknown accounts are checked against a dummy hash too: same time, same answer.
+    std::string stored = found == Result::Ok ? account->pwhash : std::string();
+    auto ok = std::make_shared<bool>(false);
+    std::string request_id = jim_msg_get_str(m, JIM_FIELD_ID) ? jim_msg_get_str(m, JIM_FIELD_ID)
+                                                              : "";
+    uint64_t id = s.id;
+    s.paused = true;
+    hasher_->submit(
+        [ok, password, stored] { *ok = !stored.empty() && password_verify(password, stored); },
+        [this, id, ok, account, name, features, request_id] {
+            Session *sp = find(id);
+            if (!sp || sp->closing)
+                return;
+            Session &s2 = *sp;
+            s2.paused = false;
+            jim_msg_reset(in_); // replies below must not echo another request's id
+            if (!request_id.empty())
+                jim_msg_set_str(in_, JIM_FIELD_ID, request_id.c_str());
+            if (!*ok) {
+                login_failed(s2, name);
+                reply(s2, 402);
+            } else if (account->banned) {
+                reply(s2, 403, "account banned");
+            } else {
+                size_t sessions = by_user_.count(name) ? by_user_[name].size() : 0;
+                if (auto it = remote_.find(name); it != remote_.end())
+                    sessions += static_cast<size_t>(__builtin_popcountll(it->second));
+                if (static_cast<long>(sessions) >= settings_.num(S_MAX_SESSIONS))
+                    reply(s2, 409, "already logged in");
+                else
+                    log_in(s2, *account, features);
+            }
+            process_input(s2); // requests that arrived meanwhile
+        });
+}
+
+void Worker::h_register(Session &s, jim_msg *m)
+{
+    if (settings_.str(S_REGISTRATION) != "open") {
+        reply(s, 403, "registration is closed");
+        return;
+    }
+    std::string name = jim_msg_get_str(m, JIM_FIELD_ACCOUNT_NAME);
+    std::string password = jim_msg_get_str(m, JIM_FIELD_PASSWORD);
+    const char *info_c = jim_msg_get_str(m, JIM_FIELD_INFO);
+    std::string info = info_c ? info_c : "";
+    if (user_exists(name)) {
+        reply(s, 409, "account exists");
+        return;
+    }
+    auto hash = std::make_shared<std::string>();
+    uint64_t n = static_cast<uint64_t>(settings_.num(S_SCRYPT_N));
+    std::string request_id = jim_msg_get_str(m, JIM_FIELD_ID) ? jim_msg_get_str(m, JIM_FIELD_ID)
+                                                              : "";
+    uint64_t id = s.id;
+    s.paused = true;
+    hasher_->submit([hash, password, n] { password_hash(password, n, hash.get()); },
+                    [this, id, hash, name, info, request_id] {
+                        Session *sp = find(id);
+                        if (!sp || sp->closing)
+                            return;
+                        sp->paused = false;
+                        jim_msg_reset(in_);
+                        if (!request_id.empty())
+                            jim_msg_set_str(in_, JIM_FIELD_ID, request_id.c_str());
+                        if (hash->empty()) {
+                            reply(*sp, 500, "cannot hash the password");
+                        } else {
+                            Result r = store_->create_user(name, *hash, info, wall_seconds());
+                            if (r == Result::Ok) {
+                                known_users_.insert(name);
+                                WLOG(JIM_LOG_INFO, "account %s registered from %s", name.c_str(),
+                                     sp->ip.c_str());
+                                reply(*sp, 201);
+                            } else {
+                                reply(*sp, r == Result::Exists ? 409 : 500,
+                                      r == Result::Exists ? "account exists" : "database error");
+                            }
+                        }
+                        process_input(*sp);
+                    });
+}
+
+void Worker::h_quit(Session &s, jim_msg *)
+{
+    reply(s, 200);
+    close_session(s);
+}
+
+void Worker::h_probe_answer(Session &s, jim_msg *) { s.probed = false; }
+
+void Worker::h_not_yet(Session &s, jim_msg *)
+{
+    reply(s, 400, "action not supported by this server");
+}
+
+void Worker::h_msg(Session &s, jim_msg *m)
+{
+    // Token bucket: msg_rate per second, msg_burst at once.
+    long rate = settings_.num(S_MSG_RATE);
+    if (rate > 0) {
+        int64_t now = mono_us();
+        double burst = static_cast<double>(settings_.num(S_MSG_BURST));
+        s.tokens = std::min(burst, s.tokens + static_cast<double>(now - s.tokens_at_us) *
+                                                  static_cast<double>(rate) / 1e6);
+        s.tokens_at_us = now;
+        if (s.tokens < 1) {
+            jim_msg *r = response(429, "too many messages");
+            jim_msg_set_int(r, JIM_FIELD_RETRY_AFTER, 1);
+            emit(s, r);
+            return;
+        }
+        s.tokens -= 1;
+    }
+    Pending p;
+    p.session = s.id;
+    p.msg.to = jim_msg_get_str(m, JIM_FIELD_TO);
+    p.msg.from = s.user;
+    p.msg.time = wall_seconds();
+    p.msg.text = jim_msg_get_str(m, JIM_FIELD_MESSAGE);
+    if (const char *enc = jim_msg_get_str(m, JIM_FIELD_ENCODING))
+        p.msg.encoding = enc;
+    if (const char *cid = jim_msg_get_str(m, JIM_FIELD_ID)) {
+        p.msg.client_id = cid;
+        p.request_id = cid;
+    }
+    p.room = p.msg.to[0] == '#';
+    if (p.room) {
+        if (!s.rooms.count(p.msg.to)) {
+            bool exists = store_->room_exists(p.msg.to);
+            reply(s, exists ? 403 : 404, exists ? "not a member of this room" : "no such room");
+            return;
+        }
+    } else if (!user_exists(p.msg.to)) {
+        reply(s, 404, "no such user");
+        return;
+    } else if (settings_.str(S_OFFLINE_STORAGE) == "off" && !online_anywhere(p.msg.to)) {
+        reply(s, 410, "user offline");
+        return;
+    }
+    batch_.push_back(std::move(p));
+    s.in_batch++;
+    schedule_commit();
+}
+
+void Worker::h_join(Session &s, jim_msg *m)
+{
+    std::string room = jim_msg_get_str(m, JIM_FIELD_ROOM);
+    Result r = store_->join(room, s.user_id, wall_seconds());
+    if (r == Result::Error) {
+        reply(s, 500, "database error");
+        return;
+    }
+    // A user's membership lives in each of their sessions on this worker.
+    for (Session *other : by_user_[s.user]) {
+        if (other->rooms.insert(room).second)
+            by_room_[room].push_back(other);
+    }
+    reply(s, 200);
+}
+
+void Worker::h_leave(Session &s, jim_msg *m)
+{
+    std::string room = jim_msg_get_str(m, JIM_FIELD_ROOM);
+    Result r = store_->leave(room, s.user_id);
+    if (r == Result::Error) {
+        reply(s, 500, "database error");
+        return;
+    }
+    if (r == Result::NotFound) {
+        reply(s, 404, "not a member of this room");
+        return;
+    }
+    for (Session *other : by_user_[s.user]) {
+        if (other->rooms.erase(room))
+            std::erase(by_room_[room], other);
+    }
+    if (by_room_[room].empty())
+        by_room_.erase(room);
+    reply(s, 200);
+}
+
+void Worker::h_get_contacts(Session &s, jim_msg *)
+{
+    std::vector<std::string> names;
+    if (!store_->contacts(s.user_id, &names)) {
+        reply(s, 500, "database error");
+        return;
+    }
+    jim_msg *r = response(202);
+    jim_msg_set_int(r, JIM_FIELD_QUANTITY, static_cast<int64_t>(names.size()));
+    emit(s, r);
+    for (const std::string &n : names) {
+        jim_msg_init_action(out_, JIM_ACTION_CONTACT_LIST);
+        jim_msg_set_str(out_, JIM_FIELD_USER_ID, n.c_str());
+        jim_msg_set_str(out_, JIM_FIELD_STATUS, online_anywhere(n) ? "online" : "offline");
+        emit(s, out_);
+    }
+}
+
+void Worker::h_add_contact(Session &s, jim_msg *m)
+{
+    std::string name = jim_msg_get_str(m, JIM_FIELD_USER_ID);
+    Result r = store_->add_contact(s.user_id, name);
+    if (r == Result::NotFound) {
+        reply(s, 404, "no such user");
+        return;
+    }
+    if (r == Result::Error) {
+        reply(s, 500, "database error");
+        return;
+    }
+    for (Session *other : by_user_[s.user])
+        other->contacts.insert(name);
+    reply(s, 200);
+}
+
+void Worker::h_del_contact(Session &s, jim_msg *m)
+{
+    std::string name = jim_msg_get_str(m, JIM_FIELD_USER_ID);
+    Result r = store_->del_contact(s.user_id, name);
+    if (r == Result::NotFound) {
+        reply(s, 404, "not in your contacts");
+        return;
+    }
+    if (r == Result::Error) {
+        reply(s, 500, "database error");
+        return;
+    }
+    for (Session *other : by_user_[s.user])
+        other->contacts.erase(name);
+    reply(s, 200);
+}
+
+void Worker::h_get_rooms(Session &s, jim_msg *)
+{
+    std::vector<std::pair<std::string, int64_t>> rooms;
+    if (!store_->rooms(500, &rooms)) {
+        reply(s, 500, "database error");
+        return;
+    }
+    jim_msg *r = response(202);
+    jim_msg_set_int(r, JIM_FIELD_QUANTITY, static_cast<int64_t>(rooms.size()));
+    emit(s, r);
+    for (const auto &[name, members] : rooms) {
+        jim_msg_init_action(out_, JIM_ACTION_ROOM_LIST);
+        jim_msg_set_str(out_, JIM_FIELD_ROOM, name.c_str());
+        jim_msg_set_int(out_, JIM_FIELD_MEMBERS, members);
+        emit(s, out_);
+    }
+}
+
+void Worker::h_get_users(Session &s, jim_msg *m)
+{
+    const char *q = jim_msg_get_str(m, JIM_FIELD_QUERY);
+    std::vector<std::string> names;
+    if (!store_->users_with_prefix(q ? q : "", 100, &names)) {
+        reply(s, 500, "database error");
+        return;
+    }
+    jim_msg *r = response(202);
+    jim_msg_set_int(r, JIM_FIELD_QUANTITY, static_cast<int64_t>(names.size()));
+    emit(s, r);
+    for (const std::string &n : names) {
+        jim_msg_init_action(out_, JIM_ACTION_USER_LIST);
+        jim_msg_set_str(out_, JIM_FIELD_USER_ID, n.c_str());
+        jim_msg_set_str(out_, JIM_FIELD_STATUS, online_anywhere(n) ? "online" : "offline");
+        emit(s, out_);
+    }
+}
+
+void Worker::h_sync(Session &s, jim_msg *m)
+{
+    int64_t since = 0;
+    jim_msg_get_int(m, JIM_FIELD_SINCE, &since);
+    int64_t last = since;
+    // In pages, so a long absence does not hold everything in memory at once.
+    for (;;) {
+        std::vector<StoredMessage> page;
+        if (!store_->sync(s.user, s.user_id, last, 500, &page)) {
+            reply(s, 500, "database error");
+            return;
+        }
+        for (const StoredMessage &sm : page)
+            push_stored(s, sm);
+        if (!page.empty())
+            last = page.back().seq;
+        if (page.size() < 500)
+            break;
+    }
+    jim_msg *r = response(200);
+    jim_msg_set_int(r, JIM_FIELD_SEQ, last);
+    emit(s, r);
+}
+
+void Worker::h_history(Session &s, jim_msg *m)
+{
+    std::string with = jim_msg_get_str(m, JIM_FIELD_WITH);
+    int64_t before = INT64_MAX, limit = 50;
+    jim_msg_get_int(m, JIM_FIELD_BEFORE, &before);
+    jim_msg_get_int(m, JIM_FIELD_LIMIT, &limit);
+    if (with[0] == '#') {
+        if (!s.rooms.count(with)) {
+            bool exists = store_->room_exists(with);
+            reply(s, exists ? 403 : 404, exists ? "not a member of this room" : "no such room");
+            return;
+        }
+    } else if (!user_exists(with)) {
+        reply(s, 404, "no such user");
+        return;
+    }
+    std::vector<StoredMessage> rows;
+    if (!store_->history(s.user, with, before, static_cast<int>(limit), &rows)) {
+        reply(s, 500, "database error");
+        return;
+    }
+    jim_msg *r = response(202);
+    jim_msg_set_int(r, JIM_FIELD_QUANTITY, static_cast<int64_t>(rows.size()));
+    emit(s, r);
+    for (const StoredMessage &sm : rows)
+        push_stored(s, sm);
+}
+
+} // namespace jimd

@@ -1,0 +1,22 @@
+# jimd/local.mk — the daemon, linked with libjim's core directly.
+sbin_PROGRAMS += jimd/jimd
+jimd_jimd_SOURCES = \
+	jimd/clock.hh \
+	jimd/delivery.cc \
+	jimd/handlers.cc \
+	jimd/main.cc \
+	jimd/master.cc \
+	jimd/master.hh \
+	jimd/mesh.cc \
+	jimd/mesh.hh \
+	jimd/password.cc \
+	jimd/password.hh \
+	jimd/session.hh \
+	jimd/settings.cc \
+	jimd/settings.hh \
+	jimd/store.cc \
+	jimd/store.hh \
+	jimd/worker.cc \
+	jimd/worker.hh
+jimd_jimd_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)
+jimd_jimd_LDADD = libjim/libjimcore.la $(LIBEVENT_LIBS) $(SQLITE_LIBS) $(OPENSSL_LIBS) -lpthread

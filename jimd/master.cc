@@ -1,0 +1,432 @@
+// The master: binds, forks the workers with a socketpair mesh between them, respawns a
+// dead worker (and hands the live ones a new link to it), forwards reload signals and
+// drains on SIGTERM. It keeps no database connection open across fork().
+#include "master.hh"
+
+#include "clock.hh"
+#include "store.hh"
+#include "worker.hh"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace jimd {
+
+const char *worker_tag(int index)
+{
+    static thread_local char tag[24];
+    if (index < 0)
+        return "master";
+    snprintf(tag, sizeof tag, "worker[%d]", index);
+    return tag;
+}
+
+namespace {
+
+#define MLOG(level, ...) JIM_LOG(log, level, "master", __VA_ARGS__)
+
+struct Slot {
+    pid_t pid = 0;
+    int control = -1;        // master's end of the control socketpair
+    int64_t started_us = 0;
+    int64_t respawn_at_us = 0;
+    int64_t backoff_us = 0;
+};
+
+// Binds one listening socket; the first gets the port (0: any) and the rest share it.
+int listen_on(const std::string &addr, int *port, std::string *why)
+{
+    addrinfo hints = {}, *res = nullptr;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+    std::string service = std::to_string(*port);
+    int rc = getaddrinfo(addr.c_str(), service.c_str(), &hints, &res);
+    if (rc != 0) {
+        *why = addr + ": " + gai_strerror(rc);
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1, zero = 0;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (res->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    }
+    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        *why = "cannot listen on " + addr + " port " + service + ": " + strerror(errno);
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    if (*port == 0) {
+        sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
+        *port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port
+                                               : reinterpret_cast<sockaddr_in *>(&ss)->sin_port);
+    }
+    return fd;
+}
+
+class Master {
+  public:
+    Master(Settings &s, std::string config_path, jim_log *logger)
+        : settings_(s), config_path_(std::move(config_path)), log(logger)
+    {
+    }
+    int run();
+
+  private:
+    bool open_listeners();
+    bool spawn(int index, const std::vector<int> &peer_fds);
+    void respawn(int index);
+    void reap();
+    void checkpoint();
+    void signal_workers(int sig);
+    int alive() const;
+
+    Settings &settings_;
+    std::string config_path_;
+    jim_log *log;
+    int count_ = 1;
+    std::vector<std::vector<int>> listeners_; // per worker
+    std::vector<Slot> slots_;
+    std::vector<int> close_in_child_; // mesh ends that belong to other workers
+    sigset_t signals_;
+    bool stopping_ = false;
+    int64_t stop_deadline_us_ = 0;
+    int64_t next_checkpoint_us_ = 0;
+};
+
+bool Master::open_listeners()
+{
+    std::string addr = settings_.str(S_ADDRESS);
+    int port = static_cast<int>(settings_.num(S_PORT));
+    std::string why;
+    listeners_.assign(static_cast<size_t>(count_), {});
+    for (int i = 0; i < count_; i++) {
+        int fd = -1;
+        if (addr.empty()) {
+            fd = listen_on("::", &port, &why); // IPv6 and IPv4 on one socket
+            if (fd < 0)
+                fd = listen_on("0.0.0.0", &port, &why);
+        } else {
+            fd = listen_on(addr, &port, &why);
+        }
+        if (fd < 0) {
+            MLOG(JIM_LOG_CRITICAL, "%s", why.c_str());
+            fprintf(stderr, "jimd: %s\n", why.c_str());
+            return false;
+        }
+        listeners_[i].push_back(fd);
+    }
+    MLOG(JIM_LOG_INFO, "listening on %s port %d with %d workers",
+         addr.empty() ? "every address" : addr.c_str(), port, count_);
+    return true;
+}
+
+// Forks worker index. peer_fds[j] is this worker's end of its link to worker j (-1: none).
+bool Master::spawn(int index, const std::vector<int> &peer_fds)
+{
+    int ctl[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0) {
+        MLOG(JIM_LOG_ERROR, "socketpair() failed: %s", strerror(errno));
+        return false;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        MLOG(JIM_LOG_ERROR, "fork() failed: %s", strerror(errno));
+        close(ctl[0]);
+        close(ctl[1]);
+        return false;
+    }
+    if (pid == 0) {
+        // The child: plain signals, only its own descriptors.
+        sigset_t none;
+        sigemptyset(&none);
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD, SIGPIPE})
+            signal(sig, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        close(ctl[0]);
+        for (const Slot &s : slots_)
+            if (s.control >= 0)
+                close(s.control);
+        for (int i = 0; i < count_; i++)
+            if (i != index)
+                for (int fd : listeners_[i])
+                    close(fd);
+        for (int fd : close_in_child_)
+            close(fd);
+        WorkerSetup setup;
+        setup.index = index;
+        setup.count = count_;
+        setup.listeners = listeners_[index];
+        setup.control_fd = ctl[1];
+        setup.peers = peer_fds;
+        setup.config_path = config_path_;
+        int status;
+        {
+            Worker w(std::move(setup), settings_, log);
+            status = w.run();
+        }
+        _exit(status);
+    }
+    close(ctl[1]);
+    Slot &s = slots_[index];
+    s.pid = pid;
+    s.control = ctl[0];
+    s.started_us = mono_us();
+    s.respawn_at_us = 0;
+    MLOG(JIM_LOG_INFO, "worker %d started (pid %d)", index, static_cast<int>(pid));
+    return true;
+}
+
+// Restarts worker index and gives every live worker a new link to it.
+void Master::respawn(int index)
+{
+    std::vector<int> mine(static_cast<size_t>(count_), -1), theirs(static_cast<size_t>(count_), -1);
+    for (int j = 0; j < count_; j++) {
+        if (j == index || slots_[j].pid <= 0)
+            continue;
+        int sp[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0) {
+            mine[j] = sp[0];
+            theirs[j] = sp[1];
+        }
+    }
+    close_in_child_.clear();
+    for (int fd : theirs)
+        if (fd >= 0)
+            close_in_child_.push_back(fd);
+    bool ok = spawn(index, mine);
+    close_in_child_.clear();
+    for (int j = 0; j < count_; j++) {
+        if (mine[j] >= 0)
+            close(mine[j]);
+        if (theirs[j] < 0)
+            continue;
+        if (ok) {
+            uint32_t peer = static_cast<uint32_t>(index);
+            char cbuf[CMSG_SPACE(sizeof(int))] = {};
+            iovec iov = {&peer, sizeof peer};
+            msghdr mh = {};
+            mh.msg_iov = &iov;
+            mh.msg_iovlen = 1;
+            mh.msg_control = cbuf;
+            mh.msg_controllen = sizeof cbuf;
+            cmsghdr *c = CMSG_FIRSTHDR(&mh);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            std::memcpy(CMSG_DATA(c), &theirs[j], sizeof(int));
+            if (sendmsg(slots_[j].control, &mh, MSG_NOSIGNAL) < 0)
+                MLOG(JIM_LOG_WARNING, "cannot link worker %d to worker %d: %s", j, index,
+                     strerror(errno));
+        }
+        close(theirs[j]);
+    }
+    if (!ok) {
+        Slot &s = slots_[index];
+        s.backoff_us = std::min<int64_t>(std::max<int64_t>(s.backoff_us * 2, 1000000), 30000000);
+        s.respawn_at_us = mono_us() + s.backoff_us;
+    }
+}
+
+void Master::reap()
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (int i = 0; i < count_; i++) {
+            Slot &s = slots_[i];
+            if (s.pid != pid)
+                continue;
+            s.pid = 0;
+            if (s.control >= 0)
+                close(s.control);
+            s.control = -1;
+            if (stopping_) {
+                MLOG(JIM_LOG_INFO, "worker %d exited", i);
+                break;
+            }
+            if (WIFSIGNALED(status))
+                MLOG(JIM_LOG_ERROR, "worker %d (pid %d) killed by signal %d", i,
+                     static_cast<int>(pid), WTERMSIG(status));
+            else
+                MLOG(JIM_LOG_ERROR, "worker %d (pid %d) exited with status %d", i,
+                     static_cast<int>(pid), WEXITSTATUS(status));
+            // A worker that dies young is restarted ever more slowly (up to 30 s).
+            int64_t lived = mono_us() - s.started_us;
+            s.backoff_us = lived < 5000000
+                               ? std::min<int64_t>(std::max<int64_t>(s.backoff_us * 2, 250000),
+                                                   30000000)
+                               : 0;
+            s.respawn_at_us = mono_us() + s.backoff_us;
+            break;
+        }
+    }
+}
+
+void Master::checkpoint()
+{
+    // A short-lived connection: none is open when the master forks.
+    sqlite3 *db = nullptr;
+    if (sqlite3_open_v2(settings_.str(S_DATABASE).c_str(), &db, SQLITE_OPEN_READWRITE,
+                        nullptr) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)));
+        char *err = nullptr;
+        if (sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, &err) !=
+            SQLITE_OK) {
+            MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", err ? err : "?");
+            sqlite3_free(err);
+        }
+    }
+    sqlite3_close(db);
+}
+
+void Master::signal_workers(int sig)
+{
+    for (const Slot &s : slots_)
+        if (s.pid > 0)
+            kill(s.pid, sig);
+}
+
+int Master::alive() const
+{
+    int n = 0;
+    for (const Slot &s : slots_)
+        n += s.pid > 0;
+    return n;
+}
+
+int Master::run()
+{
+    long workers = settings_.num(S_WORKERS);
+    if (workers == 0)
+        workers = sysconf(_SC_NPROCESSORS_ONLN);
+    count_ = static_cast<int>(std::clamp<long>(workers, 1, 64));
+    slots_.assign(static_cast<size_t>(count_), {});
+
+    // The schema is brought up to date once, here, and the connection closed before fork.
+    {
+        Store store;
+        std::string why;
+        if (!store.open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
+                        static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
+            MLOG(JIM_LOG_CRITICAL, "database: %s", why.c_str());
+            fprintf(stderr, "jimd: database: %s\n", why.c_str());
+            return 74; // EX_IOERR
+        }
+    }
+    if (!open_listeners())
+        return 71; // EX_OSERR
+
+    sigemptyset(&signals_);
+    for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1})
+        sigaddset(&signals_, sig);
+    sigprocmask(SIG_BLOCK, &signals_, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    // The full mesh: one socketpair for every pair of workers.
+    std::vector<std::vector<int>> ends(static_cast<size_t>(count_),
+                                       std::vector<int>(static_cast<size_t>(count_), -1));
+    for (int i = 0; i < count_; i++)
+        for (int j = i + 1; j < count_; j++) {
+            int sp[2];
+            if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+                MLOG(JIM_LOG_CRITICAL, "socketpair() failed: %s", strerror(errno));
+                return 71;
+            }
+            ends[i][j] = sp[0];
+            ends[j][i] = sp[1];
+        }
+    for (int i = 0; i < count_; i++) {
+        close_in_child_.clear();
+        for (int k = i + 1; k < count_; k++)
+            for (int fd : ends[k])
+                if (fd >= 0)
+                    close_in_child_.push_back(fd);
+        if (!spawn(i, ends[i]))
+            return 71;
+        for (int j = 0; j < count_; j++)
+            if (ends[i][j] >= 0)
+                close(ends[i][j]), ends[i][j] = -1;
+    }
+    close_in_child_.clear();
+
+    next_checkpoint_us_ = mono_us() + settings_.num(S_CHECKPOINT_INTERVAL) * 1000000;
+    for (;;) {
+        timespec tick = {0, 200 * 1000 * 1000};
+        siginfo_t info;
+        int sig = sigtimedwait(&signals_, &info, &tick);
+        int64_t now = mono_us();
+        if (sig == SIGCHLD) {
+            reap();
+        } else if (sig == SIGTERM || sig == SIGINT) {
+            if (!stopping_) {
+                MLOG(JIM_LOG_INFO, "signal %d: draining workers", sig);
+                stopping_ = true;
+                stop_deadline_us_ = now + settings_.num(S_DRAIN_TIMEOUT) * 1000000;
+                signal_workers(SIGTERM);
+            }
+        } else if (sig == SIGHUP) {
+            MLOG(JIM_LOG_INFO, "SIGHUP: reloading configuration and reopening logs");
+            if (!config_path_.empty()) {
+                Settings fresh;
+                std::string why;
+                if (fresh.load(config_path_, &why))
+                    settings_ = fresh;
+                else
+                    MLOG(JIM_LOG_ERROR, "reload failed, keeping the old settings: %s",
+                         why.c_str());
+            }
+            jim_log_reopen(log);
+            signal_workers(SIGHUP);
+        } else if (sig == SIGUSR1) {
+            jim_log_reopen(log);
+            signal_workers(SIGUSR1);
+        }
+        reap();
+        if (stopping_) {
+            if (alive() == 0)
+                break;
+            if (now > stop_deadline_us_) {
+                MLOG(JIM_LOG_WARNING, "workers still running after drain_timeout: killing");
+                signal_workers(SIGKILL);
+                stop_deadline_us_ = now + 5000000;
+            }
+            continue;
+        }
+        for (int i = 0; i < count_; i++)
+            if (slots_[i].pid == 0 && slots_[i].respawn_at_us <= now)
+                respawn(i);
+        if (now >= next_checkpoint_us_) {
+            checkpoint();
+            next_checkpoint_us_ = now + settings_.num(S_CHECKPOINT_INTERVAL) * 1000000;
+        }
+    }
+    checkpoint();
+    MLOG(JIM_LOG_INFO, "stopped");
+    return 0;
+}
+
+} // namespace
+
+int run_master(Settings &settings, const std::string &config_path, jim_log *log)
+{
+    Master m(settings, config_path, log);
+    return m.run();
+}
+
+} // namespace jimd

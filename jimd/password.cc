@@ -1,0 +1,168 @@
+// scrypt password hashes (OpenSSL) and the helper thread that computes them off the loop.
+#include "password.hh"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <unistd.h>
+#include <vector>
+
+namespace jimd {
+
+namespace {
+
+constexpr uint64_t kR = 8, kP = 1;
+constexpr size_t kSaltBytes = 16, kKeyBytes = 32;
+
+std::string b64(const unsigned char *p, size_t n)
+{
+    std::string out(4 * ((n + 2) / 3) + 1, '\0');
+    int len = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), p,
+                              static_cast<int>(n));
+    out.resize(static_cast<size_t>(len));
+    return out;
+}
+
+bool unb64(const std::string &s, std::vector<unsigned char> *out)
+{
+    out->assign(3 * s.size() / 4 + 3, 0);
+    int len = EVP_DecodeBlock(out->data(), reinterpret_cast<const unsigned char *>(s.data()),
+                              static_cast<int>(s.size()));
+    if (len < 0)
+        return false;
+    size_t pad = s.size() >= 2 ? (s[s.size() - 1] == '=') + (s[s.size() - 2] == '=') : 0;
+    out->resize(static_cast<size_t>(len) - pad);
+    return true;
+}
+
+bool derive(const std::string &password, const unsigned char *salt, size_t saltlen, uint64_t n,
+            uint64_t r, uint64_t p, unsigned char *key, size_t keylen)
+{
+    uint64_t maxmem = 128 * r * (n + p + 2) + (1u << 20);
+    return EVP_PBE_scrypt(password.data(), password.size(), salt, saltlen, n, r, p, maxmem, key,
+                          keylen) == 1;
+}
+
+} // namespace
+
+bool password_hash(const std::string &password, uint64_t n, std::string *out)
+{
+    unsigned char salt[kSaltBytes], key[kKeyBytes];
+    if (RAND_bytes(salt, sizeof salt) != 1 ||
+        !derive(password, salt, sizeof salt, n, kR, kP, key, sizeof key))
+        return false;
+    *out = "scrypt$" + std::to_string(n) + "$" + std::to_string(kR) + "$" + std::to_string(kP) +
+           "$" + b64(salt, sizeof salt) + "$" + b64(key, sizeof key);
+    OPENSSL_cleanse(key, sizeof key);
+    return true;
+}
+
+bool password_verify(const std::string &password, const std::string &stored)
+{
+    std::vector<std::string> part;
+    size_t start = 0;
+    for (size_t i = 0; i <= stored.size(); i++) {
+        if (i == stored.size() || stored[i] == '$') {
+            part.push_back(stored.substr(start, i - start));
+            start = i + 1;
+        }
+    }
+    if (part.size() != 6 || part[0] != "scrypt")
+        return false;
+    uint64_t n = std::strtoull(part[1].c_str(), nullptr, 10);
+    uint64_t r = std::strtoull(part[2].c_str(), nullptr, 10);
+    uint64_t p = std::strtoull(part[3].c_str(), nullptr, 10);
+    std::vector<unsigned char> salt, want;
+    if (!n || !r || !p || n > (1u << 20) || r > 32 || p > 16 || !unb64(part[4], &salt) ||
+        !unb64(part[5], &want) || want.empty() || want.size() > 64)
+        return false;
+    std::vector<unsigned char> got(want.size());
+    if (!derive(password, salt.data(), salt.size(), n, r, p, got.data(), got.size()))
+        return false;
+    bool same = CRYPTO_memcmp(got.data(), want.data(), want.size()) == 0;
+    OPENSSL_cleanse(got.data(), got.size());
+    return same;
+}
+
+Hasher::Hasher(event_base *base) : base_(base) {}
+
+Hasher::~Hasher()
+{
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+    if (wake_)
+        event_free(wake_);
+    for (int fd : pipe_)
+        if (fd >= 0)
+            close(fd);
+}
+
+bool Hasher::start()
+{
+    if (pipe2(pipe_, O_NONBLOCK | O_CLOEXEC) != 0)
+        return false;
+    wake_ = event_new(base_, pipe_[0], EV_READ | EV_PERSIST, on_wake, this);
+    if (!wake_ || event_add(wake_, nullptr) != 0)
+        return false;
+    thread_ = std::thread([this] { run(); });
+    return true;
+}
+
+void Hasher::submit(Job job, Done done)
+{
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        jobs_.emplace_back(std::move(job), std::move(done));
+    }
+    in_flight_++;
+    cv_.notify_one();
+}
+
+void Hasher::run()
+{
+    for (;;) {
+        std::pair<Job, Done> item;
+        {
+            std::unique_lock<std::mutex> g(mu_);
+            cv_.wait(g, [this] { return stop_ || !jobs_.empty(); });
+            if (stop_)
+                return;
+            item = std::move(jobs_.front());
+            jobs_.pop_front();
+        }
+        item.first();
+        {
+            std::lock_guard<std::mutex> g(mu_);
+            done_.push_back(std::move(item.second));
+        }
+        char b = 1;
+        (void)!write(pipe_[1], &b, 1);
+    }
+}
+
+void Hasher::on_wake(evutil_socket_t fd, short, void *arg)
+{
+    auto *h = static_cast<Hasher *>(arg);
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+    std::deque<Done> done;
+    {
+        std::lock_guard<std::mutex> g(h->mu_);
+        done.swap(h->done_);
+    }
+    for (Done &d : done) {
+        h->in_flight_--;
+        d();
+    }
+}
+
+} // namespace jimd

@@ -1,0 +1,61 @@
+// One client connection of a worker: its socket, framer, output queue and login state.
+#pragma once
+
+#include <jim/jim.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_set>
+
+namespace jimd {
+
+class Worker;
+
+struct Session {
+    uint64_t id = 0;
+    Worker *worker = nullptr;
+    int fd = -1;
+    std::string ip;
+    event *read_ev = nullptr;
+    event *write_ev = nullptr;
+    event *pace_ev = nullptr; // legacy pacing: one object per tick
+    evbuffer *out = nullptr;
+    std::deque<std::string> paced; // objects waiting for the next pacing tick
+    jim_framer *framer = nullptr;
+
+    // Login state.
+    bool logged_in = false;
+    std::string user;
+    int64_t user_id = 0;
+    bool admin = false;
+    bool ndjson = false;                       // reads a stream: no pacing, gets pushes
+    jim_dialect dialect = JIM_DIALECT_JIM;     // dialect of objects sent to it
+    std::unordered_set<std::string> rooms;     // rooms the user is a member of
+    std::unordered_set<std::string> contacts;  // the user's contact list
+
+    // Flow.
+    bool paused = false;  // waiting for a password check: leave input in the framer
+    bool closing = false; // close once the output is written
+    int in_batch = 0;     // messages of this session in the uncommitted batch
+    double tokens = 0;    // msg_rate token bucket
+    int64_t tokens_at_us = 0;
+    int64_t last_input_us = 0;
+    bool probed = false;
+
+    // Offline delivery: seqs handed since login, until the late re-check has run.
+    int64_t direct_floor = 0;
+    std::unordered_set<int64_t> handed;
+    bool tracking_handed = false;
+
+    ~Session();
+    // Queues one encoded object (ending in '\n') for the client.
+    void send(std::string_view line);
+    // Queues an object; legacy sessions get each in its own write, paced.
+    void flush_soon();
+};
+
+} // namespace jimd

@@ -1,0 +1,530 @@
+// The SQLite store: schema migrations, pragmas, and every query jimd runs.
+#include "store.hh"
+
+#include <cstring>
+
+namespace jimd {
+
+namespace {
+
+// Schema versions, applied in order; PRAGMA user_version says how many are in.
+const char *const kMigrations[] = {
+    // 1: accounts, logins, contacts, rooms, members, the message log.
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  info TEXT NOT NULL DEFAULT '',"
+    "  pwhash TEXT NOT NULL DEFAULT '',"
+    "  role TEXT NOT NULL DEFAULT 'user',"
+    "  banned INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL,"
+    "  cursor INTEGER NOT NULL DEFAULT 0,"
+    "  pubkey TEXT);"
+    "CREATE TABLE logins ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  time INTEGER NOT NULL,"
+    "  ip TEXT NOT NULL);"
+    "CREATE INDEX logins_user ON logins(user_id, time);"
+    "CREATE TABLE contacts ("
+    "  owner INTEGER NOT NULL REFERENCES users(id),"
+    "  contact INTEGER NOT NULL REFERENCES users(id),"
+    "  PRIMARY KEY (owner, contact)) WITHOUT ROWID;"
+    "CREATE INDEX contacts_contact ON contacts(contact);"
+    "CREATE TABLE rooms ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  owner INTEGER REFERENCES users(id),"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE members ("
+    "  room INTEGER NOT NULL REFERENCES rooms(id),"
+    "  user INTEGER NOT NULL REFERENCES users(id),"
+    "  since_seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (room, user)) WITHOUT ROWID;"
+    "CREATE INDEX members_user ON members(user);"
+    "CREATE TABLE messages ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  time INTEGER NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  encoding TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL,"
+    "  client_id TEXT);"
+    "CREATE UNIQUE INDEX messages_dedup ON messages(sender, client_id)"
+    "  WHERE client_id IS NOT NULL;"
+    "CREATE INDEX messages_recipient ON messages(recipient, seq);"
+    "CREATE INDEX messages_sender ON messages(sender, seq);",
+};
+constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
+
+void bind_text(sqlite3_stmt *st, int i, const std::string &s)
+{
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+
+std::string column_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? std::string(reinterpret_cast<const char *>(t),
+                           static_cast<size_t>(sqlite3_column_bytes(st, i)))
+             : std::string();
+}
+
+// Resets a statement when the scope ends, whatever path leaves it.
+struct Reset {
+    sqlite3_stmt *st;
+    ~Reset()
+    {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+};
+
+// Reads rows of (seq, time, sender, recipient, encoding, body, client_id).
+bool read_messages(sqlite3_stmt *st, std::vector<StoredMessage> *out)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        StoredMessage m;
+        m.seq = sqlite3_column_int64(st, 0);
+        m.time = sqlite3_column_int64(st, 1);
+        m.from = column_text(st, 2);
+        m.to = column_text(st, 3);
+        m.encoding = column_text(st, 4);
+        m.text = column_text(st, 5);
+        m.client_id = column_text(st, 6);
+        out->push_back(std::move(m));
+    }
+    return rc == SQLITE_DONE;
+}
+
+const char kMessageColumns[] = "seq, time, sender, recipient, encoding, body, client_id";
+
+} // namespace
+
+Store::~Store()
+{
+    for (sqlite3_stmt *st : stmts_)
+        sqlite3_finalize(st);
+    if (db_)
+        sqlite3_close(db_);
+}
+
+bool Store::fail(const char *what)
+{
+    error_ = std::string(what) + ": " + (db_ ? sqlite3_errmsg(db_) : "no database");
+    return false;
+}
+
+bool Store::exec(const char *sql)
+{
+    char *err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        error_ = err ? err : sqlite3_errmsg(db_);
+        sqlite3_free(err);
+        return false;
+    }
+    return true;
+}
+
+sqlite3_stmt *Store::prepare(const char *sql)
+{
+    sqlite3_stmt *st = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+        fail(sql);
+        return nullptr;
+    }
+    stmts_.push_back(st);
+    return st;
+}
+
+bool Store::migrate()
+{
+    if (!exec("BEGIN IMMEDIATE"))
+        return false;
+    sqlite3_stmt *st = nullptr;
+    int version = 0;
+    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > kSchemaVersion) {
+        exec("ROLLBACK");
+        error_ = "database schema version " + std::to_string(version) +
+                 " is newer than this jimd (" + std::to_string(kSchemaVersion) + ")";
+        return false;
+    }
+    for (int v = version; v < kSchemaVersion; v++) {
+        if (!exec(kMigrations[v])) {
+            std::string why = error_;
+            exec("ROLLBACK");
+            error_ = "schema migration " + std::to_string(v + 1) + ": " + why;
+            return false;
+        }
+    }
+    std::string set = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+    return exec(set.c_str()) && exec("COMMIT");
+}
+
+bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::string *why)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+        *why = path + ": " + (db_ ? sqlite3_errmsg(db_) : "cannot open");
+        return false;
+    }
+    sqlite3_busy_timeout(db_, busy_ms);
+    sqlite3_extended_result_codes(db_, 1);
+    // WAL: readers never block the writer. NORMAL loses nothing on a process crash
+    // (the durability jimd promises by default); FULL also survives power loss.
+    bool ok = exec("PRAGMA journal_mode = WAL") &&
+              exec(sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") &&
+              exec("PRAGMA foreign_keys = ON") && exec("PRAGMA journal_size_limit = 67108864") &&
+              exec("PRAGMA wal_autocheckpoint = 0") && migrate();
+    if (!ok) {
+        *why = path + ": " + error_;
+        return false;
+    }
+
+    std::string insert = "INSERT INTO messages(time, sender, recipient, encoding, body, "
+                         "client_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING "
+                         "RETURNING seq";
+    std::string undelivered = std::string("SELECT ") + kMessageColumns +
+                              " FROM messages WHERE recipient = ?1 AND seq > ?2 "
+                              "ORDER BY seq LIMIT ?3";
+    std::string sync = std::string("SELECT ") + kMessageColumns +
+                       " FROM messages m WHERE seq > ?1 AND (recipient = ?2 OR sender = ?2 OR "
+                       "recipient IN (SELECT r.name FROM members mb JOIN rooms r ON r.id = "
+                       "mb.room WHERE mb.user = ?3 AND m.seq > mb.since_seq)) "
+                       "ORDER BY seq LIMIT ?4";
+    std::string hist_user = std::string("SELECT ") + kMessageColumns +
+                            " FROM messages WHERE seq < ?3 AND ((sender = ?1 AND recipient = ?2) "
+                            "OR (sender = ?2 AND recipient = ?1)) ORDER BY seq DESC LIMIT ?4";
+    std::string hist_room = std::string("SELECT ") + kMessageColumns +
+                            " FROM messages WHERE recipient = ?2 AND seq < ?3 AND ?1 = ?1 "
+                            "ORDER BY seq DESC LIMIT ?4";
+    struct {
+        sqlite3_stmt **st;
+        const char *sql;
+    } all[] = {
+        {&st_create_user_, "INSERT INTO users(name, pwhash, info, created) VALUES(?1,?2,?3,?4) "
+                           "ON CONFLICT(name) DO NOTHING"},
+        {&st_get_user_, "SELECT id, name, pwhash, role, banned, cursor FROM users WHERE name=?1"},
+        {&st_login_, "INSERT INTO logins(user_id, time, ip) VALUES(?1, ?2, ?3)"},
+        {&st_users_prefix_, "SELECT name FROM users WHERE name >= ?1 AND substr(name, 1, "
+                            "length(?1)) = ?1 ORDER BY name LIMIT ?2"},
+        {&st_contacts_, "SELECT u.name FROM contacts c JOIN users u ON u.id = c.contact "
+                        "WHERE c.owner = ?1 ORDER BY u.name"},
+        {&st_add_contact_, "INSERT OR IGNORE INTO contacts(owner, contact) "
+                           "SELECT ?1, id FROM users WHERE name = ?2"},
+        {&st_del_contact_, "DELETE FROM contacts WHERE owner = ?1 AND contact = "
+                           "(SELECT id FROM users WHERE name = ?2)"},
+        {&st_watchers_, "SELECT o.name FROM contacts c JOIN users o ON o.id = c.owner "
+                        "JOIN users u ON u.id = c.contact WHERE u.name = ?1"},
+        {&st_room_get_, "SELECT id FROM rooms WHERE name = ?1"},
+        {&st_room_create_, "INSERT INTO rooms(name, owner, created) VALUES(?1, ?2, ?3)"},
+        {&st_join_, "INSERT OR IGNORE INTO members(room, user, since_seq) VALUES(?1, ?2, "
+                    "(SELECT coalesce(max(seq), 0) FROM messages))"},
+        {&st_leave_, "DELETE FROM members WHERE user = ?2 AND room = "
+                     "(SELECT id FROM rooms WHERE name = ?1)"},
+        {&st_user_rooms_, "SELECT r.name FROM members m JOIN rooms r ON r.id = m.room "
+                          "WHERE m.user = ?1 ORDER BY r.name"},
+        {&st_rooms_, "SELECT r.name, count(m.user) FROM rooms r LEFT JOIN members m "
+                     "ON m.room = r.id GROUP BY r.id ORDER BY r.name LIMIT ?1"},
+        {&st_begin_, "BEGIN IMMEDIATE"},
+        {&st_commit_, "COMMIT"},
+        {&st_rollback_, "ROLLBACK"},
+        {&st_insert_, insert.c_str()},
+        {&st_dup_, "SELECT seq FROM messages WHERE sender = ?1 AND client_id = ?2"},
+        {&st_cursor_, "UPDATE users SET cursor = max(cursor, ?2) WHERE id = ?1"},
+        {&st_undelivered_, undelivered.c_str()},
+        {&st_sync_, sync.c_str()},
+        {&st_history_user_, hist_user.c_str()},
+        {&st_history_room_, hist_room.c_str()},
+        {&st_max_seq_, "SELECT coalesce(max(seq), 0) FROM messages"},
+    };
+    for (auto &s : all) {
+        *s.st = prepare(s.sql);
+        if (!*s.st) {
+            *why = path + ": " + error_;
+            return false;
+        }
+    }
+    return true;
+}
+
+Result Store::create_user(const std::string &name, const std::string &pwhash,
+                          const std::string &info, int64_t now)
+{
+    Reset r{st_create_user_};
+    bind_text(st_create_user_, 1, name);
+    bind_text(st_create_user_, 2, pwhash);
+    bind_text(st_create_user_, 3, info);
+    sqlite3_bind_int64(st_create_user_, 4, now);
+    if (sqlite3_step(st_create_user_) != SQLITE_DONE)
+        return fail("create user"), Result::Error;
+    return sqlite3_changes(db_) ? Result::Ok : Result::Exists;
+}
+
+Result Store::get_user(const std::string &name, Account *out)
+{
+    Reset r{st_get_user_};
+    bind_text(st_get_user_, 1, name);
+    int rc = sqlite3_step(st_get_user_);
+    if (rc == SQLITE_DONE)
+        return Result::NotFound;
+    if (rc != SQLITE_ROW)
+        return fail("get user"), Result::Error;
+    out->id = sqlite3_column_int64(st_get_user_, 0);
+    out->name = column_text(st_get_user_, 1);
+    out->pwhash = column_text(st_get_user_, 2);
+    out->role = column_text(st_get_user_, 3);
+    out->banned = sqlite3_column_int(st_get_user_, 4) != 0;
+    out->cursor = sqlite3_column_int64(st_get_user_, 5);
+    return Result::Ok;
+}
+
+bool Store::record_login(int64_t user_id, int64_t now, const std::string &ip)
+{
+    Reset r{st_login_};
+    sqlite3_bind_int64(st_login_, 1, user_id);
+    sqlite3_bind_int64(st_login_, 2, now);
+    bind_text(st_login_, 3, ip);
+    return sqlite3_step(st_login_) == SQLITE_DONE || fail("record login");
+}
+
+bool Store::users_with_prefix(const std::string &prefix, int limit, std::vector<std::string> *out)
+{
+    Reset r{st_users_prefix_};
+    bind_text(st_users_prefix_, 1, prefix);
+    sqlite3_bind_int(st_users_prefix_, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(st_users_prefix_)) == SQLITE_ROW)
+        out->push_back(column_text(st_users_prefix_, 0));
+    return rc == SQLITE_DONE || fail("list users");
+}
+
+bool Store::contacts(int64_t owner, std::vector<std::string> *out)
+{
+    Reset r{st_contacts_};
+    sqlite3_bind_int64(st_contacts_, 1, owner);
+    int rc;
+    while ((rc = sqlite3_step(st_contacts_)) == SQLITE_ROW)
+        out->push_back(column_text(st_contacts_, 0));
+    return rc == SQLITE_DONE || fail("contacts");
+}
+
+Result Store::add_contact(int64_t owner, const std::string &contact)
+{
+    Account a;
+    Result found = get_user(contact, &a);
+    if (found != Result::Ok)
+        return found;
+    Reset r{st_add_contact_};
+    sqlite3_bind_int64(st_add_contact_, 1, owner);
+    bind_text(st_add_contact_, 2, contact);
+    if (sqlite3_step(st_add_contact_) != SQLITE_DONE)
+        return fail("add contact"), Result::Error;
+    return sqlite3_changes(db_) ? Result::Ok : Result::Exists;
+}
+
+Result Store::del_contact(int64_t owner, const std::string &contact)
+{
+    Reset r{st_del_contact_};
+    sqlite3_bind_int64(st_del_contact_, 1, owner);
+    bind_text(st_del_contact_, 2, contact);
+    if (sqlite3_step(st_del_contact_) != SQLITE_DONE)
+        return fail("del contact"), Result::Error;
+    return sqlite3_changes(db_) ? Result::Ok : Result::NotFound;
+}
+
+bool Store::watchers(const std::string &name, std::vector<std::string> *out)
+{
+    Reset r{st_watchers_};
+    bind_text(st_watchers_, 1, name);
+    int rc;
+    while ((rc = sqlite3_step(st_watchers_)) == SQLITE_ROW)
+        out->push_back(column_text(st_watchers_, 0));
+    return rc == SQLITE_DONE || fail("watchers");
+}
+
+Result Store::join(const std::string &room, int64_t user_id, int64_t now)
+{
+    if (!begin())
+        return Result::Error;
+    int64_t room_id = 0;
+    {
+        Reset r{st_room_get_};
+        bind_text(st_room_get_, 1, room);
+        int rc = sqlite3_step(st_room_get_);
+        if (rc == SQLITE_ROW)
+            room_id = sqlite3_column_int64(st_room_get_, 0);
+        else if (rc != SQLITE_DONE)
+            return rollback(), fail("join"), Result::Error;
+    }
+    if (!room_id) {
+        Reset r{st_room_create_};
+        bind_text(st_room_create_, 1, room);
+        sqlite3_bind_int64(st_room_create_, 2, user_id);
+        sqlite3_bind_int64(st_room_create_, 3, now);
+        if (sqlite3_step(st_room_create_) != SQLITE_DONE)
+            return rollback(), fail("create room"), Result::Error;
+        room_id = sqlite3_last_insert_rowid(db_);
+    }
+    Reset r{st_join_};
+    sqlite3_bind_int64(st_join_, 1, room_id);
+    sqlite3_bind_int64(st_join_, 2, user_id);
+    if (sqlite3_step(st_join_) != SQLITE_DONE)
+        return rollback(), fail("join"), Result::Error;
+    bool added = sqlite3_changes(db_) > 0;
+    if (!commit())
+        return Result::Error;
+    return added ? Result::Ok : Result::Exists;
+}
+
+Result Store::leave(const std::string &room, int64_t user_id)
+{
+    Reset r{st_leave_};
+    bind_text(st_leave_, 1, room);
+    sqlite3_bind_int64(st_leave_, 2, user_id);
+    if (sqlite3_step(st_leave_) != SQLITE_DONE)
+        return fail("leave"), Result::Error;
+    return sqlite3_changes(db_) ? Result::Ok : Result::NotFound;
+}
+
+bool Store::user_rooms(int64_t user_id, std::vector<std::string> *out)
+{
+    Reset r{st_user_rooms_};
+    sqlite3_bind_int64(st_user_rooms_, 1, user_id);
+    int rc;
+    while ((rc = sqlite3_step(st_user_rooms_)) == SQLITE_ROW)
+        out->push_back(column_text(st_user_rooms_, 0));
+    return rc == SQLITE_DONE || fail("user rooms");
+}
+
+bool Store::room_exists(const std::string &room)
+{
+    Reset r{st_room_get_};
+    bind_text(st_room_get_, 1, room);
+    return sqlite3_step(st_room_get_) == SQLITE_ROW;
+}
+
+bool Store::rooms(int limit, std::vector<std::pair<std::string, int64_t>> *out)
+{
+    Reset r{st_rooms_};
+    sqlite3_bind_int(st_rooms_, 1, limit);
+    int rc;
+    while ((rc = sqlite3_step(st_rooms_)) == SQLITE_ROW)
+        out->emplace_back(column_text(st_rooms_, 0), sqlite3_column_int64(st_rooms_, 1));
+    return rc == SQLITE_DONE || fail("rooms");
+}
+
+bool Store::begin()
+{
+    Reset r{st_begin_};
+    return sqlite3_step(st_begin_) == SQLITE_DONE || fail("begin");
+}
+
+bool Store::commit()
+{
+    Reset r{st_commit_};
+    if (sqlite3_step(st_commit_) == SQLITE_DONE)
+        return true;
+    fail("commit");
+    rollback();
+    return false;
+}
+
+void Store::rollback()
+{
+    Reset r{st_rollback_};
+    if (!sqlite3_get_autocommit(db_))
+        sqlite3_step(st_rollback_);
+}
+
+bool Store::insert_message(StoredMessage *m, bool *dup)
+{
+    *dup = false;
+    {
+        Reset r{st_insert_};
+        sqlite3_bind_int64(st_insert_, 1, m->time);
+        bind_text(st_insert_, 2, m->from);
+        bind_text(st_insert_, 3, m->to);
+        bind_text(st_insert_, 4, m->encoding);
+        bind_text(st_insert_, 5, m->text);
+        if (m->client_id.empty())
+            sqlite3_bind_null(st_insert_, 6);
+        else
+            bind_text(st_insert_, 6, m->client_id);
+        int rc = sqlite3_step(st_insert_);
+        if (rc == SQLITE_ROW) {
+            m->seq = sqlite3_column_int64(st_insert_, 0);
+            return sqlite3_step(st_insert_) == SQLITE_DONE || fail("insert message");
+        }
+        if (rc != SQLITE_DONE)
+            return fail("insert message");
+    }
+    // Nothing inserted: (sender, client_id) was stored before.
+    *dup = true;
+    Reset r{st_dup_};
+    bind_text(st_dup_, 1, m->from);
+    bind_text(st_dup_, 2, m->client_id);
+    if (sqlite3_step(st_dup_) != SQLITE_ROW)
+        return fail("find duplicate");
+    m->seq = sqlite3_column_int64(st_dup_, 0);
+    return true;
+}
+
+bool Store::set_cursor(int64_t user_id, int64_t seq)
+{
+    Reset r{st_cursor_};
+    sqlite3_bind_int64(st_cursor_, 1, user_id);
+    sqlite3_bind_int64(st_cursor_, 2, seq);
+    return sqlite3_step(st_cursor_) == SQLITE_DONE || fail("set cursor");
+}
+
+bool Store::undelivered(const std::string &name, int64_t after, int limit,
+                        std::vector<StoredMessage> *out)
+{
+    Reset r{st_undelivered_};
+    bind_text(st_undelivered_, 1, name);
+    sqlite3_bind_int64(st_undelivered_, 2, after);
+    sqlite3_bind_int(st_undelivered_, 3, limit);
+    return read_messages(st_undelivered_, out) || fail("undelivered");
+}
+
+bool Store::sync(const std::string &name, int64_t user_id, int64_t since, int limit,
+                 std::vector<StoredMessage> *out)
+{
+    Reset r{st_sync_};
+    sqlite3_bind_int64(st_sync_, 1, since);
+    bind_text(st_sync_, 2, name);
+    sqlite3_bind_int64(st_sync_, 3, user_id);
+    sqlite3_bind_int(st_sync_, 4, limit);
+    return read_messages(st_sync_, out) || fail("sync");
+}
+
+bool Store::history(const std::string &me, const std::string &with, int64_t before, int limit,
+                    std::vector<StoredMessage> *out)
+{
+    sqlite3_stmt *st = !with.empty() && with[0] == '#' ? st_history_room_ : st_history_user_;
+    Reset r{st};
+    bind_text(st, 1, me);
+    bind_text(st, 2, with);
+    sqlite3_bind_int64(st, 3, before);
+    sqlite3_bind_int(st, 4, limit);
+    return read_messages(st, out) || fail("history");
+}
+
+bool Store::checkpoint() { return exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+
+bool Store::integrity_ok()
+{
+    sqlite3_stmt *st = nullptr;
+    bool ok = sqlite3_prepare_v2(db_, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK &&
+              sqlite3_step(st) == SQLITE_ROW && column_text(st, 0) == "ok";
+    sqlite3_finalize(st);
+    return ok;
+}
+
+} // namespace jimd

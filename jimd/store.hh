@@ -1,0 +1,104 @@
+// The database: one SQLite file in WAL mode, versioned schema, prepared statements.
+//
+// Each process opens its own Store after fork(). Writes start with BEGIN IMMEDIATE
+// and every connection waits busy_timeout for the lock, so SQLITE_BUSY is a wait,
+// not an error the user sees.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace jimd {
+
+// One stored message as the protocol shows it.
+struct StoredMessage {
+    int64_t seq = 0;
+    int64_t time = 0;
+    std::string from, to, encoding, text, client_id;
+};
+
+// An account row.
+struct Account {
+    int64_t id = 0;
+    std::string name, pwhash, role;
+    bool banned = false;
+    int64_t cursor = 0; // direct messages up to here were handed to a session
+};
+
+enum class Result { Ok, Exists, NotFound, Error };
+
+class Store {
+  public:
+    ~Store();
+    // Opens (creating) the database and brings its schema up to date.
+    bool open(const std::string &path, bool sync_full, int busy_ms, std::string *why);
+    const std::string &error() const { return error_; }
+
+    // Accounts.
+    Result create_user(const std::string &name, const std::string &pwhash, const std::string &info,
+                       int64_t now);
+    Result get_user(const std::string &name, Account *out);
+    bool record_login(int64_t user_id, int64_t now, const std::string &ip);
+    bool users_with_prefix(const std::string &prefix, int limit, std::vector<std::string> *out);
+
+    // Contacts.
+    bool contacts(int64_t owner, std::vector<std::string> *out);
+    Result add_contact(int64_t owner, const std::string &contact);
+    Result del_contact(int64_t owner, const std::string &contact);
+    // The accounts that have name in their contact list.
+    bool watchers(const std::string &name, std::vector<std::string> *out);
+
+    // Rooms.
+    Result join(const std::string &room, int64_t user_id, int64_t now); // Ok, or Exists if member
+    Result leave(const std::string &room, int64_t user_id);
+    bool user_rooms(int64_t user_id, std::vector<std::string> *out);
+    bool room_exists(const std::string &room);
+    bool rooms(int limit, std::vector<std::pair<std::string, int64_t>> *out);
+
+    // Messages. Writes happen between begin() and commit().
+    bool begin();
+    bool commit();
+    void rollback();
+    // Stores m (m->seq set); *dup is true when (from, client_id) was stored before,
+    // in which case m->seq is the first one's.
+    bool insert_message(StoredMessage *m, bool *dup);
+    bool set_cursor(int64_t user_id, int64_t seq);
+    // Direct messages to name with seq > after, oldest first.
+    bool undelivered(const std::string &name, int64_t after, int limit,
+                     std::vector<StoredMessage> *out);
+    bool sync(const std::string &name, int64_t user_id, int64_t since, int limit,
+              std::vector<StoredMessage> *out);
+    bool history(const std::string &me, const std::string &with, int64_t before, int limit,
+                 std::vector<StoredMessage> *out);
+
+    // PRAGMA wal_checkpoint(TRUNCATE); used by the master only.
+    bool checkpoint();
+    // PRAGMA integrity_check == "ok".
+    bool integrity_ok();
+
+  private:
+    sqlite3_stmt *prepare(const char *sql);
+    bool exec(const char *sql);
+    bool migrate();
+    bool fail(const char *what);
+
+    sqlite3 *db_ = nullptr;
+    std::vector<sqlite3_stmt *> stmts_;
+    std::string error_;
+    // Prepared once, in open().
+    sqlite3_stmt *st_create_user_ = nullptr, *st_get_user_ = nullptr, *st_login_ = nullptr,
+                 *st_users_prefix_ = nullptr, *st_contacts_ = nullptr, *st_add_contact_ = nullptr,
+                 *st_del_contact_ = nullptr, *st_watchers_ = nullptr, *st_room_get_ = nullptr,
+                 *st_room_create_ = nullptr, *st_join_ = nullptr, *st_leave_ = nullptr,
+                 *st_user_rooms_ = nullptr, *st_rooms_ = nullptr, *st_begin_ = nullptr,
+                 *st_commit_ = nullptr, *st_rollback_ = nullptr, *st_insert_ = nullptr,
+                 *st_dup_ = nullptr, *st_cursor_ = nullptr, *st_undelivered_ = nullptr,
+                 *st_sync_ = nullptr, *st_history_user_ = nullptr, *st_history_room_ = nullptr,
+                 *st_max_seq_ = nullptr;
+};
+
+} // namespace jimd

@@ -1,0 +1,517 @@
+// The worker's loop: accepting, reading into the framer, dispatching, writing, signals.
+#include "worker.hh"
+
+#include "clock.hh"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace jimd {
+
+#define WLOG(level, ...) JIM_LOG(log_, level, worker_tag(setup_.index), __VA_ARGS__)
+
+Session::~Session()
+{
+    if (read_ev)
+        event_free(read_ev);
+    if (write_ev)
+        event_free(write_ev);
+    if (pace_ev)
+        event_free(pace_ev);
+    if (out)
+        evbuffer_free(out);
+    jim_framer_free(framer);
+    if (fd >= 0)
+        close(fd);
+}
+
+void Session::send(std::string_view line)
+{
+    if (closing && fd < 0)
+        return;
+    if (!ndjson && pace_ev) {
+        paced.emplace_back(line);
+        if (!event_pending(pace_ev, EV_TIMEOUT, nullptr))
+            event_active(pace_ev, EV_TIMEOUT, 0);
+        return;
+    }
+    evbuffer_add(out, line.data(), line.size());
+    flush_soon();
+}
+
+void Session::flush_soon()
+{
+    if (evbuffer_get_length(out) && !event_pending(write_ev, EV_WRITE, nullptr))
+        event_add(write_ev, nullptr);
+}
+
+static void session_read_cb(evutil_socket_t, short, void *arg)
+{
+    auto *s = static_cast<Session *>(arg);
+    s->worker->on_readable(*s);
+}
+
+static void session_write_cb(evutil_socket_t, short, void *arg)
+{
+    auto *s = static_cast<Session *>(arg);
+    s->worker->on_writable(*s);
+}
+
+static void session_pace_cb(evutil_socket_t, short, void *arg)
+{
+    auto *s = static_cast<Session *>(arg);
+    s->worker->on_pace(*s);
+}
+
+Worker::Worker(WorkerSetup setup, const Settings &settings, jim_log *log)
+    : setup_(std::move(setup)), settings_(settings), log_(log)
+{
+}
+
+Worker::~Worker()
+{
+    sessions_.clear();
+    mesh_.reset();
+    hasher_.reset();
+    for (event *e : events_)
+        event_free(e);
+    if (commit_ev_)
+        event_free(commit_ev_);
+    if (tick_ev_)
+        event_free(tick_ev_);
+    jim_msg_free(in_);
+    jim_msg_free(out_);
+    jim_msg_free(tmp_);
+    jim_limits_free(limits_);
+    store_.reset();
+    if (base_)
+        event_base_free(base_);
+}
+
+bool Worker::start()
+{
+    // Everything below is made after fork(): the loop, the database, the thread.
+    base_ = event_base_new();
+    if (!base_ || jim_msg_new(&in_) || jim_msg_new(&out_) || jim_msg_new(&tmp_) ||
+        jim_limits_new(&limits_))
+        return false;
+    settings_.fill_limits(limits_);
+    store_ = std::make_unique<Store>();
+    std::string why;
+    if (!store_->open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
+                      static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
+        WLOG(JIM_LOG_CRITICAL, "database: %s", why.c_str());
+        return false;
+    }
+    hasher_ = std::make_unique<Hasher>(base_);
+    if (!hasher_->start())
+        return false;
+    mesh_ = std::make_unique<Mesh>(
+        base_, setup_.index, setup_.count,
+        [this](int from, PeerMsg t, std::string_view *f, int n) { on_peer_message(from, t, f, n); },
+        [this](int peer, bool up) { on_peer(peer, up); });
+    for (int i = 0; i < static_cast<int>(setup_.peers.size()); i++)
+        if (setup_.peers[i] >= 0)
+            mesh_->attach(i, setup_.peers[i]);
+
+    for (int lfd : setup_.listeners) {
+        event *e = event_new(base_, lfd, EV_READ | EV_PERSIST, on_accept, this);
+        if (!e || event_add(e, nullptr))
+            return false;
+        events_.push_back(e);
+    }
+    event *ctl = event_new(base_, setup_.control_fd, EV_READ | EV_PERSIST, on_control, this);
+    if (!ctl || event_add(ctl, nullptr))
+        return false;
+    events_.push_back(ctl);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+        event *e = evsignal_new(base_, sig, on_signal, this);
+        if (!e || event_add(e, nullptr))
+            return false;
+        events_.push_back(e);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    commit_ev_ = event_new(base_, -1, 0, on_commit, this);
+    tick_ev_ = event_new(base_, -1, EV_PERSIST, on_tick, this);
+    timeval one_second = {1, 0};
+    return commit_ev_ && tick_ev_ && event_add(tick_ev_, &one_second) == 0;
+}
+
+int Worker::run()
+{
+    if (!start()) {
+        WLOG(JIM_LOG_CRITICAL, "worker failed to start");
+        return 1;
+    }
+    WLOG(JIM_LOG_INFO, "worker %d of %d ready (pid %d)", setup_.index, setup_.count,
+         static_cast<int>(getpid()));
+    event_base_dispatch(base_);
+    if (!batch_.empty() || !cursors_.empty())
+        commit_batch();
+    WLOG(JIM_LOG_INFO, "worker %d stopped", setup_.index);
+    return 0;
+}
+
+void Worker::on_accept(evutil_socket_t lfd, short, void *arg)
+{
+    static_cast<Worker *>(arg)->accept_from(lfd);
+}
+
+void Worker::accept_from(int lfd)
+{
+    for (int i = 0; i < 64 && !draining_; i++) {
+        sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int fd = accept4(lfd, reinterpret_cast<sockaddr *>(&ss), &len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                WLOG(JIM_LOG_WARNING, "accept() failed: %s", strerror(errno));
+            return;
+        }
+        char ip[INET6_ADDRSTRLEN] = "?";
+        if (ss.ss_family == AF_INET6) {
+            auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
+            if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr))
+                inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], ip, sizeof ip);
+            else
+                inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        } else if (ss.ss_family == AF_INET) {
+            inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in *>(&ss)->sin_addr, ip, sizeof ip);
+        }
+        if (per_ip_[ip] >= settings_.num(S_MAX_CONNECTIONS_PER_IP)) {
+            WLOG(JIM_LOG_WARNING, "too many connections from %s: refused", ip);
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+
+        auto s = std::make_unique<Session>();
+        s->id = next_id_++;
+        s->worker = this;
+        s->fd = fd;
+        s->ip = ip;
+        s->out = evbuffer_new();
+        s->read_ev = event_new(base_, fd, EV_READ | EV_PERSIST, session_read_cb, s.get());
+        s->write_ev = event_new(base_, fd, EV_WRITE, session_write_cb, s.get());
+        if (settings_.num(S_LEGACY_PACING_MS) > 0)
+            s->pace_ev = event_new(base_, -1, 0, session_pace_cb, s.get());
+        s->dialect = settings_.str(S_LEGACY_DIALECT) == "reference" ? JIM_DIALECT_REFERENCE
+                                                                      : JIM_DIALECT_JIM;
+        s->tokens = static_cast<double>(settings_.num(S_MSG_BURST));
+        s->tokens_at_us = s->last_input_us = mono_us();
+        if (!s->out || !s->read_ev || !s->write_ev || jim_framer_new(&s->framer, limits_) ||
+            event_add(s->read_ev, nullptr)) {
+            WLOG(JIM_LOG_ERROR, "out of memory for a new session from %s", ip);
+            continue; // the Session destructor closes fd
+        }
+        per_ip_[ip]++;
+        WLOG(JIM_LOG_DEBUG, "session %llu: connection from %s",
+             static_cast<unsigned long long>(s->id), ip);
+        sessions_.emplace(s->id, std::move(s));
+    }
+}
+
+void Worker::on_readable(Session &s)
+{
+    for (int rounds = 0; rounds < 4; rounds++) {
+        void *buf;
+        size_t cap;
+        if (jim_framer_reserve(s.framer, 16384, &buf, &cap) != JIM_OK)
+            break;
+        ssize_t n = read(s.fd, buf, cap);
+        if (n > 0) {
+            jim_framer_commit(s.framer, static_cast<size_t>(n));
+            s.last_input_us = mono_us();
+            s.probed = false;
+            if (static_cast<size_t>(n) < cap)
+                break;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            break;
+        // EOF or error: handle what arrived, then the session ends.
+        process_input(s);
+        uint64_t id = s.id;
+        close_session(s);
+        if (Session *left = find(id); left && !evbuffer_get_length(left->out))
+            destroy_session(id);
+        return;
+    }
+    process_input(s);
+}
+
+void Worker::process_input(Session &s)
+{
+    uint64_t id = s.id;
+    while (!s.paused && !s.closing) {
+        int rc = jim_framer_next_msg(s.framer, in_);
+        if (rc == JIM_EAGAIN)
+            break;
+        if (rc != JIM_OK) {
+            WLOG(JIM_LOG_DEBUG, "session %llu: bad object: %s",
+                 static_cast<unsigned long long>(s.id), jim_framer_errmsg(s.framer));
+            reply(s, 400, jim_framer_errmsg(s.framer));
+            if (!jim_framer_can_continue(s.framer))
+                close_session(s);
+            continue;
+        }
+        dispatch(s, in_);
+        if (!find(id))
+            return;
+    }
+}
+
+void Worker::dispatch(Session &s, jim_msg *m)
+{
+    if (jim_msg_response(m) != 0)
+        return; // a client's response, e.g. to a probe: nothing to answer
+    jim_action a = jim_msg_action(m);
+    if (jim_msg_dialect(m) == JIM_DIALECT_REFERENCE)
+        s.dialect = JIM_DIALECT_REFERENCE;
+    WLOG(JIM_LOG_DEBUG, "session %llu%s%s: %s", static_cast<unsigned long long>(s.id),
+         s.logged_in ? " " : "", s.user.c_str(), jim_action_name(a));
+    const Handler *h = find_handler(a);
+    if (!h) {
+        reply(s, 400, "unknown action");
+        return;
+    }
+    if (h->needs_login && !s.logged_in) {
+        reply(s, 401);
+        return;
+    }
+    // Answers go out in request order: commit this session's messages first.
+    if (a != JIM_ACTION_MSG && s.in_batch > 0)
+        commit_batch();
+    (this->*h->fn)(s, m);
+}
+
+void Worker::on_writable(Session &s)
+{
+    int n = evbuffer_write(s.out, s.fd);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        uint64_t id = s.id;
+        evbuffer_drain(s.out, evbuffer_get_length(s.out));
+        close_session(s);
+        destroy_session(id);
+        return;
+    }
+    if (evbuffer_get_length(s.out)) {
+        event_add(s.write_ev, nullptr);
+    } else if (s.closing) {
+        destroy_session(s.id);
+    }
+}
+
+void Worker::on_pace(Session &s)
+{
+    if (s.paced.empty())
+        return;
+    evbuffer_add(s.out, s.paced.front().data(), s.paced.front().size());
+    s.paced.pop_front();
+    s.flush_soon();
+    if (!s.paced.empty()) {
+        long ms = settings_.num(S_LEGACY_PACING_MS);
+        timeval tv = {ms / 1000, static_cast<suseconds_t>((ms % 1000) * 1000)};
+        event_add(s.pace_ev, &tv);
+    }
+}
+
+Session *Worker::find(uint64_t id)
+{
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+void Worker::close_session(Session &s)
+{
+    if (s.closing)
+        return;
+    s.closing = true;
+    s.paused = true;
+    if (s.read_ev)
+        event_del(s.read_ev);
+    // Whatever is paced still goes out, all at once now.
+    for (const std::string &line : s.paced)
+        evbuffer_add(s.out, line.data(), line.size());
+    s.paced.clear();
+    if (s.in_batch > 0)
+        commit_batch();
+    if (s.logged_in) {
+        auto &list = by_user_[s.user];
+        std::erase(list, &s);
+        for (const std::string &room : s.rooms)
+            std::erase(by_room_[room], &s);
+        WLOG(JIM_LOG_INFO, "%s logged out from %s", s.user.c_str(), s.ip.c_str());
+        if (list.empty()) {
+            by_user_.erase(s.user);
+            mesh_->broadcast(PeerMsg::Offline, {s.user});
+            if (!online_anywhere(s.user))
+                became_offline(s.user);
+        }
+        s.logged_in = false;
+    }
+    if (--per_ip_[s.ip] <= 0)
+        per_ip_.erase(s.ip);
+    if (evbuffer_get_length(s.out))
+        s.flush_soon();
+    else
+        destroy_session(s.id);
+}
+
+void Worker::destroy_session(uint64_t id)
+{
+    auto it = sessions_.find(id);
+    if (it == sessions_.end())
+        return;
+    if (!it->second->closing)
+        close_session(*it->second);
+    sessions_.erase(id);
+    if (draining_ && sessions_.empty())
+        event_base_loopexit(base_, nullptr);
+}
+
+void Worker::begin_drain()
+{
+    if (draining_)
+        return;
+    draining_ = true;
+    WLOG(JIM_LOG_INFO, "worker %d draining %zu sessions", setup_.index, sessions_.size());
+    for (event *e : events_)
+        if (event_get_callback(e) == on_accept)
+            event_del(e);
+    if (!batch_.empty() || !cursors_.empty())
+        commit_batch();
+    std::vector<uint64_t> ids;
+    for (auto &kv : sessions_)
+        ids.push_back(kv.first);
+    for (uint64_t id : ids)
+        if (Session *s = find(id))
+            close_session(*s);
+    if (sessions_.empty())
+        event_base_loopexit(base_, nullptr);
+}
+
+void Worker::on_control(evutil_socket_t fd, short, void *arg)
+{
+    auto *w = static_cast<Worker *>(arg);
+    // The master sends a new peer's socket as [u32 peer] with the fd attached.
+    char buf[8];
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    iovec iov = {buf, sizeof buf};
+    msghdr mh = {};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        // The master is gone: finish up and leave.
+        JIM_LOG(w->log_, JIM_LOG_WARNING, worker_tag(w->setup_.index), "master gone: exiting");
+        w->begin_drain();
+        event_base_loopexit(w->base_, nullptr);
+        return;
+    }
+    if (n < 4)
+        return;
+    uint32_t peer;
+    std::memcpy(&peer, buf, 4);
+    for (cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int pfd;
+            std::memcpy(&pfd, CMSG_DATA(c), sizeof pfd);
+            w->mesh_->attach(static_cast<int>(peer), pfd);
+        }
+    }
+}
+
+void Worker::on_signal(evutil_socket_t sig, short, void *arg)
+{
+    auto *w = static_cast<Worker *>(arg);
+    if (sig == SIGTERM || sig == SIGINT) {
+        w->begin_drain();
+    } else if (sig == SIGHUP) {
+        // Log level and limits may change at once; ports and workers need a restart.
+        if (!w->setup_.config_path.empty()) {
+            Settings fresh;
+            std::string why;
+            if (fresh.load(w->setup_.config_path, &why)) {
+                w->settings_ = fresh;
+                w->settings_.fill_limits(w->limits_);
+                jim_log_level level;
+                if (jim_log_level_from_name(fresh.str(S_LOG_LEVEL).c_str(), &level) == JIM_OK)
+                    jim_log_set_level(w->log_, level);
+            }
+        }
+        jim_log_reopen(w->log_);
+    } else if (sig == SIGUSR1) {
+        jim_log_reopen(w->log_);
+    }
+}
+
+void Worker::on_tick(evutil_socket_t, short, void *arg) { static_cast<Worker *>(arg)->watch_idle(); }
+
+// Probes quiet ndjson sessions and closes those that never answer.
+void Worker::watch_idle()
+{
+    int64_t now = mono_us();
+    int64_t interval = settings_.num(S_PROBE_INTERVAL) * 1000000;
+    int64_t timeout = settings_.num(S_PROBE_TIMEOUT) * 1000000;
+    std::vector<uint64_t> dead;
+    for (auto &kv : sessions_) {
+        Session &s = *kv.second;
+        if (!s.ndjson || s.closing)
+            continue;
+        if (s.probed && now - s.last_input_us > interval + timeout) {
+            dead.push_back(s.id);
+        } else if (!s.probed && now - s.last_input_us > interval) {
+            jim_msg_init_action(out_, JIM_ACTION_PROBE);
+            emit(s, out_);
+            s.probed = true;
+        }
+    }
+    for (uint64_t id : dead) {
+        if (Session *s = find(id)) {
+            WLOG(JIM_LOG_INFO, "session %llu (%s) did not answer a probe: closed",
+                 static_cast<unsigned long long>(id), s->user.c_str());
+            close_session(*s);
+        }
+    }
+    // Forget login failures older than the window.
+    int64_t window = settings_.num(S_LOGIN_FAILURES_WINDOW);
+    int64_t wall = wall_seconds();
+    for (auto it = failures_.begin(); it != failures_.end();) {
+        std::erase_if(it->second, [&](int64_t t) { return t <= wall - window; });
+        it = it->second.empty() ? failures_.erase(it) : std::next(it);
+    }
+}
+
+jim_msg *Worker::response(int code, const char *text)
+{
+    jim_msg_init_response(out_, code, text);
+    const char *id = jim_msg_get_str(in_, JIM_FIELD_ID);
+    if (id && jim_msg_response(in_) == 0)
+        jim_msg_set_str(out_, JIM_FIELD_ID, id);
+    return out_;
+}
+
+void Worker::emit(Session &s, jim_msg *m)
+{
+    const char *json;
+    size_t len;
+    jim_msg_set_dialect(m, s.dialect);
+    if (jim_msg_encode(m, &json, &len) == JIM_OK)
+        s.send(std::string_view(json, len));
+}
+
+void Worker::reply(Session &s, int code, const char *text) { emit(s, response(code, text)); }
+
+} // namespace jimd

@@ -1,0 +1,153 @@
+// A worker process: one libevent loop serving many sessions, its own SQLite connection,
+// the group-commit batch, and its side of the mesh to the other workers.
+#pragma once
+
+#include "mesh.hh"
+#include "password.hh"
+#include "session.hh"
+#include "settings.hh"
+#include "store.hh"
+
+#include <jim/jim.h>
+
+#include <event2/event.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace jimd {
+
+// What the master hands a worker when it forks it.
+struct WorkerSetup {
+    int index = 0;
+    int count = 1;
+    std::vector<int> listeners;
+    int control_fd = -1;      // socketpair to the master: EOF means the master is gone
+    std::vector<int> peers;   // mesh fds by worker index; -1 for itself
+    std::string config_path;  // reread on SIGHUP
+};
+
+class Worker {
+  public:
+    Worker(WorkerSetup setup, const Settings &settings, jim_log *log);
+    ~Worker();
+    // Runs the loop until the worker is told to stop; returns the exit status.
+    int run();
+
+    // Called by sessions.
+    void on_readable(Session &s);
+    void on_writable(Session &s);
+    void on_pace(Session &s);
+
+  private:
+    // A message accepted and waiting for the group commit.
+    struct Pending {
+        uint64_t session;
+        std::string request_id;
+        StoredMessage msg;
+        bool room;
+    };
+    // One entry of the action table.
+    struct Handler {
+        jim_action action;
+        bool needs_login; // the @login_required of the course: checked before the call
+        void (Worker::*fn)(Session &, jim_msg *);
+    };
+    static const Handler kHandlers[];
+    static const Handler *find_handler(jim_action a);
+
+    // Infrastructure (worker.cc).
+    bool start();
+    static void on_accept(evutil_socket_t fd, short, void *arg);
+    static void on_control(evutil_socket_t fd, short, void *arg);
+    static void on_signal(evutil_socket_t sig, short, void *arg);
+    static void on_tick(evutil_socket_t, short, void *arg);
+    void accept_from(int lfd);
+    void process_input(Session &s);
+    void dispatch(Session &s, jim_msg *m);
+    void close_session(Session &s);
+    void destroy_session(uint64_t id);
+    void begin_drain();
+    Session *find(uint64_t id);
+    void watch_idle();
+
+    // Replies (worker.cc).
+    jim_msg *response(int code, const char *text = nullptr);
+    void emit(Session &s, jim_msg *m);
+    void reply(Session &s, int code, const char *text = nullptr);
+    void send_line(Session &s, const std::string &line);
+
+    // Protocol (handlers.cc).
+    void h_presence(Session &s, jim_msg *m);
+    void h_authenticate(Session &s, jim_msg *m);
+    void h_register(Session &s, jim_msg *m);
+    void h_quit(Session &s, jim_msg *m);
+    void h_msg(Session &s, jim_msg *m);
+    void h_join(Session &s, jim_msg *m);
+    void h_leave(Session &s, jim_msg *m);
+    void h_get_contacts(Session &s, jim_msg *m);
+    void h_add_contact(Session &s, jim_msg *m);
+    void h_del_contact(Session &s, jim_msg *m);
+    void h_get_rooms(Session &s, jim_msg *m);
+    void h_get_users(Session &s, jim_msg *m);
+    void h_sync(Session &s, jim_msg *m);
+    void h_history(Session &s, jim_msg *m);
+    void h_probe_answer(Session &s, jim_msg *m);
+    void h_not_yet(Session &s, jim_msg *m);
+    void log_in(Session &s, const Account &a, unsigned features);
+    bool login_blocked(Session &s, const std::string &account, int64_t *retry_after);
+    void login_failed(Session &s, const std::string &account);
+    bool user_exists(const std::string &name);
+
+    // Delivery (delivery.cc).
+    void schedule_commit();
+    static void on_commit(evutil_socket_t, short, void *arg);
+    void commit_batch();
+    void deliver_direct(const std::string &user, const std::string &line, int64_t seq,
+                        uint64_t except_session, int *handed);
+    void deliver_room(const std::string &room, const std::string &line, uint64_t except_session);
+    std::string push_line(const StoredMessage &m);
+    void push_stored(Session &s, const StoredMessage &m);
+    void offline_delivery(Session &s);
+    void recheck_offline(uint64_t session_id);
+    void on_peer_message(int from, PeerMsg type, std::string_view *f, int n);
+    void on_peer(int peer, bool up);
+    bool online_anywhere(const std::string &user) const;
+    void became_online(const std::string &user);
+    void became_offline(const std::string &user);
+    void presence_push(const std::string &user, bool online);
+
+    WorkerSetup setup_;
+    Settings settings_;
+    jim_log *log_;
+    jim_limits *limits_ = nullptr;
+    event_base *base_ = nullptr;
+    std::unique_ptr<Store> store_;
+    std::unique_ptr<Hasher> hasher_;
+    std::unique_ptr<Mesh> mesh_;
+    std::vector<event *> events_;
+    event *commit_ev_ = nullptr;
+    event *tick_ev_ = nullptr;
+    jim_msg *in_ = nullptr;  // the request being handled
+    jim_msg *out_ = nullptr; // the reply being built
+    jim_msg *tmp_ = nullptr; // for re-encoding
+    uint64_t next_id_ = 1;
+    bool draining_ = false;
+    std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
+    std::unordered_map<std::string, std::vector<Session *>> by_user_; // logged-in, local
+    std::unordered_map<std::string, std::vector<Session *>> by_room_; // members online here
+    std::unordered_map<std::string, uint64_t> remote_;                // user -> mask of workers
+    std::unordered_map<std::string, int> per_ip_;
+    std::unordered_set<std::string> known_users_; // names known to exist (never deleted)
+    std::vector<Pending> batch_;
+    std::unordered_map<int64_t, int64_t> cursors_; // user id -> highest direct seq handed
+    bool commit_scheduled_ = false;
+    std::map<std::string, std::vector<int64_t>> failures_; // "u:name"/"ip:addr" -> times
+};
+
+} // namespace jimd
