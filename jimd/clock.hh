@@ -16,7 +16,10 @@ inline int64_t mono_us()
 }
 
 // UNIX seconds: for `time` fields and stored times.
-inline int64_t wall_seconds() { return static_cast<int64_t>(time(nullptr)); }
+inline int64_t wall_seconds()
+{
+    return static_cast<int64_t>(time(nullptr));
+}
 
 // "worker[3]" or "master": the module column of log lines.
 const char *worker_tag(int index);

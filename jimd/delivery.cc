@@ -131,7 +131,10 @@ void Worker::send_line(Session &s, const std::string &line)
     }
 }
 
-void Worker::push_stored(Session &s, const StoredMessage &m) { send_line(s, push_line(m)); }
+void Worker::push_stored(Session &s, const StoredMessage &m)
+{
+    send_line(s, push_line(m));
+}
 
 void Worker::deliver_direct(const std::string &user, const std::string &line, int64_t seq,
                             uint64_t except_session, int *handed)
@@ -157,8 +160,7 @@ void Worker::deliver_direct(const std::string &user, const std::string &line, in
     }
 }
 
-void Worker::deliver_room(const std::string &room, const std::string &line,
-                          uint64_t except_session)
+void Worker::deliver_room(const std::string &room, const std::string &line, uint64_t except_session)
 {
     if (auto it = by_room_.find(room); it != by_room_.end())
         for (Session *s : it->second)
@@ -237,9 +239,15 @@ bool Worker::online_anywhere(const std::string &user) const
     return it != remote_.end() && it->second != 0;
 }
 
-void Worker::became_online(const std::string &user) { presence_push(user, true); }
+void Worker::became_online(const std::string &user)
+{
+    presence_push(user, true);
+}
 
-void Worker::became_offline(const std::string &user) { presence_push(user, false); }
+void Worker::became_offline(const std::string &user)
+{
+    presence_push(user, false);
+}
 
 // Tells this worker's ndjson sessions that have user as a contact.
 void Worker::presence_push(const std::string &user, bool online)
@@ -314,8 +322,7 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
                         send_line(*s, line);
         }
         break;
-    case PeerMsg::Kick:
-        break;
+    case PeerMsg::Kick: break;
     }
 }
 

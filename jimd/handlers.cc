@@ -176,8 +176,8 @@ void Worker::h_authenticate(Session &s, jim_msg *m)
     // Unknown accounts are checked against a dummy hash too: same time, same answer.
     std::string stored = found == Result::Ok ? account->pwhash : std::string();
     auto ok = std::make_shared<bool>(false);
-    std::string request_id = jim_msg_get_str(m, JIM_FIELD_ID) ? jim_msg_get_str(m, JIM_FIELD_ID)
-                                                              : "";
+    std::string request_id =
+        jim_msg_get_str(m, JIM_FIELD_ID) ? jim_msg_get_str(m, JIM_FIELD_ID) : "";
     uint64_t id = s.id;
     s.paused = true;
     hasher_->submit(
@@ -225,8 +225,8 @@ void Worker::h_register(Session &s, jim_msg *m)
     }
     auto hash = std::make_shared<std::string>();
     uint64_t n = static_cast<uint64_t>(settings_.num(S_SCRYPT_N));
-    std::string request_id = jim_msg_get_str(m, JIM_FIELD_ID) ? jim_msg_get_str(m, JIM_FIELD_ID)
-                                                              : "";
+    std::string request_id =
+        jim_msg_get_str(m, JIM_FIELD_ID) ? jim_msg_get_str(m, JIM_FIELD_ID) : "";
     uint64_t id = s.id;
     s.paused = true;
     hasher_->submit([hash, password, n] { password_hash(password, n, hash.get()); },
@@ -262,7 +262,10 @@ void Worker::h_quit(Session &s, jim_msg *)
     close_session(s);
 }
 
-void Worker::h_probe_answer(Session &s, jim_msg *) { s.probed = false; }
+void Worker::h_probe_answer(Session &s, jim_msg *)
+{
+    s.probed = false;
+}
 
 void Worker::h_not_yet(Session &s, jim_msg *)
 {

@@ -20,18 +20,17 @@ constexpr int EX_OK_ = 0, EX_USAGE_ = 64, EX_CONFIG_ = 78, EX_CANTCREAT_ = 73, E
 
 void usage(FILE *to)
 {
-    std::fprintf(to,
-                 "usage: jimd [-p PORT] [-a ADDR] [-c FILE] [-w N] [-D PATH] [-d] [-t] [-V]\n"
-                 "  -p PORT     TCP port (default 7777; 0: any free port, logged)\n"
-                 "  -a ADDR     address to listen on (default: every address)\n"
-                 "  -c FILE     configuration file ('key value' lines; see --help-config)\n"
-                 "  -w N        worker processes (default: one per CPU)\n"
-                 "  -D PATH     database file (default var/jimd.db)\n"
-                 "  -d          run in the background and write the pidfile\n"
-                 "  -t          check the configuration and exit\n"
-                 "  -V          print the version and exit\n"
-                 "  --help      this text; --help-config: every setting with its default\n"
-                 "Flags override the configuration file.\n");
+    std::fprintf(to, "usage: jimd [-p PORT] [-a ADDR] [-c FILE] [-w N] [-D PATH] [-d] [-t] [-V]\n"
+                     "  -p PORT     TCP port (default 7777; 0: any free port, logged)\n"
+                     "  -a ADDR     address to listen on (default: every address)\n"
+                     "  -c FILE     configuration file ('key value' lines; see --help-config)\n"
+                     "  -w N        worker processes (default: one per CPU)\n"
+                     "  -D PATH     database file (default var/jimd.db)\n"
+                     "  -d          run in the background and write the pidfile\n"
+                     "  -t          check the configuration and exit\n"
+                     "  -V          print the version and exit\n"
+                     "  --help      this text; --help-config: every setting with its default\n"
+                     "Flags override the configuration file.\n");
 }
 
 // Creates the directory that will hold path, one level, if it is missing.
@@ -86,9 +85,9 @@ int main(int argc, char **argv)
     std::vector<Flag> flags;
 
     static const option longopts[] = {{"help", no_argument, nullptr, 'h'},
-                                       {"help-config", no_argument, nullptr, 'H'},
-                                       {"version", no_argument, nullptr, 'V'},
-                                       {nullptr, 0, nullptr, 0}};
+                                      {"help-config", no_argument, nullptr, 'H'},
+                                      {"version", no_argument, nullptr, 'V'},
+                                      {nullptr, 0, nullptr, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "p:a:c:w:D:dtV", longopts, nullptr)) != -1) {
         switch (c) {

@@ -35,7 +35,7 @@ namespace {
 
 struct Slot {
     pid_t pid = 0;
-    int control = -1;        // master's end of the control socketpair
+    int control = -1; // master's end of the control socketpair
     int64_t started_us = 0;
     int64_t respawn_at_us = 0;
     int64_t backoff_us = 0;
@@ -268,10 +268,10 @@ void Master::reap()
                      static_cast<int>(pid), WEXITSTATUS(status));
             // A worker that dies young is restarted ever more slowly (up to 30 s).
             int64_t lived = mono_us() - s.started_us;
-            s.backoff_us = lived < 5000000
-                               ? std::min<int64_t>(std::max<int64_t>(s.backoff_us * 2, 250000),
-                                                   30000000)
-                               : 0;
+            s.backoff_us =
+                lived < 5000000
+                    ? std::min<int64_t>(std::max<int64_t>(s.backoff_us * 2, 250000), 30000000)
+                    : 0;
             s.respawn_at_us = mono_us() + s.backoff_us;
             break;
         }
@@ -282,8 +282,8 @@ void Master::checkpoint()
 {
     // A short-lived connection: none is open when the master forks.
     sqlite3 *db = nullptr;
-    if (sqlite3_open_v2(settings_.str(S_DATABASE).c_str(), &db, SQLITE_OPEN_READWRITE,
-                        nullptr) == SQLITE_OK) {
+    if (sqlite3_open_v2(settings_.str(S_DATABASE).c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) ==
+        SQLITE_OK) {
         sqlite3_busy_timeout(db, static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)));
         char *err = nullptr;
         if (sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, &err) !=
@@ -388,8 +388,7 @@ int Master::run()
                 if (fresh.load(config_path_, &why))
                     settings_ = fresh;
                 else
-                    MLOG(JIM_LOG_ERROR, "reload failed, keeping the old settings: %s",
-                         why.c_str());
+                    MLOG(JIM_LOG_ERROR, "reload failed, keeping the old settings: %s", why.c_str());
             }
             jim_log_reopen(log);
             signal_workers(SIGHUP);

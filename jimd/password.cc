@@ -20,8 +20,8 @@ constexpr size_t kSaltBytes = 16, kKeyBytes = 32;
 std::string b64(const unsigned char *p, size_t n)
 {
     std::string out(4 * ((n + 2) / 3) + 1, '\0');
-    int len = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), p,
-                              static_cast<int>(n));
+    int len =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), p, static_cast<int>(n));
     out.resize(static_cast<size_t>(len));
     return out;
 }

@@ -21,8 +21,8 @@ bool password_verify(const std::string &password, const std::string &stored);
 // One helper thread per worker: jobs run there, their completions run on the loop.
 class Hasher {
   public:
-    using Job = std::function<void()>;       // runs on the helper thread
-    using Done = std::function<void()>;      // runs on the event loop afterwards
+    using Job = std::function<void()>;  // runs on the helper thread
+    using Done = std::function<void()>; // runs on the event loop afterwards
     explicit Hasher(event_base *base);
     ~Hasher();
     bool start();

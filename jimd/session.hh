@@ -25,6 +25,8 @@ struct Session {
     event *pace_ev = nullptr; // legacy pacing: one object per tick
     evbuffer *out = nullptr;
     std::deque<std::string> paced; // objects waiting for the next pacing tick
+    int64_t paced_at_us = 0;       // when the last paced object was written
+    int64_t pacing_us = 0;         // legacy_pacing_ms, in microseconds
     jim_framer *framer = nullptr;
 
     // Login state.
@@ -32,10 +34,10 @@ struct Session {
     std::string user;
     int64_t user_id = 0;
     bool admin = false;
-    bool ndjson = false;                       // reads a stream: no pacing, gets pushes
-    jim_dialect dialect = JIM_DIALECT_JIM;     // dialect of objects sent to it
-    std::unordered_set<std::string> rooms;     // rooms the user is a member of
-    std::unordered_set<std::string> contacts;  // the user's contact list
+    bool ndjson = false;                      // reads a stream: no pacing, gets pushes
+    jim_dialect dialect = JIM_DIALECT_JIM;    // dialect of objects sent to it
+    std::unordered_set<std::string> rooms;    // rooms the user is a member of
+    std::unordered_set<std::string> contacts; // the user's contact list
 
     // Flow.
     bool paused = false;  // waiting for a password check: leave input in the framer

@@ -64,8 +64,8 @@ SettingInfo limit_row(int i)
     static std::string defaults[JIM_LIMIT_COUNT];
     auto l = static_cast<jim_limit>(i);
     defaults[i] = std::to_string(jim_limit_default(l));
-    return {jim_limit_name(l), Type::Int, jim_limit_min(l), jim_limit_max(l),
-            defaults[i].c_str(), nullptr, jim_limit_help(l)};
+    return {jim_limit_name(l),   Type::Int, jim_limit_min(l), jim_limit_max(l),
+            defaults[i].c_str(), nullptr,   jim_limit_help(l)};
 }
 
 std::string trim(const std::string &s)

@@ -516,7 +516,10 @@ bool Store::history(const std::string &me, const std::string &with, int64_t befo
     return read_messages(st, out) || fail("history");
 }
 
-bool Store::checkpoint() { return exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
+bool Store::checkpoint()
+{
+    return exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
 
 bool Store::integrity_ok()
 {

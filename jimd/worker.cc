@@ -37,8 +37,16 @@ void Session::send(std::string_view line)
         return;
     if (!ndjson && pace_ev) {
         paced.emplace_back(line);
-        if (!event_pending(pace_ev, EV_TIMEOUT, nullptr))
-            event_active(pace_ev, EV_TIMEOUT, 0);
+        if (paced.size() == 1 && !event_pending(pace_ev, EV_TIMEOUT, nullptr)) {
+            // The first object waits only for what is left of the gap since the last one.
+            int64_t wait = paced_at_us + pacing_us - mono_us();
+            timeval tv = {0, 0};
+            if (wait > 0) {
+                tv.tv_sec = static_cast<time_t>(wait / 1000000);
+                tv.tv_usec = static_cast<suseconds_t>(wait % 1000000);
+            }
+            event_add(pace_ev, &tv);
+        }
         return;
     }
     evbuffer_add(out, line.data(), line.size());
@@ -168,8 +176,8 @@ void Worker::accept_from(int lfd)
     for (int i = 0; i < 64 && !draining_; i++) {
         sockaddr_storage ss;
         socklen_t len = sizeof ss;
-        int fd = accept4(lfd, reinterpret_cast<sockaddr *>(&ss), &len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd =
+            accept4(lfd, reinterpret_cast<sockaddr *>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 WLOG(JIM_LOG_WARNING, "accept() failed: %s", strerror(errno));
@@ -202,10 +210,12 @@ void Worker::accept_from(int lfd)
         s->out = evbuffer_new();
         s->read_ev = event_new(base_, fd, EV_READ | EV_PERSIST, session_read_cb, s.get());
         s->write_ev = event_new(base_, fd, EV_WRITE, session_write_cb, s.get());
-        if (settings_.num(S_LEGACY_PACING_MS) > 0)
+        if (settings_.num(S_LEGACY_PACING_MS) > 0) {
             s->pace_ev = event_new(base_, -1, 0, session_pace_cb, s.get());
+            s->pacing_us = settings_.num(S_LEGACY_PACING_MS) * 1000;
+        }
         s->dialect = settings_.str(S_LEGACY_DIALECT) == "reference" ? JIM_DIALECT_REFERENCE
-                                                                      : JIM_DIALECT_JIM;
+                                                                    : JIM_DIALECT_JIM;
         s->tokens = static_cast<double>(settings_.num(S_MSG_BURST));
         s->tokens_at_us = s->last_input_us = mono_us();
         if (!s->out || !s->read_ev || !s->write_ev || jim_framer_new(&s->framer, limits_) ||
@@ -315,13 +325,17 @@ void Worker::on_pace(Session &s)
 {
     if (s.paced.empty())
         return;
+    // Written at once, not at the next writable event, so the gap is what the client sees.
     evbuffer_add(s.out, s.paced.front().data(), s.paced.front().size());
     s.paced.pop_front();
-    s.flush_soon();
-    if (!s.paced.empty()) {
-        long ms = settings_.num(S_LEGACY_PACING_MS);
-        timeval tv = {ms / 1000, static_cast<suseconds_t>((ms % 1000) * 1000)};
-        event_add(s.pace_ev, &tv);
+    s.paced_at_us = mono_us();
+    uint64_t id = s.id;
+    on_writable(s);
+    Session *left = find(id);
+    if (left && !left->paced.empty()) {
+        timeval tv = {static_cast<time_t>(left->pacing_us / 1000000),
+                      static_cast<suseconds_t>(left->pacing_us % 1000000)};
+        event_add(left->pace_ev, &tv);
     }
 }
 
@@ -457,7 +471,10 @@ void Worker::on_signal(evutil_socket_t sig, short, void *arg)
     }
 }
 
-void Worker::on_tick(evutil_socket_t, short, void *arg) { static_cast<Worker *>(arg)->watch_idle(); }
+void Worker::on_tick(evutil_socket_t, short, void *arg)
+{
+    static_cast<Worker *>(arg)->watch_idle();
+}
 
 // Probes quiet ndjson sessions and closes those that never answer.
 void Worker::watch_idle()
@@ -512,6 +529,9 @@ void Worker::emit(Session &s, jim_msg *m)
         s.send(std::string_view(json, len));
 }
 
-void Worker::reply(Session &s, int code, const char *text) { emit(s, response(code, text)); }
+void Worker::reply(Session &s, int code, const char *text)
+{
+    emit(s, response(code, text));
+}
 
 } // namespace jimd

@@ -27,9 +27,9 @@ struct WorkerSetup {
     int index = 0;
     int count = 1;
     std::vector<int> listeners;
-    int control_fd = -1;      // socketpair to the master: EOF means the master is gone
-    std::vector<int> peers;   // mesh fds by worker index; -1 for itself
-    std::string config_path;  // reread on SIGHUP
+    int control_fd = -1;     // socketpair to the master: EOF means the master is gone
+    std::vector<int> peers;  // mesh fds by worker index; -1 for itself
+    std::string config_path; // reread on SIGHUP
 };
 
 class Worker {

@@ -23,10 +23,22 @@ unit_tests = \
 	tests/test_codec \
 	tests/test_framer \
 	tests/test_log
-check_PROGRAMS += $(unit_tests) tests/test_header_c99 tests/test_header_cxx \
+# End-to-end: a real jimd (built first) on an ephemeral loopback port.
+e2e_tests = \
+	tests/test_jimd_protocol
+check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
-TESTS += $(unit_tests) tests/test_header_c99 tests/test_header_cxx \
+TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	tests/example.sh tests/exports.sh
+check_LTLIBRARIES = tests/libjimdharness.la
+tests_libjimdharness_la_SOURCES = tests/jimd_harness.c tests/jimd_harness.h
+tests_libjimdharness_la_CPPFLAGS = $(AM_CPPFLAGS)
+E2E_LDADD = tests/libjimdharness.la $(TEST_LDADD)
+# The tests run the jimd just built.
+$(e2e_tests): jimd/jimd$(EXEEXT)
+tests_test_jimd_protocol_SOURCES = tests/test_jimd_protocol.c
+tests_test_jimd_protocol_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jimd_protocol_LDADD = $(E2E_LDADD)
 
 tests_test_errors_SOURCES = tests/test_errors.c
 tests_test_errors_CPPFLAGS = $(TEST_CPPFLAGS)

@@ -148,6 +148,7 @@ static void feed__whitespace_between__skipped(void **state)
     jim_framer *f = *state;
     feed(f, " \r\n\t{\"a\":1}\r\n\r\n  {\"b\":[2]}\n\n");
     expect_obj(f, "{\"a\":1}");
+    assert_int_equal(jim_framer_buffered(f), 11); /* the delimiter went with the object */
     expect_obj(f, "{\"b\":[2]}");
     expect_rc(f, JIM_EAGAIN);
     assert_int_equal(jim_framer_buffered(f), 0);

@@ -230,6 +230,10 @@ int Framer::next_raw(std::string_view *obj)
         }
         in_object_ = false;
         std::string_view found(buf_.data() + start_, size);
+        // The delimiter after an object is consumed with it, so buffered() is what is left.
+        while (scan_ < end_ && (buf_[scan_] == '\n' || buf_[scan_] == '\r' || buf_[scan_] == ' ' ||
+                                buf_[scan_] == '\t'))
+            scan_++;
         start_ = scan_;
         if (static_cast<long>(size) > max_bytes)
             return bad(JIM_ETOOBIG, "object larger than " + std::to_string(max_bytes) + " bytes");

@@ -1,0 +1,67 @@
+/*
+ * jimd_harness.h — starts a real jimd (the one just built) on an ephemeral loopback
+ * port with a temporary database, and talks to it with blocking test clients made of
+ * a socket, libjim's framer and its codec.
+ */
+#ifndef JIMD_HARNESS_H
+#define JIMD_HARNESS_H
+
+#include <jim/jim.h>
+
+#include <sys/types.h>
+
+typedef struct jimd_proc {
+    pid_t pid;
+    int port;
+    int workers;
+    char dir[96];
+    char log[160];
+    char db[160];
+    char conf[160];
+} jimd_proc;
+
+/* Starts jimd with `workers` workers and extra config lines (may be NULL); 0 on success. */
+int jimd_start(jimd_proc *p, int workers, const char *extra_config);
+/* Starts jimd again on the same directory, database and port. */
+int jimd_restart(jimd_proc *p);
+/* Sends SIGTERM and waits; returns the exit status, or -1. */
+int jimd_stop(jimd_proc *p);
+/* Stops jimd if running and removes its directory. */
+void jimd_cleanup(jimd_proc *p);
+/* Kills every server still running (also done at exit). */
+void jimd_kill_leftovers(void);
+/* The pid of worker `index` as the log last reported it, or -1. */
+pid_t jimd_worker_pid(jimd_proc *p, int index);
+/* Counts log lines containing `needle`. */
+int jimd_log_count(jimd_proc *p, const char *needle);
+
+typedef struct tclient {
+    int fd;
+    jim_framer *framer;
+    jim_msg *msg;
+    char last_error[256];
+} tclient;
+
+/* Connects to 127.0.0.1:port; NULL on failure. */
+tclient *tc_connect(int port);
+void tc_close(tclient *c);
+/* Sends raw bytes. */
+int tc_send_raw(tclient *c, const char *data, size_t len);
+/* Sends a printf-formatted JSON object followed by a newline. */
+int tc_send(tclient *c, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* The next object, decoded into c->msg; NULL on timeout, EOF or a bad object. */
+jim_msg *tc_recv(tclient *c, int timeout_ms);
+/* The next response (pushes before it are skipped); its code, or -1 on timeout/EOF. */
+int tc_response(tclient *c, int timeout_ms);
+/* The next msg push (responses and presence pushes are skipped); NULL on timeout. */
+jim_msg *tc_next_msg(tclient *c, int timeout_ms);
+/* True when the server closed the connection within timeout_ms. */
+int tc_eof(tclient *c, int timeout_ms);
+/* register (ignoring 409) and authenticate with ndjson; 200 on success. */
+int tc_login(tclient *c, const char *name, const char *password);
+
+#endif
