@@ -73,7 +73,10 @@ static void remember(pid_t pid, pid_t old)
         }
 }
 
-void jimd_kill_leftovers(void) { kill_leftovers(); }
+void jimd_kill_leftovers(void)
+{
+    kill_leftovers();
+}
 
 static int launch(jimd_proc *p, int port)
 {
@@ -137,7 +140,10 @@ int jimd_start(jimd_proc *p, int workers, const char *extra_config)
     return launch(p, 0);
 }
 
-int jimd_restart(jimd_proc *p) { return launch(p, p->port); }
+int jimd_restart(jimd_proc *p)
+{
+    return launch(p, p->port);
+}
 
 int jimd_stop(jimd_proc *p)
 {
@@ -186,6 +192,23 @@ pid_t jimd_worker_pid(jimd_proc *p, int index)
     }
     fclose(f);
     return pid;
+}
+
+int jimd_user_worker(jimd_proc *p, const char *user)
+{
+    FILE *f = fopen(p->log, "r");
+    char line[1024], want[96];
+    int worker = -1;
+    snprintf(want, sizeof want, " %s logged in from ", user);
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        const char *at = strstr(line, " worker[");
+        if (strstr(line, want) && at)
+            worker = atoi(at + 8);
+    }
+    fclose(f);
+    return worker;
 }
 
 int jimd_log_count(jimd_proc *p, const char *needle)

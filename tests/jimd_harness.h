@@ -32,6 +32,8 @@ void jimd_cleanup(jimd_proc *p);
 void jimd_kill_leftovers(void);
 /* The pid of worker `index` as the log last reported it, or -1. */
 pid_t jimd_worker_pid(jimd_proc *p, int index);
+/* The worker the user's latest login landed on (from the log), or -1. */
+int jimd_user_worker(jimd_proc *p, const char *user);
 /* Counts log lines containing `needle`. */
 int jimd_log_count(jimd_proc *p, const char *needle);
 

@@ -25,7 +25,9 @@ unit_tests = \
 	tests/test_log
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
 e2e_tests = \
-	tests/test_jimd_protocol
+	tests/test_jimd_protocol \
+	tests/test_jimd_workers \
+	tests/test_jimd_resilience
 check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
@@ -39,6 +41,12 @@ $(e2e_tests): jimd/jimd$(EXEEXT)
 tests_test_jimd_protocol_SOURCES = tests/test_jimd_protocol.c
 tests_test_jimd_protocol_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_protocol_LDADD = $(E2E_LDADD)
+tests_test_jimd_workers_SOURCES = tests/test_jimd_workers.c
+tests_test_jimd_workers_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jimd_workers_LDADD = $(E2E_LDADD)
+tests_test_jimd_resilience_SOURCES = tests/test_jimd_resilience.c
+tests_test_jimd_resilience_CPPFLAGS = $(TEST_CPPFLAGS) $(SQLITE_CFLAGS)
+tests_test_jimd_resilience_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)
 
 tests_test_errors_SOURCES = tests/test_errors.c
 tests_test_errors_CPPFLAGS = $(TEST_CPPFLAGS)

@@ -138,9 +138,12 @@ static void before_login__401_and_presence_rules(void **state)
     tclient *c = tc_connect(server.port);
     assert_non_null(c);
     static const char *const need_login[] = {
-        "{\"action\":\"msg\",\"to\":\"x\",\"message\":\"hi\"}", "{\"action\":\"join\",\"room\":\"#a\"}",
-        "{\"action\":\"get_contacts\"}", "{\"action\":\"sync\",\"since\":0}",
-        "{\"action\":\"get_rooms\"}", "{\"action\":\"history\",\"with\":\"x\"}",
+        "{\"action\":\"msg\",\"to\":\"x\",\"message\":\"hi\"}",
+        "{\"action\":\"join\",\"room\":\"#a\"}",
+        "{\"action\":\"get_contacts\"}",
+        "{\"action\":\"sync\",\"since\":0}",
+        "{\"action\":\"get_rooms\"}",
+        "{\"action\":\"history\",\"with\":\"x\"}",
         "{\"action\":\"presence\",\"user\":{\"account_name\":\"x\"}}"};
     for (size_t i = 0; i < sizeof need_login / sizeof need_login[0]; i++) {
         tc_send(c, "%s", need_login[i]);
@@ -494,8 +497,9 @@ static void config__auth_none_closed_registration_and_rate(void **state)
 {
     (void)state;
     jimd_proc p;
-    assert_int_equal(jimd_start(&p, 1, "auth none\nregistration closed\nmsg_rate 1\nmsg_burst 2\n"
-                                       "offline_storage off"),
+    assert_int_equal(jimd_start(&p, 1,
+                                "auth none\nregistration closed\nmsg_rate 1\nmsg_burst 2\n"
+                                "offline_storage off"),
                      0);
     tclient *c = tc_connect(p.port);
     assert_non_null(c);

@@ -1,0 +1,194 @@
+/*
+ * test_jimd_workers.c — 4 workers, 40 clients: every client reaches every other across
+ * workers, a room message reaches each member exactly once, presence crosses workers.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jimd_harness.h"
+
+#define N 40
+#define WORKERS 4
+#define T 10000
+
+static jimd_proc server;
+static tclient *cl[N];
+
+static int setup(void **state)
+{
+    (void)state;
+    if (jimd_start(&server, WORKERS, NULL) != 0)
+        return -1;
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "w%02d", i);
+        cl[i] = tc_connect(server.port);
+        if (!cl[i] || tc_login(cl[i], name, "password1") != 200)
+            return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N; i++)
+        tc_close(cl[i]);
+    int rc = jimd_stop(&server);
+    jimd_cleanup(&server);
+    return rc == 0 ? 0 : -1;
+}
+
+static void clients__spread_over_workers(void **state)
+{
+    (void)state;
+    int used[WORKERS] = {0};
+    for (int i = 0; i < N; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "w%02d", i);
+        int w = jimd_user_worker(&server, name);
+        assert_true(w >= 0 && w < WORKERS);
+        used[w]++;
+    }
+    int workers_used = 0;
+    for (int w = 0; w < WORKERS; w++)
+        workers_used += used[w] > 0;
+    assert_true(workers_used >= 2);
+}
+
+static void direct__everyone_to_everyone__exactly_once(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            if (i != j)
+                tc_send(cl[i], "{\"action\":\"msg\",\"to\":\"w%02d\",\"message\":\"%d>%d\"}", j,
+                        i, j);
+    for (int i = 0; i < N; i++) {
+        int got_from[N] = {0}, responses = 0, msgs = 0;
+        while (responses < N - 1 || msgs < N - 1) {
+            jim_msg *m = tc_recv(cl[i], T);
+            if (!m)
+                fail_msg("client %d: %d responses, %d messages", i, responses, msgs);
+            if (jim_msg_response(m)) {
+                assert_int_equal(jim_msg_response(m), 200); /* everyone is online */
+                responses++;
+            } else if (jim_msg_action(m) == JIM_ACTION_MSG) {
+                int from = -1, to = -1;
+                assert_int_equal(sscanf(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "%d>%d", &from,
+                                        &to),
+                                 2);
+                assert_int_equal(to, i);
+                char want[16];
+                snprintf(want, sizeof want, "w%02d", from);
+                assert_string_equal(jim_msg_get_str(m, JIM_FIELD_FROM), want);
+                got_from[from]++;
+                msgs++;
+            }
+        }
+        for (int j = 0; j < N; j++)
+            assert_int_equal(got_from[j], j == i ? 0 : 1);
+    }
+    /* Nothing more arrives: no duplicates. */
+    for (int i = 0; i < N; i++)
+        assert_null(tc_next_msg(cl[i], i == 0 ? 300 : 5));
+}
+
+static void room__message_reaches_each_member_once(void **state)
+{
+    (void)state;
+    for (int i = 0; i < N; i++) {
+        tc_send(cl[i], "{\"action\":\"join\",\"room\":\"#all\"}");
+        assert_int_equal(tc_response(cl[i], T), 200);
+    }
+    static const int senders[] = {0, 17, 39};
+    for (int k = 0; k < 3; k++)
+        tc_send(cl[senders[k]], "{\"action\":\"msg\",\"to\":\"#all\",\"message\":\"from %d\"}",
+                senders[k]);
+    for (int i = 0; i < N; i++) {
+        int seen[3] = {0};
+        int sender = i == 0 || i == 17 || i == 39;
+        int expect = 3 - sender, responses = 0;
+        for (int n = 0; n < expect || responses < sender;) {
+            jim_msg *m = tc_recv(cl[i], T);
+            if (!m)
+                fail_msg("client %d got %d of %d room messages", i, n, expect);
+            if (jim_msg_response(m)) {
+                assert_int_equal(jim_msg_response(m), 200);
+                responses++;
+                continue;
+            }
+            if (jim_msg_action(m) != JIM_ACTION_MSG)
+                continue;
+            n++;
+            assert_string_equal(jim_msg_get_str(m, JIM_FIELD_TO), "#all");
+            int from = atoi(jim_msg_get_str(m, JIM_FIELD_MESSAGE) + 5);
+            for (int k = 0; k < 3; k++)
+                if (senders[k] == from)
+                    seen[k]++;
+            assert_int_not_equal(from, i);
+        }
+        for (int k = 0; k < 3; k++)
+            assert_int_equal(seen[k], senders[k] == i ? 0 : 1);
+    }
+    for (int i = 0; i < N; i++)
+        assert_null(tc_next_msg(cl[i], i == 0 ? 300 : 5));
+}
+
+static void presence__crosses_workers(void **state)
+{
+    (void)state;
+    /* Pick a watcher and a contact on different workers. */
+    int a = 0, b = -1;
+    char an[16], bn[16];
+    snprintf(an, sizeof an, "w%02d", a);
+    for (int i = 1; i < N && b < 0; i++) {
+        snprintf(bn, sizeof bn, "w%02d", i);
+        if (jimd_user_worker(&server, bn) != jimd_user_worker(&server, an))
+            b = i;
+    }
+    assert_true(b > 0);
+    tc_send(cl[a], "{\"action\":\"add_contact\",\"user_id\":\"%s\"}", bn);
+    assert_int_equal(tc_response(cl[a], T), 200);
+    tc_send(cl[b], "{\"action\":\"quit\"}");
+    tc_close(cl[b]);
+    int offline = 0;
+    for (int n = 0; n < 10 && !offline; n++) {
+        jim_msg *m = tc_recv(cl[a], T);
+        assert_non_null(m);
+        if (jim_msg_action(m) == JIM_ACTION_PRESENCE &&
+            strcmp(jim_msg_get_str(m, JIM_FIELD_ACCOUNT_NAME), bn) == 0)
+            offline = strcmp(jim_msg_get_str(m, JIM_FIELD_USER_STATUS), "offline") == 0;
+    }
+    assert_true(offline);
+    cl[b] = tc_connect(server.port);
+    assert_non_null(cl[b]);
+    assert_int_equal(tc_login(cl[b], bn, "password1"), 200);
+    int online = 0;
+    for (int n = 0; n < 10 && !online; n++) {
+        jim_msg *m = tc_recv(cl[a], T);
+        assert_non_null(m);
+        if (jim_msg_action(m) == JIM_ACTION_PRESENCE)
+            online = strcmp(jim_msg_get_str(m, JIM_FIELD_USER_STATUS), "online") == 0;
+    }
+    assert_true(online);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(clients__spread_over_workers),
+        cmocka_unit_test(direct__everyone_to_everyone__exactly_once),
+        cmocka_unit_test(room__message_reaches_each_member_once),
+        cmocka_unit_test(presence__crosses_workers),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
