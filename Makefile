@@ -29,10 +29,15 @@ configure: $(AUTOTOOLS_INPUTS)
 
 bootstrap: configure
 
+# A build directory keeps the options it was first configured with, unless new ones are given.
 $(BUILD)/Makefile: configure
 	@contrib/install-deps.sh
 	mkdir -p $(BUILD)
-	cd $(BUILD) && $(CURDIR)/configure $(CONFIGURE_FLAGS)
+	if [ -f $(BUILD)/config.status ] && [ -z "$(CONFIGURE_FLAGS)" ]; then \
+	    cd $(BUILD) && ./config.status --recheck && ./config.status; \
+	else \
+	    cd $(BUILD) && $(CURDIR)/configure $(CONFIGURE_FLAGS); \
+	fi
 
 maintainer-clean:
 	rm -rf build build-* autom4te.cache configure aclocal.m4 config.h.in config.h.in~ \

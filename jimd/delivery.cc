@@ -143,9 +143,8 @@ void Worker::deliver_direct(const std::string &user, const std::string &line, in
         for (Session *s : it->second) {
             if (s->id == except_session || s->closing)
                 continue;
-            send_line(*s, line);
-            if (s->tracking_handed)
-                s->handed.insert(seq);
+            if (first_handing(*s, seq))
+                send_line(*s, line);
             (*handed)++;
         }
     }
@@ -169,17 +168,25 @@ void Worker::deliver_room(const std::string &room, const std::string &line, uint
     mesh_->broadcast(PeerMsg::Room, {room, line});
 }
 
+// False when seq was handed to s already in its login window; records it otherwise.
+bool Worker::first_handing(Session &s, int64_t seq)
+{
+    return !s.tracking_handed || s.handed.insert(seq).second;
+}
+
 // At login: every direct message not yet handed to a session, oldest first.
 void Worker::offline_delivery(Session &s)
 {
     int64_t after = s.direct_floor;
     int64_t top = after;
+    s.tracking_handed = true;
     for (;;) {
         std::vector<StoredMessage> page;
         if (!store_->undelivered(s.user, after, 500, &page))
             break;
         for (const StoredMessage &m : page)
-            push_stored(s, m);
+            if (first_handing(s, m.seq))
+                push_stored(s, m);
         if (!page.empty()) {
             after = page.back().seq;
             top = after;
@@ -195,7 +202,6 @@ void Worker::offline_delivery(Session &s)
     // A message committed by another worker before it heard that this user is online
     // was answered 202 and not sent here: look again once the news has spread.
     s.direct_floor = top;
-    s.tracking_handed = true;
     uint64_t id = s.id;
     timeval half_second = {0, 500000};
     event_base_once(
@@ -217,7 +223,7 @@ void Worker::recheck_offline(uint64_t session_id)
     if (store_->undelivered(s->user, s->direct_floor, 5000, &page)) {
         int64_t top = s->direct_floor;
         for (const StoredMessage &m : page) {
-            if (!s->handed.count(m.seq))
+            if (first_handing(*s, m.seq))
                 push_stored(*s, m);
             top = std::max(top, m.seq);
         }
@@ -227,8 +233,20 @@ void Worker::recheck_offline(uint64_t session_id)
             schedule_commit();
         }
     }
-    s->tracking_handed = false;
-    s->handed.clear();
+    // What the re-check found may still be on its way from another worker: keep
+    // remembering for a while, then forget.
+    timeval five_seconds = {5, 0};
+    event_base_once(
+        base_, -1, EV_TIMEOUT,
+        [](evutil_socket_t, short, void *arg) {
+            auto *pair = static_cast<std::pair<Worker *, uint64_t> *>(arg);
+            if (Session *sp = pair->first->find(pair->second)) {
+                sp->tracking_handed = false;
+                sp->handed.clear();
+            }
+            delete pair;
+        },
+        new std::pair<Worker *, uint64_t>(this, session_id), &five_seconds);
 }
 
 bool Worker::online_anywhere(const std::string &user) const
@@ -301,9 +319,8 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
                 for (Session *s : it->second) {
                     if (s->closing)
                         continue;
-                    send_line(*s, line);
-                    if (s->tracking_handed)
-                        s->handed.insert(seq);
+                    if (first_handing(*s, seq))
+                        send_line(*s, line);
                     int64_t &c = cursors_[s->user_id];
                     c = std::max(c, seq);
                     handed++;

@@ -48,7 +48,8 @@ struct Session {
     int64_t last_input_us = 0;
     bool probed = false;
 
-    // Offline delivery: seqs handed since login, until the late re-check has run.
+    // Around login a direct message can be found by the offline query and also arrive
+    // live from another worker: the seqs handed in that window are remembered.
     int64_t direct_floor = 0;
     std::unordered_set<int64_t> handed;
     bool tracking_handed = false;

@@ -114,6 +114,7 @@ class Worker {
     std::string push_line(const StoredMessage &m);
     void push_stored(Session &s, const StoredMessage &m);
     void offline_delivery(Session &s);
+    bool first_handing(Session &s, int64_t seq);
     void recheck_offline(uint64_t session_id);
     void on_peer_message(int from, PeerMsg type, std::string_view *f, int n);
     void on_peer(int peer, bool up);

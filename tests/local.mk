@@ -6,7 +6,7 @@
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
-SH_LOG_COMPILER = $(SHELL)
+SH_LOG_COMPILER = bash
 AM_TESTS_ENVIRONMENT = \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
 	TZ=UTC; export TZ; \
@@ -31,7 +31,7 @@ e2e_tests = \
 check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
-	tests/example.sh tests/exports.sh
+	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh
 check_LTLIBRARIES = tests/libjimdharness.la
 tests_libjimdharness_la_SOURCES = tests/jimd_harness.c tests/jimd_harness.h
 tests_libjimdharness_la_CPPFLAGS = $(AM_CPPFLAGS)
@@ -81,7 +81,7 @@ tests_test_header_cxx_LDADD = $(TEST_LDADD)
 doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
-EXTRA_DIST += tests/example.sh tests/exports.sh tests/example.expected
+EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/example.expected
 
 # Benchmarks: programs that report numbers, run by `make bench`, never by `make check`.
 EXTRA_PROGRAMS += tests/bench_codec

@@ -181,8 +181,9 @@ static void sigterm_under_load__acknowledged_kept_and_restart_keeps_state(void *
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM messages WHERE seq = ?1 AND "
-                                            "recipient = 't_rcv'",
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM messages WHERE seq = ?1 AND "
+                                        "recipient = 't_rcv'",
                                         -1, &st, NULL),
                      SQLITE_OK);
     for (int i = 0; i < nacked; i++) {

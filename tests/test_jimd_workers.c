@@ -70,8 +70,8 @@ static void direct__everyone_to_everyone__exactly_once(void **state)
     for (int i = 0; i < N; i++)
         for (int j = 0; j < N; j++)
             if (i != j)
-                tc_send(cl[i], "{\"action\":\"msg\",\"to\":\"w%02d\",\"message\":\"%d>%d\"}", j,
-                        i, j);
+                tc_send(cl[i], "{\"action\":\"msg\",\"to\":\"w%02d\",\"message\":\"%d>%d\"}", j, i,
+                        j);
     for (int i = 0; i < N; i++) {
         int got_from[N] = {0}, responses = 0, msgs = 0;
         while (responses < N - 1 || msgs < N - 1) {
@@ -83,8 +83,7 @@ static void direct__everyone_to_everyone__exactly_once(void **state)
                 responses++;
             } else if (jim_msg_action(m) == JIM_ACTION_MSG) {
                 int from = -1, to = -1;
-                assert_int_equal(sscanf(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "%d>%d", &from,
-                                        &to),
+                assert_int_equal(sscanf(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "%d>%d", &from, &to),
                                  2);
                 assert_int_equal(to, i);
                 char want[16];
