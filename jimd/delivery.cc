@@ -55,6 +55,8 @@ void Worker::commit_batch()
     for (auto it = cursors.begin(); ok && it != cursors.end(); ++it)
         ok = store_->set_cursor(it->first, it->second);
     ok = ok && store_->commit();
+    commits_++;
+    committed_ += batch.size();
     if (!ok) {
         store_->rollback();
         WLOG(JIM_LOG_ERROR, "commit of %zu messages failed: %s", batch.size(),

@@ -20,3 +20,6 @@ jimd_jimd_SOURCES = \
 	jimd/worker.hh
 jimd_jimd_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)
 jimd_jimd_LDADD = libjim/libjimcore.la $(LIBEVENT_LIBS) $(SQLITE_LIBS) $(OPENSSL_LIBS) -lpthread
+
+man8_MANS = doc/man/jimd.8
+EXTRA_DIST += doc/man/jimd.8

@@ -92,7 +92,7 @@ class Master {
     bool spawn(int index, const std::vector<int> &peer_fds);
     void respawn(int index);
     void reap();
-    void checkpoint();
+    void checkpoint(const char *mode);
     void signal_workers(int sig);
     int alive() const;
 
@@ -278,7 +278,9 @@ void Master::reap()
     }
 }
 
-void Master::checkpoint()
+// PASSIVE while running: it never waits for the workers, and once the WAL is copied back
+// the next commit starts it over from the beginning, reusing its blocks. TRUNCATE at exit.
+void Master::checkpoint(const char *mode)
 {
     // A short-lived connection: none is open when the master forks.
     sqlite3 *db = nullptr;
@@ -286,8 +288,8 @@ void Master::checkpoint()
         SQLITE_OK) {
         sqlite3_busy_timeout(db, static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)));
         char *err = nullptr;
-        if (sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, &err) !=
-            SQLITE_OK) {
+        std::string sql = std::string("PRAGMA wal_checkpoint(") + mode + ")";
+        if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
             MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", err ? err : "?");
             sqlite3_free(err);
         }
@@ -411,11 +413,11 @@ int Master::run()
             if (slots_[i].pid == 0 && slots_[i].respawn_at_us <= now)
                 respawn(i);
         if (now >= next_checkpoint_us_) {
-            checkpoint();
+            checkpoint("PASSIVE");
             next_checkpoint_us_ = now + settings_.num(S_CHECKPOINT_INTERVAL) * 1000000;
         }
     }
-    checkpoint();
+    checkpoint("TRUNCATE");
     MLOG(JIM_LOG_INFO, "stopped");
     return 0;
 }

@@ -51,7 +51,7 @@ const SettingInfo kTable[S_LIMITS_FIRST] = {
      "SQLite durability: normal survives a process crash, full also a power loss"},
     {"busy_timeout_ms", Type::Int, 100, 600000, "10000", nullptr,
      "how long a database writer waits for the lock"},
-    {"checkpoint_interval", Type::Int, 1, 3600, "30", nullptr,
+    {"checkpoint_interval", Type::Int, 1, 3600, "1", nullptr,
      "seconds between WAL checkpoints (done by the master)"},
     {"scrypt_n", Type::Int, 1024, 1048576, "16384", nullptr,
      "scrypt cost N for new password hashes (a power of two)"},

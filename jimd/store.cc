@@ -52,8 +52,7 @@ const char *const kMigrations[] = {
     "  client_id TEXT);"
     "CREATE UNIQUE INDEX messages_dedup ON messages(sender, client_id)"
     "  WHERE client_id IS NOT NULL;"
-    "CREATE INDEX messages_recipient ON messages(recipient, seq);"
-    "CREATE INDEX messages_sender ON messages(sender, seq);",
+    "CREATE INDEX messages_recipient ON messages(recipient, seq);",
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 
@@ -198,8 +197,8 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
                        "mb.room WHERE mb.user = ?3 AND m.seq > mb.since_seq)) "
                        "ORDER BY seq LIMIT ?4";
     std::string hist_user = std::string("SELECT ") + kMessageColumns +
-                            " FROM messages WHERE seq < ?3 AND ((sender = ?1 AND recipient = ?2) "
-                            "OR (sender = ?2 AND recipient = ?1)) ORDER BY seq DESC LIMIT ?4";
+                            " FROM messages WHERE seq < ?3 AND ((recipient = ?2 AND sender = ?1) "
+                            "OR (recipient = ?1 AND sender = ?2)) ORDER BY seq DESC LIMIT ?4";
     std::string hist_room = std::string("SELECT ") + kMessageColumns +
                             " FROM messages WHERE recipient = ?2 AND seq < ?3 AND ?1 = ?1 "
                             "ORDER BY seq DESC LIMIT ?4";
@@ -514,11 +513,6 @@ bool Store::history(const std::string &me, const std::string &with, int64_t befo
     sqlite3_bind_int64(st, 3, before);
     sqlite3_bind_int(st, 4, limit);
     return read_messages(st, out) || fail("history");
-}
-
-bool Store::checkpoint()
-{
-    return exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 bool Store::integrity_ok()

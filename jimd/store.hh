@@ -75,8 +75,6 @@ class Store {
     bool history(const std::string &me, const std::string &with, int64_t before, int limit,
                  std::vector<StoredMessage> *out);
 
-    // PRAGMA wal_checkpoint(TRUNCATE); used by the master only.
-    bool checkpoint();
     // PRAGMA integrity_check == "ok".
     bool integrity_ok();
 

@@ -502,6 +502,12 @@ void Worker::watch_idle()
             close_session(*s);
         }
     }
+    if (commits_ != commits_logged_) {
+        WLOG(JIM_LOG_DEBUG, "%llu commits, %.1f messages each on average",
+             static_cast<unsigned long long>(commits_),
+             static_cast<double>(committed_) / static_cast<double>(commits_));
+        commits_logged_ = commits_;
+    }
     // Forget login failures older than the window.
     int64_t window = settings_.num(S_LOGIN_FAILURES_WINDOW);
     int64_t wall = wall_seconds();

@@ -148,6 +148,8 @@ class Worker {
     std::vector<Pending> batch_;
     std::unordered_map<int64_t, int64_t> cursors_; // user id -> highest direct seq handed
     bool commit_scheduled_ = false;
+    uint64_t commits_ = 0, committed_ = 0,
+             commits_logged_ = 0; // batches and messages, for the debug log
     std::map<std::string, std::vector<int64_t>> failures_; // "u:name"/"ip:addr" -> times
 };
 

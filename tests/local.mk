@@ -89,5 +89,10 @@ tests_bench_codec_SOURCES = tests/bench_codec.c
 tests_bench_codec_LDADD = libjim/libjim.la
 CLEANFILES += $(EXTRA_PROGRAMS)
 
-bench: tests/bench_codec$(EXEEXT)
-	$(top_builddir)/tests/bench_codec
+# Short runs of everything: the codec, then jimd -w 1 and -w 2 against the relay.
+# The server is pinned to CPU 0 and jimbench to CPU 1.
+bench: tests/bench_codec$(EXEEXT) contrib/jimbench/jimbench$(EXEEXT) jimd/jimd$(EXEEXT)
+	$(top_builddir)/tests/bench_codec -s 0.5
+	$(top_builddir)/contrib/jimbench/jimbench --short --relay --jimd $(top_builddir)/jimd/jimd -w 1
+	$(top_builddir)/contrib/jimbench/jimbench --short --jimd $(top_builddir)/jimd/jimd -w 2 \
+	    --server-cpus 0,1 --bench-cpu -1 --workload w1

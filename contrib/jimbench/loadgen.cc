@@ -1,0 +1,529 @@
+// Workloads W1 (direct), W2 (room), W3 (idle connections) and W4 (logins), each run on a
+// fresh server, driven from one epoll loop.
+#include "loadgen.hh"
+#include "net.hh"
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include <vector>
+
+namespace jimbench {
+
+namespace {
+
+// An epoll loop over a set of connections; lines go to a callback.
+class Loop {
+  public:
+    using OnLine = std::function<void(Conn &, std::string_view)>;
+    Loop() : ep_(epoll_create1(EPOLL_CLOEXEC)) {}
+    ~Loop()
+    {
+        for (Conn &c : conns_)
+            if (c.fd >= 0)
+                close(c.fd);
+        close(ep_);
+    }
+    // Opens n connections to port; false if one fails.
+    bool open(int port, int n)
+    {
+        conns_.reserve(conns_.size() + static_cast<size_t>(n));
+        for (int i = 0; i < n; i++) {
+            int fd = connect_loopback(port);
+            if (fd < 0) {
+                std::fprintf(stderr, "jimbench: connect: %s\n", std::strerror(errno));
+                return false;
+            }
+            Conn c;
+            c.fd = fd;
+            c.index = static_cast<int>(conns_.size());
+            conns_.push_back(std::move(c));
+            epoll_event e = {};
+            e.events = EPOLLIN;
+            e.data.u32 = static_cast<uint32_t>(conns_.size() - 1);
+            epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &e);
+        }
+        return true;
+    }
+    Conn &operator[](size_t i) { return conns_[i]; }
+    size_t size() const { return conns_.size(); }
+    void send(Conn &c, std::string_view s)
+    {
+        c.send(s);
+        if (!c.out.empty() && !c.want_write) {
+            c.want_write = true;
+            epoll_event e = {};
+            e.events = EPOLLIN | EPOLLOUT;
+            e.data.u32 = static_cast<uint32_t>(c.index);
+            epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &e);
+        }
+    }
+    // Runs until done() or the deadline; false on timeout or a dead connection.
+    bool run(const OnLine &on_line, const std::function<bool()> &done, int64_t deadline_ns,
+             const std::function<void()> &tick = nullptr)
+    {
+        epoll_event ev[512];
+        while (!done()) {
+            if (now_ns() > deadline_ns)
+                return false;
+            int n = epoll_wait(ep_, ev, 512, tick ? 1 : 100);
+            for (int i = 0; i < n; i++) {
+                Conn &c = conns_[ev[i].data.u32];
+                if (ev[i].events & EPOLLOUT) {
+                    c.flush();
+                    if (c.out.empty()) {
+                        c.want_write = false;
+                        epoll_event e = {};
+                        e.events = EPOLLIN;
+                        e.data.u32 = static_cast<uint32_t>(c.index);
+                        epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &e);
+                    }
+                }
+                if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                    bool alive = c.fill();
+                    std::string_view line;
+                    while (c.line(&line))
+                        on_line(c, line);
+                    if (!alive) {
+                        std::fprintf(stderr, "jimbench: connection %d closed by the server\n",
+                                     c.index);
+                        return false;
+                    }
+                }
+            }
+            if (tick)
+                tick();
+        }
+        return true;
+    }
+
+  private:
+    int ep_;
+    std::vector<Conn> conns_;
+};
+
+bool is_response(std::string_view l, int *code)
+{
+    if (l.rfind("{\"response\":", 0) != 0)
+        return false;
+    *code = std::atoi(l.data() + 12);
+    return true;
+}
+
+bool is_msg(std::string_view l) { return l.rfind("{\"action\":\"msg\"", 0) == 0; }
+
+// The send time carried at the start of a message's text, or -1.
+int64_t sent_at(std::string_view l)
+{
+    size_t at = l.find("\"message\":\"");
+    if (at == std::string_view::npos)
+        return -1;
+    return std::strtoll(l.data() + at + 11, nullptr, 10);
+}
+
+// A 64-byte text that starts with the send time.
+std::string text_now()
+{
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "%020" PRId64 " the quick brown fox jumps over the lazy dog",
+                  now_ns());
+    return std::string(buf, 64);
+}
+
+// Logs connections [from, to) in as prefix<i> (auth none) and waits for every 200.
+bool login_all(Loop &L, size_t from, size_t to, const char *prefix, int64_t deadline)
+{
+    size_t pending = 0;
+    std::vector<char> waiting(L.size(), 0);
+    for (size_t i = from; i < to; i++) {
+        char req[160];
+        std::snprintf(req, sizeof req,
+                      "{\"action\":\"presence\",\"time\":0,\"user\":{\"account_name\":\"%s%zu\","
+                      "\"features\":[\"ndjson\"]}}\n",
+                      prefix, i - from);
+        L.send(L[i], req);
+        waiting[i] = 1;
+        pending++;
+    }
+    return L.run(
+        [&](Conn &c, std::string_view l) {
+            int code;
+            if (waiting[static_cast<size_t>(c.index)] && is_response(l, &code)) {
+                waiting[static_cast<size_t>(c.index)] = 0;
+                pending--;
+            }
+        },
+        [&] { return pending == 0; }, deadline);
+}
+
+struct Latency {
+    std::vector<int64_t> ns;
+    void add(int64_t v) { ns.push_back(v); }
+    double pct(double p)
+    {
+        if (ns.empty())
+            return 0;
+        size_t k = static_cast<size_t>(p * static_cast<double>(ns.size() - 1));
+        std::nth_element(ns.begin(), ns.begin() + static_cast<long>(k), ns.end());
+        return static_cast<double>(ns[k]) / 1000.0;
+    }
+    double max() const
+    {
+        return ns.empty() ? 0 : static_cast<double>(*std::max_element(ns.begin(), ns.end())) / 1e3;
+    }
+};
+
+struct Result {
+    double rate = 0, per_cpu = 0, p50 = 0, p99 = 0, max = 0, extra = 0;
+    long count = 0;
+    bool ok = false;
+};
+
+const char kAuthNone[] = "auth none";
+
+// W1: P sender -> receiver pairs, K in flight per sender, N messages in all.
+Result w1(const Options &o, Server &srv, long messages, long rate)
+{
+    Result r;
+    Loop L;
+    int P = o.pairs;
+    int64_t deadline = now_ns() + static_cast<int64_t>(o.time_limit * 1e9);
+    if (!L.open(srv.port(), 2 * P) || !login_all(L, 0, static_cast<size_t>(P), "s", deadline) ||
+        !login_all(L, static_cast<size_t>(P), static_cast<size_t>(2 * P), "r", deadline))
+        return r;
+    long sent = 0, delivered = 0;
+    std::vector<int> inflight(static_cast<size_t>(P), 0);
+    Latency lat;
+    lat.ns.reserve(static_cast<size_t>(messages));
+    int64_t t0 = now_ns();
+    double c0 = srv.cpu_seconds();
+    auto allowed = [&] {
+        return rate <= 0 ? messages
+                         : std::min<long>(messages, static_cast<long>(static_cast<double>(rate) *
+                                                                      (now_ns() - t0) / 1e9) + 1);
+    };
+    auto top_up = [&](int i) {
+        long limit = allowed();
+        std::string batch;
+        while (inflight[static_cast<size_t>(i)] < o.inflight && sent < limit) {
+            char req[200];
+            std::snprintf(req, sizeof req,
+                          "{\"action\":\"msg\",\"time\":0,\"to\":\"r%d\",\"message\":\"%s\"}\n", i,
+                          text_now().c_str());
+            batch += req;
+            inflight[static_cast<size_t>(i)]++;
+            sent++;
+        }
+        if (!batch.empty())
+            L.send(L[static_cast<size_t>(i)], batch);
+    };
+    for (int i = 0; i < P; i++)
+        top_up(i);
+    r.ok = L.run(
+        [&](Conn &c, std::string_view l) {
+            int code;
+            if (c.index < P) {
+                if (is_response(l, &code)) {
+                    inflight[static_cast<size_t>(c.index)]--;
+                    top_up(c.index);
+                }
+            } else if (is_msg(l)) {
+                int64_t t = sent_at(l);
+                if (t > 0)
+                    lat.add(now_ns() - t);
+                delivered++;
+            }
+        },
+        [&] { return delivered >= messages; }, deadline,
+        rate > 0 ? std::function<void()>([&] {
+            for (int i = 0; i < P; i++)
+                top_up(i);
+        })
+                 : nullptr);
+    double secs = static_cast<double>(now_ns() - t0) / 1e9;
+    double cpu = srv.cpu_seconds() - c0;
+    r.count = delivered;
+    r.rate = static_cast<double>(delivered) / secs;
+    r.per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
+    r.p50 = lat.pct(0.5);
+    r.p99 = lat.pct(0.99);
+    r.max = lat.max();
+    return r;
+}
+
+// W2: R members in one room, S of them sending, K in flight each.
+Result w2(const Options &o, Server &srv)
+{
+    Result r;
+    Loop L;
+    int R = o.members, S = o.senders;
+    long messages = std::max(1L, o.messages / (R - 1));
+    int64_t deadline = now_ns() + static_cast<int64_t>(o.time_limit * 1e9);
+    if (!L.open(srv.port(), R) || !login_all(L, 0, static_cast<size_t>(R), "m", deadline))
+        return r;
+    long joined = 0;
+    for (int i = 0; i < R; i++)
+        L.send(L[static_cast<size_t>(i)], "{\"action\":\"join\",\"time\":0,\"room\":\"#bench\"}\n");
+    if (!L.run(
+            [&](Conn &, std::string_view l) {
+                int code;
+                if (is_response(l, &code))
+                    joined++;
+            },
+            [&] { return joined >= R; }, deadline))
+        return r;
+    long sent = 0, delivered = 0, expected = messages * (R - 1);
+    std::vector<int> inflight(static_cast<size_t>(S), 0);
+    Latency lat;
+    lat.ns.reserve(static_cast<size_t>(expected));
+    auto top_up = [&](int i) {
+        std::string batch;
+        while (inflight[static_cast<size_t>(i)] < o.inflight && sent < messages) {
+            char req[200];
+            std::snprintf(req, sizeof req,
+                          "{\"action\":\"msg\",\"time\":0,\"to\":\"#bench\",\"message\":\"%s\"}\n",
+                          text_now().c_str());
+            batch += req;
+            inflight[static_cast<size_t>(i)]++;
+            sent++;
+        }
+        if (!batch.empty())
+            L.send(L[static_cast<size_t>(i)], batch);
+    };
+    int64_t t0 = now_ns();
+    double c0 = srv.cpu_seconds();
+    for (int i = 0; i < S; i++)
+        top_up(i);
+    r.ok = L.run(
+        [&](Conn &c, std::string_view l) {
+            int code;
+            if (is_response(l, &code)) {
+                if (c.index < S) {
+                    inflight[static_cast<size_t>(c.index)]--;
+                    top_up(c.index);
+                }
+            } else if (is_msg(l)) {
+                int64_t t = sent_at(l);
+                if (t > 0)
+                    lat.add(now_ns() - t);
+                delivered++;
+            }
+        },
+        [&] { return delivered >= expected; }, deadline);
+    double secs = static_cast<double>(now_ns() - t0) / 1e9;
+    double cpu = srv.cpu_seconds() - c0;
+    r.count = delivered;
+    r.rate = static_cast<double>(delivered) / secs;
+    r.per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
+    r.p50 = lat.pct(0.5);
+    r.p99 = lat.pct(0.99);
+    r.max = lat.max();
+    return r;
+}
+
+// W3: C logged-in idle connections; server memory per connection.
+Result w3(const Options &o, Server &srv)
+{
+    Result r;
+    Loop L;
+    int64_t deadline = now_ns() + static_cast<int64_t>(o.time_limit * 1e9);
+    long before = srv.rss_bytes();
+    for (int done = 0; done < o.idle; done += 500) {
+        int n = std::min(500, o.idle - done);
+        size_t from = L.size();
+        if (!L.open(srv.port(), n) ||
+            !login_all(L, from, from + static_cast<size_t>(n), ("i" + std::to_string(done) + "_").c_str(),
+                       deadline))
+            return r;
+    }
+    usleep(500000);
+    long after = srv.rss_bytes();
+    r.ok = true;
+    r.count = o.idle;
+    r.extra = static_cast<double>(after - before) / o.idle;
+    r.rate = static_cast<double>(after) / 1048576.0;
+    return r;
+}
+
+// W4: logins per second; with a password, every account is registered first.
+Result w4(const Options &o, Server &srv, bool password, int count)
+{
+    Result r;
+    int64_t deadline = now_ns() + static_cast<int64_t>(o.time_limit * 1e9);
+    const int batch = 32;
+    if (password) { // register the accounts (not timed)
+        Loop L;
+        if (!L.open(srv.port(), batch))
+            return r;
+        long answered = 0;
+        for (int i = 0; i < count; i++) {
+            char req[200];
+            std::snprintf(req, sizeof req,
+                          "{\"action\":\"register\",\"time\":0,\"user\":{\"account_name\":\"p%d\","
+                          "\"password\":\"password%d\"}}\n",
+                          i, i);
+            L.send(L[static_cast<size_t>(i % batch)], req);
+        }
+        if (!L.run(
+                [&](Conn &, std::string_view l) {
+                    int code;
+                    if (is_response(l, &code))
+                        answered++;
+                },
+                [&] { return answered >= count; }, deadline))
+            return r;
+    }
+    int64_t t0 = now_ns();
+    double c0 = srv.cpu_seconds();
+    for (int done = 0; done < count; done += batch) {
+        int n = std::min(batch, count - done);
+        Loop L;
+        if (!L.open(srv.port(), n))
+            return r;
+        long answered = 0;
+        for (int i = 0; i < n; i++) {
+            char req[220];
+            if (password)
+                std::snprintf(req, sizeof req,
+                              "{\"action\":\"authenticate\",\"time\":0,\"user\":{\"account_name\":"
+                              "\"p%d\",\"password\":\"password%d\"}}\n",
+                              done + i, done + i);
+            else
+                std::snprintf(req, sizeof req,
+                              "{\"action\":\"presence\",\"time\":0,\"user\":{\"account_name\":"
+                              "\"l%d\"}}\n",
+                              done + i);
+            L.send(L[static_cast<size_t>(i)], req);
+        }
+        if (!L.run(
+                [&](Conn &, std::string_view l) {
+                    int code;
+                    if (is_response(l, &code))
+                        answered++;
+                },
+                [&] { return answered >= n; }, deadline))
+            return r;
+    }
+    double secs = static_cast<double>(now_ns() - t0) / 1e9;
+    r.ok = true;
+    r.count = count;
+    r.rate = count / secs;
+    double cpu = srv.cpu_seconds() - c0;
+    r.per_cpu = cpu > 0 ? count / cpu : 0;
+    return r;
+}
+
+void print_flow(const char *name, const char *target, const Result &r)
+{
+    if (!r.ok) {
+        std::printf("%-4s %-6s FAILED (timeout or lost connection; partial count %ld)\n", name,
+                    target, r.count);
+        return;
+    }
+    std::printf("%-4s %-6s %9.0f deliveries/s  %9.0f per server CPU-s  latency p50 %7.0f us  "
+                "p99 %7.0f us  max %7.0f us  (%ld)\n",
+                name, target, r.rate, r.per_cpu, r.p50, r.p99, r.max, r.count);
+}
+
+bool selected(const Options &o, const char *w) { return o.workload == "all" || o.workload == w; }
+
+} // namespace
+
+int run_benchmarks(const Options &o, const char *self)
+{
+    raise_fd_limit();
+    if (o.bench_cpu >= 0 && !pin_to(std::to_string(o.bench_cpu)))
+        std::fprintf(stderr, "jimbench: cannot pin to CPU %d (running unpinned)\n", o.bench_cpu);
+    std::printf("jimbench: server on CPU %s, jimbench on CPU %d, jimd -w %d\n",
+                o.server_cpus.c_str(), o.bench_cpu, o.workers);
+    std::vector<std::pair<const char *, bool>> targets = {{"jimd", false}};
+    if (o.relay)
+        targets.push_back({"relay", true});
+    int failures = 0;
+    double w1_jimd = 0, w1_relay = 0, w2_jimd = 0, w2_relay = 0;
+    for (auto [name, relay] : targets) {
+        Options t = o;
+        t.relay = relay;
+        if (selected(o, "w1")) {
+            Server srv;
+            if (!srv.start(t, self, kAuthNone))
+                return 1;
+            Result r = w1(t, srv, o.messages, o.rate);
+            print_flow("W1", name, r);
+            failures += !r.ok;
+            (relay ? w1_relay : w1_jimd) = r.per_cpu;
+            if (r.ok && o.rate == 0) {
+                // Unloaded latency: one message in flight.
+                Options one = t;
+                one.pairs = 1;
+                one.inflight = 1;
+                Result u = w1(one, srv, std::min(o.messages, 20000L), 0);
+                std::printf("W1   %-6s unloaded (1 in flight): latency p50 %.0f us  p99 %.0f us\n",
+                            name, u.p50, u.p99);
+                // p99 at half the maximum rate.
+                Result h = w1(t, srv, std::min(o.messages, static_cast<long>(r.rate * 3)),
+                              static_cast<long>(r.rate / 2));
+                std::printf("W1   %-6s at half rate (%.0f/s): latency p50 %.0f us  p99 %.0f us  "
+                            "max %.0f us\n",
+                            name, r.rate / 2, h.p50, h.p99, h.max);
+                failures += !u.ok + !h.ok;
+            }
+        }
+        if (selected(o, "w2")) {
+            Server srv;
+            if (!srv.start(t, self, kAuthNone))
+                return 1;
+            Result r = w2(t, srv);
+            print_flow("W2", name, r);
+            failures += !r.ok;
+            (relay ? w2_relay : w2_jimd) = r.per_cpu;
+        }
+        if (selected(o, "w3")) {
+            Server srv;
+            if (!srv.start(t, self, kAuthNone))
+                return 1;
+            Result r = w3(t, srv);
+            if (r.ok)
+                std::printf("W3   %-6s %d idle logged-in connections: %.0f bytes each (server RSS "
+                            "%.1f MiB)\n",
+                            name, o.idle, r.extra, r.rate);
+            else
+                std::printf("W3   %-6s FAILED\n", name);
+            failures += !r.ok;
+        }
+        if (selected(o, "w4")) {
+            {
+                Server srv;
+                if (!srv.start(t, self, kAuthNone))
+                    return 1;
+                Result r = w4(t, srv, false, o.logins_plain);
+                std::printf("W4   %-6s %.0f logins/s without a password (%ld)\n", name, r.rate,
+                            r.count);
+                failures += !r.ok;
+            }
+            if (!relay) {
+                Server srv;
+                if (!srv.start(t, self, ""))
+                    return 1;
+                Result r = w4(t, srv, true, o.logins_scrypt);
+                std::printf("W4   %-6s %.1f logins/s with scrypt authentication (%ld)\n", name,
+                            r.rate, r.count);
+                failures += !r.ok;
+            }
+        }
+    }
+    if (w1_relay > 0 && w1_jimd > 0)
+        std::printf("ratio jimd/relay per server CPU-second: W1 %.2f\n", w1_jimd / w1_relay);
+    if (w2_relay > 0 && w2_jimd > 0)
+        std::printf("ratio jimd/relay per server CPU-second: W2 %.2f\n", w2_jimd / w2_relay);
+    return failures ? 1 : 0;
+}
+
+} // namespace jimbench

@@ -1,0 +1,49 @@
+// Starting the server under test on its own CPUs, and reading its CPU time and memory.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace jimbench {
+
+struct Options {
+    bool relay = false;
+    std::string jimd = "build/jimd/jimd";
+    int workers = 1;
+    std::string server_cpus = "0";
+    int bench_cpu = 1;
+    std::string workload = "all";
+    bool short_run = false;
+    int pairs = 50, inflight = 64;
+    long messages = 1000000, rate = 0;
+    int members = 100, senders = 5;
+    int idle = 10000;
+    int logins = 0, logins_plain = 2000, logins_scrypt = 200;
+    double time_limit = 60;
+};
+
+// A running server: jimd (master and workers) or the relay.
+class Server {
+  public:
+    // Starts it; extra_config is added to jimd's config file. False with a message on stderr.
+    bool start(const Options &o, const char *self, const std::string &extra_config);
+    void stop();
+    ~Server() { stop(); }
+    int port() const { return port_; }
+    // CPU seconds (user + system) used so far by the server's processes and threads.
+    double cpu_seconds() const;
+    // Resident memory of the server's processes, in bytes.
+    long rss_bytes() const;
+
+  private:
+    std::vector<pid_t> pids() const;
+    pid_t pid_ = 0;
+    int port_ = 0;
+    std::string dir_;
+};
+
+// Pins the calling process to the CPUs in list ("0" or "0,1"); false if that fails.
+bool pin_to(const std::string &list);
+
+} // namespace jimbench
