@@ -109,7 +109,6 @@ void Worker::log_in(Session &s, const Account &a, unsigned features)
     reply(s, 200);
     if (!was_online)
         became_online(a.name);
-    s.direct_floor = a.cursor;
     offline_delivery(s);
 }
 

@@ -50,7 +50,6 @@ struct Session {
 
     // Around login a direct message can be found by the offline query and also arrive
     // live from another worker: the seqs handed in that window are remembered.
-    int64_t direct_floor = 0;
     std::unordered_set<int64_t> handed;
     bool tracking_handed = false;
 

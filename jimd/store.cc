@@ -9,7 +9,10 @@ namespace {
 
 // Schema versions, applied in order; PRAGMA user_version says how many are in.
 const char *const kMigrations[] = {
-    // 1: accounts, logins, contacts, rooms, members, the message log.
+    // 1: accounts, logins, contacts, rooms, members, the message log and its side tables.
+    // The message log has no secondary index that every insert must update: `pending`
+    // gets a row only for a direct message whose recipient was offline, and
+    // `by_recipient` is filled in bulk by the master, behind the log, up to meta.indexed.
     "CREATE TABLE users ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -18,7 +21,6 @@ const char *const kMigrations[] = {
     "  role TEXT NOT NULL DEFAULT 'user',"
     "  banned INTEGER NOT NULL DEFAULT 0,"
     "  created INTEGER NOT NULL,"
-    "  cursor INTEGER NOT NULL DEFAULT 0,"
     "  pubkey TEXT);"
     "CREATE TABLE logins ("
     "  id INTEGER PRIMARY KEY,"
@@ -43,7 +45,7 @@ const char *const kMigrations[] = {
     "  PRIMARY KEY (room, user)) WITHOUT ROWID;"
     "CREATE INDEX members_user ON members(user);"
     "CREATE TABLE messages ("
-    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  seq INTEGER PRIMARY KEY," // never deleted, so max+1 is never reused
     "  time INTEGER NOT NULL,"
     "  sender TEXT NOT NULL,"
     "  recipient TEXT NOT NULL,"
@@ -52,7 +54,16 @@ const char *const kMigrations[] = {
     "  client_id TEXT);"
     "CREATE UNIQUE INDEX messages_dedup ON messages(sender, client_id)"
     "  WHERE client_id IS NOT NULL;"
-    "CREATE INDEX messages_recipient ON messages(recipient, seq);",
+    "CREATE TABLE pending ("
+    "  user TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (user, seq)) WITHOUT ROWID;"
+    "CREATE TABLE by_recipient ("
+    "  recipient TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY (recipient, seq)) WITHOUT ROWID;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta VALUES ('indexed', 0);",
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 
@@ -185,30 +196,37 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         return false;
     }
 
+    // No RETURNING: SQLite runs it through an ephemeral table, which costs more than the
+    // insert itself; the rowid and the change count say the same.
     std::string insert = "INSERT INTO messages(time, sender, recipient, encoding, body, "
-                         "client_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING "
-                         "RETURNING seq";
-    std::string undelivered = std::string("SELECT ") + kMessageColumns +
-                              " FROM messages WHERE recipient = ?1 AND seq > ?2 "
-                              "ORDER BY seq LIMIT ?3";
+                         "client_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+    std::string pending = std::string("SELECT ") + kMessageColumns +
+                          " FROM messages WHERE seq IN (SELECT seq FROM pending WHERE user = ?1 "
+                          "AND seq > ?2) ORDER BY seq LIMIT ?3";
     std::string sync = std::string("SELECT ") + kMessageColumns +
                        " FROM messages m WHERE seq > ?1 AND (recipient = ?2 OR sender = ?2 OR "
                        "recipient IN (SELECT r.name FROM members mb JOIN rooms r ON r.id = "
                        "mb.room WHERE mb.user = ?3 AND m.seq > mb.since_seq)) "
                        "ORDER BY seq LIMIT ?4";
+    // History: the indexed part through by_recipient, the recent tail by scanning the log.
     std::string hist_user = std::string("SELECT ") + kMessageColumns +
-                            " FROM messages WHERE seq < ?3 AND ((recipient = ?2 AND sender = ?1) "
-                            "OR (recipient = ?1 AND sender = ?2)) ORDER BY seq DESC LIMIT ?4";
+                            " FROM messages WHERE seq IN (SELECT seq FROM by_recipient WHERE "
+                            "recipient IN (?1, ?2) AND seq < ?3 UNION ALL SELECT seq FROM "
+                            "messages WHERE seq > (SELECT value FROM meta WHERE key = 'indexed') "
+                            "AND seq < ?3) AND ((recipient = ?2 AND sender = ?1) OR "
+                            "(recipient = ?1 AND sender = ?2)) ORDER BY seq DESC LIMIT ?4";
     std::string hist_room = std::string("SELECT ") + kMessageColumns +
-                            " FROM messages WHERE recipient = ?2 AND seq < ?3 AND ?1 = ?1 "
-                            "ORDER BY seq DESC LIMIT ?4";
+                            " FROM messages WHERE seq IN (SELECT seq FROM by_recipient WHERE "
+                            "recipient = ?2 AND seq < ?3 UNION ALL SELECT seq FROM messages "
+                            "WHERE seq > (SELECT value FROM meta WHERE key = 'indexed') AND "
+                            "seq < ?3) AND recipient = ?2 AND ?1 = ?1 ORDER BY seq DESC LIMIT ?4";
     struct {
         sqlite3_stmt **st;
         const char *sql;
     } all[] = {
         {&st_create_user_, "INSERT INTO users(name, pwhash, info, created) VALUES(?1,?2,?3,?4) "
                            "ON CONFLICT(name) DO NOTHING"},
-        {&st_get_user_, "SELECT id, name, pwhash, role, banned, cursor FROM users WHERE name=?1"},
+        {&st_get_user_, "SELECT id, name, pwhash, role, banned FROM users WHERE name=?1"},
         {&st_login_, "INSERT INTO logins(user_id, time, ip) VALUES(?1, ?2, ?3)"},
         {&st_users_prefix_, "SELECT name FROM users WHERE name >= ?1 AND substr(name, 1, "
                             "length(?1)) = ?1 ORDER BY name LIMIT ?2"},
@@ -235,8 +253,9 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         {&st_rollback_, "ROLLBACK"},
         {&st_insert_, insert.c_str()},
         {&st_dup_, "SELECT seq FROM messages WHERE sender = ?1 AND client_id = ?2"},
-        {&st_cursor_, "UPDATE users SET cursor = max(cursor, ?2) WHERE id = ?1"},
-        {&st_undelivered_, undelivered.c_str()},
+        {&st_add_pending_, "INSERT OR IGNORE INTO pending(user, seq) VALUES(?1, ?2)"},
+        {&st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq <= ?2"},
+        {&st_pending_, pending.c_str()},
         {&st_sync_, sync.c_str()},
         {&st_history_user_, hist_user.c_str()},
         {&st_history_room_, hist_room.c_str()},
@@ -279,7 +298,6 @@ Result Store::get_user(const std::string &name, Account *out)
     out->pwhash = column_text(st_get_user_, 2);
     out->role = column_text(st_get_user_, 3);
     out->banned = sqlite3_column_int(st_get_user_, 4) != 0;
-    out->cursor = sqlite3_column_int64(st_get_user_, 5);
     return Result::Ok;
 }
 
@@ -447,21 +465,25 @@ bool Store::insert_message(StoredMessage *m, bool *dup)
     {
         Reset r{st_insert_};
         sqlite3_bind_int64(st_insert_, 1, m->time);
-        bind_text(st_insert_, 2, m->from);
-        bind_text(st_insert_, 3, m->to);
-        bind_text(st_insert_, 4, m->encoding);
-        bind_text(st_insert_, 5, m->text);
+        // The strings outlive the statement's step: no copies (SQLITE_STATIC).
+        sqlite3_bind_text(st_insert_, 2, m->from.data(), static_cast<int>(m->from.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st_insert_, 3, m->to.data(), static_cast<int>(m->to.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st_insert_, 4, m->encoding.data(), static_cast<int>(m->encoding.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st_insert_, 5, m->text.data(), static_cast<int>(m->text.size()),
+                          SQLITE_STATIC);
         if (m->client_id.empty())
             sqlite3_bind_null(st_insert_, 6);
         else
             bind_text(st_insert_, 6, m->client_id);
-        int rc = sqlite3_step(st_insert_);
-        if (rc == SQLITE_ROW) {
-            m->seq = sqlite3_column_int64(st_insert_, 0);
-            return sqlite3_step(st_insert_) == SQLITE_DONE || fail("insert message");
-        }
-        if (rc != SQLITE_DONE)
+        if (sqlite3_step(st_insert_) != SQLITE_DONE)
             return fail("insert message");
+        if (sqlite3_changes(db_) == 1) {
+            m->seq = sqlite3_last_insert_rowid(db_);
+            return true;
+        }
     }
     // Nothing inserted: (sender, client_id) was stored before.
     *dup = true;
@@ -474,22 +496,30 @@ bool Store::insert_message(StoredMessage *m, bool *dup)
     return true;
 }
 
-bool Store::set_cursor(int64_t user_id, int64_t seq)
+bool Store::add_pending(const std::string &user, int64_t seq)
 {
-    Reset r{st_cursor_};
-    sqlite3_bind_int64(st_cursor_, 1, user_id);
-    sqlite3_bind_int64(st_cursor_, 2, seq);
-    return sqlite3_step(st_cursor_) == SQLITE_DONE || fail("set cursor");
+    Reset r{st_add_pending_};
+    bind_text(st_add_pending_, 1, user);
+    sqlite3_bind_int64(st_add_pending_, 2, seq);
+    return sqlite3_step(st_add_pending_) == SQLITE_DONE || fail("add pending");
 }
 
-bool Store::undelivered(const std::string &name, int64_t after, int limit,
-                        std::vector<StoredMessage> *out)
+bool Store::clear_pending(const std::string &user, int64_t upto)
 {
-    Reset r{st_undelivered_};
-    bind_text(st_undelivered_, 1, name);
-    sqlite3_bind_int64(st_undelivered_, 2, after);
-    sqlite3_bind_int(st_undelivered_, 3, limit);
-    return read_messages(st_undelivered_, out) || fail("undelivered");
+    Reset r{st_clear_pending_};
+    bind_text(st_clear_pending_, 1, user);
+    sqlite3_bind_int64(st_clear_pending_, 2, upto);
+    return sqlite3_step(st_clear_pending_) == SQLITE_DONE || fail("clear pending");
+}
+
+bool Store::pending(const std::string &user, int64_t after, int limit,
+                    std::vector<StoredMessage> *out)
+{
+    Reset r{st_pending_};
+    bind_text(st_pending_, 1, user);
+    sqlite3_bind_int64(st_pending_, 2, after);
+    sqlite3_bind_int(st_pending_, 3, limit);
+    return read_messages(st_pending_, out) || fail("pending");
 }
 
 bool Store::sync(const std::string &name, int64_t user_id, int64_t since, int limit,

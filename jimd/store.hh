@@ -26,7 +26,6 @@ struct Account {
     int64_t id = 0;
     std::string name, pwhash, role;
     bool banned = false;
-    int64_t cursor = 0; // direct messages up to here were handed to a session
 };
 
 enum class Result { Ok, Exists, NotFound, Error };
@@ -66,10 +65,11 @@ class Store {
     // Stores m (m->seq set); *dup is true when (from, client_id) was stored before,
     // in which case m->seq is the first one's.
     bool insert_message(StoredMessage *m, bool *dup);
-    bool set_cursor(int64_t user_id, int64_t seq);
-    // Direct messages to name with seq > after, oldest first.
-    bool undelivered(const std::string &name, int64_t after, int limit,
-                     std::vector<StoredMessage> *out);
+    // Direct messages kept for a recipient who was offline: add, read (oldest first), clear.
+    bool add_pending(const std::string &user, int64_t seq);
+    bool pending(const std::string &user, int64_t after, int limit,
+                 std::vector<StoredMessage> *out);
+    bool clear_pending(const std::string &user, int64_t upto);
     bool sync(const std::string &name, int64_t user_id, int64_t since, int limit,
               std::vector<StoredMessage> *out);
     bool history(const std::string &me, const std::string &with, int64_t before, int limit,
@@ -94,9 +94,9 @@ class Store {
                  *st_room_create_ = nullptr, *st_join_ = nullptr, *st_leave_ = nullptr,
                  *st_user_rooms_ = nullptr, *st_rooms_ = nullptr, *st_begin_ = nullptr,
                  *st_commit_ = nullptr, *st_rollback_ = nullptr, *st_insert_ = nullptr,
-                 *st_dup_ = nullptr, *st_cursor_ = nullptr, *st_undelivered_ = nullptr,
-                 *st_sync_ = nullptr, *st_history_user_ = nullptr, *st_history_room_ = nullptr,
-                 *st_max_seq_ = nullptr;
+                 *st_dup_ = nullptr, *st_add_pending_ = nullptr, *st_clear_pending_ = nullptr,
+                 *st_pending_ = nullptr, *st_sync_ = nullptr, *st_history_user_ = nullptr,
+                 *st_history_room_ = nullptr, *st_max_seq_ = nullptr;
 };
 
 } // namespace jimd

@@ -105,7 +105,13 @@ Worker::~Worker()
 bool Worker::start()
 {
     // Everything below is made after fork(): the loop, the database, the thread.
-    base_ = event_base_new();
+    // Precise timers (timerfd): the group-commit wait is a fraction of a millisecond.
+    event_config *cfg = event_config_new();
+    if (cfg) {
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+        base_ = event_base_new_with_config(cfg);
+        event_config_free(cfg);
+    }
     if (!base_ || jim_msg_new(&in_) || jim_msg_new(&out_) || jim_msg_new(&tmp_) ||
         jim_limits_new(&limits_))
         return false;
@@ -160,8 +166,7 @@ int Worker::run()
     WLOG(JIM_LOG_INFO, "worker %d of %d ready (pid %d)", setup_.index, setup_.count,
          static_cast<int>(getpid()));
     event_base_dispatch(base_);
-    if (!batch_.empty() || !cursors_.empty())
-        commit_batch();
+    commit_batch();
     WLOG(JIM_LOG_INFO, "worker %d stopped", setup_.index);
     return 0;
 }
@@ -402,8 +407,7 @@ void Worker::begin_drain()
     for (event *e : events_)
         if (event_get_callback(e) == on_accept)
             event_del(e);
-    if (!batch_.empty() || !cursors_.empty())
-        commit_batch();
+    commit_batch();
     std::vector<uint64_t> ids;
     for (auto &kv : sessions_)
         ids.push_back(kv.first);

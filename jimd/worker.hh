@@ -108,8 +108,9 @@ class Worker {
     void schedule_commit();
     static void on_commit(evutil_socket_t, short, void *arg);
     void commit_batch();
-    void deliver_direct(const std::string &user, const std::string &line, int64_t seq,
-                        uint64_t except_session, int *handed);
+    bool deliver_direct(const std::string &user, const std::string &line, int64_t seq);
+    void keep_pending(const std::string &user, int64_t seq);
+    int64_t push_pending(Session &s, int64_t after);
     void deliver_room(const std::string &room, const std::string &line, uint64_t except_session);
     std::string push_line(const StoredMessage &m);
     void push_stored(Session &s, const StoredMessage &m);
@@ -146,8 +147,13 @@ class Worker {
     std::unordered_map<std::string, int> per_ip_;
     std::unordered_set<std::string> known_users_; // names known to exist (never deleted)
     std::vector<Pending> batch_;
-    std::unordered_map<int64_t, int64_t> cursors_; // user id -> highest direct seq handed
+    std::vector<std::pair<std::string, int64_t>> later_pending_; // rows for the next commit
+    std::vector<std::pair<std::string, int64_t>> later_clear_;   // (user, up to seq) to clear
     bool commit_scheduled_ = false;
+    bool commit_now_ = false; // scheduled for the end of this iteration, not a timer
+    int64_t last_commit_us_ = 0;
+    size_t last_batch_ = 0;
+    static constexpr size_t kBatchMax = 1024;
     uint64_t commits_ = 0, committed_ = 0,
              commits_logged_ = 0; // batches and messages, for the debug log
     std::map<std::string, std::vector<int64_t>> failures_; // "u:name"/"ip:addr" -> times

@@ -5,9 +5,9 @@
 //
 //   jimbench [--relay] [--jimd PATH] [-w N] [--workload all|w1|w2|w3|w4] [--short] ...
 //   jimbench --help
+#include "loadgen.hh"
 #include "relay.hh"
 #include "server.hh"
-#include "loadgen.hh"
 
 #include <cstdio>
 #include <cstdlib>
@@ -39,19 +39,31 @@ static void usage(FILE *to)
 int main(int argc, char **argv)
 {
     Options o;
-    enum { O_RELAY = 256, O_JIMD, O_SCPUS, O_BCPU, O_WORK, O_SHORT, O_RATE, O_LOGINS, O_TIME,
-           O_HELP, O_SERVE };
-    static const option longopts[] = {
-        {"relay", no_argument, nullptr, O_RELAY},   {"jimd", required_argument, nullptr, O_JIMD},
-        {"server-cpus", required_argument, nullptr, O_SCPUS},
-        {"bench-cpu", required_argument, nullptr, O_BCPU},
-        {"workload", required_argument, nullptr, O_WORK},
-        {"short", no_argument, nullptr, O_SHORT},   {"rate", required_argument, nullptr, O_RATE},
-        {"logins", required_argument, nullptr, O_LOGINS},
-        {"time-limit", required_argument, nullptr, O_TIME},
-        {"help", no_argument, nullptr, O_HELP},
-        {"serve-relay", required_argument, nullptr, O_SERVE},
-        {nullptr, 0, nullptr, 0}};
+    enum {
+        O_RELAY = 256,
+        O_JIMD,
+        O_SCPUS,
+        O_BCPU,
+        O_WORK,
+        O_SHORT,
+        O_RATE,
+        O_LOGINS,
+        O_TIME,
+        O_HELP,
+        O_SERVE
+    };
+    static const option longopts[] = {{"relay", no_argument, nullptr, O_RELAY},
+                                      {"jimd", required_argument, nullptr, O_JIMD},
+                                      {"server-cpus", required_argument, nullptr, O_SCPUS},
+                                      {"bench-cpu", required_argument, nullptr, O_BCPU},
+                                      {"workload", required_argument, nullptr, O_WORK},
+                                      {"short", no_argument, nullptr, O_SHORT},
+                                      {"rate", required_argument, nullptr, O_RATE},
+                                      {"logins", required_argument, nullptr, O_LOGINS},
+                                      {"time-limit", required_argument, nullptr, O_TIME},
+                                      {"help", no_argument, nullptr, O_HELP},
+                                      {"serve-relay", required_argument, nullptr, O_SERVE},
+                                      {nullptr, 0, nullptr, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "w:P:K:N:R:S:C:", longopts, nullptr)) != -1) {
         switch (c) {
@@ -77,8 +89,8 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc || o.workers < 1 || o.workers > 64 || o.pairs < 1 || o.inflight < 1 ||
-        o.messages < 1 || o.members < 2 || o.senders < 1 || o.senders > o.members ||
-        o.idle < 1 || o.time_limit <= 0 || o.time_limit > 3600) {
+        o.messages < 1 || o.members < 2 || o.senders < 1 || o.senders > o.members || o.idle < 1 ||
+        o.time_limit <= 0 || o.time_limit > 3600) {
         usage(stderr);
         return 2;
     }

@@ -117,7 +117,10 @@ bool is_response(std::string_view l, int *code)
     return true;
 }
 
-bool is_msg(std::string_view l) { return l.rfind("{\"action\":\"msg\"", 0) == 0; }
+bool is_msg(std::string_view l)
+{
+    return l.rfind("{\"action\":\"msg\"", 0) == 0;
+}
 
 // The send time carried at the start of a message's text, or -1.
 int64_t sent_at(std::string_view l)
@@ -205,9 +208,11 @@ Result w1(const Options &o, Server &srv, long messages, long rate)
     int64_t t0 = now_ns();
     double c0 = srv.cpu_seconds();
     auto allowed = [&] {
-        return rate <= 0 ? messages
-                         : std::min<long>(messages, static_cast<long>(static_cast<double>(rate) *
-                                                                      (now_ns() - t0) / 1e9) + 1);
+        return rate <= 0
+                   ? messages
+                   : std::min<long>(
+                         messages,
+                         static_cast<long>(static_cast<double>(rate) * (now_ns() - t0) / 1e9) + 1);
     };
     auto top_up = [&](int i) {
         long limit = allowed();
@@ -339,8 +344,8 @@ Result w3(const Options &o, Server &srv)
         int n = std::min(500, o.idle - done);
         size_t from = L.size();
         if (!L.open(srv.port(), n) ||
-            !login_all(L, from, from + static_cast<size_t>(n), ("i" + std::to_string(done) + "_").c_str(),
-                       deadline))
+            !login_all(L, from, from + static_cast<size_t>(n),
+                       ("i" + std::to_string(done) + "_").c_str(), deadline))
             return r;
     }
     usleep(500000);
@@ -432,7 +437,10 @@ void print_flow(const char *name, const char *target, const Result &r)
                 name, target, r.rate, r.per_cpu, r.p50, r.p99, r.max, r.count);
 }
 
-bool selected(const Options &o, const char *w) { return o.workload == "all" || o.workload == w; }
+bool selected(const Options &o, const char *w)
+{
+    return o.workload == "all" || o.workload == w;
+}
 
 } // namespace
 

@@ -14,9 +14,9 @@ int64_t now_ns();
 // One TCP connection with an input buffer cut into lines and an output buffer.
 struct Conn {
     int fd = -1;
-    int index = 0;         // the workload's own number for it
-    std::string in, out;   // unparsed input; unsent output
-    size_t in_off = 0;     // first unparsed byte of `in`
+    int index = 0;       // the workload's own number for it
+    std::string in, out; // unparsed input; unsent output
+    size_t in_off = 0;   // first unparsed byte of `in`
     bool want_write = false;
 
     // Queues text; writes at once when nothing is waiting. False when the peer is gone.
