@@ -298,14 +298,15 @@ void Master::maintain(const char *checkpoint_mode)
         "DELETE FROM step;"
         "INSERT INTO step SELECT coalesce(max(seq), (SELECT value FROM meta WHERE key = "
         "'indexed')) FROM (SELECT seq FROM messages WHERE seq > (SELECT value FROM meta WHERE "
-        "key = 'indexed') ORDER BY seq LIMIT 20000);"
+        "key = 'indexed') ORDER BY seq LIMIT 2000);"
         "INSERT OR IGNORE INTO by_recipient(recipient, seq) SELECT recipient, seq FROM messages "
         "WHERE seq > (SELECT value FROM meta WHERE key = 'indexed') AND seq <= (SELECT upto FROM "
         "step) ORDER BY recipient, seq;"
         "UPDATE meta SET value = (SELECT upto FROM step) WHERE key = 'indexed';"
         "COMMIT;";
     char *err = nullptr;
-    for (int i = 0; i < 50; i++) { // at most 1,000,000 rows per call
+    // Small steps: a worker waiting for the write lock waits for one step only.
+    for (int i = 0; i < 500; i++) { // at most 1,000,000 rows per call
         int before = sqlite3_total_changes(db);
         if (sqlite3_exec(db, kIndexStep, nullptr, nullptr, &err) != SQLITE_OK) {
             MLOG(JIM_LOG_WARNING, "indexing messages failed: %s", err ? err : "?");
@@ -314,7 +315,7 @@ void Master::maintain(const char *checkpoint_mode)
             sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
             break;
         }
-        if (sqlite3_total_changes(db) - before < 20000)
+        if (sqlite3_total_changes(db) - before < 2000)
             break; // caught up
     }
     std::string sql = std::string("PRAGMA wal_checkpoint(") + checkpoint_mode + ")";

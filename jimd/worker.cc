@@ -31,11 +31,15 @@ Session::~Session()
         close(fd);
 }
 
+static void session_pace_cb(evutil_socket_t, short, void *arg);
+
 void Session::send(std::string_view line)
 {
     if (closing && fd < 0)
         return;
-    if (!ndjson && pace_ev) {
+    if (!ndjson && pacing_us > 0) {
+        if (!pace_ev) // made on first use: stream readers never need it
+            pace_ev = event_new(event_get_base(read_ev), -1, 0, session_pace_cb, this);
         paced.emplace_back(line);
         if (paced.size() == 1 && !event_pending(pace_ev, EV_TIMEOUT, nullptr)) {
             // The first object waits only for what is left of the gap since the last one.
@@ -215,10 +219,7 @@ void Worker::accept_from(int lfd)
         s->out = evbuffer_new();
         s->read_ev = event_new(base_, fd, EV_READ | EV_PERSIST, session_read_cb, s.get());
         s->write_ev = event_new(base_, fd, EV_WRITE, session_write_cb, s.get());
-        if (settings_.num(S_LEGACY_PACING_MS) > 0) {
-            s->pace_ev = event_new(base_, -1, 0, session_pace_cb, s.get());
-            s->pacing_us = settings_.num(S_LEGACY_PACING_MS) * 1000;
-        }
+        s->pacing_us = settings_.num(S_LEGACY_PACING_MS) * 1000;
         s->dialect = settings_.str(S_LEGACY_DIALECT) == "reference" ? JIM_DIALECT_REFERENCE
                                                                     : JIM_DIALECT_JIM;
         s->tokens = static_cast<double>(settings_.num(S_MSG_BURST));
@@ -283,6 +284,7 @@ void Worker::process_input(Session &s)
         if (!find(id))
             return;
     }
+    jim_framer_release(s.framer); // an idle session keeps no input buffer
 }
 
 void Worker::dispatch(Session &s, jim_msg *m)
@@ -332,7 +334,7 @@ void Worker::on_pace(Session &s)
         return;
     // Written at once, not at the next writable event, so the gap is what the client sees.
     evbuffer_add(s.out, s.paced.front().data(), s.paced.front().size());
-    s.paced.pop_front();
+    s.paced.erase(s.paced.begin());
     s.paced_at_us = mono_us();
     uint64_t id = s.id;
     on_writable(s);

@@ -338,6 +338,22 @@ static void reserve_commit__reads_in_place(void **state)
     assert_int_equal(jim_framer_commit(f, cap + 1), JIM_EINVAL);
 }
 
+static void release__frees_only_when_empty(void **state)
+{
+    jim_framer *f = *state;
+    assert_int_equal(jim_framer_release(f), JIM_OK); /* nothing held: fine */
+    feed(f, "{\"a\":1}{\"b\"");
+    expect_obj(f, "{\"a\":1}");
+    assert_int_equal(jim_framer_release(f), JIM_EAGAIN); /* half an object is held */
+    feed(f, ":2}");
+    expect_obj(f, "{\"b\":2}");
+    assert_int_equal(jim_framer_release(f), JIM_OK);
+    assert_int_equal(jim_framer_buffered(f), 0);
+    feed(f, "{\"c\":3}");
+    expect_obj(f, "{\"c\":3}");
+    assert_int_equal(jim_framer_release(NULL), JIM_EINVAL);
+}
+
 static void bad_args__einval(void **state)
 {
     jim_framer *f = *state;
@@ -376,6 +392,7 @@ int main(void)
         T(bad_objects_in_a_row__closed_at_limit),
         T(next_msg__decodes_and_reports_reason),
         T(reserve_commit__reads_in_place),
+        T(release__frees_only_when_empty),
         T(bad_args__einval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

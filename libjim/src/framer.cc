@@ -92,6 +92,15 @@ void Framer::compact()
     start_ = 0;
 }
 
+bool Framer::release()
+{
+    if (end_ != start_ || in_object_ || reserved_)
+        return false;
+    std::vector<char>().swap(buf_);
+    start_ = scan_ = end_ = 0;
+    return true;
+}
+
 int Framer::bad(int code, std::string_view why)
 {
     error_.assign(why);

@@ -31,6 +31,8 @@ class Framer {
     bool can_continue() const { return !closed_; }
     const std::string &error() const { return error_; }
     size_t buffered() const { return end_ - start_; }
+    // Frees the buffer when it holds nothing; false otherwise.
+    bool release();
     const Limits &limits() const { return limits_; }
 
   private:

@@ -81,4 +81,11 @@ JIM_EXTERN(size_t) jim_framer_buffered(const jim_framer *framer)
     return framer ? framer->impl.buffered() : 0;
 }
 
+JIM_EXTERN(int) jim_framer_release(jim_framer *framer)
+{
+    if (!framer)
+        return JIM_EINVAL;
+    return framer->impl.release() ? JIM_OK : JIM_EAGAIN;
+}
+
 } // extern "C"

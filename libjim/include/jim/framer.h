@@ -84,6 +84,13 @@ JIM_EXTERN(const char *) jim_framer_errmsg(const jim_framer *framer);
 /** Bytes held that are not yet part of a returned object. */
 JIM_EXTERN(size_t) jim_framer_buffered(const jim_framer *framer);
 
+/**
+ * Frees the input buffer if it holds nothing (jim_framer_buffered() is 0), so an idle
+ * connection costs no buffer memory; the next input allocates it again.
+ * @return #JIM_OK, #JIM_EAGAIN (bytes are held: nothing freed) or #JIM_EINVAL.
+ */
+JIM_EXTERN(int) jim_framer_release(jim_framer *framer);
+
 JIM_END_DECL
 
 #endif /* JIM_FRAMER_H */
