@@ -92,7 +92,7 @@ class Master {
     bool spawn(int index, const std::vector<int> &peer_fds);
     void respawn(int index);
     void reap();
-    void maintain(const char *checkpoint_mode);
+    void maintain(bool truncate);
     void signal_workers(int sig);
     int alive() const;
 
@@ -279,51 +279,30 @@ void Master::reap()
 }
 
 // The master's database upkeep, on a short-lived connection (none is open when it forks):
-// it extends the by_recipient index over messages committed since the last run, in
-// steps that keep the write lock short, then checkpoints the WAL. PASSIVE while running:
-// it never waits for the workers, and once the WAL is copied back the next commit starts
-// it over from the beginning, reusing its blocks. TRUNCATE at exit.
-void Master::maintain(const char *checkpoint_mode)
+// it extends the history index over the messages committed since the last run, in steps
+// that keep the write lock short, then checkpoints the WAL. PASSIVE while running: it never
+// waits for the workers, and once the WAL is copied back the next commit starts it over
+// from the beginning, reusing its blocks. TRUNCATE at exit.
+void Master::maintain(bool truncate)
 {
-    sqlite3 *db = nullptr;
-    if (sqlite3_open_v2(settings_.str(S_DATABASE).c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) !=
-        SQLITE_OK) {
-        sqlite3_close(db);
+    Store store;
+    std::string why;
+    if (!store.open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
+                    static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
+        MLOG(JIM_LOG_WARNING, "maintenance: %s", why.c_str());
         return;
     }
-    sqlite3_busy_timeout(db, static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)));
-    static const char kIndexStep[] =
-        "BEGIN IMMEDIATE;"
-        "CREATE TEMP TABLE IF NOT EXISTS step(upto INTEGER);"
-        "DELETE FROM step;"
-        "INSERT INTO step SELECT coalesce(max(seq), (SELECT value FROM meta WHERE key = "
-        "'indexed')) FROM (SELECT seq FROM messages WHERE seq > (SELECT value FROM meta WHERE "
-        "key = 'indexed') ORDER BY seq LIMIT 2000);"
-        "INSERT OR IGNORE INTO by_recipient(recipient, seq) SELECT recipient, seq FROM messages "
-        "WHERE seq > (SELECT value FROM meta WHERE key = 'indexed') AND seq <= (SELECT upto FROM "
-        "step) ORDER BY recipient, seq;"
-        "UPDATE meta SET value = (SELECT upto FROM step) WHERE key = 'indexed';"
-        "COMMIT;";
-    char *err = nullptr;
-    // Small steps: a worker waiting for the write lock waits for one step only.
-    for (int i = 0; i < 500; i++) { // at most 1,000,000 rows per call
-        int before = sqlite3_total_changes(db);
-        if (sqlite3_exec(db, kIndexStep, nullptr, nullptr, &err) != SQLITE_OK) {
-            MLOG(JIM_LOG_WARNING, "indexing messages failed: %s", err ? err : "?");
-            sqlite3_free(err);
-            err = nullptr;
-            sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    for (int i = 0; i < 100; i++) { // at most a million messages per run
+        int rows = 0;
+        if (!store.index_step(10000, &rows)) {
+            MLOG(JIM_LOG_WARNING, "indexing messages failed: %s", store.error().c_str());
             break;
         }
-        if (sqlite3_total_changes(db) - before < 2000)
+        if (rows < 10000)
             break; // caught up
     }
-    std::string sql = std::string("PRAGMA wal_checkpoint(") + checkpoint_mode + ")";
-    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-        MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", err ? err : "?");
-        sqlite3_free(err);
-    }
-    sqlite3_close(db);
+    if (!store.checkpoint(truncate))
+        MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
 }
 
 void Master::signal_workers(int sig)
@@ -442,11 +421,11 @@ int Master::run()
             if (slots_[i].pid == 0 && slots_[i].respawn_at_us <= now)
                 respawn(i);
         if (now >= next_checkpoint_us_) {
-            maintain("PASSIVE");
+            maintain(false);
             next_checkpoint_us_ = now + settings_.num(S_CHECKPOINT_INTERVAL) * 1000000;
         }
     }
-    maintain("TRUNCATE");
+    maintain(true);
     MLOG(JIM_LOG_INFO, "stopped");
     return 0;
 }

@@ -1,7 +1,10 @@
 // The SQLite store: schema migrations, pragmas, and every query jimd runs.
 #include "store.hh"
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
+#include <map>
 
 namespace jimd {
 
@@ -12,7 +15,8 @@ const char *const kMigrations[] = {
     // 1: accounts, logins, contacts, rooms, members, the message log and its side tables.
     // The message log has no secondary index that every insert must update: `pending`
     // gets a row only for a direct message whose recipient was offline, and
-    // `by_recipient` is filled in bulk by the master, behind the log, up to meta.indexed.
+    // `by_recipient` is filled in bulk by the master, behind the log, up to meta.indexed,
+    // with one row per recipient per step so that indexing costs little per message.
     "CREATE TABLE users ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -58,10 +62,11 @@ const char *const kMigrations[] = {
     "  user TEXT NOT NULL,"
     "  seq INTEGER NOT NULL,"
     "  PRIMARY KEY (user, seq)) WITHOUT ROWID;"
-    "CREATE TABLE by_recipient ("
-    "  recipient TEXT NOT NULL,"
-    "  seq INTEGER NOT NULL,"
-    "  PRIMARY KEY (recipient, seq)) WITHOUT ROWID;"
+    "CREATE TABLE by_recipient ("  // one row per recipient per indexing step:
+    "  recipient TEXT NOT NULL,"   // the seqs of that step's messages to it, as
+    "  last_seq INTEGER NOT NULL," // little-endian 64-bit integers, ascending
+    "  seqs BLOB NOT NULL,"
+    "  PRIMARY KEY (recipient, last_seq)) WITHOUT ROWID;"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO meta VALUES ('indexed', 0);",
 };
@@ -208,18 +213,10 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
                        "recipient IN (SELECT r.name FROM members mb JOIN rooms r ON r.id = "
                        "mb.room WHERE mb.user = ?3 AND m.seq > mb.since_seq)) "
                        "ORDER BY seq LIMIT ?4";
-    // History: the indexed part through by_recipient, the recent tail by scanning the log.
-    std::string hist_user = std::string("SELECT ") + kMessageColumns +
-                            " FROM messages WHERE seq IN (SELECT seq FROM by_recipient WHERE "
-                            "recipient IN (?1, ?2) AND seq < ?3 UNION ALL SELECT seq FROM "
-                            "messages WHERE seq > (SELECT value FROM meta WHERE key = 'indexed') "
-                            "AND seq < ?3) AND ((recipient = ?2 AND sender = ?1) OR "
-                            "(recipient = ?1 AND sender = ?2)) ORDER BY seq DESC LIMIT ?4";
-    std::string hist_room = std::string("SELECT ") + kMessageColumns +
-                            " FROM messages WHERE seq IN (SELECT seq FROM by_recipient WHERE "
-                            "recipient = ?2 AND seq < ?3 UNION ALL SELECT seq FROM messages "
-                            "WHERE seq > (SELECT value FROM meta WHERE key = 'indexed') AND "
-                            "seq < ?3) AND recipient = ?2 AND ?1 = ?1 ORDER BY seq DESC LIMIT ?4";
+    std::string by_seq = std::string("SELECT ") + kMessageColumns + " FROM messages WHERE seq = ?1";
+    std::string tail = std::string("SELECT ") + kMessageColumns +
+                       " FROM messages WHERE seq > (SELECT value FROM meta WHERE key = "
+                       "'indexed') AND seq < ?3 AND recipient IN (?1, ?2) ORDER BY seq DESC";
     struct {
         sqlite3_stmt **st;
         const char *sql;
@@ -257,8 +254,16 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         {&st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq <= ?2"},
         {&st_pending_, pending.c_str()},
         {&st_sync_, sync.c_str()},
-        {&st_history_user_, hist_user.c_str()},
-        {&st_history_room_, hist_room.c_str()},
+        {&st_by_seq_, by_seq.c_str()},
+        {&st_tail_, tail.c_str()},
+        {&st_chunks_, "SELECT last_seq, seqs FROM by_recipient WHERE recipient IN (?1, ?2) "
+                      "ORDER BY last_seq DESC"},
+        {&st_indexed_, "SELECT value FROM meta WHERE key = 'indexed'"},
+        {&st_to_index_, "SELECT seq, recipient FROM messages WHERE seq > ?1 ORDER BY seq "
+                        "LIMIT ?2"},
+        {&st_add_chunk_, "INSERT OR REPLACE INTO by_recipient(recipient, last_seq, seqs) "
+                         "VALUES(?1, ?2, ?3)"},
+        {&st_set_indexed_, "UPDATE meta SET value = ?1 WHERE key = 'indexed'"},
         {&st_max_seq_, "SELECT coalesce(max(seq), 0) FROM messages"},
     };
     for (auto &s : all) {
@@ -533,16 +538,134 @@ bool Store::sync(const std::string &name, int64_t user_id, int64_t since, int li
     return read_messages(st_sync_, out) || fail("sync");
 }
 
+namespace {
+
+// Whether m belongs to the history of `with` as seen by `me`.
+bool in_history(const StoredMessage &m, const std::string &me, const std::string &with)
+{
+    if (with[0] == '#')
+        return m.to == with;
+    return (m.to == with && m.from == me) || (m.to == me && m.from == with);
+}
+
+} // namespace
+
 bool Store::history(const std::string &me, const std::string &with, int64_t before, int limit,
                     std::vector<StoredMessage> *out)
 {
-    sqlite3_stmt *st = !with.empty() && with[0] == '#' ? st_history_room_ : st_history_user_;
-    Reset r{st};
-    bind_text(st, 1, me);
-    bind_text(st, 2, with);
-    sqlite3_bind_int64(st, 3, before);
-    sqlite3_bind_int(st, 4, limit);
-    return read_messages(st, out) || fail("history");
+    const std::string &other = with[0] == '#' ? with : me;
+    // The recent tail that the index does not cover yet, newest first.
+    {
+        Reset r{st_tail_};
+        bind_text(st_tail_, 1, with);
+        bind_text(st_tail_, 2, other);
+        sqlite3_bind_int64(st_tail_, 3, before);
+        std::vector<StoredMessage> rows;
+        if (!read_messages(st_tail_, &rows))
+            return fail("history");
+        for (StoredMessage &m : rows) {
+            if (static_cast<int>(out->size()) >= limit)
+                return true;
+            if (in_history(m, me, with))
+                out->push_back(std::move(m));
+        }
+    }
+    // Then the indexed chunks, newest first. A candidate seq is final once it is above
+    // the next chunk's last seq: no older chunk can hold it.
+    std::vector<int64_t> candidates;
+    auto take = [&](int64_t above) {
+        std::sort(candidates.begin(), candidates.end(), std::greater<>());
+        size_t used = 0;
+        for (; used < candidates.size() && candidates[used] > above; used++) {
+            if (static_cast<int>(out->size()) >= limit)
+                break;
+            Reset r{st_by_seq_};
+            sqlite3_bind_int64(st_by_seq_, 1, candidates[used]);
+            std::vector<StoredMessage> one;
+            if (!read_messages(st_by_seq_, &one))
+                return false;
+            if (!one.empty() && in_history(one[0], me, with))
+                out->push_back(std::move(one[0]));
+        }
+        candidates.erase(candidates.begin(), candidates.begin() + static_cast<long>(used));
+        return true;
+    };
+    Reset r{st_chunks_};
+    bind_text(st_chunks_, 1, with);
+    bind_text(st_chunks_, 2, other);
+    int rc;
+    while ((rc = sqlite3_step(st_chunks_)) == SQLITE_ROW) {
+        int64_t last = sqlite3_column_int64(st_chunks_, 0);
+        if (!take(last))
+            return fail("history");
+        if (static_cast<int>(out->size()) >= limit)
+            return true;
+        const auto *blob = static_cast<const unsigned char *>(sqlite3_column_blob(st_chunks_, 1));
+        int bytes = sqlite3_column_bytes(st_chunks_, 1);
+        for (int i = 0; i + 8 <= bytes; i += 8) {
+            int64_t seq;
+            std::memcpy(&seq, blob + i, 8);
+            if (seq < before)
+                candidates.push_back(seq);
+        }
+    }
+    if (rc != SQLITE_DONE || !take(-1))
+        return fail("history");
+    return true;
+}
+
+bool Store::index_step(int max_rows, int *indexed_rows)
+{
+    *indexed_rows = 0;
+    int64_t from = 0;
+    {
+        Reset r{st_indexed_};
+        if (sqlite3_step(st_indexed_) != SQLITE_ROW)
+            return fail("index");
+        from = sqlite3_column_int64(st_indexed_, 0);
+    }
+    // Rows up to a committed seq never change, so they are read before the write lock.
+    std::map<std::string, std::string> chunks; // recipient -> packed seqs
+    int64_t top = from;
+    {
+        Reset r{st_to_index_};
+        sqlite3_bind_int64(st_to_index_, 1, from);
+        sqlite3_bind_int(st_to_index_, 2, max_rows);
+        int rc;
+        while ((rc = sqlite3_step(st_to_index_)) == SQLITE_ROW) {
+            top = sqlite3_column_int64(st_to_index_, 0);
+            std::string &chunk = chunks[column_text(st_to_index_, 1)];
+            chunk.append(reinterpret_cast<const char *>(&top), 8);
+            ++*indexed_rows;
+        }
+        if (rc != SQLITE_DONE)
+            return fail("index");
+    }
+    if (top == from)
+        return true;
+    if (!begin())
+        return false;
+    for (const auto &[recipient, seqs] : chunks) {
+        Reset r{st_add_chunk_};
+        bind_text(st_add_chunk_, 1, recipient);
+        int64_t last;
+        std::memcpy(&last, seqs.data() + seqs.size() - 8, 8);
+        sqlite3_bind_int64(st_add_chunk_, 2, last);
+        sqlite3_bind_blob(st_add_chunk_, 3, seqs.data(), static_cast<int>(seqs.size()),
+                          SQLITE_STATIC);
+        if (sqlite3_step(st_add_chunk_) != SQLITE_DONE)
+            return rollback(), fail("index");
+    }
+    Reset r{st_set_indexed_};
+    sqlite3_bind_int64(st_set_indexed_, 1, top);
+    if (sqlite3_step(st_set_indexed_) != SQLITE_DONE)
+        return rollback(), fail("index");
+    return commit();
+}
+
+bool Store::checkpoint(bool truncate)
+{
+    return exec(truncate ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
 }
 
 bool Store::integrity_ok()

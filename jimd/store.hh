@@ -75,6 +75,11 @@ class Store {
     bool history(const std::string &me, const std::string &with, int64_t before, int limit,
                  std::vector<StoredMessage> *out);
 
+    // Extends the history index over at most max_rows messages past meta.indexed (the
+    // master's job); *indexed_rows says how many it took.
+    bool index_step(int max_rows, int *indexed_rows);
+    // A WAL checkpoint: PASSIVE, or TRUNCATE.
+    bool checkpoint(bool truncate);
     // PRAGMA integrity_check == "ok".
     bool integrity_ok();
 
@@ -95,8 +100,10 @@ class Store {
                  *st_user_rooms_ = nullptr, *st_rooms_ = nullptr, *st_begin_ = nullptr,
                  *st_commit_ = nullptr, *st_rollback_ = nullptr, *st_insert_ = nullptr,
                  *st_dup_ = nullptr, *st_add_pending_ = nullptr, *st_clear_pending_ = nullptr,
-                 *st_pending_ = nullptr, *st_sync_ = nullptr, *st_history_user_ = nullptr,
-                 *st_history_room_ = nullptr, *st_max_seq_ = nullptr;
+                 *st_pending_ = nullptr, *st_sync_ = nullptr, *st_by_seq_ = nullptr,
+                 *st_tail_ = nullptr, *st_chunks_ = nullptr, *st_indexed_ = nullptr,
+                 *st_to_index_ = nullptr, *st_add_chunk_ = nullptr, *st_set_indexed_ = nullptr,
+                 *st_max_seq_ = nullptr;
 };
 
 } // namespace jimd

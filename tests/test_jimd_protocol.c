@@ -419,6 +419,53 @@ static void users_sync_history__lists_and_seq(void **state)
     tc_close(b);
 }
 
+static void history__indexed_part_and_recent_tail__one_answer(void **state)
+{
+    (void)state;
+    tclient *a = login("hx_a");
+    tclient *b = login("hx_b");
+    tclient *c = login("hx_c");
+    /* Old messages, indexed by the master within a second or two, then recent ones. */
+    for (int i = 0; i < 5; i++) {
+        tc_send(a, "{\"action\":\"msg\",\"to\":\"hx_b\",\"message\":\"h%d\"}", i);
+        assert_int_equal(tc_response(a, T), 200);
+        tc_send(c, "{\"action\":\"msg\",\"to\":\"hx_b\",\"message\":\"noise%d\"}", i);
+        assert_int_equal(tc_response(c, T), 200);
+    }
+    usleep(2500000);
+    for (int i = 5; i < 8; i++) {
+        tc_send(b, "{\"action\":\"msg\",\"to\":\"hx_a\",\"message\":\"h%d\"}", i);
+        assert_int_equal(tc_response(b, T), 200);
+    }
+    tc_send(a, "{\"action\":\"history\",\"with\":\"hx_b\",\"limit\":6}");
+    assert_int_equal(tc_response(a, T), 202);
+    int64_t q = 0;
+    jim_msg_get_int(a->msg, JIM_FIELD_QUANTITY, &q);
+    assert_int_equal(q, 6);
+    int64_t prev = INT64_MAX;
+    for (int i = 7; i >= 2; i--) {
+        jim_msg *m = tc_next_msg(a, T);
+        assert_non_null(m);
+        char want[8];
+        snprintf(want, sizeof want, "h%d", i);
+        assert_string_equal(str(m, JIM_FIELD_MESSAGE), want); /* newest first, no noise */
+        int64_t s = 0;
+        jim_msg_get_int(m, JIM_FIELD_SEQ, &s);
+        assert_true(s < prev);
+        prev = s;
+    }
+    /* before: only what is older, from the indexed part. */
+    tc_send(a, "{\"action\":\"history\",\"with\":\"hx_b\",\"before\":%lld}", (long long)prev);
+    assert_int_equal(tc_response(a, T), 202);
+    jim_msg_get_int(a->msg, JIM_FIELD_QUANTITY, &q);
+    assert_int_equal(q, 2);
+    assert_string_equal(str(tc_next_msg(a, T), JIM_FIELD_MESSAGE), "h1");
+    assert_string_equal(str(tc_next_msg(a, T), JIM_FIELD_MESSAGE), "h0");
+    tc_close(a);
+    tc_close(b);
+    tc_close(c);
+}
+
 static void course_client__reference_dialect_and_pacing(void **state)
 {
     (void)state;
@@ -545,6 +592,7 @@ int main(void)
         cmocka_unit_test(rooms__join_send_leave__codes_and_fanout),
         cmocka_unit_test(contacts__add_list_del_and_presence_push),
         cmocka_unit_test(users_sync_history__lists_and_seq),
+        cmocka_unit_test(history__indexed_part_and_recent_tail__one_answer),
         cmocka_unit_test(course_client__reference_dialect_and_pacing),
         cmocka_unit_test(probe__silent_ndjson_session_probed_then_closed),
         cmocka_unit_test(config__auth_none_closed_registration_and_rate),

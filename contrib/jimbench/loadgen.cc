@@ -54,22 +54,35 @@ class Loop {
     }
     Conn &operator[](size_t i) { return conns_[i]; }
     size_t size() const { return conns_.size(); }
+    // Queues s; what a loop iteration queues goes out in one write per connection, as
+    // an efficient client would send it.
     void send(Conn &c, std::string_view s)
     {
-        c.send(s);
-        if (!c.out.empty() && !c.want_write) {
-            c.want_write = true;
-            epoll_event e = {};
-            e.events = EPOLLIN | EPOLLOUT;
-            e.data.u32 = static_cast<uint32_t>(c.index);
-            epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &e);
+        if (c.out.empty())
+            dirty_.push_back(c.index);
+        c.out.append(s);
+    }
+    void flush_dirty()
+    {
+        for (int i : dirty_) {
+            Conn &c = conns_[static_cast<size_t>(i)];
+            c.flush();
+            if (!c.out.empty() && !c.want_write) {
+                c.want_write = true;
+                epoll_event e = {};
+                e.events = EPOLLIN | EPOLLOUT;
+                e.data.u32 = static_cast<uint32_t>(c.index);
+                epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &e);
+            }
         }
+        dirty_.clear();
     }
     // Runs until done() or the deadline; false on timeout or a dead connection.
     bool run(const OnLine &on_line, const std::function<bool()> &done, int64_t deadline_ns,
              const std::function<void()> &tick = nullptr)
     {
         epoll_event ev[512];
+        flush_dirty();
         while (!done()) {
             if (now_ns() > deadline_ns)
                 return false;
@@ -100,6 +113,7 @@ class Loop {
             }
             if (tick)
                 tick();
+            flush_dirty();
         }
         return true;
     }
@@ -107,6 +121,7 @@ class Loop {
   private:
     int ep_;
     std::vector<Conn> conns_;
+    std::vector<int> dirty_;
 };
 
 bool is_response(std::string_view l, int *code)
