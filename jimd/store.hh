@@ -89,7 +89,10 @@ class Store {
     bool migrate();
     bool fail(const char *what);
 
+    static int on_busy(void *arg, int attempt);
     sqlite3 *db_ = nullptr;
+    int busy_ms_ = 10000;
+    int64_t busy_since_us_ = 0;
     std::vector<sqlite3_stmt *> stmts_;
     std::string error_;
     // Prepared once, in open().

@@ -42,8 +42,10 @@ bool Server::start(const Options &o, const char *, const std::string &extra_conf
         close(lfd);
         return pid_ > 0;
     }
-    char tmpl[] = "/tmp/jimbench-XXXXXX";
-    if (!mkdtemp(tmpl))
+    // JIMBENCH_DIR puts the database elsewhere (e.g. /dev/shm, to tell disk from CPU).
+    const char *base = std::getenv("JIMBENCH_DIR");
+    std::string tmpl = std::string(base ? base : "/tmp") + "/jimbench-XXXXXX";
+    if (!mkdtemp(tmpl.data()))
         return false;
     dir_ = tmpl;
     std::string conf = dir_ + "/jimd.conf", log = dir_ + "/jimd.log";
