@@ -1,5 +1,5 @@
 # doc/local.mk — Doxygen HTML and man pages from the public headers; `make doc`.
-EXTRA_DIST += doc/Doxyfile.in doc/protocol.md doc/design.md doc/examples/build_and_parse.c
+EXTRA_DIST += doc/Doxyfile.in doc/protocol.md doc/design.md doc/benchmarks.md doc/examples/build_and_parse.c
 
 doc: doc/Doxyfile
 	@test -n "$(DOXYGEN)" || { echo "doc: doxygen not found" >&2; exit 1; }
