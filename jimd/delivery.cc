@@ -164,9 +164,8 @@ void Worker::push_stored(Session &s, const StoredMessage &m)
     send_line(s, push_line(m));
 }
 
-// Hands a direct message to the user's sessions here and on other workers; false when
-// it reached none.
-bool Worker::deliver_direct(const std::string &user, const std::string &line, int64_t seq)
+// Writes a direct message to the user's sessions on this worker; false if there are none.
+bool Worker::hand_here(const std::string &user, const std::string &line, int64_t seq)
 {
     bool handed = false;
     if (auto it = by_user_.find(user); it != by_user_.end()) {
@@ -178,6 +177,14 @@ bool Worker::deliver_direct(const std::string &user, const std::string &line, in
             handed = true;
         }
     }
+    return handed;
+}
+
+// Hands a direct message to the user's sessions here and on other workers; false when
+// it reached none.
+bool Worker::deliver_direct(const std::string &user, const std::string &line, int64_t seq)
+{
+    bool handed = hand_here(user, line, seq);
     if (auto it = remote_.find(user); it != remote_.end()) {
         std::string seqtext = std::to_string(seq);
         for (int w = 0; w < setup_.count; w++)
@@ -335,17 +342,7 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
         if (n >= 3) {
             std::string user(f[0]), line(f[1]);
             int64_t seq = std::stoll(std::string(f[2]));
-            bool handed = false;
-            if (auto it = by_user_.find(user); it != by_user_.end()) {
-                for (Session *s : it->second) {
-                    if (s->closing)
-                        continue;
-                    if (first_handing(*s, seq))
-                        send_line(*s, line);
-                    handed = true;
-                }
-            }
-            if (!handed) // gone from here before the message arrived
+            if (!hand_here(user, line, seq)) // gone from here before the message arrived
                 keep_pending(user, seq);
         }
         break;

@@ -357,6 +357,20 @@ void Worker::h_leave(Session &s, jim_msg *m)
     reply(s, 200);
 }
 
+// A list reply: 202 with the quantity, then one `action` entry per name with its status.
+void Worker::send_name_list(Session &s, jim_action action, const std::vector<std::string> &names)
+{
+    jim_msg *r = response(202);
+    jim_msg_set_int(r, JIM_FIELD_QUANTITY, static_cast<int64_t>(names.size()));
+    emit(s, r);
+    for (const std::string &n : names) {
+        jim_msg_init_action(out_, action);
+        jim_msg_set_str(out_, JIM_FIELD_USER_ID, n.c_str());
+        jim_msg_set_str(out_, JIM_FIELD_STATUS, online_anywhere(n) ? "online" : "offline");
+        emit(s, out_);
+    }
+}
+
 void Worker::h_get_contacts(Session &s, jim_msg *)
 {
     std::vector<std::string> names;
@@ -364,15 +378,7 @@ void Worker::h_get_contacts(Session &s, jim_msg *)
         reply(s, 500, "database error");
         return;
     }
-    jim_msg *r = response(202);
-    jim_msg_set_int(r, JIM_FIELD_QUANTITY, static_cast<int64_t>(names.size()));
-    emit(s, r);
-    for (const std::string &n : names) {
-        jim_msg_init_action(out_, JIM_ACTION_CONTACT_LIST);
-        jim_msg_set_str(out_, JIM_FIELD_USER_ID, n.c_str());
-        jim_msg_set_str(out_, JIM_FIELD_STATUS, online_anywhere(n) ? "online" : "offline");
-        emit(s, out_);
-    }
+    send_name_list(s, JIM_ACTION_CONTACT_LIST, names);
 }
 
 void Worker::h_add_contact(Session &s, jim_msg *m)
@@ -435,15 +441,7 @@ void Worker::h_get_users(Session &s, jim_msg *m)
         reply(s, 500, "database error");
         return;
     }
-    jim_msg *r = response(202);
-    jim_msg_set_int(r, JIM_FIELD_QUANTITY, static_cast<int64_t>(names.size()));
-    emit(s, r);
-    for (const std::string &n : names) {
-        jim_msg_init_action(out_, JIM_ACTION_USER_LIST);
-        jim_msg_set_str(out_, JIM_FIELD_USER_ID, n.c_str());
-        jim_msg_set_str(out_, JIM_FIELD_STATUS, online_anywhere(n) ? "online" : "offline");
-        emit(s, out_);
-    }
+    send_name_list(s, JIM_ACTION_USER_LIST, names);
 }
 
 void Worker::h_sync(Session &s, jim_msg *m)

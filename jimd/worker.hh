@@ -100,6 +100,7 @@ class Worker {
     void h_probe_answer(Session &s, jim_msg *m);
     void h_not_yet(Session &s, jim_msg *m);
     void log_in(Session &s, const Account &a, unsigned features);
+    void send_name_list(Session &s, jim_action action, const std::vector<std::string> &names);
     bool login_blocked(Session &s, const std::string &account, int64_t *retry_after);
     void login_failed(Session &s, const std::string &account);
     bool user_exists(const std::string &name);
@@ -109,6 +110,7 @@ class Worker {
     static void on_commit(evutil_socket_t, short, void *arg);
     void commit_batch();
     bool deliver_direct(const std::string &user, const std::string &line, int64_t seq);
+    bool hand_here(const std::string &user, const std::string &line, int64_t seq);
     void keep_pending(const std::string &user, int64_t seq);
     int64_t push_pending(Session &s, int64_t after);
     void deliver_room(const std::string &room, const std::string &line, uint64_t except_session);
