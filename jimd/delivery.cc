@@ -355,6 +355,17 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
                         send_line(*s, line);
         }
         break;
+    case PeerMsg::Conns:
+        if (n >= 2) {
+            std::vector<int> &counts = remote_ip_[std::string(f[0])];
+            counts.resize(static_cast<size_t>(setup_.count));
+            counts[static_cast<size_t>(from)] = std::atoi(std::string(f[1]).c_str());
+        }
+        break;
+    case PeerMsg::Failure:
+        if (n >= 1)
+            failures_[std::string(f[0])].push_back(wall_seconds());
+        break;
     case PeerMsg::Kick: break;
     }
 }
@@ -365,11 +376,17 @@ void Worker::on_peer(int peer, bool up)
         // A new or returning worker: tell it who is online here.
         for (auto &kv : by_user_)
             mesh_->send(peer, PeerMsg::Online, {kv.first});
+        for (auto &kv : per_ip_)
+            mesh_->send(peer, PeerMsg::Conns, {kv.first, std::to_string(kv.second)});
         WLOG(JIM_LOG_DEBUG, "worker %d connected", peer);
         return;
     }
-    // A worker went away: its users are offline unless seen elsewhere.
+    // A worker went away: its users are offline unless seen elsewhere, and its
+    // connections are gone.
     WLOG(JIM_LOG_INFO, "worker %d went away", peer);
+    for (auto &kv : remote_ip_)
+        if (static_cast<size_t>(peer) < kv.second.size())
+            kv.second[static_cast<size_t>(peer)] = 0;
     std::vector<std::string> gone;
     for (auto it = remote_.begin(); it != remote_.end();) {
         if ((it->second >> peer) & 1) {

@@ -78,8 +78,10 @@ bool Worker::login_blocked(Session &s, const std::string &account, int64_t *retr
 void Worker::login_failed(Session &s, const std::string &account)
 {
     int64_t now = wall_seconds();
-    failures_["u:" + account].push_back(now);
-    failures_["ip:" + s.ip].push_back(now);
+    for (const std::string &key : {"u:" + account, "ip:" + s.ip}) {
+        failures_[key].push_back(now);
+        mesh_->broadcast(PeerMsg::Failure, {key}); // the limit holds across workers
+    }
     WLOG(JIM_LOG_WARNING, "failed login for '%s' from %s", account.c_str(), s.ip.c_str());
 }
 

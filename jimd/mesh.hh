@@ -21,6 +21,8 @@ enum class PeerMsg : uint8_t {
     Deliver = 3, // [user, line]: write line to every session of user here
     Room = 4,    // [room, line]: write line to every session here that is in room
     Kick = 5,    // [user, reason]: close every session of user here
+    Conns = 6,   // [ip, count]: the sender now has count connections from ip
+    Failure = 7, // [key]: a failed login for key ("u:name" or "ip:addr") just now
 };
 
 constexpr uint8_t kMeshVersion = 1;

@@ -202,7 +202,7 @@ void Worker::accept_from(int lfd)
         } else if (ss.ss_family == AF_INET) {
             inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in *>(&ss)->sin_addr, ip, sizeof ip);
         }
-        if (per_ip_[ip] >= settings_.num(S_MAX_CONNECTIONS_PER_IP)) {
+        if (connections_from(ip) >= settings_.num(S_MAX_CONNECTIONS_PER_IP)) {
             WLOG(JIM_LOG_WARNING, "too many connections from %s: refused", ip);
             close(fd);
             continue;
@@ -229,7 +229,7 @@ void Worker::accept_from(int lfd)
             WLOG(JIM_LOG_ERROR, "out of memory for a new session from %s", ip);
             continue; // the Session destructor closes fd
         }
-        per_ip_[ip]++;
+        count_ip(ip, +1);
         WLOG(JIM_LOG_DEBUG, "session %llu: connection from %s",
              static_cast<unsigned long long>(s->id), ip);
         sessions_.emplace(s->id, std::move(s));
@@ -346,6 +346,28 @@ void Worker::on_pace(Session &s)
     }
 }
 
+// Connections from ip on every worker, as far as this one knows.
+int Worker::connections_from(const std::string &ip) const
+{
+    int n = 0;
+    if (auto it = per_ip_.find(ip); it != per_ip_.end())
+        n += it->second;
+    if (auto it = remote_ip_.find(ip); it != remote_ip_.end())
+        for (int c : it->second)
+            n += c;
+    return n;
+}
+
+// Counts a connection from ip opening (+1) or closing (-1), and tells the other workers.
+void Worker::count_ip(const std::string &ip, int delta)
+{
+    int &n = per_ip_[ip];
+    n += delta;
+    mesh_->broadcast(PeerMsg::Conns, {ip, std::to_string(n)});
+    if (n <= 0)
+        per_ip_.erase(ip);
+}
+
 Session *Worker::find(uint64_t id)
 {
     auto it = sessions_.find(id);
@@ -380,8 +402,7 @@ void Worker::close_session(Session &s)
         }
         s.logged_in = false;
     }
-    if (--per_ip_[s.ip] <= 0)
-        per_ip_.erase(s.ip);
+    count_ip(s.ip, -1);
     if (evbuffer_get_length(s.out))
         s.flush_soon();
     else

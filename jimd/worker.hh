@@ -146,7 +146,10 @@ class Worker {
     std::unordered_map<std::string, std::vector<Session *>> by_user_; // logged-in, local
     std::unordered_map<std::string, std::vector<Session *>> by_room_; // members online here
     std::unordered_map<std::string, uint64_t> remote_;                // user -> mask of workers
-    std::unordered_map<std::string, int> per_ip_;
+    std::unordered_map<std::string, int> per_ip_;                     // connections here
+    std::unordered_map<std::string, std::vector<int>> remote_ip_;     // ip -> count per worker
+    int connections_from(const std::string &ip) const;
+    void count_ip(const std::string &ip, int delta);
     std::unordered_set<std::string> known_users_; // names known to exist (never deleted)
     std::vector<Pending> batch_;
     std::vector<std::pair<std::string, int64_t>> later_pending_; // rows for the next commit

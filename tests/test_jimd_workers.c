@@ -3,6 +3,7 @@
  * workers, a room message reaches each member exactly once, presence crosses workers.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -181,6 +183,60 @@ static void presence__crosses_workers(void **state)
     assert_true(online);
 }
 
+static void limits__per_ip_and_login_failures__hold_across_workers(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    assert_int_equal(jimd_start(&p, 2, "max_connections_per_ip 6\nlogin_failures_max 3"), 0);
+    tclient *setup = tc_connect(p.port);
+    assert_non_null(setup);
+    assert_int_equal(tc_login(setup, "lim", "password1"), 200);
+
+    /* Failed logins spread over connections, and so over workers, add up. */
+    for (int i = 0; i < 3; i++) {
+        tclient *c = tc_connect(p.port);
+        assert_non_null(c);
+        tc_send(c,
+                "{\"action\":\"authenticate\",\"user\":{\"account_name\":\"lim\","
+                "\"password\":\"nope-%d\"}}",
+                i);
+        assert_int_equal(tc_response(c, T), 402);
+        tc_close(c);
+        usleep(50000);
+    }
+    usleep(200000);
+    for (int i = 0; i < 4; i++) { /* whichever worker takes it */
+        tclient *c = tc_connect(p.port);
+        assert_non_null(c);
+        tc_send(c, "{\"action\":\"authenticate\",\"user\":{\"account_name\":\"lim\","
+                   "\"password\":\"password1\"}}");
+        assert_int_equal(tc_response(c, T), 429);
+        tc_close(c);
+    }
+
+    /* Connections from one address are counted over all workers: with `setup` open,
+       five more fit; the seventh is refused. */
+    usleep(200000);
+    tclient *c[6];
+    for (int i = 0; i < 5; i++) {
+        c[i] = tc_connect(p.port);
+        assert_non_null(c[i]);
+        usleep(50000); /* let the count reach the other worker */
+    }
+    c[5] = tc_connect(p.port);
+    assert_non_null(c[5]); /* the kernel accepts; jimd closes it at once */
+    assert_true(tc_eof(c[5], T));
+    for (int i = 0; i < 5; i++) {
+        tc_send(c[i], "{\"action\":\"get_rooms\"}");
+        assert_int_equal(tc_response(c[i], T), 401); /* alive */
+    }
+    for (int i = 0; i < 6; i++)
+        tc_close(c[i]);
+    tc_close(setup);
+    assert_int_equal(jimd_stop(&p), 0);
+    jimd_cleanup(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +244,7 @@ int main(void)
         cmocka_unit_test(direct__everyone_to_everyone__exactly_once),
         cmocka_unit_test(room__message_reaches_each_member_once),
         cmocka_unit_test(presence__crosses_workers),
+        cmocka_unit_test(limits__per_ip_and_login_failures__hold_across_workers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
