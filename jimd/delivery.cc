@@ -44,18 +44,21 @@ void Worker::commit_batch()
         event_del(commit_ev_); // called directly: the scheduled run is not needed
     commit_scheduled_ = false;
     last_commit_us_ = mono_us();
-    if (batch_.empty() && later_pending_.empty() && later_clear_.empty())
+    if (batch_.empty() && later_pending_.empty() && later_clear_.empty() &&
+        later_clear_one_.empty())
         return;
     std::vector<Pending> batch;
     batch.swap(batch_);
-    std::vector<std::pair<std::string, int64_t>> add, clear;
+    std::vector<std::pair<std::string, int64_t>> add, clear, clear_one;
     add.swap(later_pending_);
     clear.swap(later_clear_);
+    clear_one.swap(later_clear_one_);
     std::vector<bool> dup(batch.size()), live(batch.size());
 
-    // One transaction for the whole batch. A direct message whose recipient is offline
-    // now also gets its `pending` row here; one for a live recipient is handed over
-    // right after the commit.
+    // One transaction for the whole batch. A direct message gets a `pending` row unless
+    // this worker hands it over itself right after the commit: for an offline recipient
+    // it waits for the next login; for one on another worker it stays until that worker
+    // has handed it over and cleared it, so a worker dying in between loses nothing.
     bool ok = store_->begin();
     for (size_t i = 0; ok && i < batch.size(); i++) {
         Pending &p = batch[i];
@@ -64,7 +67,7 @@ void Worker::commit_batch()
         dup[i] = d;
         if (ok && !d && !p.room) {
             live[i] = online_anywhere(p.msg.to);
-            if (!live[i])
+            if (!by_user_.count(p.msg.to) || remote_.count(p.msg.to))
                 ok = store_->add_pending(p.msg.to, p.msg.seq);
         }
     }
@@ -72,6 +75,8 @@ void Worker::commit_batch()
         ok = store_->add_pending(add[i].first, add[i].second);
     for (size_t i = 0; ok && i < clear.size(); i++)
         ok = store_->clear_pending(clear[i].first, clear[i].second);
+    for (size_t i = 0; ok && i < clear_one.size(); i++)
+        ok = store_->clear_one_pending(clear_one[i].first, clear_one[i].second);
     ok = ok && store_->commit();
     commits_++;
     committed_ += batch.size();
@@ -100,8 +105,10 @@ void Worker::commit_batch()
             if (p.room) {
                 deliver_room(p.msg.to, line, p.session);
             } else if (live[i]) {
-                handed = deliver_direct(p.msg.to, line, p.msg.seq);
-                if (!handed) // the recipient left meanwhile: keep it for the next login
+                bool here = hand_here(p.msg.to, line, p.msg.seq);
+                bool there = send_to_workers(p.msg.to, line, p.msg.seq);
+                handed = here || there;
+                if (!handed && !remote_.count(p.msg.to)) // left meanwhile: keep it
                     keep_pending(p.msg.to, p.msg.seq);
             }
         } else {
@@ -180,18 +187,17 @@ bool Worker::hand_here(const std::string &user, const std::string &line, int64_t
     return handed;
 }
 
-// Hands a direct message to the user's sessions here and on other workers; false when
-// it reached none.
-bool Worker::deliver_direct(const std::string &user, const std::string &line, int64_t seq)
+// Sends a direct message to the workers where the user has sessions; false if none.
+bool Worker::send_to_workers(const std::string &user, const std::string &line, int64_t seq)
 {
-    bool handed = hand_here(user, line, seq);
+    bool sent = false;
     if (auto it = remote_.find(user); it != remote_.end()) {
         std::string seqtext = std::to_string(seq);
         for (int w = 0; w < setup_.count; w++)
             if (((it->second >> w) & 1) && mesh_->send(w, PeerMsg::Deliver, {user, line, seqtext}))
-                handed = true;
+                sent = true;
     }
-    return handed;
+    return sent;
 }
 
 void Worker::deliver_room(const std::string &room, const std::string &line, uint64_t except_session)
@@ -342,8 +348,12 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
         if (n >= 3) {
             std::string user(f[0]), line(f[1]);
             int64_t seq = std::stoll(std::string(f[2]));
-            if (!hand_here(user, line, seq)) // gone from here before the message arrived
-                keep_pending(user, seq);
+            // Handed: the sender's pending row can go. Not handed (the user left): it stays
+            // for the next login.
+            if (hand_here(user, line, seq)) {
+                later_clear_one_.emplace_back(user, seq);
+                schedule_commit();
+            }
         }
         break;
     case PeerMsg::Room:

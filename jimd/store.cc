@@ -275,6 +275,7 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         {&st_dup_, "SELECT seq FROM messages WHERE sender = ?1 AND client_id = ?2"},
         {&st_add_pending_, "INSERT OR IGNORE INTO pending(user, seq) VALUES(?1, ?2)"},
         {&st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq <= ?2"},
+        {&st_clear_one_, "DELETE FROM pending WHERE user = ?1 AND seq = ?2"},
         {&st_pending_, pending.c_str()},
         {&st_sync_, sync.c_str()},
         {&st_by_seq_, by_seq.c_str()},
@@ -538,6 +539,14 @@ bool Store::clear_pending(const std::string &user, int64_t upto)
     bind_text(st_clear_pending_, 1, user);
     sqlite3_bind_int64(st_clear_pending_, 2, upto);
     return sqlite3_step(st_clear_pending_) == SQLITE_DONE || fail("clear pending");
+}
+
+bool Store::clear_one_pending(const std::string &user, int64_t seq)
+{
+    Reset r{st_clear_one_};
+    bind_text(st_clear_one_, 1, user);
+    sqlite3_bind_int64(st_clear_one_, 2, seq);
+    return sqlite3_step(st_clear_one_) == SQLITE_DONE || fail("clear pending");
 }
 
 bool Store::pending(const std::string &user, int64_t after, int limit,

@@ -109,7 +109,7 @@ class Worker {
     void schedule_commit();
     static void on_commit(evutil_socket_t, short, void *arg);
     void commit_batch();
-    bool deliver_direct(const std::string &user, const std::string &line, int64_t seq);
+    bool send_to_workers(const std::string &user, const std::string &line, int64_t seq);
     bool hand_here(const std::string &user, const std::string &line, int64_t seq);
     void keep_pending(const std::string &user, int64_t seq);
     int64_t push_pending(Session &s, int64_t after);
@@ -152,8 +152,9 @@ class Worker {
     void count_ip(const std::string &ip, int delta);
     std::unordered_set<std::string> known_users_; // names known to exist (never deleted)
     std::vector<Pending> batch_;
-    std::vector<std::pair<std::string, int64_t>> later_pending_; // rows for the next commit
-    std::vector<std::pair<std::string, int64_t>> later_clear_;   // (user, up to seq) to clear
+    std::vector<std::pair<std::string, int64_t>> later_pending_;   // rows for the next commit
+    std::vector<std::pair<std::string, int64_t>> later_clear_;     // (user, up to seq) to clear
+    std::vector<std::pair<std::string, int64_t>> later_clear_one_; // (user, seq) handed here
     bool commit_scheduled_ = false;
     bool commit_now_ = false; // scheduled for the end of this iteration, not a timer
     int64_t last_commit_us_ = 0;
