@@ -2,6 +2,7 @@
 // then each field as [u32 length][bytes].
 #include "mesh.hh"
 
+#include <algorithm>
 #include <cstring>
 #include <unistd.h>
 
@@ -44,7 +45,8 @@ bool Mesh::attach(int peer, int fd)
         close(fd);
         return false;
     }
-    bufferevent_setcb(bev, on_read, nullptr, on_event, &links_[peer]);
+    bufferevent_setcb(bev, on_read, on_write, on_event, &links_[peer]);
+    bufferevent_setwatermark(bev, EV_WRITE, kLowWater, 0);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     links_[peer].bev = bev;
     on_peer_(peer, true);
@@ -139,6 +141,22 @@ void Mesh::on_read(bufferevent *bev, void *arg)
         m.on_msg_(l.peer, static_cast<PeerMsg>(head[5]), fields, n);
         evbuffer_drain(in, len);
     }
+}
+
+size_t Mesh::backlog() const
+{
+    size_t most = 0;
+    for (const Link &l : links_)
+        if (l.bev)
+            most = std::max(most, evbuffer_get_length(bufferevent_get_output(l.bev)));
+    return most;
+}
+
+void Mesh::on_write(bufferevent *, void *arg)
+{
+    Mesh &m = *static_cast<Link *>(arg)->mesh;
+    if (m.drained_ && m.backlog() <= kLowWater)
+        m.drained_();
 }
 
 void Mesh::on_event(bufferevent *, short what, void *arg)

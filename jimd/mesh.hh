@@ -43,6 +43,11 @@ class Mesh {
     // Queues a frame to every connected peer.
     void broadcast(PeerMsg type, std::initializer_list<std::string_view> fields);
     bool connected(int peer) const { return peer >= 0 && peer < count_ && links_[peer].bev; }
+    // Bytes waiting to be written on the fullest link.
+    size_t backlog() const;
+    // Called when every link has drained below the low-water mark after being above it.
+    void on_drained(std::function<void()> fn) { drained_ = std::move(fn); }
+    static constexpr size_t kLowWater = 256 << 10;
     int self() const { return self_; }
     int count() const { return count_; }
 
@@ -54,6 +59,7 @@ class Mesh {
     };
     static void on_read(bufferevent *bev, void *arg);
     static void on_event(bufferevent *bev, short what, void *arg);
+    static void on_write(bufferevent *bev, void *arg);
     void drop(int peer);
 
     event_base *base_;
@@ -61,6 +67,7 @@ class Mesh {
     Handler on_msg_;
     PeerEvent on_peer_;
     std::vector<Link> links_;
+    std::function<void()> drained_;
 };
 
 } // namespace jimd

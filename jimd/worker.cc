@@ -134,6 +134,7 @@ bool Worker::start()
         base_, setup_.index, setup_.count,
         [this](int from, PeerMsg t, std::string_view *f, int n) { on_peer_message(from, t, f, n); },
         [this](int peer, bool up) { on_peer(peer, up); });
+    mesh_->on_drained([this] { resume_throttled(); });
     for (int i = 0; i < static_cast<int>(setup_.peers.size()); i++)
         if (setup_.peers[i] >= 0)
             mesh_->attach(i, setup_.peers[i]);
@@ -238,6 +239,11 @@ void Worker::accept_from(int lfd)
 
 void Worker::on_readable(Session &s)
 {
+    if (mesh_->backlog() > kMeshHighWater) {
+        event_del(s.read_ev); // the kernel keeps the bytes; resume_throttled re-arms
+        throttled_.push_back(s.id);
+        return;
+    }
     for (int rounds = 0; rounds < 4; rounds++) {
         void *buf;
         size_t cap;
@@ -366,6 +372,17 @@ void Worker::count_ip(const std::string &ip, int delta)
     mesh_->broadcast(PeerMsg::Conns, {ip, std::to_string(n)});
     if (n <= 0)
         per_ip_.erase(ip);
+}
+
+void Worker::resume_throttled()
+{
+    if (throttled_.empty())
+        return;
+    WLOG(JIM_LOG_DEBUG, "mesh drained: reading %zu sessions again", throttled_.size());
+    for (uint64_t id : throttled_)
+        if (Session *s = find(id); s && !s->closing)
+            event_add(s->read_ev, nullptr);
+    throttled_.clear();
 }
 
 Session *Worker::find(uint64_t id)
@@ -509,9 +526,11 @@ void Worker::watch_idle()
     int64_t now = mono_us();
     int64_t interval = settings_.num(S_PROBE_INTERVAL) * 1000000;
     int64_t timeout = settings_.num(S_PROBE_TIMEOUT) * 1000000;
-    std::vector<uint64_t> dead;
+    std::vector<uint64_t> dead, stuck;
     for (auto &kv : sessions_) {
         Session &s = *kv.second;
+        if (!s.closing && evbuffer_get_length(s.out) > kMaxSessionOutput)
+            stuck.push_back(s.id);
         if (!s.ndjson || s.closing)
             continue;
         if (s.probed && now - s.last_input_us > interval + timeout) {
@@ -520,6 +539,16 @@ void Worker::watch_idle()
             jim_msg_init_action(out_, JIM_ACTION_PROBE);
             emit(s, out_);
             s.probed = true;
+        }
+    }
+    // A client that stopped reading would hold ever more memory: it is dropped, and
+    // catches up with sync when it comes back.
+    for (uint64_t id : stuck) {
+        if (Session *s = find(id)) {
+            WLOG(JIM_LOG_WARNING, "session %llu (%s) does not read its messages: closed",
+                 static_cast<unsigned long long>(id), s->user.c_str());
+            evbuffer_drain(s->out, evbuffer_get_length(s->out));
+            close_session(*s);
         }
     }
     for (uint64_t id : dead) {

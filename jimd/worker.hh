@@ -142,6 +142,13 @@ class Worker {
     jim_msg *tmp_ = nullptr; // for re-encoding
     uint64_t next_id_ = 1;
     bool draining_ = false;
+    // Backpressure: while a link to another worker holds more than this, sessions that
+    // become readable are left unread until the link drains.
+    static constexpr size_t kMeshHighWater = 1 << 20;
+    // Output a session may hold before it counts as a client that does not read.
+    static constexpr size_t kMaxSessionOutput = 16 << 20;
+    std::vector<uint64_t> throttled_;
+    void resume_throttled();
     std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
     std::unordered_map<std::string, std::vector<Session *>> by_user_; // logged-in, local
     std::unordered_map<std::string, std::vector<Session *>> by_room_; // members online here

@@ -540,6 +540,45 @@ static void probe__silent_ndjson_session_probed_then_closed(void **state)
     jimd_cleanup(&p);
 }
 
+static void slow_reader__dropped_when_its_output_passes_the_limit(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    assert_int_equal(jimd_start(&p, 1, "msg_rate 0"), 0);
+    tclient *sender = tc_connect(p.port), *sleeper = tc_connect(p.port);
+    assert_non_null(sender);
+    assert_non_null(sleeper);
+    assert_int_equal(tc_login(sender, "sr_sender", "password1"), 200);
+    assert_int_equal(tc_login(sleeper, "sr_sleeper", "password1"), 200);
+    /* 40 x 1000 messages of 500 characters (~22 MB) to a client that never reads. */
+    char text[501];
+    memset(text, 'z', 500);
+    text[500] = '\0';
+    int closed = 0;
+    for (int round = 0; round < 40 && !closed; round++) {
+        for (int i = 0; i < 1000; i++)
+            tc_send(sender, "{\"action\":\"msg\",\"to\":\"sr_sleeper\",\"message\":\"%s\"}", text);
+        for (int i = 0; i < 1000; i++) {
+            int code = tc_response(sender, T);
+            assert_true(code == 200 || code == 202);
+        }
+        closed = jimd_log_count(&p, "does not read its messages") > 0;
+    }
+    for (int i = 0; i < 30 && !closed; i++) {
+        usleep(100000);
+        closed = jimd_log_count(&p, "does not read its messages") > 0;
+    }
+    assert_true(closed);
+    assert_true(tc_eof(sleeper, T));
+    /* The sender was not disturbed, and the messages are stored for sync. */
+    tc_send(sender, "{\"action\":\"get_rooms\"}");
+    assert_int_equal(tc_response(sender, T), 202);
+    tc_close(sender);
+    tc_close(sleeper);
+    assert_int_equal(jimd_stop(&p), 0);
+    jimd_cleanup(&p);
+}
+
 static void config__auth_none_closed_registration_and_rate(void **state)
 {
     (void)state;
@@ -595,6 +634,7 @@ int main(void)
         cmocka_unit_test(history__indexed_part_and_recent_tail__one_answer),
         cmocka_unit_test(course_client__reference_dialect_and_pacing),
         cmocka_unit_test(probe__silent_ndjson_session_probed_then_closed),
+        cmocka_unit_test(slow_reader__dropped_when_its_output_passes_the_limit),
         cmocka_unit_test(config__auth_none_closed_registration_and_rate),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
