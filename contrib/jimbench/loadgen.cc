@@ -206,6 +206,19 @@ struct Result {
 
 const char kAuthNone[] = "auth none";
 
+// Fills a flow workload's rates and latency percentiles from what it counted.
+void finish_flow(Result *r, long delivered, int64_t t0, double c0, const Server &srv, Latency &lat)
+{
+    double secs = static_cast<double>(now_ns() - t0) / 1e9;
+    double cpu = srv.cpu_seconds() - c0;
+    r->count = delivered;
+    r->rate = static_cast<double>(delivered) / secs;
+    r->per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
+    r->p50 = lat.pct(0.5);
+    r->p99 = lat.pct(0.99);
+    r->max = lat.max();
+}
+
 // W1: P sender -> receiver pairs, K in flight per sender, N messages in all.
 Result w1(const Options &o, Server &srv, long messages, long rate)
 {
@@ -267,14 +280,7 @@ Result w1(const Options &o, Server &srv, long messages, long rate)
                 top_up(i);
         })
                  : nullptr);
-    double secs = static_cast<double>(now_ns() - t0) / 1e9;
-    double cpu = srv.cpu_seconds() - c0;
-    r.count = delivered;
-    r.rate = static_cast<double>(delivered) / secs;
-    r.per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
-    r.p50 = lat.pct(0.5);
-    r.p99 = lat.pct(0.99);
-    r.max = lat.max();
+    finish_flow(&r, delivered, t0, c0, srv, lat);
     return r;
 }
 
@@ -337,14 +343,7 @@ Result w2(const Options &o, Server &srv)
             }
         },
         [&] { return delivered >= expected; }, deadline);
-    double secs = static_cast<double>(now_ns() - t0) / 1e9;
-    double cpu = srv.cpu_seconds() - c0;
-    r.count = delivered;
-    r.rate = static_cast<double>(delivered) / secs;
-    r.per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
-    r.p50 = lat.pct(0.5);
-    r.p99 = lat.pct(0.99);
-    r.max = lat.max();
+    finish_flow(&r, delivered, t0, c0, srv, lat);
     return r;
 }
 
