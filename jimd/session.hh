@@ -43,6 +43,7 @@ struct Session {
     // Flow.
     bool paused = false;  // waiting for a password check: leave input in the framer
     bool closing = false; // close once the output is written
+    bool dirty = false;   // has output waiting for this iteration's flush
     int in_batch = 0;     // messages of this session in the uncommitted batch
     double tokens = 0;    // msg_rate token bucket
     int64_t tokens_at_us = 0;
@@ -57,7 +58,7 @@ struct Session {
     ~Session();
     // Queues one encoded object (ending in '\n') for the client.
     void send(std::string_view line);
-    // Queues an object; legacy sessions get each in its own write, paced.
+    // Asks for the output to be written at the end of this loop iteration.
     void flush_soon();
 };
 

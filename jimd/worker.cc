@@ -59,8 +59,10 @@ void Session::send(std::string_view line)
 
 void Session::flush_soon()
 {
-    if (evbuffer_get_length(out) && !event_pending(write_ev, EV_WRITE, nullptr))
-        event_add(write_ev, nullptr);
+    if (!dirty && evbuffer_get_length(out)) {
+        dirty = true;
+        worker->want_flush(*this);
+    }
 }
 
 static void session_read_cb(evutil_socket_t, short, void *arg)
@@ -95,6 +97,8 @@ Worker::~Worker()
         event_free(e);
     if (commit_ev_)
         event_free(commit_ev_);
+    if (flush_ev_)
+        event_free(flush_ev_);
     if (tick_ev_)
         event_free(tick_ev_);
     jim_msg_free(in_);
@@ -157,9 +161,10 @@ bool Worker::start()
     }
     signal(SIGPIPE, SIG_IGN);
     commit_ev_ = event_new(base_, -1, 0, on_commit, this);
+    flush_ev_ = event_new(base_, -1, 0, on_flush, this);
     tick_ev_ = event_new(base_, -1, EV_PERSIST, on_tick, this);
     timeval one_second = {1, 0};
-    return commit_ev_ && tick_ev_ && event_add(tick_ev_, &one_second) == 0;
+    return commit_ev_ && flush_ev_ && tick_ev_ && event_add(tick_ev_, &one_second) == 0;
 }
 
 int Worker::run()
@@ -383,6 +388,32 @@ void Worker::resume_throttled()
         if (Session *s = find(id); s && !s->closing)
             event_add(s->read_ev, nullptr);
     throttled_.clear();
+}
+
+// Output is written once per loop iteration, after everything that produces it (the
+// flush event is activated after them), straight to the socket; the write event is armed
+// only when the socket cannot take it all.
+void Worker::want_flush(Session &s)
+{
+    dirty_.push_back(s.id);
+    if (!flush_scheduled_) {
+        flush_scheduled_ = true;
+        event_active(flush_ev_, EV_TIMEOUT, 0);
+    }
+}
+
+void Worker::on_flush(evutil_socket_t, short, void *arg)
+{
+    auto *w = static_cast<Worker *>(arg);
+    w->flush_scheduled_ = false;
+    std::vector<uint64_t> dirty;
+    dirty.swap(w->dirty_);
+    for (uint64_t id : dirty)
+        if (Session *s = w->find(id)) {
+            s->dirty = false;
+            if (!event_pending(s->write_ev, EV_WRITE, nullptr))
+                w->on_writable(*s);
+        }
 }
 
 Session *Worker::find(uint64_t id)

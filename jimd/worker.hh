@@ -43,6 +43,7 @@ class Worker {
     void on_readable(Session &s);
     void on_writable(Session &s);
     void on_pace(Session &s);
+    void want_flush(Session &s);
 
   private:
     // A message accepted and waiting for the group commit.
@@ -136,6 +137,10 @@ class Worker {
     std::unique_ptr<Mesh> mesh_;
     std::vector<event *> events_;
     event *commit_ev_ = nullptr;
+    event *flush_ev_ = nullptr;
+    std::vector<uint64_t> dirty_; // sessions with output to write this iteration
+    bool flush_scheduled_ = false;
+    static void on_flush(evutil_socket_t, short, void *arg);
     event *tick_ev_ = nullptr;
     jim_msg *in_ = nullptr;  // the request being handled
     jim_msg *out_ = nullptr; // the reply being built
