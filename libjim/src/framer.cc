@@ -64,7 +64,7 @@ int Framer::reserve(size_t want, void **buf, size_t *cap)
         size_t size = buf_.size() ? buf_.size() : 4096;
         while (size - end_ < want)
             size *= 2;
-        buf_.resize(size);
+        buf_.grow(size, end_);
     }
     reserved_ = buf_.size() - end_;
     *buf = buf_.data() + end_;
@@ -96,7 +96,7 @@ bool Framer::release()
 {
     if (end_ != start_ || in_object_ || reserved_)
         return false;
-    std::vector<char>().swap(buf_);
+    buf_.clear();
     start_ = scan_ = end_ = 0;
     return true;
 }

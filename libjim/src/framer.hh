@@ -6,13 +6,42 @@
 #include <jim/common.h>
 
 #include <cstddef>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace jim {
 
 class Message;
+
+// A growable byte buffer that, unlike std::vector<char>, does not zero what it adds:
+// a socket read fills it anyway.
+class ByteBuffer {
+  public:
+    char *data() { return p_.get(); }
+    const char *data() const { return p_.get(); }
+    size_t size() const { return n_; }
+    char operator[](size_t i) const { return p_[i]; }
+    // Grows to n bytes, keeping the first `keep` bytes.
+    void grow(size_t n, size_t keep)
+    {
+        auto q = std::make_unique_for_overwrite<char[]>(n);
+        if (keep)
+            std::memcpy(q.get(), p_.get(), keep);
+        p_ = std::move(q);
+        n_ = n;
+    }
+    void clear()
+    {
+        p_.reset();
+        n_ = 0;
+    }
+
+  private:
+    std::unique_ptr<char[]> p_;
+    size_t n_ = 0;
+};
 
 // Cuts a byte stream into JSON objects by scanning strings and brackets, checking
 // UTF-8, depth and size as it goes; parsing is left to the codec.
@@ -43,7 +72,7 @@ class Framer {
     void compact();
 
     Limits limits_;
-    std::vector<char> buf_;
+    ByteBuffer buf_;
     size_t start_ = 0; // first byte not yet handed out or skipped
     size_t scan_ = 0;  // next byte to scan
     size_t end_ = 0;   // end of data
