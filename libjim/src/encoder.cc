@@ -1,9 +1,10 @@
 // Message::encode: a Message to one line of ASCII-safe JSON through yajl's generator.
 //
-// Every yajl call of the generating side lives here. yajl writes UTF-8 into its
-// own buffer; copying it out, every non-ASCII character becomes a \uXXXX escape
-// (a surrogate pair above U+FFFF), as Python's json.dumps does. Non-ASCII bytes
-// can only occur inside strings, so the copy never has to know where it is.
+// Every yajl call of the generating side lives here. yajl prints UTF-8 straight into
+// the message's buffer; if that holds anything non-ASCII (rare), it is rewritten with
+// every non-ASCII character as a \uXXXX escape (a surrogate pair above U+FFFF), as
+// Python's json.dumps does. Non-ASCII bytes can only occur inside strings, so the
+// rewrite never has to know where it is.
 #include "message.hh"
 
 #include <yajl/yajl_gen.h>
@@ -29,7 +30,14 @@ void append_u16(std::string &out, unsigned v)
 // A thread's generator: one yajl_gen, reset for every object.
 class Encoder {
   public:
-    Encoder() { gen_ = yajl_gen_alloc(nullptr); }
+    Encoder()
+    {
+        gen_ = yajl_gen_alloc(nullptr);
+        // yajl prints every token piece separately; appending them straight to our string
+        // costs a third of what its own buffer does.
+        if (gen_)
+            yajl_gen_config(gen_, yajl_gen_print_callback, &Encoder::print, this);
+    }
     ~Encoder()
     {
         if (gen_)
@@ -39,7 +47,8 @@ class Encoder {
 
     int encode(const Message &m, std::string &out)
     {
-        yajl_gen_clear(gen_);
+        out_ = &out;
+        size_t start = out.size();
         yajl_gen_reset(gen_, nullptr);
         yajl_gen_map_open(gen_);
         bool reference = m.dialect() == JIM_DIALECT_REFERENCE;
@@ -91,20 +100,24 @@ class Encoder {
             }
             yajl_gen_map_close(gen_);
         }
-        const unsigned char *buf;
-        size_t len;
-        if (yajl_gen_map_close(gen_) != yajl_gen_status_ok ||
-            yajl_gen_get_buf(gen_, &buf, &len) != yajl_gen_status_ok)
+        if (yajl_gen_map_close(gen_) != yajl_gen_status_ok)
             return JIM_EINTERNAL;
-        if (ascii(reinterpret_cast<const char *>(buf), len))
-            out.append(reinterpret_cast<const char *>(buf), len);
-        else
-            append_ascii_safe(out, buf, len);
+        if (!ascii(out.data() + start, out.size() - start)) {
+            scratch_.assign(out, start); // reused: no allocation once warm
+            out.resize(start);
+            append_ascii_safe(out, reinterpret_cast<const unsigned char *>(scratch_.data()),
+                              scratch_.size());
+        }
         out.push_back('\n');
         return JIM_OK;
     }
 
   private:
+    static void print(void *ctx, const char *s, size_t len)
+    {
+        static_cast<Encoder *>(ctx)->out_->append(s, len);
+    }
+
     void key(const char *k)
     {
         yajl_gen_string(gen_, reinterpret_cast<const unsigned char *>(k), std::strlen(k));
@@ -173,6 +186,8 @@ class Encoder {
     }
 
     yajl_gen gen_ = nullptr;
+    std::string *out_ = nullptr;
+    std::string scratch_;
 };
 
 } // namespace
