@@ -60,12 +60,24 @@ void Worker::commit_batch()
     // it waits for the next login; for one on another worker it stays until that worker
     // has handed it over and cleared it, so a worker dying in between loses nothing.
     bool ok = store_->begin();
+    // Runs of messages without client ids are stored many to a statement, in order.
+    std::vector<StoredMessage *> run;
+    for (size_t i = 0; ok && i <= batch.size(); i++) {
+        if (i < batch.size() && batch[i].msg.client_id.empty()) {
+            run.push_back(&batch[i].msg);
+            continue;
+        }
+        ok = store_->insert_messages(run.data(), run.size());
+        run.clear();
+        if (ok && i < batch.size()) {
+            bool d = false;
+            ok = store_->insert_message(&batch[i].msg, &d);
+            dup[i] = d;
+        }
+    }
     for (size_t i = 0; ok && i < batch.size(); i++) {
         Pending &p = batch[i];
-        bool d = false;
-        ok = store_->insert_message(&p.msg, &d);
-        dup[i] = d;
-        if (ok && !d && !p.room) {
+        if (!dup[i] && !p.room) {
             live[i] = online_anywhere(p.msg.to);
             if (!by_user_.count(p.msg.to) || remote_.count(p.msg.to))
                 ok = store_->add_pending(p.msg.to, p.msg.seq);

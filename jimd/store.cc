@@ -228,6 +228,12 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
     // insert itself; the rowid and the change count say the same.
     std::string insert = "INSERT INTO messages(time, sender, recipient, encoding, body, "
                          "client_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
+    // Runs of messages without client ids go kInsertRows to a statement: no conflict is
+    // possible, so their seqs are consecutive.
+    std::string insert_rows =
+        "INSERT INTO messages(time, sender, recipient, encoding, body) VALUES";
+    for (size_t i = 0; i < kInsertRows; i++)
+        insert_rows += i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)";
     std::string pending = std::string("SELECT ") + kMessageColumns +
                           " FROM messages WHERE seq IN (SELECT seq FROM pending WHERE user = ?1 "
                           "AND seq > ?2) ORDER BY seq LIMIT ?3";
@@ -273,6 +279,7 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         {&st_rollback_, "ROLLBACK"},
         {&st_insert_, insert.c_str()},
         {&st_dup_, "SELECT seq FROM messages WHERE sender = ?1 AND client_id = ?2"},
+        {&st_insert_rows_, insert_rows.c_str()},
         {&st_add_pending_, "INSERT OR IGNORE INTO pending(user, seq) VALUES(?1, ?2)"},
         {&st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq <= ?2"},
         {&st_clear_one_, "DELETE FROM pending WHERE user = ?1 AND seq = ?2"},
@@ -522,6 +529,39 @@ bool Store::insert_message(StoredMessage *m, bool *dup)
     if (sqlite3_step(st_dup_) != SQLITE_ROW)
         return fail("find duplicate");
     m->seq = sqlite3_column_int64(st_dup_, 0);
+    return true;
+}
+
+bool Store::insert_messages(StoredMessage *const *msgs, size_t n)
+{
+    size_t i = 0;
+    for (; i + kInsertRows <= n; i += kInsertRows) {
+        Reset r{st_insert_rows_};
+        for (size_t k = 0; k < kInsertRows; k++) {
+            const StoredMessage &m = *msgs[i + k];
+            int at = static_cast<int>(k) * 5;
+            sqlite3_bind_int64(st_insert_rows_, at + 1, m.time);
+            sqlite3_bind_text(st_insert_rows_, at + 2, m.from.data(),
+                              static_cast<int>(m.from.size()), SQLITE_STATIC);
+            sqlite3_bind_text(st_insert_rows_, at + 3, m.to.data(), static_cast<int>(m.to.size()),
+                              SQLITE_STATIC);
+            sqlite3_bind_text(st_insert_rows_, at + 4, m.encoding.data(),
+                              static_cast<int>(m.encoding.size()), SQLITE_STATIC);
+            sqlite3_bind_text(st_insert_rows_, at + 5, m.text.data(),
+                              static_cast<int>(m.text.size()), SQLITE_STATIC);
+        }
+        if (sqlite3_step(st_insert_rows_) != SQLITE_DONE ||
+            sqlite3_changes(db_) != static_cast<int>(kInsertRows))
+            return fail("insert messages");
+        int64_t last = sqlite3_last_insert_rowid(db_);
+        for (size_t k = 0; k < kInsertRows; k++)
+            msgs[i + k]->seq = last - static_cast<int64_t>(kInsertRows - 1 - k);
+    }
+    for (; i < n; i++) {
+        bool dup = false;
+        if (!insert_message(msgs[i], &dup))
+            return false;
+    }
     return true;
 }
 

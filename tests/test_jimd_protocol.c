@@ -263,6 +263,43 @@ static void msg_direct__offline_202_online_200_and_pushed(void **state)
     tc_close(b);
 }
 
+static void msg_burst__seqs_and_delivery_follow_send_order(void **state)
+{
+    (void)state;
+    tclient *a = login("ord_a");
+    tclient *b = login("ord_b");
+    /* 100 pipelined messages, a few with an id: runs of plain ones go 16 to a statement. */
+    for (int i = 0; i < 100; i++) {
+        if (i % 37 == 20)
+            tc_send(a, "{\"action\":\"msg\",\"to\":\"ord_b\",\"message\":\"%d\",\"id\":\"o%d\"}", i,
+                    i);
+        else
+            tc_send(a, "{\"action\":\"msg\",\"to\":\"ord_b\",\"message\":\"%d\"}", i);
+    }
+    int64_t prev = 0;
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(tc_response(a, T), 200);
+        int64_t s = 0;
+        jim_msg_get_int(a->msg, JIM_FIELD_SEQ, &s);
+        assert_true(s > prev);
+        if (i % 37 == 20)
+            assert_non_null(strstr(str(a->msg, JIM_FIELD_ID), "o"));
+        prev = s;
+    }
+    prev = 0;
+    for (int i = 0; i < 100; i++) {
+        jim_msg *m = tc_next_msg(b, T);
+        assert_non_null(m);
+        assert_int_equal(atoi(str(m, JIM_FIELD_MESSAGE)), i);
+        int64_t s = 0;
+        jim_msg_get_int(m, JIM_FIELD_SEQ, &s);
+        assert_true(s > prev);
+        prev = s;
+    }
+    tc_close(a);
+    tc_close(b);
+}
+
 static void rooms__join_send_leave__codes_and_fanout(void **state)
 {
     (void)state;
@@ -628,6 +665,7 @@ int main(void)
         cmocka_unit_test(oversize__400_then_closed),
         cmocka_unit_test(too_many_bad_in_a_row__closed),
         cmocka_unit_test(msg_direct__offline_202_online_200_and_pushed),
+        cmocka_unit_test(msg_burst__seqs_and_delivery_follow_send_order),
         cmocka_unit_test(rooms__join_send_leave__codes_and_fanout),
         cmocka_unit_test(contacts__add_list_del_and_presence_push),
         cmocka_unit_test(users_sync_history__lists_and_seq),
