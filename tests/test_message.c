@@ -358,6 +358,22 @@ static void validate__message_length__counts_code_points(void **state)
     assert_int_equal(jim_msg_validate(m, NULL), JIM_ERANGE);
     assert_non_null(strstr(jim_msg_errmsg(m), "field 'message'"));
     assert_non_null(strstr(jim_msg_errmsg(m), "500"));
+    /* Mixed widths: 150 x "e\xcc\x81" (3 bytes, 2 code points), 100 x "\xe2\x82\xac" and
+       100 x 'a' = 500 code points in 800 bytes, in no alignment to 8-byte words. */
+    text[0] = '\0';
+    for (int i = 0; i < 150; i++)
+        strcat(text, "e\xcc\x81");
+    for (int i = 0; i < 100; i++)
+        strcat(text, i % 2 ? "\xe2\x82\xac" : "a");
+    for (int i = 0; i < 50; i++)
+        strcat(text, i % 2 ? "a" : "\xe2\x82\xac");
+    for (int i = 0; i < 50; i++)
+        strcat(text, "a");
+    assert_int_equal(jim_msg_make_text(m, "bob", text), JIM_OK);
+    assert_int_equal(jim_msg_validate(m, NULL), JIM_OK);
+    strcat(text, "\xc3\xa9");
+    assert_int_equal(jim_msg_make_text(m, "bob", text), JIM_OK);
+    assert_int_equal(jim_msg_validate(m, NULL), JIM_ERANGE);
     jim_msg_free(m);
 }
 

@@ -42,10 +42,20 @@ bool utf8_valid(std::string_view s)
 
 size_t utf8_count(std::string_view s)
 {
-    size_t n = 0;
-    for (unsigned char c : s)
-        n += (c & 0xC0) != 0x80;
-    return n;
+    // Every byte but a continuation byte (10xxxxxx) starts a code point; count the
+    // continuation bytes eight at a time and subtract.
+    size_t continuation = 0, i = 0;
+    const char *p = s.data();
+    for (; i + 8 <= s.size(); i += 8) {
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        uint64_t high = w & 0x8080808080808080ull;
+        if (high)
+            continuation += static_cast<size_t>(__builtin_popcountll(high & ~(w << 1)));
+    }
+    for (; i < s.size(); i++)
+        continuation += (static_cast<unsigned char>(p[i]) & 0xC0) == 0x80;
+    return s.size() - continuation;
 }
 
 } // namespace jim
