@@ -358,8 +358,8 @@ static void validate__message_length__counts_code_points(void **state)
     assert_int_equal(jim_msg_validate(m, NULL), JIM_ERANGE);
     assert_non_null(strstr(jim_msg_errmsg(m), "field 'message'"));
     assert_non_null(strstr(jim_msg_errmsg(m), "500"));
-    /* Mixed widths: 150 x "e\xcc\x81" (3 bytes, 2 code points), 100 x "\xe2\x82\xac" and
-       100 x 'a' = 500 code points in 800 bytes, in no alignment to 8-byte words. */
+    /* Mixed widths: 150 x "e\xcc\x81" (3 bytes, 2 code points), 75 x "\xe2\x82\xac" and
+       125 x 'a' = 500 code points in 800 bytes, in no alignment to 8-byte words. */
     text[0] = '\0';
     for (int i = 0; i < 150; i++)
         strcat(text, "e\xcc\x81");
