@@ -13,6 +13,7 @@
 #include <cstring>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,6 +94,8 @@ class Master {
     void respawn(int index);
     void reap();
     void maintain(bool truncate);
+    void start_upkeep();
+    pid_t upkeep_pid_ = 0;
     void signal_workers(int sig);
     int alive() const;
 
@@ -243,11 +246,41 @@ void Master::respawn(int index)
     }
 }
 
+// Runs the database upkeep in a short-lived child at the lowest priority, so that on a
+// busy machine a worker that wakes up always runs before it.
+void Master::start_upkeep()
+{
+    if (upkeep_pid_ > 0)
+        return; // the last one is still at work
+    pid_t pid = fork();
+    if (pid < 0) {
+        MLOG(JIM_LOG_WARNING, "fork() for upkeep failed: %s", strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD})
+            signal(sig, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        setpriority(PRIO_PROCESS, 0, 19);
+        maintain(false);
+        _exit(0);
+    }
+    upkeep_pid_ = pid;
+}
+
 void Master::reap()
 {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == upkeep_pid_) {
+            upkeep_pid_ = 0;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                MLOG(JIM_LOG_WARNING, "database upkeep failed (status %d)", status);
+            continue;
+        }
         for (int i = 0; i < count_; i++) {
             Slot &s = slots_[i];
             if (s.pid != pid)
@@ -421,10 +454,12 @@ int Master::run()
             if (slots_[i].pid == 0 && slots_[i].respawn_at_us <= now)
                 respawn(i);
         if (now >= next_checkpoint_us_) {
-            maintain(false);
+            start_upkeep();
             next_checkpoint_us_ = now + settings_.num(S_CHECKPOINT_INTERVAL) * 1000000;
         }
     }
+    if (upkeep_pid_ > 0)
+        waitpid(upkeep_pid_, nullptr, 0);
     maintain(true);
     MLOG(JIM_LOG_INFO, "stopped");
     return 0;

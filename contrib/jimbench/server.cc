@@ -158,14 +158,14 @@ double Server::cpu_seconds() const
             continue;
         std::istringstream rest(line.substr(rp + 2));
         std::string field;
-        unsigned long long utime = 0, stime = 0;
-        for (int i = 3; i <= 15 && rest >> field; i++) {
-            if (i == 14)
-                utime = std::stoull(field);
-            if (i == 15)
-                stime = std::stoull(field);
-        }
-        ticks += static_cast<double>(utime + stime);
+        unsigned long long t = 0;
+        // utime and stime; for the top process also cutime and cstime, the time of its
+        // children that have exited (jimd's short-lived upkeep processes).
+        int last = p == pid_ ? 17 : 15;
+        for (int i = 3; i <= last && rest >> field; i++)
+            if (i >= 14)
+                t += std::stoull(field);
+        ticks += static_cast<double>(t);
     }
     return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
