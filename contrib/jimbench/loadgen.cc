@@ -219,20 +219,21 @@ void finish_flow(Result *r, long delivered, int64_t t0, double c0, const Server 
     r->max = lat.max();
 }
 
-// W1: P sender -> receiver pairs, K in flight per sender, N messages in all.
-Result w1(const Options &o, Server &srv, long messages, long rate)
+// The flow shared by W1 and W2: senders [0, n) each keep at most -K messages in flight
+// (counted by acknowledgements) to to(i), `messages` in all, until `expected` msg pushes
+// have arrived anywhere; rate > 0 caps sending at that many per second.
+Result run_flow(const Options &o, Server &srv, Loop &L, int senders,
+                const std::function<std::string(int)> &to, long messages, long expected, long rate,
+                int64_t deadline)
 {
     Result r;
-    Loop L;
-    int P = o.pairs;
-    int64_t deadline = now_ns() + static_cast<int64_t>(o.time_limit * 1e9);
-    if (!L.open(srv.port(), 2 * P) || !login_all(L, 0, static_cast<size_t>(P), "s", deadline) ||
-        !login_all(L, static_cast<size_t>(P), static_cast<size_t>(2 * P), "r", deadline))
-        return r;
     long sent = 0, delivered = 0;
-    std::vector<int> inflight(static_cast<size_t>(P), 0);
+    std::vector<int> inflight(static_cast<size_t>(senders), 0);
+    std::vector<std::string> targets;
+    for (int i = 0; i < senders; i++)
+        targets.push_back(to(i));
     Latency lat;
-    lat.ns.reserve(static_cast<size_t>(messages));
+    lat.ns.reserve(static_cast<size_t>(expected));
     int64_t t0 = now_ns();
     double c0 = srv.cpu_seconds();
     auto allowed = [&] {
@@ -248,8 +249,8 @@ Result w1(const Options &o, Server &srv, long messages, long rate)
         while (inflight[static_cast<size_t>(i)] < o.inflight && sent < limit) {
             char req[200];
             std::snprintf(req, sizeof req,
-                          "{\"action\":\"msg\",\"time\":0,\"to\":\"r%d\",\"message\":\"%s\"}\n", i,
-                          text_now().c_str());
+                          "{\"action\":\"msg\",\"time\":0,\"to\":\"%s\",\"message\":\"%s\"}\n",
+                          targets[static_cast<size_t>(i)].c_str(), text_now().c_str());
             batch += req;
             inflight[static_cast<size_t>(i)]++;
             sent++;
@@ -257,13 +258,13 @@ Result w1(const Options &o, Server &srv, long messages, long rate)
         if (!batch.empty())
             L.send(L[static_cast<size_t>(i)], batch);
     };
-    for (int i = 0; i < P; i++)
+    for (int i = 0; i < senders; i++)
         top_up(i);
     r.ok = L.run(
         [&](Conn &c, std::string_view l) {
             int code;
-            if (c.index < P) {
-                if (is_response(l, &code)) {
+            if (is_response(l, &code)) {
+                if (c.index < senders) {
                     inflight[static_cast<size_t>(c.index)]--;
                     top_up(c.index);
                 }
@@ -274,14 +275,29 @@ Result w1(const Options &o, Server &srv, long messages, long rate)
                 delivered++;
             }
         },
-        [&] { return delivered >= messages; }, deadline,
+        [&] { return delivered >= expected; }, deadline,
         rate > 0 ? std::function<void()>([&] {
-            for (int i = 0; i < P; i++)
+            for (int i = 0; i < senders; i++)
                 top_up(i);
         })
                  : nullptr);
     finish_flow(&r, delivered, t0, c0, srv, lat);
     return r;
+}
+
+// W1: P sender -> receiver pairs, K in flight per sender, N messages in all.
+Result w1(const Options &o, Server &srv, long messages, long rate)
+{
+    Result r;
+    Loop L;
+    int P = o.pairs;
+    int64_t deadline = now_ns() + static_cast<int64_t>(o.time_limit * 1e9);
+    if (!L.open(srv.port(), 2 * P) || !login_all(L, 0, static_cast<size_t>(P), "s", deadline) ||
+        !login_all(L, static_cast<size_t>(P), static_cast<size_t>(2 * P), "r", deadline))
+        return r;
+    return run_flow(
+        o, srv, L, P, [](int i) { return "r" + std::to_string(i); }, messages, messages, rate,
+        deadline);
 }
 
 // W2: R members in one room, S of them sending, K in flight each.
@@ -305,46 +321,9 @@ Result w2(const Options &o, Server &srv)
             },
             [&] { return joined >= R; }, deadline))
         return r;
-    long sent = 0, delivered = 0, expected = messages * (R - 1);
-    std::vector<int> inflight(static_cast<size_t>(S), 0);
-    Latency lat;
-    lat.ns.reserve(static_cast<size_t>(expected));
-    auto top_up = [&](int i) {
-        std::string batch;
-        while (inflight[static_cast<size_t>(i)] < o.inflight && sent < messages) {
-            char req[200];
-            std::snprintf(req, sizeof req,
-                          "{\"action\":\"msg\",\"time\":0,\"to\":\"#bench\",\"message\":\"%s\"}\n",
-                          text_now().c_str());
-            batch += req;
-            inflight[static_cast<size_t>(i)]++;
-            sent++;
-        }
-        if (!batch.empty())
-            L.send(L[static_cast<size_t>(i)], batch);
-    };
-    int64_t t0 = now_ns();
-    double c0 = srv.cpu_seconds();
-    for (int i = 0; i < S; i++)
-        top_up(i);
-    r.ok = L.run(
-        [&](Conn &c, std::string_view l) {
-            int code;
-            if (is_response(l, &code)) {
-                if (c.index < S) {
-                    inflight[static_cast<size_t>(c.index)]--;
-                    top_up(c.index);
-                }
-            } else if (is_msg(l)) {
-                int64_t t = sent_at(l);
-                if (t > 0)
-                    lat.add(now_ns() - t);
-                delivered++;
-            }
-        },
-        [&] { return delivered >= expected; }, deadline);
-    finish_flow(&r, delivered, t0, c0, srv, lat);
-    return r;
+    return run_flow(
+        o, srv, L, S, [](int) { return std::string("#bench"); }, messages, messages * (R - 1), 0,
+        deadline);
 }
 
 // W3: C logged-in idle connections; server memory per connection.
