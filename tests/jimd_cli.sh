@@ -8,7 +8,7 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
-echo "1..13"
+echo "1..14"
 
 out=$("$jimd" --help); check '[ $? -eq 0 ] && echo "$out" | grep -q -- "-p PORT"' "--help prints usage, exit 0"
 out=$("$jimd" -V); check 'echo "$out" | grep -q "^jimd [0-9]"' "-V prints the version"
@@ -52,6 +52,19 @@ fi
 sleep 0.3
 check 'grep -q "SIGHUP: reloading" "$dir/jimd.log" && grep -q " DEBUG worker\[0\]" "$dir/jimd.log"' \
     "SIGHUP reloads the config (log level) in the workers"
+
+# SIGUSR1 reopens the log: after a move (as logrotate does), new lines go to a new file.
+mv "$dir/jimd.log" "$dir/jimd.log.1"
+kill -USR1 "$pid"
+sleep 0.3
+if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+    printf '{"action":"get_rooms"}\n' >&3
+    IFS= read -r -t 5 line <&3
+    exec 3>&-
+fi
+sleep 0.3
+check '[ -s "$dir/jimd.log" ] && grep -q " DEBUG worker\[0\]" "$dir/jimd.log"' \
+    "SIGUSR1 reopens the log after it was moved"
 
 kill -TERM "$pid"
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
