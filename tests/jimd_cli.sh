@@ -8,6 +8,14 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
+# Sends one request to the daemon on $port and waits for its answer (workers then log it).
+one_request() {
+    if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+        printf '{"action":"get_rooms"}\n' >&3
+        IFS= read -r -t 5 _ <&3
+        exec 3>&-
+    fi
+}
 echo "1..14"
 
 out=$("$jimd" --help); check '[ $? -eq 0 ] && echo "$out" | grep -q -- "-p PORT"' "--help prints usage, exit 0"
@@ -44,11 +52,7 @@ sed -i 's/log_level info/log_level debug/' "$dir/good.conf"
 kill -HUP "$pid"
 sleep 0.5
 port=$(sed -n 's/.*listening on .* port \([0-9]*\) .*/\1/p' "$dir/jimd.log" | tail -1)
-if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-    printf '{"action":"get_rooms"}\n' >&3
-    IFS= read -r -t 5 line <&3
-    exec 3>&-
-fi
+one_request
 sleep 0.3
 check 'grep -q "SIGHUP: reloading" "$dir/jimd.log" && grep -q " DEBUG worker\[0\]" "$dir/jimd.log"' \
     "SIGHUP reloads the config (log level) in the workers"
@@ -57,11 +61,7 @@ check 'grep -q "SIGHUP: reloading" "$dir/jimd.log" && grep -q " DEBUG worker\[0\
 mv "$dir/jimd.log" "$dir/jimd.log.1"
 kill -USR1 "$pid"
 sleep 0.3
-if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-    printf '{"action":"get_rooms"}\n' >&3
-    IFS= read -r -t 5 line <&3
-    exec 3>&-
-fi
+one_request
 sleep 0.3
 check '[ -s "$dir/jimd.log" ] && grep -q " DEBUG worker\[0\]" "$dir/jimd.log"' \
     "SIGUSR1 reopens the log after it was moved"

@@ -177,38 +177,35 @@ void jimd_cleanup(jimd_proc *p)
     }
 }
 
-pid_t jimd_worker_pid(jimd_proc *p, int index)
+/* The number after `marker` on the last log line that contains `needle`, or -1. */
+static int last_number(jimd_proc *p, const char *needle, const char *marker)
 {
     FILE *f = fopen(p->log, "r");
-    char line[1024], want[64];
-    pid_t pid = -1;
-    snprintf(want, sizeof want, "worker %d started (pid ", index);
+    char line[1024];
+    int n = -1;
     if (!f)
         return -1;
     while (fgets(line, sizeof line, f)) {
-        const char *at = strstr(line, want);
-        if (at)
-            pid = (pid_t)atoi(at + strlen(want));
+        const char *at = strstr(line, marker);
+        if (strstr(line, needle) && at)
+            n = atoi(at + strlen(marker));
     }
     fclose(f);
-    return pid;
+    return n;
+}
+
+pid_t jimd_worker_pid(jimd_proc *p, int index)
+{
+    char want[64];
+    snprintf(want, sizeof want, "worker %d started (pid ", index);
+    return (pid_t)last_number(p, want, want);
 }
 
 int jimd_user_worker(jimd_proc *p, const char *user)
 {
-    FILE *f = fopen(p->log, "r");
-    char line[1024], want[96];
-    int worker = -1;
+    char want[96];
     snprintf(want, sizeof want, " %s logged in from ", user);
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f)) {
-        const char *at = strstr(line, " worker[");
-        if (strstr(line, want) && at)
-            worker = atoi(at + 8);
-    }
-    fclose(f);
-    return worker;
+    return last_number(p, want, " worker[");
 }
 
 int jimd_log_count(jimd_proc *p, const char *needle)
