@@ -193,6 +193,56 @@ static void roundtrip__every_field__preserved(void **state)
     jim_msg_free(back);
 }
 
+/* Random texts made of every control character, quotes, backslashes and 1- to 4-byte
+ * UTF-8 characters: the encoder's output is ASCII and decodes back to the same bytes. */
+static void roundtrip__random_texts__same_bytes_back(void **state)
+{
+    jim_msg *m = *state;
+    jim_msg *back = NULL;
+    assert_int_equal(jim_msg_new(&back), JIM_OK);
+    static const char *pieces[] = {"\"",
+                                   "\\",
+                                   "/",
+                                   "\x01",
+                                   "\x1f",
+                                   "\n",
+                                   "\t",
+                                   "\x7f",
+                                   "a",
+                                   "\xc3\xa9",
+                                   "\xe2\x82\xac",
+                                   "\xf0\x9f\x98\x80",
+                                   "\xf4\x8f\xbf\xbf"};
+    unsigned seed = 12345;
+    for (int round = 0; round < 2000; round++) {
+        char text[256];
+        size_t len = 0;
+        int n = (int)(seed % 40);
+        for (int i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *piece = pieces[(seed >> 16) % (sizeof pieces / sizeof *pieces)];
+            size_t plen = strlen(piece);
+            memcpy(text + len, piece, plen);
+            len += plen;
+        }
+        text[len] = '\0';
+        seed = seed * 1103515245u + 12345u;
+        assert_int_equal(jim_msg_make_text(m, "bob", text), JIM_OK);
+        const char *json;
+        size_t jlen;
+        assert_int_equal(jim_msg_encode(m, &json, &jlen), JIM_OK);
+        for (size_t i = 0; i < jlen; i++)
+            assert_true((unsigned char)json[i] < 0x80);
+        assert_int_equal(jim_msg_decode(back, json, jlen, NULL), JIM_OK);
+        size_t got_len = 0;
+        const char *got = NULL;
+        assert_int_equal(jim_msg_get_strn(back, JIM_FIELD_MESSAGE, &got, &got_len), JIM_OK);
+        assert_int_equal(got_len, len);
+        assert_memory_equal(got, text, len);
+    }
+    jim_msg_free(back);
+}
+
 static void decode__course_client_objects__understood(void **state)
 {
     jim_msg *m = *state;
@@ -445,6 +495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(encode__no_time__writes_now, setup, teardown),
         cmocka_unit_test_setup_teardown(encode__empty_or_bad_args__einval, setup, teardown),
         cmocka_unit_test_setup_teardown(roundtrip__every_field__preserved, setup, teardown),
+        cmocka_unit_test_setup_teardown(roundtrip__random_texts__same_bytes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__course_client_objects__understood, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__time_of_any_type__accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__malformed_json__esyntax, setup, teardown),
