@@ -39,130 +39,206 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscape;
 
-void append_u16(std::string &out, unsigned v)
-{
-    char e[6] = {'\\',        'u', kHex[(v >> 12) & 15], kHex[(v >> 8) & 15], kHex[(v >> 4) & 15],
-                 kHex[v & 15]};
-    out.append(e, 6);
-}
+// Writes into a buffer already sized for the worst case (see bound()).
+class Writer {
+  public:
+    explicit Writer(char *p) : p_(p) {}
+    char *end() const { return p_; }
 
-// Appends s as a quoted, escaped, ASCII-only JSON string.
-void append_string(std::string &out, std::string_view s)
-{
-    out.push_back('"');
-    const unsigned char *p = reinterpret_cast<const unsigned char *>(s.data());
-    const unsigned char *end = p + s.size();
-    while (p < end) {
-        const unsigned char *run = p;
-        while (p < end && kEscape.kind[*p] == 0)
-            p++;
-        out.append(reinterpret_cast<const char *>(run), static_cast<size_t>(p - run));
-        if (p == end)
-            break;
-        switch (kEscape.kind[*p]) {
-        case 1: {
-            char e[2] = {'\\', kEscape.short_form[*p]};
-            out.append(e, 2);
-            p++;
-            break;
-        }
-        case 2: append_u16(out, *p++); break;
-        default: {
-            // Valid UTF-8 is guaranteed: every string was checked when it was set.
-            size_t need = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
-            if (static_cast<size_t>(end - p) < need) {
-                p = end;
-                break;
-            }
-            unsigned cp = *p & (need == 2 ? 0x1F : need == 3 ? 0x0F : 0x07);
-            for (size_t i = 1; i < need; i++)
-                cp = (cp << 6) | (p[i] & 0x3F);
-            p += need;
-            if (cp >= 0x10000) {
-                cp -= 0x10000;
-                append_u16(out, 0xD800 + (cp >> 10));
-                append_u16(out, 0xDC00 + (cp & 0x3FF));
-            } else {
-                append_u16(out, cp);
-            }
-        }
-        }
+    void raw(const char *s, size_t n)
+    {
+        std::memcpy(p_, s, n);
+        p_ += n;
     }
-    out.push_back('"');
-}
+    void ch(char c) { *p_++ = c; }
 
-// Appends ,"key": (or {"key": for the first member of an object).
-void append_key(std::string &out, bool &first, const char *key)
+    // ,"key": (or {"key": for the first member of an object).
+    void key(bool &first, const char *k, size_t len)
+    {
+        *p_++ = first ? '{' : ',';
+        first = false;
+        *p_++ = '"';
+        raw(k, len);
+        *p_++ = '"';
+        *p_++ = ':';
+    }
+    void integer(int64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+
+    // s as a quoted, escaped, ASCII-only JSON string.
+    void string(std::string_view s)
+    {
+        *p_++ = '"';
+        const unsigned char *p = reinterpret_cast<const unsigned char *>(s.data());
+        const unsigned char *end = p + s.size();
+        while (p < end) {
+            // Copy eight plain bytes at a time: none below 0x20, '"', '\\' or >= 0x80.
+            while (end - p >= 8) {
+                uint64_t w;
+                std::memcpy(&w, p, 8);
+                if (needs_escape(w))
+                    break;
+                std::memcpy(p_, &w, 8);
+                p_ += 8;
+                p += 8;
+            }
+            if (p == end)
+                break;
+            unsigned char c = *p;
+            switch (kEscape.kind[c]) {
+            case 0:
+                *p_++ = static_cast<char>(c);
+                p++;
+                break;
+            case 1:
+                *p_++ = '\\';
+                *p_++ = kEscape.short_form[c];
+                p++;
+                break;
+            case 2:
+                u16(c);
+                p++;
+                break;
+            default: p = non_ascii(p, end); break;
+            }
+        }
+        *p_++ = '"';
+    }
+
+  private:
+    // Whether any byte of w is below 0x20, '"', '\\' or non-ASCII (bit tricks from
+    // "Bit Twiddling Hacks": a zero byte in x is (x - 0x01..) & ~x & 0x80..).
+    static bool needs_escape(uint64_t w)
+    {
+        constexpr uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t below = (w - ones * 0x20) & ~w;
+        uint64_t zeros = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+        return ((below | zeros) & high) != 0 || (w & high) != 0;
+    }
+    void u16(unsigned v)
+    {
+        char e[6] = {
+            '\\',        'u', kHex[(v >> 12) & 15], kHex[(v >> 8) & 15], kHex[(v >> 4) & 15],
+            kHex[v & 15]};
+        raw(e, 6);
+    }
+    // One UTF-8 character as \uXXXX (a surrogate pair above U+FFFF); returns what follows.
+    const unsigned char *non_ascii(const unsigned char *p, const unsigned char *end)
+    {
+        // Valid UTF-8 is guaranteed: every string was checked when it was set.
+        size_t need = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+        if (static_cast<size_t>(end - p) < need)
+            return end;
+        unsigned cp = *p & (need == 2 ? 0x1F : need == 3 ? 0x0F : 0x07);
+        for (size_t i = 1; i < need; i++)
+            cp = (cp << 6) | (p[i] & 0x3F);
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            u16(0xD800 + (cp >> 10));
+            u16(0xDC00 + (cp & 0x3FF));
+        } else {
+            u16(cp);
+        }
+        return p + need;
+    }
+
+    char *p_;
+};
+
+// Key lengths, measured once.
+struct KeyLengths {
+    size_t len[JIM_FIELD_COUNT];
+    KeyLengths()
+    {
+        for (int i = 0; i < JIM_FIELD_COUNT; i++)
+            len[i] = kFields[i].key ? std::strlen(kFields[i].key) : 0;
+    }
+};
+
+// The most bytes m can encode to: every string byte may become six ("\u0001"; a
+// 4-byte character becomes twelve), every member adds its key, quotes and a comma.
+size_t bound(const Message &m, const KeyLengths &keys)
 {
-    out.push_back(first ? '{' : ',');
-    first = false;
-    out.push_back('"');
-    out.append(key);
-    out.append("\":", 2);
+    size_t n = 160; // braces, action or response, time, "user", features, newline
+    for (uint64_t bits = m.present(); bits; bits &= bits - 1) {
+        auto f = static_cast<jim_field>(__builtin_ctzll(bits));
+        n += keys.len[f] + 8;
+        n += kFields[f].type == JIM_TYPE_STRING ? 6 * m.str(f).size() : 24;
+    }
+    return n;
 }
 
-void append_int(std::string &out, int64_t v)
-{
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, static_cast<size_t>(r.ptr - buf));
-}
-
-void append_value(std::string &out, const Message &m, jim_field f)
+void value(Writer &w, const Message &m, jim_field f)
 {
     switch (kFields[f].type) {
-    case JIM_TYPE_STRING: append_string(out, m.str(f)); break;
-    case JIM_TYPE_INT: append_int(out, m.num(f)); break;
-    case JIM_TYPE_BOOL: out.append(m.num(f) != 0 ? "true" : "false"); break;
+    case JIM_TYPE_STRING: w.string(m.str(f)); break;
+    case JIM_TYPE_INT: w.integer(m.num(f)); break;
+    case JIM_TYPE_BOOL:
+        if (m.num(f) != 0)
+            w.raw("true", 4);
+        else
+            w.raw("false", 5);
+        break;
     }
 }
+
+#define LIT(s) s, sizeof(s) - 1
 
 void encode_into(const Message &m, std::string &out)
 {
+    static const KeyLengths keys;
+    out.resize(bound(m, keys));
+    Writer w(out.data());
     bool first = true;
     bool reference = m.dialect() == JIM_DIALECT_REFERENCE;
     if (m.response() != 0) {
-        append_key(out, first, "response");
-        append_int(out, m.response());
+        w.key(first, LIT("response"));
+        w.integer(m.response());
     } else {
         jim_action a = m.action();
-        append_key(out, first, "action");
-        append_string(out, a == JIM_ACTION_MSG && reference ? "message" : kActions[a].name);
+        w.key(first, LIT("action"));
+        w.string(a == JIM_ACTION_MSG && reference ? "message" : kActions[a].name);
     }
-    append_key(out, first, "time");
-    append_int(out,
-               m.has(JIM_FIELD_TIME) ? m.num(JIM_FIELD_TIME) : static_cast<int64_t>(time(nullptr)));
+    w.key(first, LIT("time"));
+    w.integer(m.has(JIM_FIELD_TIME) ? m.num(JIM_FIELD_TIME) : static_cast<int64_t>(time(nullptr)));
 
     bool user = m.features() != 0;
-    for (int i = 1; i < JIM_FIELD_COUNT; i++) {
-        auto f = static_cast<jim_field>(i);
-        if (!m.has(f))
+    uint64_t in_user = 0;
+    for (uint64_t bits = m.present(); bits; bits &= bits - 1) {
+        auto f = static_cast<jim_field>(__builtin_ctzll(bits));
+        if (f == JIM_FIELD_TIME)
             continue;
         if (kFields[f].in_user) {
-            user = true;
+            in_user |= bits & -bits;
             continue;
         }
-        append_key(out, first, f == JIM_FIELD_MESSAGE && reference ? "mess_text" : kFields[f].key);
-        append_value(out, m, f);
+        if (f == JIM_FIELD_MESSAGE && reference)
+            w.key(first, LIT("mess_text"));
+        else
+            w.key(first, kFields[f].key, keys.len[f]);
+        value(w, m, f);
     }
-    if (user) {
-        append_key(out, first, "user");
+    if (user || in_user) {
+        w.key(first, LIT("user"));
         bool inner = true;
-        for (int i = 1; i < JIM_FIELD_COUNT; i++) {
-            auto f = static_cast<jim_field>(i);
-            if (kFields[f].in_user && m.has(f)) {
-                append_key(out, inner, kFields[f].key);
-                append_value(out, m, f);
-            }
+        for (uint64_t bits = in_user; bits; bits &= bits - 1) {
+            auto f = static_cast<jim_field>(__builtin_ctzll(bits));
+            w.key(inner, kFields[f].key, keys.len[f]);
+            value(w, m, f);
         }
         if (m.features() & JIM_FEATURE_NDJSON) {
-            append_key(out, inner, "features");
-            out.append("[\"ndjson\"]");
+            w.key(inner, LIT("features"));
+            w.raw(LIT("[\"ndjson\"]"));
         }
-        out.append(inner ? "{}" : "}");
+        if (inner)
+            w.ch('{');
+        w.ch('}');
     }
-    out.append("}\n");
+    w.raw(LIT("}\n"));
+    out.resize(static_cast<size_t>(w.end() - out.data()));
 }
+
+#undef LIT
 
 } // namespace
 

@@ -32,6 +32,8 @@ class Message {
     void set_response(int code) { response_ = code; }
 
     bool has(jim_field f) const { return present_ & bit(f); }
+    // Every present field as a bit (1 << field), for walking them in field order.
+    uint64_t present() const { return present_; }
     void unset(jim_field f) { present_ &= ~bit(f); }
 
     // Stores a string without checking it (callers validate UTF-8 first).
