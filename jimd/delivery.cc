@@ -40,6 +40,10 @@ void Worker::on_commit(evutil_socket_t, short, void *arg)
 
 void Worker::commit_batch()
 {
+    if (committing_now_) { // reached from inside a commit: the outer one covers it
+        schedule_commit();
+        return;
+    }
     if (commit_scheduled_)
         event_del(commit_ev_); // called directly: the scheduled run is not needed
     commit_scheduled_ = false;
@@ -47,13 +51,17 @@ void Worker::commit_batch()
     if (batch_.empty() && later_pending_.empty() && later_clear_.empty() &&
         later_clear_one_.empty())
         return;
-    std::vector<Pending> batch;
+    Batch &batch = committing_;
     batch.swap(batch_);
+    batch_.clear();
+    committing_now_ = true;
     std::vector<std::pair<std::string, int64_t>> add, clear, clear_one;
     add.swap(later_pending_);
     clear.swap(later_clear_);
     clear_one.swap(later_clear_one_);
-    std::vector<bool> dup(batch.size()), live(batch.size());
+    std::vector<bool> &dup = dup_, &live = live_;
+    dup.assign(batch.size(), false);
+    live.assign(batch.size(), false);
 
     // One transaction for the whole batch. A direct message gets a `pending` row unless
     // this worker hands it over itself right after the commit: for an offline recipient
@@ -61,7 +69,8 @@ void Worker::commit_batch()
     // has handed it over and cleared it, so a worker dying in between loses nothing.
     bool ok = store_->begin();
     // Runs of messages without client ids are stored many to a statement, in order.
-    std::vector<StoredMessage *> run;
+    std::vector<StoredMessage *> &run = run_;
+    run.clear();
     for (size_t i = 0; ok && i <= batch.size(); i++) {
         if (i < batch.size() && batch[i].msg.client_id.empty()) {
             run.push_back(&batch[i].msg);
@@ -113,7 +122,7 @@ void Worker::commit_batch()
         }
         bool handed = p.room;
         if (!dup[i]) {
-            std::string line = push_line(p.msg);
+            const std::string &line = push_line(p.msg);
             if (p.room) {
                 deliver_room(p.msg.to, line, p.session);
             } else if (live[i]) {
@@ -135,6 +144,7 @@ void Worker::commit_batch()
         jim_msg_set_int(r, JIM_FIELD_SEQ, p.msg.seq);
         emit(*s, r);
     }
+    committing_now_ = false;
 }
 
 // Queues a pending row (a direct message not handed to anyone) for the next commit.
@@ -144,7 +154,7 @@ void Worker::keep_pending(const std::string &user, int64_t seq)
     schedule_commit();
 }
 
-std::string Worker::push_line(const StoredMessage &m)
+const std::string &Worker::push_line(const StoredMessage &m)
 {
     jim_msg_init_action(tmp_, JIM_ACTION_MSG);
     jim_msg_set_int(tmp_, JIM_FIELD_TIME, m.time);
@@ -159,7 +169,8 @@ std::string Worker::push_line(const StoredMessage &m)
     const char *json;
     size_t len;
     jim_msg_encode(tmp_, &json, &len);
-    return std::string(json, len);
+    line_.assign(json, len);
+    return line_;
 }
 
 // Writes an encoded jim-dialect push to s, in the session's own dialect.

@@ -291,33 +291,39 @@ void Worker::h_msg(Session &s, jim_msg *m)
         }
         s.tokens -= 1;
     }
-    Pending p;
-    p.session = s.id;
-    p.msg.to = jim_msg_get_str(m, JIM_FIELD_TO);
-    p.msg.from = s.user;
-    p.msg.time = wall_seconds();
-    p.msg.text = jim_msg_get_str(m, JIM_FIELD_MESSAGE);
-    if (const char *enc = jim_msg_get_str(m, JIM_FIELD_ENCODING))
-        p.msg.encoding = enc;
-    if (const char *cid = jim_msg_get_str(m, JIM_FIELD_ID)) {
-        p.msg.client_id = cid;
-        p.request_id = cid;
-    }
-    p.room = p.msg.to[0] == '#';
-    if (p.room) {
-        if (!s.rooms.count(p.msg.to)) {
-            bool exists = store_->room_exists(p.msg.to);
+    std::string &to = name_; // reused: no allocation for a long name
+    to.assign(jim_msg_get_str(m, JIM_FIELD_TO));
+    bool room = to[0] == '#';
+    if (room) {
+        if (!s.rooms.count(to)) {
+            bool exists = store_->room_exists(to);
             reply(s, exists ? 403 : 404, exists ? "not a member of this room" : "no such room");
             return;
         }
-    } else if (!user_exists(p.msg.to)) {
+    } else if (!user_exists(to)) {
         reply(s, 404, "no such user");
         return;
-    } else if (settings_.str(S_OFFLINE_STORAGE) == "off" && !online_anywhere(p.msg.to)) {
+    } else if (settings_.str(S_OFFLINE_STORAGE) == "off" && !online_anywhere(to)) {
         reply(s, 410, "user offline");
         return;
     }
-    batch_.push_back(std::move(p));
+    // The batch entry is reused: every field is set, and the strings keep their capacity.
+    Pending &p = batch_.add();
+    p.session = s.id;
+    p.room = room;
+    p.msg.seq = 0;
+    p.msg.to = to;
+    p.msg.from = s.user;
+    p.msg.time = wall_seconds();
+    size_t text_len = 0;
+    const char *text = "";
+    jim_msg_get_strn(m, JIM_FIELD_MESSAGE, &text, &text_len);
+    p.msg.text.assign(text, text_len);
+    const char *enc = jim_msg_get_str(m, JIM_FIELD_ENCODING);
+    p.msg.encoding = enc ? enc : "";
+    const char *cid = jim_msg_get_str(m, JIM_FIELD_ID);
+    p.msg.client_id = cid ? cid : "";
+    p.request_id = p.msg.client_id;
     s.in_batch++;
     schedule_commit();
 }

@@ -53,6 +53,31 @@ class Worker {
         StoredMessage msg;
         bool room;
     };
+    // Accepted messages in arrival order. Entries are reused from batch to batch (size()
+    // only counts the live ones), so a message's strings land in warm capacity: no heap
+    // allocation per message once the worker has seen a full batch.
+    class Batch {
+      public:
+        Pending &add()
+        {
+            if (n_ == items_.size())
+                items_.emplace_back();
+            return items_[n_++];
+        }
+        size_t size() const { return n_; }
+        bool empty() const { return n_ == 0; }
+        Pending &operator[](size_t i) { return items_[i]; }
+        void clear() { n_ = 0; }
+        void swap(Batch &o)
+        {
+            items_.swap(o.items_);
+            std::swap(n_, o.n_);
+        }
+
+      private:
+        std::vector<Pending> items_;
+        size_t n_ = 0;
+    };
     // One entry of the action table.
     struct Handler {
         jim_action action;
@@ -115,7 +140,8 @@ class Worker {
     void keep_pending(const std::string &user, int64_t seq);
     int64_t push_pending(Session &s, int64_t after);
     void deliver_room(const std::string &room, const std::string &line, uint64_t except_session);
-    std::string push_line(const StoredMessage &m);
+    // The jim-dialect push of m, in a buffer reused by the next call.
+    const std::string &push_line(const StoredMessage &m);
     void push_stored(Session &s, const StoredMessage &m);
     void offline_delivery(Session &s);
     bool first_handing(Session &s, int64_t seq);
@@ -163,12 +189,18 @@ class Worker {
     int connections_from(const std::string &ip) const;
     void count_ip(const std::string &ip, int delta);
     std::unordered_set<std::string> known_users_; // names known to exist (never deleted)
-    std::vector<Pending> batch_;
+    Batch batch_;                                 // accepted, waiting for the commit
+    Batch committing_; // the batch being committed (its entries are reused afterwards)
+    std::vector<bool> dup_, live_;
+    std::vector<StoredMessage *> run_;
+    std::string line_; // push_line's output
+    std::string name_; // h_msg's recipient, before it has a batch entry
     std::vector<std::pair<std::string, int64_t>> later_pending_;   // rows for the next commit
     std::vector<std::pair<std::string, int64_t>> later_clear_;     // (user, up to seq) to clear
     std::vector<std::pair<std::string, int64_t>> later_clear_one_; // (user, seq) handed here
     bool commit_scheduled_ = false;
     bool commit_now_ = false; // scheduled for the end of this iteration, not a timer
+    bool committing_now_ = false;
     int64_t last_commit_us_ = 0;
     size_t last_batch_ = 0;
     static constexpr size_t kBatchMax = 1024;
