@@ -315,7 +315,11 @@ void Master::reap()
 // it extends the history index over the messages committed since the last run, in steps
 // that keep the write lock short, then checkpoints the WAL. PASSIVE while running: it never
 // waits for the workers, and once the WAL is copied back the next commit starts it over
-// from the beginning, reusing its blocks. TRUNCATE at exit.
+// from the beginning, reusing its blocks. Under steady load a passive checkpoint never
+// catches up with the end, so the WAL would grow without bound: past kRestartFrames
+// it is followed by a RESTART, which holds new commits only while it copies what the
+// passive one left (a second's worth at most) and makes the next commit start over.
+// TRUNCATE at exit.
 void Master::maintain(bool truncate)
 {
     Store store;
@@ -334,7 +338,17 @@ void Master::maintain(bool truncate)
         if (rows < 10000)
             break; // caught up
     }
-    if (!store.checkpoint(truncate))
+    constexpr int kRestartFrames = 1024; // 4 MiB of 4 KiB pages
+    int frames = 0;
+    bool ok = store.checkpoint(truncate ? Store::Checkpoint::Truncate : Store::Checkpoint::Passive,
+                               &frames);
+    if (ok && !truncate && frames > kRestartFrames) {
+        // A second passive run copies what was committed during the first (little); the
+        // RESTART then holds commits only for the last few frames and one sync.
+        ok = store.checkpoint(Store::Checkpoint::Passive) &&
+             store.checkpoint(Store::Checkpoint::Restart);
+    }
+    if (!ok)
         MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
 }
 

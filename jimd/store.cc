@@ -735,9 +735,18 @@ bool Store::index_step(int max_rows, int *indexed_rows)
     return commit();
 }
 
-bool Store::checkpoint(bool truncate)
+bool Store::checkpoint(Checkpoint mode, int *wal_frames)
 {
-    return exec(truncate ? "PRAGMA wal_checkpoint(TRUNCATE)" : "PRAGMA wal_checkpoint(PASSIVE)");
+    int how = mode == Checkpoint::Passive   ? SQLITE_CHECKPOINT_PASSIVE
+              : mode == Checkpoint::Restart ? SQLITE_CHECKPOINT_RESTART
+                                            : SQLITE_CHECKPOINT_TRUNCATE;
+    int log = 0, copied = 0; // copied is not needed: the length decides what comes next
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, how, &log, &copied);
+    if (wal_frames)
+        *wal_frames = log < 0 ? 0 : log;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return fail("checkpoint");
+    return true;
 }
 
 bool Store::integrity_ok()

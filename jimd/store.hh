@@ -83,8 +83,10 @@ class Store {
     // Extends the history index over at most max_rows messages past meta.indexed (the
     // master's job); *indexed_rows says how many it took.
     bool index_step(int max_rows, int *indexed_rows);
-    // A WAL checkpoint: PASSIVE, or TRUNCATE.
-    bool checkpoint(bool truncate);
+    enum class Checkpoint { Passive, Restart, Truncate };
+    // A WAL checkpoint of the given mode; *wal_frames (optional) gets the WAL's length in
+    // frames (pages) since it last started over from its beginning.
+    bool checkpoint(Checkpoint mode, int *wal_frames = nullptr);
     // PRAGMA integrity_check == "ok".
     bool integrity_ok();
 
