@@ -30,22 +30,43 @@ libjim_libjimcore_la_SOURCES = \
 libjim_libjimcore_la_CXXFLAGS = $(AM_CXXFLAGS) -fvisibility=hidden -fvisibility-inlines-hidden $(YAJL_CFLAGS)
 libjim_libjimcore_la_LIBADD = $(YAJL_LIBS)
 
+# The client side: connection, client store, object model (only in the shared libjim).
+noinst_LTLIBRARIES += libjim/libjimclient.la
+libjim_libjimclient_la_SOURCES = \
+	libjim/src/chat.cc \
+	libjim/src/chat.hh \
+	libjim/src/client.cc \
+	libjim/src/client.hh \
+	libjim/src/client_api.cc \
+	libjim/src/client_store.hh \
+	libjim/src/list.cc \
+	libjim/src/list.hh \
+	libjim/src/store_api.cc \
+	libjim/src/store_files.cc \
+	libjim/src/store_sqlite.cc
+libjim_libjimclient_la_CXXFLAGS = $(AM_CXXFLAGS) -fvisibility=hidden -fvisibility-inlines-hidden \
+	$(SQLITE_CFLAGS)
+libjim_libjimclient_la_LIBADD = $(SQLITE_LIBS)
+
 lib_LTLIBRARIES += libjim/libjim.la
 libjim_libjim_la_SOURCES =
 nodist_EXTRA_libjim_libjim_la_SOURCES = dummy.cc
-libjim_libjim_la_LIBADD = libjim/libjimcore.la $(YAJL_LIBS)
+libjim_libjim_la_LIBADD = libjim/libjimclient.la libjim/libjimcore.la $(YAJL_LIBS) $(SQLITE_LIBS) \
+	-lpthread
 libjim_libjim_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/libjim/libjim.map
 EXTRA_libjim_libjim_la_DEPENDENCIES = $(srcdir)/libjim/libjim.map
 
 jimincludedir = $(includedir)/jim
 jiminclude_HEADERS = \
+	libjim/include/jim/client.h \
 	libjim/include/jim/common.h \
 	libjim/include/jim/framer.h \
 	libjim/include/jim/jim.h \
 	libjim/include/jim/limits.h \
 	libjim/include/jim/log.h \
-	libjim/include/jim/message.h
+	libjim/include/jim/message.h \
+	libjim/include/jim/store.h
 
 pkgconfig_DATA += libjim/libjim.pc
 EXTRA_DIST += libjim/libjim.map libjim/libjim.pc.in

@@ -9,10 +9,10 @@
 
 #include <jim/jim.h>
 
-static const int all_codes[] = {JIM_OK,        JIM_ERROR,   JIM_EINVAL,  JIM_ENOMEM,
-                                JIM_ENOTFOUND, JIM_EAGAIN,  JIM_ESYNTAX, JIM_EUTF8,
-                                JIM_EDEPTH,    JIM_ETOOBIG, JIM_EFIELD,  JIM_EACTION,
-                                JIM_ERANGE,    JIM_ECLOSED, JIM_EIO,     JIM_EINTERNAL};
+static const int all_codes[] = {
+    JIM_OK,    JIM_ERROR,     JIM_EINVAL,  JIM_ENOMEM,    JIM_ENOTFOUND, JIM_EAGAIN, JIM_ESYNTAX,
+    JIM_EUTF8, JIM_EDEPTH,    JIM_ETOOBIG, JIM_EFIELD,    JIM_EACTION,   JIM_ERANGE, JIM_ECLOSED,
+    JIM_EIO,   JIM_EINTERNAL, JIM_ESERVER, JIM_ETIMEDOUT, JIM_ECONNECT,  JIM_ESTATE};
 
 static void strerror__every_code__distinct_text(void **state)
 {
@@ -43,6 +43,8 @@ static void error_codes__fixed_values(void **state)
     assert_int_equal(JIM_EAGAIN, -5);
     assert_int_equal(JIM_ETOOBIG, -9);
     assert_int_equal(JIM_EINTERNAL, -15);
+    assert_int_equal(JIM_ESERVER, -16);
+    assert_int_equal(JIM_ESTATE, -19);
 }
 
 static void version__library_matches_header(void **state)

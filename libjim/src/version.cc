@@ -22,6 +22,10 @@ JIM_EXTERN(const char *) jim_strerror(int code)
     case JIM_ECLOSED: return "stream closed";
     case JIM_EIO: return "I/O error";
     case JIM_EINTERNAL: return "internal error";
+    case JIM_ESERVER: return "the server refused the request";
+    case JIM_ETIMEDOUT: return "timed out";
+    case JIM_ECONNECT: return "cannot connect";
+    case JIM_ESTATE: return "not possible in this state";
     default: return "unknown error";
     }
 }

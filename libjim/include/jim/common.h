@@ -51,22 +51,26 @@ JIM_BEGIN_DECL
  * never change; new codes take new numbers.
  */
 typedef enum jim_error {
-    JIM_OK = 0,         /**< Success. */
-    JIM_ERROR = -1,     /**< Failure with no more specific code. */
-    JIM_EINVAL = -2,    /**< An argument is invalid (NULL handle, unknown field, bad value). */
-    JIM_ENOMEM = -3,    /**< Out of memory. */
-    JIM_ENOTFOUND = -4, /**< The thing asked for is absent (a field, a name). */
-    JIM_EAGAIN = -5,    /**< Not yet: more input is needed, or the call would block. */
-    JIM_ESYNTAX = -6,   /**< Malformed JSON, or a value that is not a JSON object. */
-    JIM_EUTF8 = -7,     /**< Invalid UTF-8. */
-    JIM_EDEPTH = -8,    /**< JSON nested deeper than the limit. */
-    JIM_ETOOBIG = -9,   /**< An object is larger than the size limit. */
-    JIM_EFIELD = -10,   /**< A field is missing or has the wrong type. */
-    JIM_EACTION = -11,  /**< Unknown action. */
-    JIM_ERANGE = -12,   /**< A value is outside its limit (length, charset, range). */
-    JIM_ECLOSED = -13,  /**< The stream or connection cannot go on. */
-    JIM_EIO = -14,      /**< An operating-system I/O call failed. */
-    JIM_EINTERNAL = -15 /**< A bug inside libjim was caught at the API boundary. */
+    JIM_OK = 0,          /**< Success. */
+    JIM_ERROR = -1,      /**< Failure with no more specific code. */
+    JIM_EINVAL = -2,     /**< An argument is invalid (NULL handle, unknown field, bad value). */
+    JIM_ENOMEM = -3,     /**< Out of memory. */
+    JIM_ENOTFOUND = -4,  /**< The thing asked for is absent (a field, a name). */
+    JIM_EAGAIN = -5,     /**< Not yet: more input is needed, or the call would block. */
+    JIM_ESYNTAX = -6,    /**< Malformed JSON, or a value that is not a JSON object. */
+    JIM_EUTF8 = -7,      /**< Invalid UTF-8. */
+    JIM_EDEPTH = -8,     /**< JSON nested deeper than the limit. */
+    JIM_ETOOBIG = -9,    /**< An object is larger than the size limit. */
+    JIM_EFIELD = -10,    /**< A field is missing or has the wrong type. */
+    JIM_EACTION = -11,   /**< Unknown action. */
+    JIM_ERANGE = -12,    /**< A value is outside its limit (length, charset, range). */
+    JIM_ECLOSED = -13,   /**< The stream or connection cannot go on. */
+    JIM_EIO = -14,       /**< An operating-system I/O call failed. */
+    JIM_EINTERNAL = -15, /**< A bug inside libjim was caught at the API boundary. */
+    JIM_ESERVER = -16,   /**< The server answered with an error (4xx/5xx): see the response. */
+    JIM_ETIMEDOUT = -17, /**< No answer in time. */
+    JIM_ECONNECT = -18,  /**< Could not connect to the server (or resolve its name). */
+    JIM_ESTATE = -19     /**< Not possible in this state (not connected, not logged in, ...). */
 } jim_error;
 
 /**

@@ -10,7 +10,11 @@
  * - jim/limits.h — the protocol's limits (object size, names, messages);
  * - jim/message.h — the message model and its JSON codec;
  * - jim/framer.h — the stream framer that cuts a byte stream into objects;
- * - jim/log.h — named loggers, daily rotation and call traces.
+ * - jim/log.h — named loggers, daily rotation and call traces;
+ * - jim/client.h — a client connection: blocking, in your event loop, or on
+ *   its own thread; reconnects and catches up by itself;
+ * - jim/store.h — the client-side store of contacts and message history
+ *   (SQLite or JSON-lines files).
  *
  * Conventions: functions return #JIM_OK or a negative ::jim_error; handles are
  * opaque, made by `jim_*_new()` or `jim_*_open()` and freed by `jim_*_free()`
@@ -21,10 +25,12 @@
 #ifndef JIM_JIM_H
 #define JIM_JIM_H
 
+#include "client.h"
 #include "common.h"
 #include "framer.h"
 #include "limits.h"
 #include "log.h"
 #include "message.h"
+#include "store.h"
 
 #endif /* JIM_JIM_H */

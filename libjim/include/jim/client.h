@@ -1,0 +1,231 @@
+/**
+ * @file jim/client.h
+ * @brief A JIM client connection: connect, log in, send, receive, reconnect.
+ *
+ * A ::jim_client is one connection to a JIM server (doc/protocol.md). It
+ * announces `ndjson`, answers probes itself, keeps a contact list current from
+ * presence pushes, and after a lost connection reconnects with backoff, logs in
+ * again, re-sends what was not answered (messages carry ids, so the server never
+ * delivers one twice) and catches up with `sync` from the last seq it saw.
+ *
+ * It works three ways; pick one per client:
+ * - **Blocking**: every request function sends and waits for its answer
+ *   (jim_client_set_timeout()); incoming messages are handed to the callbacks
+ *   while it waits, and jim_client_run() waits for more.
+ * - **Your event loop**: watch jim_client_fd() for reading, and for writing
+ *   when jim_client_wants_write(); call jim_client_on_readable(),
+ *   jim_client_on_writable(), and jim_client_on_timeout() after
+ *   jim_client_next_timeout() milliseconds. Use the `_async` request
+ *   functions; their callback runs when the answer arrives. The descriptor
+ *   changes when the client reconnects: ::jim_client_callbacks.on_state says so.
+ * - **A thread of its own**: jim_client_start_thread() runs the loop on a
+ *   background thread that calls the callbacks; any thread may then call the
+ *   request functions (blocking ones wait for the answer; do not call blocking
+ *   functions from a callback — they return #JIM_ESTATE there).
+ *
+ * Request functions return #JIM_OK for a 2xx answer, #JIM_ESERVER for a 4xx/5xx
+ * one (jim_client_last_code() and jim_client_last_error() tell which),
+ * #JIM_ETIMEDOUT, #JIM_ECLOSED when the connection is gone for good, or another
+ * ::jim_error. Strings are UTF-8.
+ */
+#ifndef JIM_CLIENT_H
+#define JIM_CLIENT_H
+
+#include "common.h"
+#include "log.h"
+#include "message.h"
+#include "store.h"
+
+JIM_BEGIN_DECL
+
+/** One connection to a JIM server. */
+typedef struct jim_client jim_client;
+
+/** Where a client is. Values are part of the ABI. */
+typedef enum jim_client_state {
+    JIM_CLIENT_DISCONNECTED = 0, /**< Not connected (before connect, after quit or failure). */
+    JIM_CLIENT_CONNECTING = 1,   /**< A connection is being made (reconnecting). */
+    JIM_CLIENT_CONNECTED = 2,    /**< Connected, not logged in. */
+    JIM_CLIENT_ONLINE = 3        /**< Logged in. */
+} jim_client_state;
+
+/** What the client tells the program. Every member may be NULL. */
+typedef struct jim_client_callbacks {
+    /** A message arrived (a `msg` object; already saved when a store is attached).
+     *  `outgoing` is 1 for a message this account sent from another session. */
+    void (*on_message)(void *userdata, const jim_msg *msg, int outgoing);
+    /** A contact's presence changed: status is "online" or "offline". */
+    void (*on_presence)(void *userdata, const char *user, const char *status);
+    /** Something went wrong that no request is waiting for (a server error
+     *  without a request, a failed reconnect): code is a ::jim_error or a
+     *  response code, text says what. */
+    void (*on_error)(void *userdata, int code, const char *text);
+    /** The state changed; also when the descriptor changed (reconnect). */
+    void (*on_state)(void *userdata, jim_client_state state);
+} jim_client_callbacks;
+
+/**
+ * The answer to an asynchronous request. status is #JIM_OK (2xx), #JIM_ESERVER
+ * (response tells which), #JIM_ETIMEDOUT or #JIM_ECLOSED; response is the
+ * server's answer (NULL when there was none); entries holds the list that
+ * followed it (contacts, rooms, users, history), or NULL. Both are valid only
+ * during the call.
+ */
+typedef void (*jim_reply_fn)(void *userdata, int status, const jim_msg *response,
+                             const jim_list *entries);
+
+/**
+ * Makes a client; callbacks (may be NULL) are copied.
+ * @return #JIM_OK, #JIM_ENOMEM, #JIM_EINVAL.
+ */
+JIM_EXTERN(int)
+jim_client_new(jim_client **out, const jim_client_callbacks *callbacks, void *userdata);
+
+/** Closes the connection, stops the thread and frees the client; NULL is accepted. */
+JIM_EXTERN(void) jim_client_free(jim_client *client);
+
+/** How long a blocking request waits for its answer (default 10,000 ms). */
+JIM_EXTERN(void) jim_client_set_timeout(jim_client *client, int timeout_ms);
+
+/**
+ * Whether to reconnect after a lost connection (default: on), and the longest
+ * wait between attempts (default 30,000 ms; the first is 250 ms, then doubling).
+ */
+JIM_EXTERN(void) jim_client_set_reconnect(jim_client *client, int enabled, int max_backoff_ms);
+
+/** Attaches a store (not owned; NULL detaches). Call before jim_client_login(). */
+JIM_EXTERN(int) jim_client_set_store(jim_client *client, jim_store *store);
+
+/** Logs what the client does to log (not owned; NULL: the default logger). */
+JIM_EXTERN(void) jim_client_set_log(jim_client *client, jim_log *log);
+
+/**
+ * Connects to host (a name, an IPv4 or an IPv6 address) and port, trying each
+ * address the name has; blocks up to the timeout.
+ * @return #JIM_OK, #JIM_ECONNECT (errno-style reason in jim_client_last_error()),
+ *         #JIM_ESTATE when already connected, #JIM_EINVAL.
+ */
+JIM_EXTERN(int) jim_client_connect(jim_client *client, const char *host, int port);
+
+/** Creates an account (does not log in). 201 → #JIM_OK; 409 exists → #JIM_ESERVER. */
+JIM_EXTERN(int)
+jim_client_register(jim_client *client, const char *account, const char *password,
+                    const char *info);
+
+/**
+ * Logs in as account; password NULL logs in with `presence` (servers with
+ * `auth none`). Remembers both for reconnecting (in memory only). With a store
+ * attached, then catches up with `sync` from the store's last seq.
+ */
+JIM_EXTERN(int) jim_client_login(jim_client *client, const char *account, const char *password);
+
+/**
+ * Sends text to a user or a "#room" and waits until the server stored it.
+ * @param seq_out (may be NULL) the message's seq.
+ * @param delivered_out (may be NULL) 1 for 200 (handed to a live session),
+ *        0 for 202 (stored for an offline recipient).
+ */
+JIM_EXTERN(int)
+jim_client_send(jim_client *client, const char *to, const char *text, int64_t *seq_out,
+                int *delivered_out);
+
+/** jim_client_send() without waiting: done gets the response (with `seq`). */
+JIM_EXTERN(int)
+jim_client_send_async(jim_client *client, const char *to, const char *text, jim_reply_fn done,
+                      void *userdata);
+
+/** Joins a room (creating it when new). */
+JIM_EXTERN(int) jim_client_join(jim_client *client, const char *room);
+
+/** Leaves a room. */
+JIM_EXTERN(int) jim_client_leave(jim_client *client, const char *room);
+
+/** The contact list as `contact_list` objects (user_id, status); saved to the store. */
+JIM_EXTERN(int) jim_client_get_contacts(jim_client *client, jim_list **out);
+
+/** Adds a contact. */
+JIM_EXTERN(int) jim_client_add_contact(jim_client *client, const char *user);
+
+/** Removes a contact. */
+JIM_EXTERN(int) jim_client_del_contact(jim_client *client, const char *user);
+
+/** Users whose names start with prefix ("" for all) as `user_list` objects. */
+JIM_EXTERN(int) jim_client_get_users(jim_client *client, const char *prefix, jim_list **out);
+
+/** Every room as `room_list` objects (room, members). */
+JIM_EXTERN(int) jim_client_get_rooms(jim_client *client, jim_list **out);
+
+/**
+ * Asks for every message after seq since; they arrive through on_message (and the
+ * store) before this returns. last_seq_out (may be NULL) gets the server's LAST.
+ */
+JIM_EXTERN(int) jim_client_sync(jim_client *client, int64_t since, int64_t *last_seq_out);
+
+/**
+ * Up to limit older messages of a conversation ("bob" or "#room") with seq below
+ * before (0: the newest), newest first, as `msg` objects; saved to the store.
+ */
+JIM_EXTERN(int)
+jim_client_history(jim_client *client, const char *with, int64_t before, int limit,
+                   jim_list **out);
+
+/**
+ * Sends any request (a built ::jim_msg with an action) without waiting; the
+ * client sets its `id`. done (may be NULL) gets the answer and any list.
+ */
+JIM_EXTERN(int)
+jim_client_request_async(jim_client *client, const jim_msg *request, jim_reply_fn done,
+                         void *userdata);
+
+/** Says goodbye (`quit`), waits briefly for the answer and disconnects. */
+JIM_EXTERN(int) jim_client_quit(jim_client *client);
+
+/** The state. */
+JIM_EXTERN(jim_client_state) jim_client_get_state(const jim_client *client);
+
+/** The logged-in account name, or NULL. */
+JIM_EXTERN(const char *) jim_client_account(const jim_client *client);
+
+/** The highest message seq seen (received, sent or saved), 0 when none. */
+JIM_EXTERN(int64_t) jim_client_last_seq(const jim_client *client);
+
+/** The response code of the last answer a blocking request got (0: none). */
+JIM_EXTERN(int) jim_client_last_code(const jim_client *client);
+
+/** The text of the last failure (server error text, or why connecting failed). Never NULL. */
+JIM_EXTERN(const char *) jim_client_last_error(const jim_client *client);
+
+/**
+ * Waits up to timeout_ms (-1: no limit) for traffic and handles it (callbacks run
+ * here), reconnecting when needed. Blocking mode's receive loop.
+ * @return #JIM_OK after the wait, #JIM_ECLOSED when disconnected for good.
+ */
+JIM_EXTERN(int) jim_client_run(jim_client *client, int timeout_ms);
+
+/** The socket to watch in your own loop; -1 when there is none. */
+JIM_EXTERN(int) jim_client_fd(const jim_client *client);
+
+/** 1 when the socket should also be watched for writing. */
+JIM_EXTERN(int) jim_client_wants_write(const jim_client *client);
+
+/** Milliseconds until jim_client_on_timeout() is due; -1 when nothing is due. */
+JIM_EXTERN(int) jim_client_next_timeout(const jim_client *client);
+
+/** Call when the socket is readable. @return #JIM_OK or #JIM_ECLOSED (gone for good). */
+JIM_EXTERN(int) jim_client_on_readable(jim_client *client);
+
+/** Call when the socket is writable. */
+JIM_EXTERN(int) jim_client_on_writable(jim_client *client);
+
+/** Call when the timeout is due: request deadlines, reconnect attempts. */
+JIM_EXTERN(int) jim_client_on_timeout(jim_client *client);
+
+/** Starts the background thread (thread mode). @return #JIM_OK, #JIM_ESTATE if running. */
+JIM_EXTERN(int) jim_client_start_thread(jim_client *client);
+
+/** Stops the background thread and waits for it; callbacks have stopped when it returns. */
+JIM_EXTERN(void) jim_client_stop_thread(jim_client *client);
+
+JIM_END_DECL
+
+#endif /* JIM_CLIENT_H */

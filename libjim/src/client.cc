@@ -1,0 +1,896 @@
+// jim::Client: requests and their answers, the incoming stream, reconnecting.
+//
+// Every request carries an `id` (a random prefix per client and a counter), which the
+// server echoes: answers are matched by it, so a request that timed out cannot take
+// another's answer, and a msg re-sent after a reconnect is stored once (the server
+// de-duplicates by sender and id). A 202 with `quantity` starts a list: the next
+// `quantity` objects belong to that request. Messages are de-duplicated by seq (in the
+// store, or in memory without one) and saved before they are shown.
+#include "client.hh"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+namespace jim {
+
+namespace {
+
+constexpr int kFirstBackoffMs = 250;
+
+int64_t mono_us()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool is_list_action(jim_action a)
+{
+    return a == JIM_ACTION_GET_CONTACTS || a == JIM_ACTION_GET_ROOMS ||
+           a == JIM_ACTION_GET_USERS || a == JIM_ACTION_HISTORY;
+}
+
+} // namespace
+
+Client::Client(const jim_client_callbacks *cb, void *userdata) : ud_(userdata), chats_(*this), contacts_(*this)
+{
+    if (cb)
+        cb_ = *cb;
+    jim_framer_new(&framer_, nullptr);
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r))
+        r = static_cast<uint64_t>(mono_us()) ^ (static_cast<uint64_t>(getpid()) << 32);
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%016llx-", static_cast<unsigned long long>(r));
+    id_prefix_ = buf;
+}
+
+Client::~Client()
+{
+    stop_thread();
+    if (fd_ >= 0)
+        ::close(fd_);
+    jim_framer_free(framer_);
+    std::fill(password_.begin(), password_.end(), '\0');
+}
+
+void Client::set_state(jim_client_state s)
+{
+    state_ = s;
+    if (cb_.on_state)
+        cb_.on_state(ud_, s);
+}
+
+// ---- connecting ---------------------------------------------------------------
+
+int Client::connect(const char *host, int port)
+{
+    if (fd_ >= 0 || state_ != JIM_CLIENT_DISCONNECTED)
+        return JIM_ESTATE;
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    char service[16];
+    std::snprintf(service, sizeof service, "%d", port);
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0) {
+        last_error_ = std::string(host) + ": " + gai_strerror(rc);
+        return JIM_ECONNECT;
+    }
+    addrs_.clear();
+    addr_lens_.clear();
+    for (addrinfo *a = res; a; a = a->ai_next) {
+        sockaddr_storage ss{};
+        std::memcpy(&ss, a->ai_addr, a->ai_addrlen);
+        addrs_.push_back(ss);
+        addr_lens_.push_back(a->ai_addrlen);
+    }
+    freeaddrinfo(res);
+    quitting_ = false;
+    logged_in_once_ = false;
+    addr_next_ = 0;
+    int64_t deadline = mono_us() + int64_t{timeout_ms} * 1000;
+    // Each address in turn, each with the time that is left.
+    for (;;) {
+        if (fd_ < 0 && !start_connect()) {
+            if (addr_next_ >= addrs_.size())
+                break;
+            continue;
+        }
+        int left = static_cast<int>((deadline - mono_us()) / 1000);
+        if (left <= 0) {
+            ::close(fd_);
+            fd_ = -1;
+            connecting_ = false;
+            last_error_ = "connection timed out";
+            break;
+        }
+        pollfd p{fd_, POLLOUT, 0};
+        if (::poll(&p, 1, left) > 0)
+            on_writable(); // connected, or on to the next address, or out of them
+        if (fd_ >= 0 && !connecting_)
+            return JIM_OK;
+        if (fd_ < 0 && addr_next_ >= addrs_.size())
+            break;
+    }
+    if (state_ != JIM_CLIENT_DISCONNECTED)
+        set_state(JIM_CLIENT_DISCONNECTED);
+    return JIM_ECONNECT;
+}
+
+// Starts a non-blocking connect to the next address; false when it failed at once.
+bool Client::start_connect()
+{
+    if (addr_next_ >= addrs_.size())
+        return false;
+    const sockaddr_storage &a = addrs_[addr_next_];
+    socklen_t len = addr_lens_[addr_next_];
+    addr_next_++;
+    int fd = ::socket(a.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        last_error_ = std::strerror(errno);
+        return false;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd, reinterpret_cast<const sockaddr *>(&a), len) != 0 && errno != EINPROGRESS) {
+        last_error_ = std::strerror(errno);
+        ::close(fd);
+        return false;
+    }
+    fd_ = fd;
+    connecting_ = true;
+    if (state_ != JIM_CLIENT_CONNECTING)
+        set_state(JIM_CLIENT_CONNECTING);
+    return true;
+}
+
+void Client::connected()
+{
+    connecting_ = false;
+    jim_framer_free(framer_);
+    framer_ = nullptr;
+    jim_framer_new(&framer_, nullptr);
+    out_.clear();
+    out_pos_ = 0;
+    list_left_ = 0;
+    list_.reset();
+    list_owner_.reset();
+    set_state(JIM_CLIENT_CONNECTED);
+    if (logged_in_once_)
+        relogin();
+}
+
+// After a reconnect: log in again, re-send every request still unanswered, catch up.
+void Client::relogin()
+{
+    jim_msg req;
+    if (have_password_)
+        jim_msg_make_authenticate(&req, account_.c_str(), password_.c_str());
+    else
+        jim_msg_make_presence(&req, account_.c_str(), "online");
+    jim_msg_set_features(&req, JIM_FEATURE_NDJSON);
+    std::deque<Pending> old;
+    old.swap(pending_);
+    enqueue(req, Kind::Login, [this](int status, const jim_msg *resp, jim_list *) {
+        if (status != JIM_OK) {
+            const char *why = resp ? jim_msg_get_str(resp, JIM_FIELD_ERROR) : nullptr;
+            std::string text = std::string("logging in again failed: ") +
+                               (why ? why : jim_strerror(status));
+            show_error(resp ? jim_msg_response(resp) : status, text);
+            quitting_ = true; // the account is refused: do not hammer the server
+            lost(text.c_str());
+            return;
+        }
+        backoff_ms_ = 0;
+        set_state(JIM_CLIENT_ONLINE);
+        for (Pending &p : pending_) { // made while the login was on its way
+            if (!p.written) {
+                out_ += p.line;
+                p.written = true;
+            }
+        }
+        JIM_LOG(log, JIM_LOG_INFO, "client", "logged in again as %s", account_.c_str());
+        jim_msg sync;
+        jim_msg_init_action(&sync, JIM_ACTION_SYNC);
+        jim_msg_set_int(&sync, JIM_FIELD_SINCE, last_seq_);
+        enqueue(sync, Kind::Internal, nullptr);
+    });
+    // The unanswered requests follow the login, in their order.
+    for (Pending &p : old) {
+        out_ += p.line;
+        p.written = true;
+        pending_.push_back(std::move(p));
+    }
+    write_out();
+}
+
+void Client::schedule_reconnect()
+{
+    backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min<int64_t>(backoff_ms_ * 2, max_backoff_ms);
+    reconnect_at_us_ = mono_us() + backoff_ms_ * 1000;
+    if (state_ != JIM_CLIENT_CONNECTING)
+        set_state(JIM_CLIENT_CONNECTING);
+}
+
+// The connection is gone: reconnect later, or give up and fail what waits.
+void Client::lost(const char *why)
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+    fd_ = -1;
+    connecting_ = false;
+    out_.clear();
+    out_pos_ = 0;
+    list_left_ = 0;
+    list_.reset();
+    list_owner_.reset();
+    JIM_LOG(log, JIM_LOG_INFO, "client", "connection lost: %s", why);
+    for (Pending &p : pending_)
+        p.written = false;
+    // Internal requests die with the connection; the program's own wait for a new one.
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        if (it->kind == Kind::Internal || it->kind == Kind::Login) {
+            Pending p = std::move(*it);
+            it = pending_.erase(it);
+            if (p.done && p.kind == Kind::Login && !logged_in_once_)
+                p.done(JIM_ECLOSED, nullptr, nullptr);
+        } else {
+            ++it;
+        }
+    }
+    if (reconnect && logged_in_once_ && !quitting_) {
+        addr_next_ = 0;
+        schedule_reconnect();
+        return;
+    }
+    last_error_ = why;
+    set_state(JIM_CLIENT_DISCONNECTED);
+    fail_all(JIM_ECLOSED);
+}
+
+void Client::fail_all(int status)
+{
+    while (!pending_.empty())
+        finish(pending_.begin(), status, nullptr, nullptr);
+}
+
+// ---- requests -----------------------------------------------------------------
+
+Client::Kind Client::kind_of(jim_action a) const
+{
+    if (a == JIM_ACTION_MSG)
+        return Kind::Send;
+    if (is_list_action(a))
+        return Kind::List;
+    return Kind::Plain;
+}
+
+// Gives req an id, queues it and writes it now when the connection allows.
+int Client::enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out)
+{
+    char id[40];
+    std::snprintf(id, sizeof id, "%s%llu", id_prefix_.c_str(),
+                  static_cast<unsigned long long>(++next_id_));
+    jim_msg_set_str(&req, JIM_FIELD_ID, id);
+    const char *json;
+    size_t len;
+    int rc = jim_msg_encode(&req, &json, &len);
+    if (rc != JIM_OK)
+        return rc;
+    Pending p{id, std::string(json, len), kind, mono_us() + int64_t{timeout_ms} * 1000,
+              std::move(done), jim_msg{}, false};
+    if (id_out)
+        *id_out = id;
+    if (kind == Kind::Send)
+        p.request = req;
+    // While reconnecting, requests wait for the new login (relogin writes them).
+    bool write_now = fd_ >= 0 && !connecting_ &&
+                     (state_ == JIM_CLIENT_ONLINE || kind == Kind::Login ||
+                      jim_msg_action(&req) == JIM_ACTION_REGISTER ||
+                      jim_msg_action(&req) == JIM_ACTION_QUIT || !logged_in_once_);
+    if (write_now) {
+        out_ += p.line;
+        p.written = true;
+    }
+    pending_.push_back(std::move(p));
+    if (write_now) {
+        write_out();
+        wake();
+    }
+    return JIM_OK;
+}
+
+int Client::call_async(jim_msg &req, Done done, std::string *id_out)
+{
+    if (state_ == JIM_CLIENT_DISCONNECTED)
+        return JIM_ESTATE;
+    if (jim_msg_validate(&req, nullptr) != JIM_OK) {
+        last_error_ = jim_msg_errmsg(&req);
+        return JIM_EINVAL;
+    }
+    return enqueue(req, kind_of(jim_msg_action(&req)), std::move(done), id_out);
+}
+
+int Client::call(jim_msg &req, jim_msg *resp_out, std::unique_ptr<jim_list> *list_out)
+{
+    if (on_own_thread())
+        return JIM_ESTATE;
+    struct Result {
+        bool done = false;
+        int status = JIM_OK;
+        jim_msg resp;
+        bool have_resp = false;
+        std::unique_ptr<jim_list> list;
+    };
+    auto result = std::make_shared<Result>();
+    std::string id;
+    int rc = call_async(req, [this, result](int status, const jim_msg *resp, jim_list *list) {
+        result->done = true;
+        result->status = status;
+        if (resp) {
+            result->resp = *resp;
+            result->have_resp = true;
+        }
+        if (list)
+            result->list = std::make_unique<jim_list>(std::move(*list));
+        cv_.notify_all();
+    }, &id);
+    if (rc != JIM_OK)
+        return rc;
+    rc = wait(result->done, mono_us() + int64_t{timeout_ms} * 1000 + 1000000);
+    if (!result->done) { // the loop never answered (thread stopped): give up on it
+        auto it = std::find_if(pending_.begin(), pending_.end(),
+                               [&](const Pending &p) { return p.id == id; });
+        if (it != pending_.end())
+            pending_.erase(it);
+        last_error_ = jim_strerror(rc);
+        return rc;
+    }
+    last_code_ = result->have_resp ? jim_msg_response(&result->resp) : 0;
+    if (result->status == JIM_OK) {
+        last_error_.clear();
+    } else if (result->have_resp) {
+        const char *e = jim_msg_get_str(&result->resp, JIM_FIELD_ERROR);
+        last_error_ = e ? e : jim_response_text(last_code_);
+    } else {
+        last_error_ = jim_strerror(result->status);
+    }
+    if (resp_out && result->have_resp)
+        *resp_out = result->resp;
+    if (list_out)
+        *list_out = std::move(result->list);
+    return result->status;
+}
+
+int Client::login(const char *account, const char *password)
+{
+    if (state_ != JIM_CLIENT_CONNECTED)
+        return JIM_ESTATE;
+    jim_msg req;
+    int rc = password ? jim_msg_make_authenticate(&req, account, password)
+                      : jim_msg_make_presence(&req, account, "online");
+    if (rc != JIM_OK)
+        return rc;
+    jim_msg_set_features(&req, JIM_FEATURE_NDJSON);
+    rc = call(req, nullptr, nullptr);
+    if (rc != JIM_OK)
+        return rc;
+    account_ = account;
+    std::fill(password_.begin(), password_.end(), '\0');
+    password_ = password ? password : "";
+    have_password_ = password != nullptr;
+    logged_in_once_ = true;
+    chats_.set_account(account_);
+    set_state(JIM_CLIENT_ONLINE);
+    if (store && store->impl->last_seq() > last_seq_)
+        last_seq_ = store->impl->last_seq();
+    if (store || last_seq_ > 0) {
+        jim_msg sync;
+        jim_msg_init_action(&sync, JIM_ACTION_SYNC);
+        jim_msg_set_int(&sync, JIM_FIELD_SINCE, last_seq_);
+        rc = call(sync, nullptr, nullptr);
+    }
+    return rc;
+}
+
+int Client::send_text(const char *to, const char *text, int64_t *seq, int *delivered)
+{
+    jim_msg req, resp;
+    int rc = jim_msg_make_text(&req, to, text);
+    if (rc != JIM_OK)
+        return rc;
+    rc = call(req, &resp, nullptr);
+    if (rc == JIM_OK) {
+        int64_t s = 0;
+        jim_msg_get_int(&resp, JIM_FIELD_SEQ, &s);
+        if (seq)
+            *seq = s;
+        if (delivered)
+            *delivered = jim_msg_response(&resp) == 200;
+    }
+    return rc;
+}
+
+int Client::send_text_async(const char *to, const char *text, jim_reply_fn fn, void *ud)
+{
+    jim_msg req;
+    int rc = jim_msg_make_text(&req, to, text);
+    if (rc != JIM_OK)
+        return rc;
+    return call_async(req, [fn, ud](int status, const jim_msg *resp, jim_list *list) {
+        if (fn)
+            fn(ud, status, resp, list);
+    });
+}
+
+int Client::quit()
+{
+    if (state_ == JIM_CLIENT_DISCONNECTED)
+        return JIM_ESTATE;
+    quitting_ = true;
+    int rc = JIM_OK;
+    if (fd_ >= 0 && !connecting_) {
+        jim_msg req;
+        jim_msg_init_action(&req, JIM_ACTION_QUIT);
+        int saved = timeout_ms;
+        timeout_ms = std::min(timeout_ms, 2000);
+        rc = call(req, nullptr, nullptr);
+        timeout_ms = saved;
+    }
+    if (state_ != JIM_CLIENT_DISCONNECTED)
+        lost("quit");
+    return rc == JIM_ECLOSED ? JIM_OK : rc;
+}
+
+// Removes a request and tells its owner.
+void Client::finish(std::deque<Pending>::iterator it, int status, const jim_msg *resp, jim_list *list)
+{
+    Pending p = std::move(*it);
+    pending_.erase(it);
+    if (status == JIM_OK && resp && p.kind == Kind::Send)
+        after_send(p, *resp);
+    if (status == JIM_OK && list)
+        after_list(p, *list);
+    if (p.done)
+        p.done(status, resp, list);
+}
+
+// A message of ours was stored by the server: keep it, with its seq, as the server has it.
+void Client::after_send(const Pending &p, const jim_msg &resp)
+{
+    int64_t seq = 0;
+    if (jim_msg_get_int(&resp, JIM_FIELD_SEQ, &seq) != JIM_OK || seq <= 0)
+        return;
+    jim_msg m = p.request;
+    jim_msg_set_str(&m, JIM_FIELD_FROM, account_.c_str());
+    jim_msg_set_int(&m, JIM_FIELD_SEQ, seq);
+    int64_t t = 0;
+    if (jim_msg_get_int(&resp, JIM_FIELD_TIME, &t) == JIM_OK)
+        jim_msg_set_int(&m, JIM_FIELD_TIME, t);
+    if (store)
+        store->impl->save(m);
+    else
+        seen_.insert(seq);
+    last_seq_ = std::max(last_seq_, seq);
+}
+
+// A list answer arrived: keep contacts and history in the model and the store.
+void Client::after_list(const Pending &p, jim_list &list)
+{
+    (void)p;
+    if (list.items.empty())
+        return;
+    jim_action entry = jim_msg_action(list.items.front().get());
+    if (entry == JIM_ACTION_CONTACT_LIST) {
+        std::vector<std::pair<std::string, std::string>> entries;
+        std::vector<std::string> names;
+        for (auto &m : list.items) {
+            const char *u = jim_msg_get_str(m.get(), JIM_FIELD_USER_ID);
+            const char *st = jim_msg_get_str(m.get(), JIM_FIELD_STATUS);
+            if (!u)
+                continue;
+            entries.emplace_back(u, st ? st : "offline");
+            names.emplace_back(u);
+        }
+        contacts_.list().replace(entries);
+        if (store)
+            store->impl->set_contacts(names);
+    } else if (entry == JIM_ACTION_MSG && store) {
+        store->impl->begin();
+        for (auto &m : list.items)
+            store->impl->save(*m);
+        store->impl->commit();
+    }
+}
+
+// ---- incoming -----------------------------------------------------------------
+
+void Client::dispatch(const jim_msg &m)
+{
+    if (list_left_ > 0) {
+        if (list_)
+            list_->add(m);
+        if (--list_left_ == 0) {
+            std::unique_ptr<Pending> owner = std::move(list_owner_);
+            std::unique_ptr<jim_list> list = std::move(list_);
+            if (owner) {
+                pending_.push_front(std::move(*owner));
+                finish(pending_.begin(), JIM_OK, &list_header_, list.get());
+            }
+        }
+        return;
+    }
+    if (jim_msg_response(&m) != 0) {
+        on_response(m);
+        return;
+    }
+    switch (jim_msg_action(&m)) {
+    case JIM_ACTION_MSG: incoming(m); break;
+    case JIM_ACTION_PRESENCE: {
+        const char *u = jim_msg_get_str(&m, JIM_FIELD_ACCOUNT_NAME);
+        const char *st = jim_msg_get_str(&m, JIM_FIELD_USER_STATUS);
+        if (u)
+            contacts_.presence(u, st ? st : "online");
+        break;
+    }
+    case JIM_ACTION_PROBE: answer_probe(); break;
+    default: break; // nothing else is pushed to a client
+    }
+}
+
+void Client::on_response(const jim_msg &m)
+{
+    int code = jim_msg_response(&m);
+    const char *id = jim_msg_get_str(&m, JIM_FIELD_ID);
+    auto it = pending_.end();
+    if (id)
+        it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending &p) { return p.id == id; });
+    else if (!pending_.empty() && code >= 400)
+        it = pending_.begin(); // an answer the server could not tie to our id: the oldest
+    int64_t quantity = -1;
+    bool is_list = code == 202 && jim_msg_get_int(&m, JIM_FIELD_QUANTITY, &quantity) == JIM_OK;
+    if (it == pending_.end()) {
+        if (is_list && quantity > 0)
+            list_left_ = quantity; // a list for a request that timed out: skip it
+        if (code >= 400) {
+            const char *e = jim_msg_get_str(&m, JIM_FIELD_ERROR);
+            show_error(code, e ? e : jim_response_text(code));
+        }
+        return;
+    }
+    if (is_list && it->kind == Kind::List) {
+        if (quantity <= 0) {
+            jim_list empty;
+            finish(it, JIM_OK, &m, &empty);
+            return;
+        }
+        list_left_ = quantity;
+        list_header_ = m;
+        list_ = std::make_unique<jim_list>();
+        list_owner_ = std::make_unique<Pending>(std::move(*it));
+        pending_.erase(it);
+        return;
+    }
+    finish(it, code < 300 ? JIM_OK : JIM_ESERVER, &m, nullptr);
+}
+
+// A message pushed or synced: saved first, shown once.
+void Client::incoming(const jim_msg &m)
+{
+    int64_t seq = 0;
+    if (jim_msg_get_int(&m, JIM_FIELD_SEQ, &seq) == JIM_OK && seq > 0) {
+        if (store) {
+            int rc = store->impl->save(m);
+            if (rc == 1)
+                return; // seen before
+            if (rc < 0)
+                show_error(rc, "cannot save a message to the store");
+        } else if (!seen_.insert(seq).second) {
+            return;
+        }
+        last_seq_ = std::max(last_seq_, seq);
+    }
+    chats_.incoming(m);
+}
+
+void Client::answer_probe()
+{
+    if (state_ != JIM_CLIENT_ONLINE)
+        return;
+    jim_msg req;
+    if (jim_msg_make_presence(&req, account_.c_str(), "online") != JIM_OK)
+        return;
+    jim_msg_set_features(&req, JIM_FEATURE_NDJSON);
+    enqueue(req, Kind::Internal, nullptr);
+}
+
+void Client::show_message(const jim_msg &m, bool outgoing)
+{
+    if (cb_.on_message)
+        cb_.on_message(ud_, &m, outgoing ? 1 : 0);
+}
+
+void Client::show_error(int code, const std::string &text)
+{
+    JIM_LOG(log, JIM_LOG_WARNING, "client", "%d: %s", code, text.c_str());
+    if (cb_.on_error)
+        cb_.on_error(ud_, code, text.c_str());
+}
+
+void Client::show_presence(const std::string &user, const std::string &status)
+{
+    if (cb_.on_presence)
+        cb_.on_presence(ud_, user.c_str(), status.c_str());
+}
+
+// ---- the loop -----------------------------------------------------------------
+
+void Client::write_out()
+{
+    while (fd_ >= 0 && !connecting_ && out_pos_ < out_.size()) {
+        ssize_t n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
+        if (n > 0) {
+            out_pos_ += static_cast<size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        lost(n < 0 ? std::strerror(errno) : "closed");
+        return;
+    }
+    if (out_pos_ == out_.size()) {
+        out_.clear();
+        out_pos_ = 0;
+    }
+}
+
+int Client::on_writable()
+{
+    if (fd_ < 0)
+        return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+    if (connecting_) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err == EINPROGRESS)
+            return JIM_OK;
+        if (err == 0) {
+            connected();
+            return JIM_OK;
+        }
+        last_error_ = std::strerror(err);
+        ::close(fd_);
+        fd_ = -1;
+        connecting_ = false;
+        if (!start_connect() && logged_in_once_ && addr_next_ >= addrs_.size()) {
+            addr_next_ = 0;
+            schedule_reconnect();
+        }
+        return JIM_OK;
+    }
+    write_out();
+    return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+}
+
+int Client::on_readable()
+{
+    if (fd_ < 0 || connecting_)
+        return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+    for (int reads = 0; reads < 16 && fd_ >= 0; reads++) {
+        void *buf;
+        size_t cap;
+        if (jim_framer_reserve(framer_, 65536, &buf, &cap) != JIM_OK) {
+            lost("out of memory");
+            break;
+        }
+        ssize_t n = ::recv(fd_, buf, cap, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            jim_framer_commit(framer_, 0);
+            break;
+        }
+        if (n <= 0) {
+            jim_framer_commit(framer_, 0);
+            lost(n == 0 ? "the server closed the connection" : std::strerror(errno));
+            break;
+        }
+        jim_framer_commit(framer_, static_cast<size_t>(n));
+        if (store)
+            store->impl->begin(); // one write for everything this read brought
+        int rc;
+        while (fd_ >= 0 && (rc = jim_framer_next_msg(framer_, &in_)) != JIM_EAGAIN) {
+            if (rc == JIM_OK) {
+                dispatch(in_);
+            } else if (!jim_framer_can_continue(framer_)) {
+                lost(jim_framer_errmsg(framer_));
+                break;
+            } else {
+                JIM_LOG(log, JIM_LOG_WARNING, "client", "bad object from the server: %s",
+                        jim_framer_errmsg(framer_));
+            }
+        }
+        if (store)
+            store->impl->commit();
+        if (static_cast<size_t>(n) < cap)
+            break;
+    }
+    return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+}
+
+int Client::next_timeout() const
+{
+    int64_t now = mono_us(), due = INT64_MAX;
+    for (const Pending &p : pending_)
+        due = std::min(due, p.deadline_us);
+    if (list_owner_)
+        due = std::min(due, list_owner_->deadline_us);
+    if (state_ == JIM_CLIENT_CONNECTING && fd_ < 0)
+        due = std::min(due, reconnect_at_us_);
+    if (due == INT64_MAX)
+        return -1;
+    return due <= now ? 0 : static_cast<int>((due - now + 999) / 1000);
+}
+
+int Client::on_timeout()
+{
+    int64_t now = mono_us();
+    for (auto it = pending_.begin(); it != pending_.end();) {
+        if (it->deadline_us <= now) {
+            finish(it, JIM_ETIMEDOUT, nullptr, nullptr);
+            it = pending_.begin(); // finish may have changed the queue
+        } else {
+            ++it;
+        }
+    }
+    if (list_owner_ && list_owner_->deadline_us <= now) {
+        std::unique_ptr<Pending> owner = std::move(list_owner_);
+        if (owner->done)
+            owner->done(JIM_ETIMEDOUT, nullptr, nullptr);
+    }
+    if (state_ == JIM_CLIENT_CONNECTING && fd_ < 0 && reconnect_at_us_ <= now) {
+        while (addr_next_ < addrs_.size() && !start_connect()) {
+        }
+        if (fd_ < 0) {
+            addr_next_ = 0;
+            schedule_reconnect();
+        }
+    }
+    return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+}
+
+// One round: wait for the socket or the next deadline (at most timeout_ms), handle it.
+int Client::poll_once(int timeout_ms_)
+{
+    int t = next_timeout();
+    if (t < 0 || (timeout_ms_ >= 0 && timeout_ms_ < t))
+        t = timeout_ms_;
+    pollfd p{fd_, static_cast<short>(POLLIN | (wants_write() ? POLLOUT : 0)), 0};
+    int n = ::poll(&p, fd_ >= 0 ? 1 : 0, t);
+    if (n > 0) {
+        if (p.revents & (POLLOUT | POLLERR | POLLHUP))
+            on_writable();
+        if (p.revents & (POLLIN | POLLERR | POLLHUP))
+            on_readable();
+    }
+    if (next_timeout() == 0)
+        on_timeout();
+    return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+}
+
+// Waits until done is set: by driving the loop here, or (thread mode) by waiting for
+// the thread to do it.
+int Client::wait(const bool &done, int64_t deadline_us)
+{
+    if (thread_.joinable()) {
+        std::unique_lock<std::recursive_mutex> lock(mu, std::adopt_lock);
+        while (!done && mono_us() < deadline_us)
+            cv_.wait_for(lock, std::chrono::milliseconds(50));
+        lock.release(); // the caller's guard still owns it
+        return done ? JIM_OK : JIM_ETIMEDOUT;
+    }
+    while (!done) {
+        int left = static_cast<int>((deadline_us - mono_us()) / 1000);
+        if (left <= 0)
+            return JIM_ETIMEDOUT;
+        poll_once(left);
+        if (state_ == JIM_CLIENT_DISCONNECTED && !done)
+            return JIM_ECLOSED;
+    }
+    return JIM_OK;
+}
+
+int Client::run(int timeout)
+{
+    if (thread_.joinable())
+        return JIM_ESTATE;
+    if (state_ == JIM_CLIENT_DISCONNECTED)
+        return JIM_ECLOSED;
+    int64_t end = timeout < 0 ? INT64_MAX : mono_us() + int64_t{timeout} * 1000;
+    for (;;) {
+        int left = timeout < 0 ? -1
+                               : static_cast<int>(std::max<int64_t>(0, (end - mono_us()) / 1000));
+        if (poll_once(left) == JIM_ECLOSED)
+            return JIM_ECLOSED;
+        if (timeout >= 0 && mono_us() >= end)
+            return JIM_OK;
+    }
+}
+
+void Client::wake()
+{
+    if (wake_[1] >= 0) {
+        char c = 1;
+        [[maybe_unused]] ssize_t n = ::write(wake_[1], &c, 1);
+    }
+}
+
+int Client::start_thread()
+{
+    if (thread_.joinable())
+        return JIM_ESTATE;
+    if (wake_[0] < 0 && ::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0)
+        return JIM_EIO;
+    stop_ = false;
+    thread_ = std::thread([this] { thread_main(); });
+    return JIM_OK;
+}
+
+void Client::stop_thread()
+{
+    {
+        std::lock_guard<std::recursive_mutex> lock(mu);
+        if (!thread_.joinable() || on_own_thread())
+            return;
+        stop_ = true;
+        wake();
+    }
+    thread_.join();
+    thread_ = std::thread();
+    cv_.notify_all();
+}
+
+void Client::thread_main()
+{
+    std::unique_lock<std::recursive_mutex> lock(mu);
+    while (!stop_) {
+        int t = next_timeout();
+        pollfd p[2] = {{wake_[0], POLLIN, 0},
+                       {fd_, static_cast<short>(POLLIN | (wants_write() ? POLLOUT : 0)), 0}};
+        nfds_t n = fd_ >= 0 ? 2 : 1;
+        lock.unlock();
+        int ready = ::poll(p, n, t);
+        lock.lock();
+        if (stop_)
+            break;
+        if (ready > 0 && (p[0].revents & POLLIN)) {
+            char buf[64];
+            while (::read(wake_[0], buf, sizeof buf) > 0) {
+            }
+        }
+        // The descriptor may have changed while unlocked: only trust events for the same one.
+        if (ready > 0 && n == 2 && p[1].fd == fd_) {
+            if (p[1].revents & (POLLOUT | POLLERR | POLLHUP))
+                on_writable();
+            if (fd_ == p[1].fd && (p[1].revents & (POLLIN | POLLERR | POLLHUP)))
+                on_readable();
+        }
+        if (next_timeout() == 0)
+            on_timeout();
+        cv_.notify_all();
+    }
+}
+
+} // namespace jim

@@ -1,0 +1,97 @@
+// The C functions of jim_store.
+#include "client_store.hh"
+#include "guard.hh"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+JIM_EXTERN(int)
+jim_store_default_dir(char *buf, size_t size, const char *account, const char *host, int port)
+{
+    if (!buf || !account || !*account || !host || !*host || port <= 0 || port > 65535 ||
+        std::strchr(account, '/') || std::strchr(host, '/'))
+        return JIM_EINVAL;
+    const char *xdg = std::getenv("XDG_DATA_HOME");
+    const char *home = std::getenv("HOME");
+    int n;
+    if (xdg && *xdg == '/')
+        n = std::snprintf(buf, size, "%s/jim/%s@%s_%d", xdg, account, host, port);
+    else if (home && *home)
+        n = std::snprintf(buf, size, "%s/.local/share/jim/%s@%s_%d", home, account, host, port);
+    else
+        return JIM_ENOTFOUND;
+    return n > 0 && static_cast<size_t>(n) < size ? JIM_OK : JIM_ERANGE;
+}
+
+JIM_EXTERN(int) jim_store_open(jim_store **out, jim_store_kind kind, const char *dir)
+{
+    if (!out || !dir || !*dir)
+        return JIM_EINVAL;
+    *out = nullptr;
+    int k = jim::raw(kind);
+    if (k != JIM_STORE_SQLITE && k != JIM_STORE_FILES)
+        return JIM_EINVAL;
+    return jim::api_guard([&]() -> int {
+        errno = 0;
+        auto impl = k == JIM_STORE_SQLITE ? jim::open_sqlite_store(dir) : jim::open_file_store(dir);
+        if (!impl)
+            return JIM_EIO;
+        *out = new jim_store{std::move(impl)};
+        return JIM_OK;
+    });
+}
+
+JIM_EXTERN(void) jim_store_close(jim_store *store)
+{
+    delete store;
+}
+
+JIM_EXTERN(int64_t) jim_store_last_seq(const jim_store *store)
+{
+    return store ? store->impl->last_seq() : 0;
+}
+
+JIM_EXTERN(int) jim_store_save_message(jim_store *store, const jim_msg *msg)
+{
+    if (!store || !msg)
+        return JIM_EINVAL;
+    return jim::api_guard([&] { return store->impl->save(*msg); });
+}
+
+JIM_EXTERN(int)
+jim_store_history(jim_store *store, const char *with, int64_t before, int limit, jim_list **out)
+{
+    if (!store || !with || !out)
+        return JIM_EINVAL;
+    *out = nullptr;
+    return jim::api_guard([&] {
+        auto list = std::make_unique<jim_list>();
+        int rc = store->impl->history(with, before, limit, *list);
+        if (rc == JIM_OK)
+            *out = list.release();
+        return rc;
+    });
+}
+
+JIM_EXTERN(int) jim_store_contacts(jim_store *store, jim_list **out)
+{
+    if (!store || !out)
+        return JIM_EINVAL;
+    *out = nullptr;
+    return jim::api_guard([&] {
+        std::vector<std::string> names;
+        int rc = store->impl->contacts(names);
+        if (rc != JIM_OK)
+            return rc;
+        auto list = std::make_unique<jim_list>();
+        for (const std::string &n : names) {
+            jim_msg &m = list->add_new();
+            jim_msg_init_action(&m, JIM_ACTION_CONTACT_LIST);
+            jim_msg_set_str(&m, JIM_FIELD_USER_ID, n.c_str());
+        }
+        *out = list.release();
+        return static_cast<int>(JIM_OK);
+    });
+}

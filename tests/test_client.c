@@ -1,0 +1,594 @@
+/*
+ * test_client.c — libjim's client API against a real jimd on an ephemeral loopback port:
+ * blocking calls, the program's own poll loop, the client's own thread, both client
+ * stores, and a reconnect in the middle of a stream that must lose and duplicate nothing.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "jimd_harness.h"
+
+static jimd_proc server;
+
+/* What a test client saw, filled by the callbacks. */
+typedef struct seen {
+    pthread_mutex_t mu;
+    int messages, outgoing, presences, errors, states;
+    char last_text[512], last_from[64], last_presence[96];
+    int per_index[1000]; /* counts of "m<index>" texts */
+    pthread_t thread;
+} seen;
+
+static void on_message(void *ud, const jim_msg *m, int outgoing)
+{
+    seen *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->messages++;
+    s->outgoing += outgoing;
+    const char *t = jim_msg_get_str(m, JIM_FIELD_MESSAGE);
+    const char *f = jim_msg_get_str(m, JIM_FIELD_FROM);
+    snprintf(s->last_text, sizeof s->last_text, "%s", t ? t : "");
+    snprintf(s->last_from, sizeof s->last_from, "%s", f ? f : "");
+    int i;
+    if (t && sscanf(t, "m%d", &i) == 1 && i >= 0 && i < 1000)
+        s->per_index[i]++;
+    s->thread = pthread_self();
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void on_presence(void *ud, const char *user, const char *status)
+{
+    seen *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->presences++;
+    snprintf(s->last_presence, sizeof s->last_presence, "%s %s", user, status);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void on_error(void *ud, int code, const char *text)
+{
+    (void)code;
+    (void)text;
+    seen *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->errors++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void on_state(void *ud, jim_client_state st)
+{
+    (void)st;
+    seen *s = ud;
+    pthread_mutex_lock(&s->mu);
+    s->states++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+static const jim_client_callbacks callbacks = {on_message, on_presence, on_error, on_state};
+
+static seen *seen_new(void)
+{
+    seen *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    pthread_mutex_init(&s->mu, NULL);
+    return s;
+}
+
+static int count(seen *s, int *field)
+{
+    pthread_mutex_lock(&s->mu);
+    int v = *field;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+/* A client connected and logged in as name (registered first). */
+static jim_client *online(const char *name, seen *s)
+{
+    jim_client *c = NULL;
+    assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
+    jim_client_set_timeout(c, 5000);
+    assert_int_equal(jim_client_connect(c, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_get_state(c), JIM_CLIENT_CONNECTED);
+    int rc = jim_client_register(c, name, "password1", "test");
+    assert_true(rc == JIM_OK || (rc == JIM_ESERVER && jim_client_last_code(c) == 409));
+    assert_int_equal(jim_client_login(c, name, "password1"), JIM_OK);
+    assert_int_equal(jim_client_get_state(c), JIM_CLIENT_ONLINE);
+    assert_string_equal(jim_client_account(c), name);
+    return c;
+}
+
+/* Runs c's loop until *field reaches want (or 5 s pass). */
+static void run_until(jim_client *c, seen *s, int *field, int want)
+{
+    for (int i = 0; i < 500 && count(s, field) < want; i++)
+        jim_client_run(c, 10);
+    assert_int_equal(count(s, field), want);
+}
+
+static int start_server(void **state)
+{
+    (void)state;
+    return jimd_start(&server, 1, NULL);
+}
+
+static int stop_server(void **state)
+{
+    (void)state;
+    int rc = jimd_stop(&server);
+    jimd_cleanup(&server);
+    return rc == 0 ? 0 : -1;
+}
+
+static void blocking__send_and_receive__delivered_once(void **state)
+{
+    (void)state;
+    seen *a = seen_new(), *b = seen_new();
+    jim_client *alice = online("c_alice", a), *bob = online("c_bob", b);
+    int64_t seq = 0;
+    int delivered = -1;
+    assert_int_equal(jim_client_send(alice, "c_bob", "hello bob \xc3\xa9", &seq, &delivered),
+                     JIM_OK);
+    assert_true(seq > 0);
+    assert_int_equal(delivered, 1);
+    run_until(bob, b, &b->messages, 1);
+    assert_string_equal(b->last_text, "hello bob \xc3\xa9");
+    assert_string_equal(b->last_from, "c_alice");
+    assert_int_equal(b->outgoing, 0);
+    assert_int_equal(jim_client_last_seq(bob), seq);
+    /* A sync from before it brings it again, but it is not shown twice. */
+    int64_t last = 0;
+    assert_int_equal(jim_client_sync(bob, seq - 1, &last), JIM_OK);
+    assert_int_equal(last, seq);
+    assert_int_equal(count(b, &b->messages), 1);
+    assert_int_equal(jim_client_quit(alice), JIM_OK);
+    assert_int_equal(jim_client_get_state(alice), JIM_CLIENT_DISCONNECTED);
+    jim_client_free(alice);
+    jim_client_free(bob);
+    free(a);
+    free(b);
+}
+
+static void blocking__server_errors__eserver_with_code(void **state)
+{
+    (void)state;
+    seen *s = seen_new();
+    jim_client *c = NULL;
+    assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
+    /* Nothing works before connecting. */
+    assert_int_equal(jim_client_send(c, "x", "y", NULL, NULL), JIM_ESTATE);
+    assert_int_equal(jim_client_login(c, "x", "y"), JIM_ESTATE);
+    assert_int_equal(jim_client_connect(c, NULL, 1), JIM_EINVAL);
+    assert_int_equal(jim_client_connect(c, "127.0.0.1", 0), JIM_EINVAL);
+    assert_int_equal(jim_client_connect(c, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_connect(c, "127.0.0.1", server.port), JIM_ESTATE);
+    assert_int_equal(jim_client_register(c, "c_err", "password1", NULL), JIM_OK);
+    assert_int_equal(jim_client_login(c, "c_err", "wrong-password"), JIM_ESERVER);
+    assert_int_equal(jim_client_last_code(c), 402);
+    assert_true(strlen(jim_client_last_error(c)) > 0);
+    assert_int_equal(jim_client_login(c, "c_err", "password1"), JIM_OK);
+    assert_int_equal(jim_client_send(c, "c_nobody", "hi", NULL, NULL), JIM_ESERVER);
+    assert_int_equal(jim_client_last_code(c), 404);
+    assert_int_equal(jim_client_leave(c, "#c_not_joined"), JIM_ESERVER);
+    assert_int_equal(jim_client_last_code(c), 404);
+    /* Bad names never reach the server. */
+    assert_int_not_equal(jim_client_join(c, "no spaces allowed"), JIM_OK);
+    assert_int_equal(jim_client_send(c, NULL, "x", NULL, NULL), JIM_EINVAL);
+    jim_client_free(c);
+
+    /* A port nobody listens on (this one was just closed). */
+    jim_client *d = NULL;
+    assert_int_equal(jim_client_new(&d, NULL, NULL), JIM_OK);
+    jimd_proc gone;
+    assert_int_equal(jimd_start(&gone, 1, NULL), 0);
+    int port = gone.port;
+    jimd_stop(&gone);
+    jimd_cleanup(&gone);
+    assert_int_equal(jim_client_connect(d, "127.0.0.1", port), JIM_ECONNECT);
+    assert_int_equal(jim_client_connect(d, "no-such-host.invalid", port), JIM_ECONNECT);
+    assert_int_equal(jim_client_get_state(d), JIM_CLIENT_DISCONNECTED);
+    jim_client_free(d);
+    free(s);
+}
+
+static void blocking__rooms_contacts_users_history(void **state)
+{
+    (void)state;
+    seen *a = seen_new(), *b = seen_new();
+    jim_client *alice = online("c_ann", a), *bob = online("c_ben", b);
+    assert_int_equal(jim_client_join(alice, "#c_room"), JIM_OK);
+    assert_int_equal(jim_client_join(bob, "#c_room"), JIM_OK);
+    assert_int_equal(jim_client_send(alice, "#c_room", "to the room", NULL, NULL), JIM_OK);
+    run_until(bob, b, &b->messages, 1);
+    assert_string_equal(b->last_text, "to the room");
+
+    jim_list *rooms = NULL;
+    assert_int_equal(jim_client_get_rooms(alice, &rooms), JIM_OK);
+    int found = 0;
+    for (size_t i = 0; i < jim_list_count(rooms); i++) {
+        const jim_msg *r = jim_list_get(rooms, i);
+        if (strcmp(jim_msg_get_str(r, JIM_FIELD_ROOM), "#c_room") == 0) {
+            int64_t members = 0;
+            jim_msg_get_int(r, JIM_FIELD_MEMBERS, &members);
+            assert_int_equal(members, 2);
+            found = 1;
+        }
+    }
+    assert_true(found);
+    jim_list_free(rooms);
+
+    assert_int_equal(jim_client_add_contact(alice, "c_ben"), JIM_OK);
+    jim_list *contacts = NULL;
+    assert_int_equal(jim_client_get_contacts(alice, &contacts), JIM_OK);
+    assert_int_equal(jim_list_count(contacts), 1);
+    assert_string_equal(jim_msg_get_str(jim_list_get(contacts, 0), JIM_FIELD_USER_ID), "c_ben");
+    assert_string_equal(jim_msg_get_str(jim_list_get(contacts, 0), JIM_FIELD_STATUS), "online");
+    jim_list_free(contacts);
+
+    /* A contact going away and coming back: presence pushes. */
+    assert_int_equal(jim_client_quit(bob), JIM_OK);
+    run_until(alice, a, &a->presences, 1);
+    assert_string_equal(a->last_presence, "c_ben offline");
+    assert_int_equal(jim_client_connect(bob, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_login(bob, "c_ben", "password1"), JIM_OK);
+    run_until(alice, a, &a->presences, 2);
+    assert_string_equal(a->last_presence, "c_ben online");
+
+    assert_int_equal(jim_client_del_contact(alice, "c_ben"), JIM_OK);
+    assert_int_equal(jim_client_get_contacts(alice, &contacts), JIM_OK);
+    assert_int_equal(jim_list_count(contacts), 0);
+    jim_list_free(contacts);
+    assert_int_equal(jim_client_del_contact(alice, "c_ben"), JIM_ESERVER);
+
+    jim_list *users = NULL;
+    assert_int_equal(jim_client_get_users(alice, "c_be", &users), JIM_OK);
+    assert_int_equal(jim_list_count(users), 1);
+    assert_string_equal(jim_msg_get_str(jim_list_get(users, 0), JIM_FIELD_USER_ID), "c_ben");
+    jim_list_free(users);
+
+    for (int i = 0; i < 3; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "h%d", i);
+        assert_int_equal(jim_client_send(alice, "c_ben", text, NULL, NULL), JIM_OK);
+    }
+    jim_list *history = NULL;
+    assert_int_equal(jim_client_history(alice, "c_ben", 0, 2, &history), JIM_OK);
+    assert_int_equal(jim_list_count(history), 2);
+    assert_string_equal(jim_msg_get_str(jim_list_get(history, 0), JIM_FIELD_MESSAGE), "h2");
+    assert_string_equal(jim_msg_get_str(jim_list_get(history, 1), JIM_FIELD_MESSAGE), "h1");
+    jim_list_free(history);
+    jim_client_free(alice);
+    jim_client_free(bob);
+    free(a);
+    free(b);
+}
+
+/* The external-loop mode: the test's own poll() drives the client. */
+typedef struct reply {
+    int done, status, code;
+} reply;
+
+static void on_reply(void *ud, int status, const jim_msg *resp, const jim_list *entries)
+{
+    (void)entries;
+    reply *r = ud;
+    r->done = 1;
+    r->status = status;
+    r->code = resp ? jim_msg_response(resp) : 0;
+}
+
+static void drive(jim_client *c, int *flag, int want)
+{
+    for (int i = 0; i < 500 && *flag < want; i++) {
+        struct pollfd p = {jim_client_fd(c), POLLIN, 0};
+        if (jim_client_wants_write(c))
+            p.events |= POLLOUT;
+        int t = jim_client_next_timeout(c);
+        if (t < 0 || t > 10)
+            t = 10;
+        if (poll(&p, 1, t) > 0) {
+            if (p.revents & POLLOUT)
+                jim_client_on_writable(c);
+            if (p.revents & (POLLIN | POLLHUP | POLLERR))
+                jim_client_on_readable(c);
+        }
+        if (jim_client_next_timeout(c) == 0)
+            jim_client_on_timeout(c);
+    }
+}
+
+static void external_loop__async_send_and_receive(void **state)
+{
+    (void)state;
+    seen *a = seen_new(), *b = seen_new();
+    jim_client *alice = online("c_eve", a), *bob = online("c_eli", b);
+    assert_true(jim_client_fd(alice) >= 0);
+    reply r = {0, 0, 0};
+    assert_int_equal(jim_client_send_async(alice, "c_eli", "async hello", on_reply, &r), JIM_OK);
+    drive(alice, &r.done, 1);
+    assert_int_equal(r.status, JIM_OK);
+    assert_int_equal(r.code, 200);
+    drive(bob, &b->messages, 1);
+    assert_string_equal(b->last_text, "async hello");
+
+    /* Any request, with its error. */
+    jim_msg *req = NULL;
+    assert_int_equal(jim_msg_new(&req), JIM_OK);
+    assert_int_equal(jim_msg_make_named(req, JIM_ACTION_ADD_CONTACT, "c_nobody"), JIM_OK);
+    reply e = {0, 0, 0};
+    assert_int_equal(jim_client_request_async(alice, req, on_reply, &e), JIM_OK);
+    drive(alice, &e.done, 1);
+    assert_int_equal(e.status, JIM_ESERVER);
+    assert_int_equal(e.code, 404);
+    jim_msg_free(req);
+    jim_client_free(alice);
+    jim_client_free(bob);
+    free(a);
+    free(b);
+}
+
+static void thread_mode__callbacks_on_the_client_thread(void **state)
+{
+    (void)state;
+    seen *a = seen_new(), *b = seen_new();
+    jim_client *alice = online("c_tom", a), *bob = online("c_tim", b);
+    assert_int_equal(jim_client_start_thread(bob), JIM_OK);
+    assert_int_equal(jim_client_start_thread(bob), JIM_ESTATE);
+    assert_int_equal(jim_client_run(bob, 0), JIM_ESTATE);
+    for (int i = 0; i < 20; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "m%d", i);
+        assert_int_equal(jim_client_send(alice, "c_tim", text, NULL, NULL), JIM_OK);
+    }
+    for (int i = 0; i < 500 && count(b, &b->messages) < 20; i++)
+        usleep(10000);
+    assert_int_equal(count(b, &b->messages), 20);
+    pthread_mutex_lock(&b->mu);
+    assert_false(pthread_equal(b->thread, pthread_self()));
+    pthread_mutex_unlock(&b->mu);
+    /* A blocking call from another thread while the client thread runs. */
+    assert_int_equal(jim_client_send(bob, "c_tom", "back", NULL, NULL), JIM_OK);
+    jim_client_stop_thread(bob);
+    run_until(alice, a, &a->messages, 1);
+    assert_string_equal(a->last_text, "back");
+    jim_client_free(alice);
+    jim_client_free(bob);
+    free(a);
+    free(b);
+}
+
+static char tmpdir[64];
+
+static int make_tmpdir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/jim-client-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Messages saved before they are shown, kept across a reopen, history from disk. */
+static void store_roundtrip(jim_store_kind kind, const char *sender, const char *reader)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/%s/store", tmpdir, reader);
+    jim_store *st = NULL;
+    assert_int_equal(jim_store_open(&st, kind, dir), JIM_OK);
+    assert_int_equal(jim_store_last_seq(st), 0);
+    seen *a = seen_new(), *b = seen_new();
+    jim_client *alice = online(sender, a);
+    jim_client *bob = NULL;
+    assert_int_equal(jim_client_new(&bob, &callbacks, b), JIM_OK);
+    assert_int_equal(jim_client_set_store(bob, st), JIM_OK);
+    assert_int_equal(jim_client_connect(bob, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_register(bob, reader, "password1", NULL), JIM_OK);
+    assert_int_equal(jim_client_login(bob, reader, "password1"), JIM_OK);
+    int64_t last = 0;
+    for (int i = 0; i < 5; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "m%d", i);
+        assert_int_equal(jim_client_send(alice, reader, text, &last, NULL), JIM_OK);
+    }
+    run_until(bob, b, &b->messages, 5);
+    assert_int_equal(jim_store_last_seq(st), last);
+    assert_int_equal(jim_client_send(bob, sender, "reply", NULL, NULL), JIM_OK);
+    assert_int_equal(jim_client_add_contact(bob, sender), JIM_OK);
+    int64_t mine = jim_store_last_seq(st);
+    assert_true(mine > last);
+    jim_client_free(bob);
+    jim_store_close(st);
+
+    /* Reopened: the same last seq, the conversation in order, the contact. */
+    assert_int_equal(jim_store_open(&st, kind, dir), JIM_OK);
+    assert_int_equal(jim_store_last_seq(st), mine);
+    jim_list *h = NULL;
+    assert_int_equal(jim_store_history(st, sender, 0, 10, &h), JIM_OK);
+    assert_int_equal(jim_list_count(h), 6);
+    assert_string_equal(jim_msg_get_str(jim_list_get(h, 0), JIM_FIELD_MESSAGE), "m0");
+    assert_string_equal(jim_msg_get_str(jim_list_get(h, 5), JIM_FIELD_MESSAGE), "reply");
+    jim_list_free(h);
+    assert_int_equal(jim_store_history(st, sender, last, 2, &h), JIM_OK);
+    assert_int_equal(jim_list_count(h), 2);
+    assert_string_equal(jim_msg_get_str(jim_list_get(h, 1), JIM_FIELD_MESSAGE), "m3");
+    jim_list_free(h);
+    jim_list *c = NULL;
+    assert_int_equal(jim_store_contacts(st, &c), JIM_OK);
+    assert_int_equal(jim_list_count(c), 1);
+    assert_string_equal(jim_msg_get_str(jim_list_get(c, 0), JIM_FIELD_USER_ID), sender);
+    jim_list_free(c);
+
+    /* A saved seq is not saved twice; a message missed while away arrives at login. */
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    jim_msg_make_text(m, reader, "dup");
+    jim_msg_set_str(m, JIM_FIELD_FROM, sender);
+    jim_msg_set_int(m, JIM_FIELD_SEQ, last);
+    assert_int_equal(jim_store_save_message(st, m), 1);
+    jim_msg_unset(m, JIM_FIELD_SEQ);
+    assert_int_equal(jim_store_save_message(st, m), JIM_EINVAL);
+    jim_msg_free(m);
+    assert_int_equal(jim_client_send(alice, reader, "while away", &last, NULL), JIM_OK);
+    memset(b, 0, sizeof *b);
+    pthread_mutex_init(&b->mu, NULL);
+    assert_int_equal(jim_client_new(&bob, &callbacks, b), JIM_OK);
+    jim_client_set_store(bob, st);
+    assert_int_equal(jim_client_connect(bob, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_login(bob, reader, "password1"), JIM_OK);
+    jim_client_run(bob, 100);
+    assert_int_equal(count(b, &b->messages), 1); /* only the new one, once */
+    assert_string_equal(b->last_text, "while away");
+    assert_int_equal(jim_store_last_seq(st), last);
+    jim_client_free(bob);
+    jim_store_close(st);
+    jim_client_free(alice);
+    free(a);
+    free(b);
+}
+
+static void store_sqlite__saved_kept_and_deduplicated(void **state)
+{
+    (void)state;
+    store_roundtrip(JIM_STORE_SQLITE, "c_sq_a", "c_sq_b");
+}
+
+static void store_files__saved_kept_and_deduplicated(void **state)
+{
+    (void)state;
+    store_roundtrip(JIM_STORE_FILES, "c_fl_a", "c_fl_b");
+    /* A torn last line (a crash in the middle of a write) is cut off at open. */
+    char path[200];
+    snprintf(path, sizeof path, "%s/c_fl_b/store/messages.jsonl", tmpdir);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("{\"action\":\"msg\",\"seq\":99999,\"fr", f);
+    fclose(f);
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/c_fl_b/store", tmpdir);
+    jim_store *st = NULL;
+    assert_int_equal(jim_store_open(&st, JIM_STORE_FILES, dir), JIM_OK);
+    assert_true(jim_store_last_seq(st) < 99999);
+    jim_store_close(st);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    fseek(f, -1, SEEK_END);
+    assert_int_equal(fgetc(f), '\n');
+    fclose(f);
+}
+
+static void store__bad_arguments_and_default_dir(void **state)
+{
+    (void)state;
+    jim_store *st = NULL;
+    assert_int_equal(jim_store_open(&st, JIM_STORE_SQLITE, NULL), JIM_EINVAL);
+    assert_int_equal(jim_store_open(&st, (jim_store_kind)7, "/tmp/x"), JIM_EINVAL);
+    assert_int_equal(jim_store_open(&st, JIM_STORE_FILES, "/proc/no/such/dir"), JIM_EIO);
+    assert_null(st);
+    char buf[256];
+    setenv("XDG_DATA_HOME", "/data/home", 1);
+    assert_int_equal(jim_store_default_dir(buf, sizeof buf, "bob", "example.org", 7777), JIM_OK);
+    assert_string_equal(buf, "/data/home/jim/bob@example.org_7777");
+    unsetenv("XDG_DATA_HOME");
+    setenv("HOME", "/home/u", 1);
+    assert_int_equal(jim_store_default_dir(buf, sizeof buf, "bob", "::1", 7), JIM_OK);
+    assert_string_equal(buf, "/home/u/.local/share/jim/bob@::1_7");
+    assert_int_equal(jim_store_default_dir(buf, 8, "bob", "::1", 7), JIM_ERANGE);
+    assert_int_equal(jim_store_default_dir(buf, sizeof buf, "../x", "h", 7), JIM_EINVAL);
+}
+
+/*
+ * 300 messages from a sender to a reader with a store; after 100 the worker serving
+ * both is killed. Both reconnect by themselves: the sender re-sends what was not
+ * acknowledged (the server de-duplicates by id), the reader catches up with sync.
+ * Every message arrives exactly once, and the store holds each once.
+ */
+static void reconnect__mid_stream__nothing_lost_or_duplicated(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/reconnect/store", tmpdir);
+    jim_store *st = NULL;
+    assert_int_equal(jim_store_open(&st, JIM_STORE_SQLITE, dir), JIM_OK);
+    seen *a = seen_new(), *b = seen_new();
+    jim_client *sender = online("c_rs", a);
+    jim_client_set_timeout(sender, 20000);
+    jim_client *reader = NULL;
+    assert_int_equal(jim_client_new(&reader, &callbacks, b), JIM_OK);
+    jim_client_set_store(reader, st);
+    jim_client_set_reconnect(reader, 1, 500);
+    jim_client_set_reconnect(sender, 1, 500);
+    assert_int_equal(jim_client_connect(reader, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_register(reader, "c_rr", "password1", NULL), JIM_OK);
+    assert_int_equal(jim_client_login(reader, "c_rr", "password1"), JIM_OK);
+    assert_int_equal(jim_client_start_thread(reader), JIM_OK);
+    for (int i = 0; i < N; i++) {
+        if (i == 100) {
+            pid_t w = jimd_worker_pid(&server, 0);
+            assert_true(w > 0);
+            assert_int_equal(kill(w, SIGKILL), 0);
+        }
+        char text[16];
+        snprintf(text, sizeof text, "m%d", i);
+        assert_int_equal(jim_client_send(sender, "c_rr", text, NULL, NULL), JIM_OK);
+    }
+    for (int i = 0; i < 1000 && count(b, &b->messages) < N; i++)
+        usleep(10000);
+    jim_client_stop_thread(reader);
+    assert_int_equal(b->messages, N);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(b->per_index[i], 1);
+    jim_list *h = NULL;
+    assert_int_equal(jim_store_history(st, "c_rs", 0, 500, &h), JIM_OK);
+    assert_int_equal(jim_list_count(h), N);
+    jim_list_free(h);
+    assert_true(count(b, &b->states) >= 3); /* connecting, connected, online again */
+    jim_client_free(reader);
+    jim_client_free(sender);
+    jim_store_close(st);
+    free(a);
+    free(b);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(blocking__send_and_receive__delivered_once),
+        cmocka_unit_test(blocking__server_errors__eserver_with_code),
+        cmocka_unit_test(blocking__rooms_contacts_users_history),
+        cmocka_unit_test(external_loop__async_send_and_receive),
+        cmocka_unit_test(thread_mode__callbacks_on_the_client_thread),
+        cmocka_unit_test_setup_teardown(store_sqlite__saved_kept_and_deduplicated, make_tmpdir,
+                                        NULL),
+        cmocka_unit_test_setup_teardown(store_files__saved_kept_and_deduplicated, NULL, NULL),
+        cmocka_unit_test(store__bad_arguments_and_default_dir),
+        cmocka_unit_test_setup_teardown(reconnect__mid_stream__nothing_lost_or_duplicated, NULL,
+                                        remove_tmpdir),
+    };
+    return cmocka_run_group_tests_name("client", tests, start_server, stop_server);
+}
