@@ -32,7 +32,8 @@ e2e_tests = \
 check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
-	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh
+	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh \
+	tests/jimc_pipes.sh tests/jimc_tty.sh
 check_LTLIBRARIES = tests/libjimdharness.la
 tests_libjimdharness_la_SOURCES = tests/jimd_harness.c tests/jimd_harness.h
 tests_libjimdharness_la_CPPFLAGS = $(AM_CPPFLAGS)
@@ -86,7 +87,8 @@ tests_test_header_cxx_LDADD = $(TEST_LDADD)
 doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
-EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/example.expected
+EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/example.expected \
+	tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh
 
 # Benchmarks: programs that report numbers, run by `make bench`, never by `make check`.
 EXTRA_PROGRAMS += tests/bench_codec

@@ -35,13 +35,14 @@ int64_t mono_us()
 
 bool is_list_action(jim_action a)
 {
-    return a == JIM_ACTION_GET_CONTACTS || a == JIM_ACTION_GET_ROOMS ||
-           a == JIM_ACTION_GET_USERS || a == JIM_ACTION_HISTORY;
+    return a == JIM_ACTION_GET_CONTACTS || a == JIM_ACTION_GET_ROOMS || a == JIM_ACTION_GET_USERS ||
+           a == JIM_ACTION_HISTORY;
 }
 
 } // namespace
 
-Client::Client(const jim_client_callbacks *cb, void *userdata) : ud_(userdata), chats_(*this), contacts_(*this)
+Client::Client(const jim_client_callbacks *cb, void *userdata)
+    : ud_(userdata), chats_(*this), contacts_(*this)
 {
     if (cb)
         cb_ = *cb;
@@ -184,8 +185,8 @@ void Client::relogin()
     enqueue(req, Kind::Login, [this](int status, const jim_msg *resp, jim_list *) {
         if (status != JIM_OK) {
             const char *why = resp ? jim_msg_get_str(resp, JIM_FIELD_ERROR) : nullptr;
-            std::string text = std::string("logging in again failed: ") +
-                               (why ? why : jim_strerror(status));
+            std::string text =
+                std::string("logging in again failed: ") + (why ? why : jim_strerror(status));
             show_error(resp ? jim_msg_response(resp) : status, text);
             quitting_ = true; // the account is refused: do not hammer the server
             lost(text.c_str());
@@ -216,7 +217,8 @@ void Client::relogin()
 
 void Client::schedule_reconnect()
 {
-    backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min<int64_t>(backoff_ms_ * 2, max_backoff_ms);
+    backoff_ms_ =
+        backoff_ms_ == 0 ? kFirstBackoffMs : std::min<int64_t>(backoff_ms_ * 2, max_backoff_ms);
     reconnect_at_us_ = mono_us() + backoff_ms_ * 1000;
     if (state_ != JIM_CLIENT_CONNECTING)
         set_state(JIM_CLIENT_CONNECTING);
@@ -287,8 +289,13 @@ int Client::enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out)
     int rc = jim_msg_encode(&req, &json, &len);
     if (rc != JIM_OK)
         return rc;
-    Pending p{id, std::string(json, len), kind, mono_us() + int64_t{timeout_ms} * 1000,
-              std::move(done), jim_msg{}, false};
+    Pending p{id,
+              std::string(json, len),
+              kind,
+              mono_us() + int64_t{timeout_ms} * 1000,
+              std::move(done),
+              jim_msg{},
+              false};
     if (id_out)
         *id_out = id;
     if (kind == Kind::Send)
@@ -334,17 +341,20 @@ int Client::call(jim_msg &req, jim_msg *resp_out, std::unique_ptr<jim_list> *lis
     };
     auto result = std::make_shared<Result>();
     std::string id;
-    int rc = call_async(req, [this, result](int status, const jim_msg *resp, jim_list *list) {
-        result->done = true;
-        result->status = status;
-        if (resp) {
-            result->resp = *resp;
-            result->have_resp = true;
-        }
-        if (list)
-            result->list = std::make_unique<jim_list>(std::move(*list));
-        cv_.notify_all();
-    }, &id);
+    int rc = call_async(
+        req,
+        [this, result](int status, const jim_msg *resp, jim_list *list) {
+            result->done = true;
+            result->status = status;
+            if (resp) {
+                result->resp = *resp;
+                result->have_resp = true;
+            }
+            if (list)
+                result->list = std::make_unique<jim_list>(std::move(*list));
+            cv_.notify_all();
+        },
+        &id);
     if (rc != JIM_OK)
         return rc;
     rc = wait(result->done, mono_us() + int64_t{timeout_ms} * 1000 + 1000000);
@@ -453,7 +463,8 @@ int Client::quit()
 }
 
 // Removes a request and tells its owner.
-void Client::finish(std::deque<Pending>::iterator it, int status, const jim_msg *resp, jim_list *list)
+void Client::finish(std::deque<Pending>::iterator it, int status, const jim_msg *resp,
+                    jim_list *list)
 {
     Pending p = std::move(*it);
     pending_.erase(it);
@@ -554,7 +565,8 @@ void Client::on_response(const jim_msg &m)
     const char *id = jim_msg_get_str(&m, JIM_FIELD_ID);
     auto it = pending_.end();
     if (id)
-        it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending &p) { return p.id == id; });
+        it = std::find_if(pending_.begin(), pending_.end(),
+                          [&](const Pending &p) { return p.id == id; });
     else if (!pending_.empty() && code >= 400)
         it = pending_.begin(); // an answer the server could not tie to our id: the oldest
     int64_t quantity = -1;
@@ -820,8 +832,8 @@ int Client::run(int timeout)
         return JIM_ECLOSED;
     int64_t end = timeout < 0 ? INT64_MAX : mono_us() + int64_t{timeout} * 1000;
     for (;;) {
-        int left = timeout < 0 ? -1
-                               : static_cast<int>(std::max<int64_t>(0, (end - mono_us()) / 1000));
+        int left =
+            timeout < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, (end - mono_us()) / 1000));
         if (poll_once(left) == JIM_ECLOSED)
             return JIM_ECLOSED;
         if (timeout >= 0 && mono_us() >= end)

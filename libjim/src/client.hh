@@ -69,7 +69,10 @@ class Client final : private ChatView, private ContactListView {
     int start_thread();
     void stop_thread();
     // Whether the caller is the client's own thread (a callback): blocking is refused there.
-    bool on_own_thread() const { return thread_.joinable() && std::this_thread::get_id() == thread_.get_id(); }
+    bool on_own_thread() const
+    {
+        return thread_.joinable() && std::this_thread::get_id() == thread_.get_id();
+    }
 
   private:
     enum class Kind { Plain, List, Send, Login, Internal };

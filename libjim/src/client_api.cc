@@ -279,11 +279,11 @@ jim_client_request_async(jim_client *client, const jim_msg *request, jim_reply_f
     return jim::api_guard([&] {
         Lock l(client->impl.mu);
         jim_msg req = *request;
-        return client->impl.call_async(req, [done, userdata](int status, const jim_msg *resp,
-                                                             jim_list *list) {
-            if (done)
-                done(userdata, status, resp, list);
-        });
+        return client->impl.call_async(
+            req, [done, userdata](int status, const jim_msg *resp, jim_list *list) {
+                if (done)
+                    done(userdata, status, resp, list);
+            });
     });
 }
 

@@ -1,6 +1,6 @@
 // The C functions of jim_list.
-#include "guard.hh"
 #include "list.hh"
+#include "guard.hh"
 
 JIM_EXTERN(size_t) jim_list_count(const jim_list *list)
 {

@@ -127,7 +127,8 @@ class FileStore final : public ClientStore {
         if (limit <= 0)
             limit = 50;
         std::vector<const Entry *> hits;
-        for (auto it = entries_.rbegin(); it != entries_.rend() && hits.size() < static_cast<size_t>(limit); ++it) {
+        for (auto it = entries_.rbegin();
+             it != entries_.rend() && hits.size() < static_cast<size_t>(limit); ++it) {
             const Entry &e = it->second;
             bool match = e.to == with || (e.from == with && !is_room(e.to));
             if (match && (before <= 0 || it->first < before))

@@ -32,8 +32,8 @@ class SqliteStore final : public ClientStore {
 
     bool open(const std::string &path)
     {
-        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-            SQLITE_OK)
+        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            nullptr) != SQLITE_OK)
             return false;
         sqlite3_busy_timeout(db_, 2000);
         return exec("PRAGMA journal_mode = WAL") && exec("PRAGMA synchronous = NORMAL") &&
@@ -136,7 +136,10 @@ class SqliteStore final : public ClientStore {
     int del_contact(const std::string &name) override { return one(del_, name); }
 
   private:
-    bool exec(const char *sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+    bool exec(const char *sql)
+    {
+        return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+    }
     bool prepare(const char *sql, sqlite3_stmt **st)
     {
         return sqlite3_prepare_v2(db_, sql, -1, st, nullptr) == SQLITE_OK;

@@ -166,8 +166,7 @@ JIM_EXTERN(int) jim_client_sync(jim_client *client, int64_t since, int64_t *last
  * before (0: the newest), newest first, as `msg` objects; saved to the store.
  */
 JIM_EXTERN(int)
-jim_client_history(jim_client *client, const char *with, int64_t before, int limit,
-                   jim_list **out);
+jim_client_history(jim_client *client, const char *with, int64_t before, int limit, jim_list **out);
 
 /**
  * Sends any request (a built ::jim_msg with an action) without waiting; the

@@ -1,0 +1,270 @@
+/*
+ * commands.c — the irssi-style commands of jimc, shared by the interactive mode and by
+ * scripts read from stdin: /msg /join /leave /contacts /add /del /who /rooms /history
+ * /quit /help. A line that is not a command goes to the current chat.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "jimc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const cmd_names[] = {"/msg",  "/join",    "/leave", "/contacts", "/add", "/del",
+                                 "/who",  "/rooms",   "/history", "/quit",   "/help", NULL};
+
+static const char *const cmd_help[] = {
+    "/msg NAME TEXT     send TEXT to NAME or #room, and make it the current chat",
+    "/join #room        join (or create) a room and make it the current chat",
+    "/leave [#room]     leave a room (the current one by default)",
+    "/contacts          list contacts and whether they are online",
+    "/add NAME          add a contact",
+    "/del NAME          remove a contact",
+    "/who [PREFIX]      list users (whose names start with PREFIX)",
+    "/rooms             list rooms and their sizes",
+    "/history [NAME] [N] show the last N (default 20) messages with NAME or #room",
+    "/quit              leave",
+    "/help              this list",
+    NULL};
+
+void names_add(jimc *app, const char *name)
+{
+    for (size_t i = 0; i < app->n_names; i++)
+        if (strcmp(app->names[i], name) == 0)
+            return;
+    char **grown = realloc(app->names, (app->n_names + 1) * sizeof *grown);
+    char *copy = strdup(name);
+    if (!grown || !copy) {
+        free(copy);
+        if (grown)
+            app->names = grown;
+        return;
+    }
+    app->names = grown;
+    app->names[app->n_names++] = copy;
+}
+
+void names_remove(jimc *app, const char *name)
+{
+    for (size_t i = 0; i < app->n_names; i++) {
+        if (strcmp(app->names[i], name) == 0) {
+            free(app->names[i]);
+            app->names[i] = app->names[--app->n_names];
+            return;
+        }
+    }
+}
+
+/* Reports a failed request; returns -1. */
+static int refused(jimc *app, const char *what)
+{
+    int code = jim_client_last_code(app->client);
+    if (code)
+        out_error(app, "%s: %d %s", what, code, jim_client_last_error(app->client));
+    else
+        out_error(app, "%s: %s", what, jim_client_last_error(app->client));
+    app->refused++;
+    return -1;
+}
+
+/* Splits off the next space-separated word of *rest into word. */
+static int next_word(const char **rest, char *word, size_t size)
+{
+    const char *p = *rest;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = 0;
+    while (p[n] && p[n] != ' ' && p[n] != '\t')
+        n++;
+    if (n == 0 || n >= size)
+        return n == 0 ? 0 : -1;
+    memcpy(word, p, n);
+    word[n] = '\0';
+    p += n;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    *rest = p;
+    return 1;
+}
+
+static void on_sent(void *ud, int status, const jim_msg *resp, const jim_list *entries)
+{
+    (void)entries;
+    jimc *app = ud;
+    app->async_pending--;
+    if (status != JIM_OK) {
+        const char *e = resp ? jim_msg_get_str(resp, JIM_FIELD_ERROR) : NULL;
+        out_error(app, "message not sent: %s", e ? e : jim_strerror(status));
+        app->refused++;
+    }
+}
+
+static int send_text(jimc *app, const char *to, const char *text)
+{
+    int rc = jim_client_send_async(app->client, to, text, on_sent, app);
+    if (rc != JIM_OK) {
+        out_error(app, "message not sent: %s", jim_strerror(rc));
+        app->refused++;
+        return -1;
+    }
+    app->async_pending++;
+    return 0;
+}
+
+static void print_list(jimc *app, const jim_list *l, jim_field name, jim_field extra)
+{
+    if (jim_list_count(l) == 0) {
+        out_info(app, "(none)");
+        return;
+    }
+    for (size_t i = 0; i < jim_list_count(l); i++) {
+        const jim_msg *m = jim_list_get(l, i);
+        const char *n = jim_msg_get_str(m, name);
+        char line[256];
+        if (extra == JIM_FIELD_MEMBERS) {
+            int64_t k = 0;
+            jim_msg_get_int(m, extra, &k);
+            snprintf(line, sizeof line, "%s (%lld)", n ? n : "?", (long long)k);
+        } else {
+            const char *e = jim_msg_get_str(m, extra);
+            snprintf(line, sizeof line, "%s%s%s", n ? n : "?", e ? " " : "", e ? e : "");
+        }
+        out_info(app, "%s", line);
+        if (n && name != JIM_FIELD_USER_ID)
+            names_add(app, n);
+    }
+}
+
+static int cmd_history(jimc *app, const char *rest)
+{
+    char with[64] = "", num[16] = "";
+    if (next_word(&rest, with, sizeof with) < 0 || next_word(&rest, num, sizeof num) < 0)
+        return out_error(app, "usage: /history [NAME] [N]"), -1;
+    if (with[0] >= '0' && with[0] <= '9') { /* "/history 5": the current chat */
+        memcpy(num, with, sizeof num - 1);
+        num[sizeof num - 1] = '\0';
+        with[0] = '\0';
+    }
+    if (!with[0])
+        snprintf(with, sizeof with, "%s", app->current);
+    if (!with[0])
+        return out_error(app, "/history: which chat? /history NAME"), -1;
+    int n = num[0] ? atoi(num) : 20;
+    if (n <= 0 || n > 500)
+        return out_error(app, "/history: N must be 1 to 500"), -1;
+    jim_list *l = NULL;
+    if (jim_client_history(app->client, with, 0, n, &l) != JIM_OK)
+        return refused(app, "/history");
+    for (size_t i = jim_list_count(l); i-- > 0;) { /* the server sends newest first */
+        const jim_msg *m = jim_list_get(l, i);
+        const char *from = jim_msg_get_str(m, JIM_FIELD_FROM);
+        out_message(app, m, from && strcmp(from, app->user) == 0);
+    }
+    jim_list_free(l);
+    return 0;
+}
+
+int cmd_run(jimc *app, const char *line)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    if (!*line)
+        return 0;
+    if (line[0] != '/') {
+        if (!app->current[0]) {
+            out_error(app, "no chat yet: /msg NAME TEXT or /join #room first (/help)");
+            app->refused++;
+            return -1;
+        }
+        return send_text(app, app->current, line);
+    }
+    const char *rest = line;
+    char cmd[32], arg[64];
+    if (next_word(&rest, cmd, sizeof cmd) <= 0) {
+        out_error(app, "unknown command (/help lists them)");
+        return -1;
+    }
+    int has_arg = next_word(&rest, arg, sizeof arg);
+    if (has_arg < 0) {
+        out_error(app, "%s: name too long", cmd);
+        return -1;
+    }
+    if (strcmp(cmd, "/msg") == 0) {
+        if (has_arg <= 0 || !*rest)
+            return out_error(app, "usage: /msg NAME TEXT"), -1;
+        snprintf(app->current, sizeof app->current, "%s", arg);
+        names_add(app, arg);
+        return send_text(app, arg, rest);
+    }
+    if (strcmp(cmd, "/join") == 0) {
+        if (has_arg <= 0)
+            return out_error(app, "usage: /join #room"), -1;
+        if (jim_client_join(app->client, arg) != JIM_OK)
+            return refused(app, "/join");
+        snprintf(app->current, sizeof app->current, "%s", arg);
+        names_add(app, arg);
+        out_info(app, "joined %s", arg);
+        return 0;
+    }
+    if (strcmp(cmd, "/leave") == 0) {
+        const char *room = has_arg > 0 ? arg : app->current;
+        if (!room[0])
+            return out_error(app, "usage: /leave #room"), -1;
+        if (jim_client_leave(app->client, room) != JIM_OK)
+            return refused(app, "/leave");
+        out_info(app, "left %s", room);
+        if (strcmp(room, app->current) == 0)
+            app->current[0] = '\0';
+        return 0;
+    }
+    if (strcmp(cmd, "/add") == 0 || strcmp(cmd, "/del") == 0) {
+        int add = cmd[1] == 'a';
+        if (has_arg <= 0)
+            return out_error(app, "usage: %s NAME", cmd), -1;
+        int rc = add ? jim_client_add_contact(app->client, arg)
+                     : jim_client_del_contact(app->client, arg);
+        if (rc != JIM_OK)
+            return refused(app, cmd);
+        if (add)
+            names_add(app, arg);
+        out_info(app, "%s %s", add ? "added" : "removed", arg);
+        return 0;
+    }
+    if (strcmp(cmd, "/contacts") == 0 || strcmp(cmd, "/who") == 0 || strcmp(cmd, "/rooms") == 0) {
+        jim_list *l = NULL;
+        int rc;
+        if (cmd[1] == 'c')
+            rc = jim_client_get_contacts(app->client, &l);
+        else if (cmd[1] == 'w')
+            rc = jim_client_get_users(app->client, has_arg > 0 ? arg : "", &l);
+        else
+            rc = jim_client_get_rooms(app->client, &l);
+        if (rc != JIM_OK)
+            return refused(app, cmd);
+        if (cmd[1] == 'r')
+            print_list(app, l, JIM_FIELD_ROOM, JIM_FIELD_MEMBERS);
+        else
+            print_list(app, l, JIM_FIELD_USER_ID, JIM_FIELD_STATUS);
+        if (cmd[1] == 'c')
+            for (size_t i = 0; i < jim_list_count(l); i++)
+                names_add(app, jim_msg_get_str(jim_list_get(l, i), JIM_FIELD_USER_ID));
+        jim_list_free(l);
+        return 0;
+    }
+    if (strcmp(cmd, "/history") == 0)
+        return cmd_history(app, line + strlen("/history"));
+    if (strcmp(cmd, "/quit") == 0 || strcmp(cmd, "/exit") == 0) {
+        app->quit = 1;
+        return 0;
+    }
+    if (strcmp(cmd, "/help") == 0) {
+        for (int i = 0; cmd_help[i]; i++)
+            out_info(app, "%s", cmd_help[i]);
+        out_info(app, "anything else goes to the current chat%s%s", app->current[0] ? ": " : "",
+                 app->current);
+        return 0;
+    }
+    out_error(app, "unknown command %s (/help lists them)", cmd);
+    app->refused++;
+    return -1;
+}

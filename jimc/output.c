@@ -1,0 +1,144 @@
+/*
+ * output.c — how jimc prints: incoming messages (plain, coloured on a terminal, or JSON
+ * lines), notices and errors. In interactive mode a line goes above the prompt and the
+ * line being typed is redrawn after it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "jimc.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <readline/readline.h>
+
+static int broken;
+
+int out_broken(void)
+{
+    return broken;
+}
+
+static void put(const char *line)
+{
+    if (broken)
+        return;
+    if (fputs(line, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
+        if (errno == EPIPE)
+            broken = 1;
+    }
+}
+
+void out_line(jimc *app, const char *line)
+{
+    if (!app->interactive) {
+        put(line);
+        return;
+    }
+    /* Above the prompt: clear the input line, print, draw the prompt and input again. */
+    rl_clear_visible_line();
+    put(line);
+    rl_forced_update_display();
+}
+
+/* Copies text with control characters shown as spaces, so one message is one line. */
+static void flatten(char *dst, size_t size, const char *src)
+{
+    size_t i = 0;
+    for (; src && *src && i + 1 < size; src++)
+        dst[i++] = (unsigned char)*src < 0x20 ? ' ' : *src;
+    dst[i] = '\0';
+}
+
+void out_message(jimc *app, const jim_msg *m, int outgoing)
+{
+    char line[2048];
+    if (app->json) {
+        jim_msg *copy = NULL;
+        const char *json;
+        size_t len;
+        if (jim_msg_new(&copy) != JIM_OK)
+            return;
+        /* Re-encode what arrived: one ASCII-safe JSON object per line. */
+        jim_msg_init_action(copy, JIM_ACTION_MSG);
+        for (int f = 0; f < JIM_FIELD_COUNT; f++) {
+            if (!jim_msg_has(m, (jim_field)f))
+                continue;
+            if (jim_field_type_of((jim_field)f) == JIM_TYPE_STRING) {
+                const char *s;
+                size_t n;
+                if (jim_msg_get_strn(m, (jim_field)f, &s, &n) == JIM_OK)
+                    jim_msg_set_strn(copy, (jim_field)f, s, n);
+            } else {
+                int64_t v;
+                if (jim_msg_get_int(m, (jim_field)f, &v) == JIM_OK)
+                    jim_msg_set_int(copy, (jim_field)f, v);
+            }
+        }
+        if (jim_msg_encode(copy, &json, &len) == JIM_OK) {
+            snprintf(line, sizeof line, "%.*s", (int)(len - 1), json);
+            out_line(app, line);
+        }
+        jim_msg_free(copy);
+        return;
+    }
+    const char *from = jim_msg_get_str(m, JIM_FIELD_FROM);
+    const char *to = jim_msg_get_str(m, JIM_FIELD_TO);
+    char text[1600];
+    flatten(text, sizeof text, jim_msg_get_str(m, JIM_FIELD_MESSAGE));
+    int64_t t = 0;
+    jim_msg_get_int(m, JIM_FIELD_TIME, &t);
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char when[8] = "--:--";
+    if (t > 0 && localtime_r(&tt, &tm))
+        strftime(when, sizeof when, "%H:%M", &tm);
+    const char *bold = app->color ? "\033[1m" : "", *dim = app->color ? "\033[2m" : "",
+               *cyan = app->color ? "\033[36m" : "", *reset = app->color ? "\033[0m" : "";
+    int room = to && to[0] == '#';
+    if (room)
+        snprintf(line, sizeof line, "%s%s%s %s%s%s %s%s%s: %s", dim, when, reset, cyan, to, reset,
+                 bold, from ? from : "?", reset, text);
+    else if (outgoing)
+        snprintf(line, sizeof line, "%s%s%s -> %s%s%s: %s", dim, when, reset, bold, to ? to : "?",
+                 reset, text);
+    else
+        snprintf(line, sizeof line, "%s%s%s %s%s%s: %s", dim, when, reset, bold, from ? from : "?",
+                 reset, text);
+    out_line(app, line);
+}
+
+static void vout(jimc *app, FILE *stream, const char *prefix, const char *fmt, va_list ap)
+{
+    char msg[1024], line[1100];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (stream == stderr) {
+        if (app->interactive)
+            rl_clear_visible_line();
+        fprintf(stderr, "jimc: %s\n", msg);
+        if (app->interactive)
+            rl_forced_update_display();
+        return;
+    }
+    snprintf(line, sizeof line, "%s%s", prefix, msg);
+    out_line(app, line);
+}
+
+void out_error(jimc *app, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vout(app, stderr, "", fmt, ap);
+    va_end(ap);
+}
+
+void out_info(jimc *app, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    /* JSON lines on stdout stay pure: notices go to stderr then. */
+    vout(app, app->json ? stderr : stdout, app->color ? "\033[2m-- \033[0m" : "-- ", fmt, ap);
+    va_end(ap);
+}

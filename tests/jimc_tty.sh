@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# jimc_tty.sh — interactive jimc on a pseudo-terminal (tmux): /join, a message, tab
+# completion, an incoming message printed above a half-typed line, /quit; the test reads
+# what the screen shows. Prints TAP.
+. "${top_srcdir:-.}/tests/jimd_lib.sh"
+echo "1..7"
+if ! command -v tmux >/dev/null 2>&1; then
+    for i in 1 2 3 4 5 6 7; do echo "ok $i - # SKIP tmux is not installed"; done
+    exit 0
+fi
+jimd_up
+sock="$dir/tmux.sock"
+tm() { tmux -S "$sock" "$@"; }
+screen() { tm capture-pane -p -t jimc; }
+wait_for() { # text, tries of 0.1 s
+    for _ in $(seq "${2:-50}"); do screen | grep -qF -- "$1" && return 0; sleep 0.1; done
+    return 1
+}
+printf 'x\n' | "$jimc" -u tbob --register -w --to tbob 127.0.0.1 "$port" 2>/dev/null
+tm new-session -d -s jimc -x 100 -y 30 \
+    "env TERM=xterm NO_COLOR=1 XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' JIM_PASSWORD=password1 '$jimc' -u tann --register 127.0.0.1 $port; echo jimc exited \$?; sleep 30"
+check 'wait_for "logged in as tann"' "the interactive client starts with a prompt"
+
+tm send-keys -t jimc "/join #tty" Enter
+check 'wait_for "joined #tty" && wait_for "#tty>"' "/join joins and makes the room the prompt's chat"
+
+tm send-keys -t jimc "/he" Tab
+check 'wait_for "/help"' "tab completes a command"
+tm send-keys -t jimc C-u
+tm send-keys -t jimc "/add tbob" Enter
+wait_for "added tbob" 20
+tm send-keys -t jimc "/msg tb" Tab
+check 'wait_for "/msg tbob"' "tab completes a contact's name"
+tm send-keys -t jimc C-u
+
+tm send-keys -t jimc "hello from the terminal" Enter
+for _ in $(seq 30); do
+    out=$(printf '/join #tty\n/history #tty\n' | "$jimc" -u tbob --store none 127.0.0.1 "$port" 2>&1)
+    echo "$out" | grep -q "hello from the terminal" && break
+    sleep 0.1
+done
+check 'echo "$out" | grep -q "hello from the terminal"' "plain text goes to the current chat"
+
+# A half-typed line survives a message printed above it.
+tm send-keys -t jimc "half typed"
+sleep 0.3
+printf 'ping tann\n' | "$jimc" -u tbob -w --to tann 127.0.0.1 "$port"
+check 'wait_for "tbob: ping tann" && screen | grep -q "#tty> half typed"' \
+    "an incoming message prints above the prompt and the typed line is redrawn"
+tm send-keys -t jimc C-u "/quit" Enter
+check 'wait_for "jimc exited 0"' "/quit ends the client with exit 0"
+tm kill-server 2>/dev/null
