@@ -114,10 +114,9 @@ void Worker::commit_batch()
         if (s)
             s->in_batch--;
         if (!ok) {
-            if (s && !s->closing) {
-                jim_msg_reset(in_);
-                reply(*s, 500, "message not stored: database error");
-            }
+            if (s && !s->closing)
+                emit(*s,
+                     response_to(p.request_id.c_str(), 500, "message not stored: database error"));
             continue;
         }
         bool handed = p.room;
@@ -137,10 +136,9 @@ void Worker::commit_batch()
         }
         if (!s || s->closing)
             continue;
-        jim_msg_reset(in_);
-        if (!p.request_id.empty())
-            jim_msg_set_str(in_, JIM_FIELD_ID, p.request_id.c_str());
-        jim_msg *r = response(handed ? 200 : 202, handed ? "delivered" : "stored for delivery");
+        // in_ may hold the request that made this commit run: it is not touched here.
+        jim_msg *r = response_to(p.request_id.c_str(), handed ? 200 : 202,
+                                 handed ? "delivered" : "stored for delivery");
         jim_msg_set_int(r, JIM_FIELD_SEQ, p.msg.seq);
         emit(*s, r);
     }

@@ -606,9 +606,16 @@ void Worker::watch_idle()
 
 jim_msg *Worker::response(int code, const char *text)
 {
+    const char *id = jim_msg_response(in_) == 0 ? jim_msg_get_str(in_, JIM_FIELD_ID) : nullptr;
+    return response_to(id, code, text);
+}
+
+// A response echoing the given request id (none when id is null or empty). Used where
+// the request being answered is not the one in in_ (group commit, password thread).
+jim_msg *Worker::response_to(const char *id, int code, const char *text)
+{
     jim_msg_init_response(out_, code, text);
-    const char *id = jim_msg_get_str(in_, JIM_FIELD_ID);
-    if (id && jim_msg_response(in_) == 0)
+    if (id && *id)
         jim_msg_set_str(out_, JIM_FIELD_ID, id);
     return out_;
 }

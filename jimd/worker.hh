@@ -104,6 +104,7 @@ class Worker {
 
     // Replies (worker.cc).
     jim_msg *response(int code, const char *text = nullptr);
+    jim_msg *response_to(const char *id, int code, const char *text = nullptr);
     void emit(Session &s, jim_msg *m);
     void reply(Session &s, int code, const char *text = nullptr);
     void send_line(Session &s, const std::string &line);

@@ -654,6 +654,24 @@ static void config__auth_none_closed_registration_and_rate(void **state)
     jimd_cleanup(&p);
 }
 
+/* A msg and a list request sent together: the msg's group commit runs before the list is
+ * answered, and each answer still echoes its own request's id. */
+static void ids__pipelined_msg_then_list__each_answer_echoes_its_own_id(void **state)
+{
+    (void)state;
+    tclient *a = login("ids_a");
+    tc_send(a, "{\"action\":\"join\",\"room\":\"#ids\"}");
+    assert_int_equal(tc_response(a, T), 200);
+    const char both[] = "{\"action\":\"msg\",\"id\":\"m1\",\"to\":\"#ids\",\"message\":\"x\"}\n"
+                        "{\"action\":\"get_rooms\",\"id\":\"r1\"}\n";
+    assert_int_equal(tc_send_raw(a, both, sizeof both - 1), 0);
+    assert_int_equal(tc_response(a, T), 200);
+    assert_string_equal(str(a->msg, JIM_FIELD_ID), "m1");
+    assert_int_equal(tc_response(a, T), 202);
+    assert_string_equal(str(a->msg, JIM_FIELD_ID), "r1");
+    tc_close(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -674,6 +692,7 @@ int main(void)
         cmocka_unit_test(probe__silent_ndjson_session_probed_then_closed),
         cmocka_unit_test(slow_reader__dropped_when_its_output_passes_the_limit),
         cmocka_unit_test(config__auth_none_closed_registration_and_rate),
+        cmocka_unit_test(ids__pipelined_msg_then_list__each_answer_echoes_its_own_id),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }
