@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const cmd_names[] = {"/msg",  "/join",    "/leave", "/contacts", "/add", "/del",
-                                 "/who",  "/rooms",   "/history", "/quit",   "/help", NULL};
+const char *const cmd_names[] = {"/msg", "/join",  "/leave",   "/contacts", "/add",  "/del",
+                                 "/who", "/rooms", "/history", "/quit",     "/help", NULL};
 
 static const char *const cmd_help[] = {
     "/msg NAME TEXT     send TEXT to NAME or #room, and make it the current chat",

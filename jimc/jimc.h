@@ -27,9 +27,9 @@ typedef struct jimc {
     const char *host;
     int port;
     const char *user;
-    int json;        /* print JSON lines */
-    int color;       /* ANSI colour on */
-    int interactive; /* readline is active: print above the prompt */
+    int json;          /* print JSON lines */
+    int color;         /* ANSI colour on */
+    int interactive;   /* readline is active: print above the prompt */
     char current[64];  /* the chat plain text goes to */
     int refused;       /* requests the server refused (scripts, -w) */
     int async_pending; /* asynchronous sends not yet answered */
@@ -42,7 +42,7 @@ typedef struct jimc {
 extern volatile sig_atomic_t jimc_stop; /* set by SIGINT/SIGTERM */
 
 /* output.c: every line jimc prints goes through these. */
-void out_line(jimc *app, const char *line);                 /* a line above the prompt */
+void out_line(jimc *app, const char *line);                  /* a line above the prompt */
 void out_message(jimc *app, const jim_msg *m, int outgoing); /* one incoming message */
 void out_error(jimc *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_info(jimc *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -226,7 +226,8 @@ int main(int argc, char **argv)
         why = "-w needs --to NAME or --to '#room'";
     else if (!app.user || !*app.user)
         why = "who are you? give -u NAME";
-    else if (strcmp(store_kind, "sqlite") && strcmp(store_kind, "files") && strcmp(store_kind, "none"))
+    else if (strcmp(store_kind, "sqlite") && strcmp(store_kind, "files") &&
+             strcmp(store_kind, "none"))
         why = "--store is sqlite, files or none";
     app.host = optind < argc ? argv[optind] : NULL;
     app.port = optind + 1 < argc ? parse_port(argv[optind + 1]) : 7777;
@@ -276,9 +277,9 @@ int main(int argc, char **argv)
         char dir[1024];
         int r = jim_store_default_dir(dir, sizeof dir, app.user, app.host, app.port);
         if (r == JIM_OK)
-            r = jim_store_open(&app.store, strcmp(store_kind, "files") == 0 ? JIM_STORE_FILES
-                                                                          : JIM_STORE_SQLITE,
-                               dir);
+            r = jim_store_open(
+                &app.store, strcmp(store_kind, "files") == 0 ? JIM_STORE_FILES : JIM_STORE_SQLITE,
+                dir);
         if (r != JIM_OK) {
             fprintf(stderr, "jimc: cannot open the message store %s: %s\n", dir,
                     r == JIM_EIO ? strerror(errno) : jim_strerror(r));

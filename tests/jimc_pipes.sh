@@ -3,7 +3,7 @@
 # prints the chat (JSON lines for jq, and quietly ends when head closes the pipe),
 # commands from stdin, and the documented exit codes. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-echo "1..12"
+echo "1..13"
 jimd_up
 
 # bob reads in the background; alice writes three lines through a pipe.
@@ -47,3 +47,8 @@ JIM_PASSWORD=wrong "$jimc" -u alice -w --to bob 127.0.0.1 "$port" </dev/null 2>"
 check '[ $rc -eq 77 ] && grep -q "refused" "$dir/err"' "a wrong password: exit 77"
 "$jimc" -w 127.0.0.1 2>"$dir/err"; rc=$?
 check '[ $rc -eq 64 ] && grep -q "needs --to" "$dir/err"' "usage errors exit 64 with a reason"
+
+# The launcher of N clients: everyone gets everyone else's room messages.
+out=$(JIMC="$jimc" bash "${top_srcdir:-.}/contrib/jim-crowd.sh" -n 3 -m 2 127.0.0.1 "$port")
+check '[ "$(echo "$out" | grep -c "received 4 room messages")" -eq 3 ]' \
+    "contrib/jim-crowd.sh: 3 clients each receive the 4 messages of the other two"
