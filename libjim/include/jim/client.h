@@ -121,6 +121,9 @@ JIM_EXTERN(int) jim_client_login(jim_client *client, const char *account, const 
 
 /**
  * Sends text to a user or a "#room" and waits until the server stored it.
+ * @param client the client (logged in).
+ * @param to a user name or a "#room".
+ * @param text the message (UTF-8, at most the server's `max_message_chars`).
  * @param seq_out (may be NULL) the message's seq.
  * @param delivered_out (may be NULL) 1 for 200 (handed to a live session),
  *        0 for 202 (stored for an offline recipient).
