@@ -35,8 +35,8 @@ check '[ $hrc -eq 0 ] && [ ! -s "$dir/head.err" ]' "a pipe closed by head ends j
 # Commands from stdin: a room, a message to it, the room list; a refused command.
 printf '/join #pipes\nhello pipes\n/rooms\n' | "$jimc" -u alice 127.0.0.1 "$port" > "$dir/s.out" 2>&1
 rc=$?
-check '[ $rc -eq 0 ] && grep -q "joined #pipes" "$dir/s.out" && grep -q "#pipes (1)" "$dir/s.out"' \
-    "commands from stdin run in order (exit 0)"
+check '[ $rc -eq 0 ] && grep -q "joined #pipes" "$dir/s.out" && grep -q "#pipes (1)" "$dir/s.out" && ! grep -q $'"'"'\033'"'"' "$dir/s.out"' \
+    "commands from stdin run in order (exit 0), no colour when stdout is not a terminal"
 printf '/msg nobody_here hi\n' | "$jimc" -u alice 127.0.0.1 "$port" > "$dir/s.out" 2>&1
 rc=$?
 check '[ $rc -eq 65 ] && grep -q "no such user" "$dir/s.out"' "a refused message says why and exits 65"

@@ -3,9 +3,9 @@
 # completion, an incoming message printed above a half-typed line, /quit; the test reads
 # what the screen shows. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-echo "1..7"
+echo "1..8"
 if ! command -v tmux >/dev/null 2>&1; then
-    for i in 1 2 3 4 5 6 7; do echo "ok $i - # SKIP tmux is not installed"; done
+    for i in 1 2 3 4 5 6 7 8; do echo "ok $i - # SKIP tmux is not installed"; done
     exit 0
 fi
 jimd_up
@@ -49,4 +49,10 @@ check 'wait_for "tbob: ping tann" && screen | grep -q "#tty> half typed"' \
     "an incoming message prints above the prompt and the typed line is redrawn"
 tm send-keys -t jimc C-u "/quit" Enter
 check 'wait_for "jimc exited 0"' "/quit ends the client with exit 0"
+
+# Without NO_COLOR the terminal gets colour (the prompt's name in bold).
+tm new-session -d -s colour -x 100 -y 30 \
+    "env TERM=xterm XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' JIM_PASSWORD=password1 '$jimc' -u tcol --register 127.0.0.1 $port; sleep 30"
+for _ in $(seq 50); do tm capture-pane -p -t colour | grep -q "tcol>" && break; sleep 0.1; done
+check 'tm capture-pane -e -p -t colour | grep -q $'"'"'\033\[1m'"'"'' "colour on a terminal without NO_COLOR"
 tm kill-server 2>/dev/null

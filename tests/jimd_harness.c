@@ -98,7 +98,7 @@ static int launch(jimd_proc *p, int port)
             dup2(null, 0);
             dup2(null, 1);
         }
-        execl(bin, "jimd", "-a", "127.0.0.1", "-p", portarg, "-w", workers, "-D", p->db, "-c",
+        execl(bin, "jimd", "-a", p->address, "-p", portarg, "-w", workers, "-D", p->db, "-c",
               p->conf, (char *)NULL);
         _exit(127);
     }
@@ -122,8 +122,14 @@ static int launch(jimd_proc *p, int port)
 
 int jimd_start(jimd_proc *p, int workers, const char *extra_config)
 {
+    return jimd_start_at(p, "127.0.0.1", workers, extra_config);
+}
+
+int jimd_start_at(jimd_proc *p, const char *address, int workers, const char *extra_config)
+{
     memset(p, 0, sizeof *p);
     p->workers = workers;
+    snprintf(p->address, sizeof p->address, "%s", address);
     strcpy(p->dir, "/tmp/jim-test-XXXXXX");
     if (!mkdtemp(p->dir))
         return -1;

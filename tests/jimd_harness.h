@@ -18,10 +18,13 @@ typedef struct jimd_proc {
     char log[160];
     char db[160];
     char conf[160];
+    char address[48]; /* the loopback address it listens on */
 } jimd_proc;
 
 /* Starts jimd with `workers` workers and extra config lines (may be NULL); 0 on success. */
 int jimd_start(jimd_proc *p, int workers, const char *extra_config);
+/* The same on another loopback address (e.g. "::1"). */
+int jimd_start_at(jimd_proc *p, const char *address, int workers, const char *extra_config);
 /* Starts jimd again on the same directory, database and port. */
 int jimd_restart(jimd_proc *p);
 /* Sends SIGTERM and waits; returns the exit status, or -1. */

@@ -281,16 +281,16 @@ static void blocking__rooms_contacts_users_history(void **state)
 
 /* The external-loop mode: the test's own poll() drives the client. */
 typedef struct reply {
-    int done, status, code;
+    int done, status, code, entries;
 } reply;
 
 static void on_reply(void *ud, int status, const jim_msg *resp, const jim_list *entries)
 {
-    (void)entries;
     reply *r = ud;
     r->done = 1;
     r->status = status;
     r->code = resp ? jim_msg_response(resp) : 0;
+    r->entries = (int)jim_list_count(entries);
 }
 
 static void drive(jim_client *c, int *flag, int want)
@@ -319,7 +319,7 @@ static void external_loop__async_send_and_receive(void **state)
     seen *a = seen_new(), *b = seen_new();
     jim_client *alice = online("c_eve", a), *bob = online("c_eli", b);
     assert_true(jim_client_fd(alice) >= 0);
-    reply r = {0, 0, 0};
+    reply r = {0, 0, 0, 0};
     assert_int_equal(jim_client_send_async(alice, "c_eli", "async hello", on_reply, &r), JIM_OK);
     drive(alice, &r.done, 1);
     assert_int_equal(r.status, JIM_OK);
@@ -331,11 +331,26 @@ static void external_loop__async_send_and_receive(void **state)
     jim_msg *req = NULL;
     assert_int_equal(jim_msg_new(&req), JIM_OK);
     assert_int_equal(jim_msg_make_named(req, JIM_ACTION_ADD_CONTACT, "c_nobody"), JIM_OK);
-    reply e = {0, 0, 0};
+    reply e = {0, 0, 0, 0};
     assert_int_equal(jim_client_request_async(alice, req, on_reply, &e), JIM_OK);
     drive(alice, &e.done, 1);
     assert_int_equal(e.status, JIM_ESERVER);
     assert_int_equal(e.code, 404);
+    /* A join and a list, pipelined: both answered, the list with its entries. */
+    assert_int_equal(jim_msg_make_named(req, JIM_ACTION_JOIN, "#c_loop"), JIM_OK);
+    reply j = {0, 0, 0, 0}, l = {0, 0, 0, 0};
+    assert_int_equal(jim_client_request_async(alice, req, on_reply, &j), JIM_OK);
+    assert_int_equal(jim_msg_init_action(req, JIM_ACTION_GET_ROOMS), JIM_OK);
+    assert_int_equal(jim_client_request_async(alice, req, on_reply, &l), JIM_OK);
+    drive(alice, &l.done, 1);
+    assert_int_equal(j.done, 1);
+    assert_int_equal(j.status, JIM_OK);
+    assert_int_equal(l.status, JIM_OK);
+    assert_int_equal(l.code, 202);
+    assert_true(l.entries >= 1);
+    /* A request that is not valid never leaves. */
+    assert_int_equal(jim_msg_init_action(req, JIM_ACTION_MSG), JIM_OK);
+    assert_int_equal(jim_client_request_async(alice, req, on_reply, &l), JIM_EINVAL);
     jim_msg_free(req);
     jim_client_free(alice);
     jim_client_free(bob);
@@ -362,8 +377,21 @@ static void thread_mode__callbacks_on_the_client_thread(void **state)
     pthread_mutex_lock(&b->mu);
     assert_false(pthread_equal(b->thread, pthread_self()));
     pthread_mutex_unlock(&b->mu);
-    /* A blocking call from another thread while the client thread runs. */
+    /* Blocking calls from another thread while the client thread runs. */
     assert_int_equal(jim_client_send(bob, "c_tom", "back", NULL, NULL), JIM_OK);
+    assert_int_equal(jim_client_join(bob, "#c_thread"), JIM_OK);
+    assert_int_equal(jim_client_add_contact(bob, "c_tom"), JIM_OK);
+    jim_list *l = NULL;
+    assert_int_equal(jim_client_get_contacts(bob, &l), JIM_OK);
+    assert_int_equal(jim_list_count(l), 1);
+    jim_list_free(l);
+    assert_int_equal(jim_client_history(bob, "c_tom", 0, 5, &l), JIM_OK);
+    assert_int_equal(jim_list_count(l), 5);
+    jim_list_free(l);
+    int64_t last = 0;
+    assert_int_equal(jim_client_sync(bob, 0, &last), JIM_OK);
+    assert_true(last > 0);
+    assert_int_equal(count(b, &b->messages), 20); /* the sync showed nothing twice */
     jim_client_stop_thread(bob);
     run_until(alice, a, &a->messages, 1);
     assert_string_equal(a->last_text, "back");
@@ -574,6 +602,67 @@ static void reconnect__mid_stream__nothing_lost_or_duplicated(void **state)
     free(b);
 }
 
+/* jimd probes idle stream sessions and closes those that stay silent: the client answers
+ * by itself, in every mode, so it stays online without reconnecting. */
+static void probes__answered_by_the_client__session_stays(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    assert_int_equal(jimd_start(&p, 1, "probe_interval 1\nprobe_timeout 1"), 0);
+    seen *s = seen_new();
+    jim_client *c = NULL;
+    assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
+    jim_client_set_reconnect(c, 0, 0);
+    assert_int_equal(jim_client_connect(c, "127.0.0.1", p.port), JIM_OK);
+    assert_int_equal(jim_client_register(c, "c_probed", "password1", NULL), JIM_OK);
+    assert_int_equal(jim_client_login(c, "c_probed", "password1"), JIM_OK);
+    int states = count(s, &s->states);
+    for (int i = 0; i < 35; i++) /* 3.5 s: several probe rounds */
+        assert_int_equal(jim_client_run(c, 100), JIM_OK);
+    assert_int_equal(jim_client_get_state(c), JIM_CLIENT_ONLINE);
+    assert_int_equal(count(s, &s->states), states);
+    assert_int_equal(jim_client_send(c, "c_probed", "still here", NULL, NULL), JIM_OK);
+    jim_client_free(c);
+    free(s);
+    jimd_stop(&p);
+    jimd_cleanup(&p);
+}
+
+/* A host name is resolved (getaddrinfo, IPv4 and IPv6); where it has several addresses and
+ * jimd listens on 127.0.0.1 only, the client goes on to the next when one refuses. */
+static void connect__host_name__resolved_and_tried(void **state)
+{
+    (void)state;
+    jim_client *c = NULL;
+    assert_int_equal(jim_client_new(&c, NULL, NULL), JIM_OK);
+    assert_int_equal(jim_client_connect(c, "localhost", server.port), JIM_OK);
+    assert_int_equal(jim_client_register(c, "c_local", "password1", NULL), JIM_OK);
+    jim_client_free(c);
+}
+
+/* An IPv6 literal: a jimd listening on ::1 only. */
+static void connect__ipv6_literal__works(void **state)
+{
+    (void)state;
+    jimd_proc p6;
+    if (jimd_start_at(&p6, "::1", 1, NULL) != 0) {
+        jimd_cleanup(&p6);
+        skip(); /* no IPv6 loopback on this machine */
+    }
+    seen *s = seen_new();
+    jim_client *c = NULL;
+    assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
+    assert_int_equal(jim_client_connect(c, "::1", p6.port), JIM_OK);
+    assert_int_equal(jim_client_register(c, "c_six", "password1", NULL), JIM_OK);
+    assert_int_equal(jim_client_login(c, "c_six", "password1"), JIM_OK);
+    assert_int_equal(jim_client_send(c, "c_six", "over IPv6", NULL, NULL), JIM_OK);
+    run_until(c, s, &s->messages, 1);
+    jim_client_free(c);
+    free(s);
+    jimd_stop(&p6);
+    jimd_cleanup(&p6);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -587,6 +676,9 @@ int main(void)
                                         NULL),
         cmocka_unit_test_setup_teardown(store_files__saved_kept_and_deduplicated, NULL, NULL),
         cmocka_unit_test(store__bad_arguments_and_default_dir),
+        cmocka_unit_test(probes__answered_by_the_client__session_stays),
+        cmocka_unit_test(connect__host_name__resolved_and_tried),
+        cmocka_unit_test(connect__ipv6_literal__works),
         cmocka_unit_test_setup_teardown(reconnect__mid_stream__nothing_lost_or_duplicated, NULL,
                                         remove_tmpdir),
     };
