@@ -38,6 +38,7 @@ libjim_libjimclient_la_SOURCES = \
 	libjim/src/client.cc \
 	libjim/src/client.hh \
 	libjim/src/client_api.cc \
+	libjim/src/client_store.cc \
 	libjim/src/client_store.hh \
 	libjim/src/list.cc \
 	libjim/src/list.hh \

@@ -38,6 +38,15 @@ std::unique_ptr<ClientStore> open_file_store(const std::string &dir);
 // Creates dir and its parents (mode 0700); false with errno on failure.
 bool make_dirs(const std::string &dir);
 
+// A message as both stores keep it: its seq and its JSON line (without the newline).
+struct StoredLine {
+    int64_t seq;
+    std::string_view json;
+};
+// Checks that m is a msg with a seq and encodes it through scratch (json lives as long as
+// scratch); false when m cannot be stored.
+bool stored_line(const jim_msg &m, jim_msg &scratch, StoredLine *out);
+
 // The conversation a msg belongs to, seen from either side: a room, or the pair
 // (from, to) for direct messages — a store matches either name against `with`.
 inline bool is_room(std::string_view name)

@@ -96,19 +96,14 @@ class FileStore final : public ClientStore {
 
     int save(const jim_msg &m) override
     {
-        int64_t seq = 0;
-        if (jim_msg_action(&m) != JIM_ACTION_MSG || jim_msg_get_int(&m, JIM_FIELD_SEQ, &seq) ||
-            seq <= 0)
+        StoredLine line;
+        if (!stored_line(m, scratch_, &line))
             return JIM_EINVAL;
-        if (seqs_.count(seq))
+        if (seqs_.count(line.seq))
             return 1;
-        jim_msg copy = m;
-        const char *json;
-        size_t len;
-        if (jim_msg_encode(&copy, &json, &len) != JIM_OK)
-            return JIM_EINVAL;
-        index(m, size_ + pending_.size(), len - 1);
-        pending_.append(json, len);
+        index(m, size_ + pending_.size(), line.json.size());
+        pending_.append(line.json);
+        pending_.push_back('\n');
         if (depth_ == 0 && !flush())
             return JIM_EIO;
         return JIM_OK;
@@ -231,6 +226,7 @@ class FileStore final : public ClientStore {
     int fd_ = -1;
     size_t size_ = 0;     // bytes of whole lines in the file
     std::string pending_; // lines saved but not yet written (inside begin/commit)
+    jim_msg scratch_;     // encodes the message being saved
     int depth_ = 0;
     std::unordered_set<int64_t> seqs_;
     std::map<int64_t, Entry> entries_;
@@ -239,19 +235,6 @@ class FileStore final : public ClientStore {
 };
 
 } // namespace
-
-bool make_dirs(const std::string &dir)
-{
-    for (size_t at = 1; at <= dir.size(); at++) {
-        if (at < dir.size() && dir[at] != '/')
-            continue;
-        std::string part = dir.substr(0, at);
-        if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
-            return false;
-    }
-    struct stat st;
-    return ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 std::unique_ptr<ClientStore> open_file_store(const std::string &dir)
 {

@@ -54,15 +54,10 @@ class SqliteStore final : public ClientStore {
 
     int save(const jim_msg &m) override
     {
-        int64_t seq = 0;
-        if (jim_msg_action(&m) != JIM_ACTION_MSG || jim_msg_get_int(&m, JIM_FIELD_SEQ, &seq) ||
-            seq <= 0)
+        StoredLine line;
+        if (!stored_line(m, scratch_, &line))
             return JIM_EINVAL;
-        const char *json;
-        size_t len;
-        jim_msg copy = m; // encoding needs a mutable buffer
-        if (jim_msg_encode(&copy, &json, &len) != JIM_OK)
-            return JIM_EINVAL;
+        int64_t seq = line.seq;
         int64_t time = 0;
         jim_msg_get_int(&m, JIM_FIELD_TIME, &time);
         const char *from = jim_msg_get_str(&m, JIM_FIELD_FROM);
@@ -71,7 +66,8 @@ class SqliteStore final : public ClientStore {
         sqlite3_bind_text(insert_, 2, from ? from : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(insert_, 3, to ? to : "", -1, SQLITE_STATIC);
         sqlite3_bind_int64(insert_, 4, time);
-        sqlite3_bind_text(insert_, 5, json, static_cast<int>(len - 1), SQLITE_STATIC); // no \n
+        sqlite3_bind_text(insert_, 5, line.json.data(), static_cast<int>(line.json.size()),
+                          SQLITE_STATIC);
         int rc = sqlite3_step(insert_);
         sqlite3_reset(insert_);
         sqlite3_clear_bindings(insert_);
@@ -167,6 +163,7 @@ class SqliteStore final : public ClientStore {
                  *del_ = nullptr;
     int64_t last_seq_ = 0;
     int depth_ = 0;
+    jim_msg scratch_; // encodes the message being saved
 };
 
 } // namespace
