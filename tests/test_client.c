@@ -663,6 +663,33 @@ static void connect__ipv6_literal__works(void **state)
     jimd_cleanup(&p6);
 }
 
+/* The server's rate limit answers 429 with retry_after: the client sends the message
+ * again then (same id), so a fast writer is slowed down and loses nothing. */
+static void rate_limited__sent_again_after_retry_after(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    assert_int_equal(jimd_start(&p, 1, "msg_rate 20\nmsg_burst 5"), 0);
+    seen *s = seen_new();
+    jim_client *c = NULL;
+    assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
+    assert_int_equal(jim_client_connect(c, "127.0.0.1", p.port), JIM_OK);
+    assert_int_equal(jim_client_register(c, "c_fast", "password1", NULL), JIM_OK);
+    assert_int_equal(jim_client_login(c, "c_fast", "password1"), JIM_OK);
+    for (int i = 0; i < 12; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "m%d", i);
+        assert_int_equal(jim_client_send(c, "c_fast", text, NULL, NULL), JIM_OK);
+    }
+    run_until(c, s, &s->messages, 12);
+    for (int i = 0; i < 12; i++)
+        assert_int_equal(s->per_index[i], 1);
+    jim_client_free(c);
+    free(s);
+    jimd_stop(&p);
+    jimd_cleanup(&p);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -679,6 +706,7 @@ int main(void)
         cmocka_unit_test(probes__answered_by_the_client__session_stays),
         cmocka_unit_test(connect__host_name__resolved_and_tried),
         cmocka_unit_test(connect__ipv6_literal__works),
+        cmocka_unit_test(rate_limited__sent_again_after_retry_after),
         cmocka_unit_test_setup_teardown(reconnect__mid_stream__nothing_lost_or_duplicated, NULL,
                                         remove_tmpdir),
     };

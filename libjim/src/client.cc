@@ -195,7 +195,7 @@ void Client::relogin()
         backoff_ms_ = 0;
         set_state(JIM_CLIENT_ONLINE);
         for (Pending &p : pending_) { // made while the login was on its way
-            if (!p.written) {
+            if (!p.written && p.resend_at_us == 0) {
                 out_ += p.line;
                 p.written = true;
             }
@@ -210,6 +210,7 @@ void Client::relogin()
     for (Pending &p : old) {
         out_ += p.line;
         p.written = true;
+        p.resend_at_us = 0;
         pending_.push_back(std::move(p));
     }
     write_out();
@@ -593,6 +594,17 @@ void Client::on_response(const jim_msg &m)
         pending_.erase(it);
         return;
     }
+    if (code == 429 && it->kind == Kind::Send) {
+        // The server's rate limit: the message was not stored. Send it again (same id)
+        // when it says, so a fast writer is slowed down instead of losing lines.
+        int64_t after = 1;
+        jim_msg_get_int(&m, JIM_FIELD_RETRY_AFTER, &after);
+        after = std::clamp<int64_t>(after, 1, 60);
+        it->resend_at_us = mono_us() + after * 1000000;
+        it->deadline_us = it->resend_at_us + int64_t{timeout_ms} * 1000;
+        it->written = false;
+        return;
+    }
     finish(it, code < 300 ? JIM_OK : JIM_ESERVER, &m, nullptr);
 }
 
@@ -745,8 +757,11 @@ int Client::on_readable()
 int Client::next_timeout() const
 {
     int64_t now = mono_us(), due = INT64_MAX;
-    for (const Pending &p : pending_)
+    for (const Pending &p : pending_) {
         due = std::min(due, p.deadline_us);
+        if (p.resend_at_us > 0)
+            due = std::min(due, p.resend_at_us);
+    }
     if (list_owner_)
         due = std::min(due, list_owner_->deadline_us);
     if (state_ == JIM_CLIENT_CONNECTING && fd_ < 0)
@@ -767,6 +782,18 @@ int Client::on_timeout()
             ++it;
         }
     }
+    bool resent = false;
+    for (Pending &p : pending_) {
+        if (p.resend_at_us > 0 && p.resend_at_us <= now && state_ == JIM_CLIENT_ONLINE &&
+            fd_ >= 0 && !connecting_) {
+            p.resend_at_us = 0;
+            p.written = true;
+            out_ += p.line;
+            resent = true;
+        }
+    }
+    if (resent)
+        write_out();
     if (list_owner_ && list_owner_->deadline_us <= now) {
         std::unique_ptr<Pending> owner = std::move(list_owner_);
         if (owner->done)

@@ -82,8 +82,9 @@ class Client final : private ChatView, private ContactListView {
         Kind kind;
         int64_t deadline_us;
         Done done;
-        jim_msg request; // kept for Send (saved with its seq once acknowledged)
-        bool written;    // on the current connection already
+        jim_msg request;          // kept for Send (saved with its seq once acknowledged)
+        bool written;             // on the current connection already
+        int64_t resend_at_us = 0; // a msg refused with 429: when to send it again
     };
 
     int enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out = nullptr);

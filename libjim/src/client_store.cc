@@ -22,8 +22,8 @@ bool make_dirs(const std::string &dir)
 bool stored_line(const jim_msg &m, jim_msg &scratch, StoredLine *out)
 {
     int64_t seq = 0;
-    if (jim_msg_action(&m) != JIM_ACTION_MSG || jim_msg_get_int(&m, JIM_FIELD_SEQ, &seq) != JIM_OK ||
-        seq <= 0)
+    if (jim_msg_action(&m) != JIM_ACTION_MSG ||
+        jim_msg_get_int(&m, JIM_FIELD_SEQ, &seq) != JIM_OK || seq <= 0)
         return false;
     scratch = m; // encoding needs a mutable object; scratch keeps its buffers
     const char *json;
