@@ -146,7 +146,9 @@ static int run_writer(jimc *app, const char *to)
         if (!line[0])
             continue;
         int rc = jim_client_send(app->client, to, line, NULL, NULL);
-        if (rc == JIM_ECLOSED) {
+        if (rc == JIM_ECLOSED ||
+            (rc == JIM_ETIMEDOUT && jim_client_get_state(app->client) != JIM_CLIENT_ONLINE)) {
+            /* Gone, and not back within the timeout: the rest of stdin would wait as long. */
             out_error(app, "connection lost: %s", jim_client_last_error(app->client));
             free(line);
             return JIMC_EXIT_CONNECT;

@@ -3,7 +3,7 @@
 # prints the chat (JSON lines for jq, and quietly ends when head closes the pipe),
 # commands from stdin, and the documented exit codes. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-echo "1..13"
+echo "1..15"
 jimd_up
 
 # bob reads in the background; alice writes three lines through a pipe.
@@ -52,3 +52,18 @@ check '[ $rc -eq 64 ] && grep -q "needs --to" "$dir/err"' "usage errors exit 64 
 out=$(JIMC="$jimc" bash "${top_srcdir:-.}/contrib/jim-crowd.sh" -n 3 -m 2 127.0.0.1 "$port")
 check '[ "$(echo "$out" | grep -c "received 4 room messages")" -eq 3 ]' \
     "contrib/jim-crowd.sh: 3 clients each receive the 4 messages of the other two"
+
+# The password from a file (first line), not from the environment.
+printf 'password1\nignored\n' > "$dir/pw"
+printf 'from a file\n' | env -u JIM_PASSWORD "$jimc" -u alice --password-file "$dir/pw" -w --to bob 127.0.0.1 "$port"
+rc=$?
+env -u JIM_PASSWORD "$jimc" -u alice --password-file "$dir/nope" -w --to bob 127.0.0.1 "$port" </dev/null 2>"$dir/err"
+rc2=$?
+check '[ $rc -eq 0 ] && [ $rc2 -eq 64 ] && grep -q "cannot read the password" "$dir/err"' \
+    "--password-file: the first line is the password; a missing file exits 64"
+
+# The server goes away under a writer: it ends with 69 instead of waiting on every line.
+kill -TERM "$jimd_pid"; wait "$jimd_pid" 2>/dev/null; jimd_pid=
+{ sleep 0.1; printf 'late\nlater\n'; } | timeout 60 "$jimc" -u alice -w --to bob --store none 127.0.0.1 "$port" 2>"$dir/err"
+rc=$?
+check '[ $rc -eq 69 ]' "a writer whose server is gone exits 69"

@@ -3,9 +3,9 @@
 # completion, an incoming message printed above a half-typed line, /quit; the test reads
 # what the screen shows. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-echo "1..8"
+echo "1..9"
 if ! command -v tmux >/dev/null 2>&1; then
-    for i in 1 2 3 4 5 6 7 8; do echo "ok $i - # SKIP tmux is not installed"; done
+    for i in 1 2 3 4 5 6 7 8 9; do echo "ok $i - # SKIP tmux is not installed"; done
     exit 0
 fi
 jimd_up
@@ -55,4 +55,13 @@ tm new-session -d -s colour -x 100 -y 30 \
     "env TERM=xterm XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' JIM_PASSWORD=password1 '$jimc' -u tcol --register 127.0.0.1 $port; sleep 30"
 for _ in $(seq 50); do tm capture-pane -p -t colour | grep -q "tcol>" && break; sleep 0.1; done
 check 'tm capture-pane -e -p -t colour | grep -q $'"'"'\033\[1m'"'"'' "colour on a terminal without NO_COLOR"
+
+# Without JIM_PASSWORD the password is asked for on the terminal, and not echoed.
+tm new-session -d -s ask -x 100 -y 30 \
+    "env -u JIM_PASSWORD TERM=xterm NO_COLOR=1 XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' '$jimc' -u tann2 --register 127.0.0.1 $port; sleep 30"
+for _ in $(seq 50); do tm capture-pane -p -t ask | grep -q "password for tann2" && break; sleep 0.1; done
+tm send-keys -t ask "sekret-pass-9" Enter
+for _ in $(seq 50); do tm capture-pane -p -t ask | grep -q "logged in as tann2" && break; sleep 0.1; done
+check 'tm capture-pane -p -t ask | grep -q "logged in as tann2" && ! tm capture-pane -p -t ask | grep -q "sekret-pass-9"' \
+    "the password prompt does not echo, and the login works"
 tm kill-server 2>/dev/null
