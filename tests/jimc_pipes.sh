@@ -3,7 +3,7 @@
 # prints the chat (JSON lines for jq, and quietly ends when head closes the pipe),
 # commands from stdin, and the documented exit codes. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-echo "1..15"
+echo "1..16"
 jimd_up
 
 # bob reads in the background; alice writes three lines through a pipe.
@@ -40,6 +40,11 @@ check '[ $rc -eq 0 ] && grep -q "joined #pipes" "$dir/s.out" && grep -q "#pipes 
 printf '/msg nobody_here hi\n' | "$jimc" -u alice 127.0.0.1 "$port" > "$dir/s.out" 2>&1
 rc=$?
 check '[ $rc -eq 65 ] && grep -q "no such user" "$dir/s.out"' "a refused message says why and exits 65"
+
+printf 'to the room\n' | "$jimc" -u alice -w --to '#pipes' 127.0.0.1 "$port"
+rc=$?
+out=$(printf '/history #pipes 1\n' | "$jimc" -u alice 127.0.0.1 "$port")
+check '[ $rc -eq 0 ] && echo "$out" | grep -q "#pipes alice: to the room"' "-w --to '#room' sends to the room"
 
 "$jimc" -u alice 127.0.0.1 1 </dev/null 2>"$dir/err"; rc=$?
 check '[ $rc -eq 69 ] && [ $(wc -l < "$dir/err") -eq 1 ]' "no server: one line, exit 69"

@@ -48,7 +48,8 @@ printf 'ping tann\n' | "$jimc" -u tbob -w --to tann 127.0.0.1 "$port"
 check 'wait_for "tbob: ping tann" && screen | grep -q "#tty> half typed"' \
     "an incoming message prints above the prompt and the typed line is redrawn"
 tm send-keys -t jimc C-u "/quit" Enter
-check 'wait_for "jimc exited 0"' "/quit ends the client with exit 0"
+check 'wait_for "jimc exited 0" && grep -q "^/join #tty$" "$XDG_STATE_HOME/jim/history"' \
+    "/quit ends the client with exit 0; the line history is saved"
 
 # Without NO_COLOR the terminal gets colour (the prompt's name in bold).
 tm new-session -d -s colour -x 100 -y 30 \

@@ -241,10 +241,14 @@ static void blocking__rooms_contacts_users_history(void **state)
     assert_string_equal(jim_msg_get_str(jim_list_get(contacts, 0), JIM_FIELD_STATUS), "online");
     jim_list_free(contacts);
 
-    /* A contact going away and coming back: presence pushes. */
+    /* A contact going away and coming back: presence pushes, also in the local list. */
     assert_int_equal(jim_client_quit(bob), JIM_OK);
     run_until(alice, a, &a->presences, 1);
     assert_string_equal(a->last_presence, "c_ben offline");
+    assert_int_equal(jim_client_contact_list(alice, &contacts), JIM_OK);
+    assert_int_equal(jim_list_count(contacts), 1);
+    assert_string_equal(jim_msg_get_str(jim_list_get(contacts, 0), JIM_FIELD_STATUS), "offline");
+    jim_list_free(contacts);
     assert_int_equal(jim_client_connect(bob, "127.0.0.1", server.port), JIM_OK);
     assert_int_equal(jim_client_login(bob, "c_ben", "password1"), JIM_OK);
     run_until(alice, a, &a->presences, 2);

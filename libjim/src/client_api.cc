@@ -176,6 +176,25 @@ JIM_EXTERN(int) jim_client_get_contacts(jim_client *client, jim_list **out)
     });
 }
 
+JIM_EXTERN(int) jim_client_contact_list(jim_client *client, jim_list **out)
+{
+    if (!client || !out)
+        return JIM_EINVAL;
+    *out = nullptr;
+    return jim::api_guard([&] {
+        Lock l(client->impl.mu);
+        auto list = std::make_unique<jim_list>();
+        for (const auto &[name, status] : client->impl.contacts().entries()) {
+            jim_msg &m = list->add_new();
+            jim_msg_init_action(&m, JIM_ACTION_CONTACT_LIST);
+            jim_msg_set_str(&m, JIM_FIELD_USER_ID, name.c_str());
+            jim_msg_set_str(&m, JIM_FIELD_STATUS, status.c_str());
+        }
+        *out = list.release();
+        return static_cast<int>(JIM_OK);
+    });
+}
+
 JIM_EXTERN(int) jim_client_add_contact(jim_client *client, const char *user)
 {
     if (!client)

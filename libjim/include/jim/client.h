@@ -146,6 +146,13 @@ JIM_EXTERN(int) jim_client_leave(jim_client *client, const char *room);
 /** The contact list as `contact_list` objects (user_id, status); saved to the store. */
 JIM_EXTERN(int) jim_client_get_contacts(jim_client *client, jim_list **out);
 
+/**
+ * The contact list as the client knows it now, without asking the server: the last
+ * jim_client_get_contacts() answer, kept current by add/del and by presence pushes.
+ * `contact_list` objects with user_id and status, in name order.
+ */
+JIM_EXTERN(int) jim_client_contact_list(jim_client *client, jim_list **out);
+
 /** Adds a contact. */
 JIM_EXTERN(int) jim_client_add_contact(jim_client *client, const char *user);
 
