@@ -203,7 +203,7 @@ void Client::relogin()
         JIM_LOG(log, JIM_LOG_INFO, "client", "logged in again as %s", account_.c_str());
         jim_msg sync;
         jim_msg_init_action(&sync, JIM_ACTION_SYNC);
-        jim_msg_set_int(&sync, JIM_FIELD_SINCE, last_seq_);
+        jim_msg_set_int(&sync, JIM_FIELD_SINCE, settled_seq());
         enqueue(sync, Kind::Internal, nullptr);
     });
     // The unanswered requests follow the login, in their order.
@@ -405,6 +405,7 @@ int Client::login(const char *account, const char *password)
     set_state(JIM_CLIENT_ONLINE);
     if (store && store->impl->last_seq() > last_seq_)
         last_seq_ = store->impl->last_seq();
+    settled_ = std::max(settled_, last_seq_);
     if (store || last_seq_ > 0) {
         jim_msg sync;
         jim_msg_init_action(&sync, JIM_ACTION_SYNC);
@@ -493,7 +494,7 @@ void Client::after_send(const Pending &p, const jim_msg &resp)
         store->impl->save(m);
     else
         seen_.insert(seq);
-    last_seq_ = std::max(last_seq_, seq);
+    seen_seq(seq);
 }
 
 // A list answer arrived: keep contacts and history in the model and the store.
@@ -622,9 +623,32 @@ void Client::incoming(const jim_msg &m)
         } else if (!seen_.insert(seq).second) {
             return;
         }
-        last_seq_ = std::max(last_seq_, seq);
+        seen_seq(seq);
     }
     chats_.incoming(m);
+}
+
+// Seqs are global and messages from different workers can arrive out of seq order, so the
+// highest seq seen is not a safe place to sync from after a reconnect: something lower may
+// have been on its way. Only seqs seen kSettleUs ago count as settled; a reconnect syncs
+// from there (what comes twice is dropped by seq).
+constexpr int64_t kSettleUs = 5000000;
+
+void Client::seen_seq(int64_t seq)
+{
+    last_seq_ = std::max(last_seq_, seq);
+    recent_.emplace_back(mono_us(), seq);
+    settled_seq();
+}
+
+int64_t Client::settled_seq()
+{
+    int64_t cutoff = mono_us() - kSettleUs;
+    while (!recent_.empty() && recent_.front().first <= cutoff) {
+        settled_ = std::max(settled_, recent_.front().second);
+        recent_.pop_front();
+    }
+    return settled_;
 }
 
 void Client::answer_probe()

@@ -95,6 +95,8 @@ class Client final : private ChatView, private ContactListView {
     void after_send(const Pending &p, const jim_msg &resp);
     void after_list(const Pending &p, jim_list &list);
     void answer_probe();
+    void seen_seq(int64_t seq);
+    int64_t settled_seq();
     void write_out();
     void lost(const char *why);
     void set_state(jim_client_state s);
@@ -142,7 +144,9 @@ class Client final : private ChatView, private ContactListView {
     std::string account_, password_;
     bool have_password_ = false, logged_in_once_ = false, quitting_ = false;
     int64_t last_seq_ = 0;
-    std::unordered_set<int64_t> seen_; // seqs shown, when there is no store
+    int64_t settled_ = 0;                            // see seen_seq()
+    std::deque<std::pair<int64_t, int64_t>> recent_; // (when seen, seq), the last few seconds
+    std::unordered_set<int64_t> seen_;               // seqs shown, when there is no store
     int64_t backoff_ms_ = 0, reconnect_at_us_ = 0;
     int last_code_ = 0;
     std::string last_error_;
