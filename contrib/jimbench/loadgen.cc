@@ -155,30 +155,53 @@ std::string text_now()
     return std::string(buf, 64);
 }
 
-// Logs connections [from, to) in as prefix<i> (auth none) and waits for every 200.
+// Logs connections [from, to) in as prefix<i> (auth none) and waits for every 200. A 409
+// (the same name's session from the previous phase still known to the server: a worker
+// still busy with the backlog, or a mesh round trip behind) is retried 20 ms later.
 bool login_all(Loop &L, size_t from, size_t to, const char *prefix, int64_t deadline)
 {
     size_t pending = 0;
     std::vector<char> waiting(L.size(), 0);
-    for (size_t i = from; i < to; i++) {
+    std::vector<int64_t> retry_at(L.size(), 0);
+    auto send_login = [&](size_t i) {
         char req[160];
         std::snprintf(req, sizeof req,
                       "{\"action\":\"presence\",\"time\":0,\"user\":{\"account_name\":\"%s%zu\","
                       "\"features\":[\"ndjson\"]}}\n",
                       prefix, i - from);
         L.send(L[i], req);
+    };
+    for (size_t i = from; i < to; i++) {
+        send_login(i);
         waiting[i] = 1;
         pending++;
     }
-    return L.run(
+    bool refused = false;
+    bool ok = L.run(
         [&](Conn &c, std::string_view l) {
             int code;
-            if (waiting[static_cast<size_t>(c.index)] && is_response(l, &code)) {
-                waiting[static_cast<size_t>(c.index)] = 0;
-                pending--;
+            auto i = static_cast<size_t>(c.index);
+            if (!waiting[i] || !is_response(l, &code))
+                return;
+            if (code == 409) {
+                retry_at[i] = now_ns() + 20000000;
+                return;
             }
+            refused = refused || code != 200;
+            waiting[i] = 0;
+            pending--;
         },
-        [&] { return pending == 0; }, deadline);
+        [&] { return pending == 0; }, deadline,
+        [&] {
+            int64_t now = now_ns();
+            for (size_t i = from; i < to; i++) {
+                if (retry_at[i] && retry_at[i] <= now) {
+                    retry_at[i] = 0;
+                    send_login(i);
+                }
+            }
+        });
+    return ok && !refused;
 }
 
 struct Latency {
