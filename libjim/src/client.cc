@@ -184,10 +184,19 @@ void Client::relogin()
     old.swap(pending_);
     enqueue(req, Kind::Login, [this](int status, const jim_msg *resp, jim_list *) {
         if (status != JIM_OK) {
+            int code = resp ? jim_msg_response(resp) : 0;
             const char *why = resp ? jim_msg_get_str(resp, JIM_FIELD_ERROR) : nullptr;
             std::string text =
                 std::string("logging in again failed: ") + (why ? why : jim_strerror(status));
-            show_error(resp ? jim_msg_response(resp) : status, text);
+            // 409: the old session is still known to the server (it may not have noticed
+            // the dead connection yet); 429 and 5xx pass too. Try again after the backoff.
+            // Anything else (402 wrong password, 403 banned) will not get better.
+            if (code == 409 || code == 429 || code >= 500 || status == JIM_ETIMEDOUT) {
+                JIM_LOG(log, JIM_LOG_INFO, "client", "%s; trying again", text.c_str());
+                lost(text.c_str());
+                return;
+            }
+            show_error(code ? code : status, text);
             quitting_ = true; // the account is refused: do not hammer the server
             lost(text.c_str());
             return;
