@@ -61,21 +61,10 @@ void out_message(jimc *app, const jim_msg *m, int outgoing)
         size_t len;
         if (jim_msg_new(&copy) != JIM_OK)
             return;
-        /* Re-encode what arrived: one ASCII-safe JSON object per line. */
-        jim_msg_init_action(copy, JIM_ACTION_MSG);
-        for (int f = 0; f < JIM_FIELD_COUNT; f++) {
-            if (!jim_msg_has(m, (jim_field)f))
-                continue;
-            if (jim_field_type_of((jim_field)f) == JIM_TYPE_STRING) {
-                const char *s;
-                size_t n;
-                if (jim_msg_get_strn(m, (jim_field)f, &s, &n) == JIM_OK)
-                    jim_msg_set_strn(copy, (jim_field)f, s, n);
-            } else {
-                int64_t v;
-                if (jim_msg_get_int(m, (jim_field)f, &v) == JIM_OK)
-                    jim_msg_set_int(copy, (jim_field)f, v);
-            }
+        /* Re-encode what arrived (lent as const): one ASCII-safe JSON object per line. */
+        if (jim_msg_copy(copy, m) != JIM_OK) {
+            jim_msg_free(copy);
+            return;
         }
         if (jim_msg_encode(copy, &json, &len) == JIM_OK) {
             snprintf(line, sizeof line, "%.*s", (int)(len - 1), json);

@@ -460,6 +460,33 @@ static void make__builders__produce_valid_objects(void **state)
     jim_msg_free(m);
 }
 
+/* A copy holds everything of the original and outlives it. */
+static void copy__every_part__independent_of_the_original(void **state)
+{
+    (void)state;
+    jim_msg *a = NULL, *b = NULL;
+    assert_int_equal(jim_msg_new(&a), JIM_OK);
+    assert_int_equal(jim_msg_new(&b), JIM_OK);
+    assert_int_equal(jim_msg_make_presence(a, "alice", "away"), JIM_OK);
+    jim_msg_set_features(a, JIM_FEATURE_NDJSON);
+    jim_msg_set_dialect(a, JIM_DIALECT_REFERENCE);
+    assert_int_equal(jim_msg_set_bool(a, JIM_FIELD_ONLINE, 1), JIM_OK);
+    assert_int_equal(jim_msg_copy(b, a), JIM_OK);
+    jim_msg_reset(a);
+    assert_int_equal(jim_msg_action(b), JIM_ACTION_PRESENCE);
+    assert_string_equal(jim_msg_get_str(b, JIM_FIELD_ACCOUNT_NAME), "alice");
+    assert_string_equal(jim_msg_get_str(b, JIM_FIELD_USER_STATUS), "away");
+    assert_int_equal(jim_msg_features(b), JIM_FEATURE_NDJSON);
+    assert_int_equal(jim_msg_dialect(b), JIM_DIALECT_REFERENCE);
+    int on = 0;
+    assert_int_equal(jim_msg_get_bool(b, JIM_FIELD_ONLINE, &on), JIM_OK);
+    assert_int_equal(on, 1);
+    assert_int_equal(jim_msg_copy(b, NULL), JIM_EINVAL);
+    assert_int_equal(jim_msg_copy(b, b), JIM_OK);
+    jim_msg_free(a);
+    jim_msg_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +507,7 @@ int main(void)
         cmocka_unit_test(validate__register_password__too_short),
         cmocka_unit_test(validate__numbers__ranges),
         cmocka_unit_test(make__builders__produce_valid_objects),
+        cmocka_unit_test(copy__every_part__independent_of_the_original),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,6 +101,18 @@ JIM_EXTERN(void) jim_msg_reset(jim_msg *msg)
         msg->impl.reset();
 }
 
+JIM_EXTERN(int) jim_msg_copy(jim_msg *dst, const jim_msg *src)
+{
+    if (!dst || !src)
+        return JIM_EINVAL;
+    if (dst == src)
+        return JIM_OK;
+    return jim::api_guard([&] {
+        dst->impl = src->impl;
+        return static_cast<int>(JIM_OK);
+    });
+}
+
 JIM_EXTERN(int) jim_msg_init_action(jim_msg *msg, jim_action action)
 {
     if (!msg || !action_ok(action))

@@ -169,6 +169,13 @@ JIM_EXTERN(void) jim_msg_free(jim_msg *msg);
 JIM_EXTERN(void) jim_msg_reset(jim_msg *msg);
 
 /**
+ * Makes @p dst a copy of @p src (action or response, every field, features and dialect),
+ * e.g. to keep a message a callback lent, or to encode one that is `const`.
+ * @return #JIM_OK, #JIM_EINVAL (NULL) or #JIM_ENOMEM.
+ */
+JIM_EXTERN(int) jim_msg_copy(jim_msg *dst, const jim_msg *src);
+
+/**
  * Empties @p msg and makes it a request or push of @p action, with `time` set to now.
  * @return #JIM_OK or #JIM_EINVAL (NULL msg, #JIM_ACTION_NONE or out-of-range action).
  */
