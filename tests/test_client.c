@@ -98,13 +98,13 @@ static int count(seen *s, int *field)
     return v;
 }
 
-/* A client connected and logged in as name (registered first). */
-static jim_client *online(const char *name, seen *s)
+/* A client connected to host:port and logged in as name (registered first). */
+static jim_client *online_at(const char *host, int port, const char *name, seen *s)
 {
     jim_client *c = NULL;
     assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
     jim_client_set_timeout(c, 5000);
-    assert_int_equal(jim_client_connect(c, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_connect(c, host, port), JIM_OK);
     assert_int_equal(jim_client_get_state(c), JIM_CLIENT_CONNECTED);
     int rc = jim_client_register(c, name, "password1", "test");
     assert_true(rc == JIM_OK || (rc == JIM_ESERVER && jim_client_last_code(c) == 409));
@@ -112,6 +112,12 @@ static jim_client *online(const char *name, seen *s)
     assert_int_equal(jim_client_get_state(c), JIM_CLIENT_ONLINE);
     assert_string_equal(jim_client_account(c), name);
     return c;
+}
+
+/* The same on the suite's jimd. */
+static jim_client *online(const char *name, seen *s)
+{
+    return online_at("127.0.0.1", server.port, name, s);
 }
 
 /* Runs c's loop until *field reaches want (or 5 s pass). */
@@ -614,12 +620,8 @@ static void probes__answered_by_the_client__session_stays(void **state)
     jimd_proc p;
     assert_int_equal(jimd_start(&p, 1, "probe_interval 1\nprobe_timeout 1"), 0);
     seen *s = seen_new();
-    jim_client *c = NULL;
-    assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
+    jim_client *c = online_at("127.0.0.1", p.port, "c_probed", s);
     jim_client_set_reconnect(c, 0, 0);
-    assert_int_equal(jim_client_connect(c, "127.0.0.1", p.port), JIM_OK);
-    assert_int_equal(jim_client_register(c, "c_probed", "password1", NULL), JIM_OK);
-    assert_int_equal(jim_client_login(c, "c_probed", "password1"), JIM_OK);
     int states = count(s, &s->states);
     for (int i = 0; i < 35; i++) /* 3.5 s: several probe rounds */
         assert_int_equal(jim_client_run(c, 100), JIM_OK);
@@ -654,11 +656,7 @@ static void connect__ipv6_literal__works(void **state)
         skip(); /* no IPv6 loopback on this machine */
     }
     seen *s = seen_new();
-    jim_client *c = NULL;
-    assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
-    assert_int_equal(jim_client_connect(c, "::1", p6.port), JIM_OK);
-    assert_int_equal(jim_client_register(c, "c_six", "password1", NULL), JIM_OK);
-    assert_int_equal(jim_client_login(c, "c_six", "password1"), JIM_OK);
+    jim_client *c = online_at("::1", p6.port, "c_six", s);
     assert_int_equal(jim_client_send(c, "c_six", "over IPv6", NULL, NULL), JIM_OK);
     run_until(c, s, &s->messages, 1);
     jim_client_free(c);
@@ -675,11 +673,7 @@ static void rate_limited__sent_again_after_retry_after(void **state)
     jimd_proc p;
     assert_int_equal(jimd_start(&p, 1, "msg_rate 20\nmsg_burst 5"), 0);
     seen *s = seen_new();
-    jim_client *c = NULL;
-    assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
-    assert_int_equal(jim_client_connect(c, "127.0.0.1", p.port), JIM_OK);
-    assert_int_equal(jim_client_register(c, "c_fast", "password1", NULL), JIM_OK);
-    assert_int_equal(jim_client_login(c, "c_fast", "password1"), JIM_OK);
+    jim_client *c = online_at("127.0.0.1", p.port, "c_fast", s);
     for (int i = 0; i < 12; i++) {
         char text[16];
         snprintf(text, sizeof text, "m%d", i);
