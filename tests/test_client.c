@@ -346,6 +346,17 @@ static void external_loop__async_send_and_receive(void **state)
     drive(alice, &e.done, 1);
     assert_int_equal(e.status, JIM_ESERVER);
     assert_int_equal(e.code, 404);
+    /* A contact added by an asynchronous request is in the local list too. */
+    assert_int_equal(jim_msg_make_named(req, JIM_ACTION_ADD_CONTACT, "c_eli"), JIM_OK);
+    reply ac = {0, 0, 0, 0};
+    assert_int_equal(jim_client_request_async(alice, req, on_reply, &ac), JIM_OK);
+    drive(alice, &ac.done, 1);
+    assert_int_equal(ac.status, JIM_OK);
+    jim_list *mine = NULL;
+    assert_int_equal(jim_client_contact_list(alice, &mine), JIM_OK);
+    assert_int_equal(jim_list_count(mine), 1);
+    assert_string_equal(jim_msg_get_str(jim_list_get(mine, 0), JIM_FIELD_USER_ID), "c_eli");
+    jim_list_free(mine);
     /* A join and a list, pipelined: both answered, the list with its entries. */
     assert_int_equal(jim_msg_make_named(req, JIM_ACTION_JOIN, "#c_loop"), JIM_OK);
     reply j = {0, 0, 0, 0}, l = {0, 0, 0, 0};

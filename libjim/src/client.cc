@@ -308,7 +308,8 @@ int Client::enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out)
               false};
     if (id_out)
         *id_out = id;
-    if (kind == Kind::Send)
+    if (kind == Kind::Send || jim_msg_action(&req) == JIM_ACTION_ADD_CONTACT ||
+        jim_msg_action(&req) == JIM_ACTION_DEL_CONTACT)
         p.request = req;
     // While reconnecting, requests wait for the new login (relogin writes them).
     bool write_now = fd_ >= 0 && !connecting_ &&
@@ -481,10 +482,30 @@ void Client::finish(std::deque<Pending>::iterator it, int status, const jim_msg 
     pending_.erase(it);
     if (status == JIM_OK && resp && p.kind == Kind::Send)
         after_send(p, *resp);
+    if (status == JIM_OK)
+        after_contact_change(p.request);
     if (status == JIM_OK && list)
-        after_list(p, *list);
+        after_list(*list);
     if (p.done)
         p.done(status, resp, list);
+}
+
+// A contact added or removed (by any way of asking): in the model and the store.
+void Client::after_contact_change(const jim_msg &request)
+{
+    jim_action a = jim_msg_action(&request);
+    const char *user = jim_msg_get_str(&request, JIM_FIELD_USER_ID);
+    if ((a != JIM_ACTION_ADD_CONTACT && a != JIM_ACTION_DEL_CONTACT) || !user)
+        return;
+    if (a == JIM_ACTION_ADD_CONTACT) {
+        contacts_.list().add(user);
+        if (store)
+            store->impl->add_contact(user);
+    } else {
+        contacts_.list().remove(user);
+        if (store)
+            store->impl->del_contact(user);
+    }
 }
 
 // A message of ours was stored by the server: keep it, with its seq, as the server has it.
@@ -507,9 +528,8 @@ void Client::after_send(const Pending &p, const jim_msg &resp)
 }
 
 // A list answer arrived: keep contacts and history in the model and the store.
-void Client::after_list(const Pending &p, jim_list &list)
+void Client::after_list(jim_list &list)
 {
-    (void)p;
     if (list.items.empty())
         return;
     jim_action entry = jim_msg_action(list.items.front().get());

@@ -93,7 +93,8 @@ class Client final : private ChatView, private ContactListView {
     void on_response(const jim_msg &m);
     void incoming(const jim_msg &m);
     void after_send(const Pending &p, const jim_msg &resp);
-    void after_list(const Pending &p, jim_list &list);
+    void after_list(jim_list &list);
+    void after_contact_change(const jim_msg &request);
     void answer_probe();
     void seen_seq(int64_t seq);
     int64_t settled_seq();

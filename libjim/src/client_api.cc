@@ -201,13 +201,7 @@ JIM_EXTERN(int) jim_client_add_contact(jim_client *client, const char *user)
         return JIM_EINVAL;
     return jim::api_guard([&] {
         Lock l(client->impl.mu);
-        int rc = named_call(client, JIM_ACTION_ADD_CONTACT, user);
-        if (rc == JIM_OK) {
-            client->impl.contacts().add(user);
-            if (client->impl.store)
-                client->impl.store->impl->add_contact(user);
-        }
-        return rc;
+        return named_call(client, JIM_ACTION_ADD_CONTACT, user);
     });
 }
 
@@ -217,13 +211,7 @@ JIM_EXTERN(int) jim_client_del_contact(jim_client *client, const char *user)
         return JIM_EINVAL;
     return jim::api_guard([&] {
         Lock l(client->impl.mu);
-        int rc = named_call(client, JIM_ACTION_DEL_CONTACT, user);
-        if (rc == JIM_OK) {
-            client->impl.contacts().remove(user);
-            if (client->impl.store)
-                client->impl.store->impl->del_contact(user);
-        }
-        return rc;
+        return named_call(client, JIM_ACTION_DEL_CONTACT, user);
     });
 }
 
