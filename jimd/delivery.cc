@@ -312,6 +312,19 @@ bool Worker::online_anywhere(const std::string &user) const
     return it != remote_.end() && it->second != 0;
 }
 
+// A user who logged in on another worker just before this worker read a message for
+// them: that worker flushed its Online frame before answering the login, so the frame
+// is already in this worker's mesh socket, only not read yet. Reading it now turns a
+// 202 (stored) into a live delivery. Once per client read: a frame sent after the read
+// cannot be what the request's sender had seen.
+void Worker::catch_up_with_peers()
+{
+    if (mesh_polled_at_ == client_reads_)
+        return;
+    mesh_polled_at_ = client_reads_;
+    mesh_->poll_input();
+}
+
 void Worker::became_online(const std::string &user)
 {
     presence_push(user, true);

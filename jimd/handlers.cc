@@ -103,8 +103,12 @@ void Worker::log_in(Session &s, const Account &a, unsigned features)
     bool was_online = online_anywhere(a.name);
     auto &mine = by_user_[a.name];
     mine.push_back(&s);
-    if (mine.size() == 1)
+    if (mine.size() == 1) {
+        // Sent before the 200: once the user has the answer, every worker that reads a
+        // message for them finds the news in its mesh socket (catch_up_with_peers).
         mesh_->broadcast(PeerMsg::Online, {a.name});
+        mesh_->flush_now();
+    }
     store_->record_login(a.id, wall_seconds(), s.ip);
     WLOG(JIM_LOG_INFO, "%s logged in from %s%s", a.name.c_str(), s.ip.c_str(),
          s.ndjson ? " (ndjson)" : "");
@@ -303,9 +307,12 @@ void Worker::h_msg(Session &s, jim_msg *m)
     } else if (!user_exists(to)) {
         reply(s, 404, "no such user");
         return;
-    } else if (settings_.str(S_OFFLINE_STORAGE) == "off" && !online_anywhere(to)) {
-        reply(s, 410, "user offline");
-        return;
+    } else if (!online_anywhere(to)) {
+        catch_up_with_peers(); // a login answered elsewhere just now
+        if (!online_anywhere(to) && settings_.str(S_OFFLINE_STORAGE) == "off") {
+            reply(s, 410, "user offline");
+            return;
+        }
     }
     // The batch entry is reused: every field is set, and the strings keep their capacity.
     Pending &p = batch_.add();

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <cstdint>
@@ -42,7 +41,15 @@ class Mesh {
     bool send(int peer, PeerMsg type, std::initializer_list<std::string_view> fields);
     // Queues a frame to every connected peer.
     void broadcast(PeerMsg type, std::initializer_list<std::string_view> fields);
-    bool connected(int peer) const { return peer >= 0 && peer < count_ && links_[peer].bev; }
+    // Writes what is queued on each link now, instead of when the loop gets to it, so a
+    // frame is in the peer's socket before anything this worker says afterwards to a
+    // client. Links backed up past the low-water mark are left to the loop.
+    void flush_now();
+    // Reads and handles the frames already in the sockets now, instead of when the loop
+    // gets to them: what a peer sent before a client's request was read is then known
+    // when that request is handled.
+    void poll_input();
+    bool connected(int peer) const { return peer >= 0 && peer < count_ && links_[peer].fd >= 0; }
     // Bytes waiting to be written on the fullest link.
     size_t backlog() const;
     // Called when every link has drained below the low-water mark after being above it.
@@ -52,14 +59,25 @@ class Mesh {
     int count() const { return count_; }
 
   private:
+    // One socketpair end: frames come in through `in`, go out through `out`.
     struct Link {
         Mesh *mesh = nullptr;
         int peer = -1;
-        bufferevent *bev = nullptr;
+        int fd = -1;
+        event *read_ev = nullptr;
+        event *write_ev = nullptr; // pending while `out` holds bytes
+        evbuffer *in = nullptr;
+        evbuffer *out = nullptr;
+        bool writing = false; // write_ev is pending
     };
-    static void on_read(bufferevent *bev, void *arg);
-    static void on_event(bufferevent *bev, short what, void *arg);
-    static void on_write(bufferevent *bev, void *arg);
+    static void on_readable(evutil_socket_t fd, short what, void *arg);
+    static void on_writable(evutil_socket_t fd, short what, void *arg);
+    // Reads what the socket holds (bounded); false on EOF or an error.
+    static bool fill(Link &l);
+    // Handles every whole frame in l.in; false if the peer sent garbage (link dropped).
+    bool handle_frames(Link &l);
+    // Writes what l.out holds; false on an error (link dropped).
+    bool write_out(Link &l);
     void drop(int peer);
 
     event_base *base_;
@@ -68,6 +86,7 @@ class Mesh {
     PeerEvent on_peer_;
     std::vector<Link> links_;
     std::function<void()> drained_;
+    bool reading_ = false; // inside a frame handler: poll_input waits for the loop
 };
 
 } // namespace jimd

@@ -257,6 +257,7 @@ void Worker::on_readable(Session &s)
         ssize_t n = read(s.fd, buf, cap);
         if (n > 0) {
             jim_framer_commit(s.framer, static_cast<size_t>(n));
+            client_reads_++;
             s.last_input_us = mono_us();
             s.probed = false;
             if (static_cast<size_t>(n) < cap)

@@ -150,6 +150,8 @@ class Worker {
     void on_peer_message(int from, PeerMsg type, std::string_view *f, int n);
     void on_peer(int peer, bool up);
     bool online_anywhere(const std::string &user) const;
+    // Handles the mesh frames already waiting, at most once per client read.
+    void catch_up_with_peers();
     void became_online(const std::string &user);
     void became_offline(const std::string &user);
     void presence_push(const std::string &user, bool online);
@@ -173,6 +175,8 @@ class Worker {
     jim_msg *out_ = nullptr; // the reply being built
     jim_msg *tmp_ = nullptr; // for re-encoding
     uint64_t next_id_ = 1;
+    uint64_t client_reads_ = 0;     // reads from client sockets so far
+    uint64_t mesh_polled_at_ = ~0u; // client_reads_ when the mesh was last polled
     bool draining_ = false;
     // Backpressure: while a link to another worker holds more than this, sessions that
     // become readable are left unread until the link drains.

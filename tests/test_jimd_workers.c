@@ -1,6 +1,7 @@
 /*
  * test_jimd_workers.c — 4 workers, 40 clients: every client reaches every other across
- * workers, a room message reaches each member exactly once, presence crosses workers.
+ * workers, a room message reaches each member exactly once, a user is reachable live from
+ * every worker once their login is answered, presence crosses workers.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -144,6 +145,31 @@ static void room__message_reaches_each_member_once(void **state)
         assert_null(tc_next_msg(cl[i], i == 0 ? 300 : 5));
 }
 
+/* Once a login is answered, a message sent to that user from any worker is delivered
+   live (200), not stored for later (202): the worker that logged the user in has put the
+   news on the mesh before answering, and the sender's worker reads it before deciding. */
+static void login__answered_then_messaged_from_any_worker__delivered_live(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 40, STEP = 5 };
+    for (int r = 0; r < ROUNDS; r++) {
+        char name[16];
+        snprintf(name, sizeof name, "late%02d", r);
+        tclient *late = tc_connect(server.port);
+        assert_non_null(late);
+        assert_int_equal(tc_login(late, name, "password1"), 200);
+        for (int i = 0; i < N; i += STEP)
+            tc_send(cl[i], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"%d\"}", name, i);
+        for (int i = 0; i < N; i += STEP)
+            if (tc_response(cl[i], T) != 200)
+                fail_msg("round %d: the message from w%02d to %s was not delivered live", r, i,
+                         name);
+        for (int i = 0; i < N; i += STEP)
+            assert_non_null(tc_next_msg(late, T));
+        tc_close(late);
+    }
+}
+
 static void presence__crosses_workers(void **state)
 {
     (void)state;
@@ -243,6 +269,7 @@ int main(void)
         cmocka_unit_test(clients__spread_over_workers),
         cmocka_unit_test(direct__everyone_to_everyone__exactly_once),
         cmocka_unit_test(room__message_reaches_each_member_once),
+        cmocka_unit_test(login__answered_then_messaged_from_any_worker__delivered_live),
         cmocka_unit_test(presence__crosses_workers),
         cmocka_unit_test(limits__per_ip_and_login_failures__hold_across_workers),
     };
