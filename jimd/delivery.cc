@@ -200,7 +200,9 @@ bool Worker::hand_here(const std::string &user, const std::string &line, int64_t
         for (Session *s : it->second) {
             if (s->closing)
                 continue;
-            if (first_handing(*s, seq))
+            // A pending row for seq outlives this hand-over only when the user also has
+            // sessions elsewhere: only then could the re-check at login find it again.
+            if (first_handing(*s, seq, !s->rechecked && remote_.count(user)))
                 send_line(*s, line);
             handed = true;
         }
@@ -230,10 +232,17 @@ void Worker::deliver_room(const std::string &room, const std::string &line, uint
     mesh_->broadcast(PeerMsg::Room, {room, line});
 }
 
-// False when seq was handed to s already in its login window; records it otherwise.
-bool Worker::first_handing(Session &s, int64_t seq)
+// False when seq was handed to s already in its login window; otherwise true, and seq is
+// recorded if `remember` (it could come again).
+bool Worker::first_handing(Session &s, int64_t seq, bool remember)
 {
-    return !s.tracking_handed || s.handed.insert(seq).second;
+    if (!s.tracking_handed)
+        return true;
+    if (s.handed.count(seq))
+        return false;
+    if (remember)
+        s.handed.insert(seq);
+    return true;
 }
 
 // At login: every direct message kept for the user while offline, oldest first.
@@ -268,7 +277,7 @@ int64_t Worker::push_pending(Session &s, int64_t after)
         if (!store_->pending(s.user, after, 500, &page))
             break;
         for (const StoredMessage &m : page)
-            if (first_handing(s, m.seq))
+            if (first_handing(s, m.seq, true)) // its live copy may still be on its way
                 push_stored(s, m);
         if (!page.empty())
             after = top = page.back().seq;
@@ -283,12 +292,23 @@ void Worker::recheck_offline(uint64_t session_id)
     Session *s = find(session_id);
     if (!s || s->closing || !s->logged_in)
         return;
+    // The rows of messages handed since login are cleared first, so the query below finds
+    // only what never reached this session (find() again: a commit writes to sessions).
+    commit_batch();
+    s = find(session_id);
+    if (!s || s->closing)
+        return;
     int64_t top = push_pending(*s, 0);
     if (top > 0) {
         later_clear_.emplace_back(s->user, top);
         schedule_commit();
     }
-    // What the re-check found may still be on its way from another worker: keep
+    s->rechecked = true;
+    if (s->handed.empty()) { // nothing pushed from the database that could also come live
+        s->tracking_handed = false;
+        return;
+    }
+    // What the queries found may still be on its way from another worker: keep
     // remembering for a while, then forget.
     timeval five_seconds = {5, 0};
     event_base_once(

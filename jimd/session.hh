@@ -50,10 +50,13 @@ struct Session {
     int64_t last_input_us = 0;
     bool probed = false;
 
-    // Around login a direct message can be found by the offline query and also arrive
-    // live from another worker: the seqs handed in that window are remembered.
+    // Around login a direct message can be found by the offline queries (at login and
+    // half a second later) and also arrive live from another worker: in that window the
+    // seqs the queries pushed, and those handed live that a query could still find, are
+    // remembered.
     std::unordered_set<int64_t> handed;
     bool tracking_handed = false;
+    bool rechecked = false; // the second query has run: live hand-overs need no record
 
     ~Session();
     // Queues one encoded object (ending in '\n') for the client.

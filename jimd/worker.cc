@@ -407,7 +407,8 @@ void Worker::on_flush(evutil_socket_t, short, void *arg)
 {
     auto *w = static_cast<Worker *>(arg);
     w->flush_scheduled_ = false;
-    std::vector<uint64_t> dirty;
+    std::vector<uint64_t> &dirty = w->flushing_; // both keep their capacity
+    dirty.clear();
     dirty.swap(w->dirty_);
     for (uint64_t id : dirty)
         if (Session *s = w->find(id)) {

@@ -145,7 +145,7 @@ class Worker {
     const std::string &push_line(const StoredMessage &m);
     void push_stored(Session &s, const StoredMessage &m);
     void offline_delivery(Session &s);
-    bool first_handing(Session &s, int64_t seq);
+    bool first_handing(Session &s, int64_t seq, bool remember);
     void recheck_offline(uint64_t session_id);
     void on_peer_message(int from, PeerMsg type, std::string_view *f, int n);
     void on_peer(int peer, bool up);
@@ -167,7 +167,8 @@ class Worker {
     std::vector<event *> events_;
     event *commit_ev_ = nullptr;
     event *flush_ev_ = nullptr;
-    std::vector<uint64_t> dirty_; // sessions with output to write this iteration
+    std::vector<uint64_t> dirty_;    // sessions with output to write this iteration
+    std::vector<uint64_t> flushing_; // on_flush's list, reused
     bool flush_scheduled_ = false;
     static void on_flush(evutil_socket_t, short, void *arg);
     event *tick_ev_ = nullptr;

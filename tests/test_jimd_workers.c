@@ -170,6 +170,55 @@ static void login__answered_then_messaged_from_any_worker__delivered_live(void *
     }
 }
 
+/* Messages stream to a user from three workers while that user logs in: each reaches
+   the new session exactly once, whether it was stored before the login, handed live
+   after it, or found again by the check half a second after the login. */
+static void login_while_messages_stream__each_arrives_once(void **state)
+{
+    (void)state;
+    enum { SENDERS = 3, EACH = 150, ALL = SENDERS * EACH };
+    tclient *rx = tc_connect(server.port);
+    assert_non_null(rx);
+    assert_int_equal(tc_login(rx, "rx", "password1"), 200);
+    tc_close(rx); /* offline now: the first messages are stored */
+    usleep(100000);
+
+    const int from[SENDERS] = {1, 2, 3};
+    for (int half = 0; half < 2; half++) {
+        for (int k = 0; k < EACH / 2; k++)
+            for (int j = 0; j < SENDERS; j++)
+                tc_send(cl[from[j]], "{\"action\":\"msg\",\"to\":\"rx\",\"message\":\"%d\"}",
+                        k + half * (EACH / 2));
+        if (half == 0) { /* log in while the first half is still being stored */
+            rx = tc_connect(server.port);
+            assert_non_null(rx);
+            assert_int_equal(tc_login(rx, "rx", "password1"), 200);
+        }
+    }
+    for (int j = 0; j < SENDERS; j++)
+        for (int k = 0; k < EACH; k++) {
+            int code = tc_response(cl[from[j]], T);
+            assert_true(code == 200 || code == 202);
+        }
+
+    static int64_t seen[ALL];
+    int got = 0;
+    while (got < ALL) {
+        jim_msg *m = tc_next_msg(rx, T);
+        if (!m)
+            fail_msg("rx got %d of %d messages", got, ALL);
+        int64_t seq = 0;
+        assert_int_equal(jim_msg_get_int(m, JIM_FIELD_SEQ, &seq), JIM_OK);
+        for (int i = 0; i < got; i++)
+            if (seen[i] == seq)
+                fail_msg("seq %lld arrived twice", (long long)seq);
+        seen[got++] = seq;
+    }
+    /* Past the second look at the pending messages: still nothing twice. */
+    assert_null(tc_next_msg(rx, 1500));
+    tc_close(rx);
+}
+
 static void presence__crosses_workers(void **state)
 {
     (void)state;
@@ -270,6 +319,7 @@ int main(void)
         cmocka_unit_test(direct__everyone_to_everyone__exactly_once),
         cmocka_unit_test(room__message_reaches_each_member_once),
         cmocka_unit_test(login__answered_then_messaged_from_any_worker__delivered_live),
+        cmocka_unit_test(login_while_messages_stream__each_arrives_once),
         cmocka_unit_test(presence__crosses_workers),
         cmocka_unit_test(limits__per_ip_and_login_failures__hold_across_workers),
     };
