@@ -32,16 +32,24 @@ Mesh::Mesh(event_base *base, int self, int count, Handler on_msg, PeerEvent on_p
 
 Mesh::~Mesh()
 {
-    for (int i = 0; i < count_; i++) {
-        Link &l = links_[i];
-        if (l.fd < 0)
-            continue;
+    for (Link &l : links_)
+        release(l);
+}
+
+// Frees what a link holds (each part only if it was made) and leaves it unconnected.
+void Mesh::release(Link &l)
+{
+    if (l.read_ev)
         event_free(l.read_ev);
+    if (l.write_ev)
         event_free(l.write_ev);
+    if (l.in)
         evbuffer_free(l.in);
+    if (l.out)
         evbuffer_free(l.out);
+    if (l.fd >= 0)
         close(l.fd);
-    }
+    l = Link{l.mesh, l.peer};
 }
 
 bool Mesh::attach(int peer, int fd)
@@ -58,20 +66,11 @@ bool Mesh::attach(int peer, int fd)
     l.write_ev = event_new(base_, fd, EV_WRITE, on_writable, &l);
     l.in = evbuffer_new();
     l.out = evbuffer_new();
+    l.fd = fd;
     if (!l.read_ev || !l.write_ev || !l.in || !l.out || event_add(l.read_ev, nullptr) != 0) {
-        if (l.read_ev)
-            event_free(l.read_ev);
-        if (l.write_ev)
-            event_free(l.write_ev);
-        if (l.in)
-            evbuffer_free(l.in);
-        if (l.out)
-            evbuffer_free(l.out);
-        l = Link{this, peer};
-        close(fd);
+        release(l);
         return false;
     }
-    l.fd = fd;
     on_peer_(peer, true);
     return true;
 }
@@ -81,12 +80,7 @@ void Mesh::drop(int peer)
     Link &l = links_[peer];
     if (l.fd < 0)
         return;
-    event_free(l.read_ev);
-    event_free(l.write_ev);
-    evbuffer_free(l.in);
-    evbuffer_free(l.out);
-    close(l.fd);
-    l = Link{this, peer};
+    release(l);
     on_peer_(peer, false);
 }
 

@@ -79,6 +79,7 @@ class Mesh {
     // Writes what l.out holds; false on an error (link dropped).
     bool write_out(Link &l);
     void drop(int peer);
+    static void release(Link &l);
 
     event_base *base_;
     int self_, count_;
