@@ -176,8 +176,8 @@ class Worker {
     jim_msg *out_ = nullptr; // the reply being built
     jim_msg *tmp_ = nullptr; // for re-encoding
     uint64_t next_id_ = 1;
-    uint64_t client_reads_ = 0;     // reads from client sockets so far
-    uint64_t mesh_polled_at_ = ~0u; // client_reads_ when the mesh was last polled
+    uint64_t client_reads_ = 0;              // reads from client sockets so far
+    uint64_t mesh_polled_at_ = ~uint64_t{0}; // client_reads_ at the last mesh poll
     bool draining_ = false;
     // Backpressure: while a link to another worker holds more than this, sessions that
     // become readable are left unread until the link drains.
