@@ -143,6 +143,7 @@ void Worker::commit_batch()
         emit(*s, r);
     }
     committing_now_ = false;
+    maybe_checkpoint();
 }
 
 // Queues a pending row (a direct message not handed to anyone) for the next commit.

@@ -1,9 +1,12 @@
 # jimd/local.mk — the daemon, linked with libjim's core directly.
 sbin_PROGRAMS += jimd/jimd
 jimd_jimd_SOURCES = \
+	jimd/checkpoint.cc \
 	jimd/clock.hh \
 	jimd/delivery.cc \
 	jimd/handlers.cc \
+	jimd/helper.cc \
+	jimd/helper.hh \
 	jimd/main.cc \
 	jimd/master.cc \
 	jimd/master.hh \

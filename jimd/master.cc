@@ -313,13 +313,12 @@ void Master::reap()
 
 // The master's database upkeep, on a short-lived connection (none is open when it forks):
 // it extends the history index over the messages committed since the last run, in steps
-// that keep the write lock short, then checkpoints the WAL. PASSIVE while running: it never
-// waits for the workers, and once the WAL is copied back the next commit starts it over
-// from the beginning, reusing its blocks. Under steady load a passive checkpoint never
-// catches up with the end, so the WAL would grow without bound: past kRestartFrames
-// it is followed by a RESTART, which holds new commits only while it copies what the
-// passive one left (a second's worth at most) and makes the next commit start over.
-// TRUNCATE at exit.
+// that keep the write lock short. The workers copy the WAL back themselves as they
+// commit (checkpoint.cc), which lets it start over; the master's checkpoint is the
+// fallback for when that cannot catch up (several workers committing without a pause,
+// or a worker so busy that its helper thread gets no CPU): a WAL grown past Store::kWalLimit gets a
+// PASSIVE checkpoint, which copies without holding anyone up, then a RESTART, which holds commits
+// for what was committed meanwhile and makes the next commit start the WAL over. TRUNCATE at exit.
 void Master::maintain(bool truncate)
 {
     Store store;
@@ -338,14 +337,13 @@ void Master::maintain(bool truncate)
         if (rows < 10000)
             break; // caught up
     }
-    constexpr int kRestartFrames = 1024; // 4 MiB of 4 KiB pages
-    int frames = 0;
-    bool ok = store.checkpoint(truncate ? Store::Checkpoint::Truncate : Store::Checkpoint::Passive,
-                               &frames);
-    if (ok && !truncate && frames > kRestartFrames) {
-        // A second passive run copies what was committed during the first (little); the
-        // RESTART then holds commits only for the last few frames and one sync.
-        ok = store.checkpoint(Store::Checkpoint::Passive) &&
+    bool ok = true;
+    if (truncate) {
+        ok = store.checkpoint(Store::Checkpoint::Truncate);
+    } else if (store.wal_bytes() > Store::kWalLimit) {
+        MLOG(JIM_LOG_INFO, "WAL at %lld bytes: restarting it",
+             static_cast<long long>(store.wal_bytes()));
+        ok = store.checkpoint(Store::Checkpoint::Passive) && store.sync_files() &&
              store.checkpoint(Store::Checkpoint::Restart);
     }
     if (!ok)

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <functional>
 #include <map>
+#include <sys/stat.h>
 
 namespace jimd {
 
@@ -137,6 +138,12 @@ int Store::on_busy(void *arg, int attempt)
     return 1;
 }
 
+int Store::on_wal_commit(void *arg, sqlite3 *, const char *, int frames)
+{
+    static_cast<Store *>(arg)->wal_frames_ = frames;
+    return SQLITE_OK;
+}
+
 Store::~Store()
 {
     for (sqlite3_stmt *st : stmts_)
@@ -217,12 +224,19 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
     // (the durability jimd promises by default); FULL also survives power loss.
     bool ok = exec("PRAGMA journal_mode = WAL") &&
               exec(sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") &&
-              exec("PRAGMA foreign_keys = ON") && exec("PRAGMA journal_size_limit = 67108864") &&
+              exec("PRAGMA foreign_keys = ON") &&
+              exec(("PRAGMA journal_size_limit = " + std::to_string(kWalLimit)).c_str()) &&
               exec("PRAGMA wal_autocheckpoint = 0") && migrate();
     if (!ok) {
         *why = path + ": " + error_;
         return false;
     }
+    // Replaces SQLite's own checkpointing hook (off above): the owner decides when.
+    sqlite3_wal_hook(db_, &Store::on_wal_commit, this);
+    // The file grows 8 MiB at a time, so syncing it after a checkpoint seldom has to
+    // record a new size as well.
+    int chunk = 8 << 20;
+    sqlite3_file_control(db_, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk);
 
     // No RETURNING: SQLite runs it through an ephemeral table, which costs more than the
     // insert itself; the rowid and the change count say the same.
@@ -735,17 +749,42 @@ bool Store::index_step(int max_rows, int *indexed_rows)
     return commit();
 }
 
-bool Store::checkpoint(Checkpoint mode, int *wal_frames)
+bool Store::checkpoint(Checkpoint mode, int *wal_frames, int *copied)
 {
     int how = mode == Checkpoint::Passive   ? SQLITE_CHECKPOINT_PASSIVE
               : mode == Checkpoint::Restart ? SQLITE_CHECKPOINT_RESTART
                                             : SQLITE_CHECKPOINT_TRUNCATE;
-    int log = 0, copied = 0; // copied is not needed: the length decides what comes next
-    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, how, &log, &copied);
+    int log = -1, done = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, how, &log, &done);
     if (wal_frames)
-        *wal_frames = log < 0 ? 0 : log;
+        *wal_frames = log;
+    if (copied)
+        *copied = done;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         return fail("checkpoint");
+    return true;
+}
+
+int64_t Store::wal_bytes() const
+{
+    struct stat st;
+    const char *wal = sqlite3_filename_wal(sqlite3_db_filename(db_, "main"));
+    return stat(wal, &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+}
+
+// Through SQLite's own handles: opening and closing the file here would drop the
+// process's POSIX locks on it (SQLite's "How To Corrupt", section 2.2).
+bool Store::sync_files()
+{
+    for (int op : {SQLITE_FCNTL_FILE_POINTER, SQLITE_FCNTL_JOURNAL_POINTER}) {
+        sqlite3_file *f = nullptr;
+        if (sqlite3_file_control(db_, "main", op, &f) != SQLITE_OK || !f || !f->pMethods)
+            continue; // no WAL file open (yet): nothing to sync
+        if (f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) != SQLITE_OK) {
+            error_ = "sync failed";
+            return false;
+        }
+    }
     return true;
 }
 

@@ -85,8 +85,19 @@ class Store {
     bool index_step(int max_rows, int *indexed_rows);
     enum class Checkpoint { Passive, Restart, Truncate };
     // A WAL checkpoint of the given mode; *wal_frames (optional) gets the WAL's length in
-    // frames (pages) since it last started over from its beginning.
-    bool checkpoint(Checkpoint mode, int *wal_frames = nullptr);
+    // frames (pages) since it last started over from its beginning, *copied how many of
+    // them are now in the database (both -1 when another checkpoint was running).
+    bool checkpoint(Checkpoint mode, int *wal_frames = nullptr, int *copied = nullptr);
+    // The WAL file's size in bytes (0 if there is none). After the WAL starts over, the
+    // next commit cuts the file down to kWalLimit (journal_size_limit).
+    int64_t wal_bytes() const;
+    static constexpr int64_t kWalLimit = 16 << 20;
+    // Writes the database file and the WAL to disk (fdatasync), so that a checkpoint's
+    // own syncs that follow find little to write.
+    bool sync_files();
+    // The WAL's length in frames after this connection's last commit: it falls back to
+    // the few frames of one commit when that commit started the WAL over.
+    int wal_frames() const { return wal_frames_; }
     // PRAGMA integrity_check == "ok".
     bool integrity_ok();
 
@@ -97,6 +108,8 @@ class Store {
     bool fail(const char *what);
 
     static int on_busy(void *arg, int attempt);
+    static int on_wal_commit(void *arg, sqlite3 *, const char *, int frames);
+    int wal_frames_ = 0;
     sqlite3 *db_ = nullptr;
     int busy_ms_ = 10000;
     int64_t busy_since_us_ = 0;

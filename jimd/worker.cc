@@ -93,6 +93,8 @@ Worker::~Worker()
     sessions_.clear();
     mesh_.reset();
     hasher_.reset();
+    checkpointer_.reset(); // its thread stops before its connection closes
+    checkpoint_store_.reset();
     for (event *e : events_)
         event_free(e);
     if (commit_ev_)
@@ -131,8 +133,16 @@ bool Worker::start()
         WLOG(JIM_LOG_CRITICAL, "database: %s", why.c_str());
         return false;
     }
-    hasher_ = std::make_unique<Hasher>(base_);
-    if (!hasher_->start())
+    // The second connection copies the WAL back on its own thread (maybe_checkpoint).
+    checkpoint_store_ = std::make_unique<Store>();
+    if (!checkpoint_store_->open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
+                                 static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
+        WLOG(JIM_LOG_CRITICAL, "database: %s", why.c_str());
+        return false;
+    }
+    hasher_ = std::make_unique<Helper>(base_);
+    checkpointer_ = std::make_unique<Helper>(base_);
+    if (!hasher_->start() || !checkpointer_->start(kCheckpointNice))
         return false;
     mesh_ = std::make_unique<Mesh>(
         base_, setup_.index, setup_.count,

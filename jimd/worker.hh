@@ -2,6 +2,7 @@
 // the group-commit batch, and its side of the mesh to the other workers.
 #pragma once
 
+#include "helper.hh"
 #include "mesh.hh"
 #include "password.hh"
 #include "session.hh"
@@ -136,6 +137,8 @@ class Worker {
     void schedule_commit();
     static void on_commit(evutil_socket_t, short, void *arg);
     void commit_batch();
+    void maybe_checkpoint();
+    void finish_checkpoint(int left);
     bool send_to_workers(const std::string &user, const std::string &line, int64_t seq);
     bool hand_here(const std::string &user, const std::string &line, int64_t seq);
     void keep_pending(const std::string &user, int64_t seq);
@@ -162,13 +165,21 @@ class Worker {
     jim_limits *limits_ = nullptr;
     event_base *base_ = nullptr;
     std::unique_ptr<Store> store_;
-    std::unique_ptr<Hasher> hasher_;
+    std::unique_ptr<Helper> hasher_;
+    std::unique_ptr<Helper> checkpointer_;
+    std::unique_ptr<Store> checkpoint_store_; // used on checkpointer_'s thread only
     std::unique_ptr<Mesh> mesh_;
     std::vector<event *> events_;
     event *commit_ev_ = nullptr;
     event *flush_ev_ = nullptr;
-    std::vector<uint64_t> dirty_;    // sessions with output to write this iteration
-    std::vector<uint64_t> flushing_; // on_flush's list, reused
+    bool checkpointing_ = false;
+    int checkpoint_tried_at_ = 0; // the WAL's frames when the last checkpoint began
+    // The WAL's length (4 KiB pages) at which a worker copies it back, and what the
+    // helper thread may leave for the loop to copy.
+    static constexpr int kCheckpointFrames = 1000, kCheckpointRest = 64;
+    static constexpr int kCheckpointNice = 19; // the copying waits for a free moment
+    std::vector<uint64_t> dirty_;              // sessions with output to write this iteration
+    std::vector<uint64_t> flushing_;           // on_flush's list, reused
     bool flush_scheduled_ = false;
     static void on_flush(evutil_socket_t, short, void *arg);
     event *tick_ev_ = nullptr;

@@ -1,7 +1,8 @@
 /*
  * test_jimd_resilience.c — nothing acknowledged is lost: a worker killed with SIGKILL is
  * respawned without disturbing the others, and its users catch up exactly; SIGTERM under
- * load drains cleanly, leaves a sound database, and a restart keeps everything.
+ * load drains cleanly, leaves a sound database, and a restart keeps everything; under
+ * steady load the WAL is copied back and starts over, so it stays small.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -234,11 +236,79 @@ static void sigterm_under_load__acknowledged_kept_and_restart_keeps_state(void *
     jimd_cleanup(&p);
 }
 
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* A single worker copies the WAL back as it commits: with the master's checkpoints off
+ * and thousands of small commits (each rewrites a few pages: tens of megabytes of WAL
+ * in all), the WAL starts over again and again and its file stays under jimd's 16 MiB
+ * limit; nothing is lost and the database is sound. */
+static void steady_load__wal_starts_over_and_stays_small(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 5000, PER_ROUND = 8 };
+    jimd_proc p;
+    assert_int_equal(jimd_start(&p, 1, "msg_rate 0\ncheckpoint_interval 3600"), 0);
+    tclient *rcv = tc_connect(p.port), *snd = tc_connect(p.port);
+    assert_non_null(rcv);
+    assert_non_null(snd);
+    assert_int_equal(tc_login(rcv, "w_rcv", "password1"), 200);
+    assert_int_equal(tc_login(snd, "w_snd", "password1"), 200);
+    char wal[200];
+    snprintf(wal, sizeof wal, "%s-wal", p.db);
+    long long biggest = 0;
+    int delivered = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < PER_ROUND; i++)
+            tc_send(snd,
+                    "{\"action\":\"msg\",\"to\":\"w_rcv\",\"message\":\"%05d/%d the quick "
+                    "brown fox jumps over the lazy dog\"}",
+                    r, i);
+        for (int i = 0; i < PER_ROUND; i++)
+            assert_int_equal(tc_response(snd, T), 200);
+        for (int i = 0; i < PER_ROUND; i++)
+            delivered += tc_next_msg(rcv, T) != NULL;
+        if (r % 100 == 99) {
+            long long size = file_size(wal);
+            biggest = size > biggest ? size : biggest;
+        }
+    }
+    print_message("%d messages in %d commits: WAL file at most %lld bytes\n", ROUNDS * PER_ROUND,
+                  ROUNDS, biggest);
+    assert_int_equal(delivered, ROUNDS * PER_ROUND);
+    assert_true(biggest > 0);
+    assert_true(biggest <= 16LL << 20);
+    tc_close(snd);
+    tc_close(rcv);
+    assert_int_equal(jimd_stop(&p), 0);
+
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(p.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM messages WHERE recipient = 'w_rcv'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), ROUNDS * PER_ROUND);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    jimd_cleanup(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kill9_worker__respawned_others_unaffected_nothing_lost),
         cmocka_unit_test(sigterm_under_load__acknowledged_kept_and_restart_keeps_state),
+        cmocka_unit_test(steady_load__wal_starts_over_and_stays_small),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
