@@ -242,12 +242,14 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
     // insert itself; the rowid and the change count say the same.
     std::string insert = "INSERT INTO messages(time, sender, recipient, encoding, body, "
                          "client_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING";
-    // Runs of messages without client ids go kInsertRows to a statement: no conflict is
-    // possible, so their seqs are consecutive.
-    std::string insert_rows =
-        "INSERT INTO messages(time, sender, recipient, encoding, body) VALUES";
-    for (size_t i = 0; i < kInsertRows; i++)
-        insert_rows += i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)";
+    // Runs of messages without client ids go many to a statement (see insert_messages): no
+    // conflict is possible, so their seqs are consecutive.
+    std::string insert_rows[kInsertSizes];
+    for (size_t k = 0; k < kInsertSizes; k++) {
+        insert_rows[k] = "INSERT INTO messages(time, sender, recipient, encoding, body) VALUES";
+        for (size_t i = 0; i < (kInsertRowsMax >> k); i++)
+            insert_rows[k] += i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)";
+    }
     std::string pending = std::string("SELECT ") + kMessageColumns +
                           " FROM messages WHERE seq IN (SELECT seq FROM pending WHERE user = ?1 "
                           "AND seq > ?2) ORDER BY seq LIMIT ?3";
@@ -293,7 +295,6 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         {&st_rollback_, "ROLLBACK"},
         {&st_insert_, insert.c_str()},
         {&st_dup_, "SELECT seq FROM messages WHERE sender = ?1 AND client_id = ?2"},
-        {&st_insert_rows_, insert_rows.c_str()},
         {&st_add_pending_, "INSERT OR IGNORE INTO pending(user, seq) VALUES(?1, ?2)"},
         {&st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq <= ?2"},
         {&st_clear_one_, "DELETE FROM pending WHERE user = ?1 AND seq = ?2"},
@@ -318,6 +319,11 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
             return false;
         }
     }
+    for (size_t k = 0; k < kInsertSizes; k++)
+        if (!(st_insert_rows_[k] = prepare(insert_rows[k].c_str()))) {
+            *why = path + ": " + error_;
+            return false;
+        }
     return true;
 }
 
@@ -546,35 +552,41 @@ bool Store::insert_message(StoredMessage *m, bool *dup)
     return true;
 }
 
+// Binds and runs one multi-row insert of `rows` messages; sets their seqs.
+bool Store::insert_rows(sqlite3_stmt *st, StoredMessage *const *msgs, size_t rows)
+{
+    Reset r{st};
+    for (size_t k = 0; k < rows; k++) {
+        const StoredMessage &m = *msgs[k];
+        int at = static_cast<int>(k) * 5;
+        sqlite3_bind_int64(st, at + 1, m.time);
+        sqlite3_bind_text(st, at + 2, m.from.data(), static_cast<int>(m.from.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, at + 3, m.to.data(), static_cast<int>(m.to.size()), SQLITE_STATIC);
+        sqlite3_bind_text(st, at + 4, m.encoding.data(), static_cast<int>(m.encoding.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, at + 5, m.text.data(), static_cast<int>(m.text.size()),
+                          SQLITE_STATIC);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db_) != static_cast<int>(rows))
+        return fail("insert messages");
+    int64_t last = sqlite3_last_insert_rowid(db_);
+    for (size_t k = 0; k < rows; k++)
+        msgs[k]->seq = last - static_cast<int64_t>(rows - 1 - k);
+    return true;
+}
+
+// A statement costs about as much as a few rows, so a run goes in as few statements as
+// the sizes allow: as many of the largest as fit, then at most one of each smaller size
+// (the binary digits of what is left).
 bool Store::insert_messages(StoredMessage *const *msgs, size_t n)
 {
     size_t i = 0;
-    for (; i + kInsertRows <= n; i += kInsertRows) {
-        Reset r{st_insert_rows_};
-        for (size_t k = 0; k < kInsertRows; k++) {
-            const StoredMessage &m = *msgs[i + k];
-            int at = static_cast<int>(k) * 5;
-            sqlite3_bind_int64(st_insert_rows_, at + 1, m.time);
-            sqlite3_bind_text(st_insert_rows_, at + 2, m.from.data(),
-                              static_cast<int>(m.from.size()), SQLITE_STATIC);
-            sqlite3_bind_text(st_insert_rows_, at + 3, m.to.data(), static_cast<int>(m.to.size()),
-                              SQLITE_STATIC);
-            sqlite3_bind_text(st_insert_rows_, at + 4, m.encoding.data(),
-                              static_cast<int>(m.encoding.size()), SQLITE_STATIC);
-            sqlite3_bind_text(st_insert_rows_, at + 5, m.text.data(),
-                              static_cast<int>(m.text.size()), SQLITE_STATIC);
-        }
-        if (sqlite3_step(st_insert_rows_) != SQLITE_DONE ||
-            sqlite3_changes(db_) != static_cast<int>(kInsertRows))
-            return fail("insert messages");
-        int64_t last = sqlite3_last_insert_rowid(db_);
-        for (size_t k = 0; k < kInsertRows; k++)
-            msgs[i + k]->seq = last - static_cast<int64_t>(kInsertRows - 1 - k);
-    }
-    for (; i < n; i++) {
-        bool dup = false;
-        if (!insert_message(msgs[i], &dup))
-            return false;
+    for (size_t k = 0; k < kInsertSizes; k++) {
+        size_t rows = kInsertRowsMax >> k;
+        for (; n - i >= rows; i += rows)
+            if (!insert_rows(st_insert_rows_[k], msgs + i, rows))
+                return false;
     }
     return true;
 }

@@ -68,7 +68,9 @@ class Store {
     // Stores n messages that carry no client id (so none can be a resend), in order, many
     // rows per statement; sets each one's seq.
     bool insert_messages(StoredMessage *const *msgs, size_t n);
-    static constexpr size_t kInsertRows = 16;
+    // Row counts of the multi-row inserts: kInsertRowsMax, then halves down to one, so any
+    // run takes at most one statement per size below the largest.
+    static constexpr size_t kInsertRowsMax = 64, kInsertSizes = 7;
     // Direct messages kept for a recipient who was offline: add, read (oldest first), clear.
     bool add_pending(const std::string &user, int64_t seq);
     bool pending(const std::string &user, int64_t after, int limit,
@@ -122,11 +124,13 @@ class Store {
                  *st_room_create_ = nullptr, *st_join_ = nullptr, *st_leave_ = nullptr,
                  *st_user_rooms_ = nullptr, *st_rooms_ = nullptr, *st_begin_ = nullptr,
                  *st_commit_ = nullptr, *st_rollback_ = nullptr, *st_insert_ = nullptr,
-                 *st_dup_ = nullptr, *st_insert_rows_ = nullptr, *st_add_pending_ = nullptr,
-                 *st_clear_pending_ = nullptr, *st_clear_one_ = nullptr, *st_pending_ = nullptr,
-                 *st_sync_ = nullptr, *st_by_seq_ = nullptr, *st_tail_ = nullptr,
-                 *st_chunks_ = nullptr, *st_indexed_ = nullptr, *st_to_index_ = nullptr,
-                 *st_add_chunk_ = nullptr, *st_set_indexed_ = nullptr, *st_max_seq_ = nullptr;
+                 *st_dup_ = nullptr, *st_add_pending_ = nullptr, *st_clear_pending_ = nullptr,
+                 *st_clear_one_ = nullptr, *st_pending_ = nullptr, *st_sync_ = nullptr,
+                 *st_by_seq_ = nullptr, *st_tail_ = nullptr, *st_chunks_ = nullptr,
+                 *st_indexed_ = nullptr, *st_to_index_ = nullptr, *st_add_chunk_ = nullptr,
+                 *st_set_indexed_ = nullptr, *st_max_seq_ = nullptr;
+    sqlite3_stmt *st_insert_rows_[kInsertSizes] = {}; // kInsertRowsMax >> i rows each
+    bool insert_rows(sqlite3_stmt *st, StoredMessage *const *msgs, size_t rows);
 };
 
 } // namespace jimd
