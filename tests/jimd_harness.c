@@ -120,6 +120,22 @@ static int launch(jimd_proc *p, int port)
     return -1;
 }
 
+jimd_proc jimd_group;
+
+int jimd_group_start(void **state)
+{
+    (void)state;
+    return jimd_start(&jimd_group, 1, NULL);
+}
+
+int jimd_group_stop(void **state)
+{
+    (void)state;
+    int rc = jimd_stop(&jimd_group);
+    jimd_cleanup(&jimd_group);
+    return rc == 0 ? 0 : -1;
+}
+
 int jimd_start(jimd_proc *p, int workers, const char *extra_config)
 {
     return jimd_start_at(p, "127.0.0.1", workers, extra_config);

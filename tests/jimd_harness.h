@@ -31,6 +31,12 @@ int jimd_restart(jimd_proc *p);
 int jimd_stop(jimd_proc *p);
 /* Stops jimd if running and removes its directory. */
 void jimd_cleanup(jimd_proc *p);
+/* The one-worker jimd a whole test group shares, started and stopped by cmocka's
+ * group setup and teardown: cmocka_run_group_tests(tests, jimd_group_start,
+ * jimd_group_stop). */
+extern jimd_proc jimd_group;
+int jimd_group_start(void **state);
+int jimd_group_stop(void **state);
 /* Kills every server still running (also done at exit). */
 void jimd_kill_leftovers(void);
 /* The pid of worker `index` as the log last reported it, or -1. */

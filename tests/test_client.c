@@ -24,8 +24,6 @@
 
 #include "jimd_harness.h"
 
-static jimd_proc server;
-
 /* What a test client saw, filled by the callbacks. */
 typedef struct seen {
     pthread_mutex_t mu;
@@ -117,7 +115,7 @@ static jim_client *online_at(const char *host, int port, const char *name, seen 
 /* The same on the suite's jimd. */
 static jim_client *online(const char *name, seen *s)
 {
-    return online_at("127.0.0.1", server.port, name, s);
+    return online_at("127.0.0.1", jimd_group.port, name, s);
 }
 
 /* Runs c's loop until *field reaches want (or 5 s pass). */
@@ -126,20 +124,6 @@ static void run_until(jim_client *c, seen *s, int *field, int want)
     for (int i = 0; i < 500 && count(s, field) < want; i++)
         jim_client_run(c, 10);
     assert_int_equal(count(s, field), want);
-}
-
-static int start_server(void **state)
-{
-    (void)state;
-    return jimd_start(&server, 1, NULL);
-}
-
-static int stop_server(void **state)
-{
-    (void)state;
-    int rc = jimd_stop(&server);
-    jimd_cleanup(&server);
-    return rc == 0 ? 0 : -1;
 }
 
 static void blocking__send_and_receive__delivered_once(void **state)
@@ -182,8 +166,8 @@ static void blocking__server_errors__eserver_with_code(void **state)
     assert_int_equal(jim_client_login(c, "x", "y"), JIM_ESTATE);
     assert_int_equal(jim_client_connect(c, NULL, 1), JIM_EINVAL);
     assert_int_equal(jim_client_connect(c, "127.0.0.1", 0), JIM_EINVAL);
-    assert_int_equal(jim_client_connect(c, "127.0.0.1", server.port), JIM_OK);
-    assert_int_equal(jim_client_connect(c, "127.0.0.1", server.port), JIM_ESTATE);
+    assert_int_equal(jim_client_connect(c, "127.0.0.1", jimd_group.port), JIM_OK);
+    assert_int_equal(jim_client_connect(c, "127.0.0.1", jimd_group.port), JIM_ESTATE);
     assert_int_equal(jim_client_register(c, "c_err", "password1", NULL), JIM_OK);
     assert_int_equal(jim_client_login(c, "c_err", "wrong-password"), JIM_ESERVER);
     assert_int_equal(jim_client_last_code(c), 402);
@@ -255,7 +239,7 @@ static void blocking__rooms_contacts_users_history(void **state)
     assert_int_equal(jim_list_count(contacts), 1);
     assert_string_equal(jim_msg_get_str(jim_list_get(contacts, 0), JIM_FIELD_STATUS), "offline");
     jim_list_free(contacts);
-    assert_int_equal(jim_client_connect(bob, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_connect(bob, "127.0.0.1", jimd_group.port), JIM_OK);
     assert_int_equal(jim_client_login(bob, "c_ben", "password1"), JIM_OK);
     run_until(alice, a, &a->presences, 2);
     assert_string_equal(a->last_presence, "c_ben online");
@@ -452,7 +436,7 @@ static void store_roundtrip(jim_store_kind kind, const char *sender, const char 
     jim_client *bob = NULL;
     assert_int_equal(jim_client_new(&bob, &callbacks, b), JIM_OK);
     assert_int_equal(jim_client_set_store(bob, st), JIM_OK);
-    assert_int_equal(jim_client_connect(bob, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_connect(bob, "127.0.0.1", jimd_group.port), JIM_OK);
     assert_int_equal(jim_client_register(bob, reader, "password1", NULL), JIM_OK);
     assert_int_equal(jim_client_login(bob, reader, "password1"), JIM_OK);
     int64_t last = 0;
@@ -504,7 +488,7 @@ static void store_roundtrip(jim_store_kind kind, const char *sender, const char 
     pthread_mutex_init(&b->mu, NULL);
     assert_int_equal(jim_client_new(&bob, &callbacks, b), JIM_OK);
     jim_client_set_store(bob, st);
-    assert_int_equal(jim_client_connect(bob, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_connect(bob, "127.0.0.1", jimd_group.port), JIM_OK);
     assert_int_equal(jim_client_login(bob, reader, "password1"), JIM_OK);
     jim_client_run(bob, 100);
     assert_int_equal(count(b, &b->messages), 1); /* only the new one, once */
@@ -591,13 +575,13 @@ static void reconnect__mid_stream__nothing_lost_or_duplicated(void **state)
     jim_client_set_store(reader, st);
     jim_client_set_reconnect(reader, 1, 500);
     jim_client_set_reconnect(sender, 1, 500);
-    assert_int_equal(jim_client_connect(reader, "127.0.0.1", server.port), JIM_OK);
+    assert_int_equal(jim_client_connect(reader, "127.0.0.1", jimd_group.port), JIM_OK);
     assert_int_equal(jim_client_register(reader, "c_rr", "password1", NULL), JIM_OK);
     assert_int_equal(jim_client_login(reader, "c_rr", "password1"), JIM_OK);
     assert_int_equal(jim_client_start_thread(reader), JIM_OK);
     for (int i = 0; i < N; i++) {
         if (i == 100) {
-            pid_t w = jimd_worker_pid(&server, 0);
+            pid_t w = jimd_worker_pid(&jimd_group, 0);
             assert_true(w > 0);
             assert_int_equal(kill(w, SIGKILL), 0);
         }
@@ -652,7 +636,7 @@ static void connect__host_name__resolved_and_tried(void **state)
     (void)state;
     jim_client *c = NULL;
     assert_int_equal(jim_client_new(&c, NULL, NULL), JIM_OK);
-    assert_int_equal(jim_client_connect(c, "localhost", server.port), JIM_OK);
+    assert_int_equal(jim_client_connect(c, "localhost", jimd_group.port), JIM_OK);
     assert_int_equal(jim_client_register(c, "c_local", "password1", NULL), JIM_OK);
     jim_client_free(c);
 }
@@ -719,5 +703,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(reconnect__mid_stream__nothing_lost_or_duplicated, NULL,
                                         remove_tmpdir),
     };
-    return cmocka_run_group_tests_name("client", tests, start_server, stop_server);
+    return cmocka_run_group_tests_name("client", tests, jimd_group_start, jimd_group_stop);
 }

@@ -20,25 +20,9 @@
 
 #define T 5000 /* ms to wait for an answer */
 
-static jimd_proc server;
-
-static int start_server(void **state)
-{
-    (void)state;
-    return jimd_start(&server, 1, NULL);
-}
-
-static int stop_server(void **state)
-{
-    (void)state;
-    int rc = jimd_stop(&server);
-    jimd_cleanup(&server);
-    return rc == 0 ? 0 : -1;
-}
-
 static tclient *login(const char *name)
 {
-    tclient *c = tc_connect(server.port);
+    tclient *c = tc_connect(jimd_group.port);
     assert_non_null(c);
     assert_int_equal(tc_login(c, name, "password1"), 200);
     return c;
@@ -53,7 +37,7 @@ static const char *str(jim_msg *m, jim_field f)
 static void register__new_duplicate_and_bad__codes(void **state)
 {
     (void)state;
-    tclient *c = tc_connect(server.port);
+    tclient *c = tc_connect(jimd_group.port);
     assert_non_null(c);
     tc_send(c, "{\"action\":\"register\",\"time\":1,\"user\":{\"account_name\":\"reg1\","
                "\"password\":\"password1\",\"info\":\"hello\"}}");
@@ -77,7 +61,7 @@ static void register__new_duplicate_and_bad__codes(void **state)
 static void authenticate__right_and_twice__200_409(void **state)
 {
     (void)state;
-    tclient *c = tc_connect(server.port);
+    tclient *c = tc_connect(jimd_group.port);
     assert_non_null(c);
     assert_int_equal(tc_login(c, "auth1", "password1"), 200);
     tc_send(c, "{\"action\":\"authenticate\",\"time\":1,\"user\":{\"account_name\":\"auth1\","
@@ -85,7 +69,7 @@ static void authenticate__right_and_twice__200_409(void **state)
     assert_int_equal(tc_response(c, T), 409); /* already logged in */
     tc_close(c);
 
-    tclient *d = tc_connect(server.port);
+    tclient *d = tc_connect(jimd_group.port);
     assert_non_null(d);
     /* A second session of the same account: max_sessions is 1. */
     tc_send(d, "{\"action\":\"authenticate\",\"time\":1,\"user\":{\"account_name\":\"auth1\","
@@ -95,8 +79,8 @@ static void authenticate__right_and_twice__200_409(void **state)
     tc_close(d);
 
     /* The log never contains a password. */
-    assert_int_equal(jimd_log_count(&server, "password1"), 0);
-    assert_int_equal(jimd_log_count(&server, "wrong-one"), 0);
+    assert_int_equal(jimd_log_count(&jimd_group, "password1"), 0);
+    assert_int_equal(jimd_log_count(&jimd_group, "wrong-one"), 0);
 }
 
 static void authenticate__repeated_failures__429_with_retry_after(void **state)
@@ -135,7 +119,7 @@ static void authenticate__repeated_failures__429_with_retry_after(void **state)
 static void before_login__401_and_presence_rules(void **state)
 {
     (void)state;
-    tclient *c = tc_connect(server.port);
+    tclient *c = tc_connect(jimd_group.port);
     assert_non_null(c);
     static const char *const need_login[] = {
         "{\"action\":\"msg\",\"to\":\"x\",\"message\":\"hi\"}",
@@ -202,7 +186,7 @@ static void oversize__400_then_closed(void **state)
 static void too_many_bad_in_a_row__closed(void **state)
 {
     (void)state;
-    tclient *c = tc_connect(server.port);
+    tclient *c = tc_connect(jimd_group.port);
     assert_non_null(c);
     for (int i = 0; i < 16; i++)
         tc_send_raw(c, "{\"action\":5}\n", 13);
@@ -216,7 +200,7 @@ static void msg_direct__offline_202_online_200_and_pushed(void **state)
 {
     (void)state;
     tclient *a = login("dm_alice");
-    tclient *b = tc_connect(server.port);
+    tclient *b = tc_connect(jimd_group.port);
     assert_non_null(b);
     tc_send(b, "{\"action\":\"register\",\"time\":1,\"user\":{\"account_name\":\"dm_bob\","
                "\"password\":\"password1\"}}");
@@ -696,5 +680,5 @@ int main(void)
         cmocka_unit_test(config__auth_none_closed_registration_and_rate),
         cmocka_unit_test(ids__pipelined_msg_then_list__each_answer_echoes_its_own_id),
     };
-    return cmocka_run_group_tests(tests, start_server, stop_server);
+    return cmocka_run_group_tests(tests, jimd_group_start, jimd_group_stop);
 }
