@@ -94,12 +94,19 @@ EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli
 EXTRA_PROGRAMS += tests/bench_codec
 tests_bench_codec_SOURCES = tests/bench_codec.c
 tests_bench_codec_LDADD = libjim/libjim.la
+EXTRA_PROGRAMS += tests/bench_store
+tests_bench_store_SOURCES = tests/bench_store.cc jimd/store.cc jimd/store.hh
+tests_bench_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_bench_store_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)
+tests_bench_store_LDADD = $(SQLITE_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 
-# Short runs of everything: the codec, then jimd -w 1 and -w 2 against the relay.
+# Short runs of everything: the codec, the store, then jimd -w 1 and -w 2 against the relay.
 # The server is pinned to CPU 0 and jimbench to CPU 1.
-bench: tests/bench_codec$(EXEEXT) contrib/jimbench/jimbench$(EXEEXT) jimd/jimd$(EXEEXT)
+bench: tests/bench_codec$(EXEEXT) tests/bench_store$(EXEEXT) contrib/jimbench/jimbench$(EXEEXT) \
+	    jimd/jimd$(EXEEXT)
 	$(top_builddir)/tests/bench_codec -s 0.5
+	$(top_builddir)/tests/bench_store -s 0.5
 	$(top_builddir)/contrib/jimbench/jimbench --short --relay --jimd $(top_builddir)/jimd/jimd -w 1
 	$(top_builddir)/contrib/jimbench/jimbench --short --jimd $(top_builddir)/jimd/jimd -w 2 \
 	    --server-cpus 0,1 --bench-cpu -1 --workload w1
