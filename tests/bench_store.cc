@@ -102,8 +102,8 @@ int main(int argc, char **argv)
             }
             std::printf("%3zu per commit  %10.0f messages per CPU-s  %6.2f CPU-us per message  "
                         "(%ld messages, %.2f CPU s)\n",
-                        sizes[k], static_cast<double>(n) / secs, secs * 1e6 / static_cast<double>(n),
-                        n, secs);
+                        sizes[k], static_cast<double>(n) / secs,
+                        secs * 1e6 / static_cast<double>(n), n, secs);
         }
     }
     for (const char *suffix : {"", "-wal", "-shm"})
