@@ -18,11 +18,20 @@ namespace jimd {
 // of WAL and database to disk — thus happens off the loop; the loop's part syncs
 // little (about 0.5 ms at 80,000 messages/s). The next try comes when the WAL has
 // grown by a quarter of kCheckpointFrames more without starting over.
+//
+// Past Store::kWalLimit the helper could not keep up (a core so busy that a nice-19 thread
+// gets no CPU): it stops after its current pass and starts no other, and the master's
+// upkeep restarts the WAL at the master's priority (master.cc). A pass left running would
+// hold SQLite's checkpoint lock, starved, for as long as the core stays busy.
 void Worker::maybe_checkpoint()
 {
     int frames = store_->wal_frames();
     if (frames < checkpoint_tried_at_)
         checkpoint_tried_at_ = 0; // the WAL started over
+    if (frames >= store_->wal_limit_frames()) {
+        checkpoint_stand_down_ = true;
+        return;
+    }
     if (checkpointing_ || frames < kCheckpointFrames ||
         frames < checkpoint_tried_at_ + kCheckpointFrames / 4)
         return;
@@ -34,14 +43,16 @@ void Worker::maybe_checkpoint()
     };
     auto out = std::make_shared<Outcome>();
     Store *db = checkpoint_store_.get();
+    std::atomic<bool> *stand_down = &checkpoint_stand_down_; // the thread ends before *this
+    *stand_down = false;
     checkpointer_->submit(
-        [db, out] {
+        [db, out, stand_down] {
             // Each pass copies what the last one's copy and sync gave time to commit,
             // so the passes shrink (the first counts from frame 0, so there are at least
             // two). SQLite syncs the database only after a copy that reached the WAL's
             // end (the loop's), so each pass syncs what it wrote.
             int before = 0;
-            for (int pass = 0; pass < 16; pass++) {
+            for (int pass = 0; pass < 16 && !*stand_down; pass++) {
                 int log = -1, copied = -1;
                 if (!db->checkpoint(Store::Checkpoint::Passive, &log, &copied)) {
                     out->error = db->error();

@@ -7,6 +7,7 @@
 #include "store.hh"
 #include "worker.hh"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -15,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -93,9 +95,13 @@ class Master {
     bool spawn(int index, const std::vector<int> &peer_fds);
     void respawn(int index);
     void reap();
-    void maintain(bool truncate);
     void start_upkeep();
-    pid_t upkeep_pid_ = 0;
+    pid_t fork_upkeep(int nice, void (Master::*job)(), const char *what);
+    bool open_store(Store *store);
+    void index_messages();
+    void restart_wal();
+    pid_t upkeep_pid_ = 0; // indexing, at nice 19
+    pid_t wal_pid_ = 0;    // the WAL's restart, at the master's own priority
     void signal_workers(int sig);
     int alive() const;
 
@@ -246,16 +252,30 @@ void Master::respawn(int index)
     }
 }
 
-// Runs the database upkeep in a short-lived child at the lowest priority, so that on a
-// busy machine a worker that wakes up always runs before it.
+// The database upkeep, every checkpoint_interval, in short-lived children (the master
+// keeps no connection open, so a fork never copies one). Indexing runs at the lowest
+// priority: on a busy machine a worker that wakes up always runs before it. The WAL's
+// restart, needed only when the workers' own copying could not keep up (several workers
+// committing without a pause, or a core so busy that their nice-19 threads get no CPU),
+// runs at the master's priority: at the lowest it would wait for a free moment that a
+// saturated core never has, while the WAL grew by tens of megabytes a second.
 void Master::start_upkeep()
 {
-    if (upkeep_pid_ > 0)
-        return; // the last one is still at work
+    if (upkeep_pid_ == 0) // else the last one is still at work
+        upkeep_pid_ = fork_upkeep(19, &Master::index_messages, "indexing");
+    struct stat st;
+    std::string wal = settings_.str(S_DATABASE) + "-wal";
+    if (wal_pid_ == 0 && stat(wal.c_str(), &st) == 0 && st.st_size > Store::kWalLimit)
+        wal_pid_ = fork_upkeep(0, &Master::restart_wal, "the WAL's restart");
+}
+
+// Runs job in a child at the given nice value; its pid, or 0 if fork failed.
+pid_t Master::fork_upkeep(int nice, void (Master::*job)(), const char *what)
+{
     pid_t pid = fork();
     if (pid < 0) {
-        MLOG(JIM_LOG_WARNING, "fork() for upkeep failed: %s", strerror(errno));
-        return;
+        MLOG(JIM_LOG_WARNING, "fork() for %s failed: %s", what, strerror(errno));
+        return 0;
     }
     if (pid == 0) {
         sigset_t none;
@@ -263,11 +283,12 @@ void Master::start_upkeep()
         for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD})
             signal(sig, SIG_DFL);
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        setpriority(PRIO_PROCESS, 0, 19);
-        maintain(false);
+        if (nice)
+            setpriority(PRIO_PROCESS, 0, nice);
+        (this->*job)();
         _exit(0);
     }
-    upkeep_pid_ = pid;
+    return pid;
 }
 
 void Master::reap()
@@ -275,8 +296,8 @@ void Master::reap()
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        if (pid == upkeep_pid_) {
-            upkeep_pid_ = 0;
+        if (pid == upkeep_pid_ || pid == wal_pid_) {
+            (pid == upkeep_pid_ ? upkeep_pid_ : wal_pid_) = 0;
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 MLOG(JIM_LOG_WARNING, "database upkeep failed (status %d)", status);
             continue;
@@ -311,43 +332,75 @@ void Master::reap()
     }
 }
 
-// The master's database upkeep, on a short-lived connection (none is open when it forks):
-// it extends the history index over the messages committed since the last run, in steps
-// that keep the write lock short. The workers copy the WAL back themselves as they
-// commit (checkpoint.cc), which lets it start over; the master's checkpoint is the
-// fallback for when that cannot catch up (several workers committing without a pause,
-// or a worker so busy that its helper thread gets no CPU): a WAL grown past Store::kWalLimit gets a
-// PASSIVE checkpoint, which copies without holding anyone up, then a RESTART, which holds commits
-// for what was committed meanwhile and makes the next commit start the WAL over. TRUNCATE at exit.
-void Master::maintain(bool truncate)
+// Opens a connection for the upkeep; false (logged) if the database cannot be opened.
+bool Master::open_store(Store *store)
+{
+    std::string why;
+    if (store->open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
+                    static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why))
+        return true;
+    MLOG(JIM_LOG_WARNING, "maintenance: %s", why.c_str());
+    return false;
+}
+
+// Extends the history index over the messages committed since the last run, in steps
+// that keep the write lock short, at most a million messages per run.
+void Master::index_messages()
 {
     Store store;
-    std::string why;
-    if (!store.open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
-                    static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
-        MLOG(JIM_LOG_WARNING, "maintenance: %s", why.c_str());
+    if (!open_store(&store))
         return;
-    }
-    for (int i = 0; i < 100; i++) { // at most a million messages per run
+    for (int i = 0; i < 100; i++) {
         int rows = 0;
         if (!store.index_step(10000, &rows)) {
             MLOG(JIM_LOG_WARNING, "indexing messages failed: %s", store.error().c_str());
-            break;
+            return;
         }
         if (rows < 10000)
-            break; // caught up
+            return; // caught up
     }
-    bool ok = true;
-    if (truncate) {
-        ok = store.checkpoint(Store::Checkpoint::Truncate);
-    } else if (store.wal_bytes() > Store::kWalLimit) {
-        MLOG(JIM_LOG_INFO, "WAL at %lld bytes: restarting it",
-             static_cast<long long>(store.wal_bytes()));
-        ok = store.checkpoint(Store::Checkpoint::Passive) && store.sync_files() &&
-             store.checkpoint(Store::Checkpoint::Restart);
+}
+
+// The fallback for a WAL grown past Store::kWalLimit (the workers copy it back themselves as
+// they commit, checkpoint.cc): a PASSIVE checkpoint copies without holding anyone up, then
+// a RESTART holds commits only for what was committed meanwhile, and makes the next commit
+// start the WAL over (which also cuts the file down to the limit).
+void Master::restart_wal()
+{
+    Store store;
+    if (!open_store(&store))
+        return;
+    MLOG(JIM_LOG_INFO, "WAL at %lld bytes: restarting it",
+         static_cast<long long>(store.wal_bytes()));
+    // A worker's helper may still be finishing a pass (it holds the checkpoint lock, and
+    // the checkpoint answers -1 frames): wait for it a second at most. Then passes, each
+    // synced, until one copies little: the RESTART that holds commits copies only that.
+    int frames = -1, copied = -1, before = 0;
+    for (int i = 0; i < 40 && frames < 0; i++) {
+        if (i)
+            usleep(25000);
+        if (!store.checkpoint(Store::Checkpoint::Passive, &frames, &copied)) {
+            MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
+            return;
+        }
     }
-    if (!ok)
+    if (frames < 0) {
+        MLOG(JIM_LOG_INFO, "WAL restart put off: another checkpoint is running");
+        return;
+    }
+    for (int pass = 0; pass < 8 && copied - before > 256 && copied >= 0; pass++) {
+        before = copied;
+        if (!(store.sync_files() &&
+              store.checkpoint(Store::Checkpoint::Passive, &frames, &copied))) {
+            MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
+            return;
+        }
+    }
+    int64_t t0 = mono_us();
+    if (!(store.sync_files() && store.checkpoint(Store::Checkpoint::Restart)))
         MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
+    MLOG(JIM_LOG_DEBUG, "WAL restarted after %d frames; the RESTART copied %d more in %lld us",
+         frames, std::max(copied - before, 0), static_cast<long long>(mono_us() - t0));
 }
 
 void Master::signal_workers(int sig)
@@ -470,9 +523,14 @@ int Master::run()
             next_checkpoint_us_ = now + settings_.num(S_CHECKPOINT_INTERVAL) * 1000000;
         }
     }
-    if (upkeep_pid_ > 0)
-        waitpid(upkeep_pid_, nullptr, 0);
-    maintain(true);
+    for (pid_t pid : {upkeep_pid_, wal_pid_})
+        if (pid > 0)
+            waitpid(pid, nullptr, 0);
+    // The last upkeep, with the workers gone: index everything, empty the WAL.
+    index_messages();
+    Store store;
+    if (open_store(&store) && !store.checkpoint(Store::Checkpoint::Truncate))
+        MLOG(JIM_LOG_WARNING, "final checkpoint failed: %s", store.error().c_str());
     MLOG(JIM_LOG_INFO, "stopped");
     return 0;
 }

@@ -231,6 +231,14 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         *why = path + ": " + error_;
         return false;
     }
+    // A WAL frame is a page and a 24-byte header.
+    int page = 4096;
+    if (sqlite3_stmt *st = prepare("PRAGMA page_size")) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            page = sqlite3_column_int(st, 0);
+        sqlite3_reset(st);
+    }
+    wal_limit_frames_ = static_cast<int>(kWalLimit / (page + 24)) + 1;
     // Replaces SQLite's own checkpointing hook (off above): the owner decides when.
     sqlite3_wal_hook(db_, &Store::on_wal_commit, this);
     // The file grows 8 MiB at a time, so syncing it after a checkpoint seldom has to

@@ -100,6 +100,8 @@ class Store {
     // The WAL's length in frames after this connection's last commit: it falls back to
     // the few frames of one commit when that commit started the WAL over.
     int wal_frames() const { return wal_frames_; }
+    // The WAL's length in frames past which its file is bigger than kWalLimit.
+    int wal_limit_frames() const { return wal_limit_frames_; }
     // PRAGMA integrity_check == "ok".
     bool integrity_ok();
 
@@ -112,6 +114,7 @@ class Store {
     static int on_busy(void *arg, int attempt);
     static int on_wal_commit(void *arg, sqlite3 *, const char *, int frames);
     int wal_frames_ = 0;
+    int wal_limit_frames_ = 0;
     sqlite3 *db_ = nullptr;
     int busy_ms_ = 10000;
     int64_t busy_since_us_ = 0;

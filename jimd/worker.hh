@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -173,6 +174,8 @@ class Worker {
     event *commit_ev_ = nullptr;
     event *flush_ev_ = nullptr;
     bool checkpointing_ = false;
+    // Set when the WAL outgrows Store::kWalLimit: the helper stops after its current pass.
+    std::atomic<bool> checkpoint_stand_down_{false};
     int checkpoint_tried_at_ = 0; // the WAL's frames when the last checkpoint began
     // The WAL's length (4 KiB pages) at which a worker copies it back, and what the
     // helper thread may leave for the loop to copy.

@@ -2,10 +2,11 @@
  * test_jimd_resilience.c — nothing acknowledged is lost: a worker killed with SIGKILL is
  * respawned without disturbing the others, and its users catch up exactly; SIGTERM under
  * load drains cleanly, leaves a sound database, and a restart keeps everything; under
- * steady load the WAL is copied back and starts over, so it stays small.
+ * steady load the WAL is copied back and starts over, so it stays small, also when the
+ * core jimd runs on is kept busy.
  */
-#define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* sched_setaffinity */
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -242,6 +246,26 @@ static long long file_size(const char *path)
     return stat(path, &st) == 0 ? (long long)st.st_size : 0;
 }
 
+/* The database passes integrity_check and holds `count` messages to `recipient`. */
+static void assert_sound_with(const char *path, const char *recipient, int count)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM messages WHERE recipient = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, recipient, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), count);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 /* A single worker copies the WAL back as it commits: with the master's checkpoints off
  * and thousands of small commits (each rewrites a few pages: tens of megabytes of WAL
  * in all), the WAL starts over again and again and its file stays under jimd's 16 MiB
@@ -285,21 +309,85 @@ static void steady_load__wal_starts_over_and_stays_small(void **state)
     tc_close(rcv);
     assert_int_equal(jimd_stop(&p), 0);
 
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open(p.db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
-    sqlite3_finalize(st);
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT count(*) FROM messages WHERE recipient = 'w_rcv'",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), ROUNDS * PER_ROUND);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    assert_sound_with(p.db, "w_rcv", ROUNDS * PER_ROUND);
+    jimd_cleanup(&p);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* On a core kept busy the workers' nice-19 copying gets no CPU, and the WAL would grow
+ * without end (tens of megabytes a second): the master restarts it at its own priority
+ * once the file passes 16 MiB. jimd, this client and a busy loop share one CPU; 500-char
+ * messages make the WAL grow fast. Bounded: 96 MB of text or 30 s. */
+static void busy_core__wal_restarted_by_master_stays_bounded(void **state)
+{
+    (void)state;
+    enum { BURST = 32, MAX_ROUNDS = 6000 };
+    cpu_set_t all, one;
+    assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &all)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0); /* jimd inherits it */
+    pid_t busy = fork();
+    assert_true(busy >= 0);
+    if (busy == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        alarm(60);
+        for (volatile unsigned long n = 0;; n++)
+            ;
+    }
+    jimd_proc p;
+    assert_int_equal(jimd_start(&p, 1, "msg_rate 0\nlog_level info"), 0);
+    tclient *rcv = tc_connect(p.port), *snd = tc_connect(p.port);
+    assert_non_null(rcv);
+    assert_non_null(snd);
+    assert_int_equal(tc_login(rcv, "b_rcv", "password1"), 200);
+    assert_int_equal(tc_login(snd, "b_snd", "password1"), 200);
+    char text[501];
+    memset(text, 'x', 500);
+    text[500] = 0;
+    char wal[200];
+    snprintf(wal, sizeof wal, "%s-wal", p.db);
+    long long biggest = 0;
+    int rounds = 0, delivered = 0;
+    double t0 = now_s();
+    for (; rounds < MAX_ROUNDS && now_s() - t0 < 30; rounds++) {
+        for (int i = 0; i < BURST; i++)
+            tc_send(snd, "{\"action\":\"msg\",\"to\":\"b_rcv\",\"message\":\"%05d/%02d %s\"}",
+                    rounds, i, text + 9);
+        for (int i = 0; i < BURST; i++)
+            assert_int_equal(tc_response(snd, T), 200);
+        for (int i = 0; i < BURST; i++)
+            delivered += tc_next_msg(rcv, T) != NULL;
+        if (rounds % 20 == 19) {
+            long long size = file_size(wal);
+            biggest = size > biggest ? size : biggest;
+        }
+    }
+    double secs = now_s() - t0;
+    kill(busy, SIGKILL);
+    waitpid(busy, NULL, 0);
+    sched_setaffinity(0, sizeof all, &all);
+    int restarts = jimd_log_count(&p, "restarting it");
+    print_message("%d messages of 500 chars in %.1f s on one busy CPU: WAL file at most %lld "
+                  "bytes, %d restarts by the master\n",
+                  rounds * BURST, secs, biggest, restarts);
+    assert_int_equal(delivered, rounds * BURST);
+    tc_close(snd);
+    tc_close(rcv);
+    assert_int_equal(jimd_stop(&p), 0);
+    assert_true(biggest > 0);
+    assert_true(biggest <= 96LL << 20);
+    assert_sound_with(p.db, "b_rcv", rounds * BURST);
     jimd_cleanup(&p);
 }
 
@@ -309,6 +397,7 @@ int main(void)
         cmocka_unit_test(kill9_worker__respawned_others_unaffected_nothing_lost),
         cmocka_unit_test(sigterm_under_load__acknowledged_kept_and_restart_keeps_state),
         cmocka_unit_test(steady_load__wal_starts_over_and_stays_small),
+        cmocka_unit_test(busy_core__wal_restarted_by_master_stays_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
