@@ -385,3 +385,13 @@ int tc_login(tclient *c, const char *name, const char *password)
             name, password);
     return tc_response(c, 10000);
 }
+
+tclient *tc_online(int port, const char *name)
+{
+    tclient *c = tc_connect(port);
+    if (c && tc_login(c, name, "password1") != 200) {
+        tc_close(c);
+        c = NULL;
+    }
+    return c;
+}

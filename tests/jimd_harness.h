@@ -74,5 +74,7 @@ jim_msg *tc_next_msg(tclient *c, int timeout_ms);
 int tc_eof(tclient *c, int timeout_ms);
 /* register (ignoring 409) and authenticate with ndjson; 200 on success. */
 int tc_login(tclient *c, const char *name, const char *password);
+/* A new client logged in as name with "password1"; NULL if either step fails. */
+tclient *tc_online(int port, const char *name);
 
 #endif

@@ -22,9 +22,8 @@
 
 static tclient *login(const char *name)
 {
-    tclient *c = tc_connect(jimd_group.port);
+    tclient *c = tc_online(jimd_group.port, name);
     assert_non_null(c);
-    assert_int_equal(tc_login(c, name, "password1"), 200);
     return c;
 }
 
@@ -568,11 +567,9 @@ static void slow_reader__dropped_when_its_output_passes_the_limit(void **state)
     (void)state;
     jimd_proc p;
     assert_int_equal(jimd_start(&p, 1, "msg_rate 0"), 0);
-    tclient *sender = tc_connect(p.port), *sleeper = tc_connect(p.port);
+    tclient *sender = tc_online(p.port, "sr_sender"), *sleeper = tc_online(p.port, "sr_sleeper");
     assert_non_null(sender);
     assert_non_null(sleeper);
-    assert_int_equal(tc_login(sender, "sr_sender", "password1"), 200);
-    assert_int_equal(tc_login(sleeper, "sr_sleeper", "password1"), 200);
     /* 40 x 1000 messages of 500 characters (~22 MB) to a client that never reads. */
     char text[501];
     memset(text, 'z', 500);

@@ -246,6 +246,26 @@ static long long file_size(const char *path)
     return stat(path, &st) == 0 ? (long long)st.st_size : 0;
 }
 
+/* Sends n messages from snd to `to` (texts "<round>/<i> <body>"), checks that each is
+ * answered 200, and returns how many of them reached rcv. */
+static int burst(tclient *snd, tclient *rcv, const char *to, int round, int n, const char *body)
+{
+    for (int i = 0; i < n; i++)
+        tc_send(snd, "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"%05d/%02d %s\"}", to, round,
+                i, body);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(tc_response(snd, T), 200);
+    int got = 0;
+    for (int i = 0; i < n; i++)
+        got += tc_next_msg(rcv, T) != NULL;
+    return got;
+}
+
+static long long max_ll(long long a, long long b)
+{
+    return a > b ? a : b;
+}
+
 /* The database passes integrity_check and holds `count` messages to `recipient`. */
 static void assert_sound_with(const char *path, const char *recipient, int count)
 {
@@ -276,29 +296,18 @@ static void steady_load__wal_starts_over_and_stays_small(void **state)
     enum { ROUNDS = 5000, PER_ROUND = 8 };
     jimd_proc p;
     assert_int_equal(jimd_start(&p, 1, "msg_rate 0\ncheckpoint_interval 3600"), 0);
-    tclient *rcv = tc_connect(p.port), *snd = tc_connect(p.port);
+    tclient *rcv = tc_online(p.port, "w_rcv"), *snd = tc_online(p.port, "w_snd");
     assert_non_null(rcv);
     assert_non_null(snd);
-    assert_int_equal(tc_login(rcv, "w_rcv", "password1"), 200);
-    assert_int_equal(tc_login(snd, "w_snd", "password1"), 200);
     char wal[200];
     snprintf(wal, sizeof wal, "%s-wal", p.db);
     long long biggest = 0;
     int delivered = 0;
     for (int r = 0; r < ROUNDS; r++) {
-        for (int i = 0; i < PER_ROUND; i++)
-            tc_send(snd,
-                    "{\"action\":\"msg\",\"to\":\"w_rcv\",\"message\":\"%05d/%d the quick "
-                    "brown fox jumps over the lazy dog\"}",
-                    r, i);
-        for (int i = 0; i < PER_ROUND; i++)
-            assert_int_equal(tc_response(snd, T), 200);
-        for (int i = 0; i < PER_ROUND; i++)
-            delivered += tc_next_msg(rcv, T) != NULL;
-        if (r % 100 == 99) {
-            long long size = file_size(wal);
-            biggest = size > biggest ? size : biggest;
-        }
+        delivered +=
+            burst(snd, rcv, "w_rcv", r, PER_ROUND, "the quick brown fox jumps over the lazy dog");
+        if (r % 100 == 99)
+            biggest = max_ll(biggest, file_size(wal));
     }
     print_message("%d messages in %d commits: WAL file at most %lld bytes\n", ROUNDS * PER_ROUND,
                   ROUNDS, biggest);
@@ -323,7 +332,9 @@ static double now_s(void)
 /* On a core kept busy the workers' nice-19 copying gets no CPU, and the WAL would grow
  * without end (tens of megabytes a second): the master restarts it at its own priority
  * once the file passes 16 MiB. jimd, this client and a busy loop share one CPU; 500-char
- * messages make the WAL grow fast. Bounded: 96 MB of text or 30 s. */
+ * messages make the WAL grow fast. Without the restarts the WAL reaches ~200 MB here
+ * whatever the speed; with them it peaks at about a second's growth past the limit
+ * (53-64 MB on a two-core VM). Bounded: 96 MB of text or 30 s. */
 static void busy_core__wal_restarted_by_master_stays_bounded(void **state)
 {
     (void)state;
@@ -347,11 +358,9 @@ static void busy_core__wal_restarted_by_master_stays_bounded(void **state)
     }
     jimd_proc p;
     assert_int_equal(jimd_start(&p, 1, "msg_rate 0\nlog_level info"), 0);
-    tclient *rcv = tc_connect(p.port), *snd = tc_connect(p.port);
+    tclient *rcv = tc_online(p.port, "b_rcv"), *snd = tc_online(p.port, "b_snd");
     assert_non_null(rcv);
     assert_non_null(snd);
-    assert_int_equal(tc_login(rcv, "b_rcv", "password1"), 200);
-    assert_int_equal(tc_login(snd, "b_snd", "password1"), 200);
     char text[501];
     memset(text, 'x', 500);
     text[500] = 0;
@@ -361,17 +370,9 @@ static void busy_core__wal_restarted_by_master_stays_bounded(void **state)
     int rounds = 0, delivered = 0;
     double t0 = now_s();
     for (; rounds < MAX_ROUNDS && now_s() - t0 < 30; rounds++) {
-        for (int i = 0; i < BURST; i++)
-            tc_send(snd, "{\"action\":\"msg\",\"to\":\"b_rcv\",\"message\":\"%05d/%02d %s\"}",
-                    rounds, i, text + 9);
-        for (int i = 0; i < BURST; i++)
-            assert_int_equal(tc_response(snd, T), 200);
-        for (int i = 0; i < BURST; i++)
-            delivered += tc_next_msg(rcv, T) != NULL;
-        if (rounds % 20 == 19) {
-            long long size = file_size(wal);
-            biggest = size > biggest ? size : biggest;
-        }
+        delivered += burst(snd, rcv, "b_rcv", rounds, BURST, text + 9);
+        if (rounds % 20 == 19)
+            biggest = max_ll(biggest, file_size(wal));
     }
     double secs = now_s() - t0;
     kill(busy, SIGKILL);
@@ -386,7 +387,7 @@ static void busy_core__wal_restarted_by_master_stays_bounded(void **state)
     tc_close(rcv);
     assert_int_equal(jimd_stop(&p), 0);
     assert_true(biggest > 0);
-    assert_true(biggest <= 96LL << 20);
+    assert_true(biggest <= 128LL << 20);
     assert_sound_with(p.db, "b_rcv", rounds * BURST);
     jimd_cleanup(&p);
 }
