@@ -16,7 +16,6 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -263,9 +262,7 @@ void Master::start_upkeep()
 {
     if (upkeep_pid_ == 0) // else the last one is still at work
         upkeep_pid_ = fork_upkeep(19, &Master::index_messages, "indexing");
-    struct stat st;
-    std::string wal = settings_.str(S_DATABASE) + "-wal";
-    if (wal_pid_ == 0 && stat(wal.c_str(), &st) == 0 && st.st_size > Store::kWalLimit)
+    if (wal_pid_ == 0 && Store::wal_file_bytes(settings_.str(S_DATABASE)) > Store::kWalLimit)
         wal_pid_ = fork_upkeep(0, &Master::restart_wal, "the WAL's restart");
 }
 
@@ -397,10 +394,13 @@ void Master::restart_wal()
         }
     }
     int64_t t0 = mono_us();
-    if (!(store.sync_files() && store.checkpoint(Store::Checkpoint::Restart)))
+    int restart_frames = -1, restart_copied = -1;
+    if (!(store.sync_files() &&
+          store.checkpoint(Store::Checkpoint::Restart, &restart_frames, &restart_copied)))
         MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
-    MLOG(JIM_LOG_DEBUG, "WAL restarted after %d frames; the RESTART copied %d more in %lld us",
-         frames, std::max(copied - before, 0), static_cast<long long>(mono_us() - t0));
+    MLOG(JIM_LOG_DEBUG, "WAL restart: %d frames, the RESTART copied %d of them in %lld us",
+         restart_frames, std::max(restart_copied - copied, 0),
+         static_cast<long long>(mono_us() - t0));
 }
 
 void Master::signal_workers(int sig)

@@ -180,16 +180,23 @@ sqlite3_stmt *Store::prepare(const char *sql)
     return st;
 }
 
+int Store::pragma_int(const char *name, int fallback)
+{
+    sqlite3_stmt *st = nullptr;
+    std::string sql = std::string("PRAGMA ") + name;
+    int value = fallback;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        value = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return value;
+}
+
 bool Store::migrate()
 {
     if (!exec("BEGIN IMMEDIATE"))
         return false;
-    sqlite3_stmt *st = nullptr;
-    int version = 0;
-    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    int version = pragma_int("user_version", 0);
     if (version > kSchemaVersion) {
         exec("ROLLBACK");
         error_ = "database schema version " + std::to_string(version) +
@@ -232,13 +239,7 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         return false;
     }
     // A WAL frame is a page and a 24-byte header.
-    int page = 4096;
-    if (sqlite3_stmt *st = prepare("PRAGMA page_size")) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            page = sqlite3_column_int(st, 0);
-        sqlite3_reset(st);
-    }
-    wal_limit_frames_ = static_cast<int>(kWalLimit / (page + 24)) + 1;
+    wal_limit_frames_ = static_cast<int>(kWalLimit / (pragma_int("page_size", 4096) + 24)) + 1;
     // Replaces SQLite's own checkpointing hook (off above): the owner decides when.
     sqlite3_wal_hook(db_, &Store::on_wal_commit, this);
     // The file grows 8 MiB at a time, so syncing it after a checkpoint seldom has to
@@ -787,9 +788,13 @@ bool Store::checkpoint(Checkpoint mode, int *wal_frames, int *copied)
 
 int64_t Store::wal_bytes() const
 {
+    return wal_file_bytes(sqlite3_db_filename(db_, "main"));
+}
+
+int64_t Store::wal_file_bytes(const std::string &path)
+{
     struct stat st;
-    const char *wal = sqlite3_filename_wal(sqlite3_db_filename(db_, "main"));
-    return stat(wal, &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+    return stat((path + "-wal").c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
 // Through SQLite's own handles: opening and closing the file here would drop the

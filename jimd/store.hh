@@ -93,6 +93,8 @@ class Store {
     // The WAL file's size in bytes (0 if there is none). After the WAL starts over, the
     // next commit cuts the file down to kWalLimit (journal_size_limit).
     int64_t wal_bytes() const;
+    // The same for the database at path, without opening it.
+    static int64_t wal_file_bytes(const std::string &path);
     static constexpr int64_t kWalLimit = 16 << 20;
     // Writes the database file and the WAL to disk (fdatasync), so that a checkpoint's
     // own syncs that follow find little to write.
@@ -113,6 +115,8 @@ class Store {
 
     static int on_busy(void *arg, int attempt);
     static int on_wal_commit(void *arg, sqlite3 *, const char *, int frames);
+    // The integer value of PRAGMA name, or fallback if it cannot be read.
+    int pragma_int(const char *name, int fallback);
     int wal_frames_ = 0;
     int wal_limit_frames_ = 0;
     sqlite3 *db_ = nullptr;
