@@ -7,7 +7,7 @@
 // Bounded: at most -n messages per size (default 200,000) and -s CPU seconds (1).
 // For instruction counts that do not depend on the machine's load:
 //   valgrind --tool=callgrind tests/bench_store -n 20000   (then callgrind_annotate
-//   --inclusive=yes: run_size reports Ir per size; subtract nothing, setup is outside)
+//   --inclusive=yes: run_size is the storing alone, setup excluded, summed over all sizes)
 // Run with `make bench`.
 #include "store.hh"
 
