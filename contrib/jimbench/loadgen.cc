@@ -223,20 +223,25 @@ struct Latency {
 
 struct Result {
     double rate = 0, per_cpu = 0, p50 = 0, p99 = 0, max = 0, extra = 0;
+    double server_load = 0, bench_load = 0; // CPUs each used on average (1.0: one whole core)
     long count = 0;
     bool ok = false;
 };
 
 const char kAuthNone[] = "auth none";
 
-// Fills a flow workload's rates and latency percentiles from what it counted.
-void finish_flow(Result *r, long delivered, int64_t t0, double c0, const Server &srv, Latency &lat)
+// Fills a flow workload's rates, CPU loads and latency percentiles from what it counted
+// since t0, when the server had used c0 and jimbench b0 CPU-seconds.
+void finish_flow(Result *r, long delivered, int64_t t0, double c0, double b0, const Server &srv,
+                 Latency &lat)
 {
     double secs = static_cast<double>(now_ns() - t0) / 1e9;
     double cpu = srv.cpu_seconds() - c0;
     r->count = delivered;
     r->rate = static_cast<double>(delivered) / secs;
     r->per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
+    r->server_load = cpu / secs;
+    r->bench_load = (own_cpu_seconds() - b0) / secs;
     r->p50 = lat.pct(0.5);
     r->p99 = lat.pct(0.99);
     r->max = lat.max();
@@ -258,7 +263,7 @@ Result run_flow(const Options &o, Server &srv, Loop &L, int senders,
     Latency lat;
     lat.ns.reserve(static_cast<size_t>(expected));
     int64_t t0 = now_ns();
-    double c0 = srv.cpu_seconds();
+    double c0 = srv.cpu_seconds(), b0 = own_cpu_seconds();
     auto allowed = [&] {
         return rate <= 0
                    ? messages
@@ -304,7 +309,7 @@ Result run_flow(const Options &o, Server &srv, Loop &L, int senders,
                 top_up(i);
         })
                  : nullptr);
-    finish_flow(&r, delivered, t0, c0, srv, lat);
+    finish_flow(&r, delivered, t0, c0, b0, srv, lat);
     return r;
 }
 
@@ -441,6 +446,15 @@ Result w4(const Options &o, Server &srv, bool password, int count)
     return r;
 }
 
+// Says how busy the server and jimbench were, and which of them set the pace: a rate
+// measured while jimbench itself used (nearly) a whole CPU tells about jimbench.
+void print_loads(const char *name, const char *target, const Result &r)
+{
+    std::printf("%-4s %-6s CPUs used: server %.2f, jimbench %.2f%s\n", name, target, r.server_load,
+                r.bench_load,
+                r.bench_load >= 0.9 ? " (jimbench was the limit, not the server)" : "");
+}
+
 void print_flow(const char *name, const char *target, const Result &r)
 {
     if (!r.ok) {
@@ -451,6 +465,7 @@ void print_flow(const char *name, const char *target, const Result &r)
     std::printf("%-4s %-6s %9.0f deliveries/s  %9.0f per server CPU-s  latency p50 %7.0f us  "
                 "p99 %7.0f us  max %7.0f us  (%ld)\n",
                 name, target, r.rate, r.per_cpu, r.p50, r.p99, r.max, r.count);
+    print_loads(name, target, r);
 }
 
 bool selected(const Options &o, const char *w)
@@ -495,8 +510,9 @@ int run_benchmarks(const Options &o, const char *self)
                 Result h = w1(t, srv, std::min(o.messages, static_cast<long>(r.rate * 3)),
                               static_cast<long>(r.rate / 2));
                 std::printf("W1   %-6s at half rate (%.0f/s): latency p50 %.0f us  p99 %.0f us  "
-                            "max %.0f us\n",
-                            name, r.rate / 2, h.p50, h.p99, h.max);
+                            "max %.0f us  (%.0f per server CPU-s)\n",
+                            name, r.rate / 2, h.p50, h.p99, h.max, h.per_cpu);
+                print_loads("W1", name, h);
                 failures += !u.ok + !h.ok;
             }
         }

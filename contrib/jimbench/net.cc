@@ -21,6 +21,16 @@ int64_t now_ns()
     return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
+double own_cpu_seconds()
+{
+    rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    auto secs = [](const timeval &t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return secs(ru.ru_utime) + secs(ru.ru_stime);
+}
+
 bool Conn::send(std::string_view s)
 {
     if (out.empty()) {

@@ -11,6 +11,9 @@ namespace jimbench {
 // Nanoseconds on the monotonic clock.
 int64_t now_ns();
 
+// jimbench's own CPU time so far, user and system, in seconds.
+double own_cpu_seconds();
+
 // One TCP connection with an input buffer cut into lines and an output buffer.
 struct Conn {
     int fd = -1;
