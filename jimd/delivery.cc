@@ -5,6 +5,8 @@
 
 #include "clock.hh"
 
+#include <charconv>
+
 namespace jimd {
 
 #define WLOG(level, ...) JIM_LOG(log_, level, worker_tag(setup_.index), __VA_ARGS__)
@@ -49,24 +51,30 @@ void Worker::commit_batch()
     commit_scheduled_ = false;
     last_commit_us_ = mono_us();
     if (batch_.empty() && later_pending_.empty() && later_clear_.empty() &&
-        later_clear_one_.empty())
+        later_recover_.empty()) {
+        confirm_handovers(true); // the frames received were all written to sessions
         return;
+    }
     Batch &batch = committing_;
     batch.swap(batch_);
     batch_.clear();
     committing_now_ = true;
-    std::vector<std::pair<std::string, int64_t>> add, clear, clear_one;
+    for (Handover &h : handover_)
+        h.confirming = h.got; // each of them is handed, or its row is in later_pending_
+    std::vector<std::pair<std::string, int64_t>> &add = adding_, &clear = clearing_;
+    std::vector<int64_t> &recover = recovering_;
     add.swap(later_pending_);
     clear.swap(later_clear_);
-    clear_one.swap(later_clear_one_);
+    recover.swap(later_recover_);
     std::vector<bool> &dup = dup_, &live = live_;
     dup.assign(batch.size(), false);
     live.assign(batch.size(), false);
 
-    // One transaction for the whole batch. A direct message gets a `pending` row unless
-    // this worker hands it over itself right after the commit: for an offline recipient
-    // it waits for the next login; for one on another worker it stays until that worker
-    // has handed it over and cleared it, so a worker dying in between loses nothing.
+    // One transaction for the whole batch. A direct message gets a `pending` row when its
+    // recipient is offline everywhere; it waits for the next login. One online elsewhere
+    // is handed over in a Deliver frame after the commit, without a row: this worker
+    // keeps the seq until that worker confirms it, and writes the rows of what it never
+    // confirmed if it dies (later_recover_), so a worker dying in between loses nothing.
     bool ok = store_->begin();
     // Runs of messages without client ids are stored many to a statement, in order.
     std::vector<StoredMessage *> &run = run_;
@@ -88,16 +96,16 @@ void Worker::commit_batch()
         Pending &p = batch[i];
         if (!dup[i] && !p.room) {
             live[i] = online_anywhere(p.msg.to);
-            if (!by_user_.count(p.msg.to) || remote_.count(p.msg.to))
+            if (!live[i])
                 ok = store_->add_pending(p.msg.to, p.msg.seq);
         }
     }
     for (size_t i = 0; ok && i < add.size(); i++)
         ok = store_->add_pending(add[i].first, add[i].second);
+    for (size_t i = 0; ok && i < recover.size(); i++)
+        ok = store_->add_pending_of(recover[i]);
     for (size_t i = 0; ok && i < clear.size(); i++)
         ok = store_->clear_pending(clear[i].first, clear[i].second);
-    for (size_t i = 0; ok && i < clear_one.size(); i++)
-        ok = store_->clear_one_pending(clear_one[i].first, clear_one[i].second);
     ok = ok && store_->commit();
     commits_++;
     committed_ += batch.size();
@@ -106,7 +114,17 @@ void Worker::commit_batch()
         store_->rollback();
         WLOG(JIM_LOG_ERROR, "commit of %zu messages failed: %s", batch.size(),
              store_->error().c_str());
+        // The rows and clears that were not messages of this batch are tried again with
+        // the next commit: a hand-over is confirmed only once its row is in.
+        later_pending_.insert(later_pending_.end(), add.begin(), add.end());
+        later_clear_.insert(later_clear_.end(), clear.begin(), clear.end());
+        later_recover_.insert(later_recover_.end(), recover.begin(), recover.end());
+    } else {
+        confirm_handovers(false);
     }
+    add.clear();
+    clear.clear();
+    recover.clear();
 
     for (size_t i = 0; i < batch.size(); i++) {
         Pending &p = batch[i];
@@ -128,7 +146,7 @@ void Worker::commit_batch()
                 bool here = hand_here(p.msg.to, line, p.msg.seq);
                 bool there = send_to_workers(p.msg.to, line, p.msg.seq);
                 handed = here || there;
-                if (!handed && !remote_.count(p.msg.to)) // left meanwhile: keep it
+                if (!handed) // left meanwhile, or its worker's link is down: keep it
                     keep_pending(p.msg.to, p.msg.seq);
             }
         } else {
@@ -201,8 +219,10 @@ bool Worker::hand_here(const std::string &user, const std::string &line, int64_t
         for (Session *s : it->second) {
             if (s->closing)
                 continue;
-            // A pending row for seq outlives this hand-over only when the user also has
-            // sessions elsewhere: only then could the re-check at login find it again.
+            // A pending row for seq can exist beside this hand-over only when the user also
+            // has sessions elsewhere (kept there because the user had left, or kept for a
+            // worker that died before confirming it): only then could the re-check at
+            // login find it again.
             if (first_handing(*s, seq, !s->rechecked && remote_.count(user)))
                 send_line(*s, line);
             handed = true;
@@ -218,10 +238,71 @@ bool Worker::send_to_workers(const std::string &user, const std::string &line, i
     if (auto it = remote_.find(user); it != remote_.end()) {
         std::string seqtext = std::to_string(seq);
         for (int w = 0; w < setup_.count; w++)
-            if (((it->second >> w) & 1) && mesh_->send(w, PeerMsg::Deliver, {user, line, seqtext}))
+            if (((it->second >> w) & 1) &&
+                mesh_->send(w, PeerMsg::Deliver, {user, line, seqtext})) {
+                handover_sent(w, seq);
                 sent = true;
+            }
     }
     return sent;
+}
+
+// Remembers the seq of a Deliver frame just sent to peer, until the peer confirms it.
+void Worker::handover_sent(int peer, int64_t seq)
+{
+    Handover &h = handover_[static_cast<size_t>(peer)];
+    h.unacked.push_back(seq);
+    h.sent++;
+}
+
+// Peer has dealt with the first `count` Deliver frames of the link: forget their seqs.
+void Worker::handover_acked(int peer, uint64_t count)
+{
+    Handover &h = handover_[static_cast<size_t>(peer)];
+    if (count <= h.acked || count > h.sent)
+        return; // nothing new, or not a count this link has reached: ignored
+    h.head += static_cast<size_t>(count - h.acked);
+    h.acked = count;
+    if (h.head == h.unacked.size()) { // all confirmed: start over, capacity kept
+        h.unacked.clear();
+        h.head = 0;
+    } else if (h.head >= 4096 && h.head * 2 >= h.unacked.size()) {
+        h.unacked.erase(h.unacked.begin(), h.unacked.begin() + static_cast<long>(h.head));
+        h.head = 0;
+    }
+}
+
+// The link to peer is gone (the worker died or was replaced): what it never confirmed
+// gets its pending rows with the next commit, and the counts start over for a new link.
+void Worker::handover_lost(int peer)
+{
+    Handover &h = handover_[static_cast<size_t>(peer)];
+    size_t lost = h.unacked.size() - h.head;
+    if (lost) {
+        later_recover_.insert(later_recover_.end(), h.unacked.begin() + static_cast<long>(h.head),
+                              h.unacked.end());
+        WLOG(JIM_LOG_INFO, "worker %d had not confirmed %zu direct messages: kept as pending", peer,
+             lost);
+        schedule_commit();
+    }
+    h = Handover{};
+}
+
+// Confirms to each peer the Deliver frames dealt with: all received so far (upto_now,
+// when nothing needed a commit), or those received before the commit that just ended.
+void Worker::confirm_handovers(bool upto_now)
+{
+    for (size_t p = 0; p < handover_.size(); p++) {
+        Handover &h = handover_[p];
+        uint64_t upto = upto_now ? h.got : h.confirming;
+        if (upto <= h.confirmed)
+            continue;
+        char count[24];
+        auto [end, ec] = std::to_chars(count, count + sizeof count, upto);
+        (void)ec;
+        if (mesh_->send(static_cast<int>(p), PeerMsg::Ack, {std::string_view(count, end - count)}))
+            h.confirmed = upto;
+    }
 }
 
 void Worker::deliver_room(const std::string &room, const std::string &line, uint64_t except_session)
@@ -400,15 +481,24 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
         }
         break;
     case PeerMsg::Deliver:
+        // Counted even if malformed: the count in an Ack must match the sender's.
+        handover_[static_cast<size_t>(from)].got++;
         if (n >= 3) {
-            std::string user(f[0]), line(f[1]);
-            int64_t seq = std::stoll(std::string(f[2]));
-            // Handed: the sender's pending row can go. Not handed (the user left): it stays
-            // for the next login.
-            if (hand_here(user, line, seq)) {
-                later_clear_one_.emplace_back(user, seq);
-                schedule_commit();
-            }
+            int64_t seq = 0;
+            std::from_chars(f[2].data(), f[2].data() + f[2].size(), seq);
+            peer_user_.assign(f[0]);
+            peer_line_.assign(f[1]);
+            // Not handed (the user left): kept here as pending, for the next login.
+            if (!hand_here(peer_user_, peer_line_, seq))
+                keep_pending(peer_user_, seq);
+        }
+        schedule_commit(); // its end confirms the frame to the sender
+        break;
+    case PeerMsg::Ack:
+        if (n >= 1) {
+            uint64_t count = 0;
+            std::from_chars(f[0].data(), f[0].data() + f[0].size(), count);
+            handover_acked(from, count);
         }
         break;
     case PeerMsg::Room:
@@ -437,6 +527,7 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
 
 void Worker::on_peer(int peer, bool up)
 {
+    handover_lost(peer); // a new link starts counting afresh; an old one's frames are lost
     if (up) {
         // A new or returning worker: tell it who is online here.
         for (auto &kv : by_user_)

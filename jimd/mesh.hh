@@ -22,9 +22,11 @@ enum class PeerMsg : uint8_t {
     Kick = 5,    // [user, reason]: close every session of user here
     Conns = 6,   // [ip, count]: the sender now has count connections from ip
     Failure = 7, // [key]: a failed login for key ("u:name" or "ip:addr") just now
+    Ack = 8,     // [count]: the first count Deliver frames received on this link are dealt
+                 // with: written to a session, or kept as pending in a committed row
 };
 
-constexpr uint8_t kMeshVersion = 1;
+constexpr uint8_t kMeshVersion = 2;
 
 class Mesh {
   public:

@@ -306,7 +306,8 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         {&st_dup_, "SELECT seq FROM messages WHERE sender = ?1 AND client_id = ?2"},
         {&st_add_pending_, "INSERT OR IGNORE INTO pending(user, seq) VALUES(?1, ?2)"},
         {&st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq <= ?2"},
-        {&st_clear_one_, "DELETE FROM pending WHERE user = ?1 AND seq = ?2"},
+        {&st_add_pending_of_, "INSERT OR IGNORE INTO pending(user, seq) "
+                              "SELECT recipient, seq FROM messages WHERE seq = ?1"},
         {&st_pending_, pending.c_str()},
         {&st_sync_, sync.c_str()},
         {&st_by_seq_, by_seq.c_str()},
@@ -616,12 +617,11 @@ bool Store::clear_pending(const std::string &user, int64_t upto)
     return sqlite3_step(st_clear_pending_) == SQLITE_DONE || fail("clear pending");
 }
 
-bool Store::clear_one_pending(const std::string &user, int64_t seq)
+bool Store::add_pending_of(int64_t seq)
 {
-    Reset r{st_clear_one_};
-    bind_text(st_clear_one_, 1, user);
-    sqlite3_bind_int64(st_clear_one_, 2, seq);
-    return sqlite3_step(st_clear_one_) == SQLITE_DONE || fail("clear pending");
+    Reset r{st_add_pending_of_};
+    sqlite3_bind_int64(st_add_pending_of_, 1, seq);
+    return sqlite3_step(st_add_pending_of_) == SQLITE_DONE || fail("add pending");
 }
 
 bool Store::pending(const std::string &user, int64_t after, int limit,

@@ -73,10 +73,11 @@ class Store {
     static constexpr size_t kInsertRowsMax = 64, kInsertSizes = 7;
     // Direct messages kept for a recipient who was offline: add, read (oldest first), clear.
     bool add_pending(const std::string &user, int64_t seq);
+    // Keeps the stored message seq for its recipient (a hand-over that was never confirmed).
+    bool add_pending_of(int64_t seq);
     bool pending(const std::string &user, int64_t after, int limit,
                  std::vector<StoredMessage> *out);
     bool clear_pending(const std::string &user, int64_t upto);
-    bool clear_one_pending(const std::string &user, int64_t seq);
     bool sync(const std::string &name, int64_t user_id, int64_t since, int limit,
               std::vector<StoredMessage> *out);
     bool history(const std::string &me, const std::string &with, int64_t before, int limit,
@@ -132,7 +133,7 @@ class Store {
                  *st_user_rooms_ = nullptr, *st_rooms_ = nullptr, *st_begin_ = nullptr,
                  *st_commit_ = nullptr, *st_rollback_ = nullptr, *st_insert_ = nullptr,
                  *st_dup_ = nullptr, *st_add_pending_ = nullptr, *st_clear_pending_ = nullptr,
-                 *st_clear_one_ = nullptr, *st_pending_ = nullptr, *st_sync_ = nullptr,
+                 *st_add_pending_of_ = nullptr, *st_pending_ = nullptr, *st_sync_ = nullptr,
                  *st_by_seq_ = nullptr, *st_tail_ = nullptr, *st_chunks_ = nullptr,
                  *st_indexed_ = nullptr, *st_to_index_ = nullptr, *st_add_chunk_ = nullptr,
                  *st_set_indexed_ = nullptr, *st_max_seq_ = nullptr;

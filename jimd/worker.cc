@@ -144,6 +144,7 @@ bool Worker::start()
     checkpointer_ = std::make_unique<Helper>(base_);
     if (!hasher_->start() || !checkpointer_->start(kCheckpointNice))
         return false;
+    handover_.assign(static_cast<size_t>(setup_.count), Handover{});
     mesh_ = std::make_unique<Mesh>(
         base_, setup_.index, setup_.count,
         [this](int from, PeerMsg t, std::string_view *f, int n) { on_peer_message(from, t, f, n); },
@@ -560,7 +561,11 @@ void Worker::on_signal(evutil_socket_t sig, short, void *arg)
 
 void Worker::on_tick(evutil_socket_t, short, void *arg)
 {
-    static_cast<Worker *>(arg)->watch_idle();
+    auto *w = static_cast<Worker *>(arg);
+    w->watch_idle();
+    // Rows left over by a failed commit: tried again once a second until one succeeds.
+    if (!w->later_pending_.empty() || !w->later_clear_.empty() || !w->later_recover_.empty())
+        w->schedule_commit();
 }
 
 // Probes quiet ndjson sessions and closes those that never answer.

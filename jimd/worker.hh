@@ -215,9 +215,28 @@ class Worker {
     std::vector<StoredMessage *> run_;
     std::string line_; // push_line's output
     std::string name_; // h_msg's recipient, before it has a batch entry
-    std::vector<std::pair<std::string, int64_t>> later_pending_;   // rows for the next commit
-    std::vector<std::pair<std::string, int64_t>> later_clear_;     // (user, up to seq) to clear
-    std::vector<std::pair<std::string, int64_t>> later_clear_one_; // (user, seq) handed here
+    std::vector<std::pair<std::string, int64_t>> later_pending_; // rows for the next commit
+    std::vector<std::pair<std::string, int64_t>> later_clear_;   // (user, up to seq) to clear
+    std::vector<int64_t> later_recover_; // seqs a worker that died had not confirmed
+    // The same three, swapped in while a commit runs (kept for their capacity).
+    std::vector<std::pair<std::string, int64_t>> adding_, clearing_;
+    std::vector<int64_t> recovering_;
+    // Direct messages handed over on one mesh link. A Deliver frame is not backed by a
+    // pending row: the sender keeps its seq until the peer confirms it with an Ack, and
+    // turns what is unconfirmed into pending rows if the peer goes away.
+    struct Handover {
+        uint64_t sent = 0, acked = 0; // Deliver frames sent; how many the peer confirmed
+        std::vector<int64_t> unacked; // seqs of frames acked+1 .. sent, from `head`
+        size_t head = 0;
+        uint64_t got = 0, confirmed = 0; // Deliver frames received; how many confirmed back
+        uint64_t confirming = 0;         // `got` when the running commit began
+    };
+    std::vector<Handover> handover_; // by peer index
+    void handover_sent(int peer, int64_t seq);
+    void handover_acked(int peer, uint64_t count);
+    void handover_lost(int peer);
+    void confirm_handovers(bool upto_now);
+    std::string peer_user_, peer_line_; // a Deliver frame's fields (capacity reused)
     bool commit_scheduled_ = false;
     bool commit_now_ = false; // scheduled for the end of this iteration, not a timer
     bool committing_now_ = false;
