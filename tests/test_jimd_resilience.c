@@ -38,17 +38,46 @@ static int64_t seq_of(jim_msg *m)
 
 #define CLIENTS 12
 
-/* Logs in CLIENTS clients named prefix00.. and notes the worker each one landed on. */
-static void log_in_clients(jimd_proc *p, const char *prefix, tclient **c, char names[][16],
-                           int *worker)
+/* A jimd with two workers and CLIENTS logged-in clients, with the worker of each. */
+typedef struct {
+    jimd_proc p;
+    tclient *c[CLIENTS];
+    char names[CLIENTS][16];
+    int worker[CLIENTS];
+} two_workers;
+
+/* Starts jimd and logs in clients named prefix00.. */
+static void two_workers_start(two_workers *t, const char *prefix)
 {
+    assert_int_equal(jimd_start(&t->p, 2, NULL), 0);
     for (int i = 0; i < CLIENTS; i++) {
-        snprintf(names[i], 16, "%s%02d", prefix, i);
-        c[i] = tc_connect(p->port);
-        assert_non_null(c[i]);
-        assert_int_equal(tc_login(c[i], names[i], "password1"), 200);
-        worker[i] = jimd_user_worker(p, names[i]);
+        snprintf(t->names[i], sizeof t->names[i], "%s%02d", prefix, i);
+        t->c[i] = tc_connect(t->p.port);
+        assert_non_null(t->c[i]);
+        assert_int_equal(tc_login(t->c[i], t->names[i], "password1"), 200);
+        t->worker[i] = jimd_user_worker(&t->p, t->names[i]);
     }
+}
+
+/* Fills others with the first n clients after client 0 that are on another worker than
+ * client 0; skips the test when the kernel put fewer there. */
+static void clients_elsewhere(const two_workers *t, int *others, int n)
+{
+    int found = 0;
+    for (int i = 1; i < CLIENTS && found < n; i++)
+        if (t->worker[i] != t->worker[0])
+            others[found++] = i;
+    if (found < n) {
+        skip(); /* the kernel put everyone on one worker: nothing to test here */
+    }
+}
+
+static void two_workers_stop(two_workers *t)
+{
+    for (int i = 0; i < CLIENTS; i++)
+        tc_close(t->c[i]);
+    assert_int_equal(jimd_stop(&t->p), 0);
+    jimd_cleanup(&t->p);
 }
 
 /* Waits until the master has replaced worker `index`, whose process was victim. */
@@ -84,74 +113,60 @@ static tclient *assert_back_with(jimd_proc *p, const char *name, const int64_t *
 static void kill9_worker__respawned_others_unaffected_nothing_lost(void **state)
 {
     (void)state;
-    jimd_proc p;
-    assert_int_equal(jimd_start(&p, 2, NULL), 0);
-    /* Clients until both workers have some. */
-    tclient *c[CLIENTS];
-    char names[CLIENTS][16];
-    int worker[CLIENTS];
-    log_in_clients(&p, "k", c, names, worker);
-    int r = 0, s1 = -1, s2 = -1;
-    for (int i = 1; i < CLIENTS; i++)
-        if (worker[i] != worker[r]) {
-            if (s1 < 0)
-                s1 = i;
-            else if (s2 < 0)
-                s2 = i;
-        }
-    if (s1 < 0 || s2 < 0) {
-        skip(); /* the kernel put everyone on one worker: nothing to test here */
-    }
+    two_workers t;
+    two_workers_start(&t, "k");
+    int r = 0, o[2];
+    clients_elsewhere(&t, o, 2);
+    int s1 = o[0], s2 = o[1];
 
     /* 20 messages to r, live. */
     int64_t max_seen = 0;
     for (int i = 0; i < 20; i++) {
-        tc_send(c[s1], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"live %d\"}", names[r], i);
-        assert_int_equal(tc_response(c[s1], T), 200);
+        tc_send(t.c[s1], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"live %d\"}", t.names[r],
+                i);
+        assert_int_equal(tc_response(t.c[s1], T), 200);
     }
     for (int i = 0; i < 20; i++) {
-        jim_msg *m = tc_next_msg(c[r], T);
+        jim_msg *m = tc_next_msg(t.c[r], T);
         assert_non_null(m);
         if (seq_of(m) > max_seen)
             max_seen = seq_of(m);
     }
     usleep(200000); /* let r's worker commit its delivery cursor */
 
-    pid_t victim = jimd_worker_pid(&p, worker[r]);
+    pid_t victim = jimd_worker_pid(&t.p, t.worker[r]);
     assert_true(victim > 0);
     assert_int_equal(kill(victim, SIGKILL), 0);
-    assert_true(tc_eof(c[r], T));
+    assert_true(tc_eof(t.c[r], T));
 
     /* The other worker's clients carry on. */
-    tc_send(c[s1], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"still here\"}", names[s2]);
-    assert_int_equal(tc_response(c[s1], T), 200);
-    assert_non_null(tc_next_msg(c[s2], T));
+    tc_send(t.c[s1], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"still here\"}", t.names[s2]);
+    assert_int_equal(tc_response(t.c[s1], T), 200);
+    assert_non_null(tc_next_msg(t.c[s2], T));
 
     /* Messages for r while it is away: stored and acknowledged. */
     int64_t away[10];
     for (int i = 0; i < 10; i++) {
-        tc_send(c[s1], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"away %d\"}", names[r], i);
-        int code = tc_response(c[s1], T);
+        tc_send(t.c[s1], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"away %d\"}", t.names[r],
+                i);
+        int code = tc_response(t.c[s1], T);
         assert_true(code == 200 || code == 202);
-        away[i] = seq_of(c[s1]->msg);
+        away[i] = seq_of(t.c[s1]->msg);
     }
 
     /* The master respawns the worker. */
-    assert_respawned(&p, worker[r], victim);
+    assert_respawned(&t.p, t.worker[r], victim);
 
     /* r comes back: exactly the ten it missed, each once, then sync adds nothing. */
-    tc_close(c[r]);
+    tc_close(t.c[r]);
     assert_true(away[0] > max_seen);
-    c[r] = assert_back_with(&p, names[r], away, 10);
-    tc_send(c[r], "{\"action\":\"sync\",\"since\":%lld}", (long long)away[9]);
-    assert_int_equal(tc_response(c[r], T), 200);
-    assert_int_equal(seq_of(c[r]->msg), away[9]);
-    assert_null(tc_next_msg(c[r], 200));
+    t.c[r] = assert_back_with(&t.p, t.names[r], away, 10);
+    tc_send(t.c[r], "{\"action\":\"sync\",\"since\":%lld}", (long long)away[9]);
+    assert_int_equal(tc_response(t.c[r], T), 200);
+    assert_int_equal(seq_of(t.c[r]->msg), away[9]);
+    assert_null(tc_next_msg(t.c[r], 200));
 
-    for (int i = 0; i < CLIENTS; i++)
-        tc_close(c[i]);
-    assert_int_equal(jimd_stop(&p), 0);
-    jimd_cleanup(&p);
+    two_workers_stop(&t);
 }
 
 /* Direct messages handed over to another worker carry no pending row: the sender's worker
@@ -161,48 +176,38 @@ static void kill9_worker__respawned_others_unaffected_nothing_lost(void **state)
 static void worker_dies_before_confirming__handed_messages_kept_for_next_login(void **state)
 {
     (void)state;
-    jimd_proc p;
-    assert_int_equal(jimd_start(&p, 2, NULL), 0);
-    tclient *c[CLIENTS];
-    char names[CLIENTS][16];
-    int worker[CLIENTS];
-    log_in_clients(&p, "h", c, names, worker);
-    int r = 0, s = -1;
-    for (int i = 1; i < CLIENTS && s < 0; i++)
-        if (worker[i] != worker[r])
-            s = i;
-    if (s < 0) {
-        skip(); /* the kernel put everyone on one worker: nothing to test here */
-    }
+    two_workers t;
+    two_workers_start(&t, "h");
+    int r = 0, s;
+    clients_elsewhere(&t, &s, 1);
 
     for (int i = 0; i < 5; i++) {
-        tc_send(c[s], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"seen %d\"}", names[r], i);
-        assert_int_equal(tc_response(c[s], T), 200);
-        assert_non_null(tc_next_msg(c[r], T));
+        tc_send(t.c[s], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"seen %d\"}", t.names[r],
+                i);
+        assert_int_equal(tc_response(t.c[s], T), 200);
+        assert_non_null(tc_next_msg(t.c[r], T));
     }
     usleep(300000); /* the confirmation travels back */
 
-    pid_t victim = jimd_worker_pid(&p, worker[r]);
+    pid_t victim = jimd_worker_pid(&t.p, t.worker[r]);
     assert_true(victim > 0);
     assert_int_equal(kill(victim, SIGSTOP), 0);
     int64_t stuck[10];
     for (int i = 0; i < 10; i++) {
-        tc_send(c[s], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"stuck %d\"}", names[r], i);
-        assert_int_equal(tc_response(c[s], T), 200); /* handed over: r is online there */
-        stuck[i] = seq_of(c[s]->msg);
+        tc_send(t.c[s], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"stuck %d\"}", t.names[r],
+                i);
+        assert_int_equal(tc_response(t.c[s], T), 200); /* handed over: r is online there */
+        stuck[i] = seq_of(t.c[s]->msg);
     }
     assert_int_equal(kill(victim, SIGKILL), 0);
-    assert_true(tc_eof(c[r], T));
-    assert_respawned(&p, worker[r], victim);
-    assert_int_equal(jimd_log_count(&p, "had not confirmed 10 direct messages"), 1);
+    assert_true(tc_eof(t.c[r], T));
+    assert_respawned(&t.p, t.worker[r], victim);
+    assert_int_equal(jimd_log_count(&t.p, "had not confirmed 10 direct messages"), 1);
 
-    tc_close(c[r]);
-    c[r] = assert_back_with(&p, names[r], stuck, 10);
+    tc_close(t.c[r]);
+    t.c[r] = assert_back_with(&t.p, t.names[r], stuck, 10);
 
-    for (int i = 0; i < CLIENTS; i++)
-        tc_close(c[i]);
-    assert_int_equal(jimd_stop(&p), 0);
-    jimd_cleanup(&p);
+    two_workers_stop(&t);
 }
 
 #define SENDERS 4
