@@ -184,10 +184,14 @@ void value(Writer &w, const Message &m, jim_field f)
 
 #define LIT(s) s, sizeof(s) - 1
 
-void encode_into(const Message &m, std::string &out)
+// Writes m into out, NUL-terminated, and returns its length. out only ever grows, to the
+// largest bound seen, so a warm buffer is neither reallocated nor zero-filled again.
+size_t encode_into(const Message &m, std::string &out)
 {
     static const KeyLengths keys;
-    out.resize(bound(m, keys));
+    size_t need = bound(m, keys);
+    if (out.size() < need)
+        out.resize(need);
     Writer w(out.data());
     bool first = true;
     bool reference = m.dialect() == JIM_DIALECT_REFERENCE;
@@ -235,7 +239,9 @@ void encode_into(const Message &m, std::string &out)
         w.ch('}');
     }
     w.raw(LIT("}\n"));
-    out.resize(static_cast<size_t>(w.end() - out.data()));
+    size_t len = static_cast<size_t>(w.end() - out.data());
+    out.data()[len] = '\0'; // callers get a C string (at most out[size()], which is '\0')
+    return len;
 }
 
 #undef LIT
@@ -246,9 +252,7 @@ int Message::encode(std::string_view *out)
 {
     if (action_ == JIM_ACTION_NONE && response_ == 0)
         return JIM_EINVAL;
-    encoded_.clear();
-    encode_into(*this, encoded_);
-    *out = encoded_;
+    *out = std::string_view(encoded_.data(), encode_into(*this, encoded_));
     return JIM_OK;
 }
 

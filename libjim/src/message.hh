@@ -94,7 +94,7 @@ class Message {
     Value vals_[JIM_FIELD_COUNT];
     std::string arena_;
     std::string error_;
-    std::string encoded_;
+    std::string encoded_; // encode()'s output: only grows, its size is not the length
 };
 
 } // namespace jim
