@@ -395,3 +395,18 @@ tclient *tc_online(int port, const char *name)
     }
     return c;
 }
+
+int tc_online_pair(int port, const char *a, tclient **ca, const char *b, tclient **cb)
+{
+    *ca = tc_online(port, a);
+    *cb = tc_online(port, b);
+    return *ca && *cb ? 0 : -1;
+}
+
+const char *tc_long_text(void)
+{
+    static char text[501];
+    if (!text[0])
+        memset(text, 'x', 500);
+    return text;
+}

@@ -76,5 +76,9 @@ int tc_eof(tclient *c, int timeout_ms);
 int tc_login(tclient *c, const char *name, const char *password);
 /* A new client logged in as name with "password1"; NULL if either step fails. */
 tclient *tc_online(int port, const char *name);
+/* Two such clients, a and b; 0 when both are online. */
+int tc_online_pair(int port, const char *a, tclient **ca, const char *b, tclient **cb);
+/* A 500-character message body, for tests that need the WAL or a socket to fill fast. */
+const char *tc_long_text(void);
 
 #endif

@@ -567,13 +567,10 @@ static void slow_reader__dropped_when_its_output_passes_the_limit(void **state)
     (void)state;
     jimd_proc p;
     assert_int_equal(jimd_start(&p, 1, "msg_rate 0"), 0);
-    tclient *sender = tc_online(p.port, "sr_sender"), *sleeper = tc_online(p.port, "sr_sleeper");
-    assert_non_null(sender);
-    assert_non_null(sleeper);
+    tclient *sender, *sleeper;
+    assert_int_equal(tc_online_pair(p.port, "sr_sender", &sender, "sr_sleeper", &sleeper), 0);
     /* 40 x 1000 messages of 500 characters (~22 MB) to a client that never reads. */
-    char text[501];
-    memset(text, 'z', 500);
-    text[500] = '\0';
+    const char *text = tc_long_text();
     int closed = 0;
     for (int round = 0; round < 40 && !closed; round++) {
         for (int i = 0; i < 1000; i++)

@@ -367,6 +367,51 @@ static void assert_sound_with(const char *path, const char *recipient, int count
     sqlite3_close(db);
 }
 
+/* A one-worker jimd with a sender and a receiver ("<prefix>_snd", "<prefix>_rcv") in
+ * steady bursts, and the largest size of the WAL file seen between them. */
+typedef struct {
+    jimd_proc p;
+    tclient *rcv, *snd;
+    char rcv_name[32];
+    char wal[200];
+    long long biggest;
+    int sent, delivered;
+} wal_watch;
+
+static void wal_watch_start(wal_watch *w, const char *config, const char *prefix)
+{
+    memset(w, 0, sizeof *w);
+    assert_int_equal(jimd_start(&w->p, 1, config), 0);
+    char snd[32];
+    snprintf(w->rcv_name, sizeof w->rcv_name, "%s_rcv", prefix);
+    snprintf(snd, sizeof snd, "%s_snd", prefix);
+    assert_int_equal(tc_online_pair(w->p.port, w->rcv_name, &w->rcv, snd, &w->snd), 0);
+    snprintf(w->wal, sizeof w->wal, "%s-wal", w->p.db);
+}
+
+/* One burst of n messages; the WAL's size is noted every `every` rounds. */
+static void wal_watch_round(wal_watch *w, int round, int n, const char *body, int every)
+{
+    w->delivered += burst(w->snd, w->rcv, w->rcv_name, round, n, body);
+    w->sent += n;
+    if (round % every == every - 1)
+        w->biggest = max_ll(w->biggest, file_size(w->wal));
+}
+
+/* Stops jimd: every message reached the receiver, the WAL file was seen and never past
+ * limit bytes, and the database is sound and holds them all. */
+static void wal_watch_finish(wal_watch *w, long long limit)
+{
+    tc_close(w->snd);
+    tc_close(w->rcv);
+    assert_int_equal(jimd_stop(&w->p), 0);
+    assert_int_equal(w->delivered, w->sent);
+    assert_true(w->biggest > 0);
+    assert_true(w->biggest <= limit);
+    assert_sound_with(w->p.db, w->rcv_name, w->sent);
+    jimd_cleanup(&w->p);
+}
+
 /* A single worker copies the WAL back as it commits: with the master's checkpoints off
  * and thousands of small commits (each rewrites a few pages: tens of megabytes of WAL
  * in all), the WAL starts over again and again and its file stays under jimd's 16 MiB
@@ -375,32 +420,14 @@ static void steady_load__wal_starts_over_and_stays_small(void **state)
 {
     (void)state;
     enum { ROUNDS = 5000, PER_ROUND = 8 };
-    jimd_proc p;
-    assert_int_equal(jimd_start(&p, 1, "msg_rate 0\ncheckpoint_interval 3600"), 0);
-    tclient *rcv = tc_online(p.port, "w_rcv"), *snd = tc_online(p.port, "w_snd");
-    assert_non_null(rcv);
-    assert_non_null(snd);
-    char wal[200];
-    snprintf(wal, sizeof wal, "%s-wal", p.db);
-    long long biggest = 0;
-    int delivered = 0;
-    for (int r = 0; r < ROUNDS; r++) {
-        delivered +=
-            burst(snd, rcv, "w_rcv", r, PER_ROUND, "the quick brown fox jumps over the lazy dog");
-        if (r % 100 == 99)
-            biggest = max_ll(biggest, file_size(wal));
-    }
-    print_message("%d messages in %d commits: WAL file at most %lld bytes\n", ROUNDS * PER_ROUND,
-                  ROUNDS, biggest);
-    assert_int_equal(delivered, ROUNDS * PER_ROUND);
-    assert_true(biggest > 0);
-    assert_true(biggest <= 16LL << 20);
-    tc_close(snd);
-    tc_close(rcv);
-    assert_int_equal(jimd_stop(&p), 0);
-
-    assert_sound_with(p.db, "w_rcv", ROUNDS * PER_ROUND);
-    jimd_cleanup(&p);
+    wal_watch w;
+    wal_watch_start(&w, "msg_rate 0\ncheckpoint_interval 3600", "w");
+    for (int r = 0; r < ROUNDS; r++)
+        wal_watch_round(&w, r, PER_ROUND, "the quick brown fox jumps over the lazy dog", 100);
+    print_message("%d messages in %d commits: WAL file at most %lld bytes\n", w.sent, ROUNDS,
+                  w.biggest);
+    assert_int_equal(w.sent, ROUNDS * PER_ROUND);
+    wal_watch_finish(&w, 16LL << 20);
 }
 
 static double now_s(void)
@@ -437,40 +464,20 @@ static void busy_core__wal_restarted_by_master_stays_bounded(void **state)
         for (volatile unsigned long n = 0;; n++)
             ;
     }
-    jimd_proc p;
-    assert_int_equal(jimd_start(&p, 1, "msg_rate 0\nlog_level info"), 0);
-    tclient *rcv = tc_online(p.port, "b_rcv"), *snd = tc_online(p.port, "b_snd");
-    assert_non_null(rcv);
-    assert_non_null(snd);
-    char text[501];
-    memset(text, 'x', 500);
-    text[500] = 0;
-    char wal[200];
-    snprintf(wal, sizeof wal, "%s-wal", p.db);
-    long long biggest = 0;
-    int rounds = 0, delivered = 0;
+    wal_watch w;
+    wal_watch_start(&w, "msg_rate 0\nlog_level info", "b");
     double t0 = now_s();
-    for (; rounds < MAX_ROUNDS && now_s() - t0 < 30; rounds++) {
-        delivered += burst(snd, rcv, "b_rcv", rounds, BURST, text + 9);
-        if (rounds % 20 == 19)
-            biggest = max_ll(biggest, file_size(wal));
-    }
+    for (int r = 0; r < MAX_ROUNDS && now_s() - t0 < 30; r++)
+        wal_watch_round(&w, r, BURST, tc_long_text() + 9, 20);
     double secs = now_s() - t0;
     kill(busy, SIGKILL);
     waitpid(busy, NULL, 0);
     sched_setaffinity(0, sizeof all, &all);
-    int restarts = jimd_log_count(&p, "restarting it");
+    int restarts = jimd_log_count(&w.p, "restarting it");
     print_message("%d messages of 500 chars in %.1f s on one busy CPU: WAL file at most %lld "
                   "bytes, %d restarts by the master\n",
-                  rounds * BURST, secs, biggest, restarts);
-    assert_int_equal(delivered, rounds * BURST);
-    tc_close(snd);
-    tc_close(rcv);
-    assert_int_equal(jimd_stop(&p), 0);
-    assert_true(biggest > 0);
-    assert_true(biggest <= 128LL << 20);
-    assert_sound_with(p.db, "b_rcv", rounds * BURST);
-    jimd_cleanup(&p);
+                  w.sent, secs, w.biggest, restarts);
+    wal_watch_finish(&w, 128LL << 20);
 }
 
 int main(void)
