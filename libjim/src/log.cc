@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <unistd.h>
 
 namespace {
@@ -112,6 +113,16 @@ static void vwrite_line(jim_log *log, jim_log_level level, const char *module, c
                         const char *fmt, va_list ap)
 {
     char line[4096];
+    if (log->flags & JIM_LOG_SYSLOG) {
+        static const int kPriority[] = {LOG_DEBUG,   LOG_DEBUG, LOG_INFO,
+                                        LOG_WARNING, LOG_ERR,   LOG_CRIT};
+        int n = snprintf(line, sizeof line, "%s %s ", module ? module : log->name.c_str(),
+                         func ? func : "-");
+        if (n > 0 && static_cast<size_t>(n) < sizeof line)
+            vsnprintf(line + n, sizeof line - static_cast<size_t>(n), fmt ? fmt : "", ap);
+        syslog(kPriority[level], "%s", line);
+        return;
+    }
     int64_t t_us = now_us(log);
     time_t t = static_cast<time_t>(t_us / 1000000);
     struct tm tm;
@@ -159,6 +170,13 @@ jim_log_open(jim_log **out, const char *name, const char *path, jim_log_level le
         log->name = name;
         log->level = level;
         log->flags = flags;
+        if (flags & JIM_LOG_SYSLOG) {
+            if (path) {
+                delete log;
+                return JIM_EINVAL;
+            }
+            openlog(log->name.c_str(), LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        }
         if (path) {
             log->path = path;
             log->fd = open_file(log->path);
@@ -179,6 +197,8 @@ JIM_EXTERN(void) jim_log_close(jim_log *log)
         return;
     jim_log *expected = log;
     g_default.compare_exchange_strong(expected, nullptr);
+    if (log->flags & JIM_LOG_SYSLOG)
+        closelog();
     if (log->fd > 2)
         close(log->fd);
     delete log;

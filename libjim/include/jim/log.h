@@ -29,6 +29,12 @@ typedef enum jim_log_level {
 
 /** Flag for jim_log_open(): rotate the file at local midnight. */
 #define JIM_LOG_DAILY 0x1u
+/**
+ * Flag for jim_log_open() without a path: send each line to syslog(3) (facility
+ * daemon, the logger's name as ident, with the pid) instead of standard error.
+ * The level maps to the syslog priority; the line carries no date.
+ */
+#define JIM_LOG_SYSLOG 0x2u
 
 /** A clock for jim_log_set_clock(): microseconds since the UNIX epoch. */
 typedef int64_t (*jim_log_clock_fn)(void *userdata);
@@ -41,9 +47,11 @@ typedef struct jim_log jim_log;
  * @param[out] out receives the handle; NULL on failure.
  * @param name the logger's name (copied); it stands in the module column of
  *        lines logged with a NULL module.
- * @param path the file to append to (created 0640), or NULL for standard error.
+ * @param path the file to append to (created 0640), or NULL for standard error
+ *        (or syslog, with #JIM_LOG_SYSLOG).
  * @param level the lowest level written.
- * @param flags 0 or #JIM_LOG_DAILY (ignored without a file).
+ * @param flags 0, #JIM_LOG_DAILY (ignored without a file) or #JIM_LOG_SYSLOG
+ *        (only without a file: #JIM_EINVAL with one).
  * @return #JIM_OK, #JIM_EINVAL, #JIM_ENOMEM or #JIM_EIO (the file cannot be opened).
  */
 JIM_EXTERN(int)
