@@ -1,6 +1,7 @@
 // The settings table of jimd and the config file reader.
 #include "settings.hh"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +20,10 @@ const SettingInfo kTable[S_LIMITS_FIRST] = {
     {"workers", Type::Int, 0, 256, "0", nullptr, "worker processes; 0: one per CPU"},
     {"database", Type::String, 1, 4095, "var/jimd.db", nullptr, "the SQLite database file"},
     {"pidfile", Type::String, 0, 4095, "var/jimd.pid", nullptr,
-     "where -d writes the master's process id"},
+     "where -d writes the master's process id (locked while jimd runs)"},
+    {"user", Type::String, 0, 255, "", nullptr,
+     "started as root: the user jimd runs as once its port is bound; empty: stay root"},
+    {"group", Type::String, 0, 255, "", nullptr, "the group with user; empty: user's own group"},
     {"log_file", Type::String, 0, 4095, "", nullptr,
      "log file, rotated daily; empty: standard error"},
     {"log_level", Type::Choice, 0, 0, "info", "trace|debug|info|warning|error|critical",
@@ -27,18 +31,21 @@ const SettingInfo kTable[S_LIMITS_FIRST] = {
     {"auth", Type::Choice, 0, 0, "required", "required|none",
      "required: log in with a password; none: presence logs in (trusted networks)"},
     {"registration", Type::Choice, 0, 0, "open", "open|closed", "whether register is allowed"},
-    {"max_sessions", Type::Int, 1, 64, "1", nullptr, "sessions one account may have at once"},
+    {"max_sessions", Type::Int, 1, 64, "8", nullptr,
+     "sessions one account may have at once (devices)"},
     {"offline_storage", Type::Choice, 0, 0, "on", "on|off",
      "store direct messages for offline users (off: 410)"},
     {"msg_rate", Type::Int, 0, 1000000, "200", nullptr,
      "messages per second per session; 0: no limit"},
     {"msg_burst", Type::Int, 1, 1000000, "1000", nullptr, "messages a session may send at once"},
     {"login_failures_max", Type::Int, 1, 1000, "5", nullptr,
-     "failed logins per account or IP before 429"},
+     "failed logins for one account before 429"},
+    {"login_failures_max_ip", Type::Int, 1, 100000, "100", nullptr,
+     "failed logins from one IP address, for any accounts, before 429"},
     {"login_failures_window", Type::Int, 1, 86400, "60", nullptr,
      "seconds over which failed logins count"},
     {"max_connections_per_ip", Type::Int, 1, 1000000, "256", nullptr,
-     "connections from one IP address, per worker"},
+     "connections from one IP address, over all workers"},
     {"probe_interval", Type::Int, 1, 86400, "60", nullptr,
      "seconds of silence before an ndjson session is probed"},
     {"probe_timeout", Type::Int, 1, 86400, "30", nullptr,
@@ -66,15 +73,6 @@ SettingInfo limit_row(int i)
     defaults[i] = std::to_string(jim_limit_default(l));
     return {jim_limit_name(l),   Type::Int, jim_limit_min(l), jim_limit_max(l),
             defaults[i].c_str(), nullptr,   jim_limit_help(l)};
-}
-
-std::string trim(const std::string &s)
-{
-    size_t b = s.find_first_not_of(" \t\r");
-    if (b == std::string::npos)
-        return "";
-    size_t e = s.find_last_not_of(" \t\r");
-    return s.substr(b, e - b + 1);
 }
 
 } // namespace
@@ -116,6 +114,10 @@ bool Settings::set(Setting s, const std::string &value, std::string *why)
                    std::to_string(info.min) + ".." + std::to_string(info.max);
             return false;
         }
+        if (s == S_SCRYPT_N && (v & (v - 1)) != 0) {
+            *why = std::string(info.name) + ": " + value + " is not a power of two";
+            return false;
+        }
         num_[s] = v;
         break;
     }
@@ -142,48 +144,197 @@ bool Settings::set(Setting s, const std::string &value, std::string *why)
 
 bool Settings::set(const std::string &name, const std::string &value, std::string *why)
 {
-    for (int i = 0; i < S_COUNT; i++)
-        if (name == setting_info(static_cast<Setting>(i)).name)
-            return set(static_cast<Setting>(i), value, why);
-    *why = "unknown setting '" + name + "'";
-    return false;
+    int i = setting_by_name(name);
+    if (i < 0) {
+        *why = "unknown setting '" + name + "'";
+        std::string near = nearest_setting(name);
+        if (!near.empty())
+            *why += " (did you mean '" + near + "'?)";
+        return false;
+    }
+    return set(static_cast<Setting>(i), value, why);
 }
 
-bool Settings::load(const std::string &path, std::string *why)
+int setting_by_name(const std::string &name)
+{
+    for (int i = 0; i < S_COUNT; i++)
+        if (name == setting_info(static_cast<Setting>(i)).name)
+            return i;
+    return -1;
+}
+
+namespace {
+
+// Edits (insertions, deletions, substitutions) that turn a into b.
+size_t edit_distance(const std::string &a, const std::string &b)
+{
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); j++)
+        row[j] = j;
+    for (size_t i = 1; i <= a.size(); i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); j++) {
+            size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// One line of a config file, cut into key and value. The syntax:
+//   key value        or   key = value
+//   # a comment      a '#' at the start of a line or after a blank starts a comment
+//   key "a # b"      a value in double quotes keeps '#' and blanks; \" and \\ inside
+// Returns false with *why for a line that is not of this shape; an empty key means a
+// blank or comment line.
+bool split_line(const std::string &line, std::string *key, std::string *value, std::string *why)
+{
+    key->clear();
+    value->clear();
+    size_t i = 0, n = line.size();
+    auto blank = [&](size_t k) { return line[k] == ' ' || line[k] == '\t' || line[k] == '\r'; };
+    while (i < n && blank(i))
+        i++;
+    if (i == n || line[i] == '#')
+        return true;
+    size_t k = i;
+    while (i < n && !blank(i) && line[i] != '=')
+        i++;
+    *key = line.substr(k, i - k);
+    while (i < n && blank(i))
+        i++;
+    if (i < n && line[i] == '=') {
+        i++;
+        while (i < n && blank(i))
+            i++;
+    }
+    if (i < n && line[i] == '"') {
+        for (i++; i < n && line[i] != '"'; i++) {
+            if (line[i] == '\\' && i + 1 < n && (line[i + 1] == '"' || line[i + 1] == '\\'))
+                i++;
+            value->push_back(line[i]);
+        }
+        if (i == n) {
+            *why = "unterminated quote in the value of '" + *key + "'";
+            return false;
+        }
+        for (i++; i < n && blank(i); i++) {
+        }
+        if (i < n && line[i] != '#') {
+            *why = "text after the quoted value of '" + *key + "'";
+            return false;
+        }
+        return true;
+    }
+    size_t v = i;
+    while (i < n && !(line[i] == '#' && blank(i - 1)))
+        i++;
+    size_t e = i;
+    while (e > v && blank(e - 1))
+        e--;
+    *value = line.substr(v, e - v);
+    return true;
+}
+
+} // namespace
+
+std::string nearest_setting(const std::string &name)
+{
+    std::string best;
+    size_t best_d = std::max<size_t>(2, name.size() / 3) + 1;
+    for (int i = 0; i < S_COUNT; i++) {
+        std::string cand = setting_info(static_cast<Setting>(i)).name;
+        size_t d = edit_distance(name, cand);
+        if (d < best_d) {
+            best_d = d;
+            best = cand;
+        }
+    }
+    return best;
+}
+
+bool Settings::load(const std::string &path, std::vector<std::string> *errors)
 {
     std::ifstream in(path);
     if (!in) {
-        *why = path + ": " + std::strerror(errno);
+        errors->push_back(path + ": " + std::strerror(errno));
         return false;
     }
-    std::string line;
+    Settings next = *this; // applied only when every line is good
+    size_t before = errors->size();
+    std::string line, key, value, why;
     for (int n = 1; std::getline(in, line); n++) {
-        size_t hash = line.find('#');
-        if (hash != std::string::npos)
-            line.erase(hash);
-        line = trim(line);
-        if (line.empty())
+        std::string where = path + ":" + std::to_string(n) + ": ";
+        if (line.find('\0') != std::string::npos) {
+            errors->push_back(where + "not a text file");
+            break;
+        }
+        if (!split_line(line, &key, &value, &why)) {
+            errors->push_back(where + why);
             continue;
-        size_t sp = line.find_first_of(" \t");
-        std::string key = line.substr(0, sp);
-        std::string value = sp == std::string::npos ? "" : trim(line.substr(sp));
-        std::string err;
-        int found = -1;
-        for (int i = 0; i < S_COUNT; i++)
-            if (key == setting_info(static_cast<Setting>(i)).name)
-                found = i;
+        }
+        if (key.empty())
+            continue;
+        int found = setting_by_name(key);
         if (found < 0) {
-            *why = path + ":" + std::to_string(n) + ": unknown setting '" + key + "'";
-            return false;
+            std::string near = nearest_setting(key);
+            errors->push_back(where + "unknown setting '" + key + "'" +
+                              (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+            continue;
         }
         if (pinned_[found])
             continue; // the command line wins
-        if (!set(static_cast<Setting>(found), value, &err)) {
-            *why = path + ":" + std::to_string(n) + ": " + err;
-            return false;
-        }
+        if (!next.set(static_cast<Setting>(found), value, &why))
+            errors->push_back(where + why);
     }
+    if (in.bad())
+        errors->push_back(path + ": " + std::strerror(errno));
+    if (errors->size() != before)
+        return false;
+    *this = next;
     return true;
+}
+
+bool Settings::reloaded(const std::string &path, Settings *out,
+                        std::vector<std::string> *errors) const
+{
+    Settings fresh;
+    for (int i = 0; i < S_COUNT; i++)
+        if (pinned_[i]) {
+            fresh.num_[i] = num_[i];
+            fresh.str_[i] = str_[i];
+            fresh.pinned_[i] = true;
+        }
+    if (!path.empty() && !fresh.load(path, errors))
+        return false;
+    *out = fresh;
+    return true;
+}
+
+void Settings::take_reloadable(const Settings &fresh)
+{
+    for (int i = 0; i < S_COUNT; i++)
+        if (!needs_restart(static_cast<Setting>(i))) {
+            num_[i] = fresh.num_[i];
+            str_[i] = fresh.str_[i];
+        }
+}
+
+bool Settings::needs_restart(Setting s)
+{
+    switch (s) {
+    case S_PORT:
+    case S_ADDRESS:
+    case S_WORKERS:
+    case S_DATABASE:
+    case S_PIDFILE:
+    case S_USER:
+    case S_GROUP:
+    case S_LOG_FILE: return true;
+    default: return false;
+    }
 }
 
 void Settings::fill_limits(jim_limits *lim) const
@@ -194,7 +345,9 @@ void Settings::fill_limits(jim_limits *lim) const
 
 void print_settings_help()
 {
-    std::printf("jimd configuration: one 'key value' per line, '#' starts a comment.\n\n");
+    std::printf("jimd configuration: one 'key value' (or 'key = value') per line. A '#' at the\n"
+                "start of a line or after a blank starts a comment; put a value in double quotes\n"
+                "to keep a '#' or blanks in it (\\\" and \\\\ inside quotes).\n\n");
     for (int i = 0; i < S_COUNT; i++) {
         const SettingInfo &s = setting_info(static_cast<Setting>(i));
         std::string range;

@@ -16,6 +16,8 @@ enum Setting : int {
     S_WORKERS,
     S_DATABASE,
     S_PIDFILE,
+    S_USER,
+    S_GROUP,
     S_LOG_FILE,
     S_LOG_LEVEL,
     S_AUTH,
@@ -25,6 +27,7 @@ enum Setting : int {
     S_MSG_RATE,
     S_MSG_BURST,
     S_LOGIN_FAILURES_MAX,
+    S_LOGIN_FAILURES_MAX_IP,
     S_LOGIN_FAILURES_WINDOW,
     S_MAX_CONNECTIONS_PER_IP,
     S_PROBE_INTERVAL,
@@ -54,6 +57,10 @@ struct SettingInfo {
 
 // The row of setting s.
 const SettingInfo &setting_info(Setting s);
+// The setting called name, or -1.
+int setting_by_name(const std::string &name);
+// The known setting nearest to name (for "did you mean"), or "" if none is close.
+std::string nearest_setting(const std::string &name);
 
 // The values of every setting; starts at the defaults.
 class Settings {
@@ -67,11 +74,20 @@ class Settings {
     bool set(Setting s, const std::string &value, std::string *why);
     // Sets a setting by name; false with *why when the name or value is bad.
     bool set(const std::string &name, const std::string &value, std::string *why);
-    // Reads a config file of "key value" lines and # comments; on error *why is
-    // "file:line: message" and nothing after that line is applied.
-    bool load(const std::string &path, std::string *why);
+    // Reads a config file (see print_settings_help for its syntax). Every bad line is
+    // reported, as "file:line: message", one per element of *errors; the settings are
+    // changed only when there is none.
+    bool load(const std::string &path, std::vector<std::string> *errors);
+    // The settings a reload gives: the defaults, then what the command line set (kept,
+    // as pinned), then the file at path. False, with *errors, when the file is bad.
+    bool reloaded(const std::string &path, Settings *out, std::vector<std::string> *errors) const;
     // Marks a setting as given on the command line: load() leaves it alone.
     void pin(Setting s) { pinned_[s] = true; }
+    bool pinned(Setting s) const { return pinned_[s]; }
+    // True when a running jimd cannot take the setting's new value without a restart.
+    static bool needs_restart(Setting s);
+    // Takes every value of fresh that a running jimd can change (see needs_restart).
+    void take_reloadable(const Settings &fresh);
     // Listen on any free port (-p 0); the port chosen is logged.
     void set_port_any() { num_[S_PORT] = 0; }
     // The limits as a jim_limits handle's values, for libjim.
