@@ -70,20 +70,18 @@ void Worker::maybe_checkpoint()
                 before = copied;
             }
         },
-        [this, out] {
-            if (!out->error.empty())
-                WLOG(JIM_LOG_WARNING, "checkpoint failed: %s", out->error.c_str());
-            finish_checkpoint(out->left);
-        });
+        [this, out] { finish_checkpoint(out->left, out->error); });
 }
 
 // On the loop, after the helper's passes: copies what they left (a few frames), with
 // no commit running meanwhile. Not with several workers: the others go on committing
 // during the copy, so it would seldom reach the end and would stall this loop for
 // nothing; there the helpers' copying keeps the master's RESTART short (master.cc).
-void Worker::finish_checkpoint(int left)
+void Worker::finish_checkpoint(int left, const std::string &error)
 {
     checkpointing_ = false;
+    if (!error.empty())
+        WLOG(JIM_LOG_WARNING, "checkpoint failed: %s", error.c_str());
     if (left < 0 || setup_.count > 1)
         return;
     int64_t t0 = mono_us();

@@ -3,6 +3,10 @@ sbin_PROGRAMS += jimd/jimd
 jimd_jimd_SOURCES = \
 	jimd/checkpoint.cc \
 	jimd/clock.hh \
+	jimd/control.cc \
+	jimd/control.hh \
+	jimd/daemon.cc \
+	jimd/daemon.hh \
 	jimd/delivery.cc \
 	jimd/handlers.cc \
 	jimd/helper.cc \

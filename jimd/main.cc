@@ -1,5 +1,6 @@
 // jimd: the JIM messenger daemon. Parses the command line and the config file,
 // opens the log, optionally daemonizes, and hands over to the master.
+#include "daemon.hh"
 #include "master.hh"
 #include "settings.hh"
 
@@ -10,13 +11,16 @@
 #include <cstring>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
 
-constexpr int EX_OK_ = 0, EX_USAGE_ = 64, EX_CONFIG_ = 78, EX_CANTCREAT_ = 73, EX_OSERR_ = 71;
+// sysexits codes, as jimd.8 lists them.
+constexpr int EX_OK_ = 0, EX_USAGE_ = 64, EX_UNAVAILABLE_ = 69, EX_OSERR_ = 71, EX_CANTCREAT_ = 73,
+              EX_CONFIG_ = 78;
 
 void usage(FILE *to)
 {
@@ -25,49 +29,52 @@ void usage(FILE *to)
                      "  -a ADDR     address to listen on (default: every address)\n"
                      "  -c FILE     configuration file ('key value' lines; see --help-config)\n"
                      "  -w N        worker processes (default: one per CPU)\n"
-                     "  -D PATH     database file (default var/jimd.db)\n"
-                     "  -d          run in the background and write the pidfile\n"
-                     "  -t          check the configuration and exit\n"
+                     "  -D PATH     database file (default var/jimd.db, relative to the\n"
+                     "              current directory)\n"
+                     "  -d          run in the background and write the pidfile; returns once\n"
+                     "              jimd serves, or fails with the reason\n"
+                     "  -t          check the configuration (every line) and exit\n"
                      "  -V          print the version and exit\n"
-                     "  --help      this text; --help-config: every setting with its default\n"
+                     "  -h, --help  this text; --help-config: every setting with its default\n"
                      "Flags override the configuration file.\n");
 }
 
-// Creates the directory that will hold path, one level, if it is missing.
-bool ensure_parent(const std::string &path)
+// A bad command line: one line, and where to read more.
+int usage_error(const std::string &what)
 {
+    std::fprintf(stderr, "jimd: %s (see jimd --help)\n", what.c_str());
+    return EX_USAGE_;
+}
+
+// Creates the directory that will hold path, one level, if it is missing; *created says
+// whether it did.
+bool ensure_parent(const std::string &path, bool *created = nullptr)
+{
+    if (created)
+        *created = false;
     size_t slash = path.rfind('/');
     if (slash == std::string::npos || slash == 0)
         return true;
     std::string dir = path.substr(0, slash);
-    return mkdir(dir.c_str(), 0750) == 0 || errno == EEXIST;
+    if (mkdir(dir.c_str(), 0750) == 0) {
+        if (created)
+            *created = true;
+        return true;
+    }
+    return errno == EEXIST;
 }
 
-bool daemonize(const std::string &pidfile)
+// Started as root with a user to run as: the database's directory that jimd just made
+// belongs to that user, who must write the database, its WAL and its lock there.
+void give_directory(const std::string &path, const std::string &user)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return false;
-    if (pid > 0)
-        _exit(0);
-    setsid();
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-        dup2(null, 0);
-        dup2(null, 1);
-        dup2(null, 2);
-        if (null > 2)
-            close(null);
-    }
-    if (!pidfile.empty()) {
-        ensure_parent(pidfile);
-        FILE *f = std::fopen(pidfile.c_str(), "w");
-        if (!f)
-            return false;
-        std::fprintf(f, "%d\n", static_cast<int>(getpid()));
-        std::fclose(f);
-    }
-    return true;
+    size_t slash = path.rfind('/');
+    const passwd *pw = getpwnam(user.c_str());
+    if (!pw || slash == std::string::npos || slash == 0 || geteuid() != 0)
+        return;
+    if (chown(path.substr(0, slash).c_str(), pw->pw_uid, pw->pw_gid) != 0)
+        std::fprintf(stderr, "jimd: cannot give %s to %s: %s\n", path.substr(0, slash).c_str(),
+                     user.c_str(), std::strerror(errno));
 }
 
 } // namespace
@@ -88,8 +95,9 @@ int main(int argc, char **argv)
                                       {"help-config", no_argument, nullptr, 'H'},
                                       {"version", no_argument, nullptr, 'V'},
                                       {nullptr, 0, nullptr, 0}};
+    opterr = 0; // one line of our own instead of getopt's
     int c;
-    while ((c = getopt_long(argc, argv, "p:a:c:w:D:dtV", longopts, nullptr)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:a:c:w:D:dtVh", longopts, nullptr)) != -1) {
         switch (c) {
         case 'p': flags.push_back({S_PORT, optarg}); break;
         case 'a': flags.push_back({S_ADDRESS, optarg}); break;
@@ -101,68 +109,96 @@ int main(int argc, char **argv)
         case 'V': std::printf("jimd %s\n", jim_version()); return EX_OK_;
         case 'h': usage(stdout); return EX_OK_;
         case 'H': print_settings_help(); return EX_OK_;
-        default: usage(stderr); return EX_USAGE_;
+        case ':': return usage_error(std::string("option ") + argv[optind - 1] + " needs a value");
+        default:
+            return usage_error(optopt ? std::string("unknown option -") + static_cast<char>(optopt)
+                                      : std::string("unknown option ") + argv[optind - 1]);
         }
     }
-    if (optind < argc) {
-        std::fprintf(stderr, "jimd: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return EX_USAGE_;
-    }
+    if (optind < argc)
+        return usage_error(std::string("unexpected argument '") + argv[optind] + "'");
+    bool any_port = false;
     for (const Flag &f : flags) {
         // Port 0 (any free port) is allowed from the command line only.
         if (f.setting == S_PORT && f.value == "0") {
             settings.set(S_PORT, "1", &why);
             settings.pin(S_PORT);
+            any_port = true;
             continue;
         }
-        if (!settings.set(f.setting, f.value, &why)) {
-            std::fprintf(stderr, "jimd: %s\n", why.c_str());
-            return EX_USAGE_;
-        }
+        if (!settings.set(f.setting, f.value, &why))
+            return usage_error(why);
         settings.pin(f.setting);
     }
-    if (!config_path.empty() && !settings.load(config_path, &why)) {
-        std::fprintf(stderr, "jimd: %s\n", why.c_str());
+    std::vector<std::string> errors;
+    if (!config_path.empty() && !settings.load(config_path, &errors)) {
+        for (const std::string &e : errors)
+            std::fprintf(stderr, "jimd: %s\n", e.c_str());
         return EX_CONFIG_;
     }
-    bool any_port = false;
-    for (const Flag &f : flags)
-        any_port |= f.setting == S_PORT && f.value == "0";
     if (check_only) {
         std::printf("jimd: configuration ok\n");
         return EX_OK_;
     }
 
+    const std::string &log_file = settings.str(S_LOG_FILE);
+    const std::string &db = settings.str(S_DATABASE);
+    const std::string &user = settings.str(S_USER);
+    std::string pidfile = background ? settings.str(S_PIDFILE) : std::string();
+    // In the background with no log file, the log goes to syslog: standard error is
+    // /dev/null once jimd serves.
+    bool to_syslog = background && log_file.empty();
     jim_log_level level = JIM_LOG_INFO;
     jim_log_level_from_name(settings.str(S_LOG_LEVEL).c_str(), &level);
-    const std::string &log_file = settings.str(S_LOG_FILE);
-    if (!log_file.empty())
-        ensure_parent(log_file);
+    if (!log_file.empty() && !ensure_parent(log_file)) {
+        std::fprintf(stderr, "jimd: cannot create the directory of %s: %s\n", log_file.c_str(),
+                     std::strerror(errno));
+        return EX_CANTCREAT_;
+    }
     jim_log *log = nullptr;
     if (jim_log_open(&log, "jimd", log_file.empty() ? nullptr : log_file.c_str(), level,
-                     JIM_LOG_DAILY) != JIM_OK) {
+                     to_syslog ? JIM_LOG_SYSLOG : JIM_LOG_DAILY) != JIM_OK) {
         std::fprintf(stderr, "jimd: cannot open log file %s: %s\n", log_file.c_str(),
                      std::strerror(errno));
         return EX_CANTCREAT_;
     }
     jim_log_set_default(log);
-    if (!ensure_parent(settings.str(S_DATABASE))) {
-        std::fprintf(stderr, "jimd: cannot create the directory of %s: %s\n",
-                     settings.str(S_DATABASE).c_str(), std::strerror(errno));
+    set_log_on_stderr(log_file.empty() && !to_syslog);
+    bool made_dir = false;
+    if (!ensure_parent(db, &made_dir)) {
+        std::fprintf(stderr, "jimd: cannot create the directory of %s: %s\n", db.c_str(),
+                     std::strerror(errno));
         return EX_CANTCREAT_;
     }
-    if (background && !daemonize(settings.str(S_PIDFILE))) {
-        std::fprintf(stderr, "jimd: cannot daemonize: %s\n", std::strerror(errno));
+    if (made_dir && !user.empty())
+        give_directory(db, user);
+    if (background && !detach()) {
+        std::fprintf(stderr, "jimd: cannot run in the background: %s\n", std::strerror(errno));
         return EX_OSERR_;
+    }
+    // From here on, in the background, standard error reaches the shell that ran jimd -d
+    // until every worker serves (daemon.hh).
+    if (!pidfile.empty())
+        ensure_parent(pidfile); // lock_file says why when this failed
+    if (!lock_file(db + ".lock", false, ("database " + db).c_str(), &why) ||
+        (!pidfile.empty() && !lock_file(pidfile, true, ("pidfile " + pidfile).c_str(), &why))) {
+        report_fatal(log, "master", why);
+        jim_log_close(log);
+        return EX_UNAVAILABLE_;
     }
     if (any_port)
         settings.set_port_any();
-    JIM_LOG(log, JIM_LOG_INFO, "master", "jimd %s starting, database %s", jim_version(),
-            settings.str(S_DATABASE).c_str());
+    JIM_LOG(log, JIM_LOG_INFO, "master",
+            "jimd %s starting (pid %d): config %s, database %s, pidfile %s, log %s", jim_version(),
+            static_cast<int>(getpid()),
+            config_path.empty() ? "none" : absolute_path(config_path).c_str(),
+            absolute_path(db).c_str(), pidfile.empty() ? "none" : absolute_path(pidfile).c_str(),
+            to_syslog          ? "syslog"
+            : log_file.empty() ? "standard error"
+                               : absolute_path(log_file).c_str());
     int status = run_master(settings, config_path, log);
-    if (background && !settings.str(S_PIDFILE).empty())
-        unlink(settings.str(S_PIDFILE).c_str());
+    if (!pidfile.empty())
+        remove_pidfile(pidfile);
     jim_log_close(log);
     return status;
 }

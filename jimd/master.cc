@@ -4,6 +4,8 @@
 #include "master.hh"
 
 #include "clock.hh"
+#include "control.hh"
+#include "daemon.hh"
 #include "store.hh"
 #include "worker.hh"
 
@@ -14,7 +16,9 @@
 #include <cstring>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +46,35 @@ struct Slot {
     int64_t respawn_at_us = 0;
     int64_t backoff_us = 0;
 };
+
+// Fails when something already listens on addr:port: a socket without SO_REUSEPORT cannot
+// bind a port that another socket holds, whereas jimd's own sockets (which all set it)
+// would share the port with another jimd and split its clients at random.
+bool port_free(const std::string &addr, int port, std::string *why)
+{
+    addrinfo hints = {}, *res = nullptr;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+    std::string service = std::to_string(port);
+    if (getaddrinfo(addr.c_str(), service.c_str(), &hints, &res) != 0)
+        return true; // listen_on reports it
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1, zero = 0;
+    bool free = true;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); // TIME_WAIT is no owner
+        if (res->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 && errno == EADDRINUSE) {
+            *why = "port " + service + " on " + (addr == "::" ? "every address" : addr) +
+                   " is in use by another program (another jimd?)";
+            free = false;
+        }
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return free;
+}
 
 // Binds one listening socket; the first gets the port (0: any) and the rest share it.
 int listen_on(const std::string &addr, int *port, std::string *why)
@@ -90,7 +123,13 @@ class Master {
     int run();
 
   private:
-    bool open_listeners();
+    int prepare();
+    bool start_workers();
+    void on_signal(int sig, int64_t now);
+    void reload();
+    void read_control(int index);
+    void check_startup(int64_t now);
+    int open_listeners();
     bool spawn(int index, const std::vector<int> &peer_fds);
     void respawn(int index);
     void reap();
@@ -112,17 +151,33 @@ class Master {
     std::vector<Slot> slots_;
     std::vector<int> close_in_child_; // mesh ends that belong to other workers
     sigset_t signals_;
+    int signal_fd_ = -1;
+    // Start-up: the workers that said Ready, and until when they may take.
+    std::vector<bool> ready_;
+    bool started_ = false;
+    int failed_status_ = 0; // the exit status when start-up failed
+    int64_t startup_deadline_us_ = 0;
+    static constexpr int64_t kStartupTimeoutUs = 60000000;
     bool stopping_ = false;
     int64_t stop_deadline_us_ = 0;
     int64_t next_checkpoint_us_ = 0;
 };
 
-bool Master::open_listeners()
+// Binds one listening socket per worker; 0, or the exit status (69: the port is taken).
+int Master::open_listeners()
 {
     std::string addr = settings_.str(S_ADDRESS);
     int port = static_cast<int>(settings_.num(S_PORT));
     std::string why;
     listeners_.assign(static_cast<size_t>(count_), {});
+    if (port != 0) {
+        bool free = addr.empty() ? port_free("::", port, &why) && port_free("0.0.0.0", port, &why)
+                                 : port_free(addr, port, &why);
+        if (!free) {
+            report_fatal(log, "master", why);
+            return 69; // EX_UNAVAILABLE
+        }
+    }
     for (int i = 0; i < count_; i++) {
         int fd = -1;
         if (addr.empty()) {
@@ -133,22 +188,21 @@ bool Master::open_listeners()
             fd = listen_on(addr, &port, &why);
         }
         if (fd < 0) {
-            MLOG(JIM_LOG_CRITICAL, "%s", why.c_str());
-            fprintf(stderr, "jimd: %s\n", why.c_str());
-            return false;
+            report_fatal(log, "master", why);
+            return 71; // EX_OSERR
         }
         listeners_[i].push_back(fd);
     }
     MLOG(JIM_LOG_INFO, "listening on %s port %d with %d workers",
          addr.empty() ? "every address" : addr.c_str(), port, count_);
-    return true;
+    return 0;
 }
 
 // Forks worker index. peer_fds[j] is this worker's end of its link to worker j (-1: none).
 bool Master::spawn(int index, const std::vector<int> &peer_fds)
 {
     int ctl[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0) {
+    if (!control_pair(ctl)) {
         MLOG(JIM_LOG_ERROR, "socketpair() failed: %s", strerror(errno));
         return false;
     }
@@ -167,6 +221,7 @@ bool Master::spawn(int index, const std::vector<int> &peer_fds)
             signal(sig, SIG_DFL);
         sigprocmask(SIG_SETMASK, &none, nullptr);
         close(ctl[0]);
+        close(signal_fd_);
         for (const Slot &s : slots_)
             if (s.control >= 0)
                 close(s.control);
@@ -224,24 +279,10 @@ void Master::respawn(int index)
             close(mine[j]);
         if (theirs[j] < 0)
             continue;
-        if (ok) {
-            uint32_t peer = static_cast<uint32_t>(index);
-            char cbuf[CMSG_SPACE(sizeof(int))] = {};
-            iovec iov = {&peer, sizeof peer};
-            msghdr mh = {};
-            mh.msg_iov = &iov;
-            mh.msg_iovlen = 1;
-            mh.msg_control = cbuf;
-            mh.msg_controllen = sizeof cbuf;
-            cmsghdr *c = CMSG_FIRSTHDR(&mh);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            std::memcpy(CMSG_DATA(c), &theirs[j], sizeof(int));
-            if (sendmsg(slots_[j].control, &mh, MSG_NOSIGNAL) < 0)
-                MLOG(JIM_LOG_WARNING, "cannot link worker %d to worker %d: %s", j, index,
-                     strerror(errno));
-        }
+        if (ok && !control_send(slots_[j].control, Control::PeerLink, static_cast<uint32_t>(index),
+                                theirs[j]))
+            MLOG(JIM_LOG_WARNING, "cannot link worker %d to worker %d: %s", j, index,
+                 strerror(errno));
         close(theirs[j]);
     }
     if (!ok) {
@@ -280,6 +321,7 @@ pid_t Master::fork_upkeep(int nice, void (Master::*job)(), const char *what)
         for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD})
             signal(sig, SIG_DFL);
         sigprocmask(SIG_SETMASK, &none, nullptr);
+        quiet_stderr();
         if (nice)
             setpriority(PRIO_PROCESS, 0, nice);
         (this->*job)();
@@ -418,35 +460,38 @@ int Master::alive() const
     return n;
 }
 
-int Master::run()
+// Everything before the workers: listening sockets, then (started as root) the switch to
+// the configured user, then the schema, brought up to date once and closed before fork.
+// 0, or the exit status.
+int Master::prepare()
 {
     long workers = settings_.num(S_WORKERS);
     if (workers == 0)
         workers = sysconf(_SC_NPROCESSORS_ONLN);
     count_ = static_cast<int>(std::clamp<long>(workers, 1, 64));
     slots_.assign(static_cast<size_t>(count_), {});
-
-    // The schema is brought up to date once, here, and the connection closed before fork.
-    {
-        Store store;
-        std::string why;
-        if (!store.open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
-                        static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
-            MLOG(JIM_LOG_CRITICAL, "database: %s", why.c_str());
-            fprintf(stderr, "jimd: database: %s\n", why.c_str());
-            return 74; // EX_IOERR
-        }
+    ready_.assign(static_cast<size_t>(count_), false);
+    if (int status = open_listeners())
+        return status;
+    std::string why;
+    if (int status = drop_privileges(settings_.str(S_USER), settings_.str(S_GROUP), &why)) {
+        report_fatal(log, "master", why);
+        return status; // EX_NOUSER or EX_NOPERM
     }
-    if (!open_listeners())
-        return 71; // EX_OSERR
+    if (!settings_.str(S_USER).empty())
+        MLOG(JIM_LOG_INFO, "running as user %s", settings_.str(S_USER).c_str());
+    Store store;
+    if (!store.open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
+                    static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
+        report_fatal(log, "master", "database: " + why);
+        return 74; // EX_IOERR
+    }
+    return 0;
+}
 
-    sigemptyset(&signals_);
-    for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1})
-        sigaddset(&signals_, sig);
-    sigprocmask(SIG_BLOCK, &signals_, nullptr);
-    signal(SIGPIPE, SIG_IGN);
-
-    // The full mesh: one socketpair for every pair of workers.
+// Forks every worker with the full mesh between them: one socketpair for every pair.
+bool Master::start_workers()
+{
     std::vector<std::vector<int>> ends(static_cast<size_t>(count_),
                                        std::vector<int>(static_cast<size_t>(count_), -1));
     for (int i = 0; i < count_; i++)
@@ -454,7 +499,7 @@ int Master::run()
             int sp[2];
             if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
                 MLOG(JIM_LOG_CRITICAL, "socketpair() failed: %s", strerror(errno));
-                return 71;
+                return false;
             }
             ends[i][j] = sp[0];
             ends[j][i] = sp[1];
@@ -466,45 +511,148 @@ int Master::run()
                 if (fd >= 0)
                     close_in_child_.push_back(fd);
         if (!spawn(i, ends[i]))
-            return 71;
+            return false;
         for (int j = 0; j < count_; j++)
             if (ends[i][j] >= 0)
                 close(ends[i][j]), ends[i][j] = -1;
     }
     close_in_child_.clear();
+    return true;
+}
+
+// Rereads the config file, keeping what the command line set; a setting that needs a
+// restart keeps its old value, and the log says so.
+void Master::reload()
+{
+    MLOG(JIM_LOG_INFO, "SIGHUP: reloading configuration and reopening logs");
+    if (!config_path_.empty()) {
+        Settings fresh;
+        std::vector<std::string> errors;
+        if (settings_.reloaded(config_path_, &fresh, &errors)) {
+            for (int i = 0; i < S_COUNT; i++) {
+                auto s = static_cast<Setting>(i);
+                if (Settings::needs_restart(s) && fresh.str(s) != settings_.str(s))
+                    MLOG(JIM_LOG_WARNING,
+                         "%s changed from '%s' to '%s': it takes effect when jimd restarts",
+                         setting_info(s).name, settings_.str(s).c_str(), fresh.str(s).c_str());
+            }
+            settings_.take_reloadable(fresh);
+        } else {
+            for (const std::string &e : errors)
+                MLOG(JIM_LOG_ERROR, "reload failed, keeping the old settings: %s", e.c_str());
+        }
+    }
+    jim_log_reopen(log);
+}
+
+void Master::on_signal(int sig, int64_t now)
+{
+    if (sig == SIGCHLD) {
+        reap();
+    } else if (sig == SIGTERM || sig == SIGINT) {
+        if (!stopping_) {
+            MLOG(JIM_LOG_INFO, "signal %d: draining workers", sig);
+            stopping_ = true;
+            stop_deadline_us_ = now + settings_.num(S_DRAIN_TIMEOUT) * 1000000;
+            signal_workers(SIGTERM);
+        }
+    } else if (sig == SIGHUP) {
+        reload();
+        signal_workers(SIGHUP);
+    } else if (sig == SIGUSR1) {
+        jim_log_reopen(log);
+        signal_workers(SIGUSR1);
+    }
+}
+
+// A frame from worker index on its control socket.
+void Master::read_control(int index)
+{
+    Slot &s = slots_[index];
+    ControlFrame f;
+    int passed = -1;
+    for (;;) {
+        int rc = control_recv(s.control, &f, &passed);
+        if (rc == -1 || rc == 0)
+            return; // nothing more now; EOF is seen by SIGCHLD
+        if (passed >= 0)
+            close(passed); // workers pass nothing to the master
+        if (rc == 1 && f.type == Control::Ready && !ready_[index]) {
+            ready_[index] = true;
+            MLOG(JIM_LOG_DEBUG, "worker %d is ready", index);
+        }
+    }
+}
+
+// Until every worker has said Ready once: a worker that dies first, or a start-up that
+// takes too long, ends jimd with a non-zero status (a worker that dies later is
+// respawned). When they all have, the shell that ran `jimd -d` is told (daemon.hh).
+void Master::check_startup(int64_t now)
+{
+    if (started_ || stopping_)
+        return;
+    for (int i = 0; i < count_; i++) {
+        if (!ready_[i] && slots_[i].pid == 0) {
+            report_fatal(log, "master",
+                         "worker " + std::to_string(i) +
+                             " failed to start (see the log): stopping");
+            failed_status_ = 70; // EX_SOFTWARE
+        }
+    }
+    if (!failed_status_ && now > startup_deadline_us_) {
+        report_fatal(log, "master",
+                     "the workers did not start within " +
+                         std::to_string(kStartupTimeoutUs / 1000000) + " s: stopping");
+        failed_status_ = 70;
+    }
+    if (failed_status_) {
+        stopping_ = true;
+        stop_deadline_us_ = now + 5000000;
+        signal_workers(SIGTERM);
+        return;
+    }
+    if (std::find(ready_.begin(), ready_.end(), false) != ready_.end())
+        return;
+    started_ = true;
+    MLOG(JIM_LOG_INFO, "ready: %d workers serving", count_);
+    startup_done();
+}
+
+int Master::run()
+{
+    if (int status = prepare())
+        return status;
+
+    sigemptyset(&signals_);
+    for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1})
+        sigaddset(&signals_, sig);
+    sigprocmask(SIG_BLOCK, &signals_, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    signal_fd_ = signalfd(-1, &signals_, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd_ < 0) {
+        MLOG(JIM_LOG_CRITICAL, "signalfd() failed: %s", strerror(errno));
+        return 71;
+    }
+    if (!start_workers())
+        return 71;
+    startup_deadline_us_ = mono_us() + kStartupTimeoutUs;
 
     next_checkpoint_us_ = mono_us() + settings_.num(S_CHECKPOINT_INTERVAL) * 1000000;
+    std::vector<pollfd> fds;
     for (;;) {
-        timespec tick = {0, 200 * 1000 * 1000};
-        siginfo_t info;
-        int sig = sigtimedwait(&signals_, &info, &tick);
+        fds.assign(1, pollfd{signal_fd_, POLLIN, 0});
+        for (const Slot &s : slots_)
+            fds.push_back(pollfd{s.control, static_cast<short>(s.control >= 0 ? POLLIN : 0), 0});
+        poll(fds.data(), fds.size(), 200);
         int64_t now = mono_us();
-        if (sig == SIGCHLD) {
-            reap();
-        } else if (sig == SIGTERM || sig == SIGINT) {
-            if (!stopping_) {
-                MLOG(JIM_LOG_INFO, "signal %d: draining workers", sig);
-                stopping_ = true;
-                stop_deadline_us_ = now + settings_.num(S_DRAIN_TIMEOUT) * 1000000;
-                signal_workers(SIGTERM);
-            }
-        } else if (sig == SIGHUP) {
-            MLOG(JIM_LOG_INFO, "SIGHUP: reloading configuration and reopening logs");
-            if (!config_path_.empty()) {
-                Settings fresh;
-                std::string why;
-                if (fresh.load(config_path_, &why))
-                    settings_ = fresh;
-                else
-                    MLOG(JIM_LOG_ERROR, "reload failed, keeping the old settings: %s", why.c_str());
-            }
-            jim_log_reopen(log);
-            signal_workers(SIGHUP);
-        } else if (sig == SIGUSR1) {
-            jim_log_reopen(log);
-            signal_workers(SIGUSR1);
-        }
+        signalfd_siginfo si;
+        while (read(signal_fd_, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
+            on_signal(static_cast<int>(si.ssi_signo), now);
+        for (int i = 0; i < count_; i++)
+            if (slots_[i].control >= 0 && (fds[static_cast<size_t>(i) + 1].revents & POLLIN))
+                read_control(i);
         reap();
+        check_startup(now);
         if (stopping_) {
             if (alive() == 0)
                 break;
@@ -526,6 +674,8 @@ int Master::run()
     for (pid_t pid : {upkeep_pid_, wal_pid_})
         if (pid > 0)
             waitpid(pid, nullptr, 0);
+    if (failed_status_)
+        return failed_status_;
     // The last upkeep, with the workers gone: index everything, empty the WAL.
     index_messages();
     Store store;
