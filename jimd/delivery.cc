@@ -461,8 +461,18 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
     case PeerMsg::Online:
         if (n >= 1) {
             std::string user(f[0]);
+            int count = 1;
+            if (n >= 2)
+                std::from_chars(f[1].data(), f[1].data() + f[1].size(), count);
             bool was = online_anywhere(user);
             remote_[user] |= uint64_t{1} << from;
+            if (count >= 2) {
+                remote_multi_[user][from] = count;
+            } else if (auto it = remote_multi_.find(user); it != remote_multi_.end()) {
+                it->second.erase(from);
+                if (it->second.empty())
+                    remote_multi_.erase(it);
+            }
             if (!was)
                 became_online(user);
         }
@@ -475,6 +485,11 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
                 it->second &= ~(uint64_t{1} << from);
                 if (!it->second)
                     remote_.erase(it);
+            }
+            if (auto m = remote_multi_.find(user); m != remote_multi_.end()) {
+                m->second.erase(from);
+                if (m->second.empty())
+                    remote_multi_.erase(m);
             }
             if (!online_anywhere(user))
                 became_offline(user);
@@ -521,6 +536,10 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
         if (n >= 1)
             failures_[std::string(f[0])].push_back(wall_seconds());
         break;
+    case PeerMsg::Forgive:
+        if (n >= 1)
+            forgive_failure(std::string(f[0]));
+        break;
     case PeerMsg::Kick: break;
     }
 }
@@ -531,7 +550,7 @@ void Worker::on_peer(int peer, bool up)
     if (up) {
         // A new or returning worker: tell it who is online here.
         for (auto &kv : by_user_)
-            mesh_->send(peer, PeerMsg::Online, {kv.first});
+            mesh_->send(peer, PeerMsg::Online, {kv.first, std::to_string(kv.second.size())});
         for (auto &kv : per_ip_)
             mesh_->send(peer, PeerMsg::Conns, {kv.first, std::to_string(kv.second)});
         WLOG(JIM_LOG_DEBUG, "worker %d connected", peer);
@@ -555,9 +574,35 @@ void Worker::on_peer(int peer, bool up)
         }
         ++it;
     }
+    for (auto it = remote_multi_.begin(); it != remote_multi_.end();) {
+        it->second.erase(peer);
+        it = it->second.empty() ? remote_multi_.erase(it) : std::next(it);
+    }
     for (const std::string &user : gone)
         if (!online_anywhere(user))
             became_offline(user);
+}
+
+size_t Worker::sessions_of(const std::string &user) const
+{
+    size_t n = 0;
+    if (auto it = by_user_.find(user); it != by_user_.end())
+        n += it->second.size();
+    if (auto it = remote_.find(user); it != remote_.end())
+        n += static_cast<size_t>(__builtin_popcountll(it->second));
+    if (auto it = remote_multi_.find(user); it != remote_multi_.end())
+        for (const auto &[worker, count] : it->second)
+            n += static_cast<size_t>(count - 1);
+    return n;
+}
+
+void Worker::announce_sessions(const std::string &user)
+{
+    auto it = by_user_.find(user);
+    if (it == by_user_.end() || it->second.empty())
+        mesh_->broadcast(PeerMsg::Offline, {user});
+    else
+        mesh_->broadcast(PeerMsg::Online, {user, std::to_string(it->second.size())});
 }
 
 } // namespace jimd

@@ -58,16 +58,25 @@ bool Worker::user_exists(const std::string &name)
     return true;
 }
 
+// Failed log-ins are counted per account (login_failures_max) and, much more loosely, per
+// address (login_failures_max_ip: many users may share one), over login_failures_window,
+// on every worker (the mesh carries each change).
 bool Worker::login_blocked(Session &s, const std::string &account, int64_t *retry_after)
 {
     int64_t now = wall_seconds(), window = settings_.num(S_LOGIN_FAILURES_WINDOW);
-    size_t max = static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX));
-    for (const std::string &key : {"u:" + account, "ip:" + s.ip}) {
-        auto it = failures_.find(key);
+    struct {
+        std::string key;
+        size_t max;
+    } limits[] = {
+        {"u:" + account, static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX))},
+        {"ip:" + s.ip, static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX_IP))},
+    };
+    for (const auto &l : limits) {
+        auto it = failures_.find(l.key);
         if (it == failures_.end())
             continue;
         std::erase_if(it->second, [&](int64_t t) { return t <= now - window; });
-        if (it->second.size() >= max) {
+        if (it->second.size() >= l.max) {
             *retry_after = std::max<int64_t>(1, it->second.front() + window - now);
             return true;
         }
@@ -75,14 +84,35 @@ bool Worker::login_blocked(Session &s, const std::string &account, int64_t *retr
     return false;
 }
 
-void Worker::login_failed(Session &s, const std::string &account)
+// An attempt counts as a failure from the moment its password check starts, so that
+// attempts made in parallel cannot pass the limit while their hashes run.
+void Worker::login_attempt(Session &s, const std::string &account)
 {
     int64_t now = wall_seconds();
     for (const std::string &key : {"u:" + account, "ip:" + s.ip}) {
         failures_[key].push_back(now);
         mesh_->broadcast(PeerMsg::Failure, {key}); // the limit holds across workers
     }
-    WLOG(JIM_LOG_WARNING, "failed login for '%s' from %s", account.c_str(), s.ip.c_str());
+}
+
+// The password was right: the attempt is taken back, here and on the other workers.
+void Worker::login_forgiven(const std::string &ip, const std::string &account)
+{
+    for (const std::string &key : {"u:" + account, "ip:" + ip}) {
+        forgive_failure(key);
+        mesh_->broadcast(PeerMsg::Forgive, {key});
+    }
+}
+
+void Worker::forgive_failure(const std::string &key)
+{
+    auto it = failures_.find(key);
+    if (it == failures_.end())
+        return;
+    if (!it->second.empty())
+        it->second.pop_back();
+    if (it->second.empty())
+        failures_.erase(it);
 }
 
 void Worker::log_in(Session &s, const Account &a, unsigned features)
@@ -101,14 +131,11 @@ void Worker::log_in(Session &s, const Account &a, unsigned features)
     for (const std::string &r : rooms)
         by_room_[r].push_back(&s);
     bool was_online = online_anywhere(a.name);
-    auto &mine = by_user_[a.name];
-    mine.push_back(&s);
-    if (mine.size() == 1) {
-        // Sent before the 200: once the user has the answer, every worker that reads a
-        // message for them finds the news in its mesh socket (catch_up_with_peers).
-        mesh_->broadcast(PeerMsg::Online, {a.name});
-        mesh_->flush_now();
-    }
+    by_user_[a.name].push_back(&s);
+    // Sent before the 200: once the user has the answer, every worker that reads a
+    // message for them finds the news in its mesh socket (catch_up_with_peers).
+    announce_sessions(a.name);
+    mesh_->flush_now();
     store_->record_login(a.id, wall_seconds(), s.ip);
     WLOG(JIM_LOG_INFO, "%s logged in from %s%s", a.name.c_str(), s.ip.c_str(),
          s.ndjson ? " (ndjson)" : "");
@@ -146,10 +173,7 @@ void Worker::h_presence(Session &s, jim_msg *m)
         reply(s, 403, "account banned");
         return;
     }
-    size_t sessions = by_user_.count(name) ? by_user_[name].size() : 0;
-    if (auto it = remote_.find(name); it != remote_.end())
-        sessions += static_cast<size_t>(__builtin_popcountll(it->second));
-    if (static_cast<long>(sessions) >= settings_.num(S_MAX_SESSIONS)) {
+    if (static_cast<long>(sessions_of(name)) >= settings_.num(S_MAX_SESSIONS)) {
         reply(s, 409, "already logged in");
         return;
     }
@@ -164,54 +188,65 @@ void Worker::h_authenticate(Session &s, jim_msg *m)
     }
     std::string name = jim_msg_get_str(m, JIM_FIELD_ACCOUNT_NAME);
     std::string password = jim_msg_get_str(m, JIM_FIELD_PASSWORD);
-    unsigned features = jim_msg_features(m);
     int64_t retry = 0;
     if (login_blocked(s, name, &retry)) {
-        jim_msg *r = response(429, "too many failed logins");
+        WLOG(JIM_LOG_WARNING, "log-in for '%s' from %s refused: too many failures", name.c_str(),
+             s.ip.c_str());
+        jim_msg *r = response(429, "too many failed logins: try again later");
         jim_msg_set_int(r, JIM_FIELD_RETRY_AFTER, retry);
         emit(s, r);
         return;
     }
-    auto account = std::make_shared<Account>();
-    Result found = store_->get_user(name, account.get());
+    login_attempt(s, name);
+    auto check = std::make_shared<LoginCheck>();
+    Result found = store_->get_user(name, &check->account);
     if (found == Result::Error) {
         reply(s, 500, "database error");
         return;
     }
-    // Unknown accounts are checked against a dummy hash too: same time, same answer.
-    std::string stored = found == Result::Ok ? account->pwhash : std::string();
-    auto ok = std::make_shared<bool>(false);
-    std::string request_id =
-        jim_msg_get_str(m, JIM_FIELD_ID) ? jim_msg_get_str(m, JIM_FIELD_ID) : "";
+    check->known = found == Result::Ok;
+    check->name = name;
+    check->ip = s.ip;
+    check->features = jim_msg_features(m);
+    const char *rid = jim_msg_get_str(m, JIM_FIELD_ID);
+    check->request_id = rid ? rid : "";
+    // An unknown account is checked against a dummy hash of the same cost: same time,
+    // same answer.
+    std::string stored = check->known
+                             ? check->account.pwhash
+                             : password_dummy(static_cast<uint64_t>(settings_.num(S_SCRYPT_N)));
     uint64_t id = s.id;
     s.paused = true;
-    hasher_->submit(
-        [ok, password, stored] { *ok = !stored.empty() && password_verify(password, stored); },
-        [this, id, ok, account, name, features, request_id] {
-            Session *sp = find(id);
-            if (!sp || sp->closing)
-                return;
-            Session &s2 = *sp;
-            s2.paused = false;
-            jim_msg_reset(in_); // replies below must not echo another request's id
-            if (!request_id.empty())
-                jim_msg_set_str(in_, JIM_FIELD_ID, request_id.c_str());
-            if (!*ok) {
-                login_failed(s2, name);
-                reply(s2, 402);
-            } else if (account->banned) {
-                reply(s2, 403, "account banned");
-            } else {
-                size_t sessions = by_user_.count(name) ? by_user_[name].size() : 0;
-                if (auto it = remote_.find(name); it != remote_.end())
-                    sessions += static_cast<size_t>(__builtin_popcountll(it->second));
-                if (static_cast<long>(sessions) >= settings_.num(S_MAX_SESSIONS))
-                    reply(s2, 409, "already logged in");
-                else
-                    log_in(s2, *account, features);
-            }
-            process_input(s2); // requests that arrived meanwhile
-        });
+    hasher_->submit([check, password,
+                     stored] { check->ok = password_verify(password, stored) && check->known; },
+                    [this, id, check] { authenticated(id, *check); });
+}
+
+// On the loop, once the password of an authenticate was checked.
+void Worker::authenticated(uint64_t session_id, const LoginCheck &c)
+{
+    if (c.ok)
+        login_forgiven(c.ip, c.name); // whether or not the session is still there
+    Session *sp = find(session_id);
+    if (!sp || sp->closing)
+        return;
+    Session &s = *sp;
+    s.paused = false;
+    jim_msg_reset(in_); // replies below must not echo another request's id
+    if (!c.request_id.empty())
+        jim_msg_set_str(in_, JIM_FIELD_ID, c.request_id.c_str());
+    if (!c.ok) {
+        WLOG(JIM_LOG_WARNING, "failed login for '%s' from %s", c.name.c_str(), s.ip.c_str());
+        reply(s, 402);
+    } else if (c.account.banned) {
+        reply(s, 403, "account banned");
+    } else {
+        if (static_cast<long>(sessions_of(c.name)) >= settings_.num(S_MAX_SESSIONS))
+            reply(s, 409, "already logged in");
+        else
+            log_in(s, c.account, c.features);
+    }
+    process_input(s); // requests that arrived meanwhile
 }
 
 void Worker::h_register(Session &s, jim_msg *m)
@@ -228,37 +263,43 @@ void Worker::h_register(Session &s, jim_msg *m)
         reply(s, 409, "account exists");
         return;
     }
-    auto hash = std::make_shared<std::string>();
+    auto job = std::make_shared<Registration>();
+    job->name = name;
+    job->info = info;
+    const char *rid = jim_msg_get_str(m, JIM_FIELD_ID);
+    job->request_id = rid ? rid : "";
     uint64_t n = static_cast<uint64_t>(settings_.num(S_SCRYPT_N));
-    std::string request_id =
-        jim_msg_get_str(m, JIM_FIELD_ID) ? jim_msg_get_str(m, JIM_FIELD_ID) : "";
     uint64_t id = s.id;
     s.paused = true;
-    hasher_->submit([hash, password, n] { password_hash(password, n, hash.get()); },
-                    [this, id, hash, name, info, request_id] {
-                        Session *sp = find(id);
-                        if (!sp || sp->closing)
-                            return;
-                        sp->paused = false;
-                        jim_msg_reset(in_);
-                        if (!request_id.empty())
-                            jim_msg_set_str(in_, JIM_FIELD_ID, request_id.c_str());
-                        if (hash->empty()) {
-                            reply(*sp, 500, "cannot hash the password");
-                        } else {
-                            Result r = store_->create_user(name, *hash, info, wall_seconds());
-                            if (r == Result::Ok) {
-                                known_users_.insert(name);
-                                WLOG(JIM_LOG_INFO, "account %s registered from %s", name.c_str(),
-                                     sp->ip.c_str());
-                                reply(*sp, 201);
-                            } else {
-                                reply(*sp, r == Result::Exists ? 409 : 500,
-                                      r == Result::Exists ? "account exists" : "database error");
-                            }
-                        }
-                        process_input(*sp);
-                    });
+    hasher_->submit([job, password, n] { password_hash(password, n, &job->hash); },
+                    [this, id, job] { registered(id, *job); });
+}
+
+// On the loop, once the password of a register was hashed.
+void Worker::registered(uint64_t session_id, const Registration &r)
+{
+    Session *sp = find(session_id);
+    if (!sp || sp->closing)
+        return;
+    Session &s = *sp;
+    s.paused = false;
+    jim_msg_reset(in_);
+    if (!r.request_id.empty())
+        jim_msg_set_str(in_, JIM_FIELD_ID, r.request_id.c_str());
+    if (r.hash.empty()) {
+        reply(s, 500, "cannot hash the password");
+    } else {
+        Result res = store_->create_user(r.name, r.hash, r.info, wall_seconds());
+        if (res == Result::Ok) {
+            known_users_.insert(r.name);
+            WLOG(JIM_LOG_INFO, "account %s registered from %s", r.name.c_str(), s.ip.c_str());
+            reply(s, 201);
+        } else {
+            reply(s, res == Result::Exists ? 409 : 500,
+                  res == Result::Exists ? "account exists" : "database error");
+        }
+    }
+    process_input(s);
 }
 
 void Worker::h_quit(Session &s, jim_msg *)

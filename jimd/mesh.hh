@@ -15,7 +15,7 @@ namespace jimd {
 
 // What one worker tells another.
 enum class PeerMsg : uint8_t {
-    Online = 1,  // [user]: the user has a session on the sender
+    Online = 1,  // [user, count]: the user has count sessions on the sender
     Offline = 2, // [user]: the user's last session on the sender ended
     Deliver = 3, // [user, line]: write line to every session of user here
     Room = 4,    // [room, line]: write line to every session here that is in room
@@ -24,9 +24,10 @@ enum class PeerMsg : uint8_t {
     Failure = 7, // [key]: a failed login for key ("u:name" or "ip:addr") just now
     Ack = 8,     // [count]: the first count Deliver frames received on this link are dealt
                  // with: written to a session, or kept as pending in a committed row
+    Forgive = 9, // [key]: a log-in counted as a failure by a Failure frame succeeded
 };
 
-constexpr uint8_t kMeshVersion = 2;
+constexpr uint8_t kMeshVersion = 3;
 
 class Mesh {
   public:

@@ -60,6 +60,13 @@ bool password_hash(const std::string &password, uint64_t n, std::string *out)
     return true;
 }
 
+std::string password_dummy(uint64_t n)
+{
+    unsigned char zero[kKeyBytes] = {};
+    return "scrypt$" + std::to_string(n) + "$" + std::to_string(kR) + "$" + std::to_string(kP) +
+           "$" + b64(zero, kSaltBytes) + "$" + b64(zero, sizeof zero);
+}
+
 bool password_verify(const std::string &password, const std::string &stored)
 {
     std::vector<std::string> part;

@@ -2,6 +2,8 @@
 #include "worker.hh"
 
 #include "clock.hh"
+#include "control.hh"
+#include "daemon.hh"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -130,7 +132,7 @@ bool Worker::start()
     std::string why;
     if (!store_->open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
                       static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
-        WLOG(JIM_LOG_CRITICAL, "database: %s", why.c_str());
+        report_fatal(log_, worker_tag(setup_.index), "database: " + why);
         return false;
     }
     // The second connection copies the WAL back on its own thread (maybe_checkpoint).
@@ -184,8 +186,11 @@ int Worker::run()
         WLOG(JIM_LOG_CRITICAL, "worker failed to start");
         return 1;
     }
+    quiet_stderr();
     WLOG(JIM_LOG_INFO, "worker %d of %d ready (pid %d)", setup_.index, setup_.count,
          static_cast<int>(getpid()));
+    if (!control_send(setup_.control_fd, Control::Ready, static_cast<uint32_t>(setup_.index)))
+        WLOG(JIM_LOG_WARNING, "cannot tell the master: %s", strerror(errno));
     event_base_dispatch(base_);
     commit_batch();
     WLOG(JIM_LOG_INFO, "worker %d stopped", setup_.index);
@@ -455,12 +460,12 @@ void Worker::close_session(Session &s)
         for (const std::string &room : s.rooms)
             std::erase(by_room_[room], &s);
         WLOG(JIM_LOG_INFO, "%s logged out from %s", s.user.c_str(), s.ip.c_str());
-        if (list.empty()) {
+        bool last = list.empty();
+        if (last)
             by_user_.erase(s.user);
-            mesh_->broadcast(PeerMsg::Offline, {s.user});
-            if (!online_anywhere(s.user))
-                became_offline(s.user);
-        }
+        announce_sessions(s.user);
+        if (last && !online_anywhere(s.user))
+            became_offline(s.user);
         s.logged_in = false;
     }
     count_ip(s.ip, -1);
@@ -505,32 +510,24 @@ void Worker::begin_drain()
 void Worker::on_control(evutil_socket_t fd, short, void *arg)
 {
     auto *w = static_cast<Worker *>(arg);
-    // The master sends a new peer's socket as [u32 peer] with the fd attached.
-    char buf[8];
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    iovec iov = {buf, sizeof buf};
-    msghdr mh = {};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        // The master is gone: finish up and leave.
-        JIM_LOG(w->log_, JIM_LOG_WARNING, worker_tag(w->setup_.index), "master gone: exiting");
-        w->begin_drain();
-        event_base_loopexit(w->base_, nullptr);
-        return;
-    }
-    if (n < 4)
-        return;
-    uint32_t peer;
-    std::memcpy(&peer, buf, 4);
-    for (cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int pfd;
-            std::memcpy(&pfd, CMSG_DATA(c), sizeof pfd);
-            w->mesh_->attach(static_cast<int>(peer), pfd);
+    for (;;) {
+        ControlFrame f;
+        int passed = -1;
+        int rc = control_recv(fd, &f, &passed);
+        if (rc == -1)
+            return;
+        if (rc == 0) {
+            // The master is gone: finish up and leave.
+            JIM_LOG(w->log_, JIM_LOG_WARNING, worker_tag(w->setup_.index), "master gone: exiting");
+            w->begin_drain();
+            event_base_loopexit(w->base_, nullptr);
+            return;
+        }
+        if (rc == 1 && f.type == Control::PeerLink && passed >= 0 &&
+            f.arg < static_cast<uint32_t>(w->setup_.count)) {
+            w->mesh_->attach(static_cast<int>(f.arg), passed);
+        } else if (passed >= 0) {
+            close(passed);
         }
     }
 }
@@ -541,17 +538,17 @@ void Worker::on_signal(evutil_socket_t sig, short, void *arg)
     if (sig == SIGTERM || sig == SIGINT) {
         w->begin_drain();
     } else if (sig == SIGHUP) {
-        // Log level and limits may change at once; ports and workers need a restart.
-        if (!w->setup_.config_path.empty()) {
-            Settings fresh;
-            std::string why;
-            if (fresh.load(w->setup_.config_path, &why)) {
-                w->settings_ = fresh;
-                w->settings_.fill_limits(w->limits_);
-                jim_log_level level;
-                if (jim_log_level_from_name(fresh.str(S_LOG_LEVEL).c_str(), &level) == JIM_OK)
-                    jim_log_set_level(w->log_, level);
-            }
+        // Log level and limits change at once; what needs a restart keeps its value (the
+        // master logs it), and what the command line set stays.
+        Settings fresh;
+        std::vector<std::string> errors;
+        if (!w->setup_.config_path.empty() &&
+            w->settings_.reloaded(w->setup_.config_path, &fresh, &errors)) {
+            w->settings_.take_reloadable(fresh);
+            w->settings_.fill_limits(w->limits_);
+            jim_log_level level;
+            if (jim_log_level_from_name(fresh.str(S_LOG_LEVEL).c_str(), &level) == JIM_OK)
+                jim_log_set_level(w->log_, level);
         }
         jim_log_reopen(w->log_);
     } else if (sig == SIGUSR1) {

@@ -131,7 +131,22 @@ class Worker {
     void log_in(Session &s, const Account &a, unsigned features);
     void send_name_list(Session &s, jim_action action, const std::vector<std::string> &names);
     bool login_blocked(Session &s, const std::string &account, int64_t *retry_after);
-    void login_failed(Session &s, const std::string &account);
+    void login_attempt(Session &s, const std::string &account);
+    void login_forgiven(const std::string &ip, const std::string &account);
+    // An authenticate whose password is being checked on the helper thread.
+    struct LoginCheck {
+        std::string name, ip, request_id;
+        Account account;
+        unsigned features = 0;
+        bool known = false, ok = false;
+    };
+    void authenticated(uint64_t session_id, const LoginCheck &c);
+    // A register whose password is being hashed on the helper thread.
+    struct Registration {
+        std::string name, info, request_id, hash;
+    };
+    void registered(uint64_t session_id, const Registration &r);
+    void forgive_failure(const std::string &key);
     bool user_exists(const std::string &name);
 
     // Delivery (delivery.cc).
@@ -139,7 +154,7 @@ class Worker {
     static void on_commit(evutil_socket_t, short, void *arg);
     void commit_batch();
     void maybe_checkpoint();
-    void finish_checkpoint(int left);
+    void finish_checkpoint(int left, const std::string &error);
     bool send_to_workers(const std::string &user, const std::string &line, int64_t seq);
     bool hand_here(const std::string &user, const std::string &line, int64_t seq);
     void keep_pending(const std::string &user, int64_t seq);
@@ -204,8 +219,15 @@ class Worker {
     std::unordered_map<std::string, std::vector<Session *>> by_user_; // logged-in, local
     std::unordered_map<std::string, std::vector<Session *>> by_room_; // members online here
     std::unordered_map<std::string, uint64_t> remote_;                // user -> mask of workers
-    std::unordered_map<std::string, int> per_ip_;                     // connections here
-    std::unordered_map<std::string, std::vector<int>> remote_ip_;     // ip -> count per worker
+    // user -> worker -> sessions there, only where a worker has two or more: the rest have
+    // one each, so remote_'s mask counts them (max_sessions holds across workers).
+    std::unordered_map<std::string, std::unordered_map<int, int>> remote_multi_;
+    // Sessions of user on every worker, as far as this one knows.
+    size_t sessions_of(const std::string &user) const;
+    // Tells the other workers how many sessions user has here now.
+    void announce_sessions(const std::string &user);
+    std::unordered_map<std::string, int> per_ip_;                 // connections here
+    std::unordered_map<std::string, std::vector<int>> remote_ip_; // ip -> count per worker
     int connections_from(const std::string &ip) const;
     void count_ip(const std::string &ip, int delta);
     std::unordered_set<std::string> known_users_; // names known to exist (never deleted)

@@ -28,12 +28,16 @@ e2e_tests = \
 	tests/test_jimd_protocol \
 	tests/test_jimd_workers \
 	tests/test_jimd_resilience \
+	tests/test_jimd_logins \
 	tests/test_client
 check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
-	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh \
+	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
 	tests/jimc_pipes.sh tests/jimc_tty.sh
+# A stand-in for a syslog daemon, for jimd_daemon.sh.
+check_PROGRAMS += tests/syslog_sink
+tests_syslog_sink_SOURCES = tests/syslog_sink.c
 check_LTLIBRARIES = tests/libjimdharness.la
 tests_libjimdharness_la_SOURCES = tests/jimd_harness.c tests/jimd_harness.h
 tests_libjimdharness_la_CPPFLAGS = $(AM_CPPFLAGS)
@@ -49,6 +53,10 @@ tests_test_jimd_workers_LDADD = $(E2E_LDADD)
 tests_test_jimd_resilience_SOURCES = tests/test_jimd_resilience.c
 tests_test_jimd_resilience_CPPFLAGS = $(TEST_CPPFLAGS) $(SQLITE_CFLAGS)
 tests_test_jimd_resilience_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)
+
+tests_test_jimd_logins_SOURCES = tests/test_jimd_logins.c
+tests_test_jimd_logins_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jimd_logins_LDADD = $(E2E_LDADD)
 
 tests_test_client_SOURCES = tests/test_client.c
 tests_test_client_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -87,7 +95,7 @@ tests_test_header_cxx_LDADD = $(TEST_LDADD)
 doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
-EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/example.expected \
+EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh tests/example.expected \
 	tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh
 
 # Benchmarks: programs that report numbers, run by `make bench`, never by `make check`.
