@@ -327,18 +327,19 @@ bool Worker::first_handing(Session &s, int64_t seq, bool remember)
     return true;
 }
 
-// At login: every direct message kept for the user while offline, oldest first.
+// At login: every direct message kept for the user while offline, oldest first, as the
+// client reads them (a long absence may have left a million).
 void Worker::offline_delivery(Session &s)
 {
     s.tracking_handed = true;
-    int64_t top = push_pending(s, 0);
-    if (top > 0) {
-        later_clear_.emplace_back(s.user, top);
-        schedule_commit();
-    }
-    // A message committed by another worker before it heard that this user is online
-    // was kept as pending and not sent here: look again once the news has spread.
-    uint64_t id = s.id;
+    start_stream(s, Stream::Kind::Pending, 0, std::string(), false);
+    schedule_recheck(s.id);
+}
+
+// A message committed by another worker before it heard that this user is online was
+// kept as pending and not sent here: look again once the news has spread.
+void Worker::schedule_recheck(uint64_t session_id)
+{
     timeval half_second = {0, 500000};
     event_base_once(
         base_, -1, EV_TIMEOUT,
@@ -347,47 +348,75 @@ void Worker::offline_delivery(Session &s)
             pair->first->recheck_offline(pair->second);
             delete pair;
         },
-        new std::pair<Worker *, uint64_t>(this, id), &half_second);
+        new std::pair<Worker *, uint64_t>(this, session_id), &half_second);
 }
 
-// Pushes the user's pending messages after seq `after`; returns the highest seq seen.
-int64_t Worker::push_pending(Session &s, int64_t after)
+void Worker::start_stream(Session &s, Stream::Kind kind, int64_t cursor,
+                          const std::string &request_id, bool recheck)
 {
-    int64_t top = 0;
-    for (;;) {
-        std::vector<StoredMessage> page;
-        if (!store_->pending(s.user, after, 500, &page))
+    s.stream = std::make_unique<Stream>();
+    s.stream->kind = kind;
+    s.stream->cursor = cursor;
+    s.stream->request_id = request_id;
+    s.stream->recheck = recheck;
+    update_reading(s);
+    pump(s);
+}
+
+// Sends the next pages of the session's long reply while its output is under
+// kOutputHighWater; output_drained calls it again as the client reads, and handles the
+// requests that waited behind the reply once it is complete.
+void Worker::pump(Session &s)
+{
+    uint64_t id = s.id;
+    std::vector<StoredMessage> page;
+    while (s.stream && !s.closing && s.output_bytes() < kOutputHighWater) {
+        Stream &st = *s.stream;
+        page.clear();
+        bool ok = st.kind == Stream::Kind::Sync
+                      ? store_->sync(s.user, s.user_id, st.cursor, kStreamPage, &page)
+                      : store_->pending(s.user, st.cursor, kStreamPage, &page);
+        if (!ok) {
+            WLOG(JIM_LOG_ERROR, "reading messages for %s failed: %s", s.user.c_str(),
+                 store_->error().c_str());
+            if (st.kind == Stream::Kind::Sync)
+                emit(s, response_to(st.request_id.c_str(), 500, "database error"));
+            s.stream.reset();
             break;
+        }
         for (const StoredMessage &m : page)
-            if (first_handing(s, m.seq, true)) // its live copy may still be on its way
+            if (st.kind == Stream::Kind::Sync ||
+                first_handing(s, m.seq, true)) // its live copy may still be on its way
                 push_stored(s, m);
-        if (!page.empty())
-            after = top = page.back().seq;
-        if (page.size() < 500)
-            break;
+        if (!page.empty()) {
+            st.cursor = page.back().seq;
+            if (st.kind == Stream::Kind::Pending) {
+                later_clear_.emplace_back(s.user, st.cursor);
+                schedule_commit();
+            }
+        }
+        if (page.size() < static_cast<size_t>(kStreamPage))
+            finish_stream(s);
     }
-    return top;
+    if (Session *left = find(id); left && !left->stream)
+        update_reading(*left);
 }
 
-void Worker::recheck_offline(uint64_t session_id)
+// The last page of a long reply was sent.
+void Worker::finish_stream(Session &s)
 {
-    Session *s = find(session_id);
-    if (!s || s->closing || !s->logged_in)
+    std::unique_ptr<Stream> st = std::move(s.stream);
+    if (st->kind == Stream::Kind::Sync) {
+        jim_msg *r = response_to(st->request_id.c_str(), 200);
+        jim_msg_set_int(r, JIM_FIELD_SEQ, st->cursor);
+        emit(s, r);
         return;
-    // The rows of messages handed since login are cleared first, so the query below finds
-    // only what never reached this session (find() again: a commit writes to sessions).
-    commit_batch();
-    s = find(session_id);
-    if (!s || s->closing)
-        return;
-    int64_t top = push_pending(*s, 0);
-    if (top > 0) {
-        later_clear_.emplace_back(s->user, top);
-        schedule_commit();
     }
-    s->rechecked = true;
-    if (s->handed.empty()) { // nothing pushed from the database that could also come live
-        s->tracking_handed = false;
+    if (!st->recheck)
+        return;
+    s.rechecked = true;
+    if (s.handed.empty()) { // nothing pushed from the database that could also come live
+        s.tracking_handed = false;
         return;
     }
     // What the queries found may still be on its way from another worker: keep
@@ -403,7 +432,27 @@ void Worker::recheck_offline(uint64_t session_id)
             }
             delete pair;
         },
-        new std::pair<Worker *, uint64_t>(this, session_id), &five_seconds);
+        new std::pair<Worker *, uint64_t>(this, s.id), &five_seconds);
+}
+
+void Worker::recheck_offline(uint64_t session_id)
+{
+    Session *s = find(session_id);
+    if (!s || s->closing || !s->logged_in)
+        return;
+    if (s->stream) { // the first look (or a sync) is still being read: look later
+        schedule_recheck(session_id);
+        return;
+    }
+    // The rows of messages handed since login are cleared first, so the query below finds
+    // only what never reached this session (find() again: a commit writes to sessions).
+    commit_batch();
+    s = find(session_id);
+    if (!s || s->closing)
+        return;
+    start_stream(*s, Stream::Kind::Pending, 0, std::string(), true);
+    if ((s = find(session_id)) && !s->stream)
+        process_input(*s);
 }
 
 bool Worker::online_anywhere(const std::string &user) const

@@ -63,36 +63,41 @@ bool Worker::user_exists(const std::string &name)
 // on every worker (the mesh carries each change).
 bool Worker::login_blocked(Session &s, const std::string &account, int64_t *retry_after)
 {
-    int64_t now = wall_seconds(), window = settings_.num(S_LOGIN_FAILURES_WINDOW);
-    struct {
-        std::string key;
-        size_t max;
-    } limits[] = {
-        {"u:" + account, static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX))},
-        {"ip:" + s.ip, static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX_IP))},
-    };
-    for (const auto &l : limits) {
-        auto it = failures_.find(l.key);
-        if (it == failures_.end())
-            continue;
-        std::erase_if(it->second, [&](int64_t t) { return t <= now - window; });
-        if (it->second.size() >= l.max) {
-            *retry_after = std::max<int64_t>(1, it->second.front() + window - now);
-            return true;
-        }
-    }
-    return false;
+    int64_t window = settings_.num(S_LOGIN_FAILURES_WINDOW);
+    return limit_reached("u:" + account, static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX)),
+                         window, retry_after) ||
+           limit_reached("ip:" + s.ip, static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX_IP)),
+                         window, retry_after);
+}
+
+// True when key has max events within the last window seconds; *retry_after is then the
+// seconds until the oldest leaves the window.
+bool Worker::limit_reached(const std::string &key, size_t max, int64_t window, int64_t *retry_after)
+{
+    auto it = failures_.find(key);
+    if (it == failures_.end())
+        return false;
+    int64_t now = wall_seconds();
+    std::erase_if(it->second, [&](int64_t t) { return t <= now - window; });
+    if (it->second.size() < max)
+        return false;
+    *retry_after = std::max<int64_t>(1, it->second.front() + window - now);
+    return true;
+}
+
+// Counts an event for key now, here and on every worker.
+void Worker::count_event(const std::string &key)
+{
+    failures_[key].push_back(wall_seconds());
+    mesh_->broadcast(PeerMsg::Failure, {key});
 }
 
 // An attempt counts as a failure from the moment its password check starts, so that
 // attempts made in parallel cannot pass the limit while their hashes run.
 void Worker::login_attempt(Session &s, const std::string &account)
 {
-    int64_t now = wall_seconds();
-    for (const std::string &key : {"u:" + account, "ip:" + s.ip}) {
-        failures_[key].push_back(now);
-        mesh_->broadcast(PeerMsg::Failure, {key}); // the limit holds across workers
-    }
+    count_event("u:" + account);
+    count_event("ip:" + s.ip);
 }
 
 // The password was right: the attempt is taken back, here and on the other workers.
@@ -263,6 +268,18 @@ void Worker::h_register(Session &s, jim_msg *m)
         reply(s, 409, "account exists");
         return;
     }
+    // Registrations from one address are limited (each costs a password hash), on every
+    // worker: the mesh carries them like failed log-ins.
+    int64_t retry = 0;
+    if (limit_reached("reg:" + s.ip, static_cast<size_t>(settings_.num(S_REGISTER_MAX_IP)),
+                      settings_.num(S_REGISTER_WINDOW), &retry)) {
+        WLOG(JIM_LOG_WARNING, "registration from %s refused: too many", s.ip.c_str());
+        jim_msg *r = response(429, "too many accounts registered from this address");
+        jim_msg_set_int(r, JIM_FIELD_RETRY_AFTER, retry);
+        emit(s, r);
+        return;
+    }
+    count_event("reg:" + s.ip);
     auto job = std::make_shared<Registration>();
     job->name = name;
     job->info = info;
@@ -379,9 +396,22 @@ void Worker::h_msg(Session &s, jim_msg *m)
 void Worker::h_join(Session &s, jim_msg *m)
 {
     std::string room = jim_msg_get_str(m, JIM_FIELD_ROOM);
-    Result r = store_->join(room, s.user_id, wall_seconds());
+    Result r = store_->join(room, s.user_id, wall_seconds(),
+                            static_cast<int>(settings_.num(S_MAX_ROOMS_PER_USER)),
+                            static_cast<int>(settings_.num(S_ROOM_CREATIONS_PER_HOUR)));
     if (r == Result::Error) {
         reply(s, 500, "database error");
+        return;
+    }
+    if (r == Result::TooMany) {
+        reply(s, 400,
+              "limit exceeded: you are a member of max_rooms_per_user rooms; leave one first");
+        return;
+    }
+    if (r == Result::TooOften) {
+        jim_msg *resp = response(429, "too many rooms created in the last hour");
+        jim_msg_set_int(resp, JIM_FIELD_RETRY_AFTER, 3600);
+        emit(s, resp);
         return;
     }
     // A user's membership lives in each of their sessions on this worker.
@@ -471,10 +501,17 @@ void Worker::h_del_contact(Session &s, jim_msg *m)
     reply(s, 200);
 }
 
-void Worker::h_get_rooms(Session &s, jim_msg *)
+// Rooms in name order: those starting with `query`, after `after` (the last name of the
+// previous page), at most `limit` (default and most: 500).
+void Worker::h_get_rooms(Session &s, jim_msg *m)
 {
+    const char *q = jim_msg_get_str(m, JIM_FIELD_QUERY);
+    const char *after = jim_msg_get_str(m, JIM_FIELD_AFTER);
+    int64_t limit = kMaxListed;
+    jim_msg_get_int(m, JIM_FIELD_LIMIT, &limit);
     std::vector<std::pair<std::string, int64_t>> rooms;
-    if (!store_->rooms(500, &rooms)) {
+    if (!store_->rooms(q ? q : "", after ? after : "",
+                       static_cast<int>(std::clamp<int64_t>(limit, 1, kMaxListed)), &rooms)) {
         reply(s, 500, "database error");
         return;
     }
@@ -492,36 +529,23 @@ void Worker::h_get_rooms(Session &s, jim_msg *)
 void Worker::h_get_users(Session &s, jim_msg *m)
 {
     const char *q = jim_msg_get_str(m, JIM_FIELD_QUERY);
+    const char *after = jim_msg_get_str(m, JIM_FIELD_AFTER);
     std::vector<std::string> names;
-    if (!store_->users_with_prefix(q ? q : "", 100, &names)) {
+    if (!store_->users_with_prefix(q ? q : "", after ? after : "", 100, &names)) {
         reply(s, 500, "database error");
         return;
     }
     send_name_list(s, JIM_ACTION_USER_LIST, names);
 }
 
+// The messages since a seq, produced a page at a time as the client reads (pump), then
+// the 200 with the last seq sent.
 void Worker::h_sync(Session &s, jim_msg *m)
 {
     int64_t since = 0;
     jim_msg_get_int(m, JIM_FIELD_SINCE, &since);
-    int64_t last = since;
-    // In pages, so a long absence does not hold everything in memory at once.
-    for (;;) {
-        std::vector<StoredMessage> page;
-        if (!store_->sync(s.user, s.user_id, last, 500, &page)) {
-            reply(s, 500, "database error");
-            return;
-        }
-        for (const StoredMessage &sm : page)
-            push_stored(s, sm);
-        if (!page.empty())
-            last = page.back().seq;
-        if (page.size() < 500)
-            break;
-    }
-    jim_msg *r = response(200);
-    jim_msg_set_int(r, JIM_FIELD_SEQ, last);
-    emit(s, r);
+    const char *id = jim_msg_get_str(m, JIM_FIELD_ID);
+    start_stream(s, Stream::Kind::Sync, since, id ? id : "", false);
 }
 
 void Worker::h_history(Session &s, jim_msg *m)

@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -14,6 +15,16 @@
 namespace jimd {
 
 class Worker;
+
+// A long reply produced as the client reads it, a page at a time: the messages of a
+// sync, or those kept for the user while offline (at login, and the second look half a
+// second later). While one runs, the session's next requests wait.
+struct Stream {
+    enum class Kind { Sync, Pending } kind = Kind::Sync;
+    int64_t cursor = 0;     // the last seq sent
+    std::string request_id; // Sync: the id its final 200 echoes
+    bool recheck = false;   // Pending: the second look
+};
 
 struct Session {
     uint64_t id = 0;
@@ -24,10 +35,13 @@ struct Session {
     event *write_ev = nullptr;
     event *pace_ev = nullptr; // legacy pacing: one object per tick
     evbuffer *out = nullptr;
-    std::vector<std::string> paced; // objects waiting for the next pacing tick (no deque:
-                                    // an empty one allocates half a kilobyte)
-    int64_t paced_at_us = 0;        // when the last paced object was written
-    int64_t pacing_us = 0;          // legacy_pacing_ms, in microseconds
+    std::vector<std::string> paced; // objects waiting for the next pacing tick, from
+                                    // paced_head on (no deque: an empty one allocates half
+                                    // a kilobyte)
+    size_t paced_head = 0;
+    size_t paced_bytes = 0;  // bytes in paced from paced_head on
+    int64_t paced_at_us = 0; // when the last paced object was written
+    int64_t pacing_us = 0;   // legacy_pacing_ms, in microseconds
     jim_framer *framer = nullptr;
 
     // Login state.
@@ -41,12 +55,17 @@ struct Session {
     std::unordered_set<std::string> contacts; // the user's contact list
 
     // Flow.
-    bool paused = false;  // waiting for a password check: leave input in the framer
-    bool closing = false; // close once the output is written
-    bool dirty = false;   // has output waiting for this iteration's flush
-    int in_batch = 0;     // messages of this session in the uncommitted batch
-    double tokens = 0;    // msg_rate token bucket
+    bool paused = false;            // waiting for a password check: leave input in the framer
+    bool output_held = false;       // too much output waiting: requests wait until it drains
+    bool throttled = false;         // the mesh is backed up: not read until it drains
+    bool reading = false;           // read_ev is armed
+    std::unique_ptr<Stream> stream; // a long reply in progress
+    bool closing = false;           // close once the output is written
+    bool dirty = false;             // has output waiting for this iteration's flush
+    int in_batch = 0;               // messages of this session in the uncommitted batch
+    double tokens = 0;              // msg_rate token bucket
     int64_t tokens_at_us = 0;
+    int64_t accepted_us = 0;
     int64_t last_input_us = 0;
     bool probed = false;
 
@@ -63,6 +82,8 @@ struct Session {
     void send(std::string_view line);
     // Asks for the output to be written at the end of this loop iteration.
     void flush_soon();
+    // Bytes queued for the client: in the output buffer and waiting for pacing.
+    size_t output_bytes() const { return evbuffer_get_length(out) + paced_bytes; }
 };
 
 } // namespace jimd

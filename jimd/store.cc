@@ -71,6 +71,8 @@ const char *const kMigrations[] = {
     "  PRIMARY KEY (recipient, last_seq)) WITHOUT ROWID;"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO meta VALUES ('indexed', 0);",
+    // 2: rooms a user created lately are counted for the creation limit.
+    "CREATE INDEX rooms_owner ON rooms(owner, created);",
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 
@@ -279,8 +281,8 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
                            "ON CONFLICT(name) DO NOTHING"},
         {&st_get_user_, "SELECT id, name, pwhash, role, banned FROM users WHERE name=?1"},
         {&st_login_, "INSERT INTO logins(user_id, time, ip) VALUES(?1, ?2, ?3)"},
-        {&st_users_prefix_, "SELECT name FROM users WHERE name >= ?1 AND substr(name, 1, "
-                            "length(?1)) = ?1 ORDER BY name LIMIT ?2"},
+        {&st_users_prefix_, "SELECT name FROM users WHERE name >= ?1 AND name > ?2 AND "
+                            "substr(name, 1, length(?1)) = ?1 ORDER BY name LIMIT ?3"},
         {&st_contacts_, "SELECT u.name FROM contacts c JOIN users u ON u.id = c.contact "
                         "WHERE c.owner = ?1 ORDER BY u.name"},
         {&st_add_contact_, "INSERT OR IGNORE INTO contacts(owner, contact) "
@@ -297,8 +299,12 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
                      "(SELECT id FROM rooms WHERE name = ?1)"},
         {&st_user_rooms_, "SELECT r.name FROM members m JOIN rooms r ON r.id = m.room "
                           "WHERE m.user = ?1 ORDER BY r.name"},
-        {&st_rooms_, "SELECT r.name, count(m.user) FROM rooms r LEFT JOIN members m "
-                     "ON m.room = r.id GROUP BY r.id ORDER BY r.name LIMIT ?1"},
+        {&st_rooms_, "SELECT r.name, (SELECT count(*) FROM members m WHERE m.room = r.id) "
+                     "FROM rooms r WHERE r.name >= ?1 AND r.name > ?2 AND "
+                     "substr(r.name, 1, length(?1)) = ?1 ORDER BY r.name LIMIT ?3"},
+        {&st_member_, "SELECT 1 FROM members WHERE room = ?1 AND user = ?2"},
+        {&st_memberships_, "SELECT count(*) FROM members WHERE user = ?1"},
+        {&st_created_since_, "SELECT count(*) FROM rooms WHERE owner = ?1 AND created > ?2"},
         {&st_begin_, "BEGIN IMMEDIATE"},
         {&st_commit_, "COMMIT"},
         {&st_rollback_, "ROLLBACK"},
@@ -376,11 +382,13 @@ bool Store::record_login(int64_t user_id, int64_t now, const std::string &ip)
     return sqlite3_step(st_login_) == SQLITE_DONE || fail("record login");
 }
 
-bool Store::users_with_prefix(const std::string &prefix, int limit, std::vector<std::string> *out)
+bool Store::users_with_prefix(const std::string &prefix, const std::string &after, int limit,
+                              std::vector<std::string> *out)
 {
     Reset r{st_users_prefix_};
     bind_text(st_users_prefix_, 1, prefix);
-    sqlite3_bind_int(st_users_prefix_, 2, limit);
+    bind_text(st_users_prefix_, 2, after);
+    sqlite3_bind_int(st_users_prefix_, 3, limit);
     int rc;
     while ((rc = sqlite3_step(st_users_prefix_)) == SQLITE_ROW)
         out->push_back(column_text(st_users_prefix_, 0));
@@ -431,7 +439,21 @@ bool Store::watchers(const std::string &name, std::vector<std::string> *out)
     return rc == SQLITE_DONE || fail("watchers");
 }
 
-Result Store::join(const std::string &room, int64_t user_id, int64_t now)
+namespace {
+
+// The single integer a statement returns, or -1.
+int64_t one_int(sqlite3_stmt *st)
+{
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return v;
+}
+
+} // namespace
+
+Result Store::join(const std::string &room, int64_t user_id, int64_t now, int max_rooms,
+                   int max_created_per_hour)
 {
     if (!begin())
         return Result::Error;
@@ -445,7 +467,26 @@ Result Store::join(const std::string &room, int64_t user_id, int64_t now)
         else if (rc != SQLITE_DONE)
             return rollback(), fail("join"), Result::Error;
     }
+    if (room_id) {
+        sqlite3_bind_int64(st_member_, 1, room_id);
+        sqlite3_bind_int64(st_member_, 2, user_id);
+        if (one_int(st_member_) == 1)
+            return rollback(), Result::Exists;
+    }
+    sqlite3_bind_int64(st_memberships_, 1, user_id);
+    int64_t rooms = one_int(st_memberships_);
+    if (rooms < 0)
+        return rollback(), fail("join"), Result::Error;
+    if (rooms >= max_rooms)
+        return rollback(), Result::TooMany;
     if (!room_id) {
+        sqlite3_bind_int64(st_created_since_, 1, user_id);
+        sqlite3_bind_int64(st_created_since_, 2, now - 3600);
+        int64_t created = one_int(st_created_since_);
+        if (created < 0)
+            return rollback(), fail("join"), Result::Error;
+        if (created >= max_created_per_hour)
+            return rollback(), Result::TooOften;
         Reset r{st_room_create_};
         bind_text(st_room_create_, 1, room);
         sqlite3_bind_int64(st_room_create_, 2, user_id);
@@ -492,10 +533,13 @@ bool Store::room_exists(const std::string &room)
     return sqlite3_step(st_room_get_) == SQLITE_ROW;
 }
 
-bool Store::rooms(int limit, std::vector<std::pair<std::string, int64_t>> *out)
+bool Store::rooms(const std::string &prefix, const std::string &after, int limit,
+                  std::vector<std::pair<std::string, int64_t>> *out)
 {
     Reset r{st_rooms_};
-    sqlite3_bind_int(st_rooms_, 1, limit);
+    bind_text(st_rooms_, 1, prefix);
+    bind_text(st_rooms_, 2, after);
+    sqlite3_bind_int(st_rooms_, 3, limit);
     int rc;
     while ((rc = sqlite3_step(st_rooms_)) == SQLITE_ROW)
         out->emplace_back(column_text(st_rooms_, 0), sqlite3_column_int64(st_rooms_, 1));

@@ -28,7 +28,8 @@ struct Account {
     bool banned = false;
 };
 
-enum class Result { Ok, Exists, NotFound, Error };
+// TooMany: a count limit is reached; TooOften: a rate limit is.
+enum class Result { Ok, Exists, NotFound, Error, TooMany, TooOften };
 
 class Store {
   public:
@@ -42,7 +43,9 @@ class Store {
                        int64_t now);
     Result get_user(const std::string &name, Account *out);
     bool record_login(int64_t user_id, int64_t now, const std::string &ip);
-    bool users_with_prefix(const std::string &prefix, int limit, std::vector<std::string> *out);
+    // Account names that start with prefix and come after `after`, in order: at most limit.
+    bool users_with_prefix(const std::string &prefix, const std::string &after, int limit,
+                           std::vector<std::string> *out);
 
     // Contacts.
     bool contacts(int64_t owner, std::vector<std::string> *out);
@@ -52,11 +55,18 @@ class Store {
     bool watchers(const std::string &name, std::vector<std::string> *out);
 
     // Rooms.
-    Result join(const std::string &room, int64_t user_id, int64_t now); // Ok, or Exists if member
+    // Makes user_id a member of room, creating the room (owned by user_id) if it does not
+    // exist. Ok; Exists if a member already; TooMany when the user is in max_rooms rooms
+    // already; TooOften when they created max_created_per_hour rooms in the last hour.
+    Result join(const std::string &room, int64_t user_id, int64_t now, int max_rooms,
+                int max_created_per_hour);
     Result leave(const std::string &room, int64_t user_id);
     bool user_rooms(int64_t user_id, std::vector<std::string> *out);
     bool room_exists(const std::string &room);
-    bool rooms(int limit, std::vector<std::pair<std::string, int64_t>> *out);
+    // Rooms whose names start with prefix and come after `after`, in name order, with
+    // their member counts: at most limit.
+    bool rooms(const std::string &prefix, const std::string &after, int limit,
+               std::vector<std::pair<std::string, int64_t>> *out);
 
     // Messages. Writes happen between begin() and commit().
     bool begin();
@@ -136,7 +146,8 @@ class Store {
                  *st_add_pending_of_ = nullptr, *st_pending_ = nullptr, *st_sync_ = nullptr,
                  *st_by_seq_ = nullptr, *st_tail_ = nullptr, *st_chunks_ = nullptr,
                  *st_indexed_ = nullptr, *st_to_index_ = nullptr, *st_add_chunk_ = nullptr,
-                 *st_set_indexed_ = nullptr, *st_max_seq_ = nullptr;
+                 *st_set_indexed_ = nullptr, *st_max_seq_ = nullptr, *st_member_ = nullptr,
+                 *st_memberships_ = nullptr, *st_created_since_ = nullptr;
     sqlite3_stmt *st_insert_rows_[kInsertSizes] = {}; // kInsertRowsMax >> i rows each
     bool insert_rows(sqlite3_stmt *st, StoredMessage *const *msgs, size_t rows);
 };

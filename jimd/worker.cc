@@ -43,7 +43,8 @@ void Session::send(std::string_view line)
         if (!pace_ev) // made on first use: stream readers never need it
             pace_ev = event_new(event_get_base(read_ev), -1, 0, session_pace_cb, this);
         paced.emplace_back(line);
-        if (paced.size() == 1 && !event_pending(pace_ev, EV_TIMEOUT, nullptr)) {
+        paced_bytes += line.size();
+        if (paced.size() - paced_head == 1 && !event_pending(pace_ev, EV_TIMEOUT, nullptr)) {
             // The first object waits only for what is left of the gap since the last one.
             int64_t wait = paced_at_us + pacing_us - mono_us();
             timeval tv = {0, 0};
@@ -103,6 +104,10 @@ Worker::~Worker()
         event_free(commit_ev_);
     if (flush_ev_)
         event_free(flush_ev_);
+    if (more_input_ev_)
+        event_free(more_input_ev_);
+    if (accept_resume_ev_)
+        event_free(accept_resume_ev_);
     if (tick_ev_)
         event_free(tick_ev_);
     jim_msg_free(in_);
@@ -175,6 +180,10 @@ bool Worker::start()
     signal(SIGPIPE, SIG_IGN);
     commit_ev_ = event_new(base_, -1, 0, on_commit, this);
     flush_ev_ = event_new(base_, -1, 0, on_flush, this);
+    more_input_ev_ = event_new(base_, -1, 0, on_more_input, this);
+    accept_resume_ev_ = event_new(base_, -1, 0, on_accept_resume, this);
+    if (!more_input_ev_ || !accept_resume_ev_)
+        return false;
     tick_ev_ = event_new(base_, -1, EV_PERSIST, on_tick, this);
     timeval one_second = {1, 0};
     return commit_ev_ && flush_ev_ && tick_ev_ && event_add(tick_ev_, &one_second) == 0;
@@ -210,8 +219,8 @@ void Worker::accept_from(int lfd)
         int fd =
             accept4(lfd, reinterpret_cast<sockaddr *>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                WLOG(JIM_LOG_WARNING, "accept() failed: %s", strerror(errno));
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                accept_failed(errno);
             return;
         }
         char ip[INET6_ADDRSTRLEN] = "?";
@@ -246,11 +255,13 @@ void Worker::accept_from(int lfd)
                                                                     : JIM_DIALECT_JIM;
         s->tokens = static_cast<double>(settings_.num(S_MSG_BURST));
         s->tokens_at_us = s->last_input_us = mono_us();
+        s->accepted_us = s->last_input_us;
         if (!s->out || !s->read_ev || !s->write_ev || jim_framer_new(&s->framer, limits_) ||
             event_add(s->read_ev, nullptr)) {
             WLOG(JIM_LOG_ERROR, "out of memory for a new session from %s", ip);
             continue; // the Session destructor closes fd
         }
+        s->reading = true;
         count_ip(ip, +1);
         WLOG(JIM_LOG_DEBUG, "session %llu: connection from %s",
              static_cast<unsigned long long>(s->id), ip);
@@ -258,10 +269,63 @@ void Worker::accept_from(int lfd)
     }
 }
 
+// Arms or disarms the session's read event: a session is read only while its requests can
+// be handled — not while its password is checked, a long reply or too much output waits
+// for the client, or the mesh is backed up. The kernel keeps what the client sends
+// meanwhile, so no connection makes the server hold more than its socket buffer.
+void Worker::update_reading(Session &s)
+{
+    bool want = !s.closing && !s.paused && !s.stream && !s.output_held && !s.throttled;
+    if (want == s.reading || !s.read_ev)
+        return;
+    if (want)
+        event_add(s.read_ev, nullptr);
+    else
+        event_del(s.read_ev);
+    s.reading = want;
+}
+
+// accept() failed for want of descriptors or memory: the listening sockets would stay
+// readable, and the loop would spin on them. Accepting stops for kAcceptPauseMs (the
+// connections wait in the listen queue), and the log says so at most once per
+// kAcceptLogEverySec, with how often it happened.
+void Worker::accept_failed(int err)
+{
+    for (event *e : events_)
+        if (event_get_callback(e) == on_accept)
+            event_del(e);
+    timeval pause = {0, kAcceptPauseMs * 1000};
+    event_add(accept_resume_ev_, &pause);
+    accept_failures_++;
+    int64_t now = mono_us();
+    if (now - accept_logged_us_ >= kAcceptLogEverySec * 1000000) {
+        WLOG(JIM_LOG_WARNING,
+             "accept() failed: %s: not accepting for %d ms (%llu times since the last report)",
+             strerror(err), kAcceptPauseMs, static_cast<unsigned long long>(accept_failures_));
+        accept_logged_us_ = now;
+        accept_failures_ = 0;
+    }
+}
+
+void Worker::on_accept_resume(evutil_socket_t, short, void *arg)
+{
+    auto *w = static_cast<Worker *>(arg);
+    if (w->draining_)
+        return;
+    for (event *e : w->events_)
+        if (event_get_callback(e) == on_accept)
+            event_add(e, nullptr);
+}
+
 void Worker::on_readable(Session &s)
 {
+    if (s.paused || s.stream || s.output_held) { // armed when this became true: wait
+        update_reading(s);
+        return;
+    }
     if (mesh_->backlog() > kMeshHighWater) {
-        event_del(s.read_ev); // the kernel keeps the bytes; resume_throttled re-arms
+        s.throttled = true; // resume_throttled reads it again
+        update_reading(s);
         throttled_.push_back(s.id);
         return;
     }
@@ -293,10 +357,28 @@ void Worker::on_readable(Session &s)
     process_input(s);
 }
 
+// Handles the requests that have arrived, in order, as long as the session can take them:
+// not while a password check or a long reply is under way, nor while its output is past
+// kOutputHighWater (it goes on when the client has read, output_drained), and at most
+// kRequestsPerTurn at a time, so that one client's pipelined requests do not hold up
+// every other session of the worker (the rest are handled after the others' turn).
 void Worker::process_input(Session &s)
 {
     uint64_t id = s.id;
-    while (!s.paused && !s.closing) {
+    for (int handled = 0; !s.paused && !s.closing && !s.stream; handled++) {
+        if (s.output_bytes() > kOutputHighWater) {
+            s.output_held = true;
+            break;
+        }
+        if (handled == kRequestsPerTurn) {
+            more_input_.push_back(s.id);
+            if (!more_input_scheduled_) {
+                more_input_scheduled_ = true;
+                event_active(more_input_ev_, EV_TIMEOUT, 0);
+            }
+            update_reading(s);
+            return;
+        }
         int rc = jim_framer_next_msg(s.framer, in_);
         if (rc == JIM_EAGAIN)
             break;
@@ -312,7 +394,37 @@ void Worker::process_input(Session &s)
         if (!find(id))
             return;
     }
+    update_reading(s);
     jim_framer_release(s.framer); // an idle session keeps no input buffer
+}
+
+// The sessions whose turn ended with requests left: handled now, after the others.
+void Worker::on_more_input(evutil_socket_t, short, void *arg)
+{
+    auto *w = static_cast<Worker *>(arg);
+    w->more_input_scheduled_ = false;
+    std::vector<uint64_t> ids;
+    ids.swap(w->more_input_);
+    for (uint64_t id : ids)
+        if (Session *s = w->find(id))
+            w->process_input(*s);
+}
+
+// The client has read its output down to kOutputLowWater: a long reply goes on, or the
+// requests that waited are handled.
+void Worker::output_drained(Session &s)
+{
+    if (s.closing || s.output_bytes() > kOutputLowWater)
+        return;
+    if (s.stream) {
+        uint64_t id = s.id;
+        pump(s);
+        if (Session *left = find(id); left && !left->stream && !left->closing)
+            process_input(*left); // the requests that waited behind the reply
+    } else if (s.output_held) {
+        s.output_held = false;
+        process_input(s);
+    }
 }
 
 void Worker::dispatch(Session &s, jim_msg *m)
@@ -353,21 +465,29 @@ void Worker::on_writable(Session &s)
         event_add(s.write_ev, nullptr);
     } else if (s.closing) {
         destroy_session(s.id);
+        return;
     }
+    output_drained(s);
 }
 
 void Worker::on_pace(Session &s)
 {
-    if (s.paced.empty())
+    if (s.paced_head == s.paced.size())
         return;
     // Written at once, not at the next writable event, so the gap is what the client sees.
-    evbuffer_add(s.out, s.paced.front().data(), s.paced.front().size());
-    s.paced.erase(s.paced.begin());
+    std::string &line = s.paced[s.paced_head++];
+    evbuffer_add(s.out, line.data(), line.size());
+    s.paced_bytes -= line.size();
+    std::string().swap(line);
+    if (s.paced_head == s.paced.size()) {
+        s.paced.clear();
+        s.paced_head = 0;
+    }
     s.paced_at_us = mono_us();
     uint64_t id = s.id;
     on_writable(s);
     Session *left = find(id);
-    if (left && !left->paced.empty()) {
+    if (left && left->paced_head < left->paced.size()) {
         timeval tv = {static_cast<time_t>(left->pacing_us / 1000000),
                       static_cast<suseconds_t>(left->pacing_us % 1000000)};
         event_add(left->pace_ev, &tv);
@@ -401,10 +521,13 @@ void Worker::resume_throttled()
     if (throttled_.empty())
         return;
     WLOG(JIM_LOG_DEBUG, "mesh drained: reading %zu sessions again", throttled_.size());
-    for (uint64_t id : throttled_)
-        if (Session *s = find(id); s && !s->closing)
-            event_add(s->read_ev, nullptr);
-    throttled_.clear();
+    std::vector<uint64_t> ids;
+    ids.swap(throttled_);
+    for (uint64_t id : ids)
+        if (Session *s = find(id); s && s->throttled) {
+            s->throttled = false;
+            update_reading(*s);
+        }
 }
 
 // Output is written once per loop iteration, after everything that produces it (the
@@ -446,12 +569,14 @@ void Worker::close_session(Session &s)
         return;
     s.closing = true;
     s.paused = true;
-    if (s.read_ev)
-        event_del(s.read_ev);
+    s.stream.reset();
+    update_reading(s);
     // Whatever is paced still goes out, all at once now.
-    for (const std::string &line : s.paced)
-        evbuffer_add(s.out, line.data(), line.size());
+    for (size_t i = s.paced_head; i < s.paced.size(); i++)
+        evbuffer_add(s.out, s.paced[i].data(), s.paced[i].size());
     s.paced.clear();
+    s.paced_head = 0;
+    s.paced_bytes = 0;
     if (s.in_batch > 0)
         commit_batch();
     if (s.logged_in) {
@@ -572,10 +697,14 @@ void Worker::watch_idle()
     int64_t interval = settings_.num(S_PROBE_INTERVAL) * 1000000;
     int64_t timeout = settings_.num(S_PROBE_TIMEOUT) * 1000000;
     std::vector<uint64_t> dead, stuck;
+    int64_t login_timeout = settings_.num(S_LOGIN_TIMEOUT) * 1000000;
+    std::vector<uint64_t> late;
     for (auto &kv : sessions_) {
         Session &s = *kv.second;
-        if (!s.closing && evbuffer_get_length(s.out) > kMaxSessionOutput)
+        if (!s.closing && s.output_bytes() > kMaxSessionOutput)
             stuck.push_back(s.id);
+        if (!s.logged_in && !s.closing && !s.paused && now - s.accepted_us > login_timeout)
+            late.push_back(s.id);
         if (!s.ndjson || s.closing)
             continue;
         if (s.probed && now - s.last_input_us > interval + timeout) {
@@ -596,6 +725,16 @@ void Worker::watch_idle()
             close_session(*s);
         }
     }
+    // A connection that does not log in holds a slot of its address for nothing.
+    for (uint64_t id : late) {
+        if (Session *s = find(id)) {
+            WLOG(JIM_LOG_INFO, "session %llu from %s did not log in within %ld s: closed",
+                 static_cast<unsigned long long>(id), s->ip.c_str(),
+                 settings_.num(S_LOGIN_TIMEOUT));
+            emit(*s, response_to(nullptr, 401, "log in first: closing an idle connection"));
+            close_session(*s);
+        }
+    }
     for (uint64_t id : dead) {
         if (Session *s = find(id)) {
             WLOG(JIM_LOG_INFO, "session %llu (%s) did not answer a probe: closed",
@@ -609,10 +748,11 @@ void Worker::watch_idle()
              static_cast<double>(committed_) / static_cast<double>(commits_));
         commits_logged_ = commits_;
     }
-    // Forget login failures older than the window.
-    int64_t window = settings_.num(S_LOGIN_FAILURES_WINDOW);
+    // Forget counted events older than their window.
     int64_t wall = wall_seconds();
     for (auto it = failures_.begin(); it != failures_.end();) {
+        int64_t window = it->first.starts_with("reg:") ? settings_.num(S_REGISTER_WINDOW)
+                                                       : settings_.num(S_LOGIN_FAILURES_WINDOW);
         std::erase_if(it->second, [&](int64_t t) { return t <= wall - window; });
         it = it->second.empty() ? failures_.erase(it) : std::next(it);
     }

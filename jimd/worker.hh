@@ -96,7 +96,28 @@ class Worker {
     static void on_signal(evutil_socket_t sig, short, void *arg);
     static void on_tick(evutil_socket_t, short, void *arg);
     void accept_from(int lfd);
+    void accept_failed(int err);
+    static void on_accept_resume(evutil_socket_t, short, void *arg);
+    event *accept_resume_ev_ = nullptr;
+    uint64_t accept_failures_ = 0; // since the last report
+    int64_t accept_logged_us_ = -(int64_t{1} << 60);
+    static constexpr int kAcceptPauseMs = 250, kAcceptLogEverySec = 10;
     void process_input(Session &s);
+    void update_reading(Session &s);
+    void output_drained(Session &s);
+    static void on_more_input(evutil_socket_t, short, void *arg);
+    std::vector<uint64_t> more_input_; // sessions whose turn ended with requests left
+    bool more_input_scheduled_ = false;
+    event *more_input_ev_ = nullptr;
+    // Output past which a session's requests wait (and a long reply pauses) until the
+    // client has read it down to kOutputLowWater; requests handled per turn.
+    static constexpr size_t kOutputHighWater = 256 << 10, kOutputLowWater = 64 << 10;
+    static constexpr int kRequestsPerTurn = 32;
+    // Long replies (delivery.cc): a page of messages at a time, as the client reads.
+    void pump(Session &s);
+    void start_stream(Session &s, Stream::Kind kind, int64_t cursor, const std::string &request_id,
+                      bool recheck);
+    static constexpr int kStreamPage = 256;
     void dispatch(Session &s, jim_msg *m);
     void close_session(Session &s);
     void destroy_session(uint64_t id);
@@ -132,6 +153,9 @@ class Worker {
     void send_name_list(Session &s, jim_action action, const std::vector<std::string> &names);
     bool login_blocked(Session &s, const std::string &account, int64_t *retry_after);
     void login_attempt(Session &s, const std::string &account);
+    bool limit_reached(const std::string &key, size_t max, int64_t window, int64_t *retry_after);
+    void count_event(const std::string &key);
+    static constexpr int64_t kMaxListed = 500; // most entries of a room or user list
     void login_forgiven(const std::string &ip, const std::string &account);
     // An authenticate whose password is being checked on the helper thread.
     struct LoginCheck {
@@ -158,7 +182,8 @@ class Worker {
     bool send_to_workers(const std::string &user, const std::string &line, int64_t seq);
     bool hand_here(const std::string &user, const std::string &line, int64_t seq);
     void keep_pending(const std::string &user, int64_t seq);
-    int64_t push_pending(Session &s, int64_t after);
+    void schedule_recheck(uint64_t session_id);
+    void finish_stream(Session &s);
     void deliver_room(const std::string &room, const std::string &line, uint64_t except_session);
     // The jim-dialect push of m, in a buffer reused by the next call.
     const std::string &push_line(const StoredMessage &m);
@@ -267,7 +292,9 @@ class Worker {
     static constexpr size_t kBatchMax = 1024;
     uint64_t commits_ = 0, committed_ = 0,
              commits_logged_ = 0; // batches and messages, for the debug log
-    std::map<std::string, std::vector<int64_t>> failures_; // "u:name"/"ip:addr" -> times
+    // Recent events counted against a limit, by key: failed log-ins ("u:name", "ip:addr")
+    // and registrations ("reg:addr") -> their times.
+    std::map<std::string, std::vector<int64_t>> failures_;
 };
 
 } // namespace jimd

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -98,6 +99,12 @@ static int launch(jimd_proc *p, int port)
             dup2(null, 0);
             dup2(null, 1);
         }
+        /* A test of running out of descriptors sets a low limit for the server only. */
+        const char *nofile = getenv("JIMD_TEST_NOFILE");
+        if (nofile) {
+            struct rlimit rl = {(rlim_t)atol(nofile), (rlim_t)atol(nofile)};
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
         execl(bin, "jimd", "-a", p->address, "-p", portarg, "-w", workers, "-D", p->db, "-c",
               p->conf, (char *)NULL);
         _exit(127);
@@ -155,8 +162,10 @@ int jimd_start_at(jimd_proc *p, const char *address, int workers, const char *ex
     FILE *f = fopen(p->conf, "w");
     if (!f)
         return -1;
-    /* A cheap scrypt keeps the suite fast; the cost is a setting like any other. */
-    fprintf(f, "log_file %s\nlog_level debug\nscrypt_n 1024\n%s\n", p->log,
+    /* A cheap scrypt keeps the suite fast; the cost is a setting like any other. Every
+     * test client comes from 127.0.0.1, which registers more accounts than one address
+     * may by default (tests of that limit set it themselves, later lines win). */
+    fprintf(f, "log_file %s\nlog_level debug\nscrypt_n 1024\nregister_max_ip 100000\n%s\n", p->log,
             extra_config ? extra_config : "");
     fclose(f);
     return launch(p, 0);
@@ -401,6 +410,39 @@ int tc_online_pair(int port, const char *a, tclient **ca, const char *b, tclient
     *ca = tc_online(port, a);
     *cb = tc_online(port, b);
     return *ca && *cb ? 0 : -1;
+}
+
+long proc_rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = atol(line + 6);
+    fclose(f);
+    return kb;
+}
+
+double proc_cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    unsigned long utime = 0, stime = 0;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return -1;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 const char *tc_long_text(void)

@@ -78,6 +78,10 @@ int tc_login(tclient *c, const char *name, const char *password);
 tclient *tc_online(int port, const char *name);
 /* Two such clients, a and b; 0 when both are online. */
 int tc_online_pair(int port, const char *a, tclient **ca, const char *b, tclient **cb);
+/* The resident memory of a process in KiB, or -1. */
+long proc_rss_kb(pid_t pid);
+/* The CPU time a process has used, user and system, in seconds; -1 if unknown. */
+double proc_cpu_seconds(pid_t pid);
 /* A 500-character message body, for tests that need the WAL or a socket to fill fast. */
 const char *tc_long_text(void);
 

@@ -9,7 +9,7 @@ nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
 
 jimd_up() {
-    printf 'log_file %s/jimd.log\nlog_level info\nscrypt_n 1024\n' "$dir" > "$dir/jimd.conf"
+    printf 'log_file %s/jimd.log\nlog_level info\nscrypt_n 1024\nregister_max_ip 100000\n' "$dir" > "$dir/jimd.conf"
     "$jimd" -c "$dir/jimd.conf" -a 127.0.0.1 -p 0 -w 1 -D "$dir/jimd.db" &
     jimd_pid=$!
     for _ in $(seq 200); do

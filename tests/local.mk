@@ -29,6 +29,7 @@ e2e_tests = \
 	tests/test_jimd_workers \
 	tests/test_jimd_resilience \
 	tests/test_jimd_logins \
+	tests/test_jimd_abuse \
 	tests/test_client
 check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
@@ -57,6 +58,10 @@ tests_test_jimd_resilience_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)
 tests_test_jimd_logins_SOURCES = tests/test_jimd_logins.c
 tests_test_jimd_logins_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_logins_LDADD = $(E2E_LDADD)
+
+tests_test_jimd_abuse_SOURCES = tests/test_jimd_abuse.c
+tests_test_jimd_abuse_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jimd_abuse_LDADD = $(E2E_LDADD)
 
 tests_test_client_SOURCES = tests/test_client.c
 tests_test_client_CPPFLAGS = $(TEST_CPPFLAGS)

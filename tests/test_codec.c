@@ -166,6 +166,7 @@ static void roundtrip__every_field__preserved(void **state)
     jim_msg_set_str(m, JIM_FIELD_SETTING, "log_level");
     jim_msg_set_str(m, JIM_FIELD_VALUE, "debug");
     jim_msg_set_str(m, JIM_FIELD_REASON, "spam");
+    jim_msg_set_str(m, JIM_FIELD_AFTER, "#after");
     jim_msg_set_features(m, JIM_FEATURE_NDJSON);
     strcpy(json, enc(m));
     assert_int_equal(dec(back, json), JIM_OK);

@@ -53,7 +53,7 @@ bool Server::start(const Options &o, const char *, const std::string &extra_conf
         std::ofstream f(conf);
         f << "log_file " << log << "\nlog_level warning\nmsg_rate 0\n"
           << "max_connections_per_ip 1000000\nprobe_interval 86400\n"
-          << "login_failures_max 1000\n"
+          << "login_failures_max 1000\nregister_max_ip 1000000\nlogin_timeout 3600\n"
           << extra_config << "\n";
         // JIMBENCH_JIMD_CONFIG adds lines, e.g. "log_level debug" or "synchronous full".
         if (const char *more = std::getenv("JIMBENCH_JIMD_CONFIG"))

@@ -47,6 +47,7 @@ const FieldInfo kFields[JIM_FIELD_COUNT] = {
     {"setting", JIM_TYPE_STRING, false, Syntax::Text},
     {"value", JIM_TYPE_STRING, false, Syntax::Text},
     {"reason", JIM_TYPE_STRING, false, Syntax::Text},
+    {"after", JIM_TYPE_STRING, false, Syntax::Prefix},
 };
 
 const ActionInfo kActions[JIM_ACTION_COUNT] = {

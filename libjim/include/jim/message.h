@@ -93,7 +93,8 @@ typedef enum jim_field {
     JIM_FIELD_SETTING = 37,          /**< `setting` (ext, admin_set): setting name. */
     JIM_FIELD_VALUE = 38,            /**< `value` (ext, admin_set): new value as text. */
     JIM_FIELD_REASON = 39,           /**< `reason` (ext, admin_kick/admin_ban): free text. */
-    JIM_FIELD_COUNT = 40             /**< Number of fields; not a field. */
+    JIM_FIELD_AFTER = 40, /**< `after` (ext, get_rooms/get_users): page after this name. */
+    JIM_FIELD_COUNT = 41  /**< Number of fields; not a field. */
 } jim_field;
 
 /** The type of a field's value. */
