@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -127,6 +128,33 @@ static void encode__empty_or_bad_args__einval(void **state)
     assert_int_equal(jim_msg_init_action(m, JIM_ACTION_QUIT), JIM_OK);
     assert_int_equal(jim_msg_encode(m, NULL, &len), JIM_EINVAL);
     assert_int_equal(jim_msg_encode(m, &json, NULL), JIM_EINVAL);
+}
+
+/* The first encode of a fresh message returns the line just written, not a view of the
+ * buffer as it was before it grew: built with clang, encode() once took data() before the
+ * call that grows the buffer, and copying the line out read past the message (ASan). */
+static void encode__fresh_message_long_text__whole_line(void **state)
+{
+    (void)state;
+    static char text[2001];
+    memset(text, 'x', sizeof text - 1);
+    const char *head = "{\"action\":\"msg\",\"time\":7,\"to\":\"bob\",\"message\":\"";
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    assert_int_equal(jim_msg_make_text(m, "bob", text), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 7), JIM_OK);
+    const char *json = NULL;
+    size_t len = 0;
+    assert_int_equal(jim_msg_encode(m, &json, &len), JIM_OK);
+    assert_int_equal(len, strlen(head) + strlen(text) + 3);
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    memcpy(copy, json, len + 1); /* the line and its NUL: all of it must be the message's */
+    assert_memory_equal(copy, head, strlen(head));
+    assert_memory_equal(copy + strlen(head), text, strlen(text));
+    assert_string_equal(copy + len - 3, "\"}\n");
+    free(copy);
+    jim_msg_free(m);
 }
 
 /* Every field set on one object survives encode + decode unchanged. */
@@ -494,6 +522,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(encode__responses__alert_error_and_extras, setup, teardown),
         cmocka_unit_test_setup_teardown(encode__no_time__writes_now, setup, teardown),
         cmocka_unit_test_setup_teardown(encode__empty_or_bad_args__einval, setup, teardown),
+        cmocka_unit_test(encode__fresh_message_long_text__whole_line),
         cmocka_unit_test_setup_teardown(roundtrip__every_field__preserved, setup, teardown),
         cmocka_unit_test_setup_teardown(roundtrip__random_texts__same_bytes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__course_client_objects__understood, setup, teardown),
