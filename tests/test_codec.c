@@ -511,6 +511,33 @@ static void decode__after_error__next_decode_works(void **state)
     assert_int_equal(jim_msg_decode(m, NULL, 2, NULL), JIM_EINVAL);
 }
 
+/* Anything after the object but whitespace is refused, and whatever the bytes after it were,
+ * the next decode on this thread starts clean (yajl used to keep the half-read "x). */
+static void decode__trailing_data__esyntax_and_next_decode_clean(void **state)
+{
+    jim_msg *m = *state;
+    static const char *const bad[] = {
+        "{\"action\":\"quit\"} \"x",   /* found by the fuzzer: was OK */
+        "{\"action\":\"quit\"}\"x\"}", /* a string that ends in a brace */
+        "{\"action\":\"quit\"} 5",     /* a number the parser could not see end */
+        "{\"action\":\"quit\"} tru",   /* half a literal */
+        "{\"action\":\"quit\"} x",     /* a stray byte */
+        "{\"action\":\"quit\"}\n{",    /* the start of another object */
+        "{\"action\":\"quit\"} [",     /* the start of an array */
+        "{\"action\":\"quit\"} /",     /* not JSON at all */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_fail(m, bad[i], JIM_ESYNTAX, NULL);
+        if (dec(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"hi\"}") != JIM_OK)
+            fail_msg("after '%s': %s", bad[i], jim_msg_errmsg(m));
+        assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "hi");
+    }
+    expect_fail(m, "{\"action\":\"quit\"} \"x", JIM_ESYNTAX, "after the JSON object");
+    /* Whitespace after the object, the newline jim writes included, is fine. */
+    assert_int_equal(dec(m, "{\"action\":\"quit\"}\n"), JIM_OK);
+    assert_int_equal(dec(m, "{\"action\":\"quit\"} \t\r\n "), JIM_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -538,6 +565,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(decode__responses__code_and_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__escapes__unescaped_to_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__after_error__next_decode_works, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__trailing_data__esyntax_and_next_decode_clean, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
 //
 // Every yajl call of the parsing side lives here. One yajl handle per thread is
 // reused across objects (yajl_allow_multiple_values), so a warm decoder
-// allocates nothing; any error frees the handle and the next call makes a new one.
+// allocates nothing. A handle is reused only after a parse that ended cleanly at
+// the object's end; after anything else (an error, bytes after the object that
+// yajl may hold half-read, an exception) the next call makes a new one.
 #include "message.hh"
 #include "utf8.hh"
 
@@ -22,12 +24,14 @@ enum Target : int { T_SKIP = -1 };
 
 struct ParseState {
     Message *msg = nullptr;
+    yajl_handle handle = nullptr;
     long max_depth = 32;
     int depth = 0;      // containers open, the top object included
     int skip_depth = 0; // open containers inside an ignored value
     bool in_user = false;
     bool in_features = false;
     bool done = false;   // the top-level object has closed
+    size_t end = 0;      // bytes up to the end of the top-level object, once done
     int target = T_SKIP; // jim_field, SpecialKey or T_SKIP
     int code = JIM_OK;   // first error found
     std::string why;
@@ -234,8 +238,10 @@ int on_end_map(void *ctx)
         s.skip_depth--;
     else if (s.in_user && s.depth == 1)
         s.in_user = false;
-    else if (s.depth == 0)
+    else if (s.depth == 0) {
         s.done = true;
+        s.end = yajl_get_bytes_consumed(s.handle); // in a callback: up to this '}'
+    }
     s.target = T_SKIP;
     return 1;
 }
@@ -303,20 +309,28 @@ class Decoder {
 
     int parse(Message *msg, std::string_view json, long max_depth)
     {
+        if (!clean_)
+            drop(); // the last parse did not end cleanly: its handle's state is unknown
+        clean_ = false;
         state_.msg = msg;
         state_.max_depth = max_depth;
         state_.depth = state_.skip_depth = 0;
         state_.in_user = state_.in_features = state_.done = false;
+        state_.end = 0;
         state_.target = T_SKIP;
         state_.code = JIM_OK;
         state_.why.clear();
         if (!handle_ && !make())
             return msg->fail(JIM_ENOMEM, "out of memory");
+        state_.handle = handle_;
 
         yajl_status rc =
             yajl_parse(handle_, reinterpret_cast<const unsigned char *>(json.data()), json.size());
-        if (rc == yajl_status_ok && state_.done && state_.code == JIM_OK)
+        bool only_space_after = state_.done && only_whitespace(json.substr(state_.end));
+        if (rc == yajl_status_ok && state_.done && state_.code == JIM_OK && only_space_after) {
+            clean_ = true;
             return JIM_OK;
+        }
         int code;
         std::string why;
         if (rc == yajl_status_error) {
@@ -325,16 +339,25 @@ class Decoder {
         } else if (state_.code != JIM_OK) {
             code = state_.code;
             why = state_.why;
+        } else if (state_.done) {
+            code = JIM_ESYNTAX; // yajl holds a value it has not finished, or waits for one
+            why = "malformed JSON: data after the JSON object";
         } else {
             code = JIM_ESYNTAX;
             why = state_.depth == 0 && !state_.done ? "empty input: not a JSON object"
                                                     : "malformed JSON: object not closed";
         }
-        drop(); // the handle's state is unknown after any failure
-        return msg->fail(code, why);
+        return msg->fail(code, why); // clean_ stays false: the next parse starts afresh
     }
 
   private:
+    static bool only_whitespace(std::string_view s)
+    {
+        for (char c : s)
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+                return false;
+        return true;
+    }
     bool make()
     {
         handle_ = yajl_alloc(&kCallbacks, nullptr, &state_);
@@ -369,6 +392,7 @@ class Decoder {
     }
 
     yajl_handle handle_ = nullptr;
+    bool clean_ = true; // the last parse ended at an object's end: handle_ can go on
     ParseState state_;
 };
 

@@ -279,7 +279,8 @@ JIM_EXTERN(int) jim_msg_encode(jim_msg *msg, const char **json, size_t *len);
 
 /**
  * Decodes one JSON object into @p msg (replacing its contents) and validates
- * it as jim_msg_validate() does. Unknown fields are ignored; `time` may have
+ * it as jim_msg_validate() does. Whitespace may surround the object; anything
+ * else after it is a #JIM_ESYNTAX. Unknown fields are ignored; `time` may have
  * any JSON type (numbers, numeric strings and nanoseconds are understood).
  * On failure jim_msg_errmsg() gives the reason to send back in a 400.
  * @param msg the message to fill.
