@@ -538,6 +538,62 @@ static void decode__trailing_data__esyntax_and_next_decode_clean(void **state)
     assert_int_equal(dec(m, "{\"action\":\"quit\"} \t\r\n "), JIM_OK);
 }
 
+/* Expects the value v of the key path (top-level, or "user." + key) to be refused with
+ * "field '<path>' must be <want>". */
+static void expect_type_error(jim_msg *m, const char *path, const char *v, const char *want)
+{
+    char json[256], why[128];
+    if (strncmp(path, "user.", 5) == 0)
+        snprintf(json, sizeof json, "{\"action\":\"quit\",\"user\":{\"%s\":%s}}", path + 5, v);
+    else if (strcmp(path, "action") == 0)
+        snprintf(json, sizeof json, "{\"action\":%s}", v);
+    else
+        snprintf(json, sizeof json, "{\"action\":\"quit\",\"%s\":%s}", path, v);
+    snprintf(why, sizeof why, "field '%s' must be %s", path, want);
+    if (dec(m, json) != JIM_EFIELD || strcmp(jim_msg_errmsg(m), why) != 0)
+        fail_msg("%s: got '%s', want '%s'", json, jim_msg_errmsg(m), why);
+}
+
+/* Every field and special key, given each JSON type it does not take, names the type it
+ * does take (a boolean 'user' was "must be a number"). */
+static void decode__wrong_types__name_the_expected_type(void **state)
+{
+    jim_msg *m = *state;
+    static const char *const values[] = {"true", "1", "\"s\"", "{}", "[]", "-2.5"};
+    enum { V_BOOL, V_INT, V_STR, V_OBJ, V_ARR, V_FLOAT, V_COUNT };
+    for (int f = 0; f < JIM_FIELD_COUNT; f++) {
+        if (f == JIM_FIELD_TIME)
+            continue; /* informational: any type */
+        char path[64];
+        int in_user = f == JIM_FIELD_ACCOUNT_NAME || f == JIM_FIELD_PASSWORD ||
+                      f == JIM_FIELD_INFO || f == JIM_FIELD_USER_STATUS;
+        snprintf(path, sizeof path, "%s%s", in_user ? "user." : "", jim_field_name((jim_field)f));
+        jim_field_type t = jim_field_type_of((jim_field)f);
+        const char *want = t == JIM_TYPE_STRING ? "a string"
+                           : t == JIM_TYPE_INT  ? "an integer"
+                                                : "a boolean";
+        for (int v = 0; v < V_COUNT; v++) {
+            if ((t == JIM_TYPE_STRING && v == V_STR) || (t == JIM_TYPE_INT && v == V_INT) ||
+                (t == JIM_TYPE_BOOL && v == V_BOOL))
+                continue;
+            expect_type_error(m, path, values[v], want);
+        }
+    }
+    static const struct {
+        const char *path, *want;
+        int ok; /* the one value kind it takes */
+    } special[] = {
+        {"action", "a string", V_STR},    {"response", "an integer", V_INT},
+        {"user", "an object", V_OBJ},     {"user.features", "an array of strings", V_ARR},
+        {"mess_text", "a string", V_STR},
+    };
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        for (int v = 0; v < V_COUNT; v++)
+            if (v != special[i].ok && !(special[i].ok == V_INT && v == V_FLOAT))
+                expect_type_error(m, special[i].path, values[v], special[i].want);
+    expect_type_error(m, "response", "200.5", "an integer");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +616,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(decode__deep_nesting__edepth, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__oversize__etoobig, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__wrong_types__efield_naming_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__wrong_types__name_the_expected_type, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(decode__missing_or_unknown__reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__unknown_fields__ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__responses__code_and_fields, setup, teardown),

@@ -44,23 +44,31 @@ struct ParseState {
         }
         return 1; // keep parsing: a syntax error later still wins
     }
-    int type_error(const char *expected)
+    // "field 'x' must be <the type x takes>" for the current key.
+    int type_error()
     {
         if (code != JIM_OK)
             return 1;
         std::string w = "field '";
+        const char *expected = "a string";
         if (target >= 0 && target < JIM_FIELD_COUNT) {
             if (kFields[target].in_user)
                 w += "user.";
             w += kFields[target].key;
+            expected = kFields[target].type == JIM_TYPE_INT    ? "an integer"
+                       : kFields[target].type == JIM_TYPE_BOOL ? "a boolean"
+                                                               : "a string";
         } else if (target == KEY_ACTION) {
             w += "action";
         } else if (target == KEY_RESPONSE) {
             w += "response";
+            expected = "an integer";
         } else if (target == KEY_USER) {
             w += "user";
+            expected = "an object";
         } else if (target == KEY_FEATURES) {
             w += "user.features";
+            expected = "an array of strings";
         } else if (target == KEY_MESS_TEXT) {
             w += "mess_text";
         }
@@ -120,7 +128,7 @@ int on_boolean(void *ctx, int v)
         s.msg->set_int(static_cast<jim_field>(s.target), v ? 1 : 0);
         return 1;
     }
-    return s.type_error(string_field(s.target) ? "a string" : "a number");
+    return s.type_error();
 }
 
 int on_number(void *ctx, const char *num, size_t len)
@@ -140,13 +148,11 @@ int on_number(void *ctx, const char *num, size_t len)
     bool is_int_field = (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_INT) ||
                         s.target == KEY_RESPONSE;
     if (!is_int_field)
-        return s.type_error(s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_BOOL
-                                ? "a boolean"
-                                : "a string");
+        return s.type_error();
     int64_t v;
     auto [p, ec] = std::from_chars(num, num + len, v);
     if (ec != std::errc() || p != num + len)
-        return s.type_error("an integer");
+        return s.type_error(); // a fraction, an exponent or out of range
     if (s.target == KEY_RESPONSE) {
         if (v < 100 || v > 599)
             return s.error(JIM_EFIELD, "field 'response' must be a code from 100 to 599");
@@ -191,16 +197,8 @@ int on_string(void *ctx, const unsigned char *str, size_t len)
         s.msg->set_dialect(JIM_DIALECT_REFERENCE);
         return 1;
     }
-    if (!string_field(s.target)) {
-        if (s.target == KEY_RESPONSE ||
-            (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_INT))
-            return s.type_error("an integer");
-        if (s.target == KEY_USER)
-            return s.type_error("an object");
-        if (s.target == KEY_FEATURES)
-            return s.type_error("an array of strings");
-        return s.type_error("a boolean");
-    }
+    if (!string_field(s.target))
+        return s.type_error();
     s.msg->set_str(static_cast<jim_field>(s.target), v);
     return 1;
 }
@@ -227,7 +225,7 @@ int on_start_map(void *ctx)
         return 1;
     }
     s.skip_depth++;
-    return s.type_error(string_field(s.target) ? "a string" : "a scalar");
+    return s.type_error();
 }
 
 int on_end_map(void *ctx)
@@ -265,7 +263,7 @@ int on_start_array(void *ctx)
         return 1;
     }
     s.skip_depth++;
-    return s.type_error(string_field(s.target) ? "a string" : "a scalar");
+    return s.type_error();
 }
 
 int on_end_array(void *ctx)
