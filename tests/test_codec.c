@@ -594,6 +594,106 @@ static void decode__wrong_types__name_the_expected_type(void **state)
     expect_type_error(m, "response", "200.5", "an integer");
 }
 
+/* The protocol's rule for U+0000: carried exactly in message text (`message`, `mess_text`),
+ * written back as \u0000; a 400 naming the field anywhere else it would be kept. */
+static void decode__nul_escape__carried_in_text_refused_elsewhere(void **state)
+{
+    jim_msg *m = *state;
+    const char *v;
+    size_t len;
+    assert_int_equal(dec(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"a\\u0000b\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_get_strn(m, JIM_FIELD_MESSAGE, &v, &len), JIM_OK);
+    assert_int_equal(len, 3);
+    assert_memory_equal(v, "a\0b", 3);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 9), JIM_OK);
+    assert_string_equal(enc(m), "{\"action\":\"msg\",\"time\":9,\"to\":\"bob\",\"message\":"
+                                "\"a\\u0000b\"}\n");
+    /* The reference dialect's mess_text, in and out. */
+    assert_int_equal(dec(m, "{\"action\":\"message\",\"to\":\"bob\",\"mess_text\":"
+                            "\"\\u0000\\u0000x\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_REFERENCE);
+    assert_int_equal(jim_msg_get_strn(m, JIM_FIELD_MESSAGE, &v, &len), JIM_OK);
+    assert_int_equal(len, 3);
+    assert_memory_equal(v, "\0\0x", 3);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 9), JIM_OK);
+    assert_string_equal(enc(m), "{\"action\":\"message\",\"time\":9,\"to\":\"bob\","
+                                "\"mess_text\":\"\\u0000\\u0000x\"}\n");
+    /* The issue's repros: an id and a password. */
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"x\",\"id\":\"k\\u0000one\"}",
+                JIM_ERANGE, "field 'id': contains U+0000");
+    expect_fail(m,
+                "{\"action\":\"register\",\"user\":{\"account_name\":\"alice\",\"password\":"
+                "\"a\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\"}}",
+                JIM_ERANGE, "field 'user.password': contains U+0000");
+    /* Every other string field, top-level or in user. */
+    for (int f = 0; f < JIM_FIELD_COUNT; f++) {
+        if (jim_field_type_of((jim_field)f) != JIM_TYPE_STRING || f == JIM_FIELD_MESSAGE)
+            continue;
+        const char *key = jim_field_name((jim_field)f);
+        int in_user = f == JIM_FIELD_ACCOUNT_NAME || f == JIM_FIELD_PASSWORD ||
+                      f == JIM_FIELD_INFO || f == JIM_FIELD_USER_STATUS;
+        char json[160], why[80];
+        if (in_user)
+            snprintf(json, sizeof json, "{\"action\":\"quit\",\"user\":{\"%s\":\"ab\\u0000\"}}",
+                     key);
+        else
+            snprintf(json, sizeof json, "{\"action\":\"quit\",\"%s\":\"\\u0000\"}", key);
+        snprintf(why, sizeof why, "field '%s%s'", in_user ? "user." : "", key);
+        expect_fail(m, json, JIM_ERANGE, why);
+        expect_fail(m, json, JIM_ERANGE, "U+0000");
+    }
+    /* Where nothing is kept, a NUL changes nothing: an unknown field, `time`. */
+    assert_int_equal(dec(m, "{\"action\":\"quit\",\"x\":\"\\u0000\",\"time\":\"1\\u0000\"}"),
+                     JIM_OK);
+    expect_fail(m, "{\"action\":\"quit\\u0000\"}", JIM_EACTION, "unknown action");
+}
+
+/* A \u escape of a UTF-16 surrogate that is not half of a high-low pair is a 400 wherever
+ * it stands: yajl turned a lone high one into '?' and a lone low one into invalid UTF-8. */
+static void decode__lone_surrogate_escape__eutf8_everywhere(void **state)
+{
+    jim_msg *m = *state;
+    static const char *const bad[] = {
+        "\\udc00",          /* a low one alone (stored as invalid UTF-8 before) */
+        "a\\ud800",         /* a high one at the end */
+        "\\ud800x",         /* a high one before a plain character */
+        "\\ud800\\u0041",   /* a high one before an escape that is not a low one */
+        "\\ud800\\ud800",   /* two high ones */
+        "\\udc00\\ud800",   /* a pair the wrong way round */
+        "\\uDBFF\\n",       /* upper-case hex, then a short escape */
+        "\\ud800\\\\udc00", /* a high one, then an escaped backslash */
+    };
+    char json[200];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(json, sizeof json, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"%s\"}",
+                 bad[i]);
+        expect_fail(m, json, JIM_EUTF8, "surrogate");
+        snprintf(json, sizeof json, "{\"action\":\"quit\",\"id\":\"%s\"}", bad[i]);
+        expect_fail(m, json, JIM_EUTF8, "surrogate");
+    }
+    /* Everywhere: a key, an ignored field, `time`, the reference dialect's text. */
+    expect_fail(m, "{\"action\":\"quit\",\"\\udc00\":1}", JIM_EUTF8, "surrogate");
+    expect_fail(m, "{\"action\":\"quit\",\"x\":[\"\\ud800\"]}", JIM_EUTF8, "surrogate");
+    expect_fail(m, "{\"action\":\"quit\",\"time\":\"\\udfff\"}", JIM_EUTF8, "surrogate");
+    expect_fail(m, "{\"action\":\"message\",\"to\":\"bob\",\"mess_text\":\"\\udc00\"}", JIM_EUTF8,
+                "surrogate");
+    /* Cut short: yajl's syntax error, whatever the backslash. */
+    expect_fail(m, "{\"action\":\"quit\",\"x\":\"\\", JIM_ESYNTAX, NULL);
+    expect_fail(m, "{\"action\":\"quit\",\"x\":\"\\ud8", JIM_ESYNTAX, NULL);
+    expect_fail(m, "{\"action\":\"quit\",\"x\":\"\\ud800\\u", JIM_EUTF8, "surrogate");
+    /* A pair is one character; an escaped backslash before "ud800" is plain text. */
+    const char *v;
+    size_t len;
+    assert_int_equal(dec(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":"
+                            "\"\\uD83D\\uDE00\\\\ud800\\u00e9\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_get_strn(m, JIM_FIELD_MESSAGE, &v, &len), JIM_OK);
+    assert_int_equal(len, 12);
+    assert_memory_equal(v, "\xf0\x9f\x98\x80\\ud800\xc3\xa9", 12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +722,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(decode__unknown_fields__ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__responses__code_and_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__escapes__unescaped_to_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__nul_escape__carried_in_text_refused_elsewhere,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__lone_surrogate_escape__eutf8_everywhere, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(decode__after_error__next_decode_works, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__trailing_data__esyntax_and_next_decode_clean, setup,
                                         teardown),

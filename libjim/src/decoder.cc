@@ -12,6 +12,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -394,6 +395,56 @@ class Decoder {
     ParseState state_;
 };
 
+// Reads the four hex digits at p (the caller checked that they are in the input).
+bool hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = static_cast<unsigned>(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = static_cast<unsigned>(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = static_cast<unsigned>(c - 'A' + 10);
+        else
+            return false;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return true;
+}
+
+// Finds a \u escape of a UTF-16 surrogate that is not half of a high-low pair, which yajl
+// would turn into '?' or into invalid UTF-8; npos when there is none. A backslash in valid
+// JSON starts an escape, and escapes are walked whole, so an escaped backslash followed by
+// "ud800" is text. Other bad escapes are left to yajl.
+size_t lone_surrogate(std::string_view json)
+{
+    const char *begin = json.data(), *end = begin + json.size(), *p = begin;
+    while ((p = static_cast<const char *>(std::memchr(p, '\\', static_cast<size_t>(end - p))))) {
+        if (end - p < 2)
+            break; // a backslash as the last byte: yajl says what is wrong
+        if (p[1] != 'u' || end - p < 6) {
+            p += 2;
+            continue;
+        }
+        unsigned cp, low;
+        if (!hex4(p + 2, &cp) || cp < 0xD800 || cp > 0xDFFF) {
+            p += 6;
+            continue;
+        }
+        if (cp < 0xDC00 && end - p >= 12 && p[6] == '\\' && p[7] == 'u' && hex4(p + 8, &low) &&
+            low >= 0xDC00 && low <= 0xDFFF) {
+            p += 12;
+            continue;
+        }
+        return static_cast<size_t>(p - begin);
+    }
+    return std::string_view::npos;
+}
+
 } // namespace
 
 int Message::decode(std::string_view json, const Limits &lim, bool skip_utf8_check)
@@ -405,6 +456,9 @@ int Message::decode(std::string_view json, const Limits &lim, bool skip_utf8_che
                     "object larger than " + std::to_string(lim[JIM_LIMIT_OBJECT_BYTES]) + " bytes");
     if (!skip_utf8_check && !utf8_valid(json))
         return fail(JIM_EUTF8, "invalid UTF-8");
+    if (size_t at = lone_surrogate(json); at != std::string_view::npos)
+        return fail(JIM_EUTF8, "invalid UTF-8: lone surrogate " + std::string(json.substr(at, 6)) +
+                                   " (a \\u escape of D800-DFFF must be a high-low pair)");
     if (!decoder)
         decoder = std::make_unique<Decoder>();
     int rc = decoder->parse(this, json, lim[JIM_LIMIT_DEPTH]);
