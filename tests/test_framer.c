@@ -457,6 +457,78 @@ static void reserve__untaken_objects__eagain_at_the_bound(void **state)
     jim_framer_free(g);
 }
 
+/* A line that starts with '{' where the object in progress could not take one ends that
+ * object: it gets a 400 and the stream resynchronises there, instead of swallowing every
+ * request after it until the size limit. */
+static void truncated_object__esyntax_at_a_line_starting_an_object(void **state)
+{
+    jim_framer *f = *state;
+    feed(f, "{\"action\":\"quit\"\n{\"action\":\"get_rooms\"}\n");
+    expect_rc(f, JIM_ESYNTAX);
+    assert_non_null(strstr(jim_framer_errmsg(f), "not closed"));
+    expect_obj(f, "{\"action\":\"get_rooms\"}");
+    /* Inside the user object, after a comma, with indentation and a CRLF. */
+    feed(f, "{\"user\":{\"account_name\":\"a\"\r\n{\"b\":1}\n"
+            "{\"a\":1,\n  {\"c\":2}\n");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"b\":1}");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"c\":2}");
+    /* In an array, after a value. */
+    feed(f, "{\"x\":[1,2\n{\"d\":3}");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"d\":3}");
+    /* The newline and the next line split across reads, a blank line between. */
+    feed(f, "{\"action\":\"quit\"\n");
+    expect_rc(f, JIM_EAGAIN);
+    feed(f, "   \n\t");
+    expect_rc(f, JIM_EAGAIN);
+    feed(f, "{\"e\":4}\n");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"e\":4}");
+    /* After a ':' a value may follow on the next line: the line is taken as that value,
+     * and the object is ended at the next line that cannot belong to it. */
+    feed(f, "{\"a\":\n{\"b\":1}\n{\"f\":5}\n");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"f\":5}");
+    expect_rc(f, JIM_EAGAIN);
+    assert_true(jim_framer_can_continue(f));
+}
+
+/* Pretty-printed objects are whole whatever their style: a nested object on its own line
+ * always follows a ':' or, in an array, a '[' or a ','. */
+static void pretty_printed__nested_objects_on_own_lines__whole(void **state)
+{
+    jim_framer *f = *state;
+    /* Python's json.dumps(indent=2) */
+    static const char python[] =
+        "{\n  \"action\": \"presence\",\n  \"user\": {\n    \"account_name\": \"a\",\n"
+        "    \"features\": [\n      \"ndjson\"\n    ]\n  },\n  \"list\": [\n    {\n"
+        "      \"x\": 1\n    },\n    {\n      \"y\": [\n        {\n          \"z\": 2\n"
+        "        }\n      ]\n    }\n  ]\n}";
+    /* Allman style: every brace on its own line */
+    static const char allman[] =
+        "{\n  \"action\": \"presence\",\n  \"user\":\n  {\n    \"account_name\": \"a\"\n  },\n"
+        "  \"list\":\n  [\n    {\n      \"x\": 1\n    }\n    ,\n    {\n    }\n  ]\n}";
+    /* commas first */
+    static const char commas_first[] =
+        "{ \"action\": \"quit\"\n, \"list\":\n  [ {\"a\": 1}\n  , {\"b\": 2}\n  ]\n}";
+    static const char *const pretty[] = {python, allman, commas_first};
+    for (size_t i = 0; i < sizeof pretty / sizeof pretty[0]; i++) {
+        feed(f, pretty[i]);
+        feed(f, "\n");
+        expect_obj(f, pretty[i]);
+        expect_rc(f, JIM_EAGAIN);
+        /* Byte by byte too. */
+        for (const char *p = pretty[i]; *p; p++) {
+            assert_int_equal(jim_framer_feed(f, p, 1), JIM_OK);
+            if (p[1])
+                expect_rc(f, JIM_EAGAIN);
+        }
+        expect_obj(f, pretty[i]);
+    }
+}
+
 static void bad_args__einval(void **state)
 {
     jim_framer *f = *state;
@@ -499,6 +571,8 @@ int main(void)
         T(reserve__huge_want__refused_and_framer_goes_on),
         T(reserve__object_in_progress_past_limit__etoobig_not_buffered),
         T(reserve__untaken_objects__eagain_at_the_bound),
+        T(truncated_object__esyntax_at_a_line_starting_an_object),
+        T(pretty_printed__nested_objects_on_own_lines__whole),
         T(bad_args__einval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -733,6 +733,25 @@ static void nul_escape__delivered_in_text_refused_in_id_and_password(void **stat
     tc_close(old);
 }
 
+/* A truncated object followed by a line that starts a new one is answered 400 at once,
+ * and the requests after it are served (they were swallowed until 64 KB had passed). */
+static void truncated_object__400_and_the_next_lines_served(void **state)
+{
+    (void)state;
+    tclient *c = login("trunc1");
+    const char in[] = "{\"action\":\"quit\"\n"
+                      "{\"action\":\"get_rooms\",\"id\":\"after\"}\n"
+                      "{\n  \"action\": \"get_users\",\n  \"id\": \"pretty\"\n}\n";
+    assert_int_equal(tc_send_raw(c, in, sizeof in - 1), 0);
+    assert_int_equal(tc_response(c, T), 400);
+    assert_non_null(strstr(str(c->msg, JIM_FIELD_ERROR), "not closed"));
+    assert_int_equal(tc_response(c, T), 202);
+    assert_string_equal(str(c->msg, JIM_FIELD_ID), "after");
+    assert_int_equal(tc_response(c, T), 202);
+    assert_string_equal(str(c->msg, JIM_FIELD_ID), "pretty");
+    tc_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -755,6 +774,7 @@ int main(void)
         cmocka_unit_test(config__auth_none_closed_registration_and_rate),
         cmocka_unit_test(ids__pipelined_msg_then_list__each_answer_echoes_its_own_id),
         cmocka_unit_test(nul_escape__delivered_in_text_refused_in_id_and_password),
+        cmocka_unit_test(truncated_object__400_and_the_next_lines_served),
     };
     return cmocka_run_group_tests(tests, jimd_group_start, jimd_group_stop);
 }

@@ -4,8 +4,11 @@
 // it is inside a string, after a backslash, and how deep the brackets go. It
 // checks UTF-8 inside strings on the way, so the parser can skip that work.
 // A bad object is scanned to its end and then reported, which resynchronises
-// the stream on the next object whatever the delimiters. The buffer holds at
-// most the object limit plus one read (make_room()).
+// the stream on the next object whatever the delimiters. An object that is never
+// closed ends at a line starting with '{' where it could not take one (the rule
+// is in jim/framer.h): for that the scanner also keeps the last byte outside
+// strings, whether only whitespace followed a newline, and each open container's
+// kind. The buffer holds at most the object limit plus one read (make_room()).
 #include "framer.hh"
 #include "message.hh"
 #include "utf8.hh"
@@ -167,6 +170,15 @@ int Framer::bad(int code, std::string_view why)
     return code;
 }
 
+bool Framer::object_may_follow() const
+{
+    if (depth_ <= 0 || depth_ > static_cast<int>(in_array_.size()))
+        return true; // not tracked that deep: assume it may
+    if (in_array_[static_cast<size_t>(depth_ - 1)])
+        return last_ == '[' || last_ == ',';
+    return last_ == ':';
+}
+
 // Scans from scan_ for the end of the current object.
 Framer::Outcome Framer::scan()
 {
@@ -199,6 +211,7 @@ Framer::Outcome Framer::scan()
             }
             if (c == '"') {
                 in_string_ = false;
+                last_ = '"';
             } else if (c == '\n') {
                 // A raw newline cannot be inside a JSON string: the object is broken
                 // and the next line starts afresh.
@@ -219,11 +232,24 @@ Framer::Outcome Framer::scan()
             continue;
         }
         switch (c) {
+        case '\n': line_start_ = true; continue;
+        case ' ':
+        case '\t':
+        case '\r': continue;
         case '"': in_string_ = true; break;
         case '{':
         case '[':
+            // A line that starts with '{' where no object may stand ends the object in
+            // progress, unfinished: the new line is the next object (doc/protocol.md §1).
+            if (c == '{' && line_start_ && !object_may_follow()) {
+                truncated_ = true;
+                scan_ = p - 1 - reinterpret_cast<const unsigned char *>(buf_.data());
+                return Outcome::Complete;
+            }
             if (++depth_ > max_depth)
                 too_deep_ = true;
+            if (depth_ <= static_cast<int>(in_array_.size()))
+                in_array_[static_cast<size_t>(depth_ - 1)] = c == '[';
             break;
         case '}':
         case ']':
@@ -237,6 +263,8 @@ Framer::Outcome Framer::scan()
                 bad_utf8_ = bad_utf8_ || utf8_tail_len(c) < 0;
             break;
         }
+        line_start_ = false;
+        last_ = c;
     }
     scan_ = end_;
     return Outcome::Incomplete;
@@ -290,7 +318,9 @@ int Framer::step(std::string_view *obj)
                 start_ = scan_ = end_ = 0; // everything was consumed
                 return JIM_EAGAIN;
             }
-            in_string_ = escape_ = bad_utf8_ = too_deep_ = broken_ = false;
+            in_string_ = escape_ = bad_utf8_ = too_deep_ = broken_ = truncated_ = false;
+            line_start_ = false;
+            last_ = 0;
             depth_ = 0;
             utf8_tail_ = 0;
         }
@@ -324,6 +354,8 @@ int Framer::step(std::string_view *obj)
             return bad(JIM_ESYNTAX, "not a JSON object");
         if (broken_)
             return bad(JIM_ESYNTAX, "malformed JSON: unterminated string");
+        if (truncated_)
+            return bad(JIM_ESYNTAX, "malformed JSON: object not closed before the next line's '{'");
         error_.clear();
         *obj = found;
         return JIM_OK;

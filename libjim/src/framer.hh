@@ -5,6 +5,7 @@
 
 #include <jim/common.h>
 
+#include <bitset>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -80,6 +81,8 @@ class Framer {
     int bad(int code, std::string_view why);
     void compact();
     size_t first_held() const { return pending_ ? pending_off_ : start_; }
+    // Whether a '{' may stand here as a value of the innermost open container.
+    bool object_may_follow() const;
 
     Limits limits_;
     ByteBuffer buf_;
@@ -100,8 +103,12 @@ class Framer {
     bool in_garbage_ = false;
     bool bad_utf8_ = false;
     bool too_deep_ = false;
-    bool not_object_ = false; // top-level '[' scanned as a unit, then rejected
-    bool broken_ = false;     // a raw newline inside a string ended the object
+    bool not_object_ = false;   // top-level '[' scanned as a unit, then rejected
+    bool broken_ = false;       // a raw newline inside a string ended the object
+    bool truncated_ = false;    // a line starting with '{' ended the object (see scan())
+    bool line_start_ = false;   // only whitespace since a raw newline outside strings
+    unsigned char last_ = 0;    // the last byte outside strings that is not whitespace
+    std::bitset<256> in_array_; // per depth: the container open there is an array
     int depth_ = 0;
     int utf8_tail_ = 0;
     unsigned char utf8_lo_ = 0x80, utf8_hi_ = 0xBF;

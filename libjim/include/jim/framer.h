@@ -9,6 +9,17 @@
  * so the stream goes on; an oversize object, or too many bad objects in a
  * row, ends the stream (jim_framer_can_continue() turns false).
  *
+ * Resynchronisation: a raw newline inside a string ends the object there (a
+ * JSON string cannot hold one). An object that is never closed ends where a
+ * line (after a raw newline outside strings, and optional spaces, tabs, `\r`
+ * or blank lines) starts with `{` at a place where its open container could
+ * not take an object: in an object anywhere but after `:`, in an array
+ * anywhere but after `[` or `,`. That object is reported as #JIM_ESYNTAX and
+ * the `{` starts the next one. Pretty-printed JSON always has a nested object
+ * after `:`, `[` or `,`, so it is never cut; a line starting with `{` right
+ * after a truncated `"key":` is taken as that key's value, and the object is
+ * ended at the next line that cannot belong to it.
+ *
  * Memory: jim_framer_reserve() never lets the framer hold more than the object
  * limit plus one read (see there), so a peer cannot make it buffer more by
  * sending an endless object while its reader takes nothing.
@@ -78,7 +89,8 @@ JIM_EXTERN(int) jim_framer_commit(jim_framer *framer, size_t len);
  *             valid until the next call on @p framer.
  * @param[out] len receives its length.
  * @return #JIM_OK (an object), #JIM_EAGAIN (feed more input),
- *         #JIM_ESYNTAX, #JIM_EUTF8 or #JIM_EDEPTH (a bad object was skipped:
+ *         #JIM_ESYNTAX, #JIM_EUTF8 or #JIM_EDEPTH (a bad object, or one cut short
+ *         by the next line as the file comment says, was skipped:
  *         answer 400 and call again), #JIM_ETOOBIG (an object over the size
  *         limit: answer 400 and close), #JIM_ECLOSED (too many bad objects in a
  *         row, or the stream already ended), or #JIM_EINVAL.
