@@ -6,9 +6,9 @@
 // A bad object is scanned to its end and then reported, which resynchronises
 // the stream on the next object whatever the delimiters. An object that is never
 // closed ends at a line starting with '{' where it could not take one (the rule
-// is in jim/framer.h): for that the scanner also keeps the last byte outside
-// strings, whether only whitespace followed a newline, and each open container's
-// kind. The buffer holds at most the object limit plus one read (make_room()).
+// is in jim/framer.h): for that the scanner keeps each open container's kind and,
+// at a '{', looks back at the bytes before it. The buffer holds at most the object
+// limit plus one read (make_room()).
 #include "framer.hh"
 #include "message.hh"
 #include "utf8.hh"
@@ -170,13 +170,28 @@ int Framer::bad(int code, std::string_view why)
     return code;
 }
 
-bool Framer::object_may_follow() const
+bool Framer::starts_truncating_line(size_t at) const
 {
     if (depth_ <= 0 || depth_ > static_cast<int>(in_array_.size()))
-        return true; // not tracked that deep: assume it may
+        return false; // not tracked that deep: let it be
+    // Back over the whitespace before the '{' to the byte that precedes it. Whitespace
+    // there is outside strings (a string ends in '"'), and the object's first byte is
+    // a bracket, so this stops inside the object; each run is walked once per '{'.
+    bool newline = false;
+    size_t i = at;
+    unsigned char prev = 0;
+    while (i > start_) {
+        prev = static_cast<unsigned char>(buf_[--i]);
+        if (prev == '\n')
+            newline = true;
+        else if (prev != ' ' && prev != '\t' && prev != '\r')
+            break;
+    }
+    if (!newline)
+        return false;
     if (in_array_[static_cast<size_t>(depth_ - 1)])
-        return last_ == '[' || last_ == ',';
-    return last_ == ':';
+        return prev != '[' && prev != ',';
+    return prev != ':';
 }
 
 // Scans from scan_ for the end of the current object.
@@ -211,7 +226,6 @@ Framer::Outcome Framer::scan()
             }
             if (c == '"') {
                 in_string_ = false;
-                last_ = '"';
             } else if (c == '\n') {
                 // A raw newline cannot be inside a JSON string: the object is broken
                 // and the next line starts afresh.
@@ -232,16 +246,13 @@ Framer::Outcome Framer::scan()
             continue;
         }
         switch (c) {
-        case '\n': line_start_ = true; continue;
-        case ' ':
-        case '\t':
-        case '\r': continue;
         case '"': in_string_ = true; break;
         case '{':
         case '[':
             // A line that starts with '{' where no object may stand ends the object in
             // progress, unfinished: the new line is the next object (doc/protocol.md §1).
-            if (c == '{' && line_start_ && !object_may_follow()) {
+            if (c == '{' && starts_truncating_line(
+                                p - 1 - reinterpret_cast<const unsigned char *>(buf_.data()))) {
                 truncated_ = true;
                 scan_ = p - 1 - reinterpret_cast<const unsigned char *>(buf_.data());
                 return Outcome::Complete;
@@ -263,8 +274,6 @@ Framer::Outcome Framer::scan()
                 bad_utf8_ = bad_utf8_ || utf8_tail_len(c) < 0;
             break;
         }
-        line_start_ = false;
-        last_ = c;
     }
     scan_ = end_;
     return Outcome::Incomplete;
@@ -319,8 +328,6 @@ int Framer::step(std::string_view *obj)
                 return JIM_EAGAIN;
             }
             in_string_ = escape_ = bad_utf8_ = too_deep_ = broken_ = truncated_ = false;
-            line_start_ = false;
-            last_ = 0;
             depth_ = 0;
             utf8_tail_ = 0;
         }

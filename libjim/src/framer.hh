@@ -81,8 +81,9 @@ class Framer {
     int bad(int code, std::string_view why);
     void compact();
     size_t first_held() const { return pending_ ? pending_off_ : start_; }
-    // Whether a '{' may stand here as a value of the innermost open container.
-    bool object_may_follow() const;
+    // Whether the '{' at `at` starts a line where the object in progress could not
+    // take an object, so that the object ends before it (scan()).
+    bool starts_truncating_line(size_t at) const;
 
     Limits limits_;
     ByteBuffer buf_;
@@ -106,8 +107,6 @@ class Framer {
     bool not_object_ = false;   // top-level '[' scanned as a unit, then rejected
     bool broken_ = false;       // a raw newline inside a string ended the object
     bool truncated_ = false;    // a line starting with '{' ended the object (see scan())
-    bool line_start_ = false;   // only whitespace since a raw newline outside strings
-    unsigned char last_ = 0;    // the last byte outside strings that is not whitespace
     std::bitset<256> in_array_; // per depth: the container open there is an array
     int depth_ = 0;
     int utf8_tail_ = 0;
