@@ -6,9 +6,12 @@
 #   make, make check, make run, make demo, make doc, make bench,
 #   make install DESTDIR=..., make distcheck, make check-style
 # A second build: make BUILD=build-asan CONFIGURE_FLAGS=--enable-sanitizers check
+# With clang: make BUILD=build-clang CONFIGURE_FLAGS='CC=clang CXX=clang++ --enable-sanitizers' check
 BUILD ?= build
 CONFIGURE_FLAGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# A clang build also needs clang itself: install-deps.sh adds it when asked.
+DEPS_ARGS = $(if $(findstring clang,$(CONFIGURE_FLAGS)),clang)
 
 TARGETS = all check install uninstall installcheck run demo doc bench dist distcheck \
 	check-style format clean distclean
@@ -21,17 +24,17 @@ $(TARGETS): $(BUILD)/Makefile
 	+$(MAKE) -C $(BUILD) -j$(JOBS) $@
 
 deps:
-	@contrib/install-deps.sh
+	@contrib/install-deps.sh $(DEPS_ARGS)
 
 configure: $(AUTOTOOLS_INPUTS)
-	@contrib/install-deps.sh
+	@contrib/install-deps.sh $(DEPS_ARGS)
 	autoreconf -fi
 
 bootstrap: configure
 
 # A build directory keeps the options it was first configured with, unless new ones are given.
 $(BUILD)/Makefile: configure
-	@contrib/install-deps.sh
+	@contrib/install-deps.sh $(DEPS_ARGS)
 	mkdir -p $(BUILD)
 	if [ -f $(BUILD)/config.status ] && [ -z "$(CONFIGURE_FLAGS)" ]; then \
 	    cd $(BUILD) && ./config.status --recheck && ./config.status; \

@@ -2,11 +2,19 @@
 # Installs the Debian packages that building and testing jim needs.
 # Run as root it installs what is missing with apt-get; run as anyone else
 # it names the missing packages and exits 1. Quiet when nothing is missing.
+# With the argument "clang" it also installs clang and its sanitizer runtimes, for a build
+# configured with CC=clang (the Makefile passes it when CONFIGURE_FLAGS name clang).
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libevent-dev libyajl-dev libsqlite3-dev libssl-dev libreadline-dev
 libcmocka-dev doxygen clang-format sqlite3 tmux"
+for arg in "$@"; do
+    case "$arg" in
+        clang) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
+        *) echo "install-deps: unknown argument: $arg" >&2; exit 64 ;;
+    esac
+done
 
 missing=""
 for p in $PACKAGES; do

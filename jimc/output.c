@@ -99,7 +99,8 @@ void out_message(jimc *app, const jim_msg *m, int outgoing)
     out_line(app, line);
 }
 
-static void vout(jimc *app, FILE *stream, const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void vout(jimc *app, FILE *stream, const char *prefix,
+                                                       const char *fmt, va_list ap)
 {
     char msg[1024], line[1100];
     vsnprintf(msg, sizeof msg, fmt, ap);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -127,6 +128,33 @@ static void encode__empty_or_bad_args__einval(void **state)
     assert_int_equal(jim_msg_init_action(m, JIM_ACTION_QUIT), JIM_OK);
     assert_int_equal(jim_msg_encode(m, NULL, &len), JIM_EINVAL);
     assert_int_equal(jim_msg_encode(m, &json, NULL), JIM_EINVAL);
+}
+
+/* The first encode of a fresh message returns the line just written, not a view of the
+ * buffer as it was before it grew: built with clang, encode() once took data() before the
+ * call that grows the buffer, and copying the line out read past the message (ASan). */
+static void encode__fresh_message_long_text__whole_line(void **state)
+{
+    (void)state;
+    static char text[2001];
+    memset(text, 'x', sizeof text - 1);
+    const char *head = "{\"action\":\"msg\",\"time\":7,\"to\":\"bob\",\"message\":\"";
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    assert_int_equal(jim_msg_make_text(m, "bob", text), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 7), JIM_OK);
+    const char *json = NULL;
+    size_t len = 0;
+    assert_int_equal(jim_msg_encode(m, &json, &len), JIM_OK);
+    assert_int_equal(len, strlen(head) + strlen(text) + 3);
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    memcpy(copy, json, len + 1); /* the line and its NUL: all of it must be the message's */
+    assert_memory_equal(copy, head, strlen(head));
+    assert_memory_equal(copy + strlen(head), text, strlen(text));
+    assert_string_equal(copy + len - 3, "\"}\n");
+    free(copy);
+    jim_msg_free(m);
 }
 
 /* Every field set on one object survives encode + decode unchanged. */
@@ -484,6 +512,189 @@ static void decode__after_error__next_decode_works(void **state)
     assert_int_equal(jim_msg_decode(m, NULL, 2, NULL), JIM_EINVAL);
 }
 
+/* Anything after the object but whitespace is refused, and whatever the bytes after it were,
+ * the next decode on this thread starts clean (yajl used to keep the half-read "x). */
+static void decode__trailing_data__esyntax_and_next_decode_clean(void **state)
+{
+    jim_msg *m = *state;
+    static const char *const bad[] = {
+        "{\"action\":\"quit\"} \"x",   /* found by the fuzzer: was OK */
+        "{\"action\":\"quit\"}\"x\"}", /* a string that ends in a brace */
+        "{\"action\":\"quit\"} 5",     /* a number the parser could not see end */
+        "{\"action\":\"quit\"} tru",   /* half a literal */
+        "{\"action\":\"quit\"} x",     /* a stray byte */
+        "{\"action\":\"quit\"}\n{",    /* the start of another object */
+        "{\"action\":\"quit\"} [",     /* the start of an array */
+        "{\"action\":\"quit\"} /",     /* not JSON at all */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_fail(m, bad[i], JIM_ESYNTAX, NULL);
+        if (dec(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"hi\"}") != JIM_OK)
+            fail_msg("after '%s': %s", bad[i], jim_msg_errmsg(m));
+        assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "hi");
+    }
+    expect_fail(m, "{\"action\":\"quit\"} \"x", JIM_ESYNTAX, "after the JSON object");
+    /* Whitespace after the object, the newline jim writes included, is fine. */
+    assert_int_equal(dec(m, "{\"action\":\"quit\"}\n"), JIM_OK);
+    assert_int_equal(dec(m, "{\"action\":\"quit\"} \t\r\n "), JIM_OK);
+}
+
+/* Expects the value v of the key path (top-level, or "user." + key) to be refused with
+ * "field '<path>' must be <want>". */
+static void expect_type_error(jim_msg *m, const char *path, const char *v, const char *want)
+{
+    char json[256], why[128];
+    if (strncmp(path, "user.", 5) == 0)
+        snprintf(json, sizeof json, "{\"action\":\"quit\",\"user\":{\"%s\":%s}}", path + 5, v);
+    else if (strcmp(path, "action") == 0)
+        snprintf(json, sizeof json, "{\"action\":%s}", v);
+    else
+        snprintf(json, sizeof json, "{\"action\":\"quit\",\"%s\":%s}", path, v);
+    snprintf(why, sizeof why, "field '%s' must be %s", path, want);
+    if (dec(m, json) != JIM_EFIELD || strcmp(jim_msg_errmsg(m), why) != 0)
+        fail_msg("%s: got '%s', want '%s'", json, jim_msg_errmsg(m), why);
+}
+
+/* Every field and special key, given each JSON type it does not take, names the type it
+ * does take (a boolean 'user' was "must be a number"). */
+static void decode__wrong_types__name_the_expected_type(void **state)
+{
+    jim_msg *m = *state;
+    static const char *const values[] = {"true", "1", "\"s\"", "{}", "[]", "-2.5"};
+    enum { V_BOOL, V_INT, V_STR, V_OBJ, V_ARR, V_FLOAT, V_COUNT };
+    for (int f = 0; f < JIM_FIELD_COUNT; f++) {
+        if (f == JIM_FIELD_TIME)
+            continue; /* informational: any type */
+        char path[64];
+        int in_user = f == JIM_FIELD_ACCOUNT_NAME || f == JIM_FIELD_PASSWORD ||
+                      f == JIM_FIELD_INFO || f == JIM_FIELD_USER_STATUS;
+        snprintf(path, sizeof path, "%s%s", in_user ? "user." : "", jim_field_name((jim_field)f));
+        jim_field_type t = jim_field_type_of((jim_field)f);
+        const char *want = t == JIM_TYPE_STRING ? "a string"
+                           : t == JIM_TYPE_INT  ? "an integer"
+                                                : "a boolean";
+        for (int v = 0; v < V_COUNT; v++) {
+            if ((t == JIM_TYPE_STRING && v == V_STR) || (t == JIM_TYPE_INT && v == V_INT) ||
+                (t == JIM_TYPE_BOOL && v == V_BOOL))
+                continue;
+            expect_type_error(m, path, values[v], want);
+        }
+    }
+    static const struct {
+        const char *path, *want;
+        int ok; /* the one value kind it takes */
+    } special[] = {
+        {"action", "a string", V_STR},    {"response", "an integer", V_INT},
+        {"user", "an object", V_OBJ},     {"user.features", "an array of strings", V_ARR},
+        {"mess_text", "a string", V_STR},
+    };
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        for (int v = 0; v < V_COUNT; v++)
+            if (v != special[i].ok && !(special[i].ok == V_INT && v == V_FLOAT))
+                expect_type_error(m, special[i].path, values[v], special[i].want);
+    expect_type_error(m, "response", "200.5", "an integer");
+}
+
+/* The protocol's rule for U+0000: carried exactly in message text (`message`, `mess_text`),
+ * written back as \u0000; a 400 naming the field anywhere else it would be kept. */
+static void decode__nul_escape__carried_in_text_refused_elsewhere(void **state)
+{
+    jim_msg *m = *state;
+    const char *v;
+    size_t len;
+    assert_int_equal(dec(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"a\\u0000b\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_get_strn(m, JIM_FIELD_MESSAGE, &v, &len), JIM_OK);
+    assert_int_equal(len, 3);
+    assert_memory_equal(v, "a\0b", 3);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 9), JIM_OK);
+    assert_string_equal(enc(m), "{\"action\":\"msg\",\"time\":9,\"to\":\"bob\",\"message\":"
+                                "\"a\\u0000b\"}\n");
+    /* The reference dialect's mess_text, in and out. */
+    assert_int_equal(dec(m, "{\"action\":\"message\",\"to\":\"bob\",\"mess_text\":"
+                            "\"\\u0000\\u0000x\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_REFERENCE);
+    assert_int_equal(jim_msg_get_strn(m, JIM_FIELD_MESSAGE, &v, &len), JIM_OK);
+    assert_int_equal(len, 3);
+    assert_memory_equal(v, "\0\0x", 3);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 9), JIM_OK);
+    assert_string_equal(enc(m), "{\"action\":\"message\",\"time\":9,\"to\":\"bob\","
+                                "\"mess_text\":\"\\u0000\\u0000x\"}\n");
+    /* The issue's repros: an id and a password. */
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"x\",\"id\":\"k\\u0000one\"}",
+                JIM_ERANGE, "field 'id': contains U+0000");
+    expect_fail(m,
+                "{\"action\":\"register\",\"user\":{\"account_name\":\"alice\",\"password\":"
+                "\"a\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\"}}",
+                JIM_ERANGE, "field 'user.password': contains U+0000");
+    /* Every other string field, top-level or in user. */
+    for (int f = 0; f < JIM_FIELD_COUNT; f++) {
+        if (jim_field_type_of((jim_field)f) != JIM_TYPE_STRING || f == JIM_FIELD_MESSAGE)
+            continue;
+        const char *key = jim_field_name((jim_field)f);
+        int in_user = f == JIM_FIELD_ACCOUNT_NAME || f == JIM_FIELD_PASSWORD ||
+                      f == JIM_FIELD_INFO || f == JIM_FIELD_USER_STATUS;
+        char json[160], why[80];
+        if (in_user)
+            snprintf(json, sizeof json, "{\"action\":\"quit\",\"user\":{\"%s\":\"ab\\u0000\"}}",
+                     key);
+        else
+            snprintf(json, sizeof json, "{\"action\":\"quit\",\"%s\":\"\\u0000\"}", key);
+        snprintf(why, sizeof why, "field '%s%s'", in_user ? "user." : "", key);
+        expect_fail(m, json, JIM_ERANGE, why);
+        expect_fail(m, json, JIM_ERANGE, "U+0000");
+    }
+    /* Where nothing is kept, a NUL changes nothing: an unknown field, `time`. */
+    assert_int_equal(dec(m, "{\"action\":\"quit\",\"x\":\"\\u0000\",\"time\":\"1\\u0000\"}"),
+                     JIM_OK);
+    expect_fail(m, "{\"action\":\"quit\\u0000\"}", JIM_EACTION, "unknown action");
+}
+
+/* A \u escape of a UTF-16 surrogate that is not half of a high-low pair is a 400 wherever
+ * it stands: yajl turned a lone high one into '?' and a lone low one into invalid UTF-8. */
+static void decode__lone_surrogate_escape__eutf8_everywhere(void **state)
+{
+    jim_msg *m = *state;
+    static const char *const bad[] = {
+        "\\udc00",          /* a low one alone (stored as invalid UTF-8 before) */
+        "a\\ud800",         /* a high one at the end */
+        "\\ud800x",         /* a high one before a plain character */
+        "\\ud800\\u0041",   /* a high one before an escape that is not a low one */
+        "\\ud800\\ud800",   /* two high ones */
+        "\\udc00\\ud800",   /* a pair the wrong way round */
+        "\\uDBFF\\n",       /* upper-case hex, then a short escape */
+        "\\ud800\\\\udc00", /* a high one, then an escaped backslash */
+    };
+    char json[200];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(json, sizeof json, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"%s\"}",
+                 bad[i]);
+        expect_fail(m, json, JIM_EUTF8, "surrogate");
+        snprintf(json, sizeof json, "{\"action\":\"quit\",\"id\":\"%s\"}", bad[i]);
+        expect_fail(m, json, JIM_EUTF8, "surrogate");
+    }
+    /* Everywhere: a key, an ignored field, `time`, the reference dialect's text. */
+    expect_fail(m, "{\"action\":\"quit\",\"\\udc00\":1}", JIM_EUTF8, "surrogate");
+    expect_fail(m, "{\"action\":\"quit\",\"x\":[\"\\ud800\"]}", JIM_EUTF8, "surrogate");
+    expect_fail(m, "{\"action\":\"quit\",\"time\":\"\\udfff\"}", JIM_EUTF8, "surrogate");
+    expect_fail(m, "{\"action\":\"message\",\"to\":\"bob\",\"mess_text\":\"\\udc00\"}", JIM_EUTF8,
+                "surrogate");
+    /* Cut short: yajl's syntax error, whatever the backslash. */
+    expect_fail(m, "{\"action\":\"quit\",\"x\":\"\\", JIM_ESYNTAX, NULL);
+    expect_fail(m, "{\"action\":\"quit\",\"x\":\"\\ud8", JIM_ESYNTAX, NULL);
+    expect_fail(m, "{\"action\":\"quit\",\"x\":\"\\ud800\\u", JIM_EUTF8, "surrogate");
+    /* A pair is one character; an escaped backslash before "ud800" is plain text. */
+    const char *v;
+    size_t len;
+    assert_int_equal(dec(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":"
+                            "\"\\uD83D\\uDE00\\\\ud800\\u00e9\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_get_strn(m, JIM_FIELD_MESSAGE, &v, &len), JIM_OK);
+    assert_int_equal(len, 12);
+    assert_memory_equal(v, "\xf0\x9f\x98\x80\\ud800\xc3\xa9", 12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +706,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(encode__responses__alert_error_and_extras, setup, teardown),
         cmocka_unit_test_setup_teardown(encode__no_time__writes_now, setup, teardown),
         cmocka_unit_test_setup_teardown(encode__empty_or_bad_args__einval, setup, teardown),
+        cmocka_unit_test(encode__fresh_message_long_text__whole_line),
         cmocka_unit_test_setup_teardown(roundtrip__every_field__preserved, setup, teardown),
         cmocka_unit_test_setup_teardown(roundtrip__random_texts__same_bytes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__course_client_objects__understood, setup, teardown),
@@ -505,11 +717,19 @@ int main(void)
         cmocka_unit_test_setup_teardown(decode__deep_nesting__edepth, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__oversize__etoobig, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__wrong_types__efield_naming_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__wrong_types__name_the_expected_type, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(decode__missing_or_unknown__reasons, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__unknown_fields__ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__responses__code_and_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__escapes__unescaped_to_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__nul_escape__carried_in_text_refused_elsewhere,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__lone_surrogate_escape__eutf8_everywhere, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(decode__after_error__next_decode_works, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__trailing_data__esyntax_and_next_decode_clean, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -329,8 +329,8 @@ static void reserve_commit__reads_in_place(void **state)
     expect_obj(f, "{\"a\":1}");
     expect_rc(f, JIM_EAGAIN);
     assert_int_equal(jim_framer_buffered(f), 4);
-    assert_int_equal(jim_framer_reserve(f, 1 << 20, &buf, &cap), JIM_OK);
-    assert_true(cap >= (size_t)1 << 20);
+    assert_int_equal(jim_framer_reserve(f, 65536, &buf, &cap), JIM_OK); /* the most */
+    assert_true(cap >= 65536);
     memcpy(buf, ":2}", 3);
     assert_int_equal(jim_framer_commit(f, 3), JIM_OK);
     expect_obj(f, "{\"b\":2}");
@@ -352,6 +352,181 @@ static void release__frees_only_when_empty(void **state)
     feed(f, "{\"c\":3}");
     expect_obj(f, "{\"c\":3}");
     assert_int_equal(jim_framer_release(NULL), JIM_EINVAL);
+}
+
+/* A want past what the framer may ever hold is refused, overflow included: it used to
+ * double its size until it wrapped to 0 and answer OK with a capacity it did not have. */
+static void reserve__huge_want__refused_and_framer_goes_on(void **state)
+{
+    jim_framer *f = *state;
+    void *buf;
+    size_t cap;
+    feed(f, "{\"a\":"); /* some bytes held, as a real read leaves them */
+    assert_int_equal(jim_framer_reserve(f, SIZE_MAX / 2 + 2, &buf, &cap), JIM_EINVAL);
+    assert_int_equal(jim_framer_reserve(f, SIZE_MAX, &buf, &cap), JIM_EINVAL);
+    assert_int_equal(jim_framer_reserve(f, 65537, &buf, &cap), JIM_EINVAL); /* > limit */
+    assert_true(jim_framer_can_continue(f));
+    assert_int_equal(jim_framer_reserve(f, 65536, &buf, &cap), JIM_OK); /* one read: fine */
+    assert_true(cap >= 65536);
+    memcpy(buf, "1}", 2);
+    assert_int_equal(jim_framer_commit(f, 2), JIM_OK);
+    expect_obj(f, "{\"a\":1}");
+    /* A larger object limit allows a larger read. */
+    jim_limits *lim = NULL;
+    jim_framer *g = NULL;
+    assert_int_equal(jim_limits_new(&lim), JIM_OK);
+    assert_int_equal(jim_limits_set(lim, JIM_LIMIT_OBJECT_BYTES, 1 << 20), JIM_OK);
+    assert_int_equal(jim_framer_new(&g, lim), JIM_OK);
+    assert_int_equal(jim_framer_reserve(g, 1 << 20, &buf, &cap), JIM_OK);
+    assert_int_equal(jim_framer_commit(g, 0), JIM_OK);
+    assert_int_equal(jim_framer_reserve(g, (1 << 20) + 1, &buf, &cap), JIM_EINVAL);
+    jim_framer_free(g);
+    jim_limits_free(lim);
+}
+
+/* Reads into the framer 16 KB at a time without taking objects (a session paused while a
+ * password is hashed) until reserve() stops it; returns that code. The most bytes held at
+ * any time is *peak. */
+static int read_without_taking(jim_framer *f, const char *fill, size_t *peak)
+{
+    size_t at = 0, fill_len = strlen(fill);
+    *peak = jim_framer_buffered(f);
+    for (int round = 0; round < 2000; round++) { /* 32 MB at most */
+        void *buf;
+        size_t cap;
+        int rc = jim_framer_reserve(f, 16384, &buf, &cap);
+        if (rc != JIM_OK)
+            return rc;
+        size_t n = cap < 16384 ? cap : 16384;
+        for (size_t i = 0; i < n; i++)
+            ((char *)buf)[i] = fill[at++ % fill_len];
+        assert_int_equal(jim_framer_commit(f, n), JIM_OK);
+        if (jim_framer_buffered(f) > *peak)
+            *peak = jim_framer_buffered(f);
+    }
+    return JIM_OK;
+}
+
+/* An object in progress cannot make the framer hold more than the object limit plus one
+ * read, whether or not objects are taken: past it, reserve() reports the oversize object
+ * (the stream ends) instead of buffering 200 MB for a connection that never logged in. */
+static void reserve__object_in_progress_past_limit__etoobig_not_buffered(void **state)
+{
+    jim_framer *f = *state;
+    size_t peak = 0;
+    feed(f, "{\"action\":\"register\"}{\"a\":\"");
+    expect_obj(f, "{\"action\":\"register\"}"); /* taken; then nothing is taken */
+    assert_int_equal(read_without_taking(f, "x", &peak), JIM_ETOOBIG);
+    assert_true(peak <= 65536 + 65536);
+    assert_non_null(strstr(jim_framer_errmsg(f), "65536"));
+    assert_false(jim_framer_can_continue(f));
+    /* next() says it too, once, and the stream has ended. */
+    expect_rc(f, JIM_ETOOBIG);
+    expect_rc(f, JIM_ECLOSED);
+    void *buf;
+    size_t cap;
+    assert_int_equal(jim_framer_reserve(f, 16, &buf, &cap), JIM_ECLOSED);
+}
+
+/* Whole objects that were not taken yet are not an error: reserve() answers EAGAIN (take
+ * them first) at the same bound, and the object in progress behind them is judged when its
+ * turn comes. */
+static void reserve__untaken_objects__eagain_at_the_bound(void **state)
+{
+    jim_framer *f = *state;
+    size_t peak = 0;
+    assert_int_equal(read_without_taking(f, "{\"action\":\"quit\"}\n", &peak), JIM_EAGAIN);
+    assert_true(peak <= 65536 + 65536);
+    assert_true(jim_framer_can_continue(f));
+    size_t n = 0;
+    const char *obj;
+    size_t len;
+    while (jim_framer_next(f, &obj, &len) == JIM_OK)
+        n++;
+    assert_true(n >= (65536 + 65536 - 16384) / 18);
+    /* Then, on a new stream, one object in progress behind untaken ones. */
+    jim_framer *g = NULL;
+    assert_int_equal(jim_framer_new(&g, NULL), JIM_OK);
+    assert_int_equal(jim_framer_feed(g, "{\"a\":1}{\"b\":2}{\"c\":\"", 20), JIM_OK);
+    assert_int_equal(read_without_taking(g, "y", &peak), JIM_EAGAIN);
+    assert_true(peak <= 65536 + 65536);
+    expect_obj(g, "{\"a\":1}");
+    expect_obj(g, "{\"b\":2}");
+    expect_rc(g, JIM_ETOOBIG);
+    assert_false(jim_framer_can_continue(g));
+    jim_framer_free(g);
+}
+
+/* A line that starts with '{' where the object in progress could not take one ends that
+ * object: it gets a 400 and the stream resynchronises there, instead of swallowing every
+ * request after it until the size limit. */
+static void truncated_object__esyntax_at_a_line_starting_an_object(void **state)
+{
+    jim_framer *f = *state;
+    feed(f, "{\"action\":\"quit\"\n{\"action\":\"get_rooms\"}\n");
+    expect_rc(f, JIM_ESYNTAX);
+    assert_non_null(strstr(jim_framer_errmsg(f), "not closed"));
+    expect_obj(f, "{\"action\":\"get_rooms\"}");
+    /* Inside the user object, after a comma, with indentation and a CRLF. */
+    feed(f, "{\"user\":{\"account_name\":\"a\"\r\n{\"b\":1}\n"
+            "{\"a\":1,\n  {\"c\":2}\n");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"b\":1}");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"c\":2}");
+    /* In an array, after a value. */
+    feed(f, "{\"x\":[1,2\n{\"d\":3}");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"d\":3}");
+    /* The newline and the next line split across reads, a blank line between. */
+    feed(f, "{\"action\":\"quit\"\n");
+    expect_rc(f, JIM_EAGAIN);
+    feed(f, "   \n\t");
+    expect_rc(f, JIM_EAGAIN);
+    feed(f, "{\"e\":4}\n");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"e\":4}");
+    /* After a ':' a value may follow on the next line: the line is taken as that value,
+     * and the object is ended at the next line that cannot belong to it. */
+    feed(f, "{\"a\":\n{\"b\":1}\n{\"f\":5}\n");
+    expect_rc(f, JIM_ESYNTAX);
+    expect_obj(f, "{\"f\":5}");
+    expect_rc(f, JIM_EAGAIN);
+    assert_true(jim_framer_can_continue(f));
+}
+
+/* Pretty-printed objects are whole whatever their style: a nested object on its own line
+ * always follows a ':' or, in an array, a '[' or a ','. */
+static void pretty_printed__nested_objects_on_own_lines__whole(void **state)
+{
+    jim_framer *f = *state;
+    /* Python's json.dumps(indent=2) */
+    static const char python[] =
+        "{\n  \"action\": \"presence\",\n  \"user\": {\n    \"account_name\": \"a\",\n"
+        "    \"features\": [\n      \"ndjson\"\n    ]\n  },\n  \"list\": [\n    {\n"
+        "      \"x\": 1\n    },\n    {\n      \"y\": [\n        {\n          \"z\": 2\n"
+        "        }\n      ]\n    }\n  ]\n}";
+    /* Allman style: every brace on its own line */
+    static const char allman[] =
+        "{\n  \"action\": \"presence\",\n  \"user\":\n  {\n    \"account_name\": \"a\"\n  },\n"
+        "  \"list\":\n  [\n    {\n      \"x\": 1\n    }\n    ,\n    {\n    }\n  ]\n}";
+    /* commas first */
+    static const char commas_first[] =
+        "{ \"action\": \"quit\"\n, \"list\":\n  [ {\"a\": 1}\n  , {\"b\": 2}\n  ]\n}";
+    static const char *const pretty[] = {python, allman, commas_first};
+    for (size_t i = 0; i < sizeof pretty / sizeof pretty[0]; i++) {
+        feed(f, pretty[i]);
+        feed(f, "\n");
+        expect_obj(f, pretty[i]);
+        expect_rc(f, JIM_EAGAIN);
+        /* Byte by byte too. */
+        for (const char *p = pretty[i]; *p; p++) {
+            assert_int_equal(jim_framer_feed(f, p, 1), JIM_OK);
+            if (p[1])
+                expect_rc(f, JIM_EAGAIN);
+        }
+        expect_obj(f, pretty[i]);
+    }
 }
 
 static void bad_args__einval(void **state)
@@ -393,6 +568,11 @@ int main(void)
         T(next_msg__decodes_and_reports_reason),
         T(reserve_commit__reads_in_place),
         T(release__frees_only_when_empty),
+        T(reserve__huge_want__refused_and_framer_goes_on),
+        T(reserve__object_in_progress_past_limit__etoobig_not_buffered),
+        T(reserve__untaken_objects__eagain_at_the_bound),
+        T(truncated_object__esyntax_at_a_line_starting_an_object),
+        T(pretty_printed__nested_objects_on_own_lines__whole),
         T(bad_args__einval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -651,6 +651,106 @@ static void ids__pipelined_msg_then_list__each_answer_echoes_its_own_id(void **s
     tc_close(a);
 }
 
+/* The message text m carries is exactly the n bytes want. */
+static void assert_text(jim_msg *m, const char *want, size_t n)
+{
+    const char *v = NULL;
+    size_t len = 0;
+    assert_non_null(m);
+    assert_int_equal(jim_msg_get_strn(m, JIM_FIELD_MESSAGE, &v, &len), JIM_OK);
+    assert_int_equal(len, n);
+    assert_memory_equal(v, want, n);
+}
+
+/* U+0000 is carried exactly in message text, to an ndjson and a reference-dialect recipient
+ * and from the reference dialect's mess_text; in an id or a password it is a 400 (the id was
+ * cut at the NUL, so a second message was taken as a resend; "a" and seven NULs registered a
+ * password that "a" then matched). */
+static void nul_escape__delivered_in_text_refused_in_id_and_password(void **state)
+{
+    (void)state;
+    tclient *a = login("nul_a"), *b = login("nul_b");
+    tclient *old = tc_connect(jimd_group.port); /* a course client: no ndjson, "message" */
+    assert_non_null(old);
+    tc_send(old, "{\"action\":\"register\",\"time\":1,\"user\":{\"account_name\":\"nul_old\","
+                 "\"password\":\"password1\"}}");
+    assert_int_equal(tc_response(old, T), 201);
+    tc_send(old, "{\"action\":\"authenticate\",\"time\":1,\"user\":{\"account_name\":"
+                 "\"nul_old\",\"password\":\"password1\"}}");
+    assert_int_equal(tc_response(old, T), 200);
+    tc_send(old, "{\"action\":\"message\",\"time\":1,\"to\":\"nul_a\",\"from\":\"nul_old\","
+                 "\"mess_text\":\"old\\u0000style\"}");
+    assert_int_equal(tc_response(old, T), 200);
+    assert_text(tc_next_msg(a, T), "old\0style", 9);
+
+    /* To an ndjson recipient and to the reference-dialect one: the NUL arrives, as \u0000. */
+    tc_send(a, "{\"action\":\"msg\",\"to\":\"nul_b\",\"message\":\"a\\u0000b\\u0000\"}");
+    assert_int_equal(tc_response(a, T), 200);
+    assert_text(tc_next_msg(b, T), "a\0b\0", 4);
+    tc_send(a, "{\"action\":\"msg\",\"to\":\"nul_old\",\"message\":\"\\u0000x\"}");
+    assert_int_equal(tc_response(a, T), 200);
+    jim_msg *m = tc_next_msg(old, T);
+    assert_non_null(m);
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_REFERENCE);
+    assert_text(m, "\0x", 2);
+    /* And history gives it back as it was stored. */
+    tc_send(b, "{\"action\":\"history\",\"with\":\"nul_a\",\"limit\":1}");
+    assert_int_equal(tc_response(b, T), 202);
+    assert_text(tc_next_msg(b, T), "a\0b\0", 4);
+
+    /* Two ids that differ after a NUL: both refused, neither delivered. */
+    tc_send(a, "{\"action\":\"msg\",\"to\":\"nul_b\",\"message\":\"1\",\"id\":\"k\\u0000one\"}");
+    assert_int_equal(tc_response(a, T), 400);
+    assert_non_null(strstr(str(a->msg, JIM_FIELD_ERROR), "field 'id'"));
+    tc_send(a, "{\"action\":\"msg\",\"to\":\"nul_b\",\"message\":\"2\",\"id\":\"k\\u0000two\"}");
+    assert_int_equal(tc_response(a, T), 400);
+    assert_null(tc_next_msg(b, 300));
+
+    /* A password with NULs is refused at register, so "a" cannot log in with it later. */
+    tclient *c = tc_connect(jimd_group.port);
+    assert_non_null(c);
+    tc_send(c, "{\"action\":\"register\",\"time\":1,\"user\":{\"account_name\":\"nul_pw\","
+               "\"password\":\"a\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\"}}");
+    assert_int_equal(tc_response(c, T), 400);
+    assert_non_null(strstr(str(c->msg, JIM_FIELD_ERROR), "user.password"));
+    tc_send(c, "{\"action\":\"register\",\"time\":1,\"user\":{\"account_name\":\"nul_pw\","
+               "\"password\":\"\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\\u0000\"}}");
+    assert_int_equal(tc_response(c, T), 400);
+    tc_send(c, "{\"action\":\"authenticate\",\"time\":1,\"user\":{\"account_name\":\"nul_pw\","
+               "\"password\":\"a\"}}");
+    assert_int_equal(tc_response(c, T), 402);
+    /* A lone surrogate is a 400 too, and the connection goes on. */
+    tc_send(a, "{\"action\":\"msg\",\"to\":\"nul_b\",\"message\":\"\\udc00\"}");
+    assert_int_equal(tc_response(a, T), 400);
+    assert_non_null(strstr(str(a->msg, JIM_FIELD_ERROR), "surrogate"));
+    assert_null(tc_next_msg(b, 300));
+    tc_send(a, "{\"action\":\"get_rooms\"}");
+    assert_int_equal(tc_response(a, T), 202);
+    tc_close(a);
+    tc_close(b);
+    tc_close(c);
+    tc_close(old);
+}
+
+/* A truncated object followed by a line that starts a new one is answered 400 at once,
+ * and the requests after it are served (they were swallowed until 64 KB had passed). */
+static void truncated_object__400_and_the_next_lines_served(void **state)
+{
+    (void)state;
+    tclient *c = login("trunc1");
+    const char in[] = "{\"action\":\"quit\"\n"
+                      "{\"action\":\"get_rooms\",\"id\":\"after\"}\n"
+                      "{\n  \"action\": \"get_users\",\n  \"id\": \"pretty\"\n}\n";
+    assert_int_equal(tc_send_raw(c, in, sizeof in - 1), 0);
+    assert_int_equal(tc_response(c, T), 400);
+    assert_non_null(strstr(str(c->msg, JIM_FIELD_ERROR), "not closed"));
+    assert_int_equal(tc_response(c, T), 202);
+    assert_string_equal(str(c->msg, JIM_FIELD_ID), "after");
+    assert_int_equal(tc_response(c, T), 202);
+    assert_string_equal(str(c->msg, JIM_FIELD_ID), "pretty");
+    tc_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -672,6 +772,8 @@ int main(void)
         cmocka_unit_test(slow_reader__dropped_when_its_output_passes_the_limit),
         cmocka_unit_test(config__auth_none_closed_registration_and_rate),
         cmocka_unit_test(ids__pipelined_msg_then_list__each_answer_echoes_its_own_id),
+        cmocka_unit_test(nul_escape__delivered_in_text_refused_in_id_and_password),
+        cmocka_unit_test(truncated_object__400_and_the_next_lines_served),
     };
     return cmocka_run_group_tests(tests, jimd_group_start, jimd_group_stop);
 }

@@ -2,7 +2,9 @@
 //
 // Every yajl call of the parsing side lives here. One yajl handle per thread is
 // reused across objects (yajl_allow_multiple_values), so a warm decoder
-// allocates nothing; any error frees the handle and the next call makes a new one.
+// allocates nothing. A handle is reused only after a parse that ended cleanly at
+// the object's end; after anything else (an error, bytes after the object that
+// yajl may hold half-read, an exception) the next call makes a new one.
 #include "message.hh"
 #include "utf8.hh"
 
@@ -10,6 +12,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -22,12 +25,14 @@ enum Target : int { T_SKIP = -1 };
 
 struct ParseState {
     Message *msg = nullptr;
+    yajl_handle handle = nullptr;
     long max_depth = 32;
     int depth = 0;      // containers open, the top object included
     int skip_depth = 0; // open containers inside an ignored value
     bool in_user = false;
     bool in_features = false;
     bool done = false;   // the top-level object has closed
+    size_t end = 0;      // bytes up to the end of the top-level object, once done
     int target = T_SKIP; // jim_field, SpecialKey or T_SKIP
     int code = JIM_OK;   // first error found
     std::string why;
@@ -40,23 +45,31 @@ struct ParseState {
         }
         return 1; // keep parsing: a syntax error later still wins
     }
-    int type_error(const char *expected)
+    // "field 'x' must be <the type x takes>" for the current key.
+    int type_error()
     {
         if (code != JIM_OK)
             return 1;
         std::string w = "field '";
+        const char *expected = "a string";
         if (target >= 0 && target < JIM_FIELD_COUNT) {
             if (kFields[target].in_user)
                 w += "user.";
             w += kFields[target].key;
+            expected = kFields[target].type == JIM_TYPE_INT    ? "an integer"
+                       : kFields[target].type == JIM_TYPE_BOOL ? "a boolean"
+                                                               : "a string";
         } else if (target == KEY_ACTION) {
             w += "action";
         } else if (target == KEY_RESPONSE) {
             w += "response";
+            expected = "an integer";
         } else if (target == KEY_USER) {
             w += "user";
+            expected = "an object";
         } else if (target == KEY_FEATURES) {
             w += "user.features";
+            expected = "an array of strings";
         } else if (target == KEY_MESS_TEXT) {
             w += "mess_text";
         }
@@ -116,7 +129,7 @@ int on_boolean(void *ctx, int v)
         s.msg->set_int(static_cast<jim_field>(s.target), v ? 1 : 0);
         return 1;
     }
-    return s.type_error(string_field(s.target) ? "a string" : "a number");
+    return s.type_error();
 }
 
 int on_number(void *ctx, const char *num, size_t len)
@@ -136,13 +149,11 @@ int on_number(void *ctx, const char *num, size_t len)
     bool is_int_field = (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_INT) ||
                         s.target == KEY_RESPONSE;
     if (!is_int_field)
-        return s.type_error(s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_BOOL
-                                ? "a boolean"
-                                : "a string");
+        return s.type_error();
     int64_t v;
     auto [p, ec] = std::from_chars(num, num + len, v);
     if (ec != std::errc() || p != num + len)
-        return s.type_error("an integer");
+        return s.type_error(); // a fraction, an exponent or out of range
     if (s.target == KEY_RESPONSE) {
         if (v < 100 || v > 599)
             return s.error(JIM_EFIELD, "field 'response' must be a code from 100 to 599");
@@ -187,16 +198,8 @@ int on_string(void *ctx, const unsigned char *str, size_t len)
         s.msg->set_dialect(JIM_DIALECT_REFERENCE);
         return 1;
     }
-    if (!string_field(s.target)) {
-        if (s.target == KEY_RESPONSE ||
-            (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_INT))
-            return s.type_error("an integer");
-        if (s.target == KEY_USER)
-            return s.type_error("an object");
-        if (s.target == KEY_FEATURES)
-            return s.type_error("an array of strings");
-        return s.type_error("a boolean");
-    }
+    if (!string_field(s.target))
+        return s.type_error();
     s.msg->set_str(static_cast<jim_field>(s.target), v);
     return 1;
 }
@@ -223,7 +226,7 @@ int on_start_map(void *ctx)
         return 1;
     }
     s.skip_depth++;
-    return s.type_error(string_field(s.target) ? "a string" : "a scalar");
+    return s.type_error();
 }
 
 int on_end_map(void *ctx)
@@ -234,8 +237,10 @@ int on_end_map(void *ctx)
         s.skip_depth--;
     else if (s.in_user && s.depth == 1)
         s.in_user = false;
-    else if (s.depth == 0)
+    else if (s.depth == 0) {
         s.done = true;
+        s.end = yajl_get_bytes_consumed(s.handle); // in a callback: up to this '}'
+    }
     s.target = T_SKIP;
     return 1;
 }
@@ -259,7 +264,7 @@ int on_start_array(void *ctx)
         return 1;
     }
     s.skip_depth++;
-    return s.type_error(string_field(s.target) ? "a string" : "a scalar");
+    return s.type_error();
 }
 
 int on_end_array(void *ctx)
@@ -303,20 +308,28 @@ class Decoder {
 
     int parse(Message *msg, std::string_view json, long max_depth)
     {
+        if (!clean_)
+            drop(); // the last parse did not end cleanly: its handle's state is unknown
+        clean_ = false;
         state_.msg = msg;
         state_.max_depth = max_depth;
         state_.depth = state_.skip_depth = 0;
         state_.in_user = state_.in_features = state_.done = false;
+        state_.end = 0;
         state_.target = T_SKIP;
         state_.code = JIM_OK;
         state_.why.clear();
         if (!handle_ && !make())
             return msg->fail(JIM_ENOMEM, "out of memory");
+        state_.handle = handle_;
 
         yajl_status rc =
             yajl_parse(handle_, reinterpret_cast<const unsigned char *>(json.data()), json.size());
-        if (rc == yajl_status_ok && state_.done && state_.code == JIM_OK)
+        bool only_space_after = state_.done && only_whitespace(json.substr(state_.end));
+        if (rc == yajl_status_ok && state_.done && state_.code == JIM_OK && only_space_after) {
+            clean_ = true;
             return JIM_OK;
+        }
         int code;
         std::string why;
         if (rc == yajl_status_error) {
@@ -325,16 +338,25 @@ class Decoder {
         } else if (state_.code != JIM_OK) {
             code = state_.code;
             why = state_.why;
+        } else if (state_.done) {
+            code = JIM_ESYNTAX; // yajl holds a value it has not finished, or waits for one
+            why = "malformed JSON: data after the JSON object";
         } else {
             code = JIM_ESYNTAX;
             why = state_.depth == 0 && !state_.done ? "empty input: not a JSON object"
                                                     : "malformed JSON: object not closed";
         }
-        drop(); // the handle's state is unknown after any failure
-        return msg->fail(code, why);
+        return msg->fail(code, why); // clean_ stays false: the next parse starts afresh
     }
 
   private:
+    static bool only_whitespace(std::string_view s)
+    {
+        for (char c : s)
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+                return false;
+        return true;
+    }
     bool make()
     {
         handle_ = yajl_alloc(&kCallbacks, nullptr, &state_);
@@ -369,8 +391,59 @@ class Decoder {
     }
 
     yajl_handle handle_ = nullptr;
+    bool clean_ = true; // the last parse ended at an object's end: handle_ can go on
     ParseState state_;
 };
+
+// Reads the four hex digits at p (the caller checked that they are in the input).
+bool hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = static_cast<unsigned>(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = static_cast<unsigned>(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = static_cast<unsigned>(c - 'A' + 10);
+        else
+            return false;
+        v = v << 4 | d;
+    }
+    *out = v;
+    return true;
+}
+
+// Finds a \u escape of a UTF-16 surrogate that is not half of a high-low pair, which yajl
+// would turn into '?' or into invalid UTF-8; npos when there is none. A backslash in valid
+// JSON starts an escape, and escapes are walked whole, so an escaped backslash followed by
+// "ud800" is text. Other bad escapes are left to yajl.
+size_t lone_surrogate(std::string_view json)
+{
+    const char *begin = json.data(), *end = begin + json.size(), *p = begin;
+    while ((p = static_cast<const char *>(std::memchr(p, '\\', static_cast<size_t>(end - p))))) {
+        if (end - p < 2)
+            break; // a backslash as the last byte: yajl says what is wrong
+        if (p[1] != 'u' || end - p < 6) {
+            p += 2;
+            continue;
+        }
+        unsigned cp, low;
+        if (!hex4(p + 2, &cp) || cp < 0xD800 || cp > 0xDFFF) {
+            p += 6;
+            continue;
+        }
+        if (cp < 0xDC00 && end - p >= 12 && p[6] == '\\' && p[7] == 'u' && hex4(p + 8, &low) &&
+            low >= 0xDC00 && low <= 0xDFFF) {
+            p += 12;
+            continue;
+        }
+        return static_cast<size_t>(p - begin);
+    }
+    return std::string_view::npos;
+}
 
 } // namespace
 
@@ -383,6 +456,9 @@ int Message::decode(std::string_view json, const Limits &lim, bool skip_utf8_che
                     "object larger than " + std::to_string(lim[JIM_LIMIT_OBJECT_BYTES]) + " bytes");
     if (!skip_utf8_check && !utf8_valid(json))
         return fail(JIM_EUTF8, "invalid UTF-8");
+    if (size_t at = lone_surrogate(json); at != std::string_view::npos)
+        return fail(JIM_EUTF8, "invalid UTF-8: lone surrogate " + std::string(json.substr(at, 6)) +
+                                   " (a \\u escape of D800-DFFF must be a high-low pair)");
     if (!decoder)
         decoder = std::make_unique<Decoder>();
     int rc = decoder->parse(this, json, lim[JIM_LIMIT_DEPTH]);

@@ -252,7 +252,10 @@ int Message::encode(std::string_view *out)
 {
     if (action_ == JIM_ACTION_NONE && response_ == 0)
         return JIM_EINVAL;
-    *out = std::string_view(encoded_.data(), encode_into(*this, encoded_));
+    // Two statements: as one expression, data() could be taken before encode_into() grows
+    // the buffer (the order of evaluation of arguments is unspecified).
+    size_t len = encode_into(*this, encoded_);
+    *out = std::string_view(encoded_.data(), len);
     return JIM_OK;
 }
 

@@ -4,11 +4,16 @@
 // it is inside a string, after a backslash, and how deep the brackets go. It
 // checks UTF-8 inside strings on the way, so the parser can skip that work.
 // A bad object is scanned to its end and then reported, which resynchronises
-// the stream on the next object whatever the delimiters.
+// the stream on the next object whatever the delimiters. An object that is never
+// closed ends at a line starting with '{' where it could not take one (the rule
+// is in jim/framer.h): for that the scanner keeps each open container's kind and,
+// at a '{', looks back at the bytes before it. The buffer holds at most the object
+// limit plus one read (make_room()).
 #include "framer.hh"
 #include "message.hh"
 #include "utf8.hh"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -40,35 +45,88 @@ inline bool special_in_word(const unsigned char *p)
 
 Framer::Framer(const Limits &lim) : limits_(lim) {}
 
+size_t Framer::max_read() const
+{
+    return std::max<size_t>(static_cast<size_t>(limits_[JIM_LIMIT_OBJECT_BYTES]), 65536);
+}
+
+size_t Framer::max_held() const
+{
+    return static_cast<size_t>(limits_[JIM_LIMIT_OBJECT_BYTES]) + max_read();
+}
+
 int Framer::feed(const void *data, size_t len)
 {
     if (closed_)
         return JIM_ECLOSED;
-    void *dst;
-    size_t cap;
-    int rc = reserve(len, &dst, &cap);
-    if (rc != JIM_OK)
-        return rc;
-    if (len)
-        std::memcpy(dst, data, len);
-    return commit(len);
+    // The caller holds these bytes already, so they are all kept, even past max_held()
+    // when whole objects wait in front of them; only an object in progress over the
+    // limit stops the copy (the rest could never be used).
+    const char *p = static_cast<const char *>(data);
+    do {
+        size_t n = std::min(len, max_read());
+        int rc = make_room(n, true);
+        if (rc != JIM_OK)
+            return rc;
+        if (n)
+            std::memcpy(buf_.data() + end_, p, n);
+        end_ += n;
+        p += n;
+        len -= n;
+    } while (len);
+    return JIM_OK;
 }
 
 int Framer::reserve(size_t want, void **buf, size_t *cap)
 {
     if (closed_)
         return JIM_ECLOSED;
-    if (buf_.size() - end_ < want)
-        compact();
-    if (buf_.size() - end_ < want) {
-        size_t size = buf_.size() ? buf_.size() : 4096;
-        while (size - end_ < want)
-            size *= 2;
-        buf_.grow(size, end_);
-    }
+    if (want > max_read())
+        return JIM_EINVAL; // never possible: see jim_framer_reserve()
+    int rc = make_room(want, false);
+    if (rc != JIM_OK)
+        return rc;
     reserved_ = buf_.size() - end_;
     *buf = buf_.data() + end_;
     *cap = reserved_;
+    return JIM_OK;
+}
+
+int Framer::make_room(size_t want, bool force)
+{
+    reserved_ = 0;
+    if (buf_.size() - end_ >= want)
+        return JIM_OK;
+    if (end_ - first_held() + want > max_held() && !pending_) {
+        // Holding more would pass the bound: see what the held bytes are. An object in
+        // progress over the limit ends the stream here; one within it is all that is
+        // held afterwards (start_ moves to it), so the read fits; anything else found
+        // waits in pending_ for next().
+        std::string_view obj;
+        int rc = step(&obj);
+        if (rc != JIM_EAGAIN) {
+            pending_ = true;
+            pending_rc_ = rc;
+            pending_off_ = rc == JIM_OK ? static_cast<size_t>(obj.data() - buf_.data()) : start_;
+            pending_len_ = obj.size();
+            if (rc == JIM_ETOOBIG)
+                return JIM_ETOOBIG;
+        }
+    }
+    if (end_ - first_held() + want > max_held() && !force)
+        return JIM_EAGAIN; // whole objects wait: they are taken first
+    compact();
+    if (buf_.size() - end_ >= want)
+        return JIM_OK;
+    if (want > SIZE_MAX / 4 - end_)
+        return JIM_ENOMEM;
+    size_t need = end_ + want;
+    size_t size = buf_.size() ? buf_.size() : 4096;
+    while (size < need)
+        size *= 2;
+    if (!force) // the bound holds for the buffer too: no capacity past it
+        size = std::max(need, std::min(size, max_held()));
+    buf_.grow(size, end_);
     return JIM_OK;
 }
 
@@ -81,20 +139,23 @@ int Framer::commit(size_t len)
     return JIM_OK;
 }
 
-// Moves the unconsumed bytes to the front of the buffer.
+// Moves the held bytes to the front of the buffer.
 void Framer::compact()
 {
-    if (start_ == 0)
+    size_t from = first_held();
+    if (from == 0)
         return;
-    std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
-    scan_ -= start_;
-    end_ -= start_;
-    start_ = 0;
+    std::memmove(buf_.data(), buf_.data() + from, end_ - from);
+    if (pending_)
+        pending_off_ -= from;
+    start_ -= from;
+    scan_ -= from;
+    end_ -= from;
 }
 
 bool Framer::release()
 {
-    if (end_ != start_ || in_object_ || reserved_)
+    if (end_ != start_ || in_object_ || reserved_ || pending_)
         return false;
     buf_.clear();
     start_ = scan_ = end_ = 0;
@@ -107,6 +168,30 @@ int Framer::bad(int code, std::string_view why)
     if (code == JIM_ETOOBIG || ++bad_in_row_ >= limits_[JIM_LIMIT_BAD_OBJECTS])
         closed_ = true;
     return code;
+}
+
+bool Framer::starts_truncating_line(size_t at) const
+{
+    if (depth_ <= 0 || depth_ > static_cast<int>(in_array_.size()))
+        return false; // not tracked that deep: let it be
+    // Back over the whitespace before the '{' to the byte that precedes it. Whitespace
+    // there is outside strings (a string ends in '"'), and the object's first byte is
+    // a bracket, so this stops inside the object; each run is walked once per '{'.
+    bool newline = false;
+    size_t i = at;
+    unsigned char prev = 0;
+    while (i > start_) {
+        prev = static_cast<unsigned char>(buf_[--i]);
+        if (prev == '\n')
+            newline = true;
+        else if (prev != ' ' && prev != '\t' && prev != '\r')
+            break;
+    }
+    if (!newline)
+        return false;
+    if (in_array_[static_cast<size_t>(depth_ - 1)])
+        return prev != '[' && prev != ',';
+    return prev != ':';
 }
 
 // Scans from scan_ for the end of the current object.
@@ -164,8 +249,18 @@ Framer::Outcome Framer::scan()
         case '"': in_string_ = true; break;
         case '{':
         case '[':
+            // A line that starts with '{' where no object may stand ends the object in
+            // progress, unfinished: the new line is the next object (doc/protocol.md §1).
+            if (c == '{' && starts_truncating_line(
+                                p - 1 - reinterpret_cast<const unsigned char *>(buf_.data()))) {
+                truncated_ = true;
+                scan_ = p - 1 - reinterpret_cast<const unsigned char *>(buf_.data());
+                return Outcome::Complete;
+            }
             if (++depth_ > max_depth)
                 too_deep_ = true;
+            if (depth_ <= static_cast<int>(in_array_.size()))
+                in_array_[static_cast<size_t>(depth_ - 1)] = c == '[';
             break;
         case '}':
         case ']':
@@ -194,6 +289,17 @@ int Framer::next(std::string_view *obj)
 
 int Framer::next_raw(std::string_view *obj)
 {
+    if (pending_) { // found by make_room(), error text and counts already recorded
+        pending_ = false;
+        if (pending_rc_ == JIM_OK)
+            *obj = std::string_view(buf_.data() + pending_off_, pending_len_);
+        return pending_rc_;
+    }
+    return step(obj);
+}
+
+int Framer::step(std::string_view *obj)
+{
     if (closed_)
         return JIM_ECLOSED;
     const long max_bytes = limits_[JIM_LIMIT_OBJECT_BYTES];
@@ -221,7 +327,7 @@ int Framer::next_raw(std::string_view *obj)
                 start_ = scan_ = end_ = 0; // everything was consumed
                 return JIM_EAGAIN;
             }
-            in_string_ = escape_ = bad_utf8_ = too_deep_ = broken_ = false;
+            in_string_ = escape_ = bad_utf8_ = too_deep_ = broken_ = truncated_ = false;
             depth_ = 0;
             utf8_tail_ = 0;
         }
@@ -255,6 +361,8 @@ int Framer::next_raw(std::string_view *obj)
             return bad(JIM_ESYNTAX, "not a JSON object");
         if (broken_)
             return bad(JIM_ESYNTAX, "malformed JSON: unterminated string");
+        if (truncated_)
+            return bad(JIM_ESYNTAX, "malformed JSON: object not closed before the next line's '{'");
         error_.clear();
         *obj = found;
         return JIM_OK;

@@ -5,6 +5,7 @@
 
 #include <jim/common.h>
 
+#include <bitset>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -59,17 +60,30 @@ class Framer {
 
     bool can_continue() const { return !closed_; }
     const std::string &error() const { return error_; }
-    size_t buffered() const { return end_ - start_; }
+    size_t buffered() const { return end_ - first_held(); }
     // Frees the buffer when it holds nothing; false otherwise.
     bool release();
     const Limits &limits() const { return limits_; }
+
+    // The largest want reserve() takes: the object limit, or 64 KiB if that is more.
+    size_t max_read() const;
+    // The most bytes reserve() lets the framer hold: the object limit plus one read.
+    size_t max_held() const;
 
   private:
     enum class Outcome { Incomplete, Complete };
     Outcome scan();
     int next_raw(std::string_view *obj);
+    // Scans for the next object or bad object, as next() reports it.
+    int step(std::string_view *obj);
+    // Makes room for want more bytes; past max_held() only when force (feed()).
+    int make_room(size_t want, bool force);
     int bad(int code, std::string_view why);
     void compact();
+    size_t first_held() const { return pending_ ? pending_off_ : start_; }
+    // Whether the '{' at `at` starts a line where the object in progress could not
+    // take an object, so that the object ends before it (scan()).
+    bool starts_truncating_line(size_t at) const;
 
     Limits limits_;
     ByteBuffer buf_;
@@ -78,6 +92,11 @@ class Framer {
     size_t end_ = 0;   // end of data
     size_t reserved_ = 0;
 
+    // What step() found when make_room() looked ahead, kept for the next next().
+    bool pending_ = false;
+    int pending_rc_ = JIM_OK;
+    size_t pending_off_ = 0, pending_len_ = 0;
+
     // Scanner state for the object being scanned (valid while in_object_).
     bool in_object_ = false;
     bool in_string_ = false;
@@ -85,8 +104,10 @@ class Framer {
     bool in_garbage_ = false;
     bool bad_utf8_ = false;
     bool too_deep_ = false;
-    bool not_object_ = false; // top-level '[' scanned as a unit, then rejected
-    bool broken_ = false;     // a raw newline inside a string ended the object
+    bool not_object_ = false;   // top-level '[' scanned as a unit, then rejected
+    bool broken_ = false;       // a raw newline inside a string ended the object
+    bool truncated_ = false;    // a line starting with '{' ended the object (see scan())
+    std::bitset<256> in_array_; // per depth: the container open there is an array
     int depth_ = 0;
     int utf8_tail_ = 0;
     unsigned char utf8_lo_ = 0x80, utf8_hi_ = 0xBF;

@@ -109,8 +109,9 @@ jim_log *default_log()
 }
 } // namespace jim
 
-static void vwrite_line(jim_log *log, jim_log_level level, const char *module, const char *func,
-                        const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void vwrite_line(jim_log *log, jim_log_level level,
+                                                              const char *module, const char *func,
+                                                              const char *fmt, va_list ap)
 {
     char line[4096];
     if (log->flags & JIM_LOG_SYSLOG) {
@@ -133,7 +134,7 @@ static void vwrite_line(jim_log *log, jim_log_level level, const char *module, c
                                       module ? module : log->name.c_str(), func ? func : "-"));
     if (n < sizeof line - 1) {
         size_t body = n;
-        int m = vsnprintf(line + n, sizeof line - n, fmt ? fmt : "", ap);
+        int m = fmt ? vsnprintf(line + n, sizeof line - n, fmt, ap) : 0;
         if (m > 0)
             n += static_cast<size_t>(m) < sizeof line - n ? static_cast<size_t>(m)
                                                           : sizeof line - n - 1;

@@ -34,7 +34,9 @@ int set_strn(jim_msg *m, jim_field f, const char *s, size_t len)
     if (!m || !s || !field_is(f, JIM_TYPE_STRING))
         return JIM_EINVAL;
     std::string_view v(s, len);
-    if (v.find('\0') != std::string_view::npos)
+    // U+0000 is carried in message text only (doc/protocol.md §2): anywhere else it would
+    // cut a name, id or password short where it is used as a C string.
+    if (f != JIM_FIELD_MESSAGE && v.find('\0') != std::string_view::npos)
         return JIM_EINVAL;
     if (!jim::utf8_valid(v))
         return JIM_EUTF8;

@@ -86,6 +86,10 @@ int Message::validate(const Limits &lim)
         int64_t n = num(f);
         const char *why = nullptr;
         std::string buf;
+        // U+0000 is carried in message text only (doc/protocol.md §2).
+        if (f != JIM_FIELD_MESSAGE && s.find('\0') != std::string_view::npos)
+            return fail(JIM_ERANGE,
+                        field_label(f) + ": contains U+0000 (allowed in message text only)");
         switch (kFields[f].syntax) {
         case Syntax::Any:
         case Syntax::None: break;

@@ -58,7 +58,7 @@ typedef enum jim_error {
     JIM_ENOTFOUND = -4,  /**< The thing asked for is absent (a field, a name). */
     JIM_EAGAIN = -5,     /**< Not yet: more input is needed, or the call would block. */
     JIM_ESYNTAX = -6,    /**< Malformed JSON, or a value that is not a JSON object. */
-    JIM_EUTF8 = -7,      /**< Invalid UTF-8. */
+    JIM_EUTF8 = -7,      /**< Invalid UTF-8, or a `\\u` escape of a lone surrogate. */
     JIM_EDEPTH = -8,     /**< JSON nested deeper than the limit. */
     JIM_ETOOBIG = -9,    /**< An object is larger than the size limit. */
     JIM_EFIELD = -10,    /**< A field is missing or has the wrong type. */

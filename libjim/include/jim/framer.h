@@ -8,6 +8,21 @@
  * UTF-8 and nesting depth as it scans. A bad object is reported and skipped
  * so the stream goes on; an oversize object, or too many bad objects in a
  * row, ends the stream (jim_framer_can_continue() turns false).
+ *
+ * Resynchronisation: a raw newline inside a string ends the object there (a
+ * JSON string cannot hold one). An object that is never closed ends where a
+ * line (after a raw newline outside strings, and optional spaces, tabs, `\r`
+ * or blank lines) starts with `{` at a place where its open container could
+ * not take an object: in an object anywhere but after `:`, in an array
+ * anywhere but after `[` or `,`. That object is reported as #JIM_ESYNTAX and
+ * the `{` starts the next one. Pretty-printed JSON always has a nested object
+ * after `:`, `[` or `,`, so it is never cut; a line starting with `{` right
+ * after a truncated `"key":` is taken as that key's value, and the object is
+ * ended at the next line that cannot belong to it.
+ *
+ * Memory: jim_framer_reserve() never lets the framer hold more than the object
+ * limit plus one read (see there), so a peer cannot make it buffer more by
+ * sending an endless object while its reader takes nothing.
  */
 #ifndef JIM_FRAMER_H
 #define JIM_FRAMER_H
@@ -34,19 +49,33 @@ JIM_EXTERN(int) jim_framer_new(jim_framer **out, const jim_limits *limits);
 JIM_EXTERN(void) jim_framer_free(jim_framer *framer);
 
 /**
- * Appends @p len bytes of input (copied).
- * @return #JIM_OK, #JIM_EINVAL, #JIM_ENOMEM or #JIM_ECLOSED (the stream has ended).
+ * Appends @p len bytes of input (copied). All of them are kept (the caller held
+ * them already), even past jim_framer_reserve()'s bound when whole objects wait
+ * untaken; but an object in progress over the size limit ends the stream at once.
+ * @return #JIM_OK, #JIM_EINVAL, #JIM_ENOMEM, #JIM_ETOOBIG (an object over the size
+ *         limit: the stream has ended, jim_framer_next() reports it too) or
+ *         #JIM_ECLOSED (the stream had ended).
  */
 JIM_EXTERN(int) jim_framer_feed(jim_framer *framer, const void *data, size_t len);
 
 /**
  * Lends a buffer to read input into directly, saving the copy of jim_framer_feed().
  * Call jim_framer_commit() with the number of bytes written before any other call.
+ *
+ * One read may want at most the object limit (`max_object_bytes`) or 64 KiB,
+ * whichever is larger, and the framer then holds at most the object limit plus
+ * that much. When a read would take it past that bound, the framer looks at
+ * what it holds: an object in progress over the size limit ends the stream
+ * (#JIM_ETOOBIG: answer 400 and close; jim_framer_next() reports it too);
+ * whole objects not taken yet make it answer #JIM_EAGAIN: take them with
+ * jim_framer_next() before reading more (or stop reading while the objects
+ * cannot be served).
  * @param framer the framer.
  * @param want the least number of bytes wanted.
  * @param[out] buf receives the buffer.
- * @param[out] cap receives its size (at least @p want).
- * @return #JIM_OK, #JIM_EINVAL, #JIM_ENOMEM or #JIM_ECLOSED.
+ * @param[out] cap receives its size (at least @p want; never past the bound).
+ * @return #JIM_OK, #JIM_EINVAL (also @p want past the largest read), #JIM_ENOMEM,
+ *         #JIM_EAGAIN (full: take objects first), #JIM_ETOOBIG or #JIM_ECLOSED.
  */
 JIM_EXTERN(int) jim_framer_reserve(jim_framer *framer, size_t want, void **buf, size_t *cap);
 
@@ -60,7 +89,8 @@ JIM_EXTERN(int) jim_framer_commit(jim_framer *framer, size_t len);
  *             valid until the next call on @p framer.
  * @param[out] len receives its length.
  * @return #JIM_OK (an object), #JIM_EAGAIN (feed more input),
- *         #JIM_ESYNTAX, #JIM_EUTF8 or #JIM_EDEPTH (a bad object was skipped:
+ *         #JIM_ESYNTAX, #JIM_EUTF8 or #JIM_EDEPTH (a bad object, or one cut short
+ *         by the next line as the file comment says, was skipped:
  *         answer 400 and call again), #JIM_ETOOBIG (an object over the size
  *         limit: answer 400 and close), #JIM_ECLOSED (too many bad objects in a
  *         row, or the stream already ended), or #JIM_EINVAL.

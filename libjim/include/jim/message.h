@@ -205,8 +205,10 @@ JIM_EXTERN(int) jim_msg_response(const jim_msg *msg);
 JIM_EXTERN(int) jim_msg_set_str(jim_msg *msg, jim_field field, const char *value);
 
 /**
- * Sets a string field to @p len bytes of UTF-8 (copied; may contain no NUL byte).
- * @return #JIM_OK, #JIM_EINVAL or #JIM_EUTF8.
+ * Sets a string field to @p len bytes of UTF-8 (copied). Only message text
+ * (#JIM_FIELD_MESSAGE) may contain a NUL byte: the protocol carries U+0000 there
+ * and refuses it everywhere else.
+ * @return #JIM_OK, #JIM_EINVAL (also a NUL in another field) or #JIM_EUTF8.
  */
 JIM_EXTERN(int) jim_msg_set_strn(jim_msg *msg, jim_field field, const char *value, size_t len);
 
@@ -225,6 +227,7 @@ JIM_EXTERN(int) jim_msg_has(const jim_msg *msg, jim_field field);
 /**
  * A string field's value, NUL-terminated, owned by @p msg and valid until
  * the message is next changed; NULL when absent or not a string field.
+ * Message text may hold NUL bytes (U+0000): read it with jim_msg_get_strn().
  */
 JIM_EXTERN(const char *) jim_msg_get_str(const jim_msg *msg, jim_field field);
 
@@ -261,7 +264,8 @@ JIM_EXTERN(jim_dialect) jim_msg_dialect(const jim_msg *msg);
 
 /**
  * Checks a message against the protocol: required fields for its action,
- * name syntax, lengths and ranges under @p limits (NULL for the defaults).
+ * name syntax, lengths and ranges under @p limits (NULL for the defaults),
+ * and no NUL byte in any string field but message text.
  * On failure jim_msg_errmsg() gives the 400 reason ("missing field 'to'").
  * @return #JIM_OK, #JIM_EFIELD, #JIM_ERANGE, #JIM_EACTION (no action and no response)
  *         or #JIM_EINVAL (NULL msg).
@@ -280,7 +284,10 @@ JIM_EXTERN(int) jim_msg_encode(jim_msg *msg, const char **json, size_t *len);
 
 /**
  * Decodes one JSON object into @p msg (replacing its contents) and validates
- * it as jim_msg_validate() does. Unknown fields are ignored; `time` may have
+ * it as jim_msg_validate() does. Whitespace may surround the object; anything
+ * else after it is a #JIM_ESYNTAX. A `\\u` escape of a lone UTF-16 surrogate
+ * is a #JIM_EUTF8, and `\\u0000` is kept in message text only (#JIM_ERANGE in
+ * any other field). Unknown fields are ignored; `time` may have
  * any JSON type (numbers, numeric strings and nanoseconds are understood).
  * On failure jim_msg_errmsg() gives the reason to send back in a 400.
  * @param msg the message to fill.
