@@ -83,8 +83,9 @@ static void encode__reference_dialect__message_and_mess_text(void **state)
     assert_int_equal(jim_msg_set_str(m, JIM_FIELD_FROM, "alice"), JIM_OK);
     assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 3), JIM_OK);
     jim_msg_set_dialect(m, JIM_DIALECT_REFERENCE);
+    /* The sender twice: lesson 8's clients read "from", lesson 7's "sender". */
     assert_string_equal(enc(m), "{\"action\":\"message\",\"time\":3,\"to\":\"bob\",\"from\":"
-                                "\"alice\",\"mess_text\":\"hi\"}\n");
+                                "\"alice\",\"sender\":\"alice\",\"mess_text\":\"hi\"}\n");
 }
 
 static void encode__responses__alert_error_and_extras(void **state)
@@ -169,6 +170,11 @@ static void roundtrip__every_field__preserved(void **state)
         switch (jim_field_type_of(f)) {
         case JIM_TYPE_INT: assert_int_equal(jim_msg_set_int(m, f, 100 + i), JIM_OK); break;
         case JIM_TYPE_BOOL: assert_int_equal(jim_msg_set_bool(m, f, 1), JIM_OK); break;
+        case JIM_TYPE_LIST: {
+            static const char *const items[] = {"ann", "b\xc3\xa9", ""};
+            assert_int_equal(jim_msg_set_list(m, f, items, 3), JIM_OK);
+            break;
+        }
         case JIM_TYPE_STRING: break;
         }
     }
@@ -205,6 +211,14 @@ static void roundtrip__every_field__preserved(void **state)
         assert_true(jim_msg_has(back, f));
         if (jim_field_type_of(f) == JIM_TYPE_STRING) {
             assert_string_equal(jim_msg_get_str(back, f), jim_msg_get_str(m, f));
+        } else if (jim_field_type_of(f) == JIM_TYPE_LIST) {
+            assert_int_equal(jim_msg_list_len(back, f), 3);
+            for (size_t k = 0; k < 3; k++) {
+                const char *x = NULL, *y = NULL;
+                assert_int_equal(jim_msg_get_list_item(back, f, k, &x), JIM_OK);
+                assert_int_equal(jim_msg_get_list_item(m, f, k, &y), JIM_OK);
+                assert_string_equal(x, y);
+            }
         } else {
             int64_t a = 0, b = 0;
             int x = 0, y = 0;
@@ -423,6 +437,81 @@ static void decode__oversize__etoobig(void **state)
     jim_limits_free(lim);
 }
 
+/* The course's other dialects (doc/protocol.md §9), byte for byte as their clients send. */
+static void decode__course_dialects__understood(void **state)
+{
+    jim_msg *m = *state;
+    /* The database course, lesson 4. */
+    assert_int_equal(dec(m, "{\"action\": \"get_users\", \"time\": 1700000000.25, "
+                            "\"account_name\": \"me\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_GET_USERS);
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_DB);
+    assert_int_equal(dec(m, "{\"action\": \"get_contacts\", \"time\": 1.5, \"user\": \"me\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_GET_CONTACTS);
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_DB);
+    assert_int_equal(dec(m, "{\"action\": \"add\", \"time\": 1.5, \"user\": \"me\", "
+                            "\"account_name\": \"dave\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_ADD_CONTACT);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_USER_ID), "dave");
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_DB);
+    assert_int_equal(dec(m, "{\"action\": \"remove\", \"time\": 1.5, \"user\": \"me\", "
+                            "\"account_name\": \"dave\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_DEL_CONTACT);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_USER_ID), "dave");
+    assert_int_equal(dec(m, "{\"action\": \"exit\", \"time\": 1.5, \"account_name\": \"me\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_QUIT);
+    /* The client-server course, lesson 7: a message to everyone, without `to`. */
+    assert_int_equal(dec(m, "{\"action\": \"message\", \"time\": 1700000000.5, "
+                            "\"account_name\": \"Guest\", \"mess_text\": \"hi all\"}"),
+                     JIM_OK);
+    assert_int_equal(jim_msg_action(m), JIM_ACTION_MSG);
+    assert_false(jim_msg_has(m, JIM_FIELD_TO));
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "hi all");
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_REFERENCE);
+    /* The 2017 template: account_name beside, not inside, user. */
+    assert_int_equal(dec(m, "{\"action\": \"presence\", \"time\": 1.0, \"type\": \"status\", "
+                            "\"account_name\": \"ann\", \"user\": {\"status\": \"here\"}}"),
+                     JIM_OK);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_ACCOUNT_NAME), "ann");
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_JIM);
+    /* user.account_name wins over one beside it. */
+    assert_int_equal(dec(m, "{\"action\":\"presence\",\"account_name\":\"x\","
+                            "\"user\":{\"account_name\":\"ann\"}}"),
+                     JIM_OK);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_ACCOUNT_NAME), "ann");
+}
+
+/* A list reply of the database course: one object, its names in `data_list`. */
+static void data_list__encode_decode__same_names(void **state)
+{
+    jim_msg *m = *state, *back = NULL;
+    assert_int_equal(jim_msg_new(&back), JIM_OK);
+    static const char *const names[] = {"ann", "bob", "caf\xc3\xa9"};
+    assert_int_equal(jim_msg_init_response(m, 202, NULL), JIM_OK);
+    assert_int_equal(jim_msg_set_int(m, JIM_FIELD_TIME, 7), JIM_OK);
+    assert_int_equal(jim_msg_set_list(m, JIM_FIELD_DATA_LIST, names, 3), JIM_OK);
+    assert_string_equal(enc(m), "{\"response\":202,\"time\":7,\"alert\":\"accepted\",\"data_list\":"
+                                "[\"ann\",\"bob\",\"caf\\u00e9\"]}\n");
+    assert_int_equal(dec(back, "{\"response\":202,\"data_list\":[\"ann\",\"bob\"]}"), JIM_OK);
+    assert_int_equal(jim_msg_list_len(back, JIM_FIELD_DATA_LIST), 2);
+    const char *item = NULL;
+    assert_int_equal(jim_msg_get_list_item(back, JIM_FIELD_DATA_LIST, 1, &item), JIM_OK);
+    assert_string_equal(item, "bob");
+    assert_int_equal(jim_msg_get_list_item(back, JIM_FIELD_DATA_LIST, 2, &item), JIM_ENOTFOUND);
+    assert_int_equal(jim_msg_set_list(m, JIM_FIELD_TO, names, 3), JIM_EINVAL);
+    static const char *const bad[] = {"\xff"};
+    assert_int_equal(jim_msg_set_list(m, JIM_FIELD_DATA_LIST, bad, 1), JIM_EUTF8);
+    expect_fail(back, "{\"response\":202,\"data_list\":[\"a\",1]}", JIM_EFIELD,
+                "field 'data_list' must be an array of strings");
+    expect_fail(back, "{\"response\":202,\"data_list\":[\"a\\u0000b\"]}", JIM_EFIELD, "U+0000");
+    jim_msg_free(back);
+}
+
 static void decode__wrong_types__efield_naming_field(void **state)
 {
     jim_msg *m = *state;
@@ -435,7 +524,11 @@ static void decode__wrong_types__efield_naming_field(void **state)
     expect_fail(m, "{\"action\":\"sync\",\"since\":1.5}", JIM_EFIELD, "must be an integer");
     expect_fail(m, "{\"action\":\"sync\",\"since\":99999999999999999999}", JIM_EFIELD,
                 "must be an integer");
+    /* `user` as a string is the database course's way of naming oneself: not the
+     * account_name a presence needs. */
     expect_fail(m, "{\"action\":\"presence\",\"user\":\"alice\"}", JIM_EFIELD,
+                "missing field 'user.account_name'");
+    expect_fail(m, "{\"action\":\"presence\",\"user\":5}", JIM_EFIELD,
                 "field 'user' must be an object");
     expect_fail(m, "{\"action\":\"presence\",\"user\":{\"account_name\":1}}", JIM_EFIELD,
                 "field 'user.account_name' must be a string");
@@ -452,7 +545,7 @@ static void decode__missing_or_unknown__reasons(void **state)
 {
     jim_msg *m = *state;
     expect_fail(m, "{\"time\":1}", JIM_EFIELD, "missing field 'action'");
-    expect_fail(m, "{\"action\":\"msg\",\"message\":\"x\"}", JIM_EFIELD, "missing field 'to'");
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\"}", JIM_EFIELD, "missing field 'message'");
     expect_fail(m, "{\"action\":\"authenticate\",\"user\":{\"account_name\":\"a\"}}", JIM_EFIELD,
                 "missing field 'user.password'");
     expect_fail(m, "{\"action\":\"fly\"}", JIM_EACTION, "unknown action");
@@ -460,8 +553,11 @@ static void decode__missing_or_unknown__reasons(void **state)
                 "field 'to'");
     expect_fail(m, "{\"action\":\"join\",\"room\":\"lobby\"}", JIM_ERANGE, "field 'room'");
     /* Null counts as absent. */
-    expect_fail(m, "{\"action\":\"msg\",\"to\":null,\"message\":\"x\"}", JIM_EFIELD,
-                "missing field 'to'");
+    expect_fail(m, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":null}", JIM_EFIELD,
+                "missing field 'message'");
+    /* A msg without `to` is for the general chat: the server decides. */
+    assert_int_equal(dec(m, "{\"action\":\"msg\",\"to\":null,\"message\":\"x\"}"), JIM_OK);
+    assert_false(jim_msg_has(m, JIM_FIELD_TO));
 }
 
 static void decode__unknown_fields__ignored(void **state)
@@ -572,25 +668,29 @@ static void decode__wrong_types__name_the_expected_type(void **state)
         jim_field_type t = jim_field_type_of((jim_field)f);
         const char *want = t == JIM_TYPE_STRING ? "a string"
                            : t == JIM_TYPE_INT  ? "an integer"
+                           : t == JIM_TYPE_LIST ? "an array of strings"
                                                 : "a boolean";
         for (int v = 0; v < V_COUNT; v++) {
             if ((t == JIM_TYPE_STRING && v == V_STR) || (t == JIM_TYPE_INT && v == V_INT) ||
-                (t == JIM_TYPE_BOOL && v == V_BOOL))
+                (t == JIM_TYPE_BOOL && v == V_BOOL) || (t == JIM_TYPE_LIST && v == V_ARR))
                 continue;
             expect_type_error(m, path, values[v], want);
         }
     }
     static const struct {
         const char *path, *want;
-        int ok; /* the one value kind it takes */
+        int ok, also; /* the value kinds it takes (also: -1 for none) */
     } special[] = {
-        {"action", "a string", V_STR},    {"response", "an integer", V_INT},
-        {"user", "an object", V_OBJ},     {"user.features", "an array of strings", V_ARR},
-        {"mess_text", "a string", V_STR},
+        {"action", "a string", V_STR, -1},
+        {"response", "an integer", V_INT, -1},
+        {"user", "an object", V_OBJ, V_STR}, /* a string: the database course */
+        {"user.features", "an array of strings", V_ARR, -1},
+        {"mess_text", "a string", V_STR, -1},
     };
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
         for (int v = 0; v < V_COUNT; v++)
-            if (v != special[i].ok && !(special[i].ok == V_INT && v == V_FLOAT))
+            if (v != special[i].ok && v != special[i].also &&
+                !(special[i].ok == V_INT && v == V_FLOAT))
                 expect_type_error(m, special[i].path, values[v], special[i].want);
     expect_type_error(m, "response", "200.5", "an integer");
 }
@@ -716,6 +816,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(decode__invalid_utf8__eutf8, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__deep_nesting__edepth, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__oversize__etoobig, setup, teardown),
+        cmocka_unit_test_setup_teardown(decode__course_dialects__understood, setup, teardown),
+        cmocka_unit_test_setup_teardown(data_list__encode_decode__same_names, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__wrong_types__efield_naming_field, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__wrong_types__name_the_expected_type, setup,
                                         teardown),

@@ -309,7 +309,7 @@ static void next_msg__decodes_and_reports_reason(void **state)
     assert_int_equal(jim_framer_next_msg(f, m), JIM_OK);
     assert_string_equal(jim_msg_get_str(m, JIM_FIELD_TO), "bob");
     assert_int_equal(jim_framer_next_msg(f, m), JIM_EFIELD);
-    assert_string_equal(jim_framer_errmsg(f), "missing field 'to'");
+    assert_string_equal(jim_framer_errmsg(f), "missing field 'message'");
     assert_int_equal(jim_framer_next_msg(f, m), JIM_EAGAIN);
     assert_int_equal(jim_framer_next_msg(NULL, m), JIM_EINVAL);
     assert_int_equal(jim_framer_next_msg(f, NULL), JIM_EINVAL);

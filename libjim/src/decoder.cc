@@ -31,10 +31,14 @@ struct ParseState {
     int skip_depth = 0; // open containers inside an ignored value
     bool in_user = false;
     bool in_features = false;
-    bool done = false;   // the top-level object has closed
-    size_t end = 0;      // bytes up to the end of the top-level object, once done
-    int target = T_SKIP; // jim_field, SpecialKey or T_SKIP
-    int code = JIM_OK;   // first error found
+    int list = T_SKIP;        // the list field whose array is open
+    size_t list_count = 0;    // its strings so far
+    std::string list_items;   // each followed by a NUL
+    bool top_account = false; // "account_name" came outside "user"
+    bool done = false;        // the top-level object has closed
+    size_t end = 0;           // bytes up to the end of the top-level object, once done
+    int target = T_SKIP;      // jim_field, SpecialKey or T_SKIP
+    int code = JIM_OK;        // first error found
     std::string why;
 
     int error(int c, std::string_view w)
@@ -72,7 +76,11 @@ struct ParseState {
             expected = "an array of strings";
         } else if (target == KEY_MESS_TEXT) {
             w += "mess_text";
+        } else if (target == KEY_TOP_ACCOUNT_NAME) {
+            w += "account_name";
         }
+        if (target >= 0 && target < JIM_FIELD_COUNT && kFields[target].type == JIM_TYPE_LIST)
+            expected = "an array of strings";
         w += "' must be ";
         w += expected;
         return error(JIM_EFIELD, w);
@@ -123,6 +131,8 @@ int on_boolean(void *ctx, int v)
     ParseState &s = st(ctx);
     if (!s.value_wanted() || s.target == T_SKIP)
         return 1;
+    if (s.list != T_SKIP)
+        return s.target = s.list, s.type_error();
     if (s.in_features || s.target == JIM_FIELD_TIME)
         return 1; // a feature we cannot know; time is informational
     if (s.target < JIM_FIELD_COUNT && kFields[s.target].type == JIM_TYPE_BOOL) {
@@ -138,6 +148,8 @@ int on_number(void *ctx, const char *num, size_t len)
     if (!s.value_wanted() || s.target == T_SKIP)
         return 1;
     std::string_view text(num, len);
+    if (s.list != T_SKIP)
+        return s.target = s.list, s.type_error();
     if (s.in_features)
         return 1;
     if (s.target == JIM_FIELD_TIME) {
@@ -170,6 +182,15 @@ int on_string(void *ctx, const unsigned char *str, size_t len)
     if (!s.value_wanted())
         return 1;
     std::string_view v(reinterpret_cast<const char *>(str), len);
+    if (s.list != T_SKIP) {
+        if (v.find('\0') != std::string_view::npos)
+            return s.error(JIM_EFIELD,
+                           std::string("field '") + kFields[s.list].key + "': contains U+0000");
+        s.list_items.append(v);
+        s.list_items.push_back('\0');
+        s.list_count++;
+        return 1;
+    }
     if (s.in_features) {
         if (v == "ndjson")
             s.msg->set_features(s.msg->features() | JIM_FEATURE_NDJSON);
@@ -184,13 +205,23 @@ int on_string(void *ctx, const unsigned char *str, size_t len)
         return 1; // any other text in `time` is informational only
     }
     if (s.target == KEY_ACTION) {
-        bool reference = false;
-        jim_action a = action_lookup(v, &reference);
+        jim_dialect dialect = JIM_DIALECT_JIM;
+        jim_action a = action_lookup(v, &dialect);
         if (a == JIM_ACTION_NONE)
             return s.error(JIM_EACTION, "unknown action");
         s.msg->set_action(a);
-        if (reference)
-            s.msg->set_dialect(JIM_DIALECT_REFERENCE);
+        if (dialect != JIM_DIALECT_JIM)
+            s.msg->set_dialect(dialect);
+        return 1;
+    }
+    if (s.target == KEY_USER) { // the database course names the user as a plain string
+        s.msg->set_dialect(JIM_DIALECT_DB);
+        return 1;
+    }
+    if (s.target == KEY_TOP_ACCOUNT_NAME) { // as user.account_name, unless that is there too
+        if (!s.msg->has(JIM_FIELD_ACCOUNT_NAME))
+            s.msg->set_str(JIM_FIELD_ACCOUNT_NAME, v);
+        s.top_account = true;
         return 1;
     }
     if (s.target == KEY_MESS_TEXT) {
@@ -216,6 +247,10 @@ int on_start_map(void *ctx)
     }
     if (s.depth == 1)
         return 1;
+    if (s.list != T_SKIP) {
+        s.skip_depth++;
+        return s.target = s.list, s.type_error();
+    }
     if (s.skip_depth > 0 || s.in_features || s.target == T_SKIP || s.target == JIM_FIELD_TIME) {
         s.skip_depth++;
         return 1;
@@ -263,6 +298,13 @@ int on_start_array(void *ctx)
         s.in_features = true;
         return 1;
     }
+    if (s.depth == 2 && s.list == T_SKIP && s.target >= 0 && s.target < JIM_FIELD_COUNT &&
+        kFields[s.target].type == JIM_TYPE_LIST) {
+        s.list = s.target;
+        s.list_count = 0;
+        s.list_items.clear();
+        return 1;
+    }
     s.skip_depth++;
     return s.type_error();
 }
@@ -271,10 +313,14 @@ int on_end_array(void *ctx)
 {
     ParseState &s = st(ctx);
     s.depth--;
-    if (s.skip_depth > 0)
+    if (s.skip_depth > 0) {
         s.skip_depth--;
-    else
+    } else if (s.list != T_SKIP) {
+        s.msg->set_list(static_cast<jim_field>(s.list), s.list_items, s.list_count);
+        s.list = T_SKIP;
+    } else {
         s.in_features = false;
+    }
     s.target = T_SKIP;
     return 1;
 }
@@ -314,7 +360,8 @@ class Decoder {
         state_.msg = msg;
         state_.max_depth = max_depth;
         state_.depth = state_.skip_depth = 0;
-        state_.in_user = state_.in_features = state_.done = false;
+        state_.in_user = state_.in_features = state_.done = state_.top_account = false;
+        state_.list = T_SKIP;
         state_.end = 0;
         state_.target = T_SKIP;
         state_.code = JIM_OK;
@@ -328,6 +375,8 @@ class Decoder {
         bool only_space_after = state_.done && only_whitespace(json.substr(state_.end));
         if (rc == yajl_status_ok && state_.done && state_.code == JIM_OK && only_space_after) {
             clean_ = true;
+            if (state_.top_account)
+                top_account_name(msg);
             return JIM_OK;
         }
         int code;
@@ -350,6 +399,22 @@ class Decoder {
     }
 
   private:
+    // The database course puts account names outside "user": in add/remove the contact
+    // to add or remove, and in get_users/get_contacts the client's own name (which marks
+    // the dialect). Elsewhere (a 2017 template's presence) it is user.account_name.
+    static void top_account_name(Message *msg)
+    {
+        jim_action a = msg->action();
+        if ((a == JIM_ACTION_ADD_CONTACT || a == JIM_ACTION_DEL_CONTACT) &&
+            !msg->has(JIM_FIELD_USER_ID)) {
+            std::string name(msg->str(JIM_FIELD_ACCOUNT_NAME)); // set_str may move the arena
+            msg->set_str(JIM_FIELD_USER_ID, name);
+            msg->unset(JIM_FIELD_ACCOUNT_NAME);
+        }
+        if (a == JIM_ACTION_GET_USERS || a == JIM_ACTION_GET_CONTACTS ||
+            a == JIM_ACTION_ADD_CONTACT || a == JIM_ACTION_DEL_CONTACT)
+            msg->set_dialect(JIM_DIALECT_DB);
+    }
     static bool only_whitespace(std::string_view s)
     {
         for (char c : s)

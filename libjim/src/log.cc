@@ -119,8 +119,8 @@ __attribute__((format(printf, 5, 0))) static void vwrite_line(jim_log *log, jim_
                                         LOG_WARNING, LOG_ERR,   LOG_CRIT};
         int n = snprintf(line, sizeof line, "%s %s ", module ? module : log->name.c_str(),
                          func ? func : "-");
-        if (n > 0 && static_cast<size_t>(n) < sizeof line)
-            vsnprintf(line + n, sizeof line - static_cast<size_t>(n), fmt ? fmt : "", ap);
+        if (fmt && n > 0 && static_cast<size_t>(n) < sizeof line)
+            vsnprintf(line + n, sizeof line - static_cast<size_t>(n), fmt, ap);
         syslog(kPriority[level], "%s", line);
         return;
     }

@@ -58,6 +58,23 @@ class Message {
     }
     const char *c_str(jim_field f) const { return arena_.data() + vals_[f].off; }
     int64_t num(jim_field f) const { return vals_[f].i; }
+    // A list field: its strings, each followed by a NUL, as one arena string, and their
+    // number (callers validate UTF-8 first).
+    void set_list(jim_field f, std::string_view joined, size_t count)
+    {
+        set_str(f, joined);
+        vals_[f].i = static_cast<int64_t>(count);
+    }
+    size_t list_len(jim_field f) const { return has(f) ? static_cast<size_t>(vals_[f].i) : 0; }
+    // String i of a list field (i < list_len(f)).
+    std::string_view list_item(jim_field f, size_t i) const
+    {
+        std::string_view all = str(f);
+        size_t at = 0;
+        for (; i > 0; i--)
+            at = all.find('\0', at) + 1;
+        return {all.data() + at, all.find('\0', at) - at};
+    }
 
     unsigned features() const { return features_; }
     void set_features(unsigned f) { features_ = f; }

@@ -163,6 +163,43 @@ JIM_EXTERN(int) jim_msg_set_strn(jim_msg *msg, jim_field field, const char *valu
     return set_strn(msg, field, value, len);
 }
 
+JIM_EXTERN(int)
+jim_msg_set_list(jim_msg *msg, jim_field field, const char *const *items, size_t count)
+{
+    if (!msg || (!items && count) || !field_is(field, JIM_TYPE_LIST))
+        return JIM_EINVAL;
+    return jim::api_guard([&] {
+        std::string joined;
+        for (size_t i = 0; i < count; i++) {
+            if (!items[i])
+                return JIM_EINVAL;
+            std::string_view item(items[i]);
+            if (!jim::utf8_valid(item))
+                return JIM_EUTF8;
+            joined.append(item);
+            joined.push_back('\0');
+        }
+        msg->impl.set_list(field, joined, count);
+        return JIM_OK;
+    });
+}
+
+JIM_EXTERN(size_t) jim_msg_list_len(const jim_msg *msg, jim_field field)
+{
+    return msg && field_is(field, JIM_TYPE_LIST) ? msg->impl.list_len(field) : 0;
+}
+
+JIM_EXTERN(int)
+jim_msg_get_list_item(const jim_msg *msg, jim_field field, size_t index, const char **item)
+{
+    if (!msg || !item || !field_is(field, JIM_TYPE_LIST))
+        return JIM_EINVAL;
+    if (index >= msg->impl.list_len(field))
+        return JIM_ENOTFOUND;
+    *item = msg->impl.list_item(field, index).data();
+    return JIM_OK;
+}
+
 JIM_EXTERN(int) jim_msg_set_int(jim_msg *msg, jim_field field, int64_t value)
 {
     if (!msg || !field_is(field, JIM_TYPE_INT))

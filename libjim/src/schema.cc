@@ -48,6 +48,7 @@ const FieldInfo kFields[JIM_FIELD_COUNT] = {
     {"value", JIM_TYPE_STRING, false, Syntax::Text},
     {"reason", JIM_TYPE_STRING, false, Syntax::Text},
     {"after", JIM_TYPE_STRING, false, Syntax::Prefix},
+    {"data_list", JIM_TYPE_LIST, false, Syntax::None},
 };
 
 const ActionInfo kActions[JIM_ACTION_COUNT] = {
@@ -55,7 +56,7 @@ const ActionInfo kActions[JIM_ACTION_COUNT] = {
     {"presence", bit(JIM_FIELD_ACCOUNT_NAME)},
     {"authenticate", bit(JIM_FIELD_ACCOUNT_NAME) | bit(JIM_FIELD_PASSWORD)},
     {"register", bit(JIM_FIELD_ACCOUNT_NAME) | bit(JIM_FIELD_PASSWORD)},
-    {"msg", bit(JIM_FIELD_TO) | bit(JIM_FIELD_MESSAGE)},
+    {"msg", bit(JIM_FIELD_MESSAGE)}, // no `to`: the general chat, where the server has one
     {"join", bit(JIM_FIELD_ROOM)},
     {"leave", bit(JIM_FIELD_ROOM)},
     {"quit", 0},
@@ -120,8 +121,8 @@ class NameTable {
     std::array<Slot, kSize> slots_{};
 };
 
-// Values of the action table: the action, plus this flag for reference-dialect aliases.
-constexpr int kReferenceFlag = 0x100;
+// Values of the action table: the action, plus a flag for the aliases of other dialects.
+constexpr int kReferenceFlag = 0x100, kDbFlag = 0x200;
 
 struct Tables {
     NameTable actions, top, user;
@@ -131,6 +132,8 @@ struct Tables {
             actions.add(kActions[a].name, a);
         actions.add("message", JIM_ACTION_MSG | kReferenceFlag);
         actions.add("exit", JIM_ACTION_QUIT);
+        actions.add("add", JIM_ACTION_ADD_CONTACT | kDbFlag); // the database course
+        actions.add("remove", JIM_ACTION_DEL_CONTACT | kDbFlag);
         actions.add("pr\xd0\xbe"
                     "be",
                     JIM_ACTION_PROBE); // "probe" with a Cyrillic o
@@ -140,6 +143,7 @@ struct Tables {
         top.add("response", KEY_RESPONSE);
         top.add("user", KEY_USER);
         top.add("mess_text", KEY_MESS_TEXT);
+        top.add("account_name", KEY_TOP_ACCOUNT_NAME);
         user.add("features", KEY_FEATURES);
     }
 };
@@ -152,14 +156,16 @@ const Tables &tables()
 
 } // namespace
 
-jim_action action_lookup(std::string_view name, bool *reference)
+jim_action action_lookup(std::string_view name, jim_dialect *dialect)
 {
     int v = tables().actions.find(name);
     if (v < 0)
         return JIM_ACTION_NONE;
-    if (reference)
-        *reference = (v & kReferenceFlag) != 0;
-    return static_cast<jim_action>(v & ~kReferenceFlag);
+    if (dialect)
+        *dialect = (v & kReferenceFlag) ? JIM_DIALECT_REFERENCE
+                   : (v & kDbFlag)      ? JIM_DIALECT_DB
+                                        : JIM_DIALECT_JIM;
+    return static_cast<jim_action>(v & ~(kReferenceFlag | kDbFlag));
 }
 
 int top_key_lookup(std::string_view key)

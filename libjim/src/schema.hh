@@ -52,9 +52,9 @@ constexpr uint64_t bit(jim_field f)
     return uint64_t{1} << f;
 }
 
-// Looks up an action by wire name, accepting the course aliases; sets *reference
-// when the name is the reference dialect's. JIM_ACTION_NONE if unknown.
-jim_action action_lookup(std::string_view name, bool *reference);
+// Looks up an action by wire name, accepting the course aliases; sets *dialect to the
+// dialect the name belongs to (JIM_DIALECT_JIM for jim's own). JIM_ACTION_NONE if unknown.
+jim_action action_lookup(std::string_view name, jim_dialect *dialect);
 
 // Special keys the decoder knows besides the fields.
 enum SpecialKey : int {
@@ -63,6 +63,7 @@ enum SpecialKey : int {
     KEY_USER,                     // "user"
     KEY_MESS_TEXT,                // "mess_text" (reference dialect of "message")
     KEY_FEATURES,                 // "user.features"
+    KEY_TOP_ACCOUNT_NAME, // "account_name" outside "user" (course templates, database course)
 };
 
 // Looks up a top-level key: a jim_field, a SpecialKey, or -1.

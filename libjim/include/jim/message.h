@@ -93,21 +93,28 @@ typedef enum jim_field {
     JIM_FIELD_SETTING = 37,          /**< `setting` (ext, admin_set): setting name. */
     JIM_FIELD_VALUE = 38,            /**< `value` (ext, admin_set): new value as text. */
     JIM_FIELD_REASON = 39,           /**< `reason` (ext, admin_kick/admin_ban): free text. */
-    JIM_FIELD_AFTER = 40, /**< `after` (ext, get_rooms/get_users): page after this name. */
-    JIM_FIELD_COUNT = 41  /**< Number of fields; not a field. */
+    JIM_FIELD_AFTER = 40,     /**< `after` (ext, get_rooms/get_users): page after this name. */
+    JIM_FIELD_DATA_LIST = 41, /**< `data_list` (database course): a list reply in one object. */
+    JIM_FIELD_COUNT = 42      /**< Number of fields; not a field. */
 } jim_field;
 
 /** The type of a field's value. */
 typedef enum jim_field_type {
     JIM_TYPE_STRING = 1, /**< A UTF-8 string. */
     JIM_TYPE_INT = 2,    /**< A 64-bit signed integer. */
-    JIM_TYPE_BOOL = 3    /**< A boolean. */
+    JIM_TYPE_BOOL = 3,   /**< A boolean. */
+    JIM_TYPE_LIST = 4 /**< A list of UTF-8 strings: jim_msg_set_list(), jim_msg_get_list_item(). */
 } jim_field_type;
 
-/** The two JSON dialects a message can be written in. */
+/** The JSON dialects a message can be written in (doc/protocol.md §9). */
 typedef enum jim_dialect {
-    JIM_DIALECT_JIM = 0,      /**< jim's own: `msg` with `message`. */
-    JIM_DIALECT_REFERENCE = 1 /**< The course's reference client: `message` with `mess_text`. */
+    JIM_DIALECT_JIM = 0, /**< jim's own: `msg` with `message`. */
+    /** The course's reference client: `message` with `mess_text`, the sender as both
+     *  `from` and `sender`. */
+    JIM_DIALECT_REFERENCE = 1,
+    /** The database course's client (lesson 4): `user` as a string, `add` / `remove`, lists
+     *  as one object with `data_list`; messages as in #JIM_DIALECT_REFERENCE. */
+    JIM_DIALECT_DB = 2
 } jim_dialect;
 
 /** Feature flag: the session reads a stream of objects (`"features":["ndjson"]`). */
@@ -220,6 +227,25 @@ JIM_EXTERN(int) jim_msg_set_bool(jim_msg *msg, jim_field field, int value);
 
 /** Removes a field. @return #JIM_OK (also when it was absent) or #JIM_EINVAL. */
 JIM_EXTERN(int) jim_msg_unset(jim_msg *msg, jim_field field);
+
+/**
+ * Sets a list field (#JIM_FIELD_DATA_LIST) to @p count NUL-terminated UTF-8 strings
+ * (copied).
+ * @return #JIM_OK, #JIM_EINVAL (NULL argument, or not a list field) or #JIM_EUTF8.
+ */
+JIM_EXTERN(int)
+jim_msg_set_list(jim_msg *msg, jim_field field, const char *const *items, size_t count);
+
+/** The number of strings in a list field; 0 when absent or not a list field. */
+JIM_EXTERN(size_t) jim_msg_list_len(const jim_msg *msg, jim_field field);
+
+/**
+ * String @p index of a list field, NUL-terminated, owned by @p msg (same lifetime as
+ * jim_msg_get_str()).
+ * @return #JIM_OK, #JIM_ENOTFOUND (absent, or @p index past the end) or #JIM_EINVAL.
+ */
+JIM_EXTERN(int)
+jim_msg_get_list_item(const jim_msg *msg, jim_field field, size_t index, const char **item);
 
 /** Nonzero when @p msg has @p field. */
 JIM_EXTERN(int) jim_msg_has(const jim_msg *msg, jim_field field);
