@@ -190,20 +190,28 @@ const std::string &Worker::push_line(const StoredMessage &m)
     return line_;
 }
 
-// Writes an encoded jim-dialect push to s, in the session's own dialect.
+// Writes an encoded jim-dialect push to s, in the session's own dialect. The course's
+// dialects (reference and database course) share one form of a push, made once per push
+// however many sessions read it: a general chat's fan-out re-encodes nothing per session.
 void Worker::send_line(Session &s, const std::string &line)
 {
     if (s.dialect == JIM_DIALECT_JIM) {
         s.send(line);
         return;
     }
-    if (jim_msg_decode(tmp_, line.data(), line.size(), limits_) == JIM_OK) {
-        jim_msg_set_dialect(tmp_, s.dialect);
-        const char *json;
-        size_t len;
-        if (jim_msg_encode(tmp_, &json, &len) == JIM_OK)
-            s.send(std::string_view(json, len));
+    if (course_of_ != line) {
+        course_line_.clear();
+        course_of_ = line;
+        if (jim_msg_decode(tmp_, line.data(), line.size(), limits_) == JIM_OK) {
+            jim_msg_set_dialect(tmp_, JIM_DIALECT_REFERENCE);
+            const char *json;
+            size_t len;
+            if (jim_msg_encode(tmp_, &json, &len) == JIM_OK)
+                course_line_.assign(json, len);
+        }
     }
+    if (!course_line_.empty())
+        s.send(course_line_);
 }
 
 void Worker::push_stored(Session &s, const StoredMessage &m)
@@ -374,7 +382,8 @@ void Worker::pump(Session &s)
         Stream &st = *s.stream;
         page.clear();
         bool ok = st.kind == Stream::Kind::Sync
-                      ? store_->sync(s.user, s.user_id, st.cursor, kStreamPage, &page)
+                      ? store_->sync(s.user, s.user_id, st.cursor, general(), s.general_since,
+                                     kStreamPage, &page)
                       : store_->pending(s.user, st.cursor, kStreamPage, &page);
         if (!ok) {
             WLOG(JIM_LOG_ERROR, "reading messages for %s failed: %s", s.user.c_str(),

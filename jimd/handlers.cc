@@ -131,6 +131,9 @@ void Worker::log_in(Session &s, const Account &a, unsigned features)
     std::vector<std::string> rooms, contacts;
     store_->user_rooms(a.id, &rooms);
     store_->contacts(a.id, &contacts);
+    if (!general().empty())
+        rooms.push_back(general()); // everyone is in the general chat, without joining
+    s.general_since = a.general_since;
     s.rooms = {rooms.begin(), rooms.end()};
     s.contacts = {contacts.begin(), contacts.end()};
     for (const std::string &r : rooms)
@@ -182,6 +185,10 @@ void Worker::h_presence(Session &s, jim_msg *m)
         reply(s, 409, "already logged in");
         return;
     }
+    // Logged in by presence without ndjson: a course client, which reads messages in the
+    // course's form even if it never sends one (a reader started with -r).
+    if (!(features & JIM_FEATURE_NDJSON) && s.dialect == JIM_DIALECT_JIM)
+        s.dialect = JIM_DIALECT_REFERENCE;
     log_in(s, a, features);
 }
 
@@ -354,7 +361,14 @@ void Worker::h_msg(Session &s, jim_msg *m)
         s.tokens -= 1;
     }
     std::string &to = name_; // reused: no allocation for a long name
-    to.assign(jim_msg_get_str(m, JIM_FIELD_TO));
+    if (const char *t = jim_msg_get_str(m, JIM_FIELD_TO)) {
+        to.assign(t);
+    } else if (!general().empty()) {
+        to.assign(general()); // no `to`: the general chat (the course's broadcast chat)
+    } else {
+        reply(s, 400, "missing field 'to'");
+        return;
+    }
     bool room = to[0] == '#';
     if (room) {
         if (!s.rooms.count(to)) {
@@ -396,6 +410,10 @@ void Worker::h_msg(Session &s, jim_msg *m)
 void Worker::h_join(Session &s, jim_msg *m)
 {
     std::string room = jim_msg_get_str(m, JIM_FIELD_ROOM);
+    if (room == general()) {
+        reply(s, 200, "everyone is in the general chat");
+        return;
+    }
     Result r = store_->join(room, s.user_id, wall_seconds(),
                             static_cast<int>(settings_.num(S_MAX_ROOMS_PER_USER)),
                             static_cast<int>(settings_.num(S_ROOM_CREATIONS_PER_HOUR)));
@@ -425,6 +443,10 @@ void Worker::h_join(Session &s, jim_msg *m)
 void Worker::h_leave(Session &s, jim_msg *m)
 {
     std::string room = jim_msg_get_str(m, JIM_FIELD_ROOM);
+    if (room == general()) {
+        reply(s, 403, "everyone is in the general chat: it cannot be left");
+        return;
+    }
     Result r = store_->leave(room, s.user_id);
     if (r == Result::Error) {
         reply(s, 500, "database error");
@@ -446,6 +468,10 @@ void Worker::h_leave(Session &s, jim_msg *m)
 // A list reply: 202 with the quantity, then one `action` entry per name with its status.
 void Worker::send_name_list(Session &s, jim_action action, const std::vector<std::string> &names)
 {
+    if (s.dialect == JIM_DIALECT_DB) {
+        send_data_list(s, names);
+        return;
+    }
     jim_msg *r = response(202);
     jim_msg_set_int(r, JIM_FIELD_QUANTITY, static_cast<int64_t>(names.size()));
     emit(s, r);
@@ -455,6 +481,34 @@ void Worker::send_name_list(Session &s, jim_action action, const std::vector<std
         jim_msg_set_str(out_, JIM_FIELD_STATUS, online_anywhere(n) ? "online" : "offline");
         emit(s, out_);
     }
+}
+
+// The database course's list reply: one object, {"response":202,"data_list":[...]}. Its
+// clients read a reply with one recv(1024), so the list holds the names, in order, that
+// fit in 1,024 bytes with the rest of the object (about 40 names of 20 characters).
+void Worker::send_data_list(Session &s, const std::vector<std::string> &names)
+{
+    jim_msg *r = response(202);
+    jim_msg_set_dialect(r, s.dialect);
+    std::vector<const char *> items;
+    for (const std::string &n : names)
+        items.push_back(n.c_str());
+    const char *json = nullptr;
+    size_t len = 0;
+    auto encode = [&](size_t n) {
+        jim_msg_set_list(r, JIM_FIELD_DATA_LIST, items.data(), n);
+        return jim_msg_encode(r, &json, &len) == JIM_OK;
+    };
+    size_t lo = 0, hi = items.size(); // the most names that fit are in [lo, hi]
+    while (lo < hi) {
+        size_t mid = (lo + hi + 1) / 2;
+        if (encode(mid) && len <= kCourseReadBytes)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    if (encode(lo))
+        s.send(std::string_view(json, len));
 }
 
 void Worker::h_get_contacts(Session &s, jim_msg *)
@@ -515,6 +569,7 @@ void Worker::h_get_rooms(Session &s, jim_msg *m)
         reply(s, 500, "database error");
         return;
     }
+    add_general_chat(q ? q : "", after ? after : "", static_cast<size_t>(limit), &rooms);
     jim_msg *r = response(202);
     jim_msg_set_int(r, JIM_FIELD_QUANTITY, static_cast<int64_t>(rooms.size()));
     emit(s, r);
@@ -524,6 +579,24 @@ void Worker::h_get_rooms(Session &s, jim_msg *m)
         jim_msg_set_int(out_, JIM_FIELD_MEMBERS, members);
         emit(s, out_);
     }
+}
+
+// The general chat has no row among the rooms: it goes into a page of get_rooms where its
+// name falls, with every account as a member.
+void Worker::add_general_chat(const std::string &prefix, const std::string &after, size_t limit,
+                              std::vector<std::pair<std::string, int64_t>> *rooms)
+{
+    const std::string &g = general();
+    if (g.empty() || !g.starts_with(prefix) || g <= after)
+        return;
+    auto at =
+        std::lower_bound(rooms->begin(), rooms->end(), g,
+                         [](const auto &row, const std::string &name) { return row.first < name; });
+    if (at == rooms->end() && rooms->size() >= limit)
+        return; // beyond this page
+    rooms->insert(at, {g, std::max<int64_t>(store_->user_count(), 0)});
+    if (rooms->size() > limit)
+        rooms->pop_back();
 }
 
 void Worker::h_get_users(Session &s, jim_msg *m)

@@ -48,10 +48,11 @@ struct Session {
     bool logged_in = false;
     std::string user;
     int64_t user_id = 0;
+    int64_t general_since = 0; // the general chat's messages after this seq are the user's
     bool admin = false;
     bool ndjson = false;                      // reads a stream: no pacing, gets pushes
     jim_dialect dialect = JIM_DIALECT_JIM;    // dialect of objects sent to it
-    std::unordered_set<std::string> rooms;    // rooms the user is a member of
+    std::unordered_set<std::string> rooms;    // rooms the user is in, the general chat too
     std::unordered_set<std::string> contacts; // the user's contact list
 
     // Flow.

@@ -64,6 +64,9 @@ const SettingInfo kTable[S_LIMITS_FIRST] = {
      "milliseconds between objects to clients that did not announce ndjson"},
     {"legacy_dialect", Type::Choice, 0, 0, "jim", "jim|reference",
      "dialect for sessions that did not announce ndjson until they speak"},
+    {"general_chat", Type::String, 0, 25, "#general", nullptr,
+     "the room every logged-in session is in without joining, and where a msg without "
+     "'to' goes; empty: none"},
     {"synchronous", Type::Choice, 0, 0, "normal", "normal|full",
      "SQLite durability: normal survives a process crash, full also a power loss"},
     {"busy_timeout_ms", Type::Int, 100, 600000, "10000", nullptr,
@@ -83,6 +86,20 @@ SettingInfo limit_row(int i)
     defaults[i] = std::to_string(jim_limit_default(l));
     return {jim_limit_name(l),   Type::Int, jim_limit_min(l), jim_limit_max(l),
             defaults[i].c_str(), nullptr,   jim_limit_help(l)};
+}
+
+// A room name as the protocol has them: '#' then letters, digits, '_', '-', '.'.
+bool valid_room_name(const std::string &v)
+{
+    if (v.size() < 2 || v[0] != '#')
+        return false;
+    for (size_t i = 1; i < v.size(); i++) {
+        char c = v[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    }
+    return true;
 }
 
 } // namespace
@@ -135,6 +152,11 @@ bool Settings::set(Setting s, const std::string &value, std::string *why)
         if (static_cast<long>(value.size()) > info.max ||
             static_cast<long>(value.size()) < info.min) {
             *why = std::string(info.name) + ": bad length";
+            return false;
+        }
+        if (s == S_GENERAL_CHAT && !value.empty() && !valid_room_name(value)) {
+            *why = std::string(info.name) + ": '" + value +
+                   "' is not a room name ('#' then letters, digits, _ - .)";
             return false;
         }
         break;
@@ -342,7 +364,8 @@ bool Settings::needs_restart(Setting s)
     case S_PIDFILE:
     case S_USER:
     case S_GROUP:
-    case S_LOG_FILE: return true;
+    case S_LOG_FILE:
+    case S_GENERAL_CHAT: return true;
     default: return false;
     }
 }

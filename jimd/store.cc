@@ -73,6 +73,8 @@ const char *const kMigrations[] = {
     "INSERT INTO meta VALUES ('indexed', 0);",
     // 2: rooms a user created lately are counted for the creation limit.
     "CREATE INDEX rooms_owner ON rooms(owner, created);",
+    // 3: an account is in the general chat from its creation: sync brings what came after.
+    "ALTER TABLE users ADD COLUMN general_since INTEGER NOT NULL DEFAULT 0;",
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 
@@ -267,7 +269,8 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
     std::string sync = std::string("SELECT ") + kMessageColumns +
                        " FROM messages m WHERE seq > ?1 AND (recipient = ?2 OR sender = ?2 OR "
                        "recipient IN (SELECT r.name FROM members mb JOIN rooms r ON r.id = "
-                       "mb.room WHERE mb.user = ?3 AND m.seq > mb.since_seq)) "
+                       "mb.room WHERE mb.user = ?3 AND m.seq > mb.since_seq) OR "
+                       "(recipient = ?5 AND seq > ?6)) "
                        "ORDER BY seq LIMIT ?4";
     std::string by_seq = std::string("SELECT ") + kMessageColumns + " FROM messages WHERE seq = ?1";
     std::string tail = std::string("SELECT ") + kMessageColumns +
@@ -277,9 +280,12 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         sqlite3_stmt **st;
         const char *sql;
     } all[] = {
-        {&st_create_user_, "INSERT INTO users(name, pwhash, info, created) VALUES(?1,?2,?3,?4) "
+        {&st_create_user_, "INSERT INTO users(name, pwhash, info, created, general_since) "
+                           "VALUES(?1,?2,?3,?4,(SELECT coalesce(max(seq), 0) FROM messages)) "
                            "ON CONFLICT(name) DO NOTHING"},
-        {&st_get_user_, "SELECT id, name, pwhash, role, banned FROM users WHERE name=?1"},
+        {&st_get_user_, "SELECT id, name, pwhash, role, banned, general_since FROM users "
+                        "WHERE name=?1"},
+        {&st_user_count_, "SELECT count(*) FROM users"},
         {&st_login_, "INSERT INTO logins(user_id, time, ip) VALUES(?1, ?2, ?3)"},
         {&st_users_prefix_, "SELECT name FROM users WHERE name >= ?1 AND name > ?2 AND "
                             "substr(name, 1, length(?1)) = ?1 ORDER BY name LIMIT ?3"},
@@ -370,6 +376,7 @@ Result Store::get_user(const std::string &name, Account *out)
     out->pwhash = column_text(st_get_user_, 2);
     out->role = column_text(st_get_user_, 3);
     out->banned = sqlite3_column_int(st_get_user_, 4) != 0;
+    out->general_since = sqlite3_column_int64(st_get_user_, 5);
     return Result::Ok;
 }
 
@@ -678,7 +685,8 @@ bool Store::pending(const std::string &user, int64_t after, int limit,
     return read_messages(st_pending_, out) || fail("pending");
 }
 
-bool Store::sync(const std::string &name, int64_t user_id, int64_t since, int limit,
+bool Store::sync(const std::string &name, int64_t user_id, int64_t since,
+                 const std::string &general, int64_t general_since, int limit,
                  std::vector<StoredMessage> *out)
 {
     Reset r{st_sync_};
@@ -686,7 +694,19 @@ bool Store::sync(const std::string &name, int64_t user_id, int64_t since, int li
     bind_text(st_sync_, 2, name);
     sqlite3_bind_int64(st_sync_, 3, user_id);
     sqlite3_bind_int(st_sync_, 4, limit);
+    if (general.empty())
+        sqlite3_bind_null(st_sync_, 5); // matches no recipient
+    else
+        bind_text(st_sync_, 5, general);
+    sqlite3_bind_int64(st_sync_, 6, general_since);
     return read_messages(st_sync_, out) || fail("sync");
+}
+
+int64_t Store::user_count()
+{
+    Reset r{st_user_count_};
+    return sqlite3_step(st_user_count_) == SQLITE_ROW ? sqlite3_column_int64(st_user_count_, 0)
+                                                      : -1;
 }
 
 namespace {

@@ -26,6 +26,7 @@ struct Account {
     int64_t id = 0;
     std::string name, pwhash, role;
     bool banned = false;
+    int64_t general_since = 0; // the last seq before the account existed
 };
 
 // TooMany: a count limit is reached; TooOften: a rate limit is.
@@ -88,8 +89,12 @@ class Store {
     bool pending(const std::string &user, int64_t after, int limit,
                  std::vector<StoredMessage> *out);
     bool clear_pending(const std::string &user, int64_t upto);
-    bool sync(const std::string &name, int64_t user_id, int64_t since, int limit,
-              std::vector<StoredMessage> *out);
+    // The messages after seq `since` that name sent or received, and those of its rooms
+    // while it was a member; with a general chat, its messages after general_since.
+    bool sync(const std::string &name, int64_t user_id, int64_t since, const std::string &general,
+              int64_t general_since, int limit, std::vector<StoredMessage> *out);
+    // How many accounts there are (the general chat's members), or -1.
+    int64_t user_count();
     bool history(const std::string &me, const std::string &with, int64_t before, int limit,
                  std::vector<StoredMessage> *out);
 
@@ -147,7 +152,8 @@ class Store {
                  *st_by_seq_ = nullptr, *st_tail_ = nullptr, *st_chunks_ = nullptr,
                  *st_indexed_ = nullptr, *st_to_index_ = nullptr, *st_add_chunk_ = nullptr,
                  *st_set_indexed_ = nullptr, *st_max_seq_ = nullptr, *st_member_ = nullptr,
-                 *st_memberships_ = nullptr, *st_created_since_ = nullptr;
+                 *st_memberships_ = nullptr, *st_created_since_ = nullptr,
+                 *st_user_count_ = nullptr;
     sqlite3_stmt *st_insert_rows_[kInsertSizes] = {}; // kInsertRowsMax >> i rows each
     bool insert_rows(sqlite3_stmt *st, StoredMessage *const *msgs, size_t rows);
 };

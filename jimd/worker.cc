@@ -432,8 +432,10 @@ void Worker::dispatch(Session &s, jim_msg *m)
     if (jim_msg_response(m) != 0)
         return; // a client's response, e.g. to a probe: nothing to answer
     jim_action a = jim_msg_action(m);
-    if (jim_msg_dialect(m) == JIM_DIALECT_REFERENCE)
-        s.dialect = JIM_DIALECT_REFERENCE;
+    // A session speaks the course's dialect it was last seen using; the database course's
+    // (lists as data_list) includes the reference one's (messages with mess_text).
+    if (jim_msg_dialect(m) > s.dialect)
+        s.dialect = jim_msg_dialect(m);
     WLOG(JIM_LOG_DEBUG, "session %llu%s%s: %s", static_cast<unsigned long long>(s.id),
          s.logged_in ? " " : "", s.user.c_str(), jim_action_name(a));
     const Handler *h = find_handler(a);

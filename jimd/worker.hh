@@ -260,7 +260,14 @@ class Worker {
     Batch committing_; // the batch being committed (its entries are reused afterwards)
     std::vector<bool> dup_, live_;
     std::vector<StoredMessage *> run_;
-    std::string line_; // push_line's output
+    std::string line_;                    // push_line's output
+    std::string course_of_, course_line_; // send_line: the last push and its course form
+    // The general chat's name ("" when there is none): every logged-in session is in it.
+    const std::string &general() const { return settings_.str(S_GENERAL_CHAT); }
+    void send_data_list(Session &s, const std::vector<std::string> &names);
+    static constexpr size_t kCourseReadBytes = 1024; // what a course client reads at once
+    void add_general_chat(const std::string &prefix, const std::string &after, size_t limit,
+                          std::vector<std::pair<std::string, int64_t>> *rooms);
     std::string name_; // h_msg's recipient, before it has a batch entry
     std::vector<std::pair<std::string, int64_t>> later_pending_; // rows for the next commit
     std::vector<std::pair<std::string, int64_t>> later_clear_;   // (user, up to seq) to clear

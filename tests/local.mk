@@ -30,6 +30,7 @@ e2e_tests = \
 	tests/test_jimd_resilience \
 	tests/test_jimd_logins \
 	tests/test_jimd_abuse \
+	tests/test_jimd_dialects \
 	tests/test_client
 check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
@@ -62,6 +63,10 @@ tests_test_jimd_logins_LDADD = $(E2E_LDADD)
 tests_test_jimd_abuse_SOURCES = tests/test_jimd_abuse.c
 tests_test_jimd_abuse_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_abuse_LDADD = $(E2E_LDADD)
+
+tests_test_jimd_dialects_SOURCES = tests/test_jimd_dialects.c
+tests_test_jimd_dialects_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jimd_dialects_LDADD = $(E2E_LDADD)
 
 tests_test_client_SOURCES = tests/test_client.c
 tests_test_client_CPPFLAGS = $(TEST_CPPFLAGS)

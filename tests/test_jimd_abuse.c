@@ -198,7 +198,8 @@ static void pipelined_syncs__produced_as_read__others_not_stalled(void **state)
     long rss0 = proc_rss_kb(worker);
     char line[64];
     for (int i = 0; i < SYNCS; i++) {
-        int n = snprintf(line, sizeof line, "{\"action\":\"sync\",\"since\":0,\"id\":\"s%d\"}\n", i);
+        int n =
+            snprintf(line, sizeof line, "{\"action\":\"sync\",\"since\":0,\"id\":\"s%d\"}\n", i);
         tc_send_raw(h, line, (size_t)n);
     }
     long worst = 0;
