@@ -78,6 +78,16 @@ int tc_login(tclient *c, const char *name, const char *password);
 tclient *tc_online(int port, const char *name);
 /* Two such clients, a and b; 0 when both are online. */
 int tc_online_pair(int port, const char *a, tclient **ca, const char *b, tclient **cb);
+/* Set when built with AddressSanitizer: its shadow memory and quarantine make a
+ * process's RSS no measure of what it holds. */
+#if defined(__SANITIZE_ADDRESS__)
+#define JIM_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JIM_TEST_ASAN 1
+#endif
+#endif
+
 /* The resident memory of a process in KiB, or -1. */
 long proc_rss_kb(pid_t pid);
 /* The CPU time a process has used, user and system, in seconds; -1 if unknown. */

@@ -3,7 +3,7 @@
 // reference line relay with --relay) pinned to one CPU and runs on another, then reports
 // throughput, latency and the server's own CPU time and memory from /proc.
 //
-//   jimbench [--relay] [--jimd PATH] [-w N] [--workload all|w1|w2|w3|w4] [--short] ...
+//   jimbench [--relay] [--jimd PATH] [-w N] [--workload all|w1|w2|w3|w4|w5] [--short] ...
 //   jimbench --help
 #include "loadgen.hh"
 #include "relay.hh"
@@ -26,12 +26,13 @@ static void usage(FILE *to)
                  "  -w N               jimd workers (default 1)\n"
                  "  --server-cpus L    CPUs for the server, e.g. 0 or 0,1 (default 0)\n"
                  "  --bench-cpu N      CPU for jimbench itself (default 1; -1: any)\n"
-                 "  --workload W       all, w1 (direct), w2 (room), w3 (idle), w4 (login)\n"
+                 "  --workload W       all, w1 (direct), w2 (room), w3 (idle), w4 (login),\n"
+                 "                     w5 (general chat of -C sessions)\n"
                  "  --short            small counts, for make bench (under 2 minutes in all)\n"
                  "  -P N -K N -N N     W1: pairs (50), in flight per sender (64), messages (1e6)\n"
                  "  --rate N           W1: send at most N messages/s in all (0: as fast as acked)\n"
                  "  -R N -S N          W2: room members (100), senders (5)\n"
-                 "  -C N               W3: idle connections (10000)\n"
+                 "  -C N               W3, W5: idle connections (10000)\n"
                  "  --logins N         W4: logins per mode (2000 without a password, 200 with)\n"
                  "  --time-limit S     stop any workload after S seconds (default 60)\n");
 }

@@ -378,6 +378,82 @@ Result w3(const Options &o, Server &srv)
     return r;
 }
 
+// W5: the general chat with C logged-in sessions in it. One sender posts `messages` general
+// messages, one at a time (the next when every session has the last); meanwhile a pair
+// exchanges direct messages, one in flight, on the same server, to show whether the
+// fan-out stalls a worker for everyone else. r.p50/r.max: the time until the last session
+// had a general message; r.extra: the pair's p99.
+Result w5(const Options &o, Server &srv, int messages)
+{
+    Result r;
+    Loop L;
+    int64_t deadline = now_ns() + static_cast<int64_t>(o.time_limit * 1e9);
+    for (int done = 0; done < o.idle; done += 500) {
+        int n = std::min(500, o.idle - done);
+        size_t from = L.size();
+        if (!L.open(srv.port(), n) ||
+            !login_all(L, from, from + static_cast<size_t>(n),
+                       ("g" + std::to_string(done) + "_").c_str(), deadline))
+            return r;
+    }
+    size_t sender = L.size(), pa = sender + 1, pb = sender + 2;
+    if (!L.open(srv.port(), 3) || !login_all(L, sender, pb + 1, "gs_", deadline))
+        return r;
+    auto idle = static_cast<long>(o.idle);
+    long posted = 0, reached = 0, delivered = 0;
+    int64_t posted_at = 0;
+    Latency fanout, pair;
+    int64_t pair_sent = 0;
+    auto post = [&] {
+        posted_at = now_ns();
+        reached = 0;
+        L.send(L[sender], "{\"action\":\"msg\",\"time\":0,\"message\":\"" + text_now() + "\"}\n");
+        posted++;
+    };
+    auto ping = [&] {
+        pair_sent = now_ns();
+        L.send(L[pa], "{\"action\":\"msg\",\"time\":0,\"to\":\"gs_2\",\"message\":\"" +
+                          text_now() + "\"}\n");
+    };
+    int64_t t0 = now_ns();
+    double c0 = srv.cpu_seconds(), b0 = own_cpu_seconds();
+    post();
+    ping();
+    bool ok = L.run(
+        [&](Conn &c, std::string_view l) {
+            if (!is_msg(l))
+                return;
+            auto i = static_cast<size_t>(c.index);
+            if (i == pb && l.find("\"to\":\"gs_2\"") != std::string_view::npos) {
+                pair.add(now_ns() - pair_sent);
+                ping();
+                return;
+            }
+            if (i >= sender || l.find("\"to\":\"#general\"") == std::string_view::npos)
+                return;
+            delivered++;
+            if (++reached == idle) {
+                fanout.add(now_ns() - posted_at);
+                if (posted < messages)
+                    post();
+            }
+        },
+        [&] { return posted == messages && reached == idle; }, deadline);
+    double secs = static_cast<double>(now_ns() - t0) / 1e9;
+    double cpu = srv.cpu_seconds() - c0;
+    r.ok = ok;
+    r.count = delivered;
+    r.rate = static_cast<double>(delivered) / secs;
+    r.per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
+    r.server_load = cpu / secs;
+    r.bench_load = (own_cpu_seconds() - b0) / secs;
+    r.p50 = fanout.pct(0.5);
+    r.max = fanout.max();
+    r.p99 = pair.pct(0.99);
+    r.extra = pair.max();
+    return r;
+}
+
 // W4: logins per second; with a password, every account is registered first.
 Result w4(const Options &o, Server &srv, bool password, int count)
 {
@@ -558,6 +634,24 @@ int run_benchmarks(const Options &o, const char *self)
                 failures += !r.ok;
             }
         }
+    }
+    if (selected(o, "w5")) { // jimd only: the relay has no general chat
+        Server srv;
+        if (!srv.start(o, self, kAuthNone))
+            return 1;
+        Result r = w5(o, srv, o.short_run ? 5 : 20);
+        if (r.ok) {
+            std::printf("W5   jimd   general chat of %d sessions: %.0f deliveries per server CPU-s; "
+                        "a message reaches all in p50 %.0f us, max %.0f us\n",
+                        o.idle, r.per_cpu, r.p50, r.max);
+            std::printf("W5   jimd   meanwhile a direct pair on the same server: p99 %.0f us, "
+                        "max %.0f us\n",
+                        r.p99, r.extra);
+            print_loads("W5", "jimd", r);
+        } else {
+            std::printf("W5   jimd   FAILED (%ld deliveries)\n", r.count);
+        }
+        failures += !r.ok;
     }
     if (w1_relay > 0 && w1_jimd > 0)
         std::printf("ratio jimd/relay per server CPU-second: W1 %.2f\n", w1_jimd / w1_relay);
