@@ -70,4 +70,13 @@ jiminclude_HEADERS = \
 	libjim/include/jim/store.h
 
 pkgconfig_DATA += libjim/libjim.pc
+
+# The libtool archive is for libtool alone: programs link through libjim.pc, and a
+# distribution would delete the file anyway. Not installed; so uninstall (which libtool
+# would do from the installed .la) removes the library's names as the built .la lists them.
+install-exec-hook:
+	rm -f $(DESTDIR)$(libdir)/libjim.la
+uninstall-hook:
+	@names=`sed -n "s/^library_names='\(.*\)'$$/\1/p" libjim/libjim.la`; \
+	for f in $$names; do echo "rm -f $(DESTDIR)$(libdir)/$$f"; rm -f "$(DESTDIR)$(libdir)/$$f"; done
 EXTRA_DIST += libjim/libjim.map libjim/libjim.pc.in

@@ -33,7 +33,7 @@ check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_he
 	doc/examples/build_and_parse
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh \
-	tests/jimc_pipes.sh tests/jimc_tty.sh
+	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh
 check_LTLIBRARIES = tests/libjimdharness.la
 tests_libjimdharness_la_SOURCES = tests/jimd_harness.c tests/jimd_harness.h
 tests_libjimdharness_la_CPPFLAGS = $(AM_CPPFLAGS)
@@ -88,7 +88,7 @@ doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
 EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/example.expected \
-	tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh
+	tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh
 
 # Benchmarks: programs that report numbers, run by `make bench`, never by `make check`.
 EXTRA_PROGRAMS += tests/bench_codec
