@@ -42,6 +42,8 @@ libjim_libjimclient_la_SOURCES = \
 	libjim/src/client_store.hh \
 	libjim/src/list.cc \
 	libjim/src/list.hh \
+	libjim/src/outbox.cc \
+	libjim/src/outbox.hh \
 	libjim/src/store_api.cc \
 	libjim/src/store_files.cc \
 	libjim/src/store_sqlite.cc

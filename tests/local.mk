@@ -28,7 +28,8 @@ e2e_tests = \
 	tests/test_jimd_protocol \
 	tests/test_jimd_workers \
 	tests/test_jimd_resilience \
-	tests/test_client
+	tests/test_client \
+	tests/test_outbox
 check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
@@ -53,6 +54,9 @@ tests_test_jimd_resilience_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)
 tests_test_client_SOURCES = tests/test_client.c
 tests_test_client_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_client_LDADD = $(E2E_LDADD) -lpthread
+tests_test_outbox_SOURCES = tests/test_outbox.c
+tests_test_outbox_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_outbox_LDADD = $(E2E_LDADD)
 
 tests_test_errors_SOURCES = tests/test_errors.c
 tests_test_errors_CPPFLAGS = $(TEST_CPPFLAGS)
