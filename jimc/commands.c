@@ -190,9 +190,11 @@ int cmd_run(jimc *app, const char *line)
     if (strcmp(cmd, "/msg") == 0) {
         if (has_arg <= 0 || !*rest)
             return out_error(app, "usage: /msg NAME TEXT"), -1;
+        if (send_text(app, arg, rest) != 0)
+            return -1; /* not a name a message can go to: not the current chat either */
         snprintf(app->current, sizeof app->current, "%s", arg);
         names_add(app, arg);
-        return send_text(app, arg, rest);
+        return 0;
     }
     if (strcmp(cmd, "/join") == 0) {
         if (has_arg <= 0)

@@ -5,7 +5,7 @@
 # log-in, and jimd restarting under a reader and under a script: -r reconnects and
 # catches up, a message typed while the server is down is kept and sent once. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-echo "1..33"
+echo "1..34"
 jimd_up
 # Waits until the jimd log has at least $2 lines containing $1 (10 s at most).
 wait_log() {
@@ -68,6 +68,11 @@ printf '/rooms\n/join ops\n' | "$jimc" -u alice 127.0.0.1 "$port" > "$dir/s.out"
 rc=$?
 check '[ $rc -eq 65 ] && grep -q "/join: a room.s name starts with #: /join #ops" "$dir/s.out" && ! grep -q "/join: [0-9]" "$dir/s.out"' \
     "/join without # says how, with no stale code from the answer before"
+
+printf '/msg bad!name hi\nplain text\n' | "$jimc" -u alice 127.0.0.1 "$port" > "$dir/s.out" 2>&1
+rc=$?
+check '[ $rc -eq 65 ] && [ "$(grep -c "message not sent: field .to.: bad account or room name" "$dir/s.out")" -eq 1 ] && grep -q "no chat yet" "$dir/s.out"' \
+    "/msg to a name that cannot be one says why and does not make it the current chat"
 
 printf 'to the room\n' | "$jimc" -u alice -w --to '#pipes' 127.0.0.1 "$port"
 rc=$?
