@@ -176,9 +176,9 @@ JIM_EXTERN(int) jim_client_login(jim_client *client, const char *account, const 
  * @param text the message (UTF-8, at most the server's `max_message_chars`).
  * @param id_out (may be NULL) receives the message's id, NUL-terminated ("" on failure).
  * @param id_size bytes at id_out; #JIM_OUTGOING_ID_SIZE is always enough.
- * @return #JIM_OK (queued), #JIM_EINVAL / #JIM_ERANGE / #JIM_EFIELD (not a valid message:
- *         jim_client_last_error() says why), #JIM_ESTATE (not logged in, or disconnected
- *         for good), #JIM_EIO (the store cannot keep it: it is not queued).
+ * @return #JIM_OK (queued), #JIM_EINVAL or #JIM_EUTF8 (not a valid message, e.g. a bad
+ *         name or too long: jim_client_last_error() says why), #JIM_ESTATE (not logged in,
+ *         or disconnected for good), #JIM_EIO (the store cannot keep it: it is not queued).
  */
 JIM_EXTERN(int)
 jim_client_post(jim_client *client, const char *to, const char *text, char *id_out, size_t id_size);
