@@ -173,17 +173,25 @@ static int refusal_code(int rc)
                : JIMC_EXIT_CONNECT;
 }
 
+/* The seconds a 429 asks to wait (its retry_after), or 0. */
+static long long retry_after(jimc *app)
+{
+    int64_t wait = 0;
+    if (jim_client_last_code(app->client) == 429)
+        jim_msg_get_int(jim_client_last_response(app->client), JIM_FIELD_RETRY_AFTER, &wait);
+    return wait;
+}
+
 static int log_in(jimc *app, const char *password)
 {
     int r = jim_client_login(app->client, app->user, *password ? password : NULL);
     if (r == JIM_OK)
         return 0;
     int code = jim_client_last_code(app->client);
-    int64_t wait = 0;
-    if (code == 429 && jim_msg_get_int(jim_client_last_response(app->client), JIM_FIELD_RETRY_AFTER,
-                                       &wait) == JIM_OK)
-        fprintf(stderr, "jimc: login as %s refused: %s; try again in %lld s\n", app->user,
-                jim_client_last_error(app->client), (long long)wait);
+    long long wait = retry_after(app);
+    if (wait > 0) /* a log-in gets 429 for one reason: too many failed ones */
+        fprintf(stderr, "jimc: login as %s refused: too many failed log-ins; try again in %lld s\n",
+                app->user, wait);
     else if (code == 401 && !*password)
         fprintf(stderr, "jimc: login as %s refused: this server needs a password\n", app->user);
     else
@@ -436,8 +444,12 @@ int main(int argc, char **argv)
         } else if (r == JIM_ESERVER && jim_client_last_code(app.client) == 409) {
             out_info(&app, "account %s exists already; logging in", app.user);
         } else {
-            fprintf(stderr, "jimc: registration of %s refused: %s\n", app.user,
-                    jim_client_last_error(app.client));
+            long long wait = retry_after(&app);
+            char later[48] = "";
+            if (wait > 0)
+                snprintf(later, sizeof later, "; try again in %lld s", wait);
+            fprintf(stderr, "jimc: registration of %s refused: %s%s\n", app.user,
+                    jim_client_last_error(app.client), later);
             rc = refusal_code(r);
             goto out;
         }

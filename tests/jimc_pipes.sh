@@ -218,7 +218,7 @@ check '[ $rc -eq 0 ] && grep -q "pending from before, sending it now: -> bob: ke
 printf '' | "$jimc" -u frank --register --store none 127.0.0.1 "$port" 2>/dev/null
 for _ in 1 2 3 4 5; do JIM_PASSWORD=wrong "$jimc" -u frank 127.0.0.1 "$port" </dev/null 2>/dev/null; done
 "$jimc" -u frank 127.0.0.1 "$port" </dev/null 2>"$dir/err"; rc=$?
-check '[ $rc -eq 77 ] && grep -q "refused: too many failed logins; try again in [0-9]* s$" "$dir/err"' \
+check '[ $rc -eq 77 ] && grep -q "refused: too many failed log-ins; try again in [0-9]* s$" "$dir/err"' \
     "a log-in refused with 429 says how long to wait (retry_after)"
 
 # The server goes away under a writer: it ends with 69 instead of waiting on every line.
