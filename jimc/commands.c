@@ -55,11 +55,12 @@ void names_remove(jimc *app, const char *name)
     }
 }
 
-/* Reports a failed request; returns -1. */
+/* Reports a failed request: the server's code and error, or (refused before it was sent,
+ * e.g. a bad name) only the reason; returns -1. */
 static int refused(jimc *app, const char *what)
 {
     int code = jim_client_last_code(app->client);
-    if (code)
+    if (code >= 400)
         out_error(app, "%s: %d %s", what, code, jim_client_last_error(app->client));
     else
         out_error(app, "%s: %s", what, jim_client_last_error(app->client));
@@ -87,30 +88,21 @@ static int next_word(const char **rest, char *word, size_t size)
     return 1;
 }
 
-static void on_sent(void *ud, int status, const jim_msg *resp, const jim_list *entries)
-{
-    (void)entries;
-    jimc *app = ud;
-    app->async_pending--;
-    if (status != JIM_OK) {
-        const char *e = resp ? jim_msg_get_str(resp, JIM_FIELD_ERROR) : NULL;
-        out_error(app, "message not sent: %s", e ? e : jim_strerror(status));
-        app->refused++;
-    }
-}
-
+/* Queues text for `to`: what becomes of it is told by events_on_outgoing(). */
 static int send_text(jimc *app, const char *to, const char *text)
 {
-    int rc = jim_client_send_async(app->client, to, text, on_sent, app);
+    app->posting = 1;
+    int rc = jim_client_post(app->client, to, text, NULL, 0);
+    app->posting = 0;
     if (rc != JIM_OK) {
-        out_error(app, "message not sent: %s", jim_strerror(rc));
+        out_error(app, "message not sent: %s", jim_client_last_error(app->client));
         app->refused++;
         return -1;
     }
-    app->async_pending++;
     return 0;
 }
 
+/* A list answer: one line per entry, or with --json the entries as JSON lines. */
 static void print_list(jimc *app, const jim_list *l, jim_field name, jim_field extra)
 {
     if (jim_list_count(l) == 0) {
@@ -120,6 +112,12 @@ static void print_list(jimc *app, const jim_list *l, jim_field name, jim_field e
     for (size_t i = 0; i < jim_list_count(l); i++) {
         const jim_msg *m = jim_list_get(l, i);
         const char *n = jim_msg_get_str(m, name);
+        if (n && name != JIM_FIELD_USER_ID)
+            names_add(app, n);
+        if (app->json) {
+            out_json(app, m);
+            continue;
+        }
         char line[256];
         if (extra == JIM_FIELD_MEMBERS) {
             int64_t k = 0;
@@ -130,8 +128,6 @@ static void print_list(jimc *app, const jim_list *l, jim_field name, jim_field e
             snprintf(line, sizeof line, "%s%s%s", n ? n : "?", e ? " " : "", e ? e : "");
         }
         out_info(app, "%s", line);
-        if (n && name != JIM_FIELD_USER_ID)
-            names_add(app, n);
     }
 }
 
@@ -155,6 +151,8 @@ static int cmd_history(jimc *app, const char *rest)
     jim_list *l = NULL;
     if (jim_client_history(app->client, with, 0, n, &l) != JIM_OK)
         return refused(app, "/history");
+    if (jim_list_count(l) == 0)
+        out_info(app, "no messages with %s yet", with);
     for (size_t i = jim_list_count(l); i-- > 0;) { /* the server sends newest first */
         const jim_msg *m = jim_list_get(l, i);
         const char *from = jim_msg_get_str(m, JIM_FIELD_FROM);
@@ -192,13 +190,20 @@ int cmd_run(jimc *app, const char *line)
     if (strcmp(cmd, "/msg") == 0) {
         if (has_arg <= 0 || !*rest)
             return out_error(app, "usage: /msg NAME TEXT"), -1;
+        if (send_text(app, arg, rest) != 0)
+            return -1; /* not a name a message can go to: not the current chat either */
         snprintf(app->current, sizeof app->current, "%s", arg);
         names_add(app, arg);
-        return send_text(app, arg, rest);
+        return 0;
     }
     if (strcmp(cmd, "/join") == 0) {
         if (has_arg <= 0)
             return out_error(app, "usage: /join #room"), -1;
+        if (arg[0] != '#') {
+            out_error(app, "/join: a room's name starts with #: /join #%s", arg);
+            app->refused++;
+            return -1;
+        }
         if (jim_client_join(app->client, arg) != JIM_OK)
             return refused(app, "/join");
         snprintf(app->current, sizeof app->current, "%s", arg);

@@ -7,8 +7,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +39,11 @@ static void on_line(char *line)
     }
     if (*line) {
         add_history(line);
-        /* The typed line stays on the screen as it is; run it. */
+        /* The typed line stays on the screen as it is; run it. Readline shows no prompt
+         * while it runs (it draws one when this returns), so output goes straight out. */
+        app->in_command = 1;
         cmd_run(app, line);
+        app->in_command = 0;
     }
     free(line);
     set_prompt(app);
@@ -119,27 +120,13 @@ int run_interactive(jimc *app)
     rl_callback_handler_install(prompt, on_line);
     int rc = JIMC_EXIT_OK;
     while (!app->quit && !jimc_stop) {
-        int fd = jim_client_fd(app->client);
-        struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {fd, POLLIN, 0}};
-        if (fd >= 0 && jim_client_wants_write(app->client))
-            p[1].events |= POLLOUT;
-        int t = jim_client_next_timeout(app->client);
-        int n = poll(p, fd >= 0 ? 2 : 1, t);
-        if (n < 0 && errno != EINTR)
+        int ready = loop_once(app, STDIN_FILENO);
+        if (ready < 0)
             break;
-        if (n > 0 && (p[0].revents & (POLLIN | POLLHUP)))
+        if (ready > 0)
             rl_callback_read_char();
-        if (n > 0 && fd >= 0 && fd == jim_client_fd(app->client)) {
-            if (p[1].revents & POLLOUT)
-                jim_client_on_writable(app->client);
-            if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
-                jim_client_on_readable(app->client);
-        }
-        if (jim_client_next_timeout(app->client) == 0)
-            jim_client_on_timeout(app->client);
         if (jim_client_get_state(app->client) == JIM_CLIENT_DISCONNECTED) {
-            out_error(app, "disconnected: %s", jim_client_last_error(app->client));
-            rc = JIMC_EXIT_CONNECT;
+            rc = events_ended(app);
             break;
         }
     }

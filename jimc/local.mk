@@ -3,8 +3,10 @@
 bin_PROGRAMS += jimc/jimc
 jimc_jimc_SOURCES = \
 	jimc/commands.c \
+	jimc/events.c \
 	jimc/interactive.c \
 	jimc/jimc.h \
+	jimc/loop.c \
 	jimc/main.c \
 	jimc/output.c
 jimc_jimc_CPPFLAGS = $(AM_CPPFLAGS)

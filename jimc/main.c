@@ -1,7 +1,8 @@
 /*
  * main.c — jimc, the command-line client: options, the password (never from argv),
- * connecting and logging in, then one of four modes: interactive (readline), -r (print
- * the chat), -w (send stdin lines), or commands read from stdin.
+ * connecting, registering and logging in, the store (opened only once logged in), then
+ * one of four modes: interactive (readline), -r (print the chat), -w (send stdin lines),
+ * or commands read from stdin.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +35,31 @@ static void usage(FILE *f)
                "  -r, --read              print incoming messages, one line each\n"
                "  -w, --write             send each line of stdin to --to\n"
                "      --to NAME|#room     where -w sends (and the first chat otherwise)\n"
-               "      --json              print messages as JSON lines\n"
+               "      --json              print messages and lists as JSON lines\n"
                "      --store KIND        sqlite (default), files or none\n"
                "  -h, --help              this text\n"
                "  -V, --version           the version\n"
                "PORT defaults to 7777. Exit codes: 64 usage, 69 connection, 74 store,\n"
-               "77 login refused, 65 a message or command refused. See jimc(1).\n");
+               "77 account refused (login, registration, no password), 65 a message or\n"
+               "command refused. See jimc(1).\n");
 }
 
-/* Reads one line without echo from the terminal; NULL when there is none. */
-static char *prompt_password(const char *user)
+/* A usage error: one line saying what is wrong, and where to read more. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "jimc: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see jimc --help)\n");
+    va_end(ap);
+    return JIMC_EXIT_USAGE;
+}
+
+/* Reads one line without echo from the terminal; NULL when there is none, or when the
+ * user gave up (Ctrl-C, Ctrl-D). */
+static char *prompt_password(const char *prompt)
 {
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
     if (fd < 0)
@@ -54,14 +71,14 @@ static char *prompt_password(const char *user)
     }
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)ECHO;
-    dprintf(fd, "password for %s: ", user);
+    dprintf(fd, "%s", prompt);
     tcsetattr(fd, TCSAFLUSH, &quiet);
     char buf[1100];
     ssize_t n = read(fd, buf, sizeof buf - 1);
     tcsetattr(fd, TCSAFLUSH, &old);
     dprintf(fd, "\n");
     close(fd);
-    if (n <= 0)
+    if (n <= 0 || jimc_stop)
         return NULL;
     buf[n] = '\0';
     buf[strcspn(buf, "\r\n")] = '\0';
@@ -87,31 +104,55 @@ static char *read_password_file(const char *path)
     return line;
 }
 
-/* Callbacks: how the client talks to the user. */
-static int reader_mode;
-
-static void cb_message(void *ud, const jim_msg *m, int outgoing)
+static void wipe(char *password)
 {
-    out_message(ud, m, outgoing);
+    if (password) {
+        memset(password, 0, strlen(password));
+        free(password);
+    }
 }
 
-static void cb_presence(void *ud, const char *user, const char *status)
+/*
+ * The password: from --password-file, $JIM_PASSWORD, or typed at the terminal (twice to
+ * register). An empty one given by file or environment means none: presence only, for
+ * servers with `auth none`. Returns 0 with *out set, or an exit code.
+ */
+static int get_password(char **out, const char *file, const char *user, int registering)
 {
-    if (!reader_mode)
-        out_info(ud, "%s is %s", user, status);
-}
-
-static void cb_error(void *ud, int code, const char *text)
-{
-    (void)code;
-    out_error(ud, "%s", text);
-}
-
-static void cb_state(void *ud, jim_client_state st)
-{
-    jimc *app = ud;
-    if (st == JIM_CLIENT_CONNECTING && jim_client_account(app->client) && !reader_mode)
-        out_info(app, "connection lost, reconnecting...");
+    char prompt[128];
+    *out = NULL;
+    if (file) {
+        if (!(*out = read_password_file(file))) {
+            fprintf(stderr, "jimc: cannot read the password from %s: %s\n", file,
+                    strerror(errno ? errno : EINVAL));
+            return JIMC_EXIT_USAGE;
+        }
+        return 0;
+    }
+    if (getenv("JIM_PASSWORD"))
+        return (*out = strdup(getenv("JIM_PASSWORD"))) ? 0 : JIMC_EXIT_INTERNAL;
+    snprintf(prompt, sizeof prompt, "password for %s: ", user);
+    char *typed = prompt_password(prompt);
+    char *again =
+        typed && *typed && registering ? prompt_password("the same again, to confirm: ") : NULL;
+    if (!typed || !*typed || jimc_stop) { /* no terminal, an empty line, or Ctrl-C */
+        wipe(typed);
+        wipe(again);
+        fprintf(stderr, "jimc: no password given (type it at the prompt, or use JIM_PASSWORD "
+                        "or --password-file)\n");
+        return JIMC_EXIT_AUTH;
+    }
+    if (registering) {
+        int same = again && strcmp(again, typed) == 0;
+        wipe(again);
+        if (!same) {
+            wipe(typed);
+            fprintf(stderr, "jimc: the two passwords differ; nothing was registered\n");
+            return JIMC_EXIT_USAGE;
+        }
+    }
+    *out = typed;
+    return 0;
 }
 
 static int parse_port(const char *s)
@@ -120,6 +161,62 @@ static int parse_port(const char *s)
     errno = 0;
     long v = strtol(s, &end, 10);
     return errno || *end || end == s || v < 1 || v > 65535 ? -1 : (int)v;
+}
+
+/* The exit code for a failed register or login: refused (by the server, or a name or
+ * password that cannot be sent at all), or the connection failed. */
+static int refusal_code(int rc)
+{
+    return rc == JIM_ESERVER || rc == JIM_EINVAL || rc == JIM_ERANGE || rc == JIM_EFIELD ||
+                   rc == JIM_EUTF8
+               ? JIMC_EXIT_AUTH
+               : JIMC_EXIT_CONNECT;
+}
+
+/* The seconds a 429 asks to wait (its retry_after), or 0. */
+static long long retry_after(jimc *app)
+{
+    int64_t wait = 0;
+    if (jim_client_last_code(app->client) == 429)
+        jim_msg_get_int(jim_client_last_response(app->client), JIM_FIELD_RETRY_AFTER, &wait);
+    return wait;
+}
+
+static int log_in(jimc *app, const char *password)
+{
+    int r = jim_client_login(app->client, app->user, *password ? password : NULL);
+    if (r == JIM_OK)
+        return 0;
+    int code = jim_client_last_code(app->client);
+    long long wait = retry_after(app);
+    if (wait > 0) /* a log-in gets 429 for one reason: too many failed ones */
+        fprintf(stderr, "jimc: login as %s refused: too many failed log-ins; try again in %lld s\n",
+                app->user, wait);
+    else if (code == 401 && !*password)
+        fprintf(stderr, "jimc: login as %s refused: this server needs a password\n", app->user);
+    else
+        fprintf(stderr, "jimc: login as %s refused: %s\n", app->user,
+                jim_client_last_error(app->client));
+    return refusal_code(r);
+}
+
+/* The store, opened only now that the login succeeded: a failed login leaves no folder. */
+static int open_store(jimc *app, const char *kind)
+{
+    if (strcmp(kind, "none") == 0)
+        return 0;
+    char dir[1024] = "";
+    int r = jim_store_default_dir(dir, sizeof dir, app->user, app->host, app->port);
+    if (r == JIM_OK)
+        r = jim_store_open(&app->store,
+                           strcmp(kind, "files") == 0 ? JIM_STORE_FILES : JIM_STORE_SQLITE, dir);
+    if (r != JIM_OK) {
+        fprintf(stderr, "jimc: cannot open the message store %s: %s\n", dir,
+                r == JIM_EIO ? strerror(errno) : jim_strerror(r));
+        return JIMC_EXIT_STORE;
+    }
+    jim_client_set_store(app->client, app->store); /* catches up and sends what was kept */
+    return 0;
 }
 
 /* Lets the client handle what has arrived, for up to ms milliseconds. */
@@ -132,8 +229,23 @@ static int run_reader(jimc *app)
 {
     while (!jimc_stop && !out_broken())
         if (pump(app, 200) < 0)
-            return JIMC_EXIT_OK; /* the server ended the stream */
+            return events_ended(app); /* reconnecting was refused, or is off */
     return JIMC_EXIT_OK;
+}
+
+/* -w to a room the user is not in: join it once (403 "not a member"), then send again. */
+static int send_line(jimc *app, const char *to, const char *line, int *delivered, int *joined)
+{
+    int rc = jim_client_send(app->client, to, line, NULL, delivered);
+    if (rc != JIM_ESERVER || jim_client_last_code(app->client) != 403 || to[0] != '#' || *joined)
+        return rc;
+    *joined = 1;
+    if (jim_client_join(app->client, to) != JIM_OK) {
+        out_error(app, "cannot join %s: %s", to, jim_client_last_error(app->client));
+        return rc;
+    }
+    out_info(app, "joined %s", to);
+    return jim_client_send(app->client, to, line, NULL, delivered);
 }
 
 static int run_writer(jimc *app, const char *to)
@@ -141,49 +253,105 @@ static int run_writer(jimc *app, const char *to)
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
+    int joined = 0, offline = 0;
     while (!jimc_stop && (n = getline(&line, &cap, stdin)) >= 0) {
         line[strcspn(line, "\n")] = '\0';
         if (!line[0])
             continue;
-        int rc = jim_client_send(app->client, to, line, NULL, NULL);
+        int delivered = 1;
+        int rc = send_line(app, to, line, &delivered, &joined);
         if (rc == JIM_ECLOSED ||
             (rc == JIM_ETIMEDOUT && jim_client_get_state(app->client) != JIM_CLIENT_ONLINE)) {
             /* Gone, and not back within the timeout: the rest of stdin would wait as long. */
-            out_error(app, "connection lost: %s", jim_client_last_error(app->client));
             free(line);
+            events_tell_pending(app);
+            if (jim_client_get_state(app->client) == JIM_CLIENT_DISCONNECTED)
+                return events_ended(app);
+            out_error(app, "connection lost: %s", jim_client_last_error(app->client));
             return JIMC_EXIT_CONNECT;
         }
         if (rc != JIM_OK) {
             out_error(app, "not sent: %s", jim_client_last_error(app->client));
             app->refused++;
+        } else if (!delivered && !offline) {
+            offline = 1; /* said once while the recipient stays offline */
+            out_info(app, "stored for %s (offline)", to);
+        } else if (delivered) {
+            offline = 0;
         }
     }
     free(line);
     return app->refused ? JIMC_EXIT_REFUSED : JIMC_EXIT_OK;
 }
 
+/* Runs each whole line in buf[0..*have) and keeps the rest (at the end: everything). */
+static void run_lines(jimc *app, char *buf, size_t *have, int all)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < *have && !app->quit; i++) {
+        if (buf[i] != '\n')
+            continue;
+        buf[i] = '\0';
+        cmd_run(app, buf + start);
+        start = i + 1;
+    }
+    if (all && start < *have && !app->quit) {
+        buf[*have] = '\0';
+        cmd_run(app, buf + start);
+        start = *have;
+    }
+    memmove(buf, buf + start, *have - start);
+    *have -= start;
+}
+
+/* Commands from stdin (a script or a pipe), read as they come while the connection is
+ * served, so a script that waits keeps its session (and sees the server go and come). */
 static int run_script(jimc *app)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while (!app->quit && !jimc_stop && !out_broken() && (n = getline(&line, &cap, stdin)) >= 0) {
-        line[strcspn(line, "\n")] = '\0';
-        cmd_run(app, line);
-        if (pump(app, 0) < 0)
+    static char buf[65536];
+    size_t have = 0;
+    int eof = 0;
+    while (!eof && !app->quit && !jimc_stop && !out_broken()) {
+        int ready = loop_once(app, STDIN_FILENO);
+        if (ready < 0)
+            break;
+        if (ready > 0) {
+            ssize_t n = read(STDIN_FILENO, buf + have, sizeof buf - 1 - have);
+            if (n < 0 && errno == EINTR)
+                continue;
+            eof = n <= 0;
+            have += n > 0 ? (size_t)n : 0;
+            run_lines(app, buf, &have, eof || have == sizeof buf - 1);
+        }
+        if (jim_client_get_state(app->client) == JIM_CLIENT_DISCONNECTED)
             break;
     }
-    free(line);
-    /* Wait for the answers to what was sent, and print what came meanwhile. */
-    for (int i = 0; i < 100 && app->async_pending > 0 && !jimc_stop; i++)
+    /* Wait for the answers to what was sent (or for the connection to come back), and
+     * print what came meanwhile. */
+    for (int i = 0; i < 100 && events_pending(app) > 0 && !jimc_stop; i++)
         if (pump(app, 50) < 0)
             break;
     pump(app, 100);
-    if (jim_client_get_state(app->client) == JIM_CLIENT_DISCONNECTED) {
-        out_error(app, "connection lost: %s", jim_client_last_error(app->client));
+    events_tell_pending(app);
+    if (jim_client_get_state(app->client) == JIM_CLIENT_DISCONNECTED)
+        return events_ended(app);
+    if (events_pending(app) > 0)
         return JIMC_EXIT_CONNECT;
-    }
     return app->refused ? JIMC_EXIT_REFUSED : JIMC_EXIT_OK;
+}
+
+/* Contacts and rooms for tab completion. */
+static void load_names(jimc *app)
+{
+    jim_list *l = NULL;
+    if (jim_client_get_contacts(app->client, &l) == JIM_OK)
+        for (size_t i = 0; i < jim_list_count(l); i++)
+            names_add(app, jim_msg_get_str(jim_list_get(l, i), JIM_FIELD_USER_ID));
+    jim_list_free(l);
+    if (jim_client_get_rooms(app->client, &l) == JIM_OK)
+        for (size_t i = 0; i < jim_list_count(l); i++)
+            names_add(app, jim_msg_get_str(jim_list_get(l, i), JIM_FIELD_ROOM));
+    jim_list_free(l);
 }
 
 int main(int argc, char **argv)
@@ -204,7 +372,8 @@ int main(int argc, char **argv)
     const char *password_file = NULL, *to = NULL, *store_kind = "sqlite";
     int do_register = 0, read_mode = 0, write_mode = 0, opt;
     app.user = getenv("USER");
-    while ((opt = getopt_long(argc, argv, "u:rwhV", longopts, NULL)) != -1) {
+    opterr = 0; /* one line of our own instead of getopt's */
+    while ((opt = getopt_long(argc, argv, ":u:rwhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'u': app.user = optarg; break;
         case 'P': password_file = optarg; break;
@@ -216,7 +385,8 @@ int main(int argc, char **argv)
         case 's': store_kind = optarg; break;
         case 'h': usage(stdout); return JIMC_EXIT_OK;
         case 'V': printf("jimc %s (libjim %s)\n", JIM_VERSION_STRING, jim_version()); return 0;
-        default: usage(stderr); return JIMC_EXIT_USAGE;
+        case ':': return usage_error("%s needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option %s", argv[optind - 1]);
         }
     }
     const char *why = NULL;
@@ -235,11 +405,8 @@ int main(int argc, char **argv)
     app.port = optind + 1 < argc ? parse_port(argv[optind + 1]) : 7777;
     if (!why && app.port < 0)
         why = "the port is a number from 1 to 65535";
-    if (why) {
-        fprintf(stderr, "jimc: %s\n", why);
-        usage(stderr);
-        return JIMC_EXIT_USAGE;
-    }
+    if (why)
+        return usage_error("%s", why);
     if (to && strlen(to) < sizeof app.current)
         snprintf(app.current, sizeof app.current, "%s", to);
 
@@ -250,46 +417,20 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    int interactive = !read_mode && !write_mode && isatty(STDIN_FILENO);
+    app.mode = read_mode ? JIMC_READ : write_mode ? JIMC_WRITE : JIMC_COMMANDS;
+    int interactive = app.mode == JIMC_COMMANDS && isatty(STDIN_FILENO);
     app.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !app.json;
-    reader_mode = read_mode;
 
     char *password = NULL;
-    if (password_file) {
-        password = read_password_file(password_file);
-        if (!password) {
-            fprintf(stderr, "jimc: cannot read the password from %s: %s\n", password_file,
-                    strerror(errno ? errno : EINVAL));
-            return JIMC_EXIT_USAGE;
-        }
-    } else if (getenv("JIM_PASSWORD")) {
-        password = strdup(getenv("JIM_PASSWORD"));
-    } else {
-        password = prompt_password(app.user); /* NULL: log in without one (auth none) */
-    }
-
-    jim_client_callbacks cb = {cb_message, cb_presence, cb_error, cb_state};
-    if (jim_client_new(&app.client, &cb, &app) != JIM_OK) {
+    int rc = get_password(&password, password_file, app.user, do_register);
+    if (rc != 0)
+        return rc;
+    if (jim_client_new(&app.client, &events_callbacks, &app) != JIM_OK) {
+        wipe(password);
         fprintf(stderr, "jimc: out of memory\n");
         return JIMC_EXIT_INTERNAL;
     }
-    jim_client_set_reconnect(app.client, !read_mode, 0);
-    int rc = JIMC_EXIT_OK;
-    if (strcmp(store_kind, "none") != 0) {
-        char dir[1024];
-        int r = jim_store_default_dir(dir, sizeof dir, app.user, app.host, app.port);
-        if (r == JIM_OK)
-            r = jim_store_open(
-                &app.store, strcmp(store_kind, "files") == 0 ? JIM_STORE_FILES : JIM_STORE_SQLITE,
-                dir);
-        if (r != JIM_OK) {
-            fprintf(stderr, "jimc: cannot open the message store %s: %s\n", dir,
-                    r == JIM_EIO ? strerror(errno) : jim_strerror(r));
-            rc = JIMC_EXIT_STORE;
-            goto out;
-        }
-        jim_client_set_store(app.client, app.store);
-    }
+    jim_client_set_outgoing_callback(app.client, events_on_outgoing, &app);
     if (jim_client_connect(app.client, app.host, app.port) != JIM_OK) {
         fprintf(stderr, "jimc: cannot connect to %s port %d: %s\n", app.host, app.port,
                 jim_client_last_error(app.client));
@@ -297,37 +438,34 @@ int main(int argc, char **argv)
         goto out;
     }
     if (do_register) {
-        int r = jim_client_register(app.client, app.user, password ? password : "", NULL);
-        if (r == JIM_ESERVER && jim_client_last_code(app.client) == 409) {
-            fprintf(stderr, "jimc: account %s exists already; logging in\n", app.user);
-        } else if (r != JIM_OK) {
-            fprintf(stderr, "jimc: registration refused: %s\n", jim_client_last_error(app.client));
-            rc = r == JIM_ESERVER ? JIMC_EXIT_AUTH : JIMC_EXIT_CONNECT;
+        int r = jim_client_register(app.client, app.user, password, NULL);
+        if (r == JIM_OK) {
+            out_info(&app, "account %s created", app.user);
+        } else if (r == JIM_ESERVER && jim_client_last_code(app.client) == 409) {
+            out_info(&app, "account %s exists already; logging in", app.user);
+        } else {
+            long long wait = retry_after(&app);
+            char later[48] = "";
+            if (wait > 0)
+                snprintf(later, sizeof later, "; try again in %lld s", wait);
+            fprintf(stderr, "jimc: registration of %s refused: %s%s\n", app.user,
+                    jim_client_last_error(app.client), later);
+            rc = refusal_code(r);
             goto out;
         }
     }
-    int r = jim_client_login(app.client, app.user, password);
-    if (password)
-        memset(password, 0, strlen(password));
-    if (r != JIM_OK) {
-        fprintf(stderr, "jimc: login as %s refused: %s\n", app.user,
-                jim_client_last_error(app.client));
-        rc = r == JIM_ESERVER ? JIMC_EXIT_AUTH : JIMC_EXIT_CONNECT;
+    if ((rc = log_in(&app, password)) != 0)
+        goto out;
+    if ((rc = open_store(&app, store_kind)) != 0) {
+        jim_client_quit(app.client);
         goto out;
     }
     if (interactive) {
-        jim_list *l = NULL;
-        if (jim_client_get_contacts(app.client, &l) == JIM_OK)
-            for (size_t i = 0; i < jim_list_count(l); i++)
-                names_add(&app, jim_msg_get_str(jim_list_get(l, i), JIM_FIELD_USER_ID));
-        jim_list_free(l);
-        if (jim_client_get_rooms(app.client, &l) == JIM_OK)
-            for (size_t i = 0; i < jim_list_count(l); i++)
-                names_add(&app, jim_msg_get_str(jim_list_get(l, i), JIM_FIELD_ROOM));
-        jim_list_free(l);
+        load_names(&app);
         out_info(&app, "logged in as %s on %s port %d; /help lists the commands", app.user,
                  app.host, app.port);
         rc = run_interactive(&app);
+        events_tell_pending(&app);
     } else if (read_mode) {
         rc = run_reader(&app);
     } else if (write_mode) {
@@ -340,7 +478,8 @@ int main(int argc, char **argv)
 out:
     jim_client_free(app.client);
     jim_store_close(app.store);
-    free(password);
+    wipe(password);
+    events_free(&app);
     for (size_t i = 0; i < app.n_names; i++)
         free(app.names[i]);
     free(app.names);

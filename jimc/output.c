@@ -1,7 +1,8 @@
 /*
  * output.c — how jimc prints: incoming messages (plain, coloured on a terminal, or JSON
- * lines), notices and errors. In interactive mode a line goes above the prompt and the
- * line being typed is redrawn after it.
+ * lines), lists, notices and errors. In interactive mode a line goes above the prompt and
+ * the line being typed is redrawn after it — except while a typed command runs, when
+ * readline shows no prompt and draws a new one once the command is done.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
@@ -31,9 +32,15 @@ static void put(const char *line)
     }
 }
 
+/* Whether a line must go above readline's prompt (and the prompt be drawn again). */
+static int above_prompt(const jimc *app)
+{
+    return app->interactive && !app->in_command;
+}
+
 void out_line(jimc *app, const char *line)
 {
-    if (!app->interactive) {
+    if (!above_prompt(app)) {
         put(line);
         return;
     }
@@ -52,25 +59,27 @@ static void flatten(char *dst, size_t size, const char *src)
     dst[i] = '\0';
 }
 
+void out_json(jimc *app, const jim_msg *m)
+{
+    char line[2048];
+    jim_msg *copy = NULL;
+    const char *json;
+    size_t len;
+    if (jim_msg_new(&copy) != JIM_OK)
+        return;
+    /* Re-encode what arrived (lent as const): one ASCII-safe JSON object per line. */
+    if (jim_msg_copy(copy, m) == JIM_OK && jim_msg_encode(copy, &json, &len) == JIM_OK) {
+        snprintf(line, sizeof line, "%.*s", (int)(len - 1), json);
+        out_line(app, line);
+    }
+    jim_msg_free(copy);
+}
+
 void out_message(jimc *app, const jim_msg *m, int outgoing)
 {
     char line[2048];
     if (app->json) {
-        jim_msg *copy = NULL;
-        const char *json;
-        size_t len;
-        if (jim_msg_new(&copy) != JIM_OK)
-            return;
-        /* Re-encode what arrived (lent as const): one ASCII-safe JSON object per line. */
-        if (jim_msg_copy(copy, m) != JIM_OK) {
-            jim_msg_free(copy);
-            return;
-        }
-        if (jim_msg_encode(copy, &json, &len) == JIM_OK) {
-            snprintf(line, sizeof line, "%.*s", (int)(len - 1), json);
-            out_line(app, line);
-        }
-        jim_msg_free(copy);
+        out_json(app, m);
         return;
     }
     const char *from = jim_msg_get_str(m, JIM_FIELD_FROM);
@@ -105,10 +114,10 @@ __attribute__((format(printf, 4, 0))) static void vout(jimc *app, FILE *stream, 
     char msg[1024], line[1100];
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (stream == stderr) {
-        if (app->interactive)
+        if (above_prompt(app))
             rl_clear_visible_line();
         fprintf(stderr, "jimc: %s\n", msg);
-        if (app->interactive)
+        if (above_prompt(app))
             rl_forced_update_display();
         return;
     }
@@ -128,7 +137,8 @@ void out_info(jimc *app, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    /* JSON lines on stdout stay pure: notices go to stderr then. */
-    vout(app, app->json ? stderr : stdout, app->color ? "\033[2m-- \033[0m" : "-- ", fmt, ap);
+    /* Messages (-r) and JSON lines on stdout stay pure: notices go to stderr then. */
+    vout(app, app->json || app->mode != JIMC_COMMANDS ? stderr : stdout,
+         app->color ? "\033[2m-- \033[0m" : "-- ", fmt, ap);
     va_end(ap);
 }

@@ -42,6 +42,8 @@ libjim_libjimclient_la_SOURCES = \
 	libjim/src/client_store.hh \
 	libjim/src/list.cc \
 	libjim/src/list.hh \
+	libjim/src/outbox.cc \
+	libjim/src/outbox.hh \
 	libjim/src/store_api.cc \
 	libjim/src/store_files.cc \
 	libjim/src/store_sqlite.cc
@@ -70,4 +72,13 @@ jiminclude_HEADERS = \
 	libjim/include/jim/store.h
 
 pkgconfig_DATA += libjim/libjim.pc
+
+# The libtool archive is for libtool alone: programs link through libjim.pc, and a
+# distribution would delete the file anyway. Not installed; so uninstall (which libtool
+# would do from the installed .la) removes the library's names as the built .la lists them.
+install-exec-hook:
+	rm -f $(DESTDIR)$(libdir)/libjim.la
+uninstall-hook:
+	@names=`sed -n "s/^library_names='\(.*\)'$$/\1/p" libjim/libjim.la`; \
+	for f in $$names; do echo "rm -f $(DESTDIR)$(libdir)/$$f"; rm -f "$(DESTDIR)$(libdir)/$$f"; done
 EXTRA_DIST += libjim/libjim.map libjim/libjim.pc.in

@@ -8,21 +8,31 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if eval "$1"; then ok "$2"; else nok "$2"; fi; }
 
+# Starts jimd (again, after jimd_stop: same database, same port) and waits until it is ready.
 jimd_up() {
-    printf 'log_file %s/jimd.log\nlog_level info\nscrypt_n 1024\nregister_max_ip 100000\n' "$dir" > "$dir/jimd.conf"
-    "$jimd" -c "$dir/jimd.conf" -a 127.0.0.1 -p 0 -w 1 -D "$dir/jimd.db" &
+    [ -f "$dir/jimd.conf" ] ||
+        printf 'log_file %s/jimd.log\nlog_level info\nscrypt_n 1024\nregister_max_ip 100000\n' "$dir" > "$dir/jimd.conf"
+    local ready
+    ready=$(grep -c " ready (pid " "$dir/jimd.log" 2>/dev/null)
+    "$jimd" -c "$dir/jimd.conf" -a 127.0.0.1 -p "${port:-0}" -w 1 -D "$dir/jimd.db" &
     jimd_pid=$!
     for _ in $(seq 200); do
         port=$(sed -n 's/.*listening on .* port \([0-9]*\) .*/\1/p' "$dir/jimd.log" 2>/dev/null | tail -1)
-        [ -n "$port" ] && grep -q " ready (pid " "$dir/jimd.log" && return 0
+        [ -n "$port" ] && [ "$(grep -c " ready (pid " "$dir/jimd.log")" -gt "${ready:-0}" ] && return 0
         sleep 0.05
     done
     echo "Bail out! jimd did not start"
     exit 1
 }
 
-jimd_down() {
+# Stops jimd (SIGTERM) and waits for it.
+jimd_stop() {
     [ -n "${jimd_pid:-}" ] && kill -TERM "$jimd_pid" 2>/dev/null && wait "$jimd_pid" 2>/dev/null
+    jimd_pid=
+}
+
+jimd_down() {
+    jimd_stop
     rm -rf "$dir"
 }
 trap jimd_down EXIT

@@ -31,12 +31,13 @@ e2e_tests = \
 	tests/test_jimd_logins \
 	tests/test_jimd_abuse \
 	tests/test_jimd_dialects \
-	tests/test_client
+	tests/test_client \
+	tests/test_outbox
 check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
-	tests/jimc_pipes.sh tests/jimc_tty.sh
+	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh
 # A stand-in for a syslog daemon, for jimd_daemon.sh.
 check_PROGRAMS += tests/syslog_sink
 tests_syslog_sink_SOURCES = tests/syslog_sink.c
@@ -71,6 +72,9 @@ tests_test_jimd_dialects_LDADD = $(E2E_LDADD)
 tests_test_client_SOURCES = tests/test_client.c
 tests_test_client_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_client_LDADD = $(E2E_LDADD) -lpthread
+tests_test_outbox_SOURCES = tests/test_outbox.c
+tests_test_outbox_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_outbox_LDADD = $(E2E_LDADD)
 
 tests_test_errors_SOURCES = tests/test_errors.c
 tests_test_errors_CPPFLAGS = $(TEST_CPPFLAGS)
@@ -105,8 +109,8 @@ tests_test_header_cxx_LDADD = $(TEST_LDADD)
 doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
-EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh tests/example.expected \
-	tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh
+EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
+	tests/example.expected tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh
 
 # Benchmarks: programs that report numbers, run by `make bench`, never by `make check`.
 EXTRA_PROGRAMS += tests/bench_codec

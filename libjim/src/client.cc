@@ -189,13 +189,23 @@ void Client::relogin()
             std::string text =
                 std::string("logging in again failed: ") + (why ? why : jim_strerror(status));
             // 409: the old session is still known to the server (it may not have noticed
-            // the dead connection yet); 429 and 5xx pass too. Try again after the backoff.
-            // Anything else (402 wrong password, 403 banned) will not get better.
+            // the dead connection yet); 429 and 5xx pass too. Try again after the backoff
+            // (at least the 429's retry_after). Anything else (402 wrong password, 403
+            // banned) will not get better.
             if (code == 409 || code == 429 || code >= 500 || status == JIM_ETIMEDOUT) {
                 JIM_LOG(log, JIM_LOG_INFO, "client", "%s; trying again", text.c_str());
                 lost(text.c_str());
+                int64_t after = 0;
+                if (code == 429 && jim_msg_get_int(resp, JIM_FIELD_RETRY_AFTER, &after) == JIM_OK)
+                    reconnect_at_us_ =
+                        std::max(reconnect_at_us_,
+                                 mono_us() + std::clamp<int64_t>(after, 1, 3600) * 1000000);
                 return;
             }
+            // The refusal that ends reconnecting: what jim_client_last_code() tells.
+            last_code_ = code;
+            if (resp)
+                last_resp_ = *resp;
             show_error(code ? code : status, text);
             quitting_ = true; // the account is refused: do not hammer the server
             lost(text.c_str());
@@ -210,6 +220,7 @@ void Client::relogin()
             }
         }
         JIM_LOG(log, JIM_LOG_INFO, "client", "logged in again as %s", account_.c_str());
+        queue_outbox(); // pending messages a store attached meanwhile brought
         jim_msg sync;
         jim_msg_init_action(&sync, JIM_ACTION_SYNC);
         jim_msg_set_int(&sync, JIM_FIELD_SINCE, settled_seq());
@@ -287,27 +298,31 @@ Client::Kind Client::kind_of(jim_action a) const
     return Kind::Plain;
 }
 
-// Gives req an id, queues it and writes it now when the connection allows.
-int Client::enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out)
+std::string Client::new_id()
 {
-    char id[40];
-    std::snprintf(id, sizeof id, "%s%llu", id_prefix_.c_str(),
-                  static_cast<unsigned long long>(++next_id_));
-    jim_msg_set_str(&req, JIM_FIELD_ID, id);
+    return id_prefix_ + std::to_string(++next_id_);
+}
+
+// Gives req an id (a msg from the outbox keeps its own), queues it and writes it now when
+// the connection allows. A msg waits for its answer however long the connection is down.
+int Client::enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out, bool keep_id)
+{
+    if (!keep_id || !jim_msg_has(&req, JIM_FIELD_ID))
+        jim_msg_set_str(&req, JIM_FIELD_ID, new_id().c_str());
     const char *json;
     size_t len;
     int rc = jim_msg_encode(&req, &json, &len);
     if (rc != JIM_OK)
         return rc;
-    Pending p{id,
+    Pending p{jim_msg_get_str(&req, JIM_FIELD_ID),
               std::string(json, len),
               kind,
-              mono_us() + int64_t{timeout_ms} * 1000,
+              kind == Kind::Send ? INT64_MAX : mono_us() + int64_t{timeout_ms} * 1000,
               std::move(done),
               jim_msg{},
               false};
     if (id_out)
-        *id_out = id;
+        *id_out = p.id;
     if (kind == Kind::Send || jim_msg_action(&req) == JIM_ACTION_ADD_CONTACT ||
         jim_msg_action(&req) == JIM_ACTION_DEL_CONTACT)
         p.request = req;
@@ -328,80 +343,162 @@ int Client::enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out)
     return JIM_OK;
 }
 
+int Client::failed_here(int rc, const char *why)
+{
+    last_code_ = 0;
+    last_error_ = why;
+    return rc;
+}
+
 int Client::call_async(jim_msg &req, Done done, std::string *id_out)
 {
     if (state_ == JIM_CLIENT_DISCONNECTED)
-        return JIM_ESTATE;
-    if (jim_msg_validate(&req, nullptr) != JIM_OK) {
-        last_error_ = jim_msg_errmsg(&req);
-        return JIM_EINVAL;
-    }
+        return failed_here(JIM_ESTATE, "not connected");
+    if (jim_msg_validate(&req, nullptr) != JIM_OK)
+        return failed_here(JIM_EINVAL, jim_msg_errmsg(&req));
+    if (jim_msg_action(&req) == JIM_ACTION_MSG)
+        return post(req, std::move(done), id_out);
     return enqueue(req, kind_of(jim_msg_action(&req)), std::move(done), id_out);
+}
+
+// ---- the outgoing queue -------------------------------------------------------
+
+int Client::post_text(const char *to, const char *text, Done done, std::string *id_out)
+{
+    jim_msg req;
+    int rc = jim_msg_make_text(&req, to, text);
+    if (rc != JIM_OK)
+        return failed_here(rc, jim_strerror(rc));
+    if (jim_msg_validate(&req, nullptr) != JIM_OK)
+        return failed_here(JIM_EINVAL, jim_msg_errmsg(&req));
+    return post(req, std::move(done), id_out);
+}
+
+// A valid msg: into the outbox (and the store), then on its way when the client is online.
+int Client::post(jim_msg &req, Done done, std::string *id_out)
+{
+    if (state_ == JIM_CLIENT_DISCONNECTED || !logged_in_once_)
+        return failed_here(JIM_ESTATE, "not logged in");
+    std::string id = new_id();
+    jim_msg_set_str(&req, JIM_FIELD_ID, id.c_str());
+    if (outbox_.add(req, store_ ? store_->impl.get() : nullptr) != JIM_OK)
+        return failed_here(JIM_EIO, "cannot keep the message in the store");
+    Outbox::Entry *e = outbox_.find(id);
+    e->queued = true;
+    show_outgoing(e->msg, JIM_OUTGOING_PENDING, nullptr);
+    if (id_out)
+        *id_out = id;
+    return enqueue(req, Kind::Send, std::move(done), nullptr, true);
+}
+
+void Client::queue_outbox()
+{
+    if (store_)
+        for (Outbox::Entry *e : outbox_.load(*store_->impl))
+            show_outgoing(e->msg, JIM_OUTGOING_PENDING, nullptr);
+    for (Outbox::Entry *e : outbox_.pending()) {
+        if (e->queued)
+            continue;
+        e->queued = true;
+        jim_msg req = e->msg;
+        enqueue(req, Kind::Send, nullptr, nullptr, true);
+    }
+}
+
+void Client::set_store(jim_store *s)
+{
+    store_ = s;
+    if (!s || !logged_in_once_ || state_ == JIM_CLIENT_DISCONNECTED)
+        return; // login() catches up
+    // Logged in already: catch up from what the store has, as a reconnect does.
+    int64_t have = s->impl->last_seq();
+    last_seq_ = std::max(last_seq_, have);
+    settled_ = std::max(settled_, have);
+    queue_outbox();
+    if (state_ == JIM_CLIENT_ONLINE) {
+        jim_msg sync;
+        jim_msg_init_action(&sync, JIM_ACTION_SYNC);
+        jim_msg_set_int(&sync, JIM_FIELD_SINCE, have);
+        enqueue(sync, Kind::Internal, nullptr);
+    }
+}
+
+void Client::show_outgoing(const jim_msg &m, jim_outgoing_state st, const jim_msg *resp)
+{
+    if (outgoing_fn_)
+        outgoing_fn_(outgoing_ud_, &m, st, resp);
+}
+
+// ---- blocking requests --------------------------------------------------------
+
+Client::Done Client::waiter(std::shared_ptr<Waiter> w)
+{
+    return [this, w](int status, const jim_msg *resp, jim_list *list) {
+        w->done = true;
+        w->status = status;
+        if (resp) {
+            w->resp = *resp;
+            w->have_resp = true;
+        }
+        if (list)
+            w->list = std::make_unique<jim_list>(std::move(*list));
+        cv_.notify_all();
+    };
+}
+
+int Client::await(Waiter &w, const std::string &id, jim_msg *resp_out,
+                  std::unique_ptr<jim_list> *list_out)
+{
+    int rc = wait(w.done, mono_us() + int64_t{timeout_ms} * 1000 + 1000000);
+    if (!w.done) { // the loop never answered (thread stopped, or no connection)
+        auto it = std::find_if(pending_.begin(), pending_.end(),
+                               [&](const Pending &p) { return p.id == id; });
+        if (it != pending_.end() && it->kind == Kind::Send)
+            return failed_here(rc, "no answer yet: the message is pending, and is sent when "
+                                   "the connection is back");
+        if (it != pending_.end())
+            pending_.erase(it);
+        return failed_here(rc, jim_strerror(rc));
+    }
+    last_code_ = w.have_resp ? jim_msg_response(&w.resp) : 0;
+    if (w.have_resp)
+        last_resp_ = w.resp;
+    if (w.status == JIM_OK) {
+        last_error_.clear();
+    } else if (w.have_resp) {
+        const char *e = jim_msg_get_str(&w.resp, JIM_FIELD_ERROR);
+        last_error_ = e ? e : jim_response_text(last_code_);
+    } else {
+        last_error_ = jim_strerror(w.status);
+    }
+    if (resp_out && w.have_resp)
+        *resp_out = w.resp;
+    if (list_out)
+        *list_out = std::move(w.list);
+    return w.status;
 }
 
 int Client::call(jim_msg &req, jim_msg *resp_out, std::unique_ptr<jim_list> *list_out)
 {
     if (on_own_thread())
         return JIM_ESTATE;
-    struct Result {
-        bool done = false;
-        int status = JIM_OK;
-        jim_msg resp;
-        bool have_resp = false;
-        std::unique_ptr<jim_list> list;
-    };
-    auto result = std::make_shared<Result>();
+    auto w = std::make_shared<Waiter>();
     std::string id;
-    int rc = call_async(
-        req,
-        [this, result](int status, const jim_msg *resp, jim_list *list) {
-            result->done = true;
-            result->status = status;
-            if (resp) {
-                result->resp = *resp;
-                result->have_resp = true;
-            }
-            if (list)
-                result->list = std::make_unique<jim_list>(std::move(*list));
-            cv_.notify_all();
-        },
-        &id);
+    int rc = call_async(req, waiter(w), &id);
     if (rc != JIM_OK)
         return rc;
-    rc = wait(result->done, mono_us() + int64_t{timeout_ms} * 1000 + 1000000);
-    if (!result->done) { // the loop never answered (thread stopped): give up on it
-        auto it = std::find_if(pending_.begin(), pending_.end(),
-                               [&](const Pending &p) { return p.id == id; });
-        if (it != pending_.end())
-            pending_.erase(it);
-        last_error_ = jim_strerror(rc);
-        return rc;
-    }
-    last_code_ = result->have_resp ? jim_msg_response(&result->resp) : 0;
-    if (result->status == JIM_OK) {
-        last_error_.clear();
-    } else if (result->have_resp) {
-        const char *e = jim_msg_get_str(&result->resp, JIM_FIELD_ERROR);
-        last_error_ = e ? e : jim_response_text(last_code_);
-    } else {
-        last_error_ = jim_strerror(result->status);
-    }
-    if (resp_out && result->have_resp)
-        *resp_out = result->resp;
-    if (list_out)
-        *list_out = std::move(result->list);
-    return result->status;
+    return await(*w, id, resp_out, list_out);
 }
 
 int Client::login(const char *account, const char *password)
 {
     if (state_ != JIM_CLIENT_CONNECTED)
-        return JIM_ESTATE;
+        return failed_here(JIM_ESTATE, "not connected");
     jim_msg req;
     int rc = password ? jim_msg_make_authenticate(&req, account, password)
                       : jim_msg_make_presence(&req, account, "online");
     if (rc != JIM_OK)
-        return rc;
+        return failed_here(rc, jim_strerror(rc));
     jim_msg_set_features(&req, JIM_FEATURE_NDJSON);
     rc = call(req, nullptr, nullptr);
     if (rc != JIM_OK)
@@ -413,10 +510,11 @@ int Client::login(const char *account, const char *password)
     logged_in_once_ = true;
     chats_.set_account(account_);
     set_state(JIM_CLIENT_ONLINE);
-    if (store && store->impl->last_seq() > last_seq_)
-        last_seq_ = store->impl->last_seq();
+    if (store_ && store_->impl->last_seq() > last_seq_)
+        last_seq_ = store_->impl->last_seq();
     settled_ = std::max(settled_, last_seq_);
-    if (store || last_seq_ > 0) {
+    queue_outbox(); // what waited for this login, from this client or from its store
+    if (store_ || last_seq_ > 0) {
         jim_msg sync;
         jim_msg_init_action(&sync, JIM_ACTION_SYNC);
         jim_msg_set_int(&sync, JIM_FIELD_SINCE, last_seq_);
@@ -427,11 +525,15 @@ int Client::login(const char *account, const char *password)
 
 int Client::send_text(const char *to, const char *text, int64_t *seq, int *delivered)
 {
-    jim_msg req, resp;
-    int rc = jim_msg_make_text(&req, to, text);
+    if (on_own_thread())
+        return JIM_ESTATE;
+    auto w = std::make_shared<Waiter>();
+    std::string id;
+    int rc = post_text(to, text, waiter(w), &id);
     if (rc != JIM_OK)
         return rc;
-    rc = call(req, &resp, nullptr);
+    jim_msg resp;
+    rc = await(*w, id, &resp, nullptr);
     if (rc == JIM_OK) {
         int64_t s = 0;
         jim_msg_get_int(&resp, JIM_FIELD_SEQ, &s);
@@ -445,14 +547,13 @@ int Client::send_text(const char *to, const char *text, int64_t *seq, int *deliv
 
 int Client::send_text_async(const char *to, const char *text, jim_reply_fn fn, void *ud)
 {
-    jim_msg req;
-    int rc = jim_msg_make_text(&req, to, text);
-    if (rc != JIM_OK)
-        return rc;
-    return call_async(req, [fn, ud](int status, const jim_msg *resp, jim_list *list) {
-        if (fn)
-            fn(ud, status, resp, list);
-    });
+    return post_text(
+        to, text,
+        [fn, ud](int status, const jim_msg *resp, jim_list *list) {
+            if (fn)
+                fn(ud, status, resp, list);
+        },
+        nullptr);
 }
 
 int Client::quit()
@@ -480,8 +581,8 @@ void Client::finish(std::deque<Pending>::iterator it, int status, const jim_msg 
 {
     Pending p = std::move(*it);
     pending_.erase(it);
-    if (status == JIM_OK && resp && p.kind == Kind::Send)
-        after_send(p, *resp);
+    if (p.kind == Kind::Send)
+        after_send(p, status, resp);
     if (status == JIM_OK)
         after_contact_change(p.request);
     if (status == JIM_OK && list)
@@ -499,32 +600,50 @@ void Client::after_contact_change(const jim_msg &request)
         return;
     if (a == JIM_ACTION_ADD_CONTACT) {
         contacts_.list().add(user);
-        if (store)
-            store->impl->add_contact(user);
+        if (store_)
+            store_->impl->add_contact(user);
     } else {
         contacts_.list().remove(user);
-        if (store)
-            store->impl->del_contact(user);
+        if (store_)
+            store_->impl->del_contact(user);
     }
 }
 
-// A message of ours was stored by the server: keep it, with its seq, as the server has it.
-void Client::after_send(const Pending &p, const jim_msg &resp)
+// The end of a msg request. Answered 2xx: the server stored it; keep it, with its seq, as
+// the server has it. Answered 4xx: refused for good. No answer (the client stopped for
+// good): it stays pending in the outbox and the store, for the next login.
+void Client::after_send(const Pending &p, int status, const jim_msg *resp)
 {
-    int64_t seq = 0;
-    if (jim_msg_get_int(&resp, JIM_FIELD_SEQ, &seq) != JIM_OK || seq <= 0)
+    if (!resp) {
+        if (Outbox::Entry *e = outbox_.find(p.id))
+            e->queued = false;
         return;
-    jim_msg m = p.request;
+    }
+    ClientStore *st = store_ ? store_->impl.get() : nullptr;
+    jim_msg m;
+    if (status != JIM_OK) {
+        if (outbox_.settle(p.id, JIM_OUTGOING_FAILED, st, &m))
+            show_outgoing(m, JIM_OUTGOING_FAILED, resp);
+        return;
+    }
+    if (!outbox_.settle(
+            p.id, jim_msg_response(resp) == 202 ? JIM_OUTGOING_STORED : JIM_OUTGOING_DELIVERED, st,
+            &m))
+        m = p.request;
     jim_msg_set_str(&m, JIM_FIELD_FROM, account_.c_str());
-    jim_msg_set_int(&m, JIM_FIELD_SEQ, seq);
-    int64_t t = 0;
-    if (jim_msg_get_int(&resp, JIM_FIELD_TIME, &t) == JIM_OK)
-        jim_msg_set_int(&m, JIM_FIELD_TIME, t);
-    if (store)
-        store->impl->save(m);
-    else
-        seen_.insert(seq);
-    seen_seq(seq);
+    int64_t seq = 0, t = 0;
+    if (jim_msg_get_int(resp, JIM_FIELD_SEQ, &seq) == JIM_OK && seq > 0) {
+        jim_msg_set_int(&m, JIM_FIELD_SEQ, seq);
+        if (jim_msg_get_int(resp, JIM_FIELD_TIME, &t) == JIM_OK)
+            jim_msg_set_int(&m, JIM_FIELD_TIME, t);
+        if (st)
+            st->save(m);
+        else
+            seen_.insert(seq);
+        seen_seq(seq);
+    }
+    show_outgoing(m, jim_msg_response(resp) == 202 ? JIM_OUTGOING_STORED : JIM_OUTGOING_DELIVERED,
+                  resp);
 }
 
 // A list answer arrived: keep contacts and history in the model and the store.
@@ -545,13 +664,13 @@ void Client::after_list(jim_list &list)
             names.emplace_back(u);
         }
         contacts_.list().replace(entries);
-        if (store)
-            store->impl->set_contacts(names);
-    } else if (entry == JIM_ACTION_MSG && store) {
-        store->impl->begin();
+        if (store_)
+            store_->impl->set_contacts(names);
+    } else if (entry == JIM_ACTION_MSG && store_) {
+        store_->impl->begin();
         for (auto &m : list.items)
-            store->impl->save(*m);
-        store->impl->commit();
+            store_->impl->save(*m);
+        store_->impl->commit();
     }
 }
 
@@ -624,15 +743,21 @@ void Client::on_response(const jim_msg &m)
         pending_.erase(it);
         return;
     }
-    if (code == 429 && it->kind == Kind::Send) {
-        // The server's rate limit: the message was not stored. Send it again (same id)
-        // when it says, so a fast writer is slowed down instead of losing lines.
-        int64_t after = 1;
+    if (it->kind == Kind::Send && (code == 429 || code >= 500)) {
+        // The server's rate limit, or a failure of its own: the message was not stored.
+        // Send it again (same id) when it says, so a fast writer is slowed down instead
+        // of losing lines; only a refusal (4xx) ends a message.
+        int64_t after = code == 429 ? 1 : 5;
         jim_msg_get_int(&m, JIM_FIELD_RETRY_AFTER, &after);
         after = std::clamp<int64_t>(after, 1, 60);
         it->resend_at_us = mono_us() + after * 1000000;
-        it->deadline_us = it->resend_at_us + int64_t{timeout_ms} * 1000;
         it->written = false;
+        return;
+    }
+    if (it->kind == Kind::Send && code == 401) {
+        // The server no longer counts this connection as logged in: not a refusal of the
+        // message. Log in again on a new connection; it is sent after that.
+        lost("the server says this session is not logged in");
         return;
     }
     finish(it, code < 300 ? JIM_OK : JIM_ESERVER, &m, nullptr);
@@ -643,12 +768,14 @@ void Client::incoming(const jim_msg &m)
 {
     int64_t seq = 0;
     if (jim_msg_get_int(&m, JIM_FIELD_SEQ, &seq) == JIM_OK && seq > 0) {
-        if (store) {
-            int rc = store->impl->save(m);
+        if (store_) {
+            int rc = store_->impl->save(m);
             if (rc == 1)
                 return; // seen before
             if (rc < 0)
                 show_error(rc, "cannot save a message to the store");
+            if (seen_.count(seq))
+                return; // shown before the store was attached; saved now
         } else if (!seen_.insert(seq).second) {
             return;
         }
@@ -785,8 +912,8 @@ int Client::on_readable()
             break;
         }
         jim_framer_commit(framer_, static_cast<size_t>(n));
-        if (store)
-            store->impl->begin(); // one write for everything this read brought
+        if (store_)
+            store_->impl->begin(); // one write for everything this read brought
         int rc;
         while (fd_ >= 0 && (rc = jim_framer_next_msg(framer_, &in_)) != JIM_EAGAIN) {
             if (rc == JIM_OK) {
@@ -799,8 +926,8 @@ int Client::on_readable()
                         jim_framer_errmsg(framer_));
             }
         }
-        if (store)
-            store->impl->commit();
+        if (store_)
+            store_->impl->commit();
         if (static_cast<size_t>(n) < cap)
             break;
     }

@@ -6,6 +6,7 @@
 #include "chat.hh"
 #include "client_store.hh"
 #include "list.hh"
+#include "outbox.hh"
 
 #include <jim/client.h>
 #include <jim/framer.h>
@@ -38,24 +39,37 @@ class Client final : private ChatView, private ContactListView {
     int timeout_ms = 10000;
     bool reconnect = true;
     int max_backoff_ms = 30000;
-    jim_store *store = nullptr;
     jim_log *log = nullptr;
 
     int connect(const char *host, int port);
     int login(const char *account, const char *password);
     // Sends req (its id is set here) and waits for the answer (blocking modes).
     int call(jim_msg &req, jim_msg *resp_out, std::unique_ptr<jim_list> *list_out);
-    // Sends req and calls done with the answer later.
+    // Sends req and calls done with the answer later; a msg goes through the outbox.
     int call_async(jim_msg &req, Done done, std::string *id_out = nullptr);
+    // Queues a msg to `to` in the outbox (see outbox.hh); done gets the answer.
+    int post_text(const char *to, const char *text, Done done, std::string *id_out);
     int send_text(const char *to, const char *text, int64_t *seq, int *delivered);
     int send_text_async(const char *to, const char *text, jim_reply_fn fn, void *ud);
     int quit();
+    // Attaches (or with null detaches) a store; see jim_client_set_store().
+    void set_store(jim_store *s);
+    jim_store *store() const { return store_; }
+    void set_outgoing_callback(jim_outgoing_fn fn, void *ud)
+    {
+        outgoing_fn_ = fn;
+        outgoing_ud_ = ud;
+    }
+    Outbox &outbox() { return outbox_; }
+    // A request that never reached the server: no code, and why; returns rc.
+    int failed_here(int rc, const char *why);
 
     jim_client_state state() const { return state_; }
     const std::string &account() const { return account_; }
     int64_t last_seq() const { return last_seq_; }
     int last_code() const { return last_code_; }
     const std::string &last_error() const { return last_error_; }
+    const jim_msg *last_response() const { return last_code_ ? &last_resp_ : nullptr; }
     ContactList &contacts() { return contacts_.list(); }
 
     // The loop.
@@ -87,12 +101,32 @@ class Client final : private ChatView, private ContactListView {
         int64_t resend_at_us = 0; // a msg refused with 429: when to send it again
     };
 
-    int enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out = nullptr);
+    // What a blocking request waits for: the answer, filled in by its Done.
+    struct Waiter {
+        bool done = false;
+        int status = JIM_OK;
+        jim_msg resp;
+        bool have_resp = false;
+        std::unique_ptr<jim_list> list;
+    };
+    Done waiter(std::shared_ptr<Waiter> w);
+    // Waits for w; on an answer sets last_code_/last_error_ and hands it out. A request
+    // that got no answer leaves the queue unless it is a msg (that one stays pending).
+    int await(Waiter &w, const std::string &id, jim_msg *resp_out,
+              std::unique_ptr<jim_list> *list_out);
+    std::string new_id();
+    // Queues req with a new id (or, for a msg from the outbox, its own).
+    int enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out = nullptr,
+                bool keep_id = false);
+    int post(jim_msg &req, Done done, std::string *id_out);
+    // Loads the store's pending messages and queues every pending one not in flight.
+    void queue_outbox();
     void finish(std::deque<Pending>::iterator it, int status, const jim_msg *resp, jim_list *list);
     void dispatch(const jim_msg &m);
     void on_response(const jim_msg &m);
     void incoming(const jim_msg &m);
-    void after_send(const Pending &p, const jim_msg &resp);
+    void after_send(const Pending &p, int status, const jim_msg *resp);
+    void show_outgoing(const jim_msg &m, jim_outgoing_state st, const jim_msg *resp);
     void after_list(jim_list &list);
     void after_contact_change(const jim_msg &request);
     void answer_probe();
@@ -119,6 +153,10 @@ class Client final : private ChatView, private ContactListView {
 
     jim_client_callbacks cb_{};
     void *ud_ = nullptr;
+    jim_outgoing_fn outgoing_fn_ = nullptr;
+    void *outgoing_ud_ = nullptr;
+    jim_store *store_ = nullptr;
+    Outbox outbox_;
     ChatController chats_;
     ContactController contacts_;
 
@@ -150,6 +188,7 @@ class Client final : private ChatView, private ContactListView {
     std::unordered_set<int64_t> seen_;               // seqs shown, when there is no store
     int64_t backoff_ms_ = 0, reconnect_at_us_ = 0;
     int last_code_ = 0;
+    jim_msg last_resp_; // the answer last_code_ is from
     std::string last_error_;
 
     std::thread thread_;

@@ -3,6 +3,7 @@
 #include "client.hh"
 #include "guard.hh"
 
+#include <cstdio>
 #include <mutex>
 
 namespace {
@@ -29,7 +30,7 @@ int named_call(jim_client *c, jim_action action, const char *name)
     jim_msg req;
     int rc = jim_msg_make_named(&req, action, name);
     if (rc != JIM_OK)
-        return rc;
+        return c->impl.failed_here(rc, jim_strerror(rc));
     return c->impl.call(req, nullptr, nullptr);
 }
 
@@ -74,9 +75,20 @@ JIM_EXTERN(int) jim_client_set_store(jim_client *client, jim_store *store)
 {
     if (!client)
         return JIM_EINVAL;
+    return jim::api_guard([&] {
+        Lock l(client->impl.mu);
+        client->impl.set_store(store);
+        return JIM_OK;
+    });
+}
+
+JIM_EXTERN(void)
+jim_client_set_outgoing_callback(jim_client *client, jim_outgoing_fn fn, void *userdata)
+{
+    if (!client)
+        return;
     Lock l(client->impl.mu);
-    client->impl.store = store;
-    return JIM_OK;
+    client->impl.set_outgoing_callback(fn, userdata);
 }
 
 JIM_EXTERN(void) jim_client_set_log(jim_client *client, jim_log *log)
@@ -106,7 +118,8 @@ jim_client_register(jim_client *client, const char *account, const char *passwor
         Lock l(client->impl.mu);
         jim_msg req;
         int rc = jim_msg_make_register(&req, account, password, info);
-        return rc == JIM_OK ? client->impl.call(req, nullptr, nullptr) : rc;
+        return rc == JIM_OK ? client->impl.call(req, nullptr, nullptr)
+                            : client->impl.failed_here(rc, jim_strerror(rc));
     });
 }
 
@@ -129,6 +142,49 @@ jim_client_send(jim_client *client, const char *to, const char *text, int64_t *s
     return jim::api_guard([&] {
         Lock l(client->impl.mu);
         return client->impl.send_text(to, text, seq_out, delivered_out);
+    });
+}
+
+JIM_EXTERN(int)
+jim_client_post(jim_client *client, const char *to, const char *text, char *id_out, size_t id_size)
+{
+    if (id_out && id_size > 0)
+        *id_out = '\0';
+    if (!client || !to || !text || (id_out && id_size == 0))
+        return JIM_EINVAL;
+    return jim::api_guard([&] {
+        Lock l(client->impl.mu);
+        std::string id;
+        int rc = client->impl.post_text(to, text, nullptr, &id);
+        if (rc == JIM_OK && id_out)
+            std::snprintf(id_out, id_size, "%s", id.c_str());
+        return rc;
+    });
+}
+
+JIM_EXTERN(int)
+jim_client_outgoing_state(jim_client *client, const char *id, jim_outgoing_state *state_out)
+{
+    if (!client || !id || !state_out)
+        return JIM_EINVAL;
+    return jim::api_guard([&] {
+        Lock l(client->impl.mu);
+        return client->impl.outbox().state(id, state_out) ? JIM_OK : JIM_ENOTFOUND;
+    });
+}
+
+JIM_EXTERN(int) jim_client_outgoing(jim_client *client, jim_list **out)
+{
+    if (!client || !out)
+        return JIM_EINVAL;
+    *out = nullptr;
+    return jim::api_guard([&] {
+        Lock l(client->impl.mu);
+        auto list = std::make_unique<jim_list>();
+        for (const jim::Outbox::Entry *e : client->impl.outbox().pending())
+            list->add(e->msg);
+        *out = list.release();
+        return static_cast<int>(JIM_OK);
     });
 }
 
@@ -330,6 +386,11 @@ JIM_EXTERN(int64_t) jim_client_last_seq(const jim_client *client)
 JIM_EXTERN(int) jim_client_last_code(const jim_client *client)
 {
     return client ? client->impl.last_code() : 0;
+}
+
+JIM_EXTERN(const jim_msg *) jim_client_last_response(const jim_client *client)
+{
+    return client ? client->impl.last_response() : nullptr;
 }
 
 JIM_EXTERN(const char *) jim_client_last_error(const jim_client *client)

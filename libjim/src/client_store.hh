@@ -29,6 +29,14 @@ class ClientStore {
     virtual int set_contacts(const std::vector<std::string> &names) = 0;
     virtual int add_contact(const std::string &name) = 0;
     virtual int del_contact(const std::string &name) = 0;
+
+    // Outgoing messages the server has not answered yet (outbox.hh): each is kept, by its
+    // client id, from the moment it is queued until the answer, so a later client sends it.
+    virtual int add_outgoing(const std::string &id, std::string_view json) = 0;
+    // The answer came (or the message was refused): forget it. An unknown id is no error.
+    virtual int drop_outgoing(const std::string &id) = 0;
+    // The kept ones as JSON lines, oldest first.
+    virtual int outgoing(std::vector<std::string> &out) = 0;
 };
 
 // Both return nullptr and set errno when the store cannot be opened or created.

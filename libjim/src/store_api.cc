@@ -95,3 +95,24 @@ JIM_EXTERN(int) jim_store_contacts(jim_store *store, jim_list **out)
         return static_cast<int>(JIM_OK);
     });
 }
+
+JIM_EXTERN(int) jim_store_outgoing(jim_store *store, jim_list **out)
+{
+    if (!store || !out)
+        return JIM_EINVAL;
+    *out = nullptr;
+    return jim::api_guard([&] {
+        std::vector<std::string> lines;
+        int rc = store->impl->outgoing(lines);
+        if (rc != JIM_OK)
+            return rc;
+        auto list = std::make_unique<jim_list>();
+        for (const std::string &line : lines) {
+            jim_msg &m = list->add_new();
+            if (jim_msg_decode(&m, line.data(), line.size(), nullptr) != JIM_OK)
+                list->items.pop_back(); // a damaged line: not the caller's to fail on
+        }
+        *out = list.release();
+        return static_cast<int>(JIM_OK);
+    });
+}

@@ -1,6 +1,7 @@
 // The plain-file client store: messages.jsonl (one msg object per line, appended in
-// the order received) and contacts.jsonl (one contact_list object per line, replaced
-// whole through a temporary file and rename). At open the message file is read once
+// the order received), contacts.jsonl (one contact_list object per line) and
+// outgoing.jsonl (the msg objects not answered yet, oldest first), the last two
+// replaced whole through a temporary file and rename. At open the message file is read once
 // into an index of (seq, from, to, offset); history reads the lines back by offset.
 // A torn last line (a crash in the middle of a write) is cut off at open.
 #include "client_store.hh"
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_set>
+#include <vector>
 
 namespace jim {
 
@@ -45,6 +47,20 @@ bool read_file(const std::string &path, std::string &out)
             out.append(buf, static_cast<size_t>(n));
     ::close(fd);
     return n == 0;
+}
+
+// Replaces path with data through a temporary file and rename, so a reader finds the old
+// file or the new one, never a part.
+int replace_file(const std::string &path, const std::string &data)
+{
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return JIM_EIO;
+    bool ok = write_all(fd, data);
+    ok = ::close(fd) == 0 && ok;
+    ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0;
+    return ok ? JIM_OK : JIM_EIO;
 }
 
 class FileStore final : public ClientStore {
@@ -87,6 +103,18 @@ class FileStore final : public ClientStore {
             if (jim_msg_decode(&m, contacts.data() + at, nl - at, nullptr) == JIM_OK &&
                 jim_msg_has(&m, JIM_FIELD_USER_ID))
                 contacts_.insert(jim_msg_get_str(&m, JIM_FIELD_USER_ID));
+            at = nl + 1;
+        }
+        std::string out;
+        if (!read_file(dir + "/outgoing.jsonl", out))
+            return false;
+        for (size_t at = 0; at < out.size();) {
+            size_t nl = out.find('\n', at);
+            if (nl == std::string::npos)
+                break;
+            if (jim_msg_decode(&m, out.data() + at, nl - at, nullptr) == JIM_OK &&
+                jim_msg_has(&m, JIM_FIELD_ID))
+                outgoing_.emplace_back(jim_msg_get_str(&m, JIM_FIELD_ID), out.substr(at, nl - at));
             at = nl + 1;
         }
         return true;
@@ -169,6 +197,27 @@ class FileStore final : public ClientStore {
         return write_contacts();
     }
 
+    int add_outgoing(const std::string &id, std::string_view json) override
+    {
+        for (const auto &[have, line] : outgoing_)
+            if (have == id)
+                return JIM_OK;
+        outgoing_.emplace_back(id, std::string(json));
+        return write_outgoing();
+    }
+    int drop_outgoing(const std::string &id) override
+    {
+        size_t before = outgoing_.size();
+        std::erase_if(outgoing_, [&](const auto &o) { return o.first == id; });
+        return outgoing_.size() == before ? JIM_OK : write_outgoing();
+    }
+    int outgoing(std::vector<std::string> &out) override
+    {
+        for (const auto &o : outgoing_)
+            out.push_back(o.second);
+        return JIM_OK;
+    }
+
   private:
     struct Entry {
         std::string from, to;
@@ -212,14 +261,17 @@ class FileStore final : public ClientStore {
             if (jim_msg_encode(&m, &json, &len) == JIM_OK)
                 data.append(json, len);
         }
-        std::string path = dir_ + "/contacts.jsonl", tmp = path + ".tmp";
-        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0)
-            return JIM_EIO;
-        bool ok = write_all(fd, data);
-        ok = ::close(fd) == 0 && ok;
-        ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0;
-        return ok ? JIM_OK : JIM_EIO;
+        return replace_file(dir_ + "/contacts.jsonl", data);
+    }
+
+    int write_outgoing()
+    {
+        std::string data;
+        for (const auto &o : outgoing_) {
+            data += o.second;
+            data += '\n';
+        }
+        return replace_file(dir_ + "/outgoing.jsonl", data);
     }
 
     std::string dir_;
@@ -231,6 +283,7 @@ class FileStore final : public ClientStore {
     std::unordered_set<int64_t> seqs_;
     std::map<int64_t, Entry> entries_;
     std::unordered_set<std::string> contacts_;
+    std::vector<std::pair<std::string, std::string>> outgoing_; // (id, JSON line), oldest first
     int64_t last_seq_ = 0;
 };
 

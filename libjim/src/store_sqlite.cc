@@ -19,13 +19,19 @@ const char kSchema[] = "CREATE TABLE IF NOT EXISTS messages ("
                        "  json TEXT NOT NULL);"
                        "CREATE INDEX IF NOT EXISTS messages_recipient ON messages(recipient, seq);"
                        "CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, seq);"
-                       "CREATE TABLE IF NOT EXISTS contacts (name TEXT PRIMARY KEY) WITHOUT ROWID;";
+                       "CREATE TABLE IF NOT EXISTS contacts (name TEXT PRIMARY KEY) WITHOUT ROWID;"
+                       // Outgoing messages not answered yet, in the order they were queued.
+                       "CREATE TABLE IF NOT EXISTS outgoing ("
+                       "  n INTEGER PRIMARY KEY AUTOINCREMENT,"
+                       "  id TEXT NOT NULL UNIQUE,"
+                       "  json TEXT NOT NULL);";
 
 class SqliteStore final : public ClientStore {
   public:
     ~SqliteStore() override
     {
-        for (sqlite3_stmt *st : {insert_, history_, contacts_, add_, del_})
+        for (sqlite3_stmt *st :
+             {insert_, history_, contacts_, add_, del_, out_add_, out_del_, out_list_})
             sqlite3_finalize(st);
         sqlite3_close(db_);
     }
@@ -47,7 +53,10 @@ class SqliteStore final : public ClientStore {
                        &history_) &&
                prepare("SELECT name FROM contacts ORDER BY name", &contacts_) &&
                prepare("INSERT OR IGNORE INTO contacts (name) VALUES (?1)", &add_) &&
-               prepare("DELETE FROM contacts WHERE name = ?1", &del_) && load_last_seq();
+               prepare("DELETE FROM contacts WHERE name = ?1", &del_) &&
+               prepare("INSERT OR IGNORE INTO outgoing (id, json) VALUES (?1, ?2)", &out_add_) &&
+               prepare("DELETE FROM outgoing WHERE id = ?1", &out_del_) &&
+               prepare("SELECT json FROM outgoing ORDER BY n", &out_list_) && load_last_seq();
     }
 
     int64_t last_seq() const override { return last_seq_; }
@@ -131,6 +140,26 @@ class SqliteStore final : public ClientStore {
     int add_contact(const std::string &name) override { return one(add_, name); }
     int del_contact(const std::string &name) override { return one(del_, name); }
 
+    int add_outgoing(const std::string &id, std::string_view json) override
+    {
+        sqlite3_bind_text(out_add_, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(out_add_, 2, json.data(), static_cast<int>(json.size()),
+                          SQLITE_TRANSIENT);
+        int rc = sqlite3_step(out_add_);
+        sqlite3_reset(out_add_);
+        return rc == SQLITE_DONE ? JIM_OK : JIM_EIO;
+    }
+    int drop_outgoing(const std::string &id) override { return one(out_del_, id); }
+    int outgoing(std::vector<std::string> &out) override
+    {
+        int rc;
+        while ((rc = sqlite3_step(out_list_)) == SQLITE_ROW)
+            out.emplace_back(reinterpret_cast<const char *>(sqlite3_column_text(out_list_, 0)),
+                             static_cast<size_t>(sqlite3_column_bytes(out_list_, 0)));
+        sqlite3_reset(out_list_);
+        return rc == SQLITE_DONE ? JIM_OK : JIM_EIO;
+    }
+
   private:
     bool exec(const char *sql)
     {
@@ -160,7 +189,7 @@ class SqliteStore final : public ClientStore {
 
     sqlite3 *db_ = nullptr;
     sqlite3_stmt *insert_ = nullptr, *history_ = nullptr, *contacts_ = nullptr, *add_ = nullptr,
-                 *del_ = nullptr;
+                 *del_ = nullptr, *out_add_ = nullptr, *out_del_ = nullptr, *out_list_ = nullptr;
     int64_t last_seq_ = 0;
     int depth_ = 0;
     jim_msg scratch_; // encodes the message being saved

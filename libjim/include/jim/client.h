@@ -27,6 +27,14 @@
  * one (jim_client_last_code() and jim_client_last_error() tell which),
  * #JIM_ETIMEDOUT, #JIM_ECLOSED when the connection is gone for good, or another
  * ::jim_error. Strings are UTF-8.
+ *
+ * Messages go through an outgoing queue (jim_client_post() and the send
+ * functions): a message is #JIM_OUTGOING_PENDING — kept by the client, and by
+ * the attached store — from the moment it is queued until the server answers
+ * it. While the connection is down it waits, and it is sent when the client is
+ * logged in again, with its id, so the server stores it once; a message still
+ * pending when the program ends is sent at the next login of a client with the
+ * same store. Only a refusal (4xx) makes it #JIM_OUTGOING_FAILED.
  */
 #ifndef JIM_CLIENT_H
 #define JIM_CLIENT_H
@@ -64,6 +72,30 @@ typedef struct jim_client_callbacks {
     void (*on_state)(void *userdata, jim_client_state state);
 } jim_client_callbacks;
 
+/** What became of a message this client sent. Values are part of the ABI. */
+typedef enum jim_outgoing_state {
+    /** Queued, and kept (in the store too) until the server answers: sent as soon as the
+     *  client is logged in, again after a reconnect or at the next login. */
+    JIM_OUTGOING_PENDING = 0,
+    /** The server stored it for a recipient who is offline (202). */
+    JIM_OUTGOING_STORED = 1,
+    /** The server stored it and handed it to a live session of the recipient, or to the
+     *  room's members (200). */
+    JIM_OUTGOING_DELIVERED = 2,
+    /** The server refused it (4xx: no such user, not a member, too long): never sent again. */
+    JIM_OUTGOING_FAILED = 3
+} jim_outgoing_state;
+
+/**
+ * An outgoing message changed state (see jim_client_set_outgoing_callback()).
+ * msg is the message as queued (`to`, `message`, `id`), with `from` and `seq`
+ * once the server stored it; response is the server's answer, whose `error`
+ * says why a message failed (NULL for #JIM_OUTGOING_PENDING). Both are valid
+ * only during the call.
+ */
+typedef void (*jim_outgoing_fn)(void *userdata, const jim_msg *msg, jim_outgoing_state state,
+                                const jim_msg *response);
+
 /**
  * The answer to an asynchronous request. status is #JIM_OK (2xx), #JIM_ESERVER
  * (response tells which), #JIM_ETIMEDOUT or #JIM_ECLOSED; response is the
@@ -93,8 +125,24 @@ JIM_EXTERN(void) jim_client_set_timeout(jim_client *client, int timeout_ms);
  */
 JIM_EXTERN(void) jim_client_set_reconnect(jim_client *client, int enabled, int max_backoff_ms);
 
-/** Attaches a store (not owned; NULL detaches). Call before jim_client_login(). */
+/**
+ * Attaches a store (not owned; it must outlive the client or be detached; NULL
+ * detaches). Attached before jim_client_login(), the login catches up with `sync`
+ * from the store's last seq and queues the store's pending outgoing messages.
+ * Attached to a client that is logged in, it does the same without waiting (the
+ * answers arrive through the loop); messages the client has shown already are
+ * saved but not shown again. So a program may open its store only once the
+ * login succeeded.
+ */
 JIM_EXTERN(int) jim_client_set_store(jim_client *client, jim_store *store);
+
+/**
+ * Sets the function told when an outgoing message is queued (#JIM_OUTGOING_PENDING,
+ * also for those a store kept from an earlier run, when they are queued at login)
+ * and when the server answered it. It runs where the other callbacks run. NULL: none.
+ */
+JIM_EXTERN(void)
+jim_client_set_outgoing_callback(jim_client *client, jim_outgoing_fn fn, void *userdata);
 
 /** Logs what the client does to log (not owned; NULL: the default logger). */
 JIM_EXTERN(void) jim_client_set_log(jim_client *client, jim_log *log);
@@ -120,19 +168,58 @@ jim_client_register(jim_client *client, const char *account, const char *passwor
 JIM_EXTERN(int) jim_client_login(jim_client *client, const char *account, const char *password);
 
 /**
- * Sends text to a user or a "#room" and waits until the server stored it.
+ * Queues text for a user or a "#room" and returns at once: the message is
+ * #JIM_OUTGOING_PENDING until the server answers (see "outgoing queue" above;
+ * jim_client_set_outgoing_callback() tells what became of it).
+ * @param client the client; logged in, or reconnecting after it was.
+ * @param to a user name or a "#room".
+ * @param text the message (UTF-8, at most the server's `max_message_chars`).
+ * @param id_out (may be NULL) receives the message's id, NUL-terminated ("" on failure).
+ * @param id_size bytes at id_out; #JIM_OUTGOING_ID_SIZE is always enough.
+ * @return #JIM_OK (queued), #JIM_EINVAL or #JIM_EUTF8 (not a valid message, e.g. a bad
+ *         name or too long: jim_client_last_error() says why), #JIM_ESTATE (not logged in,
+ *         or disconnected for good), #JIM_EIO (the store cannot keep it: it is not queued).
+ */
+JIM_EXTERN(int)
+jim_client_post(jim_client *client, const char *to, const char *text, char *id_out, size_t id_size);
+
+/** Room for a message id from jim_client_post(), the NUL included. */
+#define JIM_OUTGOING_ID_SIZE 65
+
+/**
+ * What became of an outgoing message of this client, by its id: pending, or the
+ * answer's outcome (the last 1,000 answered ones are remembered).
+ * @return #JIM_OK, #JIM_ENOTFOUND (not a message this client queued or loaded
+ *         from its store, or answered long ago), #JIM_EINVAL.
+ */
+JIM_EXTERN(int)
+jim_client_outgoing_state(jim_client *client, const char *id, jim_outgoing_state *state_out);
+
+/** The outgoing messages still pending, oldest first, as `msg` objects with their `id`. */
+JIM_EXTERN(int) jim_client_outgoing(jim_client *client, jim_list **out);
+
+/**
+ * Sends text to a user or a "#room" through the outgoing queue and waits until the
+ * server stored it.
  * @param client the client (logged in).
  * @param to a user name or a "#room".
  * @param text the message (UTF-8, at most the server's `max_message_chars`).
  * @param seq_out (may be NULL) the message's seq.
  * @param delivered_out (may be NULL) 1 for 200 (handed to a live session),
  *        0 for 202 (stored for an offline recipient).
+ * @return as the other requests; #JIM_ETIMEDOUT means no answer came in time (the
+ *         connection is down): the message stays pending and is sent when it is back.
  */
 JIM_EXTERN(int)
 jim_client_send(jim_client *client, const char *to, const char *text, int64_t *seq_out,
                 int *delivered_out);
 
-/** jim_client_send() without waiting: done gets the response (with `seq`). */
+/**
+ * jim_client_post() with a callback: done gets the server's answer (with `seq`)
+ * when it comes — however long the connection is down, never #JIM_ETIMEDOUT —
+ * or #JIM_ECLOSED when the client stops for good first (the message then stays
+ * pending, in the store for the next login).
+ */
 JIM_EXTERN(int)
 jim_client_send_async(jim_client *client, const char *to, const char *text, jim_reply_fn done,
                       void *userdata);
@@ -198,8 +285,18 @@ JIM_EXTERN(const char *) jim_client_account(const jim_client *client);
 /** The highest message seq seen (received, sent or saved), 0 when none. */
 JIM_EXTERN(int64_t) jim_client_last_seq(const jim_client *client);
 
-/** The response code of the last answer a blocking request got (0: none). */
+/**
+ * The response code of the last answer a blocking request got, or of the refusal
+ * that ended reconnecting (a login refused); 0 when there was none, and after a
+ * request that failed before reaching the server (a bad argument, a timeout).
+ */
 JIM_EXTERN(int) jim_client_last_code(const jim_client *client);
+
+/**
+ * That answer itself (owned by the client, valid until the next request), e.g. for
+ * a 429's `retry_after`; NULL when jim_client_last_code() is 0.
+ */
+JIM_EXTERN(const jim_msg *) jim_client_last_response(const jim_client *client);
 
 /** The text of the last failure (server error text, or why connecting failed). Never NULL. */
 JIM_EXTERN(const char *) jim_client_last_error(const jim_client *client);

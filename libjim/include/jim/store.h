@@ -11,9 +11,10 @@
  * and server under `$XDG_DATA_HOME/jim/` (see jim_store_default_dir()).
  *
  * Attach a store to a client with jim_client_set_store(): the client then saves
- * every message it receives before handing it to the program, and every message
- * it sent once the server acknowledged it. A store is not thread-safe on its
- * own; the client serialises its use.
+ * every message it receives before handing it to the program, every message it
+ * sent once the server acknowledged it, and the messages it was asked to send
+ * until then (jim_store_outgoing()). A store is not thread-safe on its own; the
+ * client serialises its use.
  */
 #ifndef JIM_STORE_H
 #define JIM_STORE_H
@@ -82,6 +83,13 @@ jim_store_history(jim_store *store, const char *with, int64_t before, int limit,
 
 /** The saved contacts as `contact_list` objects with `user_id`, in name order. */
 JIM_EXTERN(int) jim_store_contacts(jim_store *store, jim_list **out);
+
+/**
+ * The outgoing messages kept for sending (see jim_client_post()): queued by a
+ * client and not answered by the server yet, oldest first, as `msg` objects with
+ * their `id`. A client sends them at its next login with this store attached.
+ */
+JIM_EXTERN(int) jim_store_outgoing(jim_store *store, jim_list **out);
 
 JIM_END_DECL
 

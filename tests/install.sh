@@ -1,0 +1,48 @@
+#!/bin/sh
+# install.sh — `make install DESTDIR=…` as a packager runs it: no libtool archive
+# (libjim.la) is installed, and the installed libjim.pc names the libraries libjim links
+# by their own pkg-config names (Requires.private), so a program builds against the
+# installed files with `pkg-config --cflags --libs libjim` (and --static); `make uninstall`
+# removes every file again. Prints TAP.
+b="${top_builddir:-.}"
+dest=$(mktemp -d /tmp/jim-install-XXXXXX)
+trap 'rm -rf "$dest"' EXIT
+echo "1..5"
+# Not the parent make's jobserver: this make is a program the test runs.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${MAKE:-make} -C "$b" install DESTDIR="$dest" \
+    >"$dest.log" 2>&1
+rc=$?
+pc=$(find "$dest" -name libjim.pc | head -1)
+if [ $rc -eq 0 ] && [ -n "$pc" ]; then echo "ok 1 - make install DESTDIR=… installs libjim.pc"
+else echo "not ok 1 - make install failed ($rc)"; sed 's/^/# /' "$dest.log"; rm -f "$dest.log"; exit 0; fi
+rm -f "$dest.log"
+
+la=$(find "$dest" -name '*.la')
+if [ -z "$la" ]; then echo "ok 2 - no libtool archive (.la) is installed"
+else echo "not ok 2 - installed: $la"; fi
+
+if grep -q '^Requires.private:.*yajl' "$pc" && grep -q '^Requires.private:.*sqlite3' "$pc" &&
+    ! grep -q -- '-lyajl\|-lsqlite3' "$pc"; then
+    echo "ok 3 - libjim.pc: yajl and sqlite3 in Requires.private, not as -l flags"
+else echo "not ok 3 - libjim.pc:"; sed 's/^/# /' "$pc"; fi
+
+# Build the documented example against the installed files only.
+prefix=$(PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --variable=prefix libjim)
+pcq() { PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --define-variable=prefix="$dest$prefix" "$@" libjim; }
+static=$(pcq --static --libs)
+libdir=$(pcq --variable=libdir)
+if ${CC:-cc} -o "$dest/example" "${top_srcdir:-.}/doc/examples/build_and_parse.c" $(pcq --cflags) \
+    $(pcq --libs) 2>"$dest/cc.err" &&
+    LD_LIBRARY_PATH="$libdir" "$dest/example" >/dev/null &&
+    echo "$static" | grep -q -- '-lyajl' && echo "$static" | grep -q -- '-lsqlite3'; then
+    echo "ok 4 - a program builds and runs with the installed libjim.pc; --static adds -lyajl -lsqlite3"
+else
+    echo "not ok 4 - building against the installed files failed (static: $static)"
+    sed 's/^/# /' "$dest/cc.err"
+fi
+
+rm -f "$dest/example" "$dest/cc.err"
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${MAKE:-make} -C "$b" uninstall DESTDIR="$dest" >/dev/null 2>&1
+left=$(find "$dest" -type f -o -type l)
+if [ -z "$left" ]; then echo "ok 5 - make uninstall removes every installed file"
+else echo "not ok 5 - left after uninstall:"; printf '%s\n' "$left" | sed 's/^/# /'; fi
