@@ -590,14 +590,6 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
             counts[static_cast<size_t>(from)] = std::atoi(std::string(f[1]).c_str());
         }
         break;
-    case PeerMsg::Failure:
-        if (n >= 1)
-            failures_[std::string(f[0])].push_back(wall_seconds());
-        break;
-    case PeerMsg::Forgive:
-        if (n >= 1)
-            forgive_failure(std::string(f[0]));
-        break;
     case PeerMsg::Kick: break;
     }
 }

@@ -58,66 +58,27 @@ bool Worker::user_exists(const std::string &name)
     return true;
 }
 
-// Failed log-ins are counted per account (login_failures_max) and, much more loosely, per
-// address (login_failures_max_ip: many users may share one), over login_failures_window,
-// on every worker (the mesh carries each change).
-bool Worker::login_blocked(Session &s, const std::string &account, int64_t *retry_after)
+// Counts a log-in attempt against the limits on failed log-ins, per account
+// (login_failures_max) and, much more loosely, per address (login_failures_max_ip: many
+// users may share one), over login_failures_window, on every worker at once (the count
+// lives in the database). The attempt counts from the moment its password check starts,
+// so that attempts made in parallel cannot pass the limit while their hashes run; a right
+// password takes it back (login_forgiven). False with *retry_after when a limit is reached.
+bool Worker::login_attempt(Session &s, const std::string &account, int64_t *retry_after)
 {
     int64_t window = settings_.num(S_LOGIN_FAILURES_WINDOW);
-    return limit_reached("u:" + account, static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX)),
-                         window, retry_after) ||
-           limit_reached("ip:" + s.ip, static_cast<size_t>(settings_.num(S_LOGIN_FAILURES_MAX_IP)),
-                         window, retry_after);
+    Result r = store_->count_event({{"u:" + account, window, settings_.num(S_LOGIN_FAILURES_MAX)},
+                                    {"ip:" + s.ip, window, settings_.num(S_LOGIN_FAILURES_MAX_IP)}},
+                                   wall_seconds(), retry_after);
+    if (r == Result::Error)
+        WLOG(JIM_LOG_ERROR, "counting a log-in attempt failed: %s", store_->error().c_str());
+    return r != Result::TooOften; // a database error does not lock everyone out
 }
 
-// True when key has max events within the last window seconds; *retry_after is then the
-// seconds until the oldest leaves the window.
-bool Worker::limit_reached(const std::string &key, size_t max, int64_t window, int64_t *retry_after)
-{
-    auto it = failures_.find(key);
-    if (it == failures_.end())
-        return false;
-    int64_t now = wall_seconds();
-    std::erase_if(it->second, [&](int64_t t) { return t <= now - window; });
-    if (it->second.size() < max)
-        return false;
-    *retry_after = std::max<int64_t>(1, it->second.front() + window - now);
-    return true;
-}
-
-// Counts an event for key now, here and on every worker.
-void Worker::count_event(const std::string &key)
-{
-    failures_[key].push_back(wall_seconds());
-    mesh_->broadcast(PeerMsg::Failure, {key});
-}
-
-// An attempt counts as a failure from the moment its password check starts, so that
-// attempts made in parallel cannot pass the limit while their hashes run.
-void Worker::login_attempt(Session &s, const std::string &account)
-{
-    count_event("u:" + account);
-    count_event("ip:" + s.ip);
-}
-
-// The password was right: the attempt is taken back, here and on the other workers.
 void Worker::login_forgiven(const std::string &ip, const std::string &account)
 {
-    for (const std::string &key : {"u:" + account, "ip:" + ip}) {
-        forgive_failure(key);
-        mesh_->broadcast(PeerMsg::Forgive, {key});
-    }
-}
-
-void Worker::forgive_failure(const std::string &key)
-{
-    auto it = failures_.find(key);
-    if (it == failures_.end())
-        return;
-    if (!it->second.empty())
-        it->second.pop_back();
-    if (it->second.empty())
-        failures_.erase(it);
+    if (!store_->forgive_event({"u:" + account, "ip:" + ip}))
+        WLOG(JIM_LOG_ERROR, "taking back a log-in attempt failed: %s", store_->error().c_str());
 }
 
 void Worker::log_in(Session &s, const Account &a, unsigned features)
@@ -201,7 +162,7 @@ void Worker::h_authenticate(Session &s, jim_msg *m)
     std::string name = jim_msg_get_str(m, JIM_FIELD_ACCOUNT_NAME);
     std::string password = jim_msg_get_str(m, JIM_FIELD_PASSWORD);
     int64_t retry = 0;
-    if (login_blocked(s, name, &retry)) {
+    if (!login_attempt(s, name, &retry)) {
         WLOG(JIM_LOG_WARNING, "log-in for '%s' from %s refused: too many failures", name.c_str(),
              s.ip.c_str());
         jim_msg *r = response(429, "too many failed logins: try again later");
@@ -209,7 +170,6 @@ void Worker::h_authenticate(Session &s, jim_msg *m)
         emit(s, r);
         return;
     }
-    login_attempt(s, name);
     auto check = std::make_shared<LoginCheck>();
     Result found = store_->get_user(name, &check->account);
     if (found == Result::Error) {
@@ -276,17 +236,17 @@ void Worker::h_register(Session &s, jim_msg *m)
         return;
     }
     // Registrations from one address are limited (each costs a password hash), on every
-    // worker: the mesh carries them like failed log-ins.
+    // worker, counted in the database like failed log-ins.
     int64_t retry = 0;
-    if (limit_reached("reg:" + s.ip, static_cast<size_t>(settings_.num(S_REGISTER_MAX_IP)),
-                      settings_.num(S_REGISTER_WINDOW), &retry)) {
+    if (store_->count_event(
+            {{"reg:" + s.ip, settings_.num(S_REGISTER_WINDOW), settings_.num(S_REGISTER_MAX_IP)}},
+            wall_seconds(), &retry) == Result::TooOften) {
         WLOG(JIM_LOG_WARNING, "registration from %s refused: too many", s.ip.c_str());
         jim_msg *r = response(429, "too many accounts registered from this address");
         jim_msg_set_int(r, JIM_FIELD_RETRY_AFTER, retry);
         emit(s, r);
         return;
     }
-    count_event("reg:" + s.ip);
     auto job = std::make_shared<Registration>();
     job->name = name;
     job->info = info;

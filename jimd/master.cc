@@ -382,13 +382,16 @@ bool Master::open_store(Store *store)
     return false;
 }
 
-// Extends the history index over the messages committed since the last run, in steps
-// that keep the write lock short, at most a million messages per run.
+// Forgets rate-limit events past every window, then extends the history index over the
+// messages committed since the last run, in steps that keep the write lock short, at most
+// a million messages per run.
 void Master::index_messages()
 {
     Store store;
     if (!open_store(&store))
         return;
+    if (!store.prune_events(wall_seconds())) // rate-limit events past every window
+        MLOG(JIM_LOG_WARNING, "pruning old events failed: %s", store.error().c_str());
     for (int i = 0; i < 100; i++) {
         int rows = 0;
         if (!store.index_step(10000, &rows)) {

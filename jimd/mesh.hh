@@ -21,10 +21,8 @@ enum class PeerMsg : uint8_t {
     Room = 4,    // [room, line]: write line to every session here that is in room
     Kick = 5,    // [user, reason]: close every session of user here
     Conns = 6,   // [ip, count]: the sender now has count connections from ip
-    Failure = 7, // [key]: a failed login for key ("u:name" or "ip:addr") just now
     Ack = 8,     // [count]: the first count Deliver frames received on this link are dealt
                  // with: written to a session, or kept as pending in a committed row
-    Forgive = 9, // [key]: a log-in counted as a failure by a Failure frame succeeded
 };
 
 constexpr uint8_t kMeshVersion = 3;

@@ -75,6 +75,9 @@ const char *const kMigrations[] = {
     "CREATE INDEX rooms_owner ON rooms(owner, created);",
     // 3: an account is in the general chat from its creation: sync brings what came after.
     "ALTER TABLE users ADD COLUMN general_since INTEGER NOT NULL DEFAULT 0;",
+    // 4: events counted against rate limits on every worker (failed log-ins, registrations).
+    "CREATE TABLE events (key TEXT NOT NULL, time INTEGER NOT NULL);"
+    "CREATE INDEX events_key ON events(key, time);",
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 
@@ -286,6 +289,11 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
         {&st_get_user_, "SELECT id, name, pwhash, role, banned, general_since FROM users "
                         "WHERE name=?1"},
         {&st_user_count_, "SELECT count(*) FROM users"},
+        {&st_events_, "SELECT count(*), min(time) FROM events WHERE key = ?1 AND time > ?2"},
+        {&st_add_event_, "INSERT INTO events(key, time) VALUES(?1, ?2)"},
+        {&st_forgive_, "DELETE FROM events WHERE rowid = (SELECT rowid FROM events WHERE key = "
+                       "?1 ORDER BY time DESC, rowid DESC LIMIT 1)"},
+        {&st_prune_events_, "DELETE FROM events WHERE time <= ?1"},
         {&st_login_, "INSERT INTO logins(user_id, time, ip) VALUES(?1, ?2, ?3)"},
         {&st_users_prefix_, "SELECT name FROM users WHERE name >= ?1 AND name > ?2 AND "
                             "substr(name, 1, length(?1)) = ?1 ORDER BY name LIMIT ?3"},
@@ -700,6 +708,53 @@ bool Store::sync(const std::string &name, int64_t user_id, int64_t since,
         bind_text(st_sync_, 5, general);
     sqlite3_bind_int64(st_sync_, 6, general_since);
     return read_messages(st_sync_, out) || fail("sync");
+}
+
+Result Store::count_event(const std::vector<Limit> &limits, int64_t now, int64_t *retry_after)
+{
+    if (!begin())
+        return Result::Error;
+    for (const Limit &l : limits) {
+        Reset r{st_events_};
+        bind_text(st_events_, 1, l.key);
+        sqlite3_bind_int64(st_events_, 2, now - l.window);
+        if (sqlite3_step(st_events_) != SQLITE_ROW)
+            return fail("count events"), rollback(), Result::Error;
+        if (sqlite3_column_int64(st_events_, 0) >= l.max) {
+            *retry_after =
+                std::max<int64_t>(1, sqlite3_column_int64(st_events_, 1) + l.window - now);
+            rollback();
+            return Result::TooOften;
+        }
+    }
+    for (const Limit &l : limits) {
+        Reset r{st_add_event_};
+        bind_text(st_add_event_, 1, l.key);
+        sqlite3_bind_int64(st_add_event_, 2, now);
+        if (sqlite3_step(st_add_event_) != SQLITE_DONE)
+            return fail("count event"), rollback(), Result::Error;
+    }
+    return commit() ? Result::Ok : Result::Error;
+}
+
+bool Store::forgive_event(const std::vector<std::string> &keys)
+{
+    if (!begin())
+        return false;
+    for (const std::string &key : keys) {
+        Reset r{st_forgive_};
+        bind_text(st_forgive_, 1, key);
+        if (sqlite3_step(st_forgive_) != SQLITE_DONE)
+            return fail("forgive event"), rollback(), false;
+    }
+    return commit();
+}
+
+bool Store::prune_events(int64_t now)
+{
+    Reset r{st_prune_events_};
+    sqlite3_bind_int64(st_prune_events_, 1, now - 86400);
+    return sqlite3_step(st_prune_events_) == SQLITE_DONE || fail("prune events");
 }
 
 int64_t Store::user_count()

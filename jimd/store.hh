@@ -95,6 +95,23 @@ class Store {
               int64_t general_since, int limit, std::vector<StoredMessage> *out);
     // How many accounts there are (the general chat's members), or -1.
     int64_t user_count();
+
+    // Rate limits that hold on every worker at once: events (a log-in attempt, a
+    // registration) counted per key ("u:name", "ip:addr", "reg:addr") in the database,
+    // whose write lock makes the count exact whichever worker the attempts reach.
+    struct Limit {
+        std::string key;
+        int64_t window; // seconds the events count
+        int64_t max;    // events allowed within the window
+    };
+    // Counts one event now for every limit, in one transaction, unless one of them is
+    // reached already: then nothing is counted, TooOften is returned and *retry_after
+    // says when that limit's oldest event leaves its window. Ok or Error otherwise.
+    Result count_event(const std::vector<Limit> &limits, int64_t now, int64_t *retry_after);
+    // Takes back the newest event of each key (a log-in whose password was right).
+    bool forgive_event(const std::vector<std::string> &keys);
+    // Forgets events older than a day (the longest window), for the upkeep.
+    bool prune_events(int64_t now);
     bool history(const std::string &me, const std::string &with, int64_t before, int limit,
                  std::vector<StoredMessage> *out);
 
@@ -153,7 +170,8 @@ class Store {
                  *st_indexed_ = nullptr, *st_to_index_ = nullptr, *st_add_chunk_ = nullptr,
                  *st_set_indexed_ = nullptr, *st_max_seq_ = nullptr, *st_member_ = nullptr,
                  *st_memberships_ = nullptr, *st_created_since_ = nullptr,
-                 *st_user_count_ = nullptr;
+                 *st_user_count_ = nullptr, *st_events_ = nullptr, *st_add_event_ = nullptr,
+                 *st_forgive_ = nullptr, *st_prune_events_ = nullptr;
     sqlite3_stmt *st_insert_rows_[kInsertSizes] = {}; // kInsertRowsMax >> i rows each
     bool insert_rows(sqlite3_stmt *st, StoredMessage *const *msgs, size_t rows);
 };

@@ -750,14 +750,6 @@ void Worker::watch_idle()
              static_cast<double>(committed_) / static_cast<double>(commits_));
         commits_logged_ = commits_;
     }
-    // Forget counted events older than their window.
-    int64_t wall = wall_seconds();
-    for (auto it = failures_.begin(); it != failures_.end();) {
-        int64_t window = it->first.starts_with("reg:") ? settings_.num(S_REGISTER_WINDOW)
-                                                       : settings_.num(S_LOGIN_FAILURES_WINDOW);
-        std::erase_if(it->second, [&](int64_t t) { return t <= wall - window; });
-        it = it->second.empty() ? failures_.erase(it) : std::next(it);
-    }
 }
 
 jim_msg *Worker::response(int code, const char *text)

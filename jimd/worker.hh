@@ -151,10 +151,7 @@ class Worker {
     void h_not_yet(Session &s, jim_msg *m);
     void log_in(Session &s, const Account &a, unsigned features);
     void send_name_list(Session &s, jim_action action, const std::vector<std::string> &names);
-    bool login_blocked(Session &s, const std::string &account, int64_t *retry_after);
-    void login_attempt(Session &s, const std::string &account);
-    bool limit_reached(const std::string &key, size_t max, int64_t window, int64_t *retry_after);
-    void count_event(const std::string &key);
+    bool login_attempt(Session &s, const std::string &account, int64_t *retry_after);
     static constexpr int64_t kMaxListed = 500; // most entries of a room or user list
     void login_forgiven(const std::string &ip, const std::string &account);
     // An authenticate whose password is being checked on the helper thread.
@@ -170,7 +167,6 @@ class Worker {
         std::string name, info, request_id, hash;
     };
     void registered(uint64_t session_id, const Registration &r);
-    void forgive_failure(const std::string &key);
     bool user_exists(const std::string &name);
 
     // Delivery (delivery.cc).
@@ -299,9 +295,6 @@ class Worker {
     static constexpr size_t kBatchMax = 1024;
     uint64_t commits_ = 0, committed_ = 0,
              commits_logged_ = 0; // batches and messages, for the debug log
-    // Recent events counted against a limit, by key: failed log-ins ("u:name", "ip:addr")
-    // and registrations ("reg:addr") -> their times.
-    std::map<std::string, std::vector<int64_t>> failures_;
 };
 
 } // namespace jimd

@@ -214,8 +214,9 @@ static void general_chat__four_workers__everyone_once(void **state)
     /* Each sends one: an ndjson client with and without `to`, a course client without. */
     for (int i = 0; i < ALL; i++) {
         if (i < J)
-            tc_send(s[i], i % 2 ? "{\"action\":\"msg\",\"to\":\"#general\",\"message\":\"m%d\"}"
-                                : "{\"action\":\"msg\",\"message\":\"m%d\"}",
+            tc_send(s[i],
+                    i % 2 ? "{\"action\":\"msg\",\"to\":\"#general\",\"message\":\"m%d\"}"
+                          : "{\"action\":\"msg\",\"message\":\"m%d\"}",
                     i);
         else {
             char bytes[128];

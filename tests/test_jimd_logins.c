@@ -141,8 +141,8 @@ static void failures__thirty_in_parallel__at_most_five_checked(void **state)
             refused++;
         tc_close(c[i]);
     }
-    /* Each worker sees the other's attempts a mesh round-trip late: a few may overlap. */
-    assert_true(checked >= 1 && checked <= 5 + 2);
+    /* The count lives in the database: exact, whichever worker each attempt reaches. */
+    assert_true(checked >= 1 && checked <= 5);
     assert_int_equal(checked + refused, N);
     assert_int_equal(jimd_stop(&p), 0);
     jimd_cleanup(&p);

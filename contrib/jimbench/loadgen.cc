@@ -412,8 +412,8 @@ Result w5(const Options &o, Server &srv, int messages)
     };
     auto ping = [&] {
         pair_sent = now_ns();
-        L.send(L[pa], "{\"action\":\"msg\",\"time\":0,\"to\":\"gs_2\",\"message\":\"" +
-                          text_now() + "\"}\n");
+        L.send(L[pa], "{\"action\":\"msg\",\"time\":0,\"to\":\"gs_2\",\"message\":\"" + text_now() +
+                          "\"}\n");
     };
     int64_t t0 = now_ns();
     double c0 = srv.cpu_seconds(), b0 = own_cpu_seconds();
@@ -641,9 +641,10 @@ int run_benchmarks(const Options &o, const char *self)
             return 1;
         Result r = w5(o, srv, o.short_run ? 5 : 20);
         if (r.ok) {
-            std::printf("W5   jimd   general chat of %d sessions: %.0f deliveries per server CPU-s; "
-                        "a message reaches all in p50 %.0f us, max %.0f us\n",
-                        o.idle, r.per_cpu, r.p50, r.max);
+            std::printf(
+                "W5   jimd   general chat of %d sessions: %.0f deliveries per server CPU-s; "
+                "a message reaches all in p50 %.0f us, max %.0f us\n",
+                o.idle, r.per_cpu, r.p50, r.max);
             std::printf("W5   jimd   meanwhile a direct pair on the same server: p99 %.0f us, "
                         "max %.0f us\n",
                         r.p99, r.extra);
