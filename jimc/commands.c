@@ -1,7 +1,8 @@
 /*
  * commands.c — the irssi-style commands of jimc, shared by the interactive mode and by
  * scripts read from stdin: /msg /join /leave /contacts /add /del /who /rooms /history
- * /quit /help. A line that is not a command goes to the current chat.
+ * /quit /help. A line that is not a command goes to the current chat (at first the
+ * general chat).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
@@ -168,14 +169,8 @@ int cmd_run(jimc *app, const char *line)
         line++;
     if (!*line)
         return 0;
-    if (line[0] != '/') {
-        if (!app->current[0]) {
-            out_error(app, "no chat yet: /msg NAME TEXT or /join #room first (/help)");
-            app->refused++;
-            return -1;
-        }
-        return send_text(app, app->current, line);
-    }
+    if (line[0] != '/') // to the current chat; before one is picked, the general chat
+        return send_text(app, app->current[0] ? app->current : NULL, line);
     const char *rest = line;
     char cmd[32], arg[64];
     if (next_word(&rest, cmd, sizeof cmd) <= 0) {
@@ -265,8 +260,8 @@ int cmd_run(jimc *app, const char *line)
     if (strcmp(cmd, "/help") == 0) {
         for (int i = 0; cmd_help[i]; i++)
             out_info(app, "%s", cmd_help[i]);
-        out_info(app, "anything else goes to the current chat%s%s", app->current[0] ? ": " : "",
-                 app->current);
+        out_info(app, "anything else goes to the current chat: %s",
+                 app->current[0] ? app->current : "the general chat, where every user is");
         return 0;
     }
     out_error(app, "unknown command %s (/help lists them)", cmd);

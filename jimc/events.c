@@ -79,7 +79,7 @@ void events_on_outgoing(void *ud, const jim_msg *m, jim_outgoing_state st, const
         return; /* -w waits for each line and says itself what became of it */
     const char *to = jim_msg_get_str(m, JIM_FIELD_TO), *id = jim_msg_get_str(m, JIM_FIELD_ID);
     const char *text = jim_msg_get_str(m, JIM_FIELD_MESSAGE);
-    to = to ? to : "?";
+    to = to ? to : "the general chat";
     id = id ? id : "";
     switch (st) {
     case JIM_OUTGOING_PENDING:

@@ -33,7 +33,8 @@ static void usage(FILE *f)
                "                          (else $JIM_PASSWORD, else a prompt on the terminal)\n"
                "      --register          create the account first\n"
                "  -r, --read              print incoming messages, one line each\n"
-               "  -w, --write             send each line of stdin to --to\n"
+               "  -w, --write             send each line of stdin to --to (default: the\n"
+               "                          general chat, where every user is)\n"
                "      --to NAME|#room     where -w sends (and the first chat otherwise)\n"
                "      --json              print messages and lists as JSON lines\n"
                "      --store KIND        sqlite (default), files or none\n"
@@ -237,7 +238,8 @@ static int run_reader(jimc *app)
 static int send_line(jimc *app, const char *to, const char *line, int *delivered, int *joined)
 {
     int rc = jim_client_send(app->client, to, line, NULL, delivered);
-    if (rc != JIM_ESERVER || jim_client_last_code(app->client) != 403 || to[0] != '#' || *joined)
+    if (rc != JIM_ESERVER || jim_client_last_code(app->client) != 403 || !to || to[0] != '#' ||
+        *joined)
         return rc;
     *joined = 1;
     if (jim_client_join(app->client, to) != JIM_OK) {
@@ -275,7 +277,7 @@ static int run_writer(jimc *app, const char *to)
             app->refused++;
         } else if (!delivered && !offline) {
             offline = 1; /* said once while the recipient stays offline */
-            out_info(app, "stored for %s (offline)", to);
+            out_info(app, "stored for %s (offline)", to ? to : "the general chat");
         } else if (delivered) {
             offline = 0;
         }
@@ -394,8 +396,6 @@ int main(int argc, char **argv)
         why = "give the server's address, and optionally its port";
     else if (read_mode && write_mode)
         why = "-r and -w do not go together";
-    else if (write_mode && !to)
-        why = "-w needs --to NAME or --to '#room'";
     else if (!app.user || !*app.user)
         why = "who are you? give -u NAME";
     else if (strcmp(store_kind, "sqlite") && strcmp(store_kind, "files") &&

@@ -5,7 +5,7 @@
 # log-in, and jimd restarting under a reader and under a script: -r reconnects and
 # catches up, a message typed while the server is down is kept and sent once. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-echo "1..34"
+echo "1..36"
 jimd_up
 # Waits until the jimd log has at least $2 lines containing $1 (10 s at most).
 wait_log() {
@@ -71,8 +71,8 @@ check '[ $rc -eq 65 ] && grep -q "/join: a room.s name starts with #: /join #ops
 
 printf '/msg bad!name hi\nplain text\n' | "$jimc" -u alice 127.0.0.1 "$port" > "$dir/s.out" 2>&1
 rc=$?
-check '[ $rc -eq 65 ] && [ "$(grep -c "message not sent: field .to.: bad account or room name" "$dir/s.out")" -eq 1 ] && grep -q "no chat yet" "$dir/s.out"' \
-    "/msg to a name that cannot be one says why and does not make it the current chat"
+check '[ $rc -eq 65 ] && [ "$(grep -c "message not sent" "$dir/s.out")" -eq 1 ] && grep -q "message not sent: field .to.: bad account or room name" "$dir/s.out"' \
+    "/msg to a name that cannot be one says why and does not make it the current chat (the next line goes to the general chat)"
 
 printf 'to the room\n' | "$jimc" -u alice -w --to '#pipes' 127.0.0.1 "$port"
 rc=$?
@@ -104,8 +104,8 @@ check '[ $rc -eq 0 ] && [ "$(grep -c "stored for bob (offline)" "$dir/s.out")" -
 check '[ $rc -eq 69 ] && [ $(wc -l < "$dir/err") -eq 1 ]' "no server: one line, exit 69"
 JIM_PASSWORD=wrong "$jimc" -u alice -w --to bob 127.0.0.1 "$port" </dev/null 2>"$dir/err"; rc=$?
 check '[ $rc -eq 77 ] && grep -q "refused" "$dir/err"' "a wrong password: exit 77"
-"$jimc" -w 127.0.0.1 2>"$dir/err"; rc=$?
-check '[ $rc -eq 64 ] && grep -q "needs --to" "$dir/err" && [ $(wc -l < "$dir/err") -eq 1 ]' \
+"$jimc" -r -w 127.0.0.1 2>"$dir/err"; rc=$?
+check '[ $rc -eq 64 ] && grep -q "do not go together" "$dir/err" && [ $(wc -l < "$dir/err") -eq 1 ]' \
     "usage errors exit 64 with a reason, on one line"
 "$jimc" --bogus 127.0.0.1 2>"$dir/err"; rc=$?
 check '[ $rc -eq 64 ] && [ "$(cat "$dir/err")" = "jimc: unknown option --bogus (see jimc --help)" ]' \
@@ -212,6 +212,26 @@ jimd_up
 count=$(stored_once "kept for the next run")
 check '[ $rc -eq 0 ] && grep -q "pending from before, sending it now: -> bob: kept for the next run" "$dir/p.out" && grep -q "sent to bob: kept for the next run" "$dir/p.out" && [ "$count" -eq 1 ]' \
     "the next jimc sends the kept message at log-in, once"
+
+# The general chat (the course's lesson 2): -w without --to writes to it, -r prints it,
+# and a line without a command goes there until another chat is picked.
+"$jimc" -u gina --register -r --store none 127.0.0.1 "$port" > "$dir/g.out" 2>"$dir/g.err" &
+greader=$!
+for _ in $(seq 100); do grep -q "gina logged in" "$dir/jimd.log" 2>/dev/null && break; sleep 0.05; done
+printf 'hello everyone\n' | "$jimc" -u hank --register -w --store none 127.0.0.1 "$port"; rc=$?
+printf 'from a script\n' | "$jimc" -u hank --store none 127.0.0.1 "$port"; rc2=$?
+for _ in $(seq 100); do [ "$(grep -c . "$dir/g.out")" -ge 2 ] && break; sleep 0.05; done
+kill -TERM "$greader"; wait "$greader"
+check '[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q "#general hank: hello everyone" "$dir/g.out" && grep -q "#general hank: from a script" "$dir/g.out"' \
+    "-w without --to writes to the general chat, -r prints it, and so does a plain line"
+
+# contrib/jim-pair.sh: a reader and a writer of one account side by side (without tmux).
+printf '' | "$jimc" -u ivy --register --store none 127.0.0.1 "$port" 2>/dev/null
+{ sleep 1; printf 'said by the pair\n'; sleep 1; } |
+    TMUX=none JIMC="$jimc" bash "${top_srcdir:-.}/contrib/jim-pair.sh" -u ivy 127.0.0.1 "$port" > "$dir/pair.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "#general ivy: said by the pair" "$dir/pair.out"' \
+    "contrib/jim-pair.sh: the reader shows what the writer of the same account sends"
 
 # Too many failed log-ins: jimd answers 429, and jimc says how long to wait. (Last: the
 # failures are counted per address too.)

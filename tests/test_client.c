@@ -179,7 +179,12 @@ static void blocking__server_errors__eserver_with_code(void **state)
     assert_int_equal(jim_client_last_code(c), 404);
     /* Bad names never reach the server. */
     assert_int_not_equal(jim_client_join(c, "no spaces allowed"), JIM_OK);
-    assert_int_equal(jim_client_send(c, NULL, "x", NULL, NULL), JIM_EINVAL);
+    assert_int_equal(jim_client_send(c, "bad name", "x", NULL, NULL), JIM_EINVAL);
+    assert_int_equal(jim_client_send(c, "c_err", NULL, NULL, NULL), JIM_EINVAL);
+    /* No `to`: the general chat, where c is alone (200: stored and fanned out). */
+    int delivered = -1;
+    assert_int_equal(jim_client_send(c, NULL, "to everyone", NULL, &delivered), JIM_OK);
+    assert_int_equal(delivered, 1);
     jim_client_free(c);
 
     /* A port nobody listens on (this one was just closed). */

@@ -137,7 +137,7 @@ JIM_EXTERN(int)
 jim_client_send(jim_client *client, const char *to, const char *text, int64_t *seq_out,
                 int *delivered_out)
 {
-    if (!client || !to || !text)
+    if (!client || !text)
         return JIM_EINVAL;
     return jim::api_guard([&] {
         Lock l(client->impl.mu);
@@ -150,7 +150,7 @@ jim_client_post(jim_client *client, const char *to, const char *text, char *id_o
 {
     if (id_out && id_size > 0)
         *id_out = '\0';
-    if (!client || !to || !text || (id_out && id_size == 0))
+    if (!client || !text || (id_out && id_size == 0))
         return JIM_EINVAL;
     return jim::api_guard([&] {
         Lock l(client->impl.mu);
@@ -192,7 +192,7 @@ JIM_EXTERN(int)
 jim_client_send_async(jim_client *client, const char *to, const char *text, jim_reply_fn done,
                       void *userdata)
 {
-    if (!client || !to || !text)
+    if (!client || !text)
         return JIM_EINVAL;
     return jim::api_guard([&] {
         Lock l(client->impl.mu);

@@ -366,7 +366,7 @@ jim_msg_make_register(jim_msg *msg, const char *account, const char *password, c
 JIM_EXTERN(int) jim_msg_make_text(jim_msg *msg, const char *to, const char *text)
 {
     int rc = jim_msg_init_action(msg, JIM_ACTION_MSG);
-    if (rc == JIM_OK)
+    if (rc == JIM_OK && to) // no `to`: the general chat
         rc = jim_msg_set_str(msg, JIM_FIELD_TO, to);
     if (rc == JIM_OK)
         rc = jim_msg_set_str(msg, JIM_FIELD_MESSAGE, text);

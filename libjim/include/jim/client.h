@@ -172,7 +172,7 @@ JIM_EXTERN(int) jim_client_login(jim_client *client, const char *account, const 
  * #JIM_OUTGOING_PENDING until the server answers (see "outgoing queue" above;
  * jim_client_set_outgoing_callback() tells what became of it).
  * @param client the client; logged in, or reconnecting after it was.
- * @param to a user name or a "#room".
+ * @param to a user name or a "#room"; NULL: the server's general chat (doc/protocol.md §5).
  * @param text the message (UTF-8, at most the server's `max_message_chars`).
  * @param id_out (may be NULL) receives the message's id, NUL-terminated ("" on failure).
  * @param id_size bytes at id_out; #JIM_OUTGOING_ID_SIZE is always enough.
@@ -202,7 +202,7 @@ JIM_EXTERN(int) jim_client_outgoing(jim_client *client, jim_list **out);
  * Sends text to a user or a "#room" through the outgoing queue and waits until the
  * server stored it.
  * @param client the client (logged in).
- * @param to a user name or a "#room".
+ * @param to a user name or a "#room"; NULL: the server's general chat.
  * @param text the message (UTF-8, at most the server's `max_message_chars`).
  * @param seq_out (may be NULL) the message's seq.
  * @param delivered_out (may be NULL) 1 for 200 (handed to a live session),

@@ -339,7 +339,7 @@ JIM_EXTERN(int) jim_msg_make_authenticate(jim_msg *msg, const char *account, con
 JIM_EXTERN(int)
 jim_msg_make_register(jim_msg *msg, const char *account, const char *password, const char *info);
 
-/** Builds `msg` with @p text to a user or "#room" @p to. */
+/** Builds `msg` with @p text to a user or "#room" @p to; NULL @p to: the server's general chat. */
 JIM_EXTERN(int) jim_msg_make_text(jim_msg *msg, const char *to, const char *text);
 
 /**
