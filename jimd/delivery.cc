@@ -315,11 +315,52 @@ void Worker::confirm_handovers(bool upto_now)
 
 void Worker::deliver_room(const std::string &room, const std::string &line, uint64_t except_session)
 {
-    if (auto it = by_room_.find(room); it != by_room_.end())
+    fan_out(room, line, except_session);
+    mesh_->broadcast(PeerMsg::Room, {room, line});
+}
+
+// Writes a room message to the room's members on this worker. A small room gets it at
+// once; a large one (the general chat of thousands) a chunk of kFanoutChunk sessions per
+// loop turn, so the other sessions of the worker are served in between instead of
+// waiting for the whole fan-out. Room messages keep their order: while a fan-out is under
+// way, later ones queue behind it.
+void Worker::fan_out(const std::string &room, const std::string &line, uint64_t except_session)
+{
+    auto it = by_room_.find(room);
+    if (it == by_room_.end())
+        return;
+    if (fanouts_.empty() && it->second.size() <= kFanoutChunk) {
         for (Session *s : it->second)
             if (s->id != except_session && !s->closing)
                 send_line(*s, line);
-    mesh_->broadcast(PeerMsg::Room, {room, line});
+        return;
+    }
+    Fanout &f = fanouts_.emplace_back();
+    f.line = line;
+    f.sessions.reserve(it->second.size());
+    for (Session *s : it->second)
+        if (s->id != except_session)
+            f.sessions.push_back(s->id);
+    if (fanouts_.size() == 1)
+        on_fanout(-1, 0, this);
+}
+
+void Worker::on_fanout(evutil_socket_t, short, void *arg)
+{
+    auto *w = static_cast<Worker *>(arg);
+    size_t budget = kFanoutChunk;
+    while (!w->fanouts_.empty() && budget > 0) {
+        Fanout &f = w->fanouts_.front();
+        for (; f.next < f.sessions.size() && budget > 0; f.next++, budget--)
+            if (Session *s = w->find(f.sessions[f.next]); s && !s->closing)
+                w->send_line(*s, f.line);
+        if (f.next == f.sessions.size())
+            w->fanouts_.pop_front();
+    }
+    if (!w->fanouts_.empty()) {
+        timeval now = {0, 0}; // after the loop has looked at the sockets once more
+        event_add(w->fanout_ev_, &now);
+    }
 }
 
 // False when seq was handed to s already in its login window; otherwise true, and seq is
@@ -575,13 +616,8 @@ void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
         }
         break;
     case PeerMsg::Room:
-        if (n >= 2) {
-            std::string room(f[0]), line(f[1]);
-            if (auto it = by_room_.find(room); it != by_room_.end())
-                for (Session *s : it->second)
-                    if (!s->closing)
-                        send_line(*s, line);
-        }
+        if (n >= 2)
+            fan_out(std::string(f[0]), std::string(f[1]), 0);
         break;
     case PeerMsg::Conns:
         if (n >= 2) {

@@ -108,6 +108,8 @@ Worker::~Worker()
         event_free(more_input_ev_);
     if (accept_resume_ev_)
         event_free(accept_resume_ev_);
+    if (fanout_ev_)
+        event_free(fanout_ev_);
     if (tick_ev_)
         event_free(tick_ev_);
     jim_msg_free(in_);
@@ -182,7 +184,8 @@ bool Worker::start()
     flush_ev_ = event_new(base_, -1, 0, on_flush, this);
     more_input_ev_ = event_new(base_, -1, 0, on_more_input, this);
     accept_resume_ev_ = event_new(base_, -1, 0, on_accept_resume, this);
-    if (!more_input_ev_ || !accept_resume_ev_)
+    fanout_ev_ = event_new(base_, -1, 0, on_fanout, this);
+    if (!more_input_ev_ || !accept_resume_ev_ || !fanout_ev_)
         return false;
     tick_ev_ = event_new(base_, -1, EV_PERSIST, on_tick, this);
     timeval one_second = {1, 0};

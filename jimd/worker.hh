@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -181,6 +182,17 @@ class Worker {
     void schedule_recheck(uint64_t session_id);
     void finish_stream(Session &s);
     void deliver_room(const std::string &room, const std::string &line, uint64_t except_session);
+    void fan_out(const std::string &room, const std::string &line, uint64_t except_session);
+    static void on_fanout(evutil_socket_t, short, void *arg);
+    // A room message on its way to the room's members here, kFanoutChunk sessions a turn.
+    struct Fanout {
+        std::string line;
+        std::vector<uint64_t> sessions;
+        size_t next = 0;
+    };
+    std::deque<Fanout> fanouts_;
+    event *fanout_ev_ = nullptr;
+    static constexpr size_t kFanoutChunk = 128;
     // The jim-dialect push of m, in a buffer reused by the next call.
     const std::string &push_line(const StoredMessage &m);
     void push_stored(Session &s, const StoredMessage &m);

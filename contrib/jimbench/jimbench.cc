@@ -33,6 +33,7 @@ static void usage(FILE *to)
                  "  --rate N           W1: send at most N messages/s in all (0: as fast as acked)\n"
                  "  -R N -S N          W2: room members (100), senders (5)\n"
                  "  -C N               W3, W5: idle connections (10000)\n"
+                 "  --general-messages N  W5: general messages posted, one at a time (20)\n"
                  "  --logins N         W4: logins per mode (2000 without a password, 200 with)\n"
                  "  --time-limit S     stop any workload after S seconds (default 60)\n");
 }
@@ -51,7 +52,8 @@ int main(int argc, char **argv)
         O_LOGINS,
         O_TIME,
         O_HELP,
-        O_SERVE
+        O_SERVE,
+        O_GENERAL
     };
     static const option longopts[] = {{"relay", no_argument, nullptr, O_RELAY},
                                       {"jimd", required_argument, nullptr, O_JIMD},
@@ -62,6 +64,7 @@ int main(int argc, char **argv)
                                       {"rate", required_argument, nullptr, O_RATE},
                                       {"logins", required_argument, nullptr, O_LOGINS},
                                       {"time-limit", required_argument, nullptr, O_TIME},
+                                      {"general-messages", required_argument, nullptr, O_GENERAL},
                                       {"help", no_argument, nullptr, O_HELP},
                                       {"serve-relay", required_argument, nullptr, O_SERVE},
                                       {nullptr, 0, nullptr, 0}};
@@ -84,6 +87,7 @@ int main(int argc, char **argv)
         case 'C': o.idle = std::atoi(optarg); break;
         case O_LOGINS: o.logins = std::atoi(optarg); break;
         case O_TIME: o.time_limit = std::atof(optarg); break;
+        case O_GENERAL: o.general_messages = std::atoi(optarg); break;
         case O_HELP: usage(stdout); return 0;
         case O_SERVE: return run_relay(std::atoi(optarg)); // internal: the relay process
         default: usage(stderr); return 2;
@@ -91,7 +95,8 @@ int main(int argc, char **argv)
     }
     if (optind < argc || o.workers < 1 || o.workers > 64 || o.pairs < 1 || o.inflight < 1 ||
         o.messages < 1 || o.members < 2 || o.senders < 1 || o.senders > o.members || o.idle < 1 ||
-        o.time_limit <= 0 || o.time_limit > 3600) {
+        o.time_limit <= 0 || o.time_limit > 3600 || o.general_messages < 1 ||
+        o.general_messages > 100000) {
         usage(stderr);
         return 2;
     }
@@ -100,6 +105,7 @@ int main(int argc, char **argv)
         o.idle = std::min(o.idle, 2000);
         o.logins_plain = 500;
         o.logins_scrypt = 50;
+        o.general_messages = std::min(o.general_messages, 5);
         o.time_limit = std::min(o.time_limit, 20.0);
     }
     if (o.logins > 0)

@@ -639,7 +639,7 @@ int run_benchmarks(const Options &o, const char *self)
         Server srv;
         if (!srv.start(o, self, kAuthNone))
             return 1;
-        Result r = w5(o, srv, o.short_run ? 5 : 20);
+        Result r = w5(o, srv, o.general_messages);
         if (r.ok) {
             std::printf(
                 "W5   jimd   general chat of %d sessions: %.0f deliveries per server CPU-s; "

@@ -19,6 +19,7 @@ struct Options {
     long messages = 1000000, rate = 0;
     int members = 100, senders = 5;
     int idle = 10000;
+    int general_messages = 20;
     int logins = 0, logins_plain = 2000, logins_scrypt = 200;
     double time_limit = 60;
 };
