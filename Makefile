@@ -15,7 +15,7 @@ DEPS_ARGS = $(if $(findstring clang,$(CONFIGURE_FLAGS)),clang)
 
 TARGETS = all check install uninstall installcheck run demo doc bench dist distcheck \
 	check-style format clean distclean
-AUTOTOOLS_INPUTS = configure.ac Makefile.am $(wildcard */local.mk)
+AUTOTOOLS_INPUTS = configure.ac Makefile.am $(wildcard */local.mk) libjim/include/jim/common.h
 
 .DEFAULT_GOAL := all
 .PHONY: $(TARGETS) deps bootstrap maintainer-clean

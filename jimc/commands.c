@@ -1,8 +1,8 @@
 /*
  * commands.c — the irssi-style commands of jimc, shared by the interactive mode and by
- * scripts read from stdin: /msg /join /leave /contacts /add /del /who /rooms /history
- * /quit /help. A line that is not a command goes to the current chat (at first the
- * general chat).
+ * scripts read from stdin, in one table (commands[]): /msg /join /leave /contacts /add
+ * /del /who /rooms /history /quit /exit /help. A line that is not a command goes to the
+ * current chat (at first the general chat).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
@@ -10,23 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *const cmd_names[] = {"/msg", "/join",  "/leave",   "/contacts", "/add",  "/del",
-                                 "/who", "/rooms", "/history", "/quit",     "/help", NULL};
-
-static const char *const cmd_help[] = {
-    "/msg NAME TEXT     send TEXT to NAME or #room, and make it the current chat",
-    "/join #room        join (or create) a room and make it the current chat",
-    "/leave [#room]     leave a room (the current one by default)",
-    "/contacts          list contacts and whether they are online",
-    "/add NAME          add a contact",
-    "/del NAME          remove a contact",
-    "/who [PREFIX]      list users (whose names start with PREFIX)",
-    "/rooms             list rooms and their sizes",
-    "/history [NAME] [N] show the last N (default 20) messages with NAME or #room",
-    "/quit              leave",
-    "/help              this list",
-    NULL};
 
 void names_add(jimc *app, const char *name)
 {
@@ -93,7 +76,7 @@ static int next_word(const char **rest, char *word, size_t size)
 static int send_text(jimc *app, const char *to, const char *text)
 {
     app->posting = 1;
-    int rc = jim_client_post(app->client, to, text, NULL, 0);
+    int rc = jim_client_post(app->client, NULL, 0, to, text);
     app->posting = 0;
     if (rc != JIM_OK) {
         out_error(app, "message not sent: %s", jim_client_last_error(app->client));
@@ -132,8 +115,17 @@ static void print_list(jimc *app, const jim_list *l, jim_field name, jim_field e
     }
 }
 
-static int cmd_history(jimc *app, const char *rest)
+/* A command's arguments: the first word (has_arg: 1, or 0 when none) and what follows it. */
+typedef struct cmd_args {
+    const char *line; /* everything after the command's name */
+    char arg[64];
+    int has_arg;
+    const char *rest; /* after the first word */
+} cmd_args;
+
+static int cmd_history(jimc *app, const cmd_args *a)
 {
+    const char *rest = a->line;
     char with[64] = "", num[16] = "";
     if (next_word(&rest, with, sizeof with) < 0 || next_word(&rest, num, sizeof num) < 0)
         return out_error(app, "usage: /history [NAME] [N]"), -1;
@@ -150,7 +142,7 @@ static int cmd_history(jimc *app, const char *rest)
     if (n <= 0 || n > 500)
         return out_error(app, "/history: N must be 1 to 500"), -1;
     jim_list *l = NULL;
-    if (jim_client_history(app->client, with, 0, n, &l) != JIM_OK)
+    if (jim_client_history(app->client, &l, with, 0, n) != JIM_OK)
         return refused(app, "/history");
     if (jim_list_count(l) == 0)
         out_info(app, "no messages with %s yet", with);
@@ -163,107 +155,185 @@ static int cmd_history(jimc *app, const char *rest)
     return 0;
 }
 
+static int cmd_msg(jimc *app, const cmd_args *a)
+{
+    if (!a->has_arg || !*a->rest)
+        return out_error(app, "usage: /msg NAME TEXT"), -1;
+    if (send_text(app, a->arg, a->rest) != 0)
+        return -1; /* not a name a message can go to: not the current chat either */
+    snprintf(app->current, sizeof app->current, "%s", a->arg);
+    names_add(app, a->arg);
+    return 0;
+}
+
+static int cmd_join(jimc *app, const cmd_args *a)
+{
+    if (!a->has_arg)
+        return out_error(app, "usage: /join #room"), -1;
+    if (a->arg[0] != '#') {
+        out_error(app, "/join: a room's name starts with #: /join #%s", a->arg);
+        app->refused++;
+        return -1;
+    }
+    if (jim_client_join(app->client, a->arg) != JIM_OK)
+        return refused(app, "/join");
+    snprintf(app->current, sizeof app->current, "%s", a->arg);
+    names_add(app, a->arg);
+    out_info(app, "joined %s", a->arg);
+    return 0;
+}
+
+static int cmd_leave(jimc *app, const cmd_args *a)
+{
+    const char *room = a->has_arg ? a->arg : app->current;
+    if (!room[0])
+        return out_error(app, "usage: /leave #room"), -1;
+    if (jim_client_leave(app->client, room) != JIM_OK)
+        return refused(app, "/leave");
+    out_info(app, "left %s", room);
+    if (strcmp(room, app->current) == 0)
+        app->current[0] = '\0';
+    return 0;
+}
+
+/* /add and /del. */
+static int change_contact(jimc *app, const cmd_args *a, int add)
+{
+    const char *cmd = add ? "/add" : "/del";
+    if (!a->has_arg)
+        return out_error(app, "usage: %s NAME", cmd), -1;
+    int rc = add ? jim_client_add_contact(app->client, a->arg)
+                 : jim_client_del_contact(app->client, a->arg);
+    if (rc != JIM_OK)
+        return refused(app, cmd);
+    if (add)
+        names_add(app, a->arg);
+    out_info(app, "%s %s", add ? "added" : "removed", a->arg);
+    return 0;
+}
+
+static int cmd_add(jimc *app, const cmd_args *a)
+{
+    return change_contact(app, a, 1);
+}
+
+static int cmd_del(jimc *app, const cmd_args *a)
+{
+    return change_contact(app, a, 0);
+}
+
+/* Prints a list answer (rc its request's code) for what; -1 when refused. */
+static int show_list(jimc *app, const char *what, int rc, jim_list *l, jim_field name,
+                     jim_field extra)
+{
+    if (rc != JIM_OK)
+        return refused(app, what);
+    print_list(app, l, name, extra);
+    jim_list_free(l);
+    return 0;
+}
+
+static int cmd_contacts(jimc *app, const cmd_args *a)
+{
+    (void)a;
+    jim_list *l = NULL;
+    int rc = jim_client_get_contacts(app->client, &l);
+    for (size_t i = 0; rc == JIM_OK && i < jim_list_count(l); i++)
+        names_add(app, jim_msg_get_str(jim_list_get(l, i), JIM_FIELD_USER_ID));
+    return show_list(app, "/contacts", rc, l, JIM_FIELD_USER_ID, JIM_FIELD_STATUS);
+}
+
+static int cmd_who(jimc *app, const cmd_args *a)
+{
+    jim_list *l = NULL;
+    int rc = jim_client_get_users(app->client, &l, a->has_arg ? a->arg : "");
+    return show_list(app, "/who", rc, l, JIM_FIELD_USER_ID, JIM_FIELD_STATUS);
+}
+
+static int cmd_rooms(jimc *app, const cmd_args *a)
+{
+    (void)a;
+    jim_list *l = NULL;
+    int rc = jim_client_get_rooms(app->client, &l);
+    return show_list(app, "/rooms", rc, l, JIM_FIELD_ROOM, JIM_FIELD_MEMBERS);
+}
+
+static int cmd_quit(jimc *app, const cmd_args *a)
+{
+    (void)a;
+    app->quit = 1;
+    return 0;
+}
+
+static int cmd_help(jimc *app, const cmd_args *a);
+
+/* Every command: its name, arguments, help and what runs it — the one list that /help,
+ * tab completion and cmd_run read. */
+static const struct command {
+    const char *name, *args, *help;
+    int (*run)(jimc *app, const cmd_args *a);
+} commands[] = {
+    {"/msg", "NAME TEXT", "send TEXT to NAME or #room, and make it the current chat", cmd_msg},
+    {"/join", "#room", "join (or create) a room and make it the current chat", cmd_join},
+    {"/leave", "[#room]", "leave a room (the current one by default)", cmd_leave},
+    {"/contacts", "", "list contacts and whether they are online", cmd_contacts},
+    {"/add", "NAME", "add a contact", cmd_add},
+    {"/del", "NAME", "remove a contact", cmd_del},
+    {"/who", "[PREFIX]", "list users (whose names start with PREFIX)", cmd_who},
+    {"/rooms", "", "list rooms and their sizes", cmd_rooms},
+    {"/history", "[NAME] [N]", "show the last N (default 20) messages with NAME or #room",
+     cmd_history},
+    {"/quit", "", "leave", cmd_quit},
+    {"/exit", "", "leave (as /quit)", cmd_quit},
+    {"/help", "", "this list", cmd_help},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static int cmd_help(jimc *app, const cmd_args *a)
+{
+    (void)a;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        char usage[48];
+        snprintf(usage, sizeof usage, "%s%s%s", commands[i].name, commands[i].args[0] ? " " : "",
+                 commands[i].args);
+        out_info(app, "%-19s %s", usage, commands[i].help);
+    }
+    out_info(app, "anything else goes to the current chat: %s",
+             app->current[0] ? app->current : "the general chat, where every user is");
+    return 0;
+}
+
+const char *cmd_name(size_t i)
+{
+    return i < N_COMMANDS ? commands[i].name : NULL;
+}
+
 int cmd_run(jimc *app, const char *line)
 {
     while (*line == ' ' || *line == '\t')
         line++;
     if (!*line)
         return 0;
-    if (line[0] != '/') // to the current chat; before one is picked, the general chat
+    if (line[0] != '/') /* to the current chat; before one is picked, the general chat */
         return send_text(app, app->current[0] ? app->current : NULL, line);
-    const char *rest = line;
-    char cmd[32], arg[64];
-    if (next_word(&rest, cmd, sizeof cmd) <= 0) {
+    cmd_args a;
+    char cmd[32];
+    const char *after = line;
+    if (next_word(&after, cmd, sizeof cmd) <= 0) {
         out_error(app, "unknown command (/help lists them)");
         return -1;
     }
-    int has_arg = next_word(&rest, arg, sizeof arg);
-    if (has_arg < 0) {
+    a.line = after;
+    a.rest = after;
+    a.has_arg = next_word(&a.rest, a.arg, sizeof a.arg);
+    if (a.has_arg < 0) {
         out_error(app, "%s: name too long", cmd);
         return -1;
     }
-    if (strcmp(cmd, "/msg") == 0) {
-        if (has_arg <= 0 || !*rest)
-            return out_error(app, "usage: /msg NAME TEXT"), -1;
-        if (send_text(app, arg, rest) != 0)
-            return -1; /* not a name a message can go to: not the current chat either */
-        snprintf(app->current, sizeof app->current, "%s", arg);
-        names_add(app, arg);
-        return 0;
-    }
-    if (strcmp(cmd, "/join") == 0) {
-        if (has_arg <= 0)
-            return out_error(app, "usage: /join #room"), -1;
-        if (arg[0] != '#') {
-            out_error(app, "/join: a room's name starts with #: /join #%s", arg);
-            app->refused++;
-            return -1;
-        }
-        if (jim_client_join(app->client, arg) != JIM_OK)
-            return refused(app, "/join");
-        snprintf(app->current, sizeof app->current, "%s", arg);
-        names_add(app, arg);
-        out_info(app, "joined %s", arg);
-        return 0;
-    }
-    if (strcmp(cmd, "/leave") == 0) {
-        const char *room = has_arg > 0 ? arg : app->current;
-        if (!room[0])
-            return out_error(app, "usage: /leave #room"), -1;
-        if (jim_client_leave(app->client, room) != JIM_OK)
-            return refused(app, "/leave");
-        out_info(app, "left %s", room);
-        if (strcmp(room, app->current) == 0)
-            app->current[0] = '\0';
-        return 0;
-    }
-    if (strcmp(cmd, "/add") == 0 || strcmp(cmd, "/del") == 0) {
-        int add = cmd[1] == 'a';
-        if (has_arg <= 0)
-            return out_error(app, "usage: %s NAME", cmd), -1;
-        int rc = add ? jim_client_add_contact(app->client, arg)
-                     : jim_client_del_contact(app->client, arg);
-        if (rc != JIM_OK)
-            return refused(app, cmd);
-        if (add)
-            names_add(app, arg);
-        out_info(app, "%s %s", add ? "added" : "removed", arg);
-        return 0;
-    }
-    if (strcmp(cmd, "/contacts") == 0 || strcmp(cmd, "/who") == 0 || strcmp(cmd, "/rooms") == 0) {
-        jim_list *l = NULL;
-        int rc;
-        if (cmd[1] == 'c')
-            rc = jim_client_get_contacts(app->client, &l);
-        else if (cmd[1] == 'w')
-            rc = jim_client_get_users(app->client, has_arg > 0 ? arg : "", &l);
-        else
-            rc = jim_client_get_rooms(app->client, &l);
-        if (rc != JIM_OK)
-            return refused(app, cmd);
-        if (cmd[1] == 'r')
-            print_list(app, l, JIM_FIELD_ROOM, JIM_FIELD_MEMBERS);
-        else
-            print_list(app, l, JIM_FIELD_USER_ID, JIM_FIELD_STATUS);
-        if (cmd[1] == 'c')
-            for (size_t i = 0; i < jim_list_count(l); i++)
-                names_add(app, jim_msg_get_str(jim_list_get(l, i), JIM_FIELD_USER_ID));
-        jim_list_free(l);
-        return 0;
-    }
-    if (strcmp(cmd, "/history") == 0)
-        return cmd_history(app, line + strlen("/history"));
-    if (strcmp(cmd, "/quit") == 0 || strcmp(cmd, "/exit") == 0) {
-        app->quit = 1;
-        return 0;
-    }
-    if (strcmp(cmd, "/help") == 0) {
-        for (int i = 0; cmd_help[i]; i++)
-            out_info(app, "%s", cmd_help[i]);
-        out_info(app, "anything else goes to the current chat: %s",
-                 app->current[0] ? app->current : "the general chat, where every user is");
-        return 0;
-    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(app, &a);
     out_error(app, "unknown command %s (/help lists them)", cmd);
     app->refused++;
     return -1;

@@ -60,8 +60,8 @@ static char *complete_word(const char *text, int state)
     }
     size_t len = strlen(text);
     if (commands) {
-        while (cmd_names[index]) {
-            const char *c = cmd_names[index++];
+        for (const char *c; (c = cmd_name(index)) != NULL;) {
+            index++;
             if (strncmp(c, text, len) == 0)
                 return strdup(c);
         }

@@ -64,7 +64,8 @@ int out_broken(void);
 /* Runs one input line: a /command or text for the current chat. 0 ok, -1 refused. */
 int cmd_run(jimc *app, const char *line);
 /* The command names, NULL-terminated, for completion and /help. */
-extern const char *const cmd_names[];
+/* The name of command i ("/msg"), or NULL past the last: for tab completion. */
+const char *cmd_name(size_t i);
 /* Remembers a name (contact or room) for completion. */
 void names_add(jimc *app, const char *name);
 void names_remove(jimc *app, const char *name);

@@ -206,14 +206,14 @@ static int open_store(jimc *app, const char *kind)
 {
     if (strcmp(kind, "none") == 0)
         return 0;
-    char dir[1024] = "";
+    char dir[1024] = "", why[512] = "";
     int r = jim_store_default_dir(dir, sizeof dir, app->user, app->host, app->port);
     if (r == JIM_OK)
-        r = jim_store_open(&app->store,
+        r = jim_store_open(&app->store, why, sizeof why,
                            strcmp(kind, "files") == 0 ? JIM_STORE_FILES : JIM_STORE_SQLITE, dir);
     if (r != JIM_OK) {
         fprintf(stderr, "jimc: cannot open the message store %s: %s\n", dir,
-                r == JIM_EIO ? strerror(errno) : jim_strerror(r));
+                why[0] ? why : jim_strerror(r));
         return JIMC_EXIT_STORE;
     }
     jim_client_set_store(app->client, app->store); /* catches up and sends what was kept */
@@ -237,7 +237,7 @@ static int run_reader(jimc *app)
 /* -w to a room the user is not in: join it once (403 "not a member"), then send again. */
 static int send_line(jimc *app, const char *to, const char *line, int *delivered, int *joined)
 {
-    int rc = jim_client_send(app->client, to, line, NULL, delivered);
+    int rc = jim_client_send(app->client, NULL, delivered, to, line);
     if (rc != JIM_ESERVER || jim_client_last_code(app->client) != 403 || !to || to[0] != '#' ||
         *joined)
         return rc;
@@ -247,7 +247,7 @@ static int send_line(jimc *app, const char *to, const char *line, int *delivered
         return rc;
     }
     out_info(app, "joined %s", to);
-    return jim_client_send(app->client, to, line, NULL, delivered);
+    return jim_client_send(app->client, NULL, delivered, to, line);
 }
 
 static int run_writer(jimc *app, const char *to)

@@ -4,7 +4,8 @@
 #   code changed, interface not:           REVISION++
 #   interface added/removed/changed:       CURRENT++, REVISION=0
 #   only added:                            AGE++;   anything removed or changed: AGE=0
-# SONAME is libjim.so.(CURRENT-AGE): now libjim.so.0.
+# SONAME is libjim.so.(CURRENT-AGE): now libjim.so.1 (0.2.0 changed the order of the
+# parameters of seven functions: output parameters first after the handle).
 
 noinst_LTLIBRARIES += libjim/libjimcore.la
 libjim_libjimcore_la_SOURCES = \
@@ -56,7 +57,7 @@ libjim_libjim_la_SOURCES =
 nodist_EXTRA_libjim_libjim_la_SOURCES = dummy.cc
 libjim_libjim_la_LIBADD = libjim/libjimclient.la libjim/libjimcore.la $(YAJL_LIBS) $(SQLITE_LIBS) \
 	-lpthread
-libjim_libjim_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 -no-undefined \
+libjim_libjim_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/libjim/libjim.map
 EXTRA_libjim_libjim_la_DEPENDENCIES = $(srcdir)/libjim/libjim.map
 
@@ -67,6 +68,7 @@ jiminclude_HEADERS = \
 	libjim/include/jim/framer.h \
 	libjim/include/jim/jim.h \
 	libjim/include/jim/limits.h \
+	libjim/include/jim/list.h \
 	libjim/include/jim/log.h \
 	libjim/include/jim/message.h \
 	libjim/include/jim/store.h

@@ -5,7 +5,7 @@
 # log-in, and jimd restarting under a reader and under a script: -r reconnects and
 # catches up, a message typed while the server is down is kept and sent once. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-echo "1..36"
+echo "1..37"
 jimd_up
 # Waits until the jimd log has at least $2 lines containing $1 (10 s at most).
 wait_log() {
@@ -212,6 +212,12 @@ jimd_up
 count=$(stored_once "kept for the next run")
 check '[ $rc -eq 0 ] && grep -q "pending from before, sending it now: -> bob: kept for the next run" "$dir/p.out" && grep -q "sent to bob: kept for the next run" "$dir/p.out" && [ "$count" -eq 1 ]' \
     "the next jimc sends the kept message at log-in, once"
+
+# One table of commands: /help lists every command jimc takes, /exit among them.
+printf '/help\n' | "$jimc" -u alice --store none 127.0.0.1 "$port" > "$dir/h.out" 2>&1
+printf '/exit\n' | "$jimc" -u alice --store none 127.0.0.1 "$port" > /dev/null 2>&1; rc=$?
+check '[ $rc -eq 0 ] && (for c in /msg /join /leave /contacts /add /del /who /rooms /history /quit /exit /help; do grep -q "^-- $c " "$dir/h.out" || exit 1; done)' \
+    "/help lists every command, /exit too, and /exit leaves"
 
 # The general chat (the course's lesson 2): -w without --to writes to it, -r prints it,
 # and a line without a command goes there until another chat is picked.

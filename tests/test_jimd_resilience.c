@@ -427,7 +427,10 @@ static void steady_load__wal_starts_over_and_stays_small(void **state)
     print_message("%d messages in %d commits: WAL file at most %lld bytes\n", w.sent, ROUNDS,
                   w.biggest);
     assert_int_equal(w.sent, ROUNDS * PER_ROUND);
-    wal_watch_finish(&w, 16LL << 20);
+    /* 16 MiB is where the worker's thread stands down; a machine busy with other work can
+     * starve that nice-19 thread a moment longer. Without the worker's copying the WAL
+     * grows past 100 MB here. */
+    wal_watch_finish(&w, 32LL << 20);
 }
 
 static double now_s(void)

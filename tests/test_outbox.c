@@ -94,7 +94,7 @@ static int on_server(jimd_proc *p, const char *name, const char *with, const cha
     seen s = {0};
     jim_client *c = online(p, name, NULL, &s);
     jim_list *h = NULL;
-    assert_int_equal(jim_client_history(c, with, 0, 100, &h), JIM_OK);
+    assert_int_equal(jim_client_history(c, &h, with, 0, 100), JIM_OK);
     int n = 0;
     for (size_t i = 0; i < jim_list_count(h); i++)
         n += strcmp(jim_msg_get_str(jim_list_get(h, i), JIM_FIELD_MESSAGE), text) == 0;
@@ -158,10 +158,10 @@ static void send__server_down__pending_until_it_is_back_then_sent_once(void **st
     char id[JIM_OUTGOING_ID_SIZE];
     snprintf(id, sizeof id, "%s", a.last_id);
     jim_outgoing_state st = JIM_OUTGOING_FAILED;
-    assert_int_equal(jim_client_outgoing_state(c, id, &st), JIM_OK);
+    assert_int_equal(jim_client_outgoing_state(c, &st, id), JIM_OK);
     assert_int_equal(st, JIM_OUTGOING_PENDING);
     /* A blocking send gives up waiting after the timeout; its message stays pending. */
-    assert_int_equal(jim_client_send(c, "o_bob", "also while down", NULL, NULL), JIM_ETIMEDOUT);
+    assert_int_equal(jim_client_send(c, NULL, NULL, "o_bob", "also while down"), JIM_ETIMEDOUT);
     assert_int_equal(jim_client_last_code(c), 0);
     jim_list *l = NULL;
     assert_int_equal(jim_client_outgoing(c, &l), JIM_OK);
@@ -179,7 +179,7 @@ static void send__server_down__pending_until_it_is_back_then_sent_once(void **st
     assert_int_equal(r.status, JIM_OK);
     assert_int_equal(r.code, 202);
     assert_int_equal(a.stored, 2);
-    assert_int_equal(jim_client_outgoing_state(c, id, &st), JIM_OK);
+    assert_int_equal(jim_client_outgoing_state(c, &st, id), JIM_OK);
     assert_int_equal(st, JIM_OUTGOING_STORED);
     assert_int_equal(jim_client_outgoing(c, &l), JIM_OK);
     assert_int_equal(jim_list_count(l), 0);
@@ -209,19 +209,19 @@ static void kept_in_store__sent_at_the_next_login__stored_once(jim_store_kind ki
     jim_client_free(bob);
 
     jim_store *st = NULL;
-    assert_int_equal(jim_store_open(&st, kind, dir), JIM_OK);
+    assert_int_equal(jim_store_open(&st, NULL, 0, kind, dir), JIM_OK);
     jim_client *c = online(&p, name, st, &s);
     assert_int_equal(jimd_stop(&p), 0);
     until_offline(c);
     char id[JIM_OUTGOING_ID_SIZE];
-    assert_int_equal(jim_client_post(c, "o_bob", "from the last run", id, sizeof id), JIM_OK);
+    assert_int_equal(jim_client_post(c, id, sizeof id, "o_bob", "from the last run"), JIM_OK);
     assert_true(strlen(id) > 0);
     jim_client_free(c); /* the program ends with the message unsent */
     jim_store_close(st);
     snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", dir, snap);
     assert_int_equal(system(cmd), 0);
 
-    assert_int_equal(jim_store_open(&st, kind, dir), JIM_OK);
+    assert_int_equal(jim_store_open(&st, NULL, 0, kind, dir), JIM_OK);
     jim_list *l = NULL;
     assert_int_equal(jim_store_outgoing(st, &l), JIM_OK);
     assert_int_equal(jim_list_count(l), 1);
@@ -237,12 +237,12 @@ static void kept_in_store__sent_at_the_next_login__stored_once(jim_store_kind ki
     int64_t seq = s.last_seq;
     assert_true(seq > 0);
     jim_outgoing_state os = JIM_OUTGOING_PENDING;
-    assert_int_equal(jim_client_outgoing_state(c, id, &os), JIM_OK);
+    assert_int_equal(jim_client_outgoing_state(c, &os, id), JIM_OK);
     assert_int_equal(os, JIM_OUTGOING_STORED);
     assert_int_equal(jim_store_outgoing(st, &l), JIM_OK);
     assert_int_equal(jim_list_count(l), 0);
     jim_list_free(l);
-    assert_int_equal(jim_store_history(st, "o_bob", 0, 10, &l), JIM_OK);
+    assert_int_equal(jim_store_history(st, &l, "o_bob", 0, 10), JIM_OK);
     assert_int_equal(jim_list_count(l), 1);
     int64_t saved = 0;
     jim_msg_get_int(jim_list_get(l, 0), JIM_FIELD_SEQ, &saved);
@@ -255,7 +255,7 @@ static void kept_in_store__sent_at_the_next_login__stored_once(jim_store_kind ki
     /* The store as it was before the answer: the message goes again, with its id. */
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mv '%s' '%s'", dir, snap, dir);
     assert_int_equal(system(cmd), 0);
-    assert_int_equal(jim_store_open(&st, kind, dir), JIM_OK);
+    assert_int_equal(jim_store_open(&st, NULL, 0, kind, dir), JIM_OK);
     memset(&s, 0, sizeof s);
     c = online(&p, name, st, &s);
     run_until(c, &s.stored, 1, 10000);
@@ -290,28 +290,28 @@ static void refused__failed_with_the_reason__not_sent_again(void **state)
     char dir[128];
     snprintf(dir, sizeof dir, "%s/o_refused", tmpdir);
     jim_store *st = NULL;
-    assert_int_equal(jim_store_open(&st, JIM_STORE_SQLITE, dir), JIM_OK);
+    assert_int_equal(jim_store_open(&st, NULL, 0, JIM_STORE_SQLITE, dir), JIM_OK);
     seen s = {0};
     jim_client *c = online(&p, "o_refused", st, &s);
     char id[JIM_OUTGOING_ID_SIZE];
-    assert_int_equal(jim_client_post(c, "o_nobody", "to nobody", id, sizeof id), JIM_OK);
+    assert_int_equal(jim_client_post(c, id, sizeof id, "o_nobody", "to nobody"), JIM_OK);
     run_until(c, &s.failed, 1, 5000);
     assert_int_equal(s.failed, 1);
     assert_int_equal(s.last_code, 404);
     assert_string_equal(s.last_text, "to nobody");
     jim_outgoing_state os = JIM_OUTGOING_PENDING;
-    assert_int_equal(jim_client_outgoing_state(c, id, &os), JIM_OK);
+    assert_int_equal(jim_client_outgoing_state(c, &os, id), JIM_OK);
     assert_int_equal(os, JIM_OUTGOING_FAILED);
     jim_list *l = NULL;
     assert_int_equal(jim_store_outgoing(st, &l), JIM_OK);
     assert_int_equal(jim_list_count(l), 0);
     jim_list_free(l);
-    assert_int_equal(jim_client_outgoing_state(c, "no-such-id", &os), JIM_ENOTFOUND);
+    assert_int_equal(jim_client_outgoing_state(c, &os, "no-such-id"), JIM_ENOTFOUND);
 
     jim_list *rooms = NULL;
     assert_int_equal(jim_client_get_rooms(c, &rooms), JIM_OK); /* a 202 answer */
     jim_list_free(rooms);
-    assert_int_not_equal(jim_client_post(c, "bad name", "x", id, sizeof id), JIM_OK);
+    assert_int_not_equal(jim_client_post(c, id, sizeof id, "bad name", "x"), JIM_OK);
     assert_string_equal(id, "");
     assert_int_equal(jim_client_last_code(c), 0);
     assert_non_null(strstr(jim_client_last_error(c), "'to'"));
@@ -335,14 +335,14 @@ static void store_attached_after_login__catches_up_shows_nothing_twice(void **st
     jim_client *alice = online(&p, "o_ann", NULL, &a);
     jim_client *bob = online(&p, "o_ben", NULL, &b);
     int64_t seq = 0;
-    assert_int_equal(jim_client_send(alice, "o_ben", "before the store", &seq, NULL), JIM_OK);
+    assert_int_equal(jim_client_send(alice, &seq, NULL, "o_ben", "before the store"), JIM_OK);
     run_until(bob, &b.messages, 1, 5000);
     assert_int_equal(b.messages, 1);
 
     char dir[128];
     snprintf(dir, sizeof dir, "%s/o_ben", tmpdir);
     jim_store *st = NULL;
-    assert_int_equal(jim_store_open(&st, JIM_STORE_SQLITE, dir), JIM_OK);
+    assert_int_equal(jim_store_open(&st, NULL, 0, JIM_STORE_SQLITE, dir), JIM_OK);
     assert_int_equal(jim_client_set_store(bob, st), JIM_OK);
     for (int i = 0; i < 50 && jim_store_last_seq(st) < seq; i++)
         jim_client_run(bob, 20);
@@ -350,7 +350,7 @@ static void store_attached_after_login__catches_up_shows_nothing_twice(void **st
     jim_client_run(bob, 100);
     assert_int_equal(b.messages, 1);
     jim_list *h = NULL;
-    assert_int_equal(jim_store_history(st, "o_ann", 0, 10, &h), JIM_OK);
+    assert_int_equal(jim_store_history(st, &h, "o_ann", 0, 10), JIM_OK);
     assert_int_equal(jim_list_count(h), 1);
     jim_list_free(h);
     jim_client_free(bob);

@@ -6,17 +6,7 @@ namespace jim {
 void ChatController::incoming(const jim_msg &m)
 {
     const char *from = jim_msg_get_str(&m, JIM_FIELD_FROM);
-    const char *to = jim_msg_get_str(&m, JIM_FIELD_TO);
-    std::string f = from ? from : "", t = to ? to : "";
-    bool outgoing = !me_.empty() && f == me_;
-    std::string with = (!t.empty() && t[0] == '#') || outgoing ? t : f;
-    Chat &c = chats_[with];
-    c.with = with;
-    int64_t seq = 0;
-    if (jim_msg_get_int(&m, JIM_FIELD_SEQ, &seq) == JIM_OK && seq > c.last_seq)
-        c.last_seq = seq;
-    c.messages++;
-    view_.show_message(m, outgoing);
+    view_.show_message(m, !me_.empty() && from && me_ == from);
 }
 
 void ContactList::replace(const std::vector<std::pair<std::string, std::string>> &entries)

@@ -1,5 +1,5 @@
-// The course's client object model, inside libjim: a chat is one conversation, the chat
-// controller routes messages to chats and shows them through an abstract chat view; the
+// The course's client object model, inside libjim: the chat controller shows messages
+// through an abstract chat view; the
 // contact list holds names and presence, the contact controller keeps it current and
 // shows changes through an abstract contact list view. The C callbacks of jim_client are
 // one pair of views (client.cc); a console or GUI program supplies its own through them.
@@ -29,27 +29,19 @@ class ContactListView {
     virtual void show_presence(const std::string &user, const std::string &status) = 0;
 };
 
-// One conversation: a user or a "#room", and how far it has been seen.
-struct Chat {
-    std::string with;
-    int64_t last_seq = 0;
-    uint64_t messages = 0;
-};
-
-// Routes each message to its chat (the room, or the other party) and shows it.
+// Shows each message through the view, as the user's own (sent from another session of the
+// account) or someone else's.
 class ChatController {
   public:
     explicit ChatController(ChatView &view) : view_(view) {}
     void set_account(const std::string &me) { me_ = me; }
-    // A message arrived (already saved): count it in its chat and show it.
+    // A message arrived (already saved): show it.
     void incoming(const jim_msg &m);
     void error(int code, const std::string &text) { view_.show_error(code, text); }
-    const std::map<std::string, Chat> &chats() const { return chats_; }
 
   private:
     ChatView &view_;
     std::string me_;
-    std::map<std::string, Chat> chats_;
 };
 
 // Contact names and what the server last said about their presence.

@@ -134,8 +134,8 @@ JIM_EXTERN(int) jim_client_login(jim_client *client, const char *account, const 
 }
 
 JIM_EXTERN(int)
-jim_client_send(jim_client *client, const char *to, const char *text, int64_t *seq_out,
-                int *delivered_out)
+jim_client_send(jim_client *client, int64_t *seq_out, int *delivered_out, const char *to,
+                const char *text)
 {
     if (!client || !text)
         return JIM_EINVAL;
@@ -146,7 +146,7 @@ jim_client_send(jim_client *client, const char *to, const char *text, int64_t *s
 }
 
 JIM_EXTERN(int)
-jim_client_post(jim_client *client, const char *to, const char *text, char *id_out, size_t id_size)
+jim_client_post(jim_client *client, char *id_out, size_t id_size, const char *to, const char *text)
 {
     if (id_out && id_size > 0)
         *id_out = '\0';
@@ -163,7 +163,7 @@ jim_client_post(jim_client *client, const char *to, const char *text, char *id_o
 }
 
 JIM_EXTERN(int)
-jim_client_outgoing_state(jim_client *client, const char *id, jim_outgoing_state *state_out)
+jim_client_outgoing_state(jim_client *client, jim_outgoing_state *state_out, const char *id)
 {
     if (!client || !id || !state_out)
         return JIM_EINVAL;
@@ -271,7 +271,7 @@ JIM_EXTERN(int) jim_client_del_contact(jim_client *client, const char *user)
     });
 }
 
-JIM_EXTERN(int) jim_client_get_users(jim_client *client, const char *prefix, jim_list **out)
+JIM_EXTERN(int) jim_client_get_users(jim_client *client, jim_list **out, const char *prefix)
 {
     if (!client)
         return JIM_EINVAL;
@@ -297,7 +297,7 @@ JIM_EXTERN(int) jim_client_get_rooms(jim_client *client, jim_list **out)
     });
 }
 
-JIM_EXTERN(int) jim_client_sync(jim_client *client, int64_t since, int64_t *last_seq_out)
+JIM_EXTERN(int) jim_client_sync(jim_client *client, int64_t *last_seq_out, int64_t since)
 {
     if (!client || since < 0)
         return JIM_EINVAL;
@@ -316,7 +316,7 @@ JIM_EXTERN(int) jim_client_sync(jim_client *client, int64_t since, int64_t *last
 }
 
 JIM_EXTERN(int)
-jim_client_history(jim_client *client, const char *with, int64_t before, int limit, jim_list **out)
+jim_client_history(jim_client *client, jim_list **out, const char *with, int64_t before, int limit)
 {
     if (!client || !with || before < 0 || limit < 0)
         return JIM_EINVAL;

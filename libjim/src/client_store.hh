@@ -39,9 +39,10 @@ class ClientStore {
     virtual int outgoing(std::vector<std::string> &out) = 0;
 };
 
-// Both return nullptr and set errno when the store cannot be opened or created.
-std::unique_ptr<ClientStore> open_sqlite_store(const std::string &dir);
-std::unique_ptr<ClientStore> open_file_store(const std::string &dir);
+// Both return nullptr, with *why saying why in one line, when the store cannot be
+// opened or created.
+std::unique_ptr<ClientStore> open_sqlite_store(const std::string &dir, std::string *why);
+std::unique_ptr<ClientStore> open_file_store(const std::string &dir, std::string *why);
 
 // Creates dir and its parents (mode 0700); false with errno on failure.
 bool make_dirs(const std::string &dir);

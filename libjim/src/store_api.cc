@@ -2,7 +2,6 @@
 #include "client_store.hh"
 #include "guard.hh"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,19 +24,26 @@ jim_store_default_dir(char *buf, size_t size, const char *account, const char *h
     return n > 0 && static_cast<size_t>(n) < size ? JIM_OK : JIM_ERANGE;
 }
 
-JIM_EXTERN(int) jim_store_open(jim_store **out, jim_store_kind kind, const char *dir)
+JIM_EXTERN(int)
+jim_store_open(jim_store **out, char *why, size_t why_size, jim_store_kind kind, const char *dir)
 {
-    if (!out || !dir || !*dir)
+    if (why && why_size > 0)
+        *why = '\0';
+    if (!out || !dir || !*dir || (why && why_size == 0))
         return JIM_EINVAL;
     *out = nullptr;
     int k = jim::raw(kind);
     if (k != JIM_STORE_SQLITE && k != JIM_STORE_FILES)
         return JIM_EINVAL;
     return jim::api_guard([&]() -> int {
-        errno = 0;
-        auto impl = k == JIM_STORE_SQLITE ? jim::open_sqlite_store(dir) : jim::open_file_store(dir);
-        if (!impl)
+        std::string reason;
+        auto impl = k == JIM_STORE_SQLITE ? jim::open_sqlite_store(dir, &reason)
+                                          : jim::open_file_store(dir, &reason);
+        if (!impl) {
+            if (why)
+                std::snprintf(why, why_size, "%s", reason.c_str());
             return JIM_EIO;
+        }
         *out = new jim_store{std::move(impl)};
         return JIM_OK;
     });
@@ -53,15 +59,24 @@ JIM_EXTERN(int64_t) jim_store_last_seq(const jim_store *store)
     return store ? store->impl->last_seq() : 0;
 }
 
-JIM_EXTERN(int) jim_store_save_message(jim_store *store, const jim_msg *msg)
+JIM_EXTERN(int) jim_store_save_message(jim_store *store, int *added_out, const jim_msg *msg)
 {
+    if (added_out)
+        *added_out = 0;
     if (!store || !msg)
         return JIM_EINVAL;
-    return jim::api_guard([&] { return store->impl->save(*msg); });
+    return jim::api_guard([&] {
+        int rc = store->impl->save(*msg); // 0: saved now, 1: there already
+        if (rc < 0)
+            return rc;
+        if (added_out)
+            *added_out = rc == 0;
+        return static_cast<int>(JIM_OK);
+    });
 }
 
 JIM_EXTERN(int)
-jim_store_history(jim_store *store, const char *with, int64_t before, int limit, jim_list **out)
+jim_store_history(jim_store *store, jim_list **out, const char *with, int64_t before, int limit)
 {
     if (!store || !with || !out)
         return JIM_EINVAL;

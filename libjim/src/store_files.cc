@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <map>
 #include <string>
@@ -289,14 +290,16 @@ class FileStore final : public ClientStore {
 
 } // namespace
 
-std::unique_ptr<ClientStore> open_file_store(const std::string &dir)
+std::unique_ptr<ClientStore> open_file_store(const std::string &dir, std::string *why)
 {
-    if (!make_dirs(dir))
+    if (!make_dirs(dir)) {
+        *why = "cannot create " + dir + ": " + std::strerror(errno);
         return nullptr;
+    }
     auto s = std::make_unique<FileStore>();
+    errno = 0;
     if (!s->open(dir)) {
-        if (errno == 0)
-            errno = EIO;
+        *why = dir + ": " + std::strerror(errno ? errno : EIO);
         return nullptr;
     }
     return s;

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace jim {
 
@@ -60,6 +61,12 @@ class SqliteStore final : public ClientStore {
     }
 
     int64_t last_seq() const override { return last_seq_; }
+    // Why open() failed.
+    std::string error() const
+    {
+        return db_ && sqlite3_errcode(db_) != SQLITE_OK ? sqlite3_errmsg(db_)
+                                                        : std::strerror(errno ? errno : EIO);
+    }
 
     int save(const jim_msg &m) override
     {
@@ -197,14 +204,17 @@ class SqliteStore final : public ClientStore {
 
 } // namespace
 
-std::unique_ptr<ClientStore> open_sqlite_store(const std::string &dir)
+std::unique_ptr<ClientStore> open_sqlite_store(const std::string &dir, std::string *why)
 {
-    if (!make_dirs(dir))
+    if (!make_dirs(dir)) {
+        *why = "cannot create " + dir + ": " + std::strerror(errno);
         return nullptr;
+    }
     auto s = std::make_unique<SqliteStore>();
-    if (!s->open(dir + "/store.sqlite")) {
-        if (errno == 0)
-            errno = EIO;
+    std::string path = dir + "/store.sqlite";
+    errno = 0;
+    if (!s->open(path)) {
+        *why = path + ": " + s->error();
         return nullptr;
     }
     return s;

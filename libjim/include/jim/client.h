@@ -40,6 +40,7 @@
 #define JIM_CLIENT_H
 
 #include "common.h"
+#include "list.h"
 #include "log.h"
 #include "message.h"
 #include "store.h"
@@ -172,28 +173,28 @@ JIM_EXTERN(int) jim_client_login(jim_client *client, const char *account, const 
  * #JIM_OUTGOING_PENDING until the server answers (see "outgoing queue" above;
  * jim_client_set_outgoing_callback() tells what became of it).
  * @param client the client; logged in, or reconnecting after it was.
+ * @param[out] id_out (may be NULL) receives the message's id, NUL-terminated ("" on failure).
+ * @param id_size bytes at id_out; #JIM_OUTGOING_ID_SIZE is always enough.
  * @param to a user name or a "#room"; NULL: the server's general chat (doc/protocol.md §5).
  * @param text the message (UTF-8, at most the server's `max_message_chars`).
- * @param id_out (may be NULL) receives the message's id, NUL-terminated ("" on failure).
- * @param id_size bytes at id_out; #JIM_OUTGOING_ID_SIZE is always enough.
  * @return #JIM_OK (queued), #JIM_EINVAL or #JIM_EUTF8 (not a valid message, e.g. a bad
  *         name or too long: jim_client_last_error() says why), #JIM_ESTATE (not logged in,
  *         or disconnected for good), #JIM_EIO (the store cannot keep it: it is not queued).
  */
 JIM_EXTERN(int)
-jim_client_post(jim_client *client, const char *to, const char *text, char *id_out, size_t id_size);
+jim_client_post(jim_client *client, char *id_out, size_t id_size, const char *to, const char *text);
 
 /** Room for a message id from jim_client_post(), the NUL included. */
 #define JIM_OUTGOING_ID_SIZE 65
 
 /**
  * What became of an outgoing message of this client, by its id: pending, or the
- * answer's outcome (the last 1,000 answered ones are remembered).
+ * answer's outcome (the last 1,000 answered ones are remembered), in *state_out.
  * @return #JIM_OK, #JIM_ENOTFOUND (not a message this client queued or loaded
  *         from its store, or answered long ago), #JIM_EINVAL.
  */
 JIM_EXTERN(int)
-jim_client_outgoing_state(jim_client *client, const char *id, jim_outgoing_state *state_out);
+jim_client_outgoing_state(jim_client *client, jim_outgoing_state *state_out, const char *id);
 
 /** The outgoing messages still pending, oldest first, as `msg` objects with their `id`. */
 JIM_EXTERN(int) jim_client_outgoing(jim_client *client, jim_list **out);
@@ -202,17 +203,17 @@ JIM_EXTERN(int) jim_client_outgoing(jim_client *client, jim_list **out);
  * Sends text to a user or a "#room" through the outgoing queue and waits until the
  * server stored it.
  * @param client the client (logged in).
+ * @param[out] seq_out (may be NULL) the message's seq.
+ * @param[out] delivered_out (may be NULL) 1 for 200 (handed to a live session),
+ *        0 for 202 (stored for an offline recipient).
  * @param to a user name or a "#room"; NULL: the server's general chat.
  * @param text the message (UTF-8, at most the server's `max_message_chars`).
- * @param seq_out (may be NULL) the message's seq.
- * @param delivered_out (may be NULL) 1 for 200 (handed to a live session),
- *        0 for 202 (stored for an offline recipient).
  * @return as the other requests; #JIM_ETIMEDOUT means no answer came in time (the
  *         connection is down): the message stays pending and is sent when it is back.
  */
 JIM_EXTERN(int)
-jim_client_send(jim_client *client, const char *to, const char *text, int64_t *seq_out,
-                int *delivered_out);
+jim_client_send(jim_client *client, int64_t *seq_out, int *delivered_out, const char *to,
+                const char *text);
 
 /**
  * jim_client_post() with a callback: done gets the server's answer (with `seq`)
@@ -246,24 +247,24 @@ JIM_EXTERN(int) jim_client_add_contact(jim_client *client, const char *user);
 /** Removes a contact. */
 JIM_EXTERN(int) jim_client_del_contact(jim_client *client, const char *user);
 
-/** Users whose names start with prefix ("" for all) as `user_list` objects. */
-JIM_EXTERN(int) jim_client_get_users(jim_client *client, const char *prefix, jim_list **out);
+/** Users whose names start with prefix ("" for all) as `user_list` objects, in *out. */
+JIM_EXTERN(int) jim_client_get_users(jim_client *client, jim_list **out, const char *prefix);
 
 /** Every room as `room_list` objects (room, members). */
 JIM_EXTERN(int) jim_client_get_rooms(jim_client *client, jim_list **out);
 
 /**
  * Asks for every message after seq since; they arrive through on_message (and the
- * store) before this returns. last_seq_out (may be NULL) gets the server's LAST.
+ * store) before this returns. *last_seq_out (may be NULL) gets the server's LAST.
  */
-JIM_EXTERN(int) jim_client_sync(jim_client *client, int64_t since, int64_t *last_seq_out);
+JIM_EXTERN(int) jim_client_sync(jim_client *client, int64_t *last_seq_out, int64_t since);
 
 /**
  * Up to limit older messages of a conversation ("bob" or "#room") with seq below
- * before (0: the newest), newest first, as `msg` objects; saved to the store.
+ * before (0: the newest), newest first, as `msg` objects in *out; saved to the store.
  */
 JIM_EXTERN(int)
-jim_client_history(jim_client *client, const char *with, int64_t before, int limit, jim_list **out);
+jim_client_history(jim_client *client, jim_list **out, const char *with, int64_t before, int limit);
 
 /**
  * Sends any request (a built ::jim_msg with an action) without waiting; the

@@ -35,11 +35,11 @@
 /** Major version of the libjim headers. */
 #define JIM_VERSION_MAJOR 0
 /** Minor version of the libjim headers. */
-#define JIM_VERSION_MINOR 1
+#define JIM_VERSION_MINOR 2
 /** Patch level of the libjim headers. */
 #define JIM_VERSION_PATCH 0
 /** The version of the headers as text; the build reads the package version from here. */
-#define JIM_VERSION_STRING "0.1.0"
+#define JIM_VERSION_STRING "0.2.0"
 /** The version of the headers as one number: MAJOR * 1000000 + MINOR * 1000 + PATCH. */
 #define JIM_VERSION_NUMBER \
     (JIM_VERSION_MAJOR * 1000000 + JIM_VERSION_MINOR * 1000 + JIM_VERSION_PATCH)

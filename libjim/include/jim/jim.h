@@ -13,13 +13,16 @@
  * - jim/log.h — named loggers, daily rotation and call traces;
  * - jim/client.h — a client connection: blocking, in your event loop, or on
  *   its own thread; reconnects and catches up by itself;
+ * - jim/list.h — the lists of objects the client and the store return;
  * - jim/store.h — the client-side store of contacts and message history
  *   (SQLite or JSON-lines files).
  *
  * Conventions: functions return #JIM_OK or a negative ::jim_error; handles are
  * opaque, made by `jim_*_new()` or `jim_*_open()` and freed by `jim_*_free()`
  * or `jim_*_close()`, which accept NULL; output parameters come first after
- * the handle; strings are UTF-8 and are copied when stored. No function
+ * the handle (after the handle and the field, for a message's field getters;
+ * a constructor's handle is itself its first output); a callback comes last,
+ * followed by its `void *userdata`; strings are UTF-8 and are copied when stored. No function
  * aborts on bad input. The wire protocol is described in doc/protocol.md.
  */
 #ifndef JIM_JIM_H
@@ -29,6 +32,7 @@
 #include "common.h"
 #include "framer.h"
 #include "limits.h"
+#include "list.h"
 #include "log.h"
 #include "message.h"
 #include "store.h"

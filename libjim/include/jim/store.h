@@ -20,21 +20,10 @@
 #define JIM_STORE_H
 
 #include "common.h"
+#include "list.h"
 #include "message.h"
 
 JIM_BEGIN_DECL
-
-/** A list of JIM objects (contacts, rooms, users, messages); see jim_list_get(). */
-typedef struct jim_list jim_list;
-
-/** Number of objects in the list (0 for NULL). */
-JIM_EXTERN(size_t) jim_list_count(const jim_list *list);
-
-/** The i-th object, owned by the list; NULL when i is out of range. */
-JIM_EXTERN(const jim_msg *) jim_list_get(const jim_list *list, size_t i);
-
-/** Frees a list; NULL is accepted. */
-JIM_EXTERN(void) jim_list_free(jim_list *list);
 
 /** One account's store. */
 typedef struct jim_store jim_store;
@@ -56,9 +45,14 @@ jim_store_default_dir(char *buf, size_t size, const char *account, const char *h
 
 /**
  * Opens (creating it and its directory, mode 0700, if needed) the store in dir.
- * @return #JIM_OK, #JIM_EIO (cannot create or open; errno tells why), #JIM_EINVAL.
+ * @param[out] out receives the store; NULL on failure.
+ * @param[out] why (may be NULL) on failure, one line saying why, NUL-terminated
+ *        (cut to why_size bytes); "" on success.
+ * @param why_size bytes at why.
+ * @return #JIM_OK, #JIM_EIO (cannot create or open it: see why), #JIM_EINVAL.
  */
-JIM_EXTERN(int) jim_store_open(jim_store **out, jim_store_kind kind, const char *dir);
+JIM_EXTERN(int)
+jim_store_open(jim_store **out, char *why, size_t why_size, jim_store_kind kind, const char *dir);
 
 /** Closes a store; NULL is accepted. */
 JIM_EXTERN(void) jim_store_close(jim_store *store);
@@ -69,17 +63,20 @@ JIM_EXTERN(int64_t) jim_store_last_seq(const jim_store *store);
 /**
  * Saves a message (a `msg` object with `seq`, `from` and `to`); saving a seq that
  * is already there changes nothing.
- * @return #JIM_OK (0) when saved now, 1 when that seq was saved already, or a
- *         negative ::jim_error (#JIM_EINVAL: not a msg with seq; #JIM_EIO).
+ * @param store the store.
+ * @param[out] added_out (may be NULL) 1 when the message was saved now, 0 when that
+ *        seq was there already.
+ * @param msg the message.
+ * @return #JIM_OK, #JIM_EINVAL (not a msg with seq) or #JIM_EIO.
  */
-JIM_EXTERN(int) jim_store_save_message(jim_store *store, const jim_msg *msg);
+JIM_EXTERN(int) jim_store_save_message(jim_store *store, int *added_out, const jim_msg *msg);
 
 /**
  * The saved messages of one conversation (a user name or a "#room"), oldest
- * first: the `limit` newest with seq below `before` (0: no bound).
+ * first, in *out: the `limit` newest with seq below `before` (0: no bound).
  */
 JIM_EXTERN(int)
-jim_store_history(jim_store *store, const char *with, int64_t before, int limit, jim_list **out);
+jim_store_history(jim_store *store, jim_list **out, const char *with, int64_t before, int limit);
 
 /** The saved contacts as `contact_list` objects with `user_id`, in name order. */
 JIM_EXTERN(int) jim_store_contacts(jim_store *store, jim_list **out);
