@@ -76,8 +76,8 @@ const char *const kMigrations[] = {
     // 3: an account is in the general chat from its creation: sync brings what came after.
     "ALTER TABLE users ADD COLUMN general_since INTEGER NOT NULL DEFAULT 0;",
     // 4: events counted against rate limits on every worker (failed log-ins, registrations).
-    "CREATE TABLE events (key TEXT NOT NULL, time INTEGER NOT NULL);"
-    "CREATE INDEX events_key ON events(key, time);",
+    ("CREATE TABLE events (key TEXT NOT NULL, time INTEGER NOT NULL);"
+     "CREATE INDEX events_key ON events(key, time);"),
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 

@@ -31,8 +31,10 @@ prefix=$(PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --variable=prefix libjim)
 pcq() { PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --define-variable=prefix="$dest$prefix" "$@" libjim; }
 static=$(pcq --static --libs)
 libdir=$(pcq --variable=libdir)
-if ${CC:-cc} -o "$dest/example" "${top_srcdir:-.}/doc/examples/build_and_parse.c" $(pcq --cflags) \
-    $(pcq --libs) 2>"$dest/cc.err" &&
+# With the build's own flags: a sanitizer build's library needs the sanitizer's runtime.
+# shellcheck disable=SC2086
+if ${CC:-cc} ${JIM_CFLAGS:-} -o "$dest/example" "${top_srcdir:-.}/doc/examples/build_and_parse.c" \
+    $(pcq --cflags) $(pcq --libs) ${JIM_LDFLAGS:-} 2>"$dest/cc.err" &&
     LD_LIBRARY_PATH="$libdir" "$dest/example" >/dev/null &&
     echo "$static" | grep -q -- '-lyajl' && echo "$static" | grep -q -- '-lsqlite3'; then
     echo "ok 4 - a program builds and runs with the installed libjim.pc; --static adds -lyajl -lsqlite3"

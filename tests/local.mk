@@ -11,7 +11,8 @@ AM_TESTS_ENVIRONMENT = \
 	CMOCKA_MESSAGE_OUTPUT=TAP; export CMOCKA_MESSAGE_OUTPUT; \
 	TZ=UTC; export TZ; \
 	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; export top_srcdir top_builddir; \
-	CC='$(CC)'; NM='$(NM)'; OBJDUMP='$(OBJDUMP)'; export CC NM OBJDUMP;
+	CC='$(CC)'; NM='$(NM)'; OBJDUMP='$(OBJDUMP)'; export CC NM OBJDUMP; \
+	JIM_CFLAGS='$(JIM_CFLAGS)'; JIM_LDFLAGS='$(JIM_LDFLAGS)'; export JIM_CFLAGS JIM_LDFLAGS;
 
 TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
 TEST_LDADD = libjim/libjim.la $(CMOCKA_LIBS)
