@@ -31,10 +31,13 @@ prefix=$(PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --variable=prefix libjim)
 pcq() { PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config --define-variable=prefix="$dest$prefix" "$@" libjim; }
 static=$(pcq --static --libs)
 libdir=$(pcq --variable=libdir)
-# With the build's own flags: a sanitizer build's library needs the sanitizer's runtime.
+# With the build's own flags: a sanitizer build's library needs the sanitizer's runtime
+# (and clang's UBSan runtime needs the C++ library even for a C program).
+san_extra=
+case "${JIM_LDFLAGS:-}" in *-fsanitize*) san_extra=-lstdc++ ;; esac
 # shellcheck disable=SC2086
 if ${CC:-cc} ${JIM_CFLAGS:-} -o "$dest/example" "${top_srcdir:-.}/doc/examples/build_and_parse.c" \
-    $(pcq --cflags) $(pcq --libs) ${JIM_LDFLAGS:-} 2>"$dest/cc.err" &&
+    $(pcq --cflags) $(pcq --libs) ${JIM_LDFLAGS:-} $san_extra 2>"$dest/cc.err" &&
     LD_LIBRARY_PATH="$libdir" "$dest/example" >/dev/null &&
     echo "$static" | grep -q -- '-lyajl' && echo "$static" | grep -q -- '-lsqlite3'; then
     echo "ok 4 - a program builds and runs with the installed libjim.pc; --static adds -lyajl -lsqlite3"
