@@ -134,3 +134,23 @@ bench: tests/bench_codec$(EXEEXT) tests/bench_store$(EXEEXT) contrib/jimbench/ji
 	$(top_builddir)/contrib/jimbench/jimbench --short --relay --jimd $(top_builddir)/jimd/jimd -w 1
 	$(top_builddir)/contrib/jimbench/jimbench --short --jimd $(top_builddir)/jimd/jimd -w 2 \
 	    --server-cpus 0,1 --bench-cpu -1 --workload w1
+
+# make valgrind: the end-to-end tests and jimc's pipe tests under valgrind's memcheck, jimd
+# and jimc under it too (every process jimd forks has its own log), then a report of what each
+# process left (tests/valgrind_report.sh): errors, leaks, descriptors open at exit.
+VALGRIND = valgrind
+VALGRIND_FLAGS = --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --track-fds=yes --error-exitcode=99 --num-callers=24
+VALGRIND_TESTS = $(e2e_tests) tests/jimc_pipes.sh
+VALGRIND_LOGS = $(abs_top_builddir)/valgrind-logs
+valgrind: $(check_PROGRAMS) jimd/jimd$(EXEEXT) jimc/jimc$(EXEEXT)
+	rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
+	-env JIMD_WRAPPER='$(VALGRIND) $(VALGRIND_FLAGS) --trace-children=yes --log-file=$(VALGRIND_LOGS)/jimd.%p.log' \
+	    JIMC_WRAPPER='$(abs_top_builddir)/libtool --mode=execute $(VALGRIND) $(VALGRIND_FLAGS) --log-file=$(VALGRIND_LOGS)/jimc.%p.log' \
+	    $(MAKE) $(AM_MAKEFLAGS) check TESTS='$(VALGRIND_TESTS)' TEST_SUITE_LOG=valgrind-suite.log \
+	    LOG_COMPILER='$(LIBTOOL) --mode=execute $(VALGRIND) $(VALGRIND_FLAGS) --log-file=$(VALGRIND_LOGS)/test.%p.log'
+	$(SHELL) $(srcdir)/tests/valgrind_report.sh $(VALGRIND_LOGS)
+	@if grep -q '^# \(FAIL\|ERROR\|XPASS\): *[1-9]' valgrind-suite.log; then \
+	    echo "valgrind: tests failed under valgrind (valgrind-suite.log)"; exit 1; fi
+.PHONY: valgrind
+EXTRA_DIST += tests/valgrind_report.sh
