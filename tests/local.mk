@@ -39,6 +39,11 @@ check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_he
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
 	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh tests/jimd_bad_files.sh
+# Peers that try to tie jimd up (a flood from one address, slowloris): TAP of its own.
+check_PROGRAMS += tests/slow_peers
+TESTS += tests/slow_peers
+tests_slow_peers_SOURCES = tests/slow_peers.c
+tests_slow_peers_LDADD = $(E2E_LDADD)
 # A stand-in for a syslog daemon, for jimd_daemon.sh.
 check_PROGRAMS += tests/syslog_sink
 tests_syslog_sink_SOURCES = tests/syslog_sink.c
@@ -47,7 +52,7 @@ tests_libjimdharness_la_SOURCES = tests/jimd_harness.c tests/jimd_harness.h
 tests_libjimdharness_la_CPPFLAGS = $(AM_CPPFLAGS)
 E2E_LDADD = tests/libjimdharness.la $(TEST_LDADD)
 # The tests run the jimd just built.
-$(e2e_tests): jimd/jimd$(EXEEXT)
+$(e2e_tests) tests/slow_peers$(EXEEXT): jimd/jimd$(EXEEXT)
 tests_test_jimd_protocol_SOURCES = tests/test_jimd_protocol.c
 tests_test_jimd_protocol_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_protocol_LDADD = $(E2E_LDADD)
