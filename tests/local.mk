@@ -44,6 +44,20 @@ check_PROGRAMS += tests/slow_peers
 TESTS += tests/slow_peers
 tests_slow_peers_SOURCES = tests/slow_peers.c
 tests_slow_peers_LDADD = $(E2E_LDADD)
+# Catching up after a long absence: make check hands over 50,000 messages, longcheck 1,000,000.
+# crowd (longcheck only): 10,000 idle logged-in connections for a minute beside 50 pairs.
+check_PROGRAMS += tests/catchup tests/crowd
+TESTS += tests/catchup
+tests_catchup_SOURCES = tests/catchup.c
+tests_catchup_LDADD = $(E2E_LDADD)
+tests_crowd_SOURCES = tests/crowd.c
+tests_crowd_LDADD = $(E2E_LDADD)
+longcheck: tests/catchup$(EXEEXT) tests/crowd$(EXEEXT) jimd/jimd$(EXEEXT)
+	@status=0; \
+	top_builddir=$(top_builddir) tests/catchup -n 1000000 || status=1; \
+	top_builddir=$(top_builddir) tests/crowd -n 10000 -t 60 || status=1; \
+	exit $$status
+.PHONY: longcheck
 # A stand-in for a syslog daemon, for jimd_daemon.sh.
 check_PROGRAMS += tests/syslog_sink
 tests_syslog_sink_SOURCES = tests/syslog_sink.c
@@ -52,7 +66,7 @@ tests_libjimdharness_la_SOURCES = tests/jimd_harness.c tests/jimd_harness.h
 tests_libjimdharness_la_CPPFLAGS = $(AM_CPPFLAGS)
 E2E_LDADD = tests/libjimdharness.la $(TEST_LDADD)
 # The tests run the jimd just built.
-$(e2e_tests) tests/slow_peers$(EXEEXT): jimd/jimd$(EXEEXT)
+$(e2e_tests) tests/slow_peers$(EXEEXT) tests/catchup$(EXEEXT) tests/crowd$(EXEEXT): jimd/jimd$(EXEEXT)
 tests_test_jimd_protocol_SOURCES = tests/test_jimd_protocol.c
 tests_test_jimd_protocol_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_protocol_LDADD = $(E2E_LDADD)
