@@ -113,8 +113,8 @@ static int launch(jimd_proc *p, int port)
         snprintf(wrap, sizeof wrap, "%s", getenv("JIMD_WRAPPER") ? getenv("JIMD_WRAPPER") : "");
         for (char *w = strtok(wrap, " "); w && argc < 48; w = strtok(NULL, " "))
             argv[argc++] = w;
-        const char *args[] = {bin, "-a", p->address, "-p", portarg, "-w", workers, "-D", p->db, "-c",
-                              p->conf};
+        const char *args[] = {bin,     "-a", p->address, "-p", portarg, "-w",
+                              workers, "-D", p->db,      "-c", p->conf};
         for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
             argv[argc++] = (char *)args[i];
         argv[argc] = NULL;
