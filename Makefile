@@ -16,15 +16,20 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS_ARGS = $(if $(findstring clang,$(CONFIGURE_FLAGS)),clang)
 
 TARGETS = all check install uninstall installcheck run demo doc bench dist distcheck \
-	check-style format clean distclean valgrind crashcheck longcheck
+	check-style format clean distclean crashcheck longcheck
 AUTOTOOLS_INPUTS = configure.ac Makefile.am $(wildcard */local.mk */*/local.mk) \
 	libjim/include/jim/common.h
 
 .DEFAULT_GOAL := all
-.PHONY: $(TARGETS) deps bootstrap maintainer-clean fuzz
+.PHONY: $(TARGETS) deps bootstrap maintainer-clean fuzz valgrind
 
 $(TARGETS): $(BUILD)/Makefile
 	+$(MAKE) -C $(BUILD) -j$(JOBS) $@
+
+# memcheck over the end-to-end tests: valgrind is installed first if missing.
+valgrind: $(BUILD)/Makefile
+	@contrib/install-deps.sh valgrind
+	+$(MAKE) -C $(BUILD) -j$(JOBS) valgrind
 
 # One fuzz target under libFuzzer with ASan + UBSan (tests/fuzz/README.md): a build of its own.
 FUZZ_BUILD ?= build-fuzz
