@@ -35,13 +35,14 @@ valgrind: $(BUILD)/Makefile
 FUZZ_BUILD ?= build-fuzz
 T ?=
 S ?= 60
+L ?= 8192
 fuzz: configure
 	@contrib/install-deps.sh clang
 	@if [ ! -f $(FUZZ_BUILD)/Makefile ]; then \
 	    mkdir -p $(FUZZ_BUILD) && cd $(FUZZ_BUILD) && \
 	    $(CURDIR)/configure CC=clang CXX=clang++ --enable-fuzzing; \
 	fi
-	+$(MAKE) -C $(FUZZ_BUILD) -j$(JOBS) fuzz T=$(T) S=$(S)
+	+$(MAKE) -C $(FUZZ_BUILD) -j$(JOBS) fuzz T=$(T) S=$(S) L=$(L)
 
 deps:
 	@contrib/install-deps.sh $(DEPS_ARGS)

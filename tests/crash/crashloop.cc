@@ -358,6 +358,7 @@ bool Run::round(int r, int n)
             at_copied = copied;
             bool go_on = do_kill(burster.c_str());
             big.finish(10);
+            sent_ += big.sent();
             return go_on;
         }
         return do_kill(nullptr);

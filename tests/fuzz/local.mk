@@ -45,11 +45,12 @@ tests_fuzz_fuzz_store_files_LDFLAGS = $(fuzz_ldflags)
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/replay.sh tests/fuzz/corpus tests/fuzz/jim.dict \
 	tests/fuzz/config.dict
 
-# make fuzz T=target S=seconds: runs one target under libFuzzer (ASan + UBSan), at nice 10,
-# from its committed corpus; what it finds new goes to fuzz-work/T/corpus, a crash to
+# make fuzz T=target S=seconds [L=max_len]: runs one target under libFuzzer (ASan + UBSan), at
+# nice 10, from its committed corpus; what it finds new goes to fuzz-work/T/corpus, a crash to
 # fuzz-work/T/ (copy a finding into tests/fuzz/corpus/T/ once it is fixed).
 T ?=
 S ?= 60
+L ?= 8192
 fuzz:
 if FUZZING
 	@case " $(fuzz_targets) " in *" $(T) "*) ;; \
@@ -58,7 +59,7 @@ if FUZZING
 	@mkdir -p fuzz-work/$(T)/corpus
 	@dict=$(srcdir)/tests/fuzz/jim.dict; test "$(T)" = config && dict=$(srcdir)/tests/fuzz/config.dict; \
 	echo "fuzzing $(T) for $(S) s (dictionary $$dict)"; \
-	nice -n 10 tests/fuzz/fuzz_$(T) -max_total_time=$(S) -print_final_stats=1 -max_len=8192 \
+	nice -n 10 tests/fuzz/fuzz_$(T) -max_total_time=$(S) -print_final_stats=1 -max_len=$(L) \
 	    -timeout=10 -rss_limit_mb=2048 -dict=$$dict -artifact_prefix=fuzz-work/$(T)/ \
 	    fuzz-work/$(T)/corpus $(srcdir)/tests/fuzz/corpus/$(T)
 else
