@@ -4,7 +4,9 @@
 # generates the autotools files, configures a build in $(BUILD) and then runs
 # the asked-for target there. Every target of the automake build works:
 #   make, make check, make run, make demo, make doc, make bench,
-#   make install DESTDIR=..., make distcheck, make check-style
+#   make install DESTDIR=..., make distcheck, make check-style,
+#   make valgrind, make crashcheck, make longcheck
+# and make fuzz T=target S=seconds, which builds in build-fuzz with clang and libFuzzer.
 # A second build: make BUILD=build-asan CONFIGURE_FLAGS=--enable-sanitizers check
 # With clang: make BUILD=build-clang CONFIGURE_FLAGS='CC=clang CXX=clang++ --enable-sanitizers' check
 BUILD ?= build
@@ -14,14 +16,33 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS_ARGS = $(if $(findstring clang,$(CONFIGURE_FLAGS)),clang)
 
 TARGETS = all check install uninstall installcheck run demo doc bench dist distcheck \
-	check-style format clean distclean
-AUTOTOOLS_INPUTS = configure.ac Makefile.am $(wildcard */local.mk) libjim/include/jim/common.h
+	check-style format clean distclean crashcheck longcheck
+AUTOTOOLS_INPUTS = configure.ac Makefile.am $(wildcard */local.mk */*/local.mk) \
+	libjim/include/jim/common.h
 
 .DEFAULT_GOAL := all
-.PHONY: $(TARGETS) deps bootstrap maintainer-clean
+.PHONY: $(TARGETS) deps bootstrap maintainer-clean fuzz valgrind
 
 $(TARGETS): $(BUILD)/Makefile
 	+$(MAKE) -C $(BUILD) -j$(JOBS) $@
+
+# memcheck over the end-to-end tests: valgrind is installed first if missing.
+valgrind: $(BUILD)/Makefile
+	@contrib/install-deps.sh valgrind
+	+$(MAKE) -C $(BUILD) -j$(JOBS) valgrind
+
+# One fuzz target under libFuzzer with ASan + UBSan (tests/fuzz/README.md): a build of its own.
+FUZZ_BUILD ?= build-fuzz
+T ?=
+S ?= 60
+L ?= 8192
+fuzz: configure
+	@contrib/install-deps.sh clang
+	@if [ ! -f $(FUZZ_BUILD)/Makefile ]; then \
+	    mkdir -p $(FUZZ_BUILD) && cd $(FUZZ_BUILD) && \
+	    $(CURDIR)/configure CC=clang CXX=clang++ --enable-fuzzing; \
+	fi
+	+$(MAKE) -C $(FUZZ_BUILD) -j$(JOBS) fuzz T=$(T) S=$(S) L=$(L)
 
 deps:
 	@contrib/install-deps.sh $(DEPS_ARGS)

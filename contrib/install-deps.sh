@@ -2,8 +2,9 @@
 # Installs the Debian packages that building and testing jim needs.
 # Run as root it installs what is missing with apt-get; run as anyone else
 # it names the missing packages and exits 1. Quiet when nothing is missing.
-# With the argument "clang" it also installs clang and its sanitizer runtimes, for a build
-# configured with CC=clang (the Makefile passes it when CONFIGURE_FLAGS name clang).
+# With the argument "clang" it also installs clang and its sanitizer and libFuzzer runtimes,
+# for a build configured with CC=clang (the Makefile passes it when CONFIGURE_FLAGS name
+# clang, and for make fuzz); with "valgrind", valgrind (for make valgrind).
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
@@ -12,6 +13,7 @@ libcmocka-dev doxygen clang-format sqlite3 tmux"
 for arg in "$@"; do
     case "$arg" in
         clang) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
+        valgrind) PACKAGES="$PACKAGES valgrind" ;;
         *) echo "install-deps: unknown argument: $arg" >&2; exit 64 ;;
     esac
 done

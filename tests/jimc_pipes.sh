@@ -130,7 +130,7 @@ check '! grep -q "^dave@" "$dir/stores" && ! grep -q "bad name" "$dir/stores" &&
 
 # The launcher of N clients: everyone gets everyone else's room messages.
 out=$(JIMC="$jimc" bash "${top_srcdir:-.}/contrib/jim-crowd.sh" -n 3 -m 2 127.0.0.1 "$port")
-check '[ "$(echo "$out" | grep -c "received 4 room messages")" -eq 3 ]' \
+timed '[ "$(echo "$out" | grep -c "received 4 room messages")" -eq 3 ]' \
     "contrib/jim-crowd.sh: 3 clients each receive the 4 messages of the other two"
 
 # The password from a file (first line), not from the environment.
@@ -236,7 +236,7 @@ printf '' | "$jimc" -u ivy --register --store none 127.0.0.1 "$port" 2>/dev/null
 { sleep 1; printf 'said by the pair\n'; sleep 1; } |
     TMUX=none JIMC="$jimc" bash "${top_srcdir:-.}/contrib/jim-pair.sh" -u ivy 127.0.0.1 "$port" > "$dir/pair.out" 2>&1
 rc=$?
-check '[ $rc -eq 0 ] && grep -q "#general ivy: said by the pair" "$dir/pair.out"' \
+timed '[ $rc -eq 0 ] && grep -q "#general ivy: said by the pair" "$dir/pair.out"' \
     "contrib/jim-pair.sh: the reader shows what the writer of the same account sends"
 
 # Too many failed log-ins: jimd answers 429, and jimc says how long to wait. (Last: the

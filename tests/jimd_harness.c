@@ -98,6 +98,8 @@ static int launch(jimd_proc *p, int port)
         if (null >= 0) {
             dup2(null, 0);
             dup2(null, 1);
+            if (null > 1)
+                close(null); /* jimd inherits no descriptor it does not know of */
         }
         /* A test of running out of descriptors sets a low limit for the server only. */
         const char *nofile = getenv("JIMD_TEST_NOFILE");
@@ -105,14 +107,24 @@ static int launch(jimd_proc *p, int port)
             struct rlimit rl = {(rlim_t)atol(nofile), (rlim_t)atol(nofile)};
             setrlimit(RLIMIT_NOFILE, &rl);
         }
-        execl(bin, "jimd", "-a", p->address, "-p", portarg, "-w", workers, "-D", p->db, "-c",
-              p->conf, (char *)NULL);
+        /* JIMD_WRAPPER (e.g. "valgrind --trace-children=yes ...") runs jimd under a tool. */
+        char *argv[64], wrap[1024];
+        int argc = 0;
+        snprintf(wrap, sizeof wrap, "%s", getenv("JIMD_WRAPPER") ? getenv("JIMD_WRAPPER") : "");
+        for (char *w = strtok(wrap, " "); w && argc < 48; w = strtok(NULL, " "))
+            argv[argc++] = w;
+        const char *args[] = {bin,     "-a", p->address, "-p", portarg, "-w",
+                              workers, "-D", p->db,      "-c", p->conf};
+        for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
+            argv[argc++] = (char *)args[i];
+        argv[argc] = NULL;
+        execvp(argv[0], argv);
         _exit(127);
     }
     p->pid = pid;
     remember(pid, 0);
     /* Ready when the log names the port and every worker of this start says so. */
-    for (long deadline = now_ms() + 20000; now_ms() < deadline;) {
+    for (long deadline = now_ms() + 20000 * jimd_slowdown(); now_ms() < deadline;) {
         int ready = 0;
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -125,6 +137,12 @@ static int launch(jimd_proc *p, int port)
         usleep(20000);
     }
     return -1;
+}
+
+int jimd_slowdown(void)
+{
+    const char *w = getenv("JIMD_WRAPPER");
+    return w && *w ? 10 : 1;
 }
 
 jimd_proc jimd_group;
@@ -150,9 +168,17 @@ int jimd_start(jimd_proc *p, int workers, const char *extra_config)
 
 int jimd_start_at(jimd_proc *p, const char *address, int workers, const char *extra_config)
 {
-    memset(p, 0, sizeof *p);
-    p->workers = workers;
+    if (jimd_prepare(p, workers, extra_config) != 0)
+        return -1;
     snprintf(p->address, sizeof p->address, "%s", address);
+    return launch(p, 0);
+}
+
+int jimd_prepare(jimd_proc *p, int workers, const char *extra_config)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->address, sizeof p->address, "127.0.0.1");
+    p->workers = workers;
     strcpy(p->dir, "/tmp/jim-test-XXXXXX");
     if (!mkdtemp(p->dir))
         return -1;
@@ -168,7 +194,7 @@ int jimd_start_at(jimd_proc *p, const char *address, int workers, const char *ex
     fprintf(f, "log_file %s\nlog_level debug\nscrypt_n 1024\nregister_max_ip 100000\n%s\n", p->log,
             extra_config ? extra_config : "");
     fclose(f);
-    return launch(p, 0);
+    return 0;
 }
 
 int jimd_restart(jimd_proc *p)
@@ -182,7 +208,7 @@ int jimd_stop(jimd_proc *p)
     if (p->pid <= 0)
         return -1;
     kill(p->pid, SIGTERM);
-    for (long deadline = now_ms() + 30000; now_ms() < deadline; usleep(10000)) {
+    for (long deadline = now_ms() + 30000 * jimd_slowdown(); now_ms() < deadline; usleep(10000)) {
         if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
             remember(0, p->pid);
             p->pid = 0;
@@ -194,6 +220,17 @@ int jimd_stop(jimd_proc *p)
     remember(0, p->pid);
     p->pid = 0;
     return -1;
+}
+
+int jimd_kill9(jimd_proc *p)
+{
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    remember(0, p->pid);
+    p->pid = 0;
+    return 0;
 }
 
 void jimd_cleanup(jimd_proc *p)

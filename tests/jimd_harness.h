@@ -21,14 +21,22 @@ typedef struct jimd_proc {
     char address[48]; /* the loopback address it listens on */
 } jimd_proc;
 
+/* How many times longer jimd may take than normally: 10 under JIMD_WRAPPER (the command
+ * jimd is started through, e.g. valgrind), else 1. */
+int jimd_slowdown(void);
 /* Starts jimd with `workers` workers and extra config lines (may be NULL); 0 on success. */
 int jimd_start(jimd_proc *p, int workers, const char *extra_config);
 /* The same on another loopback address (e.g. "::1"). */
 int jimd_start_at(jimd_proc *p, const char *address, int workers, const char *extra_config);
+/* Makes the directory and config of jimd_start without starting it: the caller may change
+ * p->db, then starts it with jimd_restart (on a port of its choosing). */
+int jimd_prepare(jimd_proc *p, int workers, const char *extra_config);
 /* Starts jimd again on the same directory, database and port. */
 int jimd_restart(jimd_proc *p);
 /* Sends SIGTERM and waits; returns the exit status, or -1. */
 int jimd_stop(jimd_proc *p);
+/* Kills the master with SIGKILL (its workers are left to notice) and reaps it; 0 on success. */
+int jimd_kill9(jimd_proc *p);
 /* Stops jimd if running and removes its directory. */
 void jimd_cleanup(jimd_proc *p);
 /* The one-worker jimd a whole test group shares, started and stopped by cmocka's

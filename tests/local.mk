@@ -38,7 +38,26 @@ check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_he
 	doc/examples/build_and_parse
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
-	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh
+	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh tests/jimd_bad_files.sh
+# Peers that try to tie jimd up (a flood from one address, slowloris): TAP of its own.
+check_PROGRAMS += tests/slow_peers
+TESTS += tests/slow_peers
+tests_slow_peers_SOURCES = tests/slow_peers.c
+tests_slow_peers_LDADD = $(E2E_LDADD)
+# Catching up after a long absence: make check hands over 50,000 messages, longcheck 1,000,000.
+# crowd (longcheck only): 10,000 idle logged-in connections for a minute beside 50 pairs.
+check_PROGRAMS += tests/catchup tests/crowd
+TESTS += tests/catchup
+tests_catchup_SOURCES = tests/catchup.c
+tests_catchup_LDADD = $(E2E_LDADD)
+tests_crowd_SOURCES = tests/crowd.c
+tests_crowd_LDADD = $(E2E_LDADD)
+longcheck: tests/catchup$(EXEEXT) tests/crowd$(EXEEXT) jimd/jimd$(EXEEXT)
+	@status=0; \
+	top_builddir=$(top_builddir) tests/catchup -n 1000000 || status=1; \
+	top_builddir=$(top_builddir) tests/crowd -n 10000 -t 60 || status=1; \
+	exit $$status
+.PHONY: longcheck
 # A stand-in for a syslog daemon, for jimd_daemon.sh.
 check_PROGRAMS += tests/syslog_sink
 tests_syslog_sink_SOURCES = tests/syslog_sink.c
@@ -47,7 +66,7 @@ tests_libjimdharness_la_SOURCES = tests/jimd_harness.c tests/jimd_harness.h
 tests_libjimdharness_la_CPPFLAGS = $(AM_CPPFLAGS)
 E2E_LDADD = tests/libjimdharness.la $(TEST_LDADD)
 # The tests run the jimd just built.
-$(e2e_tests): jimd/jimd$(EXEEXT)
+$(e2e_tests) tests/slow_peers$(EXEEXT) tests/catchup$(EXEEXT) tests/crowd$(EXEEXT): jimd/jimd$(EXEEXT)
 tests_test_jimd_protocol_SOURCES = tests/test_jimd_protocol.c
 tests_test_jimd_protocol_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_protocol_LDADD = $(E2E_LDADD)
@@ -111,7 +130,8 @@ doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
 EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
-	tests/example.expected tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh
+	tests/example.expected tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh \
+	tests/jimd_bad_files.sh
 
 # Benchmarks: programs that report numbers, run by `make bench`, never by `make check`.
 EXTRA_PROGRAMS += tests/bench_codec
@@ -133,3 +153,23 @@ bench: tests/bench_codec$(EXEEXT) tests/bench_store$(EXEEXT) contrib/jimbench/ji
 	$(top_builddir)/contrib/jimbench/jimbench --short --relay --jimd $(top_builddir)/jimd/jimd -w 1
 	$(top_builddir)/contrib/jimbench/jimbench --short --jimd $(top_builddir)/jimd/jimd -w 2 \
 	    --server-cpus 0,1 --bench-cpu -1 --workload w1
+
+# make valgrind: the end-to-end tests and jimc's pipe tests under valgrind's memcheck, jimd
+# and jimc under it too (every process jimd forks has its own log), then a report of what each
+# process left (tests/valgrind_report.sh): errors, leaks, descriptors open at exit.
+VALGRIND = valgrind
+VALGRIND_FLAGS = --leak-check=full --show-leak-kinds=definite,indirect \
+	--errors-for-leak-kinds=definite,indirect --track-fds=yes --error-exitcode=99 --num-callers=24
+VALGRIND_TESTS = $(e2e_tests) tests/jimc_pipes.sh
+VALGRIND_LOGS = $(abs_top_builddir)/valgrind-logs
+valgrind: $(check_PROGRAMS) jimd/jimd$(EXEEXT) jimc/jimc$(EXEEXT)
+	rm -rf $(VALGRIND_LOGS) && mkdir -p $(VALGRIND_LOGS)
+	-env JIMD_WRAPPER='$(VALGRIND) $(VALGRIND_FLAGS) --trace-children=yes --log-file=$(VALGRIND_LOGS)/jimd.%p.log' \
+	    JIMC_WRAPPER='$(abs_top_builddir)/libtool --mode=execute $(VALGRIND) $(VALGRIND_FLAGS) --log-file=$(VALGRIND_LOGS)/jimc.%p.log' \
+	    $(MAKE) $(AM_MAKEFLAGS) check TESTS='$(VALGRIND_TESTS)' TEST_SUITE_LOG=valgrind-suite.log \
+	    LOG_COMPILER='$(LIBTOOL) --mode=execute $(VALGRIND) $(VALGRIND_FLAGS) --log-file=$(VALGRIND_LOGS)/test.%p.log'
+	$(SHELL) $(srcdir)/tests/valgrind_report.sh $(VALGRIND_LOGS)
+	@if grep -q '^# \(FAIL\|ERROR\|XPASS\): *[1-9]' valgrind-suite.log; then \
+	    echo "valgrind: tests failed under valgrind (valgrind-suite.log)"; exit 1; fi
+.PHONY: valgrind
+EXTRA_DIST += tests/valgrind_report.sh

@@ -88,7 +88,8 @@ static void paused_session__not_read__memory_bounded(void **state)
      * (scrypt's own 16 MiB while a hash runs). */
     assert_true(sent < (16u << 20));
 #ifndef JIM_TEST_ASAN
-    assert_true(rss1 - rss0 < 40 * 1024);
+    if (jimd_slowdown() == 1) /* under valgrind RSS is valgrind's */
+        assert_true(rss1 - rss0 < 40 * 1024);
 #else
     (void)rss0, (void)rss1;
 #endif
@@ -212,8 +213,10 @@ static void pipelined_syncs__produced_as_read__others_not_stalled(void **state)
         worst = ms > worst ? ms : worst;
     }
     long rss1 = proc_rss_kb(worker);
-    assert_true(worst < 300);
-    assert_true(rss1 - rss0 < 24 * 1024);
+    if (jimd_slowdown() == 1) { /* under valgrind, time and RSS are valgrind's */
+        assert_true(worst < 300);
+        assert_true(rss1 - rss0 < 24 * 1024);
+    }
     /* Now the hoarder reads: every message of every sync, then each sync's 200. */
     long msgs = 0, done = 0;
     for (jim_msg *m; done < SYNCS && (m = tc_recv(h, 30000));) {

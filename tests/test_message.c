@@ -298,6 +298,9 @@ static void features_and_dialect__set_and_read(void **state)
     assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_REFERENCE);
     jim_msg_set_dialect(m, (jim_dialect)7);
     assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_REFERENCE);
+    /* The database course's dialect can be chosen too (found by tests/fuzz/fuzz_decode). */
+    jim_msg_set_dialect(m, JIM_DIALECT_DB);
+    assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_DB);
     jim_msg_reset(m);
     assert_int_equal(jim_msg_dialect(m), JIM_DIALECT_JIM);
     assert_int_equal(jim_msg_features(m), 0);

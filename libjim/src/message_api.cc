@@ -282,7 +282,7 @@ JIM_EXTERN(unsigned) jim_msg_features(const jim_msg *msg)
 JIM_EXTERN(void) jim_msg_set_dialect(jim_msg *msg, jim_dialect dialect)
 {
     int d = jim::raw(dialect);
-    if (msg && (d == JIM_DIALECT_JIM || d == JIM_DIALECT_REFERENCE))
+    if (msg && (d == JIM_DIALECT_JIM || d == JIM_DIALECT_REFERENCE || d == JIM_DIALECT_DB))
         msg->impl.set_dialect(static_cast<jim_dialect>(d));
 }
 

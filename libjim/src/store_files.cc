@@ -90,7 +90,12 @@ class FileStore final : public ClientStore {
         jim_msg m;
         for (size_t at = 0; at < good;) {
             size_t nl = data.find('\n', at);
-            if (jim_msg_decode(&m, data.data() + at, nl - at, nullptr) == JIM_OK)
+            // Only what save() writes counts: a msg with a seq. Any other object (a
+            // hand-edited or damaged line) must not move last_seq(), which sync starts from.
+            int64_t seq = 0;
+            if (jim_msg_decode(&m, data.data() + at, nl - at, nullptr) == JIM_OK &&
+                jim_msg_action(&m) == JIM_ACTION_MSG &&
+                jim_msg_get_int(&m, JIM_FIELD_SEQ, &seq) == JIM_OK && seq > 0)
                 index(m, at, nl - at);
             at = nl + 1;
         }
