@@ -23,7 +23,8 @@ unit_tests = \
 	tests/test_message \
 	tests/test_codec \
 	tests/test_framer \
-	tests/test_log
+	tests/test_log \
+	tests/test_e2e_crypto
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
 e2e_tests = \
 	tests/test_jimd_protocol \
@@ -92,6 +93,12 @@ tests_test_codec_LDADD = $(TEST_LDADD)
 tests_test_framer_SOURCES = tests/test_framer.c
 tests_test_framer_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_framer_LDADD = $(TEST_LDADD)
+# The §7 construction and the key ring, from libjim's internal libraries.
+tests_test_e2e_crypto_SOURCES = tests/test_e2e_crypto.cc
+tests_test_e2e_crypto_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libjim/src
+tests_test_e2e_crypto_CXXFLAGS = $(AM_CXXFLAGS) $(OPENSSL_CFLAGS)
+tests_test_e2e_crypto_LDADD = libjim/libjimclient.la libjim/libjimcore.la $(YAJL_LIBS) \
+	$(SQLITE_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -lpthread
 tests_test_log_SOURCES = tests/test_log.c
 tests_test_log_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_log_LDADD = $(TEST_LDADD)
@@ -111,7 +118,8 @@ doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
 EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
-	tests/example.expected tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh
+	tests/example.expected tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh \
+	tests/e2e_vectors.py
 
 # Benchmarks: programs that report numbers, run by `make bench`, never by `make check`.
 EXTRA_PROGRAMS += tests/bench_codec
