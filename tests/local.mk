@@ -40,6 +40,19 @@ check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_he
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
 	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh
+# TLS and end-to-end encryption on the client side, against openssl s_server and fakejim (a
+# tiny JIM server with TLS and the key actions that jimd does not serve yet).
+client_tls_tests = tests/test_tls
+check_PROGRAMS += $(client_tls_tests) tests/fakejim
+TESTS += $(client_tls_tests)
+$(client_tls_tests): tests/fakejim$(EXEEXT)
+tests_fakejim_SOURCES = tests/fakejim.c
+tests_fakejim_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_fakejim_LDADD = libjim/libjim.la $(OPENSSL_LIBS)
+TLS_HARNESS = tests/tls_harness.c tests/tls_harness.h
+tests_test_tls_SOURCES = tests/test_tls.c $(TLS_HARNESS)
+tests_test_tls_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_tls_LDADD = $(TEST_LDADD) -lpthread
 # A stand-in for a syslog daemon, for jimd_daemon.sh.
 check_PROGRAMS += tests/syslog_sink
 tests_syslog_sink_SOURCES = tests/syslog_sink.c

@@ -96,6 +96,20 @@ std::string utc(const ASN1_TIME *t)
     return buf;
 }
 
+// Verification goes on as OpenSSL decides; this only notes the dates of a certificate it
+// refuses, for the words of the error.
+int verify_note(int ok, X509_STORE_CTX *x)
+{
+    if (!ok) {
+        auto *ssl = static_cast<SSL *>(
+            X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()));
+        auto *conn = ssl ? static_cast<TlsConn *>(SSL_get_app_data(ssl)) : nullptr;
+        if (conn)
+            conn->note_refused(X509_STORE_CTX_get_current_cert(x));
+    }
+    return ok;
+}
+
 bool is_ip_literal(const std::string &host)
 {
     ASN1_OCTET_STRING *ip = a2i_IPADDRESS(host.c_str());
@@ -139,7 +153,8 @@ bool TlsContext::configure(bool insecure, const std::string &ca_file, std::strin
             return false;
         }
     }
-    SSL_CTX_set_verify(ctx.get(), insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_verify(ctx.get(), insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+                       insecure ? nullptr : verify_note);
     ctx_ = std::move(ctx);
     insecure_ = insecure;
     return true;
@@ -162,6 +177,7 @@ bool TlsConn::start(const TlsContext &ctx, int fd, const std::string &host, std:
         *why = "cannot set up TLS: " + ssl_reason();
         return false;
     }
+    SSL_set_app_data(ssl_, this);
     BIO_set_data(bio, reinterpret_cast<void *>(static_cast<intptr_t>(fd)));
     SSL_set_bio(ssl_, bio, bio);
     bool ip = is_ip_literal(host);
@@ -212,7 +228,6 @@ TlsConn::Status TlsConn::classify(int ret)
     int r = ERR_GET_LIB(code) == ERR_LIB_SSL ? ERR_GET_REASON(code) : 0;
     long verify = SSL_get_verify_result(ssl_);
     if (r == SSL_R_CERTIFICATE_VERIFY_FAILED && verify != X509_V_OK) {
-        X509 *cert = SSL_get0_peer_certificate(ssl_);
         error_ = "the server's certificate was refused: ";
         switch (verify) {
         case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -230,13 +245,13 @@ TlsConn::Status TlsConn::classify(int ret)
             break;
         case X509_V_ERR_CERT_HAS_EXPIRED:
             error_ += "expired";
-            if (cert)
-                error_ += " (on " + utc(X509_get0_notAfter(cert)) + ")";
+            if (!refused_until_.empty())
+                error_ += " (on " + refused_until_ + ")";
             break;
         case X509_V_ERR_CERT_NOT_YET_VALID:
             error_ += "not valid yet";
-            if (cert)
-                error_ += " (from " + utc(X509_get0_notBefore(cert)) + ")";
+            if (!refused_from_.empty())
+                error_ += " (valid from " + refused_from_ + ")";
             break;
         default: error_ += X509_verify_cert_error_string(verify); break;
         }
@@ -299,6 +314,14 @@ void TlsConn::shutdown()
         ERR_clear_error();
         SSL_shutdown(ssl_); // one try: close_notify if the socket takes it now
         ERR_clear_error();
+    }
+}
+
+void TlsConn::note_refused(const X509 *cert)
+{
+    if (cert) {
+        refused_from_ = utc(X509_get0_notBefore(cert));
+        refused_until_ = utc(X509_get0_notAfter(cert));
     }
 }
 

@@ -9,6 +9,7 @@
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
+typedef struct x509_st X509;
 
 namespace jim {
 
@@ -56,6 +57,9 @@ class TlsConn {
     const std::string &error() const { return error_; }
     // "TLSv1.3, TLS_AES_256_GCM_SHA384" once the handshake is done.
     std::string describe() const;
+    // For the verify callback: the dates of the certificate it refused (the session
+    // keeps no peer certificate after a refusal).
+    void note_refused(const X509 *cert);
 
   private:
     // What a failed call (ret) means; records why in error_.
@@ -64,6 +68,7 @@ class TlsConn {
     SSL *ssl_ = nullptr;
     std::string host_;
     std::string error_;
+    std::string refused_from_, refused_until_; // validity of a refused certificate
     bool done_ = false;   // the handshake is done
     bool failed_ = false; // a fatal error: no shutdown may follow
 };
