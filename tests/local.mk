@@ -42,7 +42,7 @@ TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx 
 	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh
 # TLS and end-to-end encryption on the client side, against openssl s_server and fakejim (a
 # tiny JIM server with TLS and the key actions that jimd does not serve yet).
-client_tls_tests = tests/test_tls
+client_tls_tests = tests/test_tls tests/test_e2e
 check_PROGRAMS += $(client_tls_tests) tests/fakejim
 TESTS += $(client_tls_tests)
 $(client_tls_tests): tests/fakejim$(EXEEXT)
@@ -53,6 +53,9 @@ TLS_HARNESS = tests/tls_harness.c tests/tls_harness.h
 tests_test_tls_SOURCES = tests/test_tls.c $(TLS_HARNESS)
 tests_test_tls_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_tls_LDADD = $(TEST_LDADD) -lpthread
+tests_test_e2e_SOURCES = tests/test_e2e.c $(TLS_HARNESS)
+tests_test_e2e_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_e2e_LDADD = $(TEST_LDADD) -lpthread
 # A stand-in for a syslog daemon, for jimd_daemon.sh.
 check_PROGRAMS += tests/syslog_sink
 tests_syslog_sink_SOURCES = tests/syslog_sink.c

@@ -208,7 +208,8 @@ class Client final : private ChatView, private ContactListView {
     int send_entry(Outbox::Entry &e, jim_msg &req, Done done);
     // Why a message to `to` must not be sent now (its key changed), or "".
     std::string refusal_for(const char *to) const;
-    void refuse_locally(const std::string &id, const Done &done, const std::string &why);
+    // Fails an outbox entry here (403 made by the client). id is a copy: the entry goes.
+    void refuse_locally(std::string id, const Done &done, const std::string &why);
     void tell_e2e(jim_e2e_event ev, const char *peer, const std::string &text);
     // Held messages that can wait no longer: delivered as not decrypted.
     void give_up_held(const std::string &why, bool show);

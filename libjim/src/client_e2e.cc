@@ -375,7 +375,7 @@ std::string Client::refusal_for(const char *to) const
            to + " until the new key is trusted";
 }
 
-void Client::refuse_locally(const std::string &id, const Done &done, const std::string &why)
+void Client::refuse_locally(std::string id, const Done &done, const std::string &why)
 {
     jim_msg resp, m;
     jim_msg_init_response(&resp, 403, why.c_str());
