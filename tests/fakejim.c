@@ -7,8 +7,8 @@
  *
  *   fakejim [--port N] [--tls CERT KEY] [--no-keys] [--tamper] [--capture FILE]
  *
- * Listens on loopback, on port N or an ephemeral one, and prints "port N" as its first line. --no-keys
- * answers put_key and get_key as today's jimd does (400 "action not supported by this
+ * Listens on loopback, on port N or an ephemeral one, and prints "port N" as its first line.
+ * --no-keys answers put_key and get_key as today's jimd does (400 "action not supported by this
  * server"); --tamper changes one character of every encrypted message it relays; --capture
  * appends every byte it reads and writes on the wire (after TLS: the bytes a server sees) to
  * FILE. Ends on SIGTERM, or after five idle minutes.

@@ -138,8 +138,8 @@ static void tamper__from_or_to_changed__fails(void **)
     pair_of(s, 0x01);
     pair_of(r, 0x21);
     std::string env = seal_kat(), text;
-    const char *pairs[][2] = {{"alicf", "bob"},  {"alice", "boc"},   {"Alice", "bob"},
-                              {"bob", "alice"},  {"alice", "bob "},  {"alic", "ebob"},
+    const char *pairs[][2] = {{"alicf", "bob"}, {"alice", "boc"},  {"Alice", "bob"},
+                              {"bob", "alice"}, {"alice", "bob "}, {"alic", "ebob"},
                               {"", "alicebob"}, {"alice", "bob\n"}};
     for (auto &p : pairs)
         assert_false(e2e::open(text, r, s.pub, p[0], p[1], env));
@@ -155,14 +155,18 @@ static void keys__wrong_or_low_order__fail(void **)
     std::string env = seal_kat(), text;
     assert_false(e2e::open(text, other, s.pub, "alice", "bob", env)); // not the recipient
     assert_false(e2e::open(text, r, other.pub, "alice", "bob", env)); // another sender
-    e2e::Key zero{};                                                   // a low-order point
+    e2e::Key zero{};                                                  // a low-order point
     assert_false(e2e::seal(env, s, zero, "alice", "bob", "x"));
 }
 
 static void base64__strict__rfc4648_and_refusals(void **)
 {
-    const char *vectors[][2] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-                                {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+    const char *vectors[][2] = {{"", ""},
+                                {"f", "Zg=="},
+                                {"fo", "Zm8="},
+                                {"foo", "Zm9v"},
+                                {"foob", "Zm9vYg=="},
+                                {"fooba", "Zm9vYmE="},
                                 {"foobar", "Zm9vYmFy"}};
     for (auto &v : vectors) {
         assert_string_equal(base64_encode(v[0]).c_str(), v[1]);
@@ -172,8 +176,8 @@ static void base64__strict__rfc4648_and_refusals(void **)
     }
     std::string out;
     size_t n = 0;
-    for (const char *bad : {"Zg", "Zg=", "Z===", "Zm9v\n", " Zm9v", "Zm=v", "Zm9-", "Zm9_", "=Zm9",
-                            "Zm9vYg==Zm9v"})
+    for (const char *bad :
+         {"Zg", "Zg=", "Z===", "Zm9v\n", " Zm9v", "Zm=v", "Zm9-", "Zm9_", "=Zm9", "Zm9vYg==Zm9v"})
         assert_false(base64_check(bad, &n));
     assert_true(base64_check(kMessage, &n));
     assert_int_equal(n, 48 + std::strlen(kText));

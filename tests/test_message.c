@@ -375,7 +375,8 @@ static void validate__names__charset_and_length(void **state)
  * bounds the plaintext, and it goes to one user. */
 static int check_encrypted(const char *to, size_t envelope_bytes, const char *tweak)
 {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char b64[4 * 700 + 1];
     size_t n = (envelope_bytes + 2) / 3 * 4, i;
     for (i = 0; i < n && i < sizeof b64 - 1; i++)
@@ -422,8 +423,8 @@ static void validate__encrypted_message__envelope_and_plaintext_bound(void **sta
     assert_int_equal(jim_msg_validate(m, NULL), JIM_OK);
     /* A key is exactly 32 bytes of base64. */
     assert_int_equal(jim_msg_init_action(m, JIM_ACTION_PUT_KEY), JIM_OK);
-    assert_int_equal(jim_msg_set_str(m, JIM_FIELD_KEY, "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw="),
-                     JIM_OK);
+    assert_int_equal(
+        jim_msg_set_str(m, JIM_FIELD_KEY, "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw="), JIM_OK);
     assert_int_equal(jim_msg_validate(m, NULL), JIM_OK);
     assert_int_equal(jim_msg_set_str(m, JIM_FIELD_KEY, "AAAA"), JIM_OK);
     assert_int_equal(jim_msg_validate(m, NULL), JIM_ERANGE);

@@ -67,8 +67,7 @@ int make_certs(const char *args)
 {
     const char *top = getenv("top_srcdir");
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "sh '%s/contrib/jim-certs.sh' %s >/dev/null", top ? top : ".",
-             args);
+    snprintf(cmd, sizeof cmd, "sh '%s/contrib/jim-certs.sh' %s >/dev/null", top ? top : ".", args);
     return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -124,8 +123,8 @@ static int spawn(test_server *s, char *const argv[], const char *marker, char se
 int sserver_start(test_server *s, const char *cert, const char *key)
 {
     memset(s, 0, sizeof *s);
-    char *argv[] = {"openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", (char *)cert,
-                    "-key",    (char *)key, "-naccept", "1",        "-ign_eof", NULL};
+    char *argv[] = {"openssl", "s_server",  "-accept",  "127.0.0.1:0", "-cert",    (char *)cert,
+                    "-key",    (char *)key, "-naccept", "1",           "-ign_eof", NULL};
     return spawn(s, argv, "ACCEPT", ':');
 }
 

@@ -13,7 +13,7 @@
 typedef struct test_server {
     pid_t pid;
     int port;
-    int in; /* its standard input, kept open (s_server ends at its end) */
+    int in;        /* its standard input, kept open (s_server ends at its end) */
     char out[160]; /* what it printed (s_server: the bytes it received) */
 } test_server;
 

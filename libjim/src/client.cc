@@ -379,8 +379,7 @@ void Client::lost(const char *why)
     last_error_ = why;
     set_state(JIM_CLIENT_DISCONNECTED);
     fail_all(JIM_ECLOSED);
-    give_up_held(std::string("the connection ended before the sender's key arrived (") + why +
-                     ")",
+    give_up_held(std::string("the connection ended before the sender's key arrived (") + why + ")",
                  true);
 }
 
@@ -430,10 +429,9 @@ int Client::enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out, boo
         jim_msg_action(&req) == JIM_ACTION_DEL_CONTACT)
         p.request = req;
     // While reconnecting, requests wait for the new login (relogin writes them).
-    bool write_now = link_up() &&
-                     (state_ == JIM_CLIENT_ONLINE || kind == Kind::Login ||
-                      jim_msg_action(&req) == JIM_ACTION_REGISTER ||
-                      jim_msg_action(&req) == JIM_ACTION_QUIT || !logged_in_once_);
+    bool write_now = link_up() && (state_ == JIM_CLIENT_ONLINE || kind == Kind::Login ||
+                                   jim_msg_action(&req) == JIM_ACTION_REGISTER ||
+                                   jim_msg_action(&req) == JIM_ACTION_QUIT || !logged_in_once_);
     if (write_now) {
         out_ += p.line;
         p.written = true;
@@ -653,9 +651,8 @@ int Client::send_text(const char *to, const char *text, int64_t *seq, int *deliv
     if (on_own_thread())
         return JIM_ESTATE;
     // The recipient's key first, so a changed one refuses the message here and now.
-    if (to && !is_room(to) && state_ == JIM_CLIENT_ONLINE && !e2e_.unavailable() &&
-        e2e_.enabled(to) && e2e_.state(to) == E2e::Peer::Unknown && account_ != to)
-        fetch_key(to);
+    if (to)
+        know_key(to);
     auto w = std::make_shared<Waiter>();
     std::string id;
     int rc = post_text(to, text, waiter(w), &id);
@@ -797,11 +794,23 @@ void Client::after_list(jim_list &list)
         contacts_.list().replace(entries);
         if (store_)
             store_->impl->set_contacts(names);
-    } else if (entry == JIM_ACTION_MSG && store_) {
-        store_->impl->begin();
-        for (auto &m : list.items)
-            store_->impl->save(*m);
-        store_->impl->commit();
+    } else if (entry == JIM_ACTION_MSG) {
+        // History: encrypted entries are opened with the keys known now (no waiting).
+        for (auto &m : list.items) {
+            const char *enc = jim_msg_get_str(m.get(), JIM_FIELD_ENCODING);
+            if ((enc && std::strcmp(enc, JIM_E2E_ENCODING) == 0) ||
+                jim_msg_has(m.get(), JIM_FIELD_E2E) || jim_msg_has(m.get(), JIM_FIELD_E2E_ERROR)) {
+                jim_msg opened;
+                open_incoming(*m, opened, false);
+                *m = opened;
+            }
+        }
+        if (store_) {
+            store_->impl->begin();
+            for (auto &m : list.items)
+                store_->impl->save(*m);
+            store_->impl->commit();
+        }
     }
 }
 

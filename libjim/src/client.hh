@@ -48,7 +48,10 @@ class Client final : private ChatView, private ContactListView {
 
     // TLS for the next connect and every reconnect (see jim_client_set_tls()).
     int set_tls(jim_tls_mode mode, const char *ca_file);
-    const char *tls_version() const { return tls_version_.empty() ? nullptr : tls_version_.c_str(); }
+    const char *tls_version() const
+    {
+        return tls_version_.empty() ? nullptr : tls_version_.c_str();
+    }
 
     // End-to-end encryption (client_e2e.cc; see jim/e2e.h).
     void set_e2e_callback(jim_e2e_fn fn, void *ud)
@@ -99,8 +102,9 @@ class Client final : private ChatView, private ContactListView {
     int fd() const { return fd_; }
     bool wants_write() const
     {
-        return fd_ >= 0 && (connecting_ || (handshaking_ ? hs_wants_write_ : out_pos_ < out_.size()) ||
-                            read_wants_write_);
+        return fd_ >= 0 &&
+               (connecting_ || (handshaking_ ? hs_wants_write_ : out_pos_ < out_.size()) ||
+                read_wants_write_);
     }
     int next_timeout() const;
     int on_readable();
@@ -197,6 +201,12 @@ class Client final : private ChatView, private ContactListView {
     void ask_key(const std::string &peer);
     // Asks and waits (blocking modes).
     int fetch_key(const std::string &peer);
+
+  public:
+    // Before a blocking send or history with peer: its key, when not asked yet this login.
+    void know_key(const char *peer);
+
+  private:
     void on_key_answer(const std::string &peer, int status, const jim_msg *resp);
     // Messages held for peer's key, and messages waiting to be sent to peer: on now.
     void resolve_peer(const std::string &peer);
@@ -236,7 +246,7 @@ class Client final : private ChatView, private ContactListView {
     std::string tls_version_;
     bool handshaking_ = false, hs_wants_write_ = false;
     bool read_wants_write_ = false, write_wants_read_ = false; // TLS turned around
-    bool tls_refused_ = false;   // the last handshake failed: connect() says JIM_ETLS
+    bool tls_refused_ = false;    // the last handshake failed: connect() says JIM_ETLS
     bool tls_error_told_ = false; // a failed handshake was told (once until one works)
     int64_t handshake_deadline_us_ = 0;
     jim_client_state state_ = JIM_CLIENT_DISCONNECTED;

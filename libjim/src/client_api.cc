@@ -106,8 +106,8 @@ JIM_EXTERN(int) jim_client_set_tls(jim_client *client, jim_tls_mode mode, const 
         return JIM_EINVAL;
     return jim::api_guard([&] {
         Lock l(client->impl.mu);
-        return client->impl.set_tls(static_cast<jim_tls_mode>(m), ca_file && *ca_file ? ca_file
-                                                                                      : nullptr);
+        return client->impl.set_tls(static_cast<jim_tls_mode>(m),
+                                    ca_file && *ca_file ? ca_file : nullptr);
     });
 }
 
@@ -344,6 +344,7 @@ jim_client_history(jim_client *client, jim_list **out, const char *with, int64_t
         return JIM_EINVAL;
     return jim::api_guard([&] {
         Lock l(client->impl.mu);
+        client->impl.know_key(with); // to open what came encrypted
         jim_msg req;
         jim_msg_init_action(&req, JIM_ACTION_HISTORY);
         jim_msg_set_str(&req, JIM_FIELD_WITH, with);

@@ -165,6 +165,13 @@ int Client::fetch_key(const std::string &peer)
     return rc == JIM_ESERVER && (code == 404 || code == 400) ? JIM_OK : rc;
 }
 
+void Client::know_key(const char *peer)
+{
+    if (is_direct(peer) && state_ == JIM_CLIENT_ONLINE && !on_own_thread() && !e2e_.unavailable() &&
+        e2e_.enabled(peer) && account_ != peer && e2e_.state(peer) == E2e::Peer::Unknown)
+        fetch_key(peer);
+}
+
 void Client::on_key_answer(const std::string &peer, int status, const jim_msg *resp)
 {
     int code = resp ? jim_msg_response(resp) : 0;
@@ -179,14 +186,14 @@ void Client::on_key_answer(const std::string &peer, int status, const jim_msg *r
                      "cannot save the pinned key of " + peer + ": " + why);
         if (pinned_now)
             tell_e2e(JIM_E2E_PINNED, peer.c_str(),
-                     "pinned the end-to-end key of " + peer +
-                         " (first seen): fingerprint " + e2e::fingerprint(k));
+                     "pinned the end-to-end key of " + peer + " (first seen): fingerprint " +
+                         e2e::fingerprint(k));
         e2e::Key old;
-        if (st == E2e::Peer::Changed && e2e_.pinned(peer, old))
+        if (st == E2e::Peer::Changed && e2e_.pinned(peer, old) && e2e_.first_news_of_change(peer))
             tell_e2e(JIM_E2E_KEY_CHANGED, peer.c_str(),
-                     "the end-to-end key of " + peer + " CHANGED: pinned " +
-                         e2e::fingerprint(old) + ", now " + e2e::fingerprint(k) +
-                         ". Nothing is sent to " + peer + " until the new key is trusted");
+                     "the end-to-end key of " + peer + " CHANGED: pinned " + e2e::fingerprint(old) +
+                         ", now " + e2e::fingerprint(k) + ". Nothing is sent to " + peer +
+                         " until the new key is trusted");
     } else if (status == JIM_OK || code == 404) {
         e2e_.learned(peer, nullptr, &pinned_now, &why); // no key published
     } else if (code == 400) {
@@ -287,15 +294,13 @@ int Client::trust_key(const std::string &peer)
 {
     e2e::Key k;
     if (!e2e_.published(peer, k))
-        return failed_here(JIM_ENOTFOUND, ("no published key of " + peer +
-                                           " is known: ask for it first")
-                                              .c_str());
+        return failed_here(JIM_ENOTFOUND,
+                           ("no published key of " + peer + " is known: ask for it first").c_str());
     std::string why;
     if (!e2e_.trust(peer, &why))
         return failed_here(JIM_EIO, why.c_str());
     tell_e2e(JIM_E2E_PINNED, peer.c_str(),
-             "trusted the new end-to-end key of " + peer + ": fingerprint " +
-                 e2e::fingerprint(k));
+             "trusted the new end-to-end key of " + peer + ": fingerprint " + e2e::fingerprint(k));
     return JIM_OK;
 }
 
@@ -318,12 +323,11 @@ bool Client::open_incoming(const jim_msg &m, jim_msg &out, bool may_ask)
     if (!from || !is_direct(to))
         return unreadable("an encrypted message that is not a direct one cannot be read");
     if (account_ != to)
-        return unreadable(account_ == from ? "sent from another session of this account, "
-                                             "encrypted for " +
-                                                 std::string(to) + ": only " + to +
-                                                 " can read it"
-                                           : "encrypted for " + std::string(to) +
-                                                 ", not for this account");
+        return unreadable(account_ == from
+                              ? "sent by this account (from another session, or "
+                                "before this store) encrypted for " +
+                                    std::string(to) + ": only " + to + " can read it"
+                              : "encrypted for " + std::string(to) + ", not for this account");
     const char *text = nullptr;
     size_t len = 0;
     jim_msg_get_strn(&m, JIM_FIELD_MESSAGE, &text, &len);

@@ -11,21 +11,25 @@
 #include <openssl/crypto.h>
 
 #include <cerrno>
-#include <cstring>
-#include <fcntl.h>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace jim {
 
 namespace {
 
-// Writes text to path through path.tmp (mode 0600), synced, then renamed.
-bool write_private(const std::string &path, const std::string &text, std::string *why)
+// Writes text to path through a temporary file (mode 0600), synced, then renamed over it;
+// or, exclusive, linked to path only if there is none (false with errno EEXIST otherwise).
+bool write_private(const std::string &path, const std::string &text, std::string *why,
+                   bool exclusive = false)
 {
-    std::string tmp = path + ".tmp";
+    std::string tmp = path + ".tmp." + std::to_string(::getpid());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         *why = "cannot write " + tmp + ": " + std::strerror(errno);
@@ -46,6 +50,15 @@ bool write_private(const std::string &path, const std::string &text, std::string
     }
     bool ok = ::fchmod(fd, 0600) == 0 && ::fsync(fd) == 0;
     ok = ::close(fd) == 0 && ok;
+    if (ok && exclusive) {
+        ok = ::link(tmp.c_str(), path.c_str()) == 0;
+        int e = errno;
+        ::unlink(tmp.c_str());
+        errno = e;
+        if (!ok)
+            *why = "cannot write " + path + ": " + std::strerror(errno);
+        return ok;
+    }
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
         *why = "cannot write " + path + ": " + std::strerror(errno);
         ::unlink(tmp.c_str());
@@ -83,6 +96,26 @@ bool read_lines(const std::string &path, std::vector<std::string> &lines, bool *
     return true;
 }
 
+// The key pair kept in path; false with *why (*exists false: there is none).
+bool load_key(const std::string &path, e2e::KeyPair &kp, bool *exists, std::string *why)
+{
+    std::vector<std::string> lines;
+    if (!read_lines(path, lines, exists, why) || !*exists)
+        return false;
+    bool ok = !lines.empty() && e2e::key_from_base64(lines[0], kp.priv) &&
+              e2e::public_of(kp.priv, kp.pub);
+    for (std::string &l : lines)
+        OPENSSL_cleanse(l.data(), l.size());
+    if (!ok) {
+        *why = path + " holds no X25519 private key";
+        return false;
+    }
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
+        ::chmod(path.c_str(), 0600); // a private key is for its owner alone
+    return true;
+}
+
 } // namespace
 
 bool E2e::use_dir(const std::string &dir, bool *made, bool *replaced, std::string *why)
@@ -97,43 +130,32 @@ bool E2e::use_dir(const std::string &dir, bool *made, bool *replaced, std::strin
         return false;
     }
     std::string key_path = dir + "/e2e_key";
-    std::vector<std::string> lines;
+    auto kp = std::make_unique<e2e::KeyPair>();
     bool exists = false;
-    if (!read_lines(key_path, lines, &exists, why))
+    if (!load_key(key_path, *kp, &exists, why) && exists)
         return false;
-    if (exists) {
-        auto kp = std::make_unique<e2e::KeyPair>();
-        bool ok = !lines.empty() && e2e::key_from_base64(lines[0], kp->priv) &&
-                  e2e::public_of(kp->priv, kp->pub);
-        for (std::string &l : lines)
-            OPENSSL_cleanse(l.data(), l.size());
-        if (!ok) {
-            *why = key_path + " holds no X25519 private key";
+    if (!exists) {
+        // None yet: keep the pair in use, or make one. Another client of this account
+        // starting at the same moment may make one too: the first one written wins, and
+        // the other client takes it.
+        if (self_) {
+            *kp = *self_;
+        } else if (!e2e::generate(*kp)) {
+            *why = "cannot make an X25519 key pair";
             return false;
-        }
-        struct stat st;
-        if (::stat(key_path.c_str(), &st) == 0 && (st.st_mode & 077))
-            ::chmod(key_path.c_str(), 0600); // a private key is for its owner alone
-        *replaced = self_ && self_->pub != kp->pub;
-        self_ = std::move(kp);
-    } else {
-        if (!self_) {
-            self_ = std::make_unique<e2e::KeyPair>();
-            if (!e2e::generate(*self_)) {
-                self_.reset();
-                *why = "cannot make an X25519 key pair";
-                return false;
-            }
-            *made = true;
         }
         std::string text = "# jim: the end-to-end private key of this account (doc/protocol.md "
                            "section 7). Keep it secret.\n" +
-                           e2e::key_base64(self_->priv) + "\n";
-        bool ok = write_private(key_path, text, why);
+                           e2e::key_base64(kp->priv) + "\n";
+        bool ok = write_private(key_path, text, why, true);
         OPENSSL_cleanse(text.data(), text.size());
-        if (!ok)
+        if (ok)
+            *made = !self_;
+        else if (errno != EEXIST || !load_key(key_path, *kp, &exists, why))
             return false;
     }
+    *replaced = self_ && self_->pub != kp->pub;
+    self_ = std::move(kp);
     std::string old_dir = dir_;
     dir_ = dir;
     std::map<std::string, e2e::Key, std::less<>> session_pins;
@@ -195,10 +217,28 @@ bool E2e::save_pins(std::string *why)
     return write_private(path("e2e_pins"), text, why);
 }
 
+namespace {
+
+int64_t steady_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// How long "no key published" holds before the server is asked again.
+constexpr int64_t kNoneForMs = 60000;
+
+} // namespace
+
 E2e::Peer E2e::state(std::string_view peer) const
 {
     auto it = peers_.find(peer);
-    return it == peers_.end() ? Peer::Unknown : it->second.state;
+    if (it == peers_.end())
+        return Peer::Unknown;
+    if (it->second.state == Peer::None && steady_ms() - it->second.none_at_ms > kNoneForMs)
+        return Peer::Unknown;
+    return it->second.state;
 }
 
 E2e::Peer E2e::learned(const std::string &peer, const e2e::Key *key, bool *pinned_now,
@@ -209,6 +249,7 @@ E2e::Peer E2e::learned(const std::string &peer, const e2e::Key *key, bool *pinne
     p.has_published = key != nullptr;
     if (!key) {
         p.state = Peer::None;
+        p.none_at_ms = steady_ms();
         return p.state;
     }
     p.published = *key;
@@ -222,6 +263,19 @@ E2e::Peer E2e::learned(const std::string &peer, const e2e::Key *key, bool *pinne
         p.state = pin->second == *key ? Peer::Trusted : Peer::Changed;
     }
     return p.state;
+}
+
+bool E2e::first_news_of_change(const std::string &peer)
+{
+    auto it = peers_.find(peer);
+    if (it == peers_.end() || it->second.state != Peer::Changed)
+        return false;
+    PeerInfo &p = it->second;
+    if (p.change_told && p.told == p.published)
+        return false;
+    p.change_told = true;
+    p.told = p.published;
+    return true;
 }
 
 void E2e::unasked(const std::string &peer)

@@ -7,6 +7,7 @@
 
 #include "e2e_crypto.hh"
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
@@ -21,7 +22,7 @@ class E2e {
     enum class Peer {
         Unknown, // not asked this session
         Asking,  // a get_key is on its way
-        None,    // the peer has published no key
+        None,    // the peer has published no key (asked again after a minute: it may publish)
         Trusted, // the published key is the pinned one (first use pinned it)
         Changed  // the published key is not the pinned one: not used until trusted
     };
@@ -42,8 +43,9 @@ class E2e {
     void asking(const std::string &peer) { peers_[peer].state = Peer::Asking; }
     // A get_key answer: key, or null for none. Pins a key seen first (*pinned_now); a
     // pin that cannot be saved is still used this session (*why says so).
-    Peer learned(const std::string &peer, const e2e::Key *key, bool *pinned_now,
-                 std::string *why);
+    Peer learned(const std::string &peer, const e2e::Key *key, bool *pinned_now, std::string *why);
+    // True the first time a peer's changed key is seen (once per new key): tell it then.
+    bool first_news_of_change(const std::string &peer);
     // A get_key that got no answer: ask again later.
     void unasked(const std::string &peer);
     // A new login: ask again about every peer (pins stay).
@@ -67,6 +69,9 @@ class E2e {
         Peer state = Peer::Unknown;
         bool has_published = false;
         e2e::Key published{};
+        bool change_told = false; // that `told` key was reported as a change
+        e2e::Key told{};
+        int64_t none_at_ms = 0; // when the server said there is no key (steady clock)
     };
     bool load_pins(std::string *why);
     bool save_pins(std::string *why);

@@ -108,8 +108,7 @@ bool chacha(bool encrypt, const uint8_t *key, std::string_view aad, std::string_
     if (!in.empty() &&
         EVP_CipherUpdate(ctx.get(), out, &n, in_bytes, static_cast<int>(in.size())) != 1)
         return false;
-    if (!encrypt &&
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kTagBytes, tag) != 1)
+    if (!encrypt && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kTagBytes, tag) != 1)
         return false;
     int fin = 0;
     if (EVP_CipherFinal_ex(ctx.get(), out + in.size(), &fin) != 1) // the tag check
@@ -180,8 +179,8 @@ bool open(std::string &text, const KeyPair &r, const Key &s_pub, std::string_vie
     uint8_t tag[kTagBytes];
     std::copy(in + envelope.size() - kTagBytes, in + envelope.size(), tag);
     std::string plain(ct.size(), '\0');
-    if (!chacha(false, key.b.data(), aad_of(from, to), ct, reinterpret_cast<uint8_t *>(plain.data()),
-                tag)) {
+    if (!chacha(false, key.b.data(), aad_of(from, to), ct,
+                reinterpret_cast<uint8_t *>(plain.data()), tag)) {
         OPENSSL_cleanse(plain.data(), plain.size());
         return false;
     }

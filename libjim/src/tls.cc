@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <mutex>
@@ -101,8 +102,8 @@ std::string utc(const ASN1_TIME *t)
 int verify_note(int ok, X509_STORE_CTX *x)
 {
     if (!ok) {
-        auto *ssl = static_cast<SSL *>(
-            X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()));
+        auto *ssl =
+            static_cast<SSL *>(X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()));
         auto *conn = ssl ? static_cast<TlsConn *>(SSL_get_app_data(ssl)) : nullptr;
         if (conn)
             conn->note_refused(X509_STORE_CTX_get_current_cert(x));
@@ -140,6 +141,14 @@ bool TlsContext::configure(bool insecure, const std::string &ca_file, std::strin
     // and a write may go out in parts.
     SSL_CTX_set_mode(ctx.get(),
                      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+    if (!insecure && !ca_file.empty()) {
+        FILE *f = std::fopen(ca_file.c_str(), "r");
+        if (!f) {
+            *why = "cannot load the CA file " + ca_file + ": " + std::strerror(errno);
+            return false;
+        }
+        std::fclose(f);
+    }
     if (!insecure) {
         int ok = ca_file.empty()
                      ? SSL_CTX_set_default_verify_paths(ctx.get())

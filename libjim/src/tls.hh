@@ -69,8 +69,8 @@ class TlsConn {
     std::string host_;
     std::string error_;
     std::string refused_from_, refused_until_; // validity of a refused certificate
-    bool done_ = false;   // the handshake is done
-    bool failed_ = false; // a fatal error: no shutdown may follow
+    bool done_ = false;                        // the handshake is done
+    bool failed_ = false;                      // a fatal error: no shutdown may follow
 };
 
 } // namespace jim

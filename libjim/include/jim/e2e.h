@@ -52,11 +52,11 @@ JIM_EXTERN(jim_e2e_state) jim_msg_e2e_state(const jim_msg *msg);
 
 /** What the client knows of a user's key. Values are part of the ABI. */
 typedef enum jim_key_state {
-    JIM_KEY_UNKNOWN = 0,     /**< Not asked since the last login. */
-    JIM_KEY_NONE = 1,        /**< The user has published no key: messages go plain. */
-    JIM_KEY_TRUSTED = 2,     /**< The published key is the pinned one: messages are encrypted. */
-    JIM_KEY_CHANGED = 3,     /**< The published key is not the pinned one: refused until trusted. */
-    JIM_KEY_UNAVAILABLE = 4  /**< The server serves no keys: messages go plain. */
+    JIM_KEY_UNKNOWN = 0,    /**< Not asked since the last login. */
+    JIM_KEY_NONE = 1,       /**< The user has published no key: messages go plain. */
+    JIM_KEY_TRUSTED = 2,    /**< The published key is the pinned one: messages are encrypted. */
+    JIM_KEY_CHANGED = 3,    /**< The published key is not the pinned one: refused until trusted. */
+    JIM_KEY_UNAVAILABLE = 4 /**< The server serves no keys: messages go plain. */
 } jim_key_state;
 
 /** Room for a fingerprint, the NUL included: 8 groups of 4 hex digits and 7 spaces. */
@@ -64,7 +64,7 @@ typedef enum jim_key_state {
 
 /** A user's key as the client knows it (jim_client_peer_key()). */
 typedef struct jim_peer_key {
-    jim_key_state state;                   /**< What it is. */
+    jim_key_state state; /**< What it is. */
     int e2e_on; /**< 1 when encryption is on for this conversation (jim_client_set_e2e()). */
     char pinned[JIM_FINGERPRINT_SIZE];    /**< Fingerprint of the pinned key; "" when none. */
     char published[JIM_FINGERPRINT_SIZE]; /**< Of the key the server has; "" when unknown. */
@@ -87,8 +87,7 @@ typedef enum jim_e2e_event {
 } jim_e2e_event;
 
 /** Told about keys: event, the user it is about (or NULL) and a line of text. */
-typedef void (*jim_e2e_fn)(void *userdata, jim_e2e_event event, const char *peer,
-                           const char *text);
+typedef void (*jim_e2e_fn)(void *userdata, jim_e2e_event event, const char *peer, const char *text);
 
 /** Sets the function told about keys (it runs where the other callbacks run); NULL: none. */
 JIM_EXTERN(void) jim_client_set_e2e_callback(jim_client *client, jim_e2e_fn fn, void *userdata);
