@@ -44,8 +44,9 @@ TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx 
 # tiny JIM server with TLS and the key actions that jimd does not serve yet).
 client_tls_tests = tests/test_tls tests/test_e2e
 check_PROGRAMS += $(client_tls_tests) tests/fakejim
-TESTS += $(client_tls_tests)
+TESTS += $(client_tls_tests) tests/jimc_e2e.sh
 $(client_tls_tests): tests/fakejim$(EXEEXT)
+EXTRA_DIST += tests/jimc_e2e.sh
 tests_fakejim_SOURCES = tests/fakejim.c
 tests_fakejim_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_fakejim_LDADD = libjim/libjim.la $(OPENSSL_LIBS)
