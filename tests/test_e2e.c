@@ -369,6 +369,20 @@ static void server_without_keys__plain_with_one_notice(void **state)
     assert_int_equal(jim_client_peer_key(alice, &pk, "bob", 1), JIM_OK);
     assert_int_equal(pk.state, JIM_KEY_UNAVAILABLE);
     assert_int_equal(count(&a, &a.errors) + count(&b, &b.errors), 0);
+    /* A reconnect logs in and offers the key again, but says nothing new. */
+    int port = srv.port;
+    jim_client_set_reconnect(alice, 1, 300);
+    server_stop(&srv);
+    const char *again[] = {"--no-keys", NULL};
+    assert_int_equal(fakejim_start(&srv, port, again), 0);
+    for (int i = 0; i < 300 && jim_client_get_state(alice) == JIM_CLIENT_ONLINE; i++)
+        jim_client_run(alice, 10); /* until it notices */
+    for (int i = 0; i < 500 && jim_client_get_state(alice) != JIM_CLIENT_ONLINE; i++)
+        jim_client_run(alice, 10);
+    assert_int_equal(jim_client_get_state(alice), JIM_CLIENT_ONLINE);
+    settle(alice); /* the put_key answer */
+    assert_int_equal(count(&a, &a.events[JIM_E2E_UNAVAILABLE]), 1);
+    assert_int_equal(jim_client_send(alice, NULL, NULL, "alice", "still plain"), JIM_OK);
     jim_client_free(alice);
     jim_client_free(bob);
     server_stop(&srv);

@@ -30,8 +30,8 @@ static jimd_proc server;
 /* jimd's TLS lines for certificate base (server, other, old) in certs. */
 static void tls_config(char *buf, size_t size, const char *base)
 {
-    snprintf(buf, size, "tls_cert %s/%s.pem\ntls_key %s/%s.key\ntls optional\n", certs, base,
-             certs, base);
+    snprintf(buf, size, "tls_cert %s/%s.pem\ntls_key %s/%s.key\ntls optional\n", certs, base, certs,
+             base);
 }
 
 static int group_setup(void **state)

@@ -397,6 +397,36 @@ static void session__reconnect__tls_again(void **state)
     free(a);
 }
 
+static void session__reconnect_to_a_refused_certificate__told_once_and_retried(void **state)
+{
+    (void)state;
+    test_server srv;
+    start_tls_fakejim(&srv, 0);
+    int port = srv.port;
+    seen *a = seen_new();
+    jim_client *alice = tls_online(port, "alice", a);
+    jim_client_set_reconnect(alice, 1, 300);
+    server_stop(&srv);
+    char c2[160], k2[160];
+    snprintf(c2, sizeof c2, "%s/other.pem", certs);
+    snprintf(k2, sizeof k2, "%s/other.key", certs);
+    const char *args[] = {"--tls", c2, k2, NULL}; /* the same port, not for localhost */
+    assert_int_equal(fakejim_start(&srv, port, args), 0);
+    for (int i = 0; i < 150; i++) /* 1.5 s: several attempts */
+        jim_client_run(alice, 10);
+    assert_int_equal(count(a, &a->errors), 1); /* told once, not at every attempt */
+    assert_int_equal(jim_client_get_state(alice), JIM_CLIENT_CONNECTING);
+    assert_non_null(strstr(jim_client_last_error(alice), "name mismatch"));
+    assert_int_equal(count(a, &a->online), 1);
+    server_stop(&srv);
+    start_tls_fakejim(&srv, port); /* the right certificate again */
+    run_until(alice, a, &a->online, 2);
+    assert_non_null(jim_client_tls_version(alice));
+    jim_client_free(alice);
+    server_stop(&srv);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +440,7 @@ int main(void)
         cmocka_unit_test(session__blocking__send_and_receive),
         cmocka_unit_test(session__own_loop_and_thread__many_messages_in_flight),
         cmocka_unit_test(session__reconnect__tls_again),
+        cmocka_unit_test(session__reconnect_to_a_refused_certificate__told_once_and_retried),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -283,6 +283,7 @@ class Client final : private ChatView, private ContactListView {
     jim_e2e_fn e2e_fn_ = nullptr;
     void *e2e_ud_ = nullptr;
     bool memory_key_told_ = false;
+    bool unavailable_told_ = false; // the server keeps no keys: said once
     // Incoming encrypted messages waiting for their sender's key, by sender.
     std::map<std::string, std::vector<jim_msg>, std::less<>> held_;
     // Outbox ids (and who waits for each) waiting for their recipient's key, by recipient.

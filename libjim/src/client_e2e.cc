@@ -100,15 +100,19 @@ void Client::publish_key()
     jim_msg_init_action(&req, JIM_ACTION_PUT_KEY);
     jim_msg_set_str(&req, JIM_FIELD_KEY, e2e::key_base64(e2e_.self().pub).c_str());
     enqueue(req, Kind::Internal, [this](int status, const jim_msg *resp, jim_list *) {
+        if (status == JIM_OK)
+            unavailable_told_ = false; // told again should the server lose its keys
         if (status != JIM_ESERVER || !resp)
             return; // published; or no answer, and the next login publishes again
         e2e_.set_unavailable(true);
         const char *e = jim_msg_get_str(resp, JIM_FIELD_ERROR);
-        tell_e2e(JIM_E2E_UNAVAILABLE, nullptr,
-                 "end-to-end encryption is not available: the server does not keep keys "
-                 "(put_key: " +
-                     std::to_string(jim_msg_response(resp)) + " " + (e ? e : "") +
-                     "); direct messages go unencrypted");
+        if (!unavailable_told_) // once, not at every reconnect
+            tell_e2e(JIM_E2E_UNAVAILABLE, nullptr,
+                     "end-to-end encryption is not available: the server does not keep keys "
+                     "(put_key: " +
+                         std::to_string(jim_msg_response(resp)) + " " + (e ? e : "") +
+                         "); direct messages go unencrypted");
+        unavailable_told_ = true;
         std::vector<std::string> peers;
         for (const auto &[peer, v] : awaiting_)
             peers.push_back(peer);

@@ -11,7 +11,7 @@
  *   a new key at every start.
  * - Every login publishes the public key (`put_key`). A server that answers with an error
  *   (today's 400 "action not supported by this server") serves no keys: #JIM_E2E_UNAVAILABLE
- *   is told once per login, and messages go as plain text.
+ *   is told (once, not at every reconnect), and messages go as plain text.
  * - A message to a user is encrypted when that user has published a key and encryption is
  *   on for the conversation (jim_client_set_e2e(), default on); otherwise it goes plain.
  *   The client asks for the user's key (`get_key`) once per login, before the first message.
