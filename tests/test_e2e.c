@@ -31,6 +31,7 @@ typedef struct seen {
     int messages, decrypted, failed, plain, errors, outgoing_e2e, outgoing_failed;
     int events[8];
     char last_text[600], last_error[300], last_event[400];
+    pthread_t event_thread; /* where the last event was told */
 } seen;
 
 static void on_message(void *ud, const jim_msg *m, int outgoing)
@@ -67,6 +68,7 @@ static void on_e2e(void *ud, jim_e2e_event ev, const char *peer, const char *tex
     pthread_mutex_lock(&s->mu);
     if ((int)ev >= 0 && (int)ev < 8)
         s->events[ev]++;
+    s->event_thread = pthread_self();
     snprintf(s->last_event, sizeof s->last_event, "%s", text);
     pthread_mutex_unlock(&s->mu);
 }
@@ -211,7 +213,16 @@ static void encrypted__own_loop_and_thread__decrypted_in_both(void **state)
     jim_client *bob = online(srv.port, "bob", "bob2", &b);
     settle(bob); /* its key published before alice asks for it */
     jim_client *alice = online(srv.port, "alice", "alice2", &a);
+    settle(alice);
     assert_int_equal(jim_client_start_thread(bob), JIM_OK);
+    /* A blocking send from this thread asks for alice's key: what that tells (pinned) is
+     * told on bob's own thread, like every callback in thread mode. */
+    assert_int_equal(jim_client_send(bob, NULL, NULL, "alice", "first, from the thread"), JIM_OK);
+    assert_int_equal(count(&b, &b.events[JIM_E2E_PINNED]), 1);
+    pthread_mutex_lock(&b.mu);
+    assert_false(pthread_equal(b.event_thread, pthread_self()));
+    pthread_mutex_unlock(&b.mu);
+    run_until(alice, &a, &a.decrypted, 1);
     assert_int_equal(jim_client_send_async(alice, "bob", "to the thread", NULL, NULL), JIM_OK);
     for (int i = 0; i < 1000 && count(&b, &b.messages) < 1; i++) {
         struct pollfd p = {jim_client_fd(alice), POLLIN, 0};
@@ -231,8 +242,8 @@ static void encrypted__own_loop_and_thread__decrypted_in_both(void **state)
                  count(&b, &b.decrypted), b.last_error);
     assert_string_equal(b.last_text, "to the thread");
     assert_int_equal(jim_client_send(bob, NULL, NULL, "alice", "from the thread"), JIM_OK);
-    run_until(alice, &a, &a.messages, 1);
-    assert_int_equal(count(&a, &a.decrypted), 1);
+    run_until(alice, &a, &a.messages, 2);
+    assert_int_equal(count(&a, &a.decrypted), 2);
     jim_client_stop_thread(bob);
     jim_client_free(alice);
     jim_client_free(bob);

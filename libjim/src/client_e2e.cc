@@ -161,11 +161,27 @@ int Client::fetch_key(const std::string &peer)
     int rc = jim_msg_make_named(&req, JIM_ACTION_GET_KEY, peer.c_str());
     if (rc != JIM_OK)
         return failed_here(rc, "not a user name");
+    // The answer is handled where answers are (the client's own thread in thread mode,
+    // so the callbacks it may cause run there too); this thread only waits for it.
+    auto w = std::make_shared<Waiter>();
+    Done wake_waiter = waiter(w);
+    std::string id;
     e2e_.asking(peer);
-    rc = call(req, &resp, nullptr);
-    bool answered = rc == JIM_OK || rc == JIM_ESERVER;
-    on_key_answer(peer, rc, answered ? &resp : nullptr);
-    int code = answered ? jim_msg_response(&resp) : 0;
+    rc = enqueue(
+        req, Kind::Plain,
+        [this, peer, wake_waiter](int status, const jim_msg *r, jim_list *list) {
+            on_key_answer(peer, status, r);
+            wake_waiter(status, r, list);
+        },
+        &id);
+    if (rc != JIM_OK) {
+        e2e_.unasked(peer);
+        return failed_here(rc, jim_strerror(rc));
+    }
+    rc = await(*w, id, &resp, nullptr);
+    if (!w->done)
+        e2e_.unasked(peer); // no answer in time: ask again later
+    int code = w->have_resp ? jim_msg_response(&resp) : 0;
     return rc == JIM_ESERVER && (code == 404 || code == 400) ? JIM_OK : rc;
 }
 
