@@ -424,6 +424,16 @@ static void peer_without_key_or_e2e_off__plain(void **state)
     assert_int_equal(jim_client_send(alice, NULL, NULL, "bob", "said in secret"), JIM_OK);
     run_until(bob, &b, &b.decrypted, 1);
     assert_int_equal(file_count(wire, "said in secret"), 0);
+    /* A message the program encoded itself goes as it is, not sealed again. */
+    const char *own = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx";
+    jim_msg *req = NULL;
+    assert_int_equal(jim_msg_new(&req), JIM_OK);
+    assert_int_equal(jim_msg_make_text(req, "bob", own), JIM_OK);
+    assert_int_equal(jim_msg_set_str(req, JIM_FIELD_ENCODING, JIM_E2E_ENCODING), JIM_OK);
+    assert_int_equal(jim_client_request_async(alice, req, NULL, NULL), JIM_OK);
+    jim_msg_free(req);
+    run_until(bob, &b, &b.failed, 1); /* it is no envelope of alice's: marked, not dropped */
+    assert_int_equal(file_count(wire, own), 2);
     /* carol has no key (her client published none): plain. */
     assert_int_equal(jim_client_quit(bob), JIM_OK);
     jim_client *carol = NULL;

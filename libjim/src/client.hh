@@ -76,6 +76,8 @@ class Client final : private ChatView, private ContactListView {
     int send_text(const char *to, const char *text, int64_t *seq, int *delivered);
     // After a blocking sync: waits for messages held for their sender's key.
     void wait_held();
+    // Before a blocking send or history with peer: its key, when not asked yet this login.
+    void know_key(const char *peer);
     int send_text_async(const char *to, const char *text, jim_reply_fn fn, void *ud);
     int quit();
     // Attaches (or with null detaches) a store; see jim_client_set_store().
@@ -201,12 +203,6 @@ class Client final : private ChatView, private ContactListView {
     void ask_key(const std::string &peer);
     // Asks and waits (blocking modes).
     int fetch_key(const std::string &peer);
-
-  public:
-    // Before a blocking send or history with peer: its key, when not asked yet this login.
-    void know_key(const char *peer);
-
-  private:
     void on_key_answer(const std::string &peer, int status, const jim_msg *resp);
     // Messages held for peer's key, and messages waiting to be sent to peer: on now.
     void resolve_peer(const std::string &peer);

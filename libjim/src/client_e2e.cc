@@ -11,6 +11,7 @@
 #include "client.hh"
 
 #include <cstring>
+#include <strings.h>
 
 namespace jim {
 
@@ -412,7 +413,10 @@ void Client::refuse_locally(std::string id, const Done &done, const std::string 
 int Client::send_entry(Outbox::Entry &e, jim_msg &req, Done done)
 {
     const char *to = jim_msg_get_str(&req, JIM_FIELD_TO);
-    if (!is_direct(to) || e2e_.unavailable() || !e2e_.has_key() || !e2e_.enabled(to))
+    const char *enc = jim_msg_get_str(&req, JIM_FIELD_ENCODING);
+    // A message the program gave an encoding of its own (not text) goes as it is.
+    bool is_text = !enc || strcasecmp(enc, "utf-8") == 0 || strcasecmp(enc, "utf8") == 0;
+    if (!is_direct(to) || !is_text || e2e_.unavailable() || !e2e_.has_key() || !e2e_.enabled(to))
         return enqueue(req, Kind::Send, std::move(done), nullptr, true);
     e2e::Key key;
     if (account_ == to) {
