@@ -9,7 +9,7 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libevent-dev libyajl-dev libsqlite3-dev libssl-dev libreadline-dev
-libcmocka-dev doxygen clang-format sqlite3 tmux"
+libcmocka-dev doxygen clang-format sqlite3 tmux openssl"
 for arg in "$@"; do
     case "$arg" in
         clang) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;

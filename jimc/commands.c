@@ -1,8 +1,8 @@
 /*
  * commands.c — the irssi-style commands of jimc, shared by the interactive mode and by
  * scripts read from stdin, in one table (commands[]): /msg /join /leave /contacts /add
- * /del /who /rooms /history /quit /exit /help. A line that is not a command goes to the
- * current chat (at first the general chat).
+ * /del /who /rooms /history /e2e /fingerprint /trust /quit /exit /help. A line that is not
+ * a command goes to the current chat (at first the general chat).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
@@ -78,6 +78,12 @@ static int send_text(jimc *app, const char *to, const char *text)
     app->posting = 1;
     int rc = jim_client_post(app->client, NULL, 0, to, text);
     app->posting = 0;
+    if (rc == JIM_EKEYCHANGED) {
+        out_error(app, "message not sent: %s; check it (/fingerprint %s), then /trust %s",
+                  jim_client_last_error(app->client), to, to);
+        app->refused++;
+        return -1;
+    }
     if (rc != JIM_OK) {
         out_error(app, "message not sent: %s", jim_client_last_error(app->client));
         app->refused++;
@@ -258,6 +264,79 @@ static int cmd_rooms(jimc *app, const cmd_args *a)
     return show_list(app, "/rooms", rc, l, JIM_FIELD_ROOM, JIM_FIELD_MEMBERS);
 }
 
+/* What a peer's key state means, in words. */
+static const char *key_words(jim_key_state st)
+{
+    switch (st) {
+    case JIM_KEY_NONE: return "no key published: messages go unencrypted";
+    case JIM_KEY_TRUSTED: return "trusted";
+    case JIM_KEY_CHANGED: return "CHANGED: nothing is sent until you /trust it";
+    case JIM_KEY_UNAVAILABLE: return "this server keeps no keys: messages go unencrypted";
+    default: return "not asked yet";
+    }
+}
+
+/* /e2e [on|off]: end-to-end encryption of the current conversation. */
+static int cmd_e2e(jimc *app, const cmd_args *a)
+{
+    const char *peer = app->current;
+    if (!peer[0] || peer[0] == '#')
+        return out_error(app, "/e2e: pick a user to talk to first (/msg NAME): only direct "
+                              "messages are encrypted"),
+               -1;
+    if (a->has_arg && strcmp(a->arg, "on") != 0 && strcmp(a->arg, "off") != 0)
+        return out_error(app, "usage: /e2e [on|off]"), -1;
+    if (a->has_arg)
+        jim_client_set_e2e(app->client, peer, strcmp(a->arg, "on") == 0);
+    jim_peer_key pk;
+    if (jim_client_peer_key(app->client, &pk, peer, 1) != JIM_OK)
+        return refused(app, "/e2e");
+    out_info(app, "end-to-end encryption with %s: %s (key: %s)", peer, pk.e2e_on ? "on" : "off",
+             key_words(pk.state));
+    return 0;
+}
+
+/* /fingerprint [NAME]: this account's key, or NAME's as pinned and as published. */
+static int cmd_fingerprint(jimc *app, const cmd_args *a)
+{
+    if (!a->has_arg || strcmp(a->arg, app->user) == 0) {
+        char fp[JIM_FINGERPRINT_SIZE];
+        if (jim_client_fingerprint(app->client, fp, sizeof fp) != JIM_OK)
+            return refused(app, "/fingerprint");
+        out_info(app, "your key (%s): %s", app->user, fp);
+        return 0;
+    }
+    jim_peer_key pk;
+    if (jim_client_peer_key(app->client, &pk, a->arg, 1) != JIM_OK)
+        return refused(app, "/fingerprint");
+    if (pk.state == JIM_KEY_CHANGED)
+        out_info(app, "%s: pinned %s, published now %s (%s)", a->arg, pk.pinned, pk.published,
+                 key_words(pk.state));
+    else if (pk.pinned[0])
+        out_info(app, "%s: %s (%s)", a->arg, pk.pinned, key_words(pk.state));
+    else
+        out_info(app, "%s: %s", a->arg, key_words(pk.state));
+    return 0;
+}
+
+/* /trust NAME: accept NAME's new key (after comparing fingerprints). */
+static int cmd_trust(jimc *app, const cmd_args *a)
+{
+    if (!a->has_arg)
+        return out_error(app, "usage: /trust NAME"), -1;
+    jim_peer_key pk;
+    if (jim_client_peer_key(app->client, &pk, a->arg, 1) != JIM_OK)
+        return refused(app, "/trust");
+    if (pk.state != JIM_KEY_CHANGED) {
+        out_info(app, "%s: %s; nothing to trust", a->arg, key_words(pk.state));
+        return 0;
+    }
+    if (jim_client_trust_key(app->client, a->arg) != JIM_OK)
+        return refused(app, "/trust");
+    out_info(app, "trusted the new key of %s: %s", a->arg, pk.published);
+    return 0;
+}
+
 static int cmd_quit(jimc *app, const cmd_args *a)
 {
     (void)a;
@@ -283,6 +362,9 @@ static const struct command {
     {"/rooms", "", "list rooms and their sizes", cmd_rooms},
     {"/history", "[NAME] [N]", "show the last N (default 20) messages with NAME or #room",
      cmd_history},
+    {"/e2e", "[on|off]", "end-to-end encryption with the current user (default on)", cmd_e2e},
+    {"/fingerprint", "[NAME]", "your key's fingerprint, or NAME's", cmd_fingerprint},
+    {"/trust", "NAME", "accept NAME's changed key (compare fingerprints first)", cmd_trust},
     {"/quit", "", "leave", cmd_quit},
     {"/exit", "", "leave (as /quit)", cmd_quit},
     {"/help", "", "this list", cmd_help},

@@ -1,8 +1,9 @@
 /*
  * events.c — what the client reports, told to the user: incoming messages, presence,
- * errors no request waits for, the connection lost and back, and what became of each
- * message sent: pending while the connection is down, stored for an offline recipient,
- * sent once the connection is back, or refused.
+ * errors no request waits for, the connection lost and back, what became of each
+ * message sent (pending while the connection is down, stored for an offline recipient,
+ * sent once the connection is back, or refused), and end-to-end keys (made, pinned,
+ * changed, or not available on this server).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
@@ -39,7 +40,34 @@ static void on_state(void *ud, jim_client_state st)
         out_info(app, "connection lost, reconnecting...");
     } else if (st == JIM_CLIENT_ONLINE && app->was_lost) {
         app->was_lost = 0;
+        if (app->insecure)
+            events_warn_insecure(app);
         out_info(app, "reconnected");
+    }
+}
+
+void events_warn_insecure(jimc *app)
+{
+    (void)app;
+    fprintf(stderr, "jimc: WARNING: --insecure: the server's certificate is not checked; "
+                    "anyone on the way can read and change this connection\n");
+}
+
+void events_on_e2e(void *ud, jim_e2e_event ev, const char *peer, const char *text)
+{
+    jimc *app = ud;
+    switch (ev) {
+    case JIM_E2E_KEY_CHANGED:
+        if (app->mode != JIMC_WRITE) /* -w says itself that it sends nothing */
+            out_error(app, "%s; check it (/fingerprint %s), then /trust %s", text, peer, peer);
+        return;
+    case JIM_E2E_KEY_ERROR: out_error(app, "%s", text); return;
+    default:
+        /* Notes for a person at the prompt; scripts and pipes see what matters in what
+         * they get (a lock mark, "e2e" in JSON). */
+        if (app->tty)
+            out_info(app, "%s", text);
+        return;
     }
 }
 
@@ -109,7 +137,13 @@ void events_on_outgoing(void *ud, const jim_msg *m, jim_outgoing_state st, const
     case JIM_OUTGOING_FAILED: {
         forget_pending(app, id);
         const char *e = resp ? jim_msg_get_str(resp, JIM_FIELD_ERROR) : NULL;
-        out_error(app, "message to %s not sent: %s", to, e ? e : "refused");
+        jim_peer_key pk;
+        if (to[0] != '#' && jim_client_peer_key(app->client, &pk, to, 0) == JIM_OK &&
+            pk.state == JIM_KEY_CHANGED)
+            out_error(app, "message to %s not sent: %s; check it (/fingerprint %s), then /trust %s",
+                      to, e ? e : "refused", to, to);
+        else
+            out_error(app, "message to %s not sent: %s", to, e ? e : "refused");
         app->refused++;
         return;
     }

@@ -34,6 +34,8 @@ typedef struct jimc {
     int json;             /* print JSON lines */
     int color;            /* ANSI colour on */
     int interactive;      /* readline is active: print above the prompt */
+    int tty;              /* commands come from a terminal (the interactive mode) */
+    int insecure;         /* --insecure: every connect says the certificate is not checked */
     int in_command;       /* a typed line is running: readline shows no prompt meanwhile */
     char current[64];     /* the chat plain text goes to */
     int refused;          /* requests the server refused (scripts, -w) */
@@ -81,6 +83,10 @@ int run_interactive(jimc *app);
  * messages sent), told to the user. */
 extern const jim_client_callbacks events_callbacks;
 void events_on_outgoing(void *ud, const jim_msg *m, jim_outgoing_state st, const jim_msg *resp);
+/* What the client tells about end-to-end keys (jim/e2e.h). */
+void events_on_e2e(void *ud, jim_e2e_event ev, const char *peer, const char *text);
+/* The line jimc prints on every connect with --insecure. */
+void events_warn_insecure(jimc *app);
 /* Messages still pending; at the end, says where they are (kept in the store or lost). */
 size_t events_pending(jimc *app);
 void events_tell_pending(jimc *app);

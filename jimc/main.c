@@ -1,8 +1,8 @@
 /*
  * main.c — jimc, the command-line client: options, the password (never from argv),
- * connecting, registering and logging in, the store (opened only once logged in), then
- * one of four modes: interactive (readline), -r (print the chat), -w (send stdin lines),
- * or commands read from stdin.
+ * connecting (plain or TLS), registering and logging in, the store (opened only once logged
+ * in; the end-to-end keys live beside it), then one of four modes: interactive (readline),
+ * -r (print the chat), -w (send stdin lines), or commands read from stdin.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
@@ -38,11 +38,16 @@ static void usage(FILE *f)
                "      --to NAME|#room     where -w sends (and the first chat otherwise)\n"
                "      --json              print messages and lists as JSON lines\n"
                "      --store KIND        sqlite (default), files or none\n"
+               "      --tls               connect with TLS, checking the server's certificate\n"
+               "                          against the system's store and the ADDRESS\n"
+               "      --ca FILE           trust the CA in FILE (a private CA; implies --tls)\n"
+               "      --insecure          TLS without checking the certificate (tests only)\n"
                "  -h, --help              this text\n"
                "  -V, --version           the version\n"
-               "PORT defaults to 7777. Exit codes: 64 usage, 69 connection, 74 store,\n"
-               "77 account refused (login, registration, no password), 65 a message or\n"
-               "command refused. See jimc(1).\n");
+               "PORT defaults to 7777. Direct messages are end-to-end encrypted when the\n"
+               "peer has published a key. Exit codes: 64 usage, 69 connection (also TLS),\n"
+               "74 store, 77 account refused (login, registration, no password), 65 a\n"
+               "message or command refused (also a peer's changed key). See jimc(1).\n");
 }
 
 /* A usage error: one line saying what is wrong, and where to read more. */
@@ -250,12 +255,28 @@ static int send_line(jimc *app, const char *to, const char *line, int *delivered
     return jim_client_send(app->client, NULL, delivered, to, line);
 }
 
+/* -w to a user whose key changed: nothing at all is sent (65) until it is trusted. */
+static int key_changed(jimc *app, const char *to)
+{
+    jim_peer_key pk;
+    if (!to || to[0] == '#' || jim_client_peer_key(app->client, &pk, to, 1) != JIM_OK ||
+        pk.state != JIM_KEY_CHANGED)
+        return 0;
+    out_error(app,
+              "nothing sent: the end-to-end key of %s changed (pinned %s, now %s); check it, "
+              "then trust it with /trust %s in jimc",
+              to, pk.pinned, pk.published, to);
+    return 1;
+}
+
 static int run_writer(jimc *app, const char *to)
 {
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     int joined = 0, offline = 0;
+    if (key_changed(app, to))
+        return JIMC_EXIT_REFUSED;
     while (!jimc_stop && (n = getline(&line, &cap, stdin)) >= 0) {
         line[strcspn(line, "\n")] = '\0';
         if (!line[0])
@@ -271,6 +292,11 @@ static int run_writer(jimc *app, const char *to)
                 return events_ended(app);
             out_error(app, "connection lost: %s", jim_client_last_error(app->client));
             return JIMC_EXIT_CONNECT;
+        }
+        if (rc == JIM_EKEYCHANGED) { /* the rest would be refused the same way */
+            out_error(app, "not sent: %s", jim_client_last_error(app->client));
+            free(line);
+            return JIMC_EXIT_REFUSED;
         }
         if (rc != JIM_OK) {
             out_error(app, "not sent: %s", jim_client_last_error(app->client));
@@ -358,21 +384,19 @@ static void load_names(jimc *app)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"user", required_argument, NULL, 'u'},
-                                             {"password-file", required_argument, NULL, 'P'},
-                                             {"register", no_argument, NULL, 'R'},
-                                             {"read", no_argument, NULL, 'r'},
-                                             {"write", no_argument, NULL, 'w'},
-                                             {"to", required_argument, NULL, 't'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             {"store", required_argument, NULL, 's'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"version", no_argument, NULL, 'V'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"user", required_argument, NULL, 'u'}, {"password-file", required_argument, NULL, 'P'},
+        {"register", no_argument, NULL, 'R'},   {"read", no_argument, NULL, 'r'},
+        {"write", no_argument, NULL, 'w'},      {"to", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},       {"store", required_argument, NULL, 's'},
+        {"tls", no_argument, NULL, 'T'},        {"ca", required_argument, NULL, 'C'},
+        {"insecure", no_argument, NULL, 'I'},   {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0},
+    };
     jimc app;
     memset(&app, 0, sizeof app);
-    const char *password_file = NULL, *to = NULL, *store_kind = "sqlite";
-    int do_register = 0, read_mode = 0, write_mode = 0, opt;
+    const char *password_file = NULL, *to = NULL, *store_kind = "sqlite", *ca = NULL;
+    int do_register = 0, read_mode = 0, write_mode = 0, tls = 0, opt;
     app.user = getenv("USER");
     opterr = 0; /* one line of our own instead of getopt's */
     while ((opt = getopt_long(argc, argv, ":u:rwhV", longopts, NULL)) != -1) {
@@ -385,6 +409,9 @@ int main(int argc, char **argv)
         case 't': to = optarg; break;
         case 'j': app.json = 1; break;
         case 's': store_kind = optarg; break;
+        case 'T': tls = 1; break;
+        case 'C': ca = optarg; break;
+        case 'I': app.insecure = 1; break;
         case 'h': usage(stdout); return JIMC_EXIT_OK;
         case 'V': printf("jimc %s (libjim %s)\n", JIM_VERSION_STRING, jim_version()); return 0;
         case ':': return usage_error("%s needs a value", argv[optind - 1]);
@@ -401,6 +428,8 @@ int main(int argc, char **argv)
     else if (strcmp(store_kind, "sqlite") && strcmp(store_kind, "files") &&
              strcmp(store_kind, "none"))
         why = "--store is sqlite, files or none";
+    else if (ca && app.insecure)
+        why = "--ca and --insecure do not go together: --insecure checks no certificate";
     app.host = optind < argc ? argv[optind] : NULL;
     app.port = optind + 1 < argc ? parse_port(argv[optind + 1]) : 7777;
     if (!why && app.port < 0)
@@ -419,6 +448,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     app.mode = read_mode ? JIMC_READ : write_mode ? JIMC_WRITE : JIMC_COMMANDS;
     int interactive = app.mode == JIMC_COMMANDS && isatty(STDIN_FILENO);
+    app.tty = interactive;
     app.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !app.json;
 
     char *password = NULL;
@@ -431,6 +461,23 @@ int main(int argc, char **argv)
         return JIMC_EXIT_INTERNAL;
     }
     jim_client_set_outgoing_callback(app.client, events_on_outgoing, &app);
+    jim_client_set_e2e_callback(app.client, events_on_e2e, &app);
+    if ((tls || ca || app.insecure) &&
+        jim_client_set_tls(app.client, app.insecure ? JIM_TLS_INSECURE : JIM_TLS_VERIFY, ca) !=
+            JIM_OK) {
+        fprintf(stderr, "jimc: %s\n", jim_client_last_error(app.client));
+        rc = JIMC_EXIT_USAGE; /* a CA file that cannot be read */
+        goto out;
+    }
+    if (app.insecure)
+        events_warn_insecure(&app);
+    if (strcmp(store_kind, "none") != 0) {
+        /* The account's end-to-end keys live beside its store, from the first login on
+         * (the directory is made only once the login succeeded). */
+        char dir[1024];
+        if (jim_store_default_dir(dir, sizeof dir, app.user, app.host, app.port) == JIM_OK)
+            jim_client_set_key_dir(app.client, dir);
+    }
     if (jim_client_connect(app.client, app.host, app.port) != JIM_OK) {
         fprintf(stderr, "jimc: cannot connect to %s port %d: %s\n", app.host, app.port,
                 jim_client_last_error(app.client));

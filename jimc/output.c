@@ -1,8 +1,10 @@
 /*
  * output.c — how jimc prints: incoming messages (plain, coloured on a terminal, or JSON
- * lines), lists, notices and errors. In interactive mode a line goes above the prompt and
- * the line being typed is redrawn after it — except while a typed command runs, when
- * readline shows no prompt and draws a new one once the command is done.
+ * lines; a lock mark on those that came end-to-end encrypted, and what could not be
+ * decrypted said as such, never shown as text), lists, notices and errors. In interactive
+ * mode a line goes above the prompt and the line being typed is redrawn after it — except
+ * while a typed command runs, when readline shows no prompt and draws a new one once the
+ * command is done.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
@@ -10,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -75,6 +78,23 @@ void out_json(jimc *app, const jim_msg *m)
     jim_msg_free(copy);
 }
 
+/* The mark of a line that came end-to-end encrypted: a lock where the locale is UTF-8. */
+static const char *lock_mark(void)
+{
+    static const char *mark;
+    if (!mark) {
+        const char *vars[] = {"LC_ALL", "LC_CTYPE", "LANG"};
+        const char *loc = "";
+        for (size_t i = 0; i < 3 && !*loc; i++)
+            loc = getenv(vars[i]) ? getenv(vars[i]) : "";
+        mark = strstr(loc, "UTF-8") || strstr(loc, "utf8") || strstr(loc, "UTF8") ||
+                       strstr(loc, "utf-8")
+                   ? "\xf0\x9f\x94\x92 "
+                   : "[e2e] ";
+    }
+    return mark;
+}
+
 void out_message(jimc *app, const jim_msg *m, int outgoing)
 {
     char line[2048];
@@ -85,7 +105,16 @@ void out_message(jimc *app, const jim_msg *m, int outgoing)
     const char *from = jim_msg_get_str(m, JIM_FIELD_FROM);
     const char *to = jim_msg_get_str(m, JIM_FIELD_TO);
     char text[1600];
-    flatten(text, sizeof text, jim_msg_get_str(m, JIM_FIELD_MESSAGE));
+    jim_e2e_state e2e = jim_msg_e2e_state(m);
+    if (e2e == JIM_E2E_FAILED) { /* the envelope is no text: say what happened instead */
+        char why[1200];
+        flatten(why, sizeof why, jim_msg_get_str(m, JIM_FIELD_E2E_ERROR));
+        snprintf(text, sizeof text, "[encrypted message not decrypted: %s]", why);
+    } else {
+        char plain[1580];
+        flatten(plain, sizeof plain, jim_msg_get_str(m, JIM_FIELD_MESSAGE));
+        snprintf(text, sizeof text, "%s%s", e2e == JIM_E2E_DECRYPTED ? lock_mark() : "", plain);
+    }
     int64_t t = 0;
     jim_msg_get_int(m, JIM_FIELD_TIME, &t);
     time_t tt = (time_t)t;

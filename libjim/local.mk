@@ -9,6 +9,8 @@
 
 noinst_LTLIBRARIES += libjim/libjimcore.la
 libjim_libjimcore_la_SOURCES = \
+	libjim/src/base64.cc \
+	libjim/src/base64.hh \
 	libjim/src/decoder.cc \
 	libjim/src/encoder.cc \
 	libjim/src/framer.cc \
@@ -31,7 +33,8 @@ libjim_libjimcore_la_SOURCES = \
 libjim_libjimcore_la_CXXFLAGS = $(AM_CXXFLAGS) -fvisibility=hidden -fvisibility-inlines-hidden $(YAJL_CFLAGS)
 libjim_libjimcore_la_LIBADD = $(YAJL_LIBS)
 
-# The client side: connection, client store, object model (only in the shared libjim).
+# The client side: connection (TLS), end-to-end encryption, client store, object model
+# (only in the shared libjim).
 noinst_LTLIBRARIES += libjim/libjimclient.la
 libjim_libjimclient_la_SOURCES = \
 	libjim/src/chat.cc \
@@ -39,24 +42,32 @@ libjim_libjimclient_la_SOURCES = \
 	libjim/src/client.cc \
 	libjim/src/client.hh \
 	libjim/src/client_api.cc \
+	libjim/src/client_e2e.cc \
 	libjim/src/client_store.cc \
 	libjim/src/client_store.hh \
+	libjim/src/e2e.cc \
+	libjim/src/e2e.hh \
+	libjim/src/e2e_api.cc \
+	libjim/src/e2e_crypto.cc \
+	libjim/src/e2e_crypto.hh \
 	libjim/src/list.cc \
 	libjim/src/list.hh \
 	libjim/src/outbox.cc \
 	libjim/src/outbox.hh \
 	libjim/src/store_api.cc \
 	libjim/src/store_files.cc \
-	libjim/src/store_sqlite.cc
+	libjim/src/store_sqlite.cc \
+	libjim/src/tls.cc \
+	libjim/src/tls.hh
 libjim_libjimclient_la_CXXFLAGS = $(AM_CXXFLAGS) -fvisibility=hidden -fvisibility-inlines-hidden \
-	$(SQLITE_CFLAGS)
-libjim_libjimclient_la_LIBADD = $(SQLITE_LIBS)
+	$(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)
+libjim_libjimclient_la_LIBADD = $(SQLITE_LIBS) $(OPENSSL_LIBS)
 
 lib_LTLIBRARIES += libjim/libjim.la
 libjim_libjim_la_SOURCES =
 nodist_EXTRA_libjim_libjim_la_SOURCES = dummy.cc
 libjim_libjim_la_LIBADD = libjim/libjimclient.la libjim/libjimcore.la $(YAJL_LIBS) $(SQLITE_LIBS) \
-	-lpthread
+	$(OPENSSL_LIBS) -lpthread
 libjim_libjim_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/libjim/libjim.map
 EXTRA_libjim_libjim_la_DEPENDENCIES = $(srcdir)/libjim/libjim.map
@@ -65,6 +76,7 @@ jimincludedir = $(includedir)/jim
 jiminclude_HEADERS = \
 	libjim/include/jim/client.h \
 	libjim/include/jim/common.h \
+	libjim/include/jim/e2e.h \
 	libjim/include/jim/framer.h \
 	libjim/include/jim/jim.h \
 	libjim/include/jim/limits.h \

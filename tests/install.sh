@@ -22,8 +22,8 @@ if [ -z "$la" ]; then echo "ok 2 - no libtool archive (.la) is installed"
 else echo "not ok 2 - installed: $la"; fi
 
 if grep -q '^Requires.private:.*yajl' "$pc" && grep -q '^Requires.private:.*sqlite3' "$pc" &&
-    ! grep -q -- '-lyajl\|-lsqlite3' "$pc"; then
-    echo "ok 3 - libjim.pc: yajl and sqlite3 in Requires.private, not as -l flags"
+    grep -q '^Requires.private:.*libssl' "$pc" && ! grep -q -- '-lyajl\|-lsqlite3\|-lssl' "$pc"; then
+    echo "ok 3 - libjim.pc: yajl, sqlite3 and OpenSSL in Requires.private, not as -l flags"
 else echo "not ok 3 - libjim.pc:"; sed 's/^/# /' "$pc"; fi
 
 # Build the documented example against the installed files only.

@@ -189,7 +189,7 @@ static void roundtrip__every_field__preserved(void **state)
     jim_msg_set_str(m, JIM_FIELD_STATUS, "online");
     jim_msg_set_str(m, JIM_FIELD_WITH, "bob");
     jim_msg_set_str(m, JIM_FIELD_QUERY, "bo");
-    jim_msg_set_str(m, JIM_FIELD_KEY, "AAAA");
+    jim_msg_set_str(m, JIM_FIELD_KEY, "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=");
     jim_msg_set_str(m, JIM_FIELD_ALERT, "alert text");
     jim_msg_set_str(m, JIM_FIELD_ERROR, "error text");
     jim_msg_set_str(m, JIM_FIELD_ACCOUNT_NAME, "alice");
@@ -201,6 +201,7 @@ static void roundtrip__every_field__preserved(void **state)
     jim_msg_set_str(m, JIM_FIELD_VALUE, "debug");
     jim_msg_set_str(m, JIM_FIELD_REASON, "spam");
     jim_msg_set_str(m, JIM_FIELD_AFTER, "#after");
+    jim_msg_set_str(m, JIM_FIELD_E2E_ERROR, "cannot be decrypted");
     jim_msg_set_features(m, JIM_FEATURE_NDJSON);
     strcpy(json, enc(m));
     assert_int_equal(dec(back, json), JIM_OK);

@@ -10,9 +10,10 @@
 #include <jim/jim.h>
 
 static const int all_codes[] = {
-    JIM_OK,    JIM_ERROR,     JIM_EINVAL,  JIM_ENOMEM,    JIM_ENOTFOUND, JIM_EAGAIN, JIM_ESYNTAX,
-    JIM_EUTF8, JIM_EDEPTH,    JIM_ETOOBIG, JIM_EFIELD,    JIM_EACTION,   JIM_ERANGE, JIM_ECLOSED,
-    JIM_EIO,   JIM_EINTERNAL, JIM_ESERVER, JIM_ETIMEDOUT, JIM_ECONNECT,  JIM_ESTATE};
+    JIM_OK,       JIM_ERROR,   JIM_EINVAL, JIM_ENOMEM,     JIM_ENOTFOUND, JIM_EAGAIN,
+    JIM_ESYNTAX,  JIM_EUTF8,   JIM_EDEPTH, JIM_ETOOBIG,    JIM_EFIELD,    JIM_EACTION,
+    JIM_ERANGE,   JIM_ECLOSED, JIM_EIO,    JIM_EINTERNAL,  JIM_ESERVER,   JIM_ETIMEDOUT,
+    JIM_ECONNECT, JIM_ESTATE,  JIM_ETLS,   JIM_EKEYCHANGED};
 
 static void strerror__every_code__distinct_text(void **state)
 {
@@ -45,6 +46,8 @@ static void error_codes__fixed_values(void **state)
     assert_int_equal(JIM_EINTERNAL, -15);
     assert_int_equal(JIM_ESERVER, -16);
     assert_int_equal(JIM_ESTATE, -19);
+    assert_int_equal(JIM_ETLS, -20);
+    assert_int_equal(JIM_EKEYCHANGED, -21);
 }
 
 static void version__library_matches_header(void **state)

@@ -374,6 +374,67 @@ static void validate__names__charset_and_length(void **state)
     assert_int_equal(check_name(JIM_FIELD_KEY, "not base64!"), JIM_ERANGE);
 }
 
+/* An encrypted msg (doc/protocol.md §7, §10): its message is a base64 envelope whose size
+ * bounds the plaintext, and it goes to one user. */
+static int check_encrypted(const char *to, size_t envelope_bytes, const char *tweak)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char b64[4 * 700 + 1];
+    size_t n = (envelope_bytes + 2) / 3 * 4, i;
+    for (i = 0; i < n && i < sizeof b64 - 1; i++)
+        b64[i] = alphabet[i % 64];
+    b64[i] = '\0';
+    if (envelope_bytes % 3 == 1)
+        b64[n - 2] = b64[n - 1] = '=';
+    else if (envelope_bytes % 3 == 2)
+        b64[n - 1] = '=';
+    if (tweak)
+        memcpy(b64, tweak, strlen(tweak));
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    assert_int_equal(jim_msg_make_text(m, to, b64), JIM_OK);
+    assert_int_equal(jim_msg_set_str(m, JIM_FIELD_ENCODING, JIM_E2E_ENCODING), JIM_OK);
+    int rc = jim_msg_validate(m, NULL);
+    jim_msg_free(m);
+    return rc;
+}
+
+static void validate__encrypted_message__envelope_and_plaintext_bound(void **state)
+{
+    (void)state;
+    assert_int_equal(check_encrypted("bob", 48, NULL), JIM_OK); /* an empty text */
+    assert_int_equal(check_encrypted("bob", 49, NULL), JIM_OK);
+    assert_int_equal(check_encrypted("bob", 50, NULL), JIM_OK);
+    assert_int_equal(check_encrypted("bob", 47, NULL), JIM_ERANGE);
+    /* 500 characters of at most 4 bytes: 2048 bytes of envelope, far over 500 characters
+       of base64 text. */
+    assert_int_equal(check_encrypted("bob", 48 + 4 * 500, NULL), JIM_OK);
+    assert_int_equal(check_encrypted("bob", 48 + 4 * 500 + 1, NULL), JIM_ERANGE);
+    assert_int_equal(check_encrypted("bob", 60, "!"), JIM_ERANGE);    /* not base64 */
+    assert_int_equal(check_encrypted("bob", 60, "AB=C"), JIM_ERANGE); /* '=' inside */
+    assert_int_equal(check_encrypted("#room", 60, NULL), JIM_ERANGE);
+    assert_int_equal(check_encrypted(NULL, 60, NULL), JIM_ERANGE); /* the general chat */
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    assert_int_equal(jim_msg_make_text(m, "#room", "x"), JIM_OK);
+    assert_int_equal(jim_msg_set_str(m, JIM_FIELD_ENCODING, JIM_E2E_ENCODING), JIM_OK);
+    assert_int_equal(jim_msg_validate(m, NULL), JIM_ERANGE);
+    assert_non_null(strstr(jim_msg_errmsg(m), "an encrypted message goes to one user"));
+    /* Plain text under another encoding is counted as text, as before. */
+    assert_int_equal(jim_msg_set_str(m, JIM_FIELD_ENCODING, "utf-8"), JIM_OK);
+    assert_int_equal(jim_msg_validate(m, NULL), JIM_OK);
+    /* A key is exactly 32 bytes of base64. */
+    assert_int_equal(jim_msg_init_action(m, JIM_ACTION_PUT_KEY), JIM_OK);
+    assert_int_equal(
+        jim_msg_set_str(m, JIM_FIELD_KEY, "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw="), JIM_OK);
+    assert_int_equal(jim_msg_validate(m, NULL), JIM_OK);
+    assert_int_equal(jim_msg_set_str(m, JIM_FIELD_KEY, "AAAA"), JIM_OK);
+    assert_int_equal(jim_msg_validate(m, NULL), JIM_ERANGE);
+    assert_non_null(strstr(jim_msg_errmsg(m), "X25519 public key"));
+    jim_msg_free(m);
+}
+
 static void validate__message_length__counts_code_points(void **state)
 {
     (void)state;
@@ -537,6 +598,7 @@ int main(void)
         cmocka_unit_test(validate__every_action__required_fields_enforced),
         cmocka_unit_test(validate__names__charset_and_length),
         cmocka_unit_test(validate__message_length__counts_code_points),
+        cmocka_unit_test(validate__encrypted_message__envelope_and_plaintext_bound),
         cmocka_unit_test(validate__configured_limits__applied),
         cmocka_unit_test(validate__register_password__too_short),
         cmocka_unit_test(validate__numbers__ranges),

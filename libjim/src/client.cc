@@ -1,4 +1,5 @@
-// jim::Client: requests and their answers, the incoming stream, reconnecting.
+// jim::Client: the connection (plain or TLS), requests and their answers, the incoming
+// stream, reconnecting.
 //
 // Every request carries an `id` (a random prefix per client and a counter), which the
 // server echoes: answers are matched by it, so a request that timed out cannot take
@@ -58,8 +59,8 @@ Client::Client(const jim_client_callbacks *cb, void *userdata)
 Client::~Client()
 {
     stop_thread();
-    if (fd_ >= 0)
-        ::close(fd_);
+    give_up_held("the client ended before the sender's key arrived", false);
+    close_link();
     jim_framer_free(framer_);
     std::fill(password_.begin(), password_.end(), '\0');
 }
@@ -73,10 +74,27 @@ void Client::set_state(jim_client_state s)
 
 // ---- connecting ---------------------------------------------------------------
 
+int Client::set_tls(jim_tls_mode mode, const char *ca_file)
+{
+    if (fd_ >= 0 || state_ != JIM_CLIENT_DISCONNECTED)
+        return failed_here(JIM_ESTATE, "set TLS before connecting");
+    if (mode == JIM_TLS_OFF) {
+        tls_ctx_.reset();
+        return JIM_OK;
+    }
+    auto ctx = std::make_unique<TlsContext>();
+    std::string why;
+    if (!ctx->configure(mode == JIM_TLS_INSECURE, ca_file ? ca_file : "", &why))
+        return failed_here(JIM_ETLS, why.c_str());
+    tls_ctx_ = std::move(ctx);
+    return JIM_OK;
+}
+
 int Client::connect(const char *host, int port)
 {
     if (fd_ >= 0 || state_ != JIM_CLIENT_DISCONNECTED)
         return JIM_ESTATE;
+    host_ = host;
     addrinfo hints{}, *res = nullptr;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -98,9 +116,10 @@ int Client::connect(const char *host, int port)
     freeaddrinfo(res);
     quitting_ = false;
     logged_in_once_ = false;
+    tls_refused_ = false;
     addr_next_ = 0;
     int64_t deadline = mono_us() + int64_t{timeout_ms} * 1000;
-    // Each address in turn, each with the time that is left.
+    // Each address in turn, each with the time that is left; then the TLS handshake.
     for (;;) {
         if (fd_ < 0 && !start_connect()) {
             if (addr_next_ >= addrs_.size())
@@ -109,23 +128,30 @@ int Client::connect(const char *host, int port)
         }
         int left = static_cast<int>((deadline - mono_us()) / 1000);
         if (left <= 0) {
-            ::close(fd_);
-            fd_ = -1;
-            connecting_ = false;
-            last_error_ = "connection timed out";
+            last_error_ = handshaking_ ? "TLS: the server did not finish the handshake in time"
+                                       : "connection timed out";
+            tls_refused_ = handshaking_;
+            close_link();
             break;
         }
-        pollfd p{fd_, POLLOUT, 0};
-        if (::poll(&p, 1, left) > 0)
-            on_writable(); // connected, or on to the next address, or out of them
-        if (fd_ >= 0 && !connecting_)
+        pollfd p{fd_, static_cast<short>(POLLIN | (wants_write() ? POLLOUT : 0)), 0};
+        if (::poll(&p, 1, left) > 0) {
+            // connected, or on to the next address, or out of them; a handshake step
+            if (p.revents & (POLLOUT | POLLERR | POLLHUP))
+                on_writable();
+            if (handshaking_ && (p.revents & (POLLIN | POLLERR | POLLHUP)))
+                drive_handshake();
+        }
+        if (link_up())
             return JIM_OK;
+        if (tls_refused_)
+            break; // the next address is the same server: it would refuse the same way
         if (fd_ < 0 && addr_next_ >= addrs_.size())
             break;
     }
     if (state_ != JIM_CLIENT_DISCONNECTED)
         set_state(JIM_CLIENT_DISCONNECTED);
-    return JIM_ECONNECT;
+    return tls_refused_ ? JIM_ETLS : JIM_ECONNECT;
 }
 
 // Starts a non-blocking connect to the next address; false when it failed at once.
@@ -153,6 +179,82 @@ bool Client::start_connect()
     if (state_ != JIM_CLIENT_CONNECTING)
         set_state(JIM_CLIENT_CONNECTING);
     return true;
+}
+
+// The TCP connection is up: with TLS, the handshake comes first (driven by the loop, with
+// a deadline); without, the connection is ready.
+void Client::tcp_connected()
+{
+    connecting_ = false;
+    if (!tls_ctx_) {
+        connected();
+        return;
+    }
+    if (tls_ctx_->insecure())
+        JIM_LOG(log, JIM_LOG_WARNING, "client",
+                "TLS to %s WITHOUT checking its certificate (insecure mode, for tests only): "
+                "anyone on the path can read and change this connection",
+                host_.c_str());
+    tls_ = std::make_unique<TlsConn>();
+    std::string why;
+    if (!tls_->start(*tls_ctx_, fd_, host_, &why)) {
+        handshake_failed(why);
+        return;
+    }
+    handshaking_ = true;
+    hs_wants_write_ = true;
+    handshake_deadline_us_ = mono_us() + int64_t{timeout_ms} * 1000;
+    drive_handshake();
+}
+
+void Client::drive_handshake()
+{
+    switch (tls_->handshake()) {
+    case TlsConn::Status::Ok:
+        handshaking_ = false;
+        hs_wants_write_ = false;
+        tls_version_ = tls_->describe();
+        tls_error_told_ = false;
+        JIM_LOG(log, JIM_LOG_INFO, "client", "TLS with %s: %s", host_.c_str(),
+                tls_version_.c_str());
+        connected();
+        break;
+    case TlsConn::Status::WantRead: hs_wants_write_ = false; break;
+    case TlsConn::Status::WantWrite: hs_wants_write_ = true; break;
+    default: handshake_failed(tls_->error()); break;
+    }
+}
+
+// The handshake failed: the first connect reports it (JIM_ETLS); a reconnect tries again
+// after the backoff (the server may get a new certificate) and tells it once.
+void Client::handshake_failed(const std::string &why)
+{
+    std::string text = "TLS: " + why;
+    JIM_LOG(log, JIM_LOG_WARNING, "client", "%s: %s", host_.c_str(), text.c_str());
+    last_error_ = text;
+    tls_refused_ = true;
+    close_link();
+    if (!logged_in_once_)
+        return; // connect() reports it
+    if (!tls_error_told_) {
+        tls_error_told_ = true;
+        show_error(JIM_ETLS, text);
+    }
+    addr_next_ = 0;
+    schedule_reconnect();
+}
+
+void Client::close_link()
+{
+    if (tls_)
+        tls_->shutdown();
+    tls_.reset();
+    tls_version_.clear();
+    handshaking_ = hs_wants_write_ = read_wants_write_ = write_wants_read_ = false;
+    if (fd_ >= 0)
+        ::close(fd_);
+    fd_ = -1;
+    connecting_ = false;
 }
 
 void Client::connected()
@@ -213,6 +315,7 @@ void Client::relogin()
         }
         backoff_ms_ = 0;
         set_state(JIM_CLIENT_ONLINE);
+        publish_key();
         for (Pending &p : pending_) { // made while the login was on its way
             if (!p.written && p.resend_at_us == 0) {
                 out_ += p.line;
@@ -248,10 +351,7 @@ void Client::schedule_reconnect()
 // The connection is gone: reconnect later, or give up and fail what waits.
 void Client::lost(const char *why)
 {
-    if (fd_ >= 0)
-        ::close(fd_);
-    fd_ = -1;
-    connecting_ = false;
+    close_link();
     out_.clear();
     out_pos_ = 0;
     list_left_ = 0;
@@ -279,6 +379,8 @@ void Client::lost(const char *why)
     last_error_ = why;
     set_state(JIM_CLIENT_DISCONNECTED);
     fail_all(JIM_ECLOSED);
+    give_up_held(std::string("the connection ended before the sender's key arrived (") + why + ")",
+                 true);
 }
 
 void Client::fail_all(int status)
@@ -327,10 +429,9 @@ int Client::enqueue(jim_msg &req, Kind kind, Done done, std::string *id_out, boo
         jim_msg_action(&req) == JIM_ACTION_DEL_CONTACT)
         p.request = req;
     // While reconnecting, requests wait for the new login (relogin writes them).
-    bool write_now = fd_ >= 0 && !connecting_ &&
-                     (state_ == JIM_CLIENT_ONLINE || kind == Kind::Login ||
-                      jim_msg_action(&req) == JIM_ACTION_REGISTER ||
-                      jim_msg_action(&req) == JIM_ACTION_QUIT || !logged_in_once_);
+    bool write_now = link_up() && (state_ == JIM_CLIENT_ONLINE || kind == Kind::Login ||
+                                   jim_msg_action(&req) == JIM_ACTION_REGISTER ||
+                                   jim_msg_action(&req) == JIM_ACTION_QUIT || !logged_in_once_);
     if (write_now) {
         out_ += p.line;
         p.written = true;
@@ -379,6 +480,9 @@ int Client::post(jim_msg &req, Done done, std::string *id_out)
 {
     if (state_ == JIM_CLIENT_DISCONNECTED || !logged_in_once_)
         return failed_here(JIM_ESTATE, "not logged in");
+    std::string refused = refusal_for(jim_msg_get_str(&req, JIM_FIELD_TO));
+    if (!refused.empty())
+        return failed_here(JIM_EKEYCHANGED, refused.c_str());
     std::string id = new_id();
     jim_msg_set_str(&req, JIM_FIELD_ID, id.c_str());
     if (outbox_.add(req, store_ ? store_->impl.get() : nullptr) != JIM_OK)
@@ -388,7 +492,7 @@ int Client::post(jim_msg &req, Done done, std::string *id_out)
     show_outgoing(e->msg, JIM_OUTGOING_PENDING, nullptr);
     if (id_out)
         *id_out = id;
-    return enqueue(req, Kind::Send, std::move(done), nullptr, true);
+    return send_entry(*e, req, std::move(done));
 }
 
 void Client::queue_outbox()
@@ -401,7 +505,7 @@ void Client::queue_outbox()
             continue;
         e->queued = true;
         jim_msg req = e->msg;
-        enqueue(req, Kind::Send, nullptr, nullptr, true);
+        send_entry(*e, req, nullptr);
     }
 }
 
@@ -410,6 +514,7 @@ void Client::set_store(jim_store *s)
     store_ = s;
     if (!s || !logged_in_once_ || state_ == JIM_CLIENT_DISCONNECTED)
         return; // login() catches up
+    adopt_store_keys();
     // Logged in already: catch up from what the store has, as a reconnect does.
     int64_t have = s->impl->last_seq();
     last_seq_ = std::max(last_seq_, have);
@@ -503,6 +608,11 @@ int Client::login(const char *account, const char *password)
     rc = call(req, nullptr, nullptr);
     if (rc != JIM_OK)
         return rc;
+    if (!account_.empty() && account_ != account) { // keys are an account's own
+        e2e_ = E2e{};
+        held_.clear();
+        awaiting_.clear();
+    }
     account_ = account;
     std::fill(password_.begin(), password_.end(), '\0');
     password_ = password ? password : "";
@@ -510,6 +620,7 @@ int Client::login(const char *account, const char *password)
     logged_in_once_ = true;
     chats_.set_account(account_);
     set_state(JIM_CLIENT_ONLINE);
+    publish_key();
     if (store_ && store_->impl->last_seq() > last_seq_)
         last_seq_ = store_->impl->last_seq();
     settled_ = std::max(settled_, last_seq_);
@@ -519,14 +630,29 @@ int Client::login(const char *account, const char *password)
         jim_msg_init_action(&sync, JIM_ACTION_SYNC);
         jim_msg_set_int(&sync, JIM_FIELD_SINCE, last_seq_);
         rc = call(sync, nullptr, nullptr);
+        if (rc == JIM_OK)
+            wait_held();
     }
     return rc;
+}
+
+// Encrypted messages whose senders' keys are on their way are shown before a blocking
+// sync returns, as the others are: waits for them (at most the timeout).
+void Client::wait_held()
+{
+    static const bool never = false;
+    int64_t until = mono_us() + int64_t{timeout_ms} * 1000;
+    while (!held_.empty() && state_ != JIM_CLIENT_DISCONNECTED && mono_us() < until)
+        wait(never, std::min(until, mono_us() + 20000));
 }
 
 int Client::send_text(const char *to, const char *text, int64_t *seq, int *delivered)
 {
     if (on_own_thread())
         return JIM_ESTATE;
+    // The recipient's key first, so a changed one refuses the message here and now.
+    if (to)
+        know_key(to);
     auto w = std::make_shared<Waiter>();
     std::string id;
     int rc = post_text(to, text, waiter(w), &id);
@@ -562,7 +688,7 @@ int Client::quit()
         return JIM_ESTATE;
     quitting_ = true;
     int rc = JIM_OK;
-    if (fd_ >= 0 && !connecting_) {
+    if (link_up()) {
         jim_msg req;
         jim_msg_init_action(&req, JIM_ACTION_QUIT);
         int saved = timeout_ms;
@@ -631,6 +757,8 @@ void Client::after_send(const Pending &p, int status, const jim_msg *resp)
             &m))
         m = p.request;
     jim_msg_set_str(&m, JIM_FIELD_FROM, account_.c_str());
+    if (p.encrypted)
+        jim_msg_set_bool(&m, JIM_FIELD_E2E, 1); // kept and shown as the text it was
     int64_t seq = 0, t = 0;
     if (jim_msg_get_int(resp, JIM_FIELD_SEQ, &seq) == JIM_OK && seq > 0) {
         jim_msg_set_int(&m, JIM_FIELD_SEQ, seq);
@@ -666,11 +794,23 @@ void Client::after_list(jim_list &list)
         contacts_.list().replace(entries);
         if (store_)
             store_->impl->set_contacts(names);
-    } else if (entry == JIM_ACTION_MSG && store_) {
-        store_->impl->begin();
-        for (auto &m : list.items)
-            store_->impl->save(*m);
-        store_->impl->commit();
+    } else if (entry == JIM_ACTION_MSG) {
+        // History: encrypted entries are opened with the keys known now (no waiting).
+        for (auto &m : list.items) {
+            const char *enc = jim_msg_get_str(m.get(), JIM_FIELD_ENCODING);
+            if ((enc && std::strcmp(enc, JIM_E2E_ENCODING) == 0) ||
+                jim_msg_has(m.get(), JIM_FIELD_E2E) || jim_msg_has(m.get(), JIM_FIELD_E2E_ERROR)) {
+                jim_msg opened;
+                open_incoming(*m, opened, false);
+                *m = opened;
+            }
+        }
+        if (store_) {
+            store_->impl->begin();
+            for (auto &m : list.items)
+                store_->impl->save(*m);
+            store_->impl->commit();
+        }
     }
 }
 
@@ -763,8 +903,23 @@ void Client::on_response(const jim_msg &m)
     finish(it, code < 300 ? JIM_OK : JIM_ESERVER, &m, nullptr);
 }
 
-// A message pushed or synced: saved first, shown once.
+// A message pushed or synced. Only one that came encrypted (or that carries the client's
+// own e2e fields, which no server may set) is copied: the plain path stays as it was.
 void Client::incoming(const jim_msg &m)
+{
+    const char *enc = jim_msg_get_str(&m, JIM_FIELD_ENCODING);
+    if ((enc && std::strcmp(enc, JIM_E2E_ENCODING) == 0) || jim_msg_has(&m, JIM_FIELD_E2E) ||
+        jim_msg_has(&m, JIM_FIELD_E2E_ERROR)) {
+        jim_msg opened;
+        if (open_incoming(m, opened, true))
+            deliver(opened);
+        return;
+    }
+    deliver(m);
+}
+
+// Saved first, shown once.
+void Client::deliver(const jim_msg &m)
 {
     int64_t seq = 0;
     if (jim_msg_get_int(&m, JIM_FIELD_SEQ, &seq) == JIM_OK && seq > 0) {
@@ -841,8 +996,20 @@ void Client::show_presence(const std::string &user, const std::string &status)
 
 void Client::write_out()
 {
-    while (fd_ >= 0 && !connecting_ && out_pos_ < out_.size()) {
-        ssize_t n = ::send(fd_, out_.data() + out_pos_, out_.size() - out_pos_, MSG_NOSIGNAL);
+    write_wants_read_ = false;
+    while (link_up() && out_pos_ < out_.size()) {
+        const char *data = out_.data() + out_pos_;
+        size_t len = out_.size() - out_pos_;
+        if (tls_) {
+            size_t n = 0;
+            switch (tls_->write(data, len, &n)) {
+            case TlsConn::Status::Ok: out_pos_ += n; continue;
+            case TlsConn::Status::WantWrite: return;
+            case TlsConn::Status::WantRead: write_wants_read_ = true; return;
+            default: lost(("TLS: " + tls_->error()).c_str()); return;
+            }
+        }
+        ssize_t n = ::send(fd_, data, len, MSG_NOSIGNAL);
         if (n > 0) {
             out_pos_ += static_cast<size_t>(n);
             continue;
@@ -871,27 +1038,63 @@ int Client::on_writable()
         if (err == EINPROGRESS)
             return JIM_OK;
         if (err == 0) {
-            connected();
+            tcp_connected();
             return JIM_OK;
         }
         last_error_ = std::strerror(err);
-        ::close(fd_);
-        fd_ = -1;
-        connecting_ = false;
+        close_link();
         if (!start_connect() && logged_in_once_ && addr_next_ >= addrs_.size()) {
             addr_next_ = 0;
             schedule_reconnect();
         }
         return JIM_OK;
     }
+    if (handshaking_) {
+        drive_handshake();
+        return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+    }
+    if (read_wants_write_)
+        on_readable(); // a TLS read that had to write first
     write_out();
     return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+}
+
+ssize_t Client::read_some(void *buf, size_t cap, bool &again, std::string &why)
+{
+    again = false;
+    if (tls_) {
+        size_t n = 0;
+        read_wants_write_ = false;
+        switch (tls_->read(buf, cap, &n)) {
+        case TlsConn::Status::Ok: return static_cast<ssize_t>(n);
+        case TlsConn::Status::WantWrite: read_wants_write_ = true; [[fallthrough]];
+        case TlsConn::Status::WantRead: again = true; return -1;
+        case TlsConn::Status::Closed: return 0;
+        default: why = "TLS: " + tls_->error(); return -1;
+        }
+    }
+    for (;;) {
+        ssize_t n = ::recv(fd_, buf, cap, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        again = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        if (n < 0 && !again)
+            why = std::strerror(errno);
+        return n;
+    }
 }
 
 int Client::on_readable()
 {
     if (fd_ < 0 || connecting_)
         return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+    if (handshaking_) {
+        drive_handshake();
+        return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
+    }
+    if (write_wants_read_)
+        write_out(); // a TLS write that had to read first
+    std::string why;
     for (int reads = 0; reads < 16 && fd_ >= 0; reads++) {
         void *buf;
         size_t cap;
@@ -899,16 +1102,12 @@ int Client::on_readable()
             lost("out of memory");
             break;
         }
-        ssize_t n = ::recv(fd_, buf, cap, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            jim_framer_commit(framer_, 0);
-            break;
-        }
+        bool again = false;
+        ssize_t n = read_some(buf, cap, again, why);
         if (n <= 0) {
             jim_framer_commit(framer_, 0);
-            lost(n == 0 ? "the server closed the connection" : std::strerror(errno));
+            if (!again)
+                lost(n == 0 ? "the server closed the connection" : why.c_str());
             break;
         }
         jim_framer_commit(framer_, static_cast<size_t>(n));
@@ -928,7 +1127,9 @@ int Client::on_readable()
         }
         if (store_)
             store_->impl->commit();
-        if (static_cast<size_t>(n) < cap)
+        // A short read emptied the socket; TLS hands out a record at a time, so it reads
+        // on until the session says it waits.
+        if (!tls_ && static_cast<size_t>(n) < cap)
             break;
     }
     return state_ == JIM_CLIENT_DISCONNECTED ? JIM_ECLOSED : JIM_OK;
@@ -946,6 +1147,11 @@ int Client::next_timeout() const
         due = std::min(due, list_owner_->deadline_us);
     if (state_ == JIM_CLIENT_CONNECTING && fd_ < 0)
         due = std::min(due, reconnect_at_us_);
+    if (handshaking_)
+        due = std::min(due, handshake_deadline_us_);
+    // Decrypted bytes wait inside the TLS session, where poll() cannot see them.
+    if (tls_ && tls_->has_pending())
+        due = now;
     if (due == INT64_MAX)
         return -1;
     return due <= now ? 0 : static_cast<int>((due - now + 999) / 1000);
@@ -954,6 +1160,10 @@ int Client::next_timeout() const
 int Client::on_timeout()
 {
     int64_t now = mono_us();
+    if (handshaking_ && handshake_deadline_us_ <= now)
+        handshake_failed("the server did not finish the handshake in time");
+    if (tls_ && tls_->has_pending())
+        on_readable();
     for (auto it = pending_.begin(); it != pending_.end();) {
         if (it->deadline_us <= now) {
             finish(it, JIM_ETIMEDOUT, nullptr, nullptr);
@@ -965,7 +1175,7 @@ int Client::on_timeout()
     bool resent = false;
     for (Pending &p : pending_) {
         if (p.resend_at_us > 0 && p.resend_at_us <= now && state_ == JIM_CLIENT_ONLINE &&
-            fd_ >= 0 && !connecting_) {
+            link_up()) {
             p.resend_at_us = 0;
             p.written = true;
             out_ += p.line;

@@ -1,19 +1,24 @@
-// jim::Client, the object behind jim_client: one connection, its requests in flight,
-// the incoming stream, reconnecting, and the loop that drives it (blocking, the
-// program's own loop, or a thread of its own).
+// jim::Client, the object behind jim_client: one connection (plain or TLS), its requests in
+// flight, the incoming stream, reconnecting, and the loop that drives it (blocking, the
+// program's own loop, or a thread of its own). client.cc has the connection and requests,
+// client_e2e.cc the end-to-end encryption of direct messages.
 #pragma once
 
 #include "chat.hh"
 #include "client_store.hh"
+#include "e2e.hh"
 #include "list.hh"
 #include "outbox.hh"
+#include "tls.hh"
 
 #include <jim/client.h>
+#include <jim/e2e.h>
 #include <jim/framer.h>
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +46,25 @@ class Client final : private ChatView, private ContactListView {
     int max_backoff_ms = 30000;
     jim_log *log = nullptr;
 
+    // TLS for the next connect and every reconnect (see jim_client_set_tls()).
+    int set_tls(jim_tls_mode mode, const char *ca_file);
+    const char *tls_version() const
+    {
+        return tls_version_.empty() ? nullptr : tls_version_.c_str();
+    }
+
+    // End-to-end encryption (client_e2e.cc; see jim/e2e.h).
+    void set_e2e_callback(jim_e2e_fn fn, void *ud)
+    {
+        e2e_fn_ = fn;
+        e2e_ud_ = ud;
+    }
+    int set_key_dir(const char *dir);
+    void set_e2e(const char *peer, bool on) { e2e_.set_enabled(peer, on); }
+    int fingerprint(char *out, size_t size);
+    int peer_key(jim_peer_key *out, const std::string &peer, bool refresh);
+    int trust_key(const std::string &peer);
+
     int connect(const char *host, int port);
     int login(const char *account, const char *password);
     // Sends req (its id is set here) and waits for the answer (blocking modes).
@@ -50,6 +74,10 @@ class Client final : private ChatView, private ContactListView {
     // Queues a msg to `to` in the outbox (see outbox.hh); done gets the answer.
     int post_text(const char *to, const char *text, Done done, std::string *id_out);
     int send_text(const char *to, const char *text, int64_t *seq, int *delivered);
+    // After a blocking sync: waits for messages held for their sender's key.
+    void wait_held();
+    // Before a blocking send or history with peer: its key, when not asked yet this login.
+    void know_key(const char *peer);
     int send_text_async(const char *to, const char *text, jim_reply_fn fn, void *ud);
     int quit();
     // Attaches (or with null detaches) a store; see jim_client_set_store().
@@ -74,7 +102,12 @@ class Client final : private ChatView, private ContactListView {
 
     // The loop.
     int fd() const { return fd_; }
-    bool wants_write() const { return fd_ >= 0 && (connecting_ || out_pos_ < out_.size()); }
+    bool wants_write() const
+    {
+        return fd_ >= 0 &&
+               (connecting_ || (handshaking_ ? hs_wants_write_ : out_pos_ < out_.size()) ||
+                read_wants_write_);
+    }
     int next_timeout() const;
     int on_readable();
     int on_writable();
@@ -99,6 +132,7 @@ class Client final : private ChatView, private ContactListView {
         jim_msg request;          // kept for Send (saved with its seq once acknowledged)
         bool written;             // on the current connection already
         int64_t resend_at_us = 0; // a msg refused with 429: when to send it again
+        bool encrypted = false;   // a msg that went end-to-end encrypted
     };
 
     // What a blocking request waits for: the answer, filled in by its Done.
@@ -124,7 +158,10 @@ class Client final : private ChatView, private ContactListView {
     void finish(std::deque<Pending>::iterator it, int status, const jim_msg *resp, jim_list *list);
     void dispatch(const jim_msg &m);
     void on_response(const jim_msg &m);
+    // A message pushed or synced: decrypted when it came encrypted, then delivered.
     void incoming(const jim_msg &m);
+    // Saved first, shown once.
+    void deliver(const jim_msg &m);
     void after_send(const Pending &p, int status, const jim_msg *resp);
     void show_outgoing(const jim_msg &m, jim_outgoing_state st, const jim_msg *resp);
     void after_list(jim_list &list);
@@ -133,6 +170,17 @@ class Client final : private ChatView, private ContactListView {
     void seen_seq(int64_t seq);
     int64_t settled_seq();
     void write_out();
+    // The connection carries JIM: connected, and the TLS handshake (if any) done.
+    bool link_up() const { return fd_ >= 0 && !connecting_ && !handshaking_; }
+    // Reads what the connection has into buf: > 0 bytes, 0 at its end, -1 when there is
+    // nothing now (again) or it failed (why).
+    ssize_t read_some(void *buf, size_t cap, bool &again, std::string &why);
+    // Ends the TLS session and closes the socket.
+    void close_link();
+    // The TCP connection is up: start TLS, or go on as connected.
+    void tcp_connected();
+    void drive_handshake();
+    void handshake_failed(const std::string &why);
     void lost(const char *why);
     void set_state(jim_client_state s);
     void fail_all(int status);
@@ -145,6 +193,32 @@ class Client final : private ChatView, private ContactListView {
     void thread_main();
     void wake();
     Kind kind_of(jim_action a) const;
+
+    // End-to-end encryption (client_e2e.cc).
+    // After every login: a key pair (first use makes it), published with put_key.
+    void publish_key();
+    // A store attached while logged in: keep the keys in its directory.
+    void adopt_store_keys();
+    // Asks for peer's key (once at a time); the answer goes to on_key_answer().
+    void ask_key(const std::string &peer);
+    // Asks and waits (blocking modes).
+    int fetch_key(const std::string &peer);
+    void on_key_answer(const std::string &peer, int status, const jim_msg *resp);
+    // Messages held for peer's key, and messages waiting to be sent to peer: on now.
+    void resolve_peer(const std::string &peer);
+    // m decrypted (or marked as not decryptable) into out. With may_ask, a message that
+    // no pinned key opens is held instead (false) until the sender's key arrives.
+    bool open_incoming(const jim_msg &m, jim_msg &out, bool may_ask);
+    // Sends an outbox entry (req is a copy of its msg): encrypted, plain, or later when
+    // the peer's key is known; refused when the peer's key changed.
+    int send_entry(Outbox::Entry &e, jim_msg &req, Done done);
+    // Why a message to `to` must not be sent now (its key changed), or "".
+    std::string refusal_for(const char *to) const;
+    // Fails an outbox entry here (403 made by the client). id is a copy: the entry goes.
+    void refuse_locally(std::string id, const Done &done, const std::string &why);
+    void tell_e2e(jim_e2e_event ev, const char *peer, const std::string &text);
+    // Held messages that can wait no longer: delivered as not decrypted.
+    void give_up_held(const std::string &why, bool show);
 
     // ChatView and ContactListView: the C callbacks.
     void show_message(const jim_msg &m, bool outgoing) override;
@@ -162,6 +236,15 @@ class Client final : private ChatView, private ContactListView {
 
     int fd_ = -1;
     bool connecting_ = false;
+    std::string host_; // as given to connect(): what TLS checks the certificate against
+    std::unique_ptr<TlsContext> tls_ctx_; // null: plain TCP
+    std::unique_ptr<TlsConn> tls_;        // this connection's session
+    std::string tls_version_;
+    bool handshaking_ = false, hs_wants_write_ = false;
+    bool read_wants_write_ = false, write_wants_read_ = false; // TLS turned around
+    bool tls_refused_ = false;    // the last handshake failed: connect() says JIM_ETLS
+    bool tls_error_told_ = false; // a failed handshake was told (once until one works)
+    int64_t handshake_deadline_us_ = 0;
     jim_client_state state_ = JIM_CLIENT_DISCONNECTED;
     std::vector<sockaddr_storage> addrs_;
     std::vector<socklen_t> addr_lens_;
@@ -190,6 +273,17 @@ class Client final : private ChatView, private ContactListView {
     int last_code_ = 0;
     jim_msg last_resp_; // the answer last_code_ is from
     std::string last_error_;
+
+    E2e e2e_;
+    std::string key_dir_;
+    jim_e2e_fn e2e_fn_ = nullptr;
+    void *e2e_ud_ = nullptr;
+    bool memory_key_told_ = false;
+    bool unavailable_told_ = false; // the server keeps no keys: said once
+    // Incoming encrypted messages waiting for their sender's key, by sender.
+    std::map<std::string, std::vector<jim_msg>, std::less<>> held_;
+    // Outbox ids (and who waits for each) waiting for their recipient's key, by recipient.
+    std::map<std::string, std::vector<std::pair<std::string, Done>>, std::less<>> awaiting_;
 
     std::thread thread_;
     bool stop_ = false;

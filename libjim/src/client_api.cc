@@ -99,6 +99,26 @@ JIM_EXTERN(void) jim_client_set_log(jim_client *client, jim_log *log)
     client->impl.log = log ? log : jim_log_get_default();
 }
 
+JIM_EXTERN(int) jim_client_set_tls(jim_client *client, jim_tls_mode mode, const char *ca_file)
+{
+    int m = client ? jim::raw(mode) : -1;
+    if (m != JIM_TLS_OFF && m != JIM_TLS_VERIFY && m != JIM_TLS_INSECURE)
+        return JIM_EINVAL;
+    return jim::api_guard([&] {
+        Lock l(client->impl.mu);
+        return client->impl.set_tls(static_cast<jim_tls_mode>(m),
+                                    ca_file && *ca_file ? ca_file : nullptr);
+    });
+}
+
+JIM_EXTERN(const char *) jim_client_tls_version(const jim_client *client)
+{
+    if (!client)
+        return nullptr;
+    Lock l(const_cast<jim_client *>(client)->impl.mu);
+    return client->impl.tls_version();
+}
+
 JIM_EXTERN(int) jim_client_connect(jim_client *client, const char *host, int port)
 {
     if (!client || !host || !*host || port <= 0 || port > 65535)
@@ -307,6 +327,8 @@ JIM_EXTERN(int) jim_client_sync(jim_client *client, int64_t *last_seq_out, int64
         jim_msg_init_action(&req, JIM_ACTION_SYNC);
         jim_msg_set_int(&req, JIM_FIELD_SINCE, since);
         int rc = client->impl.call(req, &resp, nullptr);
+        if (rc == JIM_OK)
+            client->impl.wait_held();
         if (rc == JIM_OK && last_seq_out) {
             *last_seq_out = since;
             jim_msg_get_int(&resp, JIM_FIELD_SEQ, last_seq_out);
@@ -322,6 +344,7 @@ jim_client_history(jim_client *client, jim_list **out, const char *with, int64_t
         return JIM_EINVAL;
     return jim::api_guard([&] {
         Lock l(client->impl.mu);
+        client->impl.know_key(with); // to open what came encrypted
         jim_msg req;
         jim_msg_init_action(&req, JIM_ACTION_HISTORY);
         jim_msg_set_str(&req, JIM_FIELD_WITH, with);

@@ -67,4 +67,5 @@ inline bool is_room(std::string_view name)
 
 struct jim_store {
     std::unique_ptr<jim::ClientStore> impl;
+    std::string dir; // where it lives: a client keeps its end-to-end keys there too
 };

@@ -49,6 +49,8 @@ const FieldInfo kFields[JIM_FIELD_COUNT] = {
     {"reason", JIM_TYPE_STRING, false, Syntax::Text},
     {"after", JIM_TYPE_STRING, false, Syntax::Prefix},
     {"data_list", JIM_TYPE_LIST, false, Syntax::None},
+    {"e2e", JIM_TYPE_BOOL, false, Syntax::None},
+    {"e2e_error", JIM_TYPE_STRING, false, Syntax::Any},
 };
 
 const ActionInfo kActions[JIM_ACTION_COUNT] = {

@@ -17,10 +17,10 @@ enum class Syntax : uint8_t {
     Room,     // "#" + name
     Target,   // an account or a room name
     Prefix,   // a possibly empty prefix of an account name
-    Message,  // message text up to max_message_chars
+    Message,  // message text up to max_message_chars (an encrypted one: its envelope, §7)
     Id,       // request id up to max_id_chars
     Password, // up to max_password_bytes
-    Base64,   // a base64 key
+    Base64,   // a base64 X25519 public key (32 bytes)
     Seq,      // an integer >= 0
     Limit,    // an integer 1..max_history_limit
     None,     // no check

@@ -44,7 +44,7 @@ jim_store_open(jim_store **out, char *why, size_t why_size, jim_store_kind kind,
                 std::snprintf(why, why_size, "%s", reason.c_str());
             return JIM_EIO;
         }
-        *out = new jim_store{std::move(impl)};
+        *out = new jim_store{std::move(impl), dir};
         return JIM_OK;
     });
 }

@@ -1,4 +1,5 @@
 // Message::validate: required fields per action, name syntax, lengths and ranges.
+#include "base64.hh"
 #include "message.hh"
 #include "utf8.hh"
 
@@ -40,15 +41,30 @@ bool valid_prefix(std::string_view s, long max)
     return true;
 }
 
-bool valid_base64(std::string_view s)
+// An X25519 public key: 32 bytes in standard base64 (doc/protocol.md §7).
+bool valid_key(std::string_view s)
 {
-    if (s.empty() || s.size() > 256)
-        return false;
-    for (unsigned char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/' || c == '='))
-            return false;
-    return true;
+    size_t n = 0;
+    return base64_check(s, &n) && n == 32;
+}
+
+// The message of an encrypted msg (§7, §10): the base64 envelope epk ‖ ciphertext ‖ tag,
+// whose plaintext is at most max_message_chars characters of at most 4 bytes each; and
+// only a direct message is encrypted. Why not, or nullptr.
+const char *envelope_problem(std::string_view s, bool has_to, std::string_view to, long max_chars,
+                             std::string &buf)
+{
+    constexpr size_t kOverhead = 48; // epk and tag
+    size_t n = 0;
+    if (!has_to || to.empty() || to[0] == '#')
+        return "an encrypted message goes to one user";
+    if (!base64_check(s, &n) || n < kOverhead)
+        return "not an encrypted envelope (base64 of at least 48 bytes)";
+    if (n > kOverhead + 4 * static_cast<size_t>(max_chars)) {
+        buf = "longer than " + std::to_string(max_chars) + " characters (encrypted)";
+        return buf.c_str();
+    }
+    return nullptr;
 }
 
 std::string field_label(jim_field f)
@@ -114,7 +130,10 @@ int Message::validate(const Limits &lim)
                 why = "bad name prefix";
             break;
         case Syntax::Message:
-            if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_MESSAGE_CHARS]) {
+            if (has(JIM_FIELD_ENCODING) && str(JIM_FIELD_ENCODING) == JIM_E2E_ENCODING)
+                why = envelope_problem(s, has(JIM_FIELD_TO), str(JIM_FIELD_TO),
+                                       lim[JIM_LIMIT_MESSAGE_CHARS], buf);
+            else if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_MESSAGE_CHARS]) {
                 buf = "longer than " + std::to_string(lim[JIM_LIMIT_MESSAGE_CHARS]) + " characters";
                 why = buf.c_str();
             }
@@ -136,8 +155,8 @@ int Message::validate(const Limits &lim)
             }
             break;
         case Syntax::Base64:
-            if (!valid_base64(s))
-                why = "not a base64 key";
+            if (!valid_key(s))
+                why = "not a base64 X25519 public key (32 bytes)";
             break;
         case Syntax::Seq:
             if (n < 0)

@@ -26,6 +26,8 @@ JIM_EXTERN(const char *) jim_strerror(int code)
     case JIM_ETIMEDOUT: return "timed out";
     case JIM_ECONNECT: return "cannot connect";
     case JIM_ESTATE: return "not possible in this state";
+    case JIM_ETLS: return "TLS failed";
+    case JIM_EKEYCHANGED: return "the peer's key changed and is not trusted yet";
     default: return "unknown error";
     }
 }

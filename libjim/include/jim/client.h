@@ -28,6 +28,10 @@
  * #JIM_ETIMEDOUT, #JIM_ECLOSED when the connection is gone for good, or another
  * ::jim_error. Strings are UTF-8.
  *
+ * The connection is plain TCP, or TLS (jim_client_set_tls()) in every one of the three
+ * ways. Direct messages are end-to-end encrypted when the peer has published a key:
+ * see jim/e2e.h.
+ *
  * Messages go through an outgoing queue (jim_client_post() and the send
  * functions): a message is #JIM_OUTGOING_PENDING — kept by the client, and by
  * the attached store — from the moment it is queued until the server answers
@@ -90,9 +94,11 @@ typedef enum jim_outgoing_state {
 /**
  * An outgoing message changed state (see jim_client_set_outgoing_callback()).
  * msg is the message as queued (`to`, `message`, `id`), with `from` and `seq`
- * once the server stored it; response is the server's answer, whose `error`
- * says why a message failed (NULL for #JIM_OUTGOING_PENDING). Both are valid
- * only during the call.
+ * once the server stored it (and `e2e` true when it went encrypted); response is the
+ * server's answer, whose `error` says why a message failed (NULL for
+ * #JIM_OUTGOING_PENDING). A message the client refused itself, because the recipient's
+ * key changed (#JIM_EKEYCHANGED, jim/e2e.h), fails with a response made by the client:
+ * 403 and the reason. Both are valid only during the call.
  */
 typedef void (*jim_outgoing_fn)(void *userdata, const jim_msg *msg, jim_outgoing_state state,
                                 const jim_msg *response);
@@ -148,11 +154,43 @@ jim_client_set_outgoing_callback(jim_client *client, jim_outgoing_fn fn, void *u
 /** Logs what the client does to log (not owned; NULL: the default logger). */
 JIM_EXTERN(void) jim_client_set_log(jim_client *client, jim_log *log);
 
+/** How a client's connection is made (jim_client_set_tls()). Values are part of the ABI. */
+typedef enum jim_tls_mode {
+    JIM_TLS_OFF = 0, /**< Plain TCP (the default). */
+    /** TLS 1.2 or later. The server's certificate chain must lead to a trusted authority
+     *  (the CA file given, or the system's store) and the certificate must be made out for
+     *  the host name (or address) connected to; the name goes to the server as SNI. */
+    JIM_TLS_VERIFY = 1,
+    /** TLS without any check of the certificate: for tests only. Anyone on the path can
+     *  read and change the traffic; every connect logs a warning that says so. */
+    JIM_TLS_INSECURE = 2
+} jim_tls_mode;
+
+/**
+ * Makes the next connect, and every reconnect, use TLS (or plain TCP again).
+ * @param client the client, not connected.
+ * @param mode #JIM_TLS_OFF, #JIM_TLS_VERIFY or #JIM_TLS_INSECURE.
+ * @param ca_file for #JIM_TLS_VERIFY: a PEM file of the authorities to trust (a private
+ *        CA); NULL: the system's store. Read now.
+ * @return #JIM_OK, #JIM_ETLS (the CA file or the system's store cannot be loaded:
+ *         jim_client_last_error() says why), #JIM_ESTATE (connected), #JIM_EINVAL.
+ */
+JIM_EXTERN(int) jim_client_set_tls(jim_client *client, jim_tls_mode mode, const char *ca_file);
+
+/**
+ * The TLS version and cipher of the connection ("TLSv1.3, TLS_AES_256_GCM_SHA384"), owned
+ * by the client and valid until it next connects; NULL when the connection is not TLS.
+ */
+JIM_EXTERN(const char *) jim_client_tls_version(const jim_client *client);
+
 /**
  * Connects to host (a name, an IPv4 or an IPv6 address) and port, trying each
- * address the name has; blocks up to the timeout.
+ * address the name has, and makes the TLS handshake when TLS is on; blocks up to the
+ * timeout.
  * @return #JIM_OK, #JIM_ECONNECT (errno-style reason in jim_client_last_error()),
- *         #JIM_ESTATE when already connected, #JIM_EINVAL.
+ *         #JIM_ETLS (the handshake failed or the certificate was refused; the reason in
+ *         words in jim_client_last_error(): "unknown CA", "name mismatch", "expired", a
+ *         server that does not speak TLS), #JIM_ESTATE when already connected, #JIM_EINVAL.
  */
 JIM_EXTERN(int) jim_client_connect(jim_client *client, const char *host, int port);
 

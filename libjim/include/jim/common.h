@@ -70,7 +70,11 @@ typedef enum jim_error {
     JIM_ESERVER = -16,   /**< The server answered with an error (4xx/5xx): see the response. */
     JIM_ETIMEDOUT = -17, /**< No answer in time. */
     JIM_ECONNECT = -18,  /**< Could not connect to the server (or resolve its name). */
-    JIM_ESTATE = -19     /**< Not possible in this state (not connected, not logged in, ...). */
+    JIM_ESTATE = -19,    /**< Not possible in this state (not connected, not logged in, ...). */
+    JIM_ETLS = -20,      /**< TLS failed: the server's certificate was refused, or the handshake. */
+    /** A peer's published end-to-end key is not the one pinned: nothing is sent to that
+     *  peer until the new key is trusted (jim_client_trust_key()). */
+    JIM_EKEYCHANGED = -21
 } jim_error;
 
 /**

@@ -12,7 +12,9 @@
  * - jim/framer.h — the stream framer that cuts a byte stream into objects;
  * - jim/log.h — named loggers, daily rotation and call traces;
  * - jim/client.h — a client connection: blocking, in your event loop, or on
- *   its own thread; reconnects and catches up by itself;
+ *   its own thread; plain TCP or TLS; reconnects and catches up by itself;
+ * - jim/e2e.h — end-to-end encryption of direct messages in a client: keys,
+ *   pinning, fingerprints;
  * - jim/list.h — the lists of objects the client and the store return;
  * - jim/store.h — the client-side store of contacts and message history
  *   (SQLite or JSON-lines files).
@@ -30,6 +32,7 @@
 
 #include "client.h"
 #include "common.h"
+#include "e2e.h"
 #include "framer.h"
 #include "limits.h"
 #include "list.h"

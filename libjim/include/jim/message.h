@@ -95,7 +95,13 @@ typedef enum jim_field {
     JIM_FIELD_REASON = 39,           /**< `reason` (ext, admin_kick/admin_ban): free text. */
     JIM_FIELD_AFTER = 40,     /**< `after` (ext, get_rooms/get_users): page after this name. */
     JIM_FIELD_DATA_LIST = 41, /**< `data_list` (database course): a list reply in one object. */
-    JIM_FIELD_COUNT = 42      /**< Number of fields; not a field. */
+    /** `e2e` (client side, never sent): set by libjim on a received direct message that
+     *  came encrypted (doc/protocol.md §7): true once decrypted and authenticated, false when
+     *  it could not be (see jim_msg_e2e_state()). libjim drops it from what a server sends. */
+    JIM_FIELD_E2E = 42,
+    /** `e2e_error` (client side, never sent): why an encrypted message could not be read. */
+    JIM_FIELD_E2E_ERROR = 43,
+    JIM_FIELD_COUNT = 44 /**< Number of fields; not a field. */
 } jim_field;
 
 /** The type of a field's value. */
@@ -116,6 +122,10 @@ typedef enum jim_dialect {
      *  as one object with `data_list`; messages as in #JIM_DIALECT_REFERENCE. */
     JIM_DIALECT_DB = 2
 } jim_dialect;
+
+/** The `encoding` of an end-to-end encrypted direct message (doc/protocol.md §7): its
+ *  `message` is the base64 envelope, not text. */
+#define JIM_E2E_ENCODING "x25519-chacha20poly1305"
 
 /** Feature flag: the session reads a stream of objects (`"features":["ndjson"]`). */
 #define JIM_FEATURE_NDJSON 0x1u

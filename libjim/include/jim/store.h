@@ -49,6 +49,8 @@ jim_store_default_dir(char *buf, size_t size, const char *account, const char *h
  * @param[out] why (may be NULL) on failure, one line saying why, NUL-terminated
  *        (cut to why_size bytes); "" on success.
  * @param why_size bytes at why.
+ * @param kind #JIM_STORE_SQLITE or #JIM_STORE_FILES.
+ * @param dir the directory (the client keeps the account's end-to-end keys there too).
  * @return #JIM_OK, #JIM_EIO (cannot create or open it: see why), #JIM_EINVAL.
  */
 JIM_EXTERN(int)
