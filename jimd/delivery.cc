@@ -5,8 +5,6 @@
 
 #include "clock.hh"
 
-#include <charconv>
-
 namespace jimd {
 
 #define WLOG(level, ...) JIM_LOG(log_, level, worker_tag(setup_.index), __VA_ARGS__)
@@ -244,10 +242,8 @@ bool Worker::send_to_workers(const std::string &user, const std::string &line, i
 {
     bool sent = false;
     if (auto it = remote_.find(user); it != remote_.end()) {
-        std::string seqtext = std::to_string(seq);
         for (int w = 0; w < setup_.count; w++)
-            if (((it->second >> w) & 1) &&
-                mesh_->send(w, PeerMsg::Deliver, {user, line, seqtext})) {
+            if (((it->second >> w) & 1) && mesh_->send(w, peer::Deliver{user, seq, line})) {
                 handover_sent(w, seq);
                 sent = true;
             }
@@ -305,10 +301,7 @@ void Worker::confirm_handovers(bool upto_now)
         uint64_t upto = upto_now ? h.got : h.confirming;
         if (upto <= h.confirmed)
             continue;
-        char count[24];
-        auto [end, ec] = std::to_chars(count, count + sizeof count, upto);
-        (void)ec;
-        if (mesh_->send(static_cast<int>(p), PeerMsg::Ack, {std::string_view(count, end - count)}))
+        if (mesh_->send(static_cast<int>(p), peer::Ack{upto}))
             h.confirmed = upto;
     }
 }
@@ -316,7 +309,7 @@ void Worker::confirm_handovers(bool upto_now)
 void Worker::deliver_room(const std::string &room, const std::string &line, uint64_t except_session)
 {
     fan_out(room, line, except_session);
-    mesh_->broadcast(PeerMsg::Room, {room, line});
+    mesh_->broadcast(peer::Room{room, line});
 }
 
 // Writes a room message to the room's members on this worker. A small room gets it at
@@ -554,91 +547,98 @@ void Worker::presence_push(const std::string &user, bool online)
     }
 }
 
-void Worker::on_peer_message(int from, PeerMsg type, std::string_view *f, int n)
+bool Worker::on_peer_frame(int from, peer::Type type, std::string_view body)
 {
     switch (type) {
-    case PeerMsg::Online:
-        if (n >= 1) {
-            std::string user(f[0]);
-            int count = 1;
-            if (n >= 2)
-                std::from_chars(f[1].data(), f[1].data() + f[1].size(), count);
-            bool was = online_anywhere(user);
-            remote_[user] |= uint64_t{1} << from;
-            if (count >= 2) {
-                remote_multi_[user][from] = count;
-            } else if (auto it = remote_multi_.find(user); it != remote_multi_.end()) {
-                it->second.erase(from);
-                if (it->second.empty())
-                    remote_multi_.erase(it);
-            }
-            if (!was)
-                became_online(user);
+    case peer::Type::Online: {
+        peer::Online f;
+        if (!peer::decode(body, &f))
+            return false;
+        std::string user(f.user);
+        bool was = online_anywhere(user);
+        remote_[user] |= uint64_t{1} << from;
+        if (f.sessions >= 2) {
+            remote_multi_[user][from] = static_cast<int>(f.sessions);
+        } else if (auto it = remote_multi_.find(user); it != remote_multi_.end()) {
+            it->second.erase(from);
+            if (it->second.empty())
+                remote_multi_.erase(it);
         }
-        break;
-    case PeerMsg::Offline:
-        if (n >= 1) {
-            std::string user(f[0]);
-            auto it = remote_.find(user);
-            if (it != remote_.end()) {
-                it->second &= ~(uint64_t{1} << from);
-                if (!it->second)
-                    remote_.erase(it);
-            }
-            if (auto m = remote_multi_.find(user); m != remote_multi_.end()) {
-                m->second.erase(from);
-                if (m->second.empty())
-                    remote_multi_.erase(m);
-            }
-            if (!online_anywhere(user))
-                became_offline(user);
+        if (!was)
+            became_online(user);
+        return true;
+    }
+    case peer::Type::Offline: {
+        peer::Offline f;
+        if (!peer::decode(body, &f))
+            return false;
+        std::string user(f.user);
+        auto it = remote_.find(user);
+        if (it != remote_.end()) {
+            it->second &= ~(uint64_t{1} << from);
+            if (!it->second)
+                remote_.erase(it);
         }
-        break;
-    case PeerMsg::Deliver:
-        // Counted even if malformed: the count in an Ack must match the sender's.
+        if (auto m = remote_multi_.find(user); m != remote_multi_.end()) {
+            m->second.erase(from);
+            if (m->second.empty())
+                remote_multi_.erase(m);
+        }
+        if (!online_anywhere(user))
+            became_offline(user);
+        return true;
+    }
+    case peer::Type::Deliver: {
+        peer::Deliver f;
+        if (!peer::decode(body, &f))
+            return false;
         handover_[static_cast<size_t>(from)].got++;
-        if (n >= 3) {
-            int64_t seq = 0;
-            std::from_chars(f[2].data(), f[2].data() + f[2].size(), seq);
-            peer_user_.assign(f[0]);
-            peer_line_.assign(f[1]);
-            // Not handed (the user left): kept here as pending, for the next login.
-            if (!hand_here(peer_user_, peer_line_, seq))
-                keep_pending(peer_user_, seq);
-        }
+        peer_user_.assign(f.user);
+        peer_line_.assign(f.line);
+        // Not handed (the user left): kept here as pending, for the next login.
+        if (!hand_here(peer_user_, peer_line_, f.seq))
+            keep_pending(peer_user_, f.seq);
         schedule_commit(); // its end confirms the frame to the sender
-        break;
-    case PeerMsg::Ack:
-        if (n >= 1) {
-            uint64_t count = 0;
-            std::from_chars(f[0].data(), f[0].data() + f[0].size(), count);
-            handover_acked(from, count);
-        }
-        break;
-    case PeerMsg::Room:
-        if (n >= 2)
-            fan_out(std::string(f[0]), std::string(f[1]), 0);
-        break;
-    case PeerMsg::Conns:
-        if (n >= 2) {
-            std::vector<int> &counts = remote_ip_[std::string(f[0])];
-            counts.resize(static_cast<size_t>(setup_.count));
-            counts[static_cast<size_t>(from)] = std::atoi(std::string(f[1]).c_str());
-        }
-        break;
-    case PeerMsg::Kick: break;
+        return true;
+    }
+    case peer::Type::Ack: {
+        peer::Ack f;
+        if (!peer::decode(body, &f))
+            return false;
+        handover_acked(from, f.count);
+        return true;
+    }
+    case peer::Type::Room: {
+        peer::Room f;
+        if (!peer::decode(body, &f))
+            return false;
+        fan_out(std::string(f.room), std::string(f.line), 0);
+        return true;
+    }
+    case peer::Type::Conns: {
+        peer::Conns f;
+        if (!peer::decode(body, &f))
+            return false;
+        std::vector<int> &counts = remote_ip_[std::string(f.ip)];
+        counts.resize(static_cast<size_t>(setup_.count));
+        counts[static_cast<size_t>(from)] = static_cast<int>(f.count);
+        return true;
+    }
+    default: return false; // a control frame on the mesh
     }
 }
 
-void Worker::on_peer(int peer, bool up)
+void Worker::on_peer(int peer, bool up, const char *why)
 {
+    if (why)
+        WLOG(JIM_LOG_ERROR, "worker %d sent %s: link dropped", peer, why);
     handover_lost(peer); // a new link starts counting afresh; an old one's frames are lost
     if (up) {
         // A new or returning worker: tell it who is online here.
         for (auto &kv : by_user_)
-            mesh_->send(peer, PeerMsg::Online, {kv.first, std::to_string(kv.second.size())});
+            mesh_->send(peer, peer::Online{kv.first, static_cast<uint32_t>(kv.second.size())});
         for (auto &kv : per_ip_)
-            mesh_->send(peer, PeerMsg::Conns, {kv.first, std::to_string(kv.second)});
+            mesh_->send(peer, peer::Conns{kv.first, static_cast<uint32_t>(kv.second)});
         WLOG(JIM_LOG_DEBUG, "worker %d connected", peer);
         return;
     }
@@ -686,9 +686,9 @@ void Worker::announce_sessions(const std::string &user)
 {
     auto it = by_user_.find(user);
     if (it == by_user_.end() || it->second.empty())
-        mesh_->broadcast(PeerMsg::Offline, {user});
+        mesh_->broadcast(peer::Offline{user});
     else
-        mesh_->broadcast(PeerMsg::Online, {user, std::to_string(it->second.size())});
+        mesh_->broadcast(peer::Online{user, static_cast<uint32_t>(it->second.size())});
 }
 
 } // namespace jimd

@@ -18,6 +18,8 @@ jimd_jimd_SOURCES = \
 	jimd/mesh.hh \
 	jimd/password.cc \
 	jimd/password.hh \
+	jimd/peer_protocol.cc \
+	jimd/peer_protocol.hh \
 	jimd/session.hh \
 	jimd/settings.cc \
 	jimd/settings.hh \

@@ -279,7 +279,7 @@ void Master::respawn(int index)
             close(mine[j]);
         if (theirs[j] < 0)
             continue;
-        if (ok && !control_send(slots_[j].control, Control::PeerLink, static_cast<uint32_t>(index),
+        if (ok && !control_send(slots_[j].control, peer::PeerLink{static_cast<uint32_t>(index)},
                                 theirs[j]))
             MLOG(JIM_LOG_WARNING, "cannot link worker %d to worker %d: %s", j, index,
                  strerror(errno));
@@ -580,7 +580,7 @@ void Master::read_control(int index)
             return; // nothing more now; EOF is seen by SIGCHLD
         if (passed >= 0)
             close(passed); // workers pass nothing to the master
-        if (rc == 1 && f.type == Control::Ready && !ready_[index]) {
+        if (rc == 1 && f.type == peer::Type::Ready && !ready_[index]) {
             ready_[index] = true;
             MLOG(JIM_LOG_DEBUG, "worker %d is ready", index);
         }

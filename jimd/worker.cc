@@ -156,8 +156,10 @@ bool Worker::start()
     handover_.assign(static_cast<size_t>(setup_.count), Handover{});
     mesh_ = std::make_unique<Mesh>(
         base_, setup_.index, setup_.count,
-        [this](int from, PeerMsg t, std::string_view *f, int n) { on_peer_message(from, t, f, n); },
-        [this](int peer, bool up) { on_peer(peer, up); });
+        [this](int from, peer::Type t, std::string_view body) {
+            return on_peer_frame(from, t, body);
+        },
+        [this](int peer, bool up, const char *bad) { on_peer(peer, up, bad); });
     mesh_->on_drained([this] { resume_throttled(); });
     for (int i = 0; i < static_cast<int>(setup_.peers.size()); i++)
         if (setup_.peers[i] >= 0)
@@ -201,7 +203,7 @@ int Worker::run()
     quiet_stderr();
     WLOG(JIM_LOG_INFO, "worker %d of %d ready (pid %d)", setup_.index, setup_.count,
          static_cast<int>(getpid()));
-    if (!control_send(setup_.control_fd, Control::Ready, static_cast<uint32_t>(setup_.index)))
+    if (!control_send(setup_.control_fd, peer::Ready{static_cast<uint32_t>(setup_.index)}))
         WLOG(JIM_LOG_WARNING, "cannot tell the master: %s", strerror(errno));
     event_base_dispatch(base_);
     commit_batch();
@@ -516,7 +518,7 @@ void Worker::count_ip(const std::string &ip, int delta)
 {
     int &n = per_ip_[ip];
     n += delta;
-    mesh_->broadcast(PeerMsg::Conns, {ip, std::to_string(n)});
+    mesh_->broadcast(peer::Conns{ip, static_cast<uint32_t>(std::max(n, 0))});
     if (n <= 0)
         per_ip_.erase(ip);
 }
@@ -653,9 +655,9 @@ void Worker::on_control(evutil_socket_t fd, short, void *arg)
             event_base_loopexit(w->base_, nullptr);
             return;
         }
-        if (rc == 1 && f.type == Control::PeerLink && passed >= 0 &&
-            f.arg < static_cast<uint32_t>(w->setup_.count)) {
-            w->mesh_->attach(static_cast<int>(f.arg), passed);
+        if (rc == 1 && f.type == peer::Type::PeerLink && passed >= 0 &&
+            f.worker < static_cast<uint32_t>(w->setup_.count)) {
+            w->mesh_->attach(static_cast<int>(f.worker), passed);
         } else if (passed >= 0) {
             close(passed);
         }

@@ -199,8 +199,8 @@ class Worker {
     void offline_delivery(Session &s);
     bool first_handing(Session &s, int64_t seq, bool remember);
     void recheck_offline(uint64_t session_id);
-    void on_peer_message(int from, PeerMsg type, std::string_view *f, int n);
-    void on_peer(int peer, bool up);
+    bool on_peer_frame(int from, peer::Type type, std::string_view body);
+    void on_peer(int peer, bool up, const char *why);
     bool online_anywhere(const std::string &user) const;
     // Handles the mesh frames already waiting, at most once per client read.
     void catch_up_with_peers();

@@ -22,7 +22,8 @@ unit_tests = \
 	tests/test_message \
 	tests/test_codec \
 	tests/test_framer \
-	tests/test_log
+	tests/test_log \
+	tests/test_peer_protocol
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
 e2e_tests = \
 	tests/test_jimd_protocol \
@@ -91,6 +92,11 @@ tests_test_codec_LDADD = $(TEST_LDADD)
 tests_test_framer_SOURCES = tests/test_framer.c
 tests_test_framer_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_framer_LDADD = $(TEST_LDADD)
+# jimd's internal frames, compiled from jimd's own source.
+tests_test_peer_protocol_SOURCES = tests/test_peer_protocol.cc jimd/peer_protocol.cc \
+	jimd/peer_protocol.hh
+tests_test_peer_protocol_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_peer_protocol_LDADD = $(CMOCKA_LIBS)
 tests_test_log_SOURCES = tests/test_log.c
 tests_test_log_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_log_LDADD = $(TEST_LDADD)
