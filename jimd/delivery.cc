@@ -1,6 +1,5 @@
-// Group commit and delivery: the batch of accepted messages is committed in one
-// transaction at the end of a loop iteration; only then do the 200/202 answers and
-// the deliveries go out. Also the directory of who is online on which worker.
+// Delivery: once the journal has committed a batch, the 200/202 answers and the deliveries
+// go out. Also the directory of who is online on which worker, and the hand-over ledger.
 #include "worker.hh"
 
 #include "clock.hh"
@@ -9,164 +8,77 @@ namespace jimd {
 
 #define WLOG(level, ...) JIM_LOG(log_, level, worker_tag(setup_.index), __VA_ARGS__)
 
-// When to commit. Idle: at the end of this loop iteration (activated now, the commit runs
-// after the I/O callbacks already queued), so a lone message waits for nothing. Busy (the
-// last commit was under a millisecond ago): a moment later, so one commit serves many
-// messages — a commit costs about the same for 15 messages as for 500.
-void Worker::schedule_commit()
+// During a commit, for each new direct message: a user whose login was answered on
+// another worker just now is known once this worker has read that worker's Online frame,
+// which was written before the answer: the mesh is read once per commit (only when a
+// recipient looks offline), so the message is delivered live rather than stored.
+bool Worker::recipient_online(const std::string &user)
 {
-    if (batch_.size() >= kBatchMax && commit_scheduled_ && !commit_now_) {
-        event_del(commit_ev_); // full: no reason to wait any longer
-        commit_scheduled_ = false;
+    if (online_anywhere(user))
+        return true;
+    if (!refreshed_) {
+        refreshed_ = true;
+        mesh_->poll_input();
     }
-    if (commit_scheduled_)
-        return;
-    commit_scheduled_ = true;
-    int64_t since_last = mono_us() - last_commit_us_;
-    bool busy = since_last < 1000 && last_batch_ >= 8;
-    commit_now_ = !busy || batch_.size() >= kBatchMax;
-    if (commit_now_) {
-        event_active(commit_ev_, EV_TIMEOUT, 0);
-    } else {
-        timeval gather = {0, 250};
-        event_add(commit_ev_, &gather);
-    }
+    return online_anywhere(user);
 }
 
-void Worker::on_commit(evutil_socket_t, short, void *arg)
+// After a commit: each message is routed to its recipients and its sender answered, in
+// the order they came; then the hand-overs whose pending rows the commit wrote are
+// confirmed.
+void Worker::committed(Entry *entries, size_t n, bool ok)
 {
-    static_cast<Worker *>(arg)->commit_batch();
-}
-
-void Worker::commit_batch()
-{
-    if (committing_now_) { // reached from inside a commit: the outer one covers it
-        schedule_commit();
-        return;
-    }
-    if (commit_scheduled_)
-        event_del(commit_ev_); // called directly: the scheduled run is not needed
-    commit_scheduled_ = false;
-    last_commit_us_ = mono_us();
-    if (batch_.empty() && later_pending_.empty() && later_clear_.empty() &&
-        later_recover_.empty()) {
-        confirm_handovers(true); // the frames received were all written to sessions
-        return;
-    }
-    Batch &batch = committing_;
-    batch.swap(batch_);
-    batch_.clear();
-    committing_now_ = true;
-    for (Handover &h : handover_)
-        h.confirming = h.got; // each of them is handed, or its row is in later_pending_
-    std::vector<std::pair<std::string, int64_t>> &add = adding_, &clear = clearing_;
-    std::vector<int64_t> &recover = recovering_;
-    add.swap(later_pending_);
-    clear.swap(later_clear_);
-    recover.swap(later_recover_);
-    std::vector<bool> &dup = dup_, &live = live_;
-    dup.assign(batch.size(), false);
-    live.assign(batch.size(), false);
-
-    // One transaction for the whole batch. A direct message gets a `pending` row when its
-    // recipient is offline everywhere; it waits for the next login. One online elsewhere
-    // is handed over in a Deliver frame after the commit, without a row: this worker
-    // keeps the seq until that worker confirms it, and writes the rows of what it never
-    // confirmed if it dies (later_recover_), so a worker dying in between loses nothing.
-    bool ok = store_->begin();
-    // Runs of messages without client ids are stored many to a statement, in order.
-    std::vector<StoredMessage *> &run = run_;
-    run.clear();
-    for (size_t i = 0; ok && i <= batch.size(); i++) {
-        if (i < batch.size() && batch[i].msg.client_id.empty()) {
-            run.push_back(&batch[i].msg);
-            continue;
-        }
-        ok = store_->insert_messages(run.data(), run.size());
-        run.clear();
-        if (ok && i < batch.size()) {
-            bool d = false;
-            ok = store_->insert_message(&batch[i].msg, &d);
-            dup[i] = d;
-        }
-    }
-    for (size_t i = 0; ok && i < batch.size(); i++) {
-        Pending &p = batch[i];
-        if (!dup[i] && !p.room) {
-            live[i] = online_anywhere(p.msg.to);
-            if (!live[i])
-                ok = store_->add_pending(p.msg.to, p.msg.seq);
-        }
-    }
-    for (size_t i = 0; ok && i < add.size(); i++)
-        ok = store_->add_pending(add[i].first, add[i].second);
-    for (size_t i = 0; ok && i < recover.size(); i++)
-        ok = store_->add_pending_of(recover[i]);
-    for (size_t i = 0; ok && i < clear.size(); i++)
-        ok = store_->clear_pending(clear[i].first, clear[i].second);
-    ok = ok && store_->commit();
-    commits_++;
-    committed_ += batch.size();
-    last_batch_ = batch.size();
-    if (!ok) {
-        store_->rollback();
-        WLOG(JIM_LOG_ERROR, "commit of %zu messages failed: %s", batch.size(),
-             store_->error().c_str());
-        // The rows and clears that were not messages of this batch are tried again with
-        // the next commit: a hand-over is confirmed only once its row is in.
-        later_pending_.insert(later_pending_.end(), add.begin(), add.end());
-        later_clear_.insert(later_clear_.end(), clear.begin(), clear.end());
-        later_recover_.insert(later_recover_.end(), recover.begin(), recover.end());
-    } else {
-        confirm_handovers(false);
-    }
-    add.clear();
-    clear.clear();
-    recover.clear();
-
-    for (size_t i = 0; i < batch.size(); i++) {
-        Pending &p = batch[i];
-        Session *s = find(p.session);
+    refreshed_ = false;
+    for (size_t i = 0; i < n; i++) {
+        Entry &e = entries[i];
+        Session *s = find(e.origin);
         if (s)
             s->in_batch--;
-        if (!ok) {
-            if (s && !s->closing)
-                emit(*s,
-                     response_to(p.request_id.c_str(), 500, "message not stored: database error"));
-            continue;
-        }
-        bool handed = p.room;
-        if (!dup[i]) {
-            const std::string &line = push_line(p.msg);
-            if (p.room) {
-                deliver_room(p.msg.to, line, p.session);
-            } else if (live[i]) {
-                bool here = hand_here(p.msg.to, line, p.msg.seq);
-                bool there = send_to_workers(p.msg.to, line, p.msg.seq);
-                handed = here || there;
-                if (!handed) // left meanwhile, or its worker's link is down: keep it
-                    keep_pending(p.msg.to, p.msg.seq);
-            }
-        } else {
-            handed = p.room || online_anywhere(p.msg.to); // the first result stands
-        }
-        if (!s || s->closing)
-            continue;
-        // in_ may hold the request that made this commit run: it is not touched here.
-        jim_msg *r = response_to(p.request_id.c_str(), handed ? 200 : 202,
-                                 handed ? "delivered" : "stored for delivery");
-        jim_msg_set_int(r, JIM_FIELD_SEQ, p.msg.seq);
-        emit(*s, r);
+        route(e, s && !s->closing ? s : nullptr);
     }
-    committing_now_ = false;
-    maybe_checkpoint();
+    if (ok)
+        confirm_handovers();
+}
+
+// One committed message: delivered (a room's members, or a direct message's recipient
+// online here or elsewhere), then its sender s (null: gone) answered with its seq.
+void Worker::route(Entry &e, Session *s)
+{
+    const char *id = e.msg.client_id.c_str();
+    if (e.outcome == Entry::Outcome::Failed || e.outcome == Entry::Outcome::Offline) {
+        if (s && e.outcome == Entry::Outcome::Failed)
+            emit(*s, response_to(id, JIM_RESP_SERVER_ERROR, "message not stored: database error"));
+        else if (s)
+            emit(*s, response_to(id, JIM_RESP_GONE, "user offline"));
+        return;
+    }
+    bool handed = e.room;
+    if (e.outcome == Entry::Outcome::Stored) {
+        const std::string &line = push_line(e.msg);
+        if (e.room) {
+            deliver_room(e.msg.to, line, e.origin);
+        } else if (e.live) {
+            bool here = hand_here(e.msg.to, line, e.msg.seq);
+            bool there = send_to_workers(e.msg.to, line, e.msg.seq);
+            handed = here || there;
+            if (!handed) // left meanwhile, or its worker's link is down: keep it
+                keep_pending(e.msg.to, e.msg.seq);
+        }
+    } else {
+        handed = e.room || online_anywhere(e.msg.to); // a resend: the first result stands
+    }
+    if (!s)
+        return;
+    jim_msg *r = response_to(id, handed ? JIM_RESP_OK : JIM_RESP_ACCEPTED,
+                             handed ? "delivered" : "stored for delivery");
+    jim_msg_set_int(r, JIM_FIELD_SEQ, e.msg.seq);
+    emit(*s, r);
 }
 
 // Queues a pending row (a direct message not handed to anyone) for the next commit.
 void Worker::keep_pending(const std::string &user, int64_t seq)
 {
-    later_pending_.emplace_back(user, seq);
-    schedule_commit();
+    journal_->keep_pending(user, seq);
 }
 
 const std::string &Worker::push_line(const StoredMessage &m)
@@ -283,27 +195,37 @@ void Worker::handover_lost(int peer)
     Handover &h = handover_[static_cast<size_t>(peer)];
     size_t lost = h.unacked.size() - h.head;
     if (lost) {
-        later_recover_.insert(later_recover_.end(), h.unacked.begin() + static_cast<long>(h.head),
-                              h.unacked.end());
+        for (size_t i = h.head; i < h.unacked.size(); i++)
+            journal_->recover_pending(h.unacked[i]);
         WLOG(JIM_LOG_INFO, "worker %d had not confirmed %zu direct messages: kept as pending", peer,
              lost);
-        schedule_commit();
     }
     h = Handover{};
 }
 
-// Confirms to each peer the Deliver frames dealt with: all received so far (upto_now,
-// when nothing needed a commit), or those received before the commit that just ended.
-void Worker::confirm_handovers(bool upto_now)
+// Confirms to each peer the Deliver frames dealt with: each was written to a session, or
+// kept as a pending row that a commit has written. Runs at the end of a loop iteration
+// that received Deliver frames, and after each commit.
+void Worker::confirm_handovers()
 {
+    uint64_t durable = journal_->last_ok();
     for (size_t p = 0; p < handover_.size(); p++) {
         Handover &h = handover_[p];
-        uint64_t upto = upto_now ? h.got : h.confirming;
+        while (!h.unsure.empty() && h.unsure.front().second <= durable)
+            h.unsure.pop_front();
+        uint64_t upto = h.unsure.empty() ? h.got : h.unsure.front().first - 1;
         if (upto <= h.confirmed)
             continue;
         if (mesh_->send(static_cast<int>(p), peer::Ack{upto}))
             h.confirmed = upto;
     }
+}
+
+void Worker::on_ack(evutil_socket_t, short, void *arg)
+{
+    auto *w = static_cast<Worker *>(arg);
+    w->ack_scheduled_ = false;
+    w->confirm_handovers();
 }
 
 void Worker::deliver_room(const std::string &room, const std::string &line, uint64_t except_session)
@@ -416,12 +338,12 @@ void Worker::pump(Session &s)
         Stream &st = *s.stream;
         page.clear();
         bool ok = st.kind == Stream::Kind::Sync
-                      ? store_->sync(s.user, s.user_id, st.cursor, general(), s.general_since,
-                                     kStreamPage, &page)
-                      : store_->pending(s.user, st.cursor, kStreamPage, &page);
+                      ? journal_->read_since({s.user, s.user_id, general(), s.general_since},
+                                             st.cursor, kStreamPage, &page)
+                      : journal_->read_pending(s.user, st.cursor, kStreamPage, &page);
         if (!ok) {
             WLOG(JIM_LOG_ERROR, "reading messages for %s failed: %s", s.user.c_str(),
-                 store_->error().c_str());
+                 journal_->error().c_str());
             if (st.kind == Stream::Kind::Sync)
                 emit(s, response_to(st.request_id.c_str(), 500, "database error"));
             s.stream.reset();
@@ -433,10 +355,8 @@ void Worker::pump(Session &s)
                 push_stored(s, m);
         if (!page.empty()) {
             st.cursor = page.back().seq;
-            if (st.kind == Stream::Kind::Pending) {
-                later_clear_.emplace_back(s.user, st.cursor);
-                schedule_commit();
-            }
+            if (st.kind == Stream::Kind::Pending)
+                journal_->clear_pending(s.user, st.cursor);
         }
         if (page.size() < static_cast<size_t>(kStreamPage))
             finish_stream(s);
@@ -489,7 +409,7 @@ void Worker::recheck_offline(uint64_t session_id)
     }
     // The rows of messages handed since login are cleared first, so the query below finds
     // only what never reached this session (find() again: a commit writes to sessions).
-    commit_batch();
+    journal_->commit_now();
     s = find(session_id);
     if (!s || s->closing)
         return;
@@ -504,19 +424,6 @@ bool Worker::online_anywhere(const std::string &user) const
         return true;
     auto it = remote_.find(user);
     return it != remote_.end() && it->second != 0;
-}
-
-// A user who logged in on another worker just before this worker read a message for
-// them: that worker flushed its Online frame before answering the login, so the frame
-// is already in this worker's mesh socket, only not read yet. Reading it now turns a
-// 202 (stored) into a live delivery. Once per client read: a frame sent after the read
-// cannot be what the request's sender had seen.
-void Worker::catch_up_with_peers()
-{
-    if (mesh_polled_at_ == client_reads_)
-        return;
-    mesh_polled_at_ = client_reads_;
-    mesh_->poll_input();
 }
 
 void Worker::became_online(const std::string &user)
@@ -592,13 +499,20 @@ bool Worker::on_peer_frame(int from, peer::Type type, std::string_view body)
         peer::Deliver f;
         if (!peer::decode(body, &f))
             return false;
-        handover_[static_cast<size_t>(from)].got++;
+        Handover &h = handover_[static_cast<size_t>(from)];
+        h.got++;
         peer_user_.assign(f.user);
         peer_line_.assign(f.line);
-        // Not handed (the user left): kept here as pending, for the next login.
-        if (!hand_here(peer_user_, peer_line_, f.seq))
+        // Not handed (the user left): kept here as pending, for the next login; the frame
+        // is confirmed once the row is written.
+        if (!hand_here(peer_user_, peer_line_, f.seq)) {
+            h.unsure.emplace_back(h.got, journal_->next_commit());
             keep_pending(peer_user_, f.seq);
-        schedule_commit(); // its end confirms the frame to the sender
+        }
+        if (!ack_scheduled_) { // confirmed at the end of this loop iteration
+            ack_scheduled_ = true;
+            event_active(ack_ev_, EV_TIMEOUT, 0);
+        }
         return true;
     }
     case peer::Type::Ack: {

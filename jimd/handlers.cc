@@ -47,17 +47,6 @@ const Worker::Handler *Worker::find_handler(jim_action a)
     return nullptr;
 }
 
-bool Worker::user_exists(const std::string &name)
-{
-    if (known_users_.count(name))
-        return true;
-    Account a;
-    if (store_->get_user(name, &a) != Result::Ok)
-        return false;
-    known_users_.insert(name);
-    return true;
-}
-
 // Counts a log-in attempt against the limits on failed log-ins, per account
 // (login_failures_max) and, much more loosely, per address (login_failures_max_ip: many
 // users may share one), over login_failures_window, on every worker at once (the count
@@ -66,19 +55,19 @@ bool Worker::user_exists(const std::string &name)
 // password takes it back (login_forgiven). False with *retry_after when a limit is reached.
 bool Worker::login_attempt(Session &s, const std::string &account, int64_t *retry_after)
 {
-    int64_t window = settings_.num(S_LOGIN_FAILURES_WINDOW);
-    Result r = store_->count_event({{"u:" + account, window, settings_.num(S_LOGIN_FAILURES_MAX)},
-                                    {"ip:" + s.ip, window, settings_.num(S_LOGIN_FAILURES_MAX_IP)}},
-                                   wall_seconds(), retry_after);
+    LoginLimits limits = {settings_.num(S_LOGIN_FAILURES_WINDOW),
+                          settings_.num(S_LOGIN_FAILURES_MAX),
+                          settings_.num(S_LOGIN_FAILURES_MAX_IP)};
+    Result r = journal_->count_login_attempt(account, s.ip, limits, wall_seconds(), retry_after);
     if (r == Result::Error)
-        WLOG(JIM_LOG_ERROR, "counting a log-in attempt failed: %s", store_->error().c_str());
+        WLOG(JIM_LOG_ERROR, "counting a log-in attempt failed: %s", journal_->error().c_str());
     return r != Result::TooOften; // a database error does not lock everyone out
 }
 
 void Worker::login_forgiven(const std::string &ip, const std::string &account)
 {
-    if (!store_->forgive_event({"u:" + account, "ip:" + ip}))
-        WLOG(JIM_LOG_ERROR, "taking back a log-in attempt failed: %s", store_->error().c_str());
+    if (!journal_->forgive_login_attempt(account, ip))
+        WLOG(JIM_LOG_ERROR, "taking back a log-in attempt failed: %s", journal_->error().c_str());
 }
 
 void Worker::log_in(Session &s, const Account &a, unsigned features)
@@ -88,10 +77,9 @@ void Worker::log_in(Session &s, const Account &a, unsigned features)
     s.user_id = a.id;
     s.admin = a.role == "admin";
     s.ndjson = (features & JIM_FEATURE_NDJSON) != 0;
-    known_users_.insert(a.name);
     std::vector<std::string> rooms, contacts;
-    store_->user_rooms(a.id, &rooms);
-    store_->contacts(a.id, &contacts);
+    journal_->user_rooms(a.id, &rooms);
+    journal_->contacts(a.id, &contacts);
     if (!general().empty())
         rooms.push_back(general()); // everyone is in the general chat, without joining
     s.general_since = a.general_since;
@@ -105,7 +93,7 @@ void Worker::log_in(Session &s, const Account &a, unsigned features)
     // message for them finds the news in its mesh socket (catch_up_with_peers).
     announce_sessions(a.name);
     mesh_->flush_now();
-    store_->record_login(a.id, wall_seconds(), s.ip);
+    journal_->record_login(a.id, wall_seconds(), s.ip);
     WLOG(JIM_LOG_INFO, "%s logged in from %s%s", a.name.c_str(), s.ip.c_str(),
          s.ndjson ? " (ndjson)" : "");
     reply(s, 200);
@@ -129,10 +117,10 @@ void Worker::h_presence(Session &s, jim_msg *m)
     std::string name = jim_msg_get_str(m, JIM_FIELD_ACCOUNT_NAME);
     unsigned features = jim_msg_features(m);
     Account a;
-    Result r = store_->get_user(name, &a);
+    Result r = journal_->get_user(name, &a);
     if (r == Result::NotFound) {
-        store_->create_user(name, "", "", wall_seconds());
-        r = store_->get_user(name, &a);
+        journal_->create_user(name, "", "", wall_seconds());
+        r = journal_->get_user(name, &a);
     }
     if (r != Result::Ok) {
         reply(s, 500, "database error");
@@ -171,7 +159,7 @@ void Worker::h_authenticate(Session &s, jim_msg *m)
         return;
     }
     auto check = std::make_shared<LoginCheck>();
-    Result found = store_->get_user(name, &check->account);
+    Result found = journal_->get_user(name, &check->account);
     if (found == Result::Error) {
         reply(s, 500, "database error");
         return;
@@ -231,16 +219,16 @@ void Worker::h_register(Session &s, jim_msg *m)
     std::string password = jim_msg_get_str(m, JIM_FIELD_PASSWORD);
     const char *info_c = jim_msg_get_str(m, JIM_FIELD_INFO);
     std::string info = info_c ? info_c : "";
-    if (user_exists(name)) {
+    if (journal_->user_exists(name)) {
         reply(s, 409, "account exists");
         return;
     }
     // Registrations from one address are limited (each costs a password hash), on every
     // worker, counted in the database like failed log-ins.
     int64_t retry = 0;
-    if (store_->count_event(
-            {{"reg:" + s.ip, settings_.num(S_REGISTER_WINDOW), settings_.num(S_REGISTER_MAX_IP)}},
-            wall_seconds(), &retry) == Result::TooOften) {
+    if (journal_->count_registration(s.ip, settings_.num(S_REGISTER_WINDOW),
+                                     settings_.num(S_REGISTER_MAX_IP), wall_seconds(),
+                                     &retry) == Result::TooOften) {
         WLOG(JIM_LOG_WARNING, "registration from %s refused: too many", s.ip.c_str());
         jim_msg *r = response(429, "too many accounts registered from this address");
         jim_msg_set_int(r, JIM_FIELD_RETRY_AFTER, retry);
@@ -273,9 +261,8 @@ void Worker::registered(uint64_t session_id, const Registration &r)
     if (r.hash.empty()) {
         reply(s, 500, "cannot hash the password");
     } else {
-        Result res = store_->create_user(r.name, r.hash, r.info, wall_seconds());
+        Result res = journal_->create_user(r.name, r.hash, r.info, wall_seconds());
         if (res == Result::Ok) {
-            known_users_.insert(r.name);
             WLOG(JIM_LOG_INFO, "account %s registered from %s", r.name.c_str(), s.ip.c_str());
             reply(s, 201);
         } else {
@@ -332,25 +319,20 @@ void Worker::h_msg(Session &s, jim_msg *m)
     bool room = to[0] == '#';
     if (room) {
         if (!s.rooms.count(to)) {
-            bool exists = store_->room_exists(to);
+            bool exists = journal_->room_exists(to);
             reply(s, exists ? 403 : 404, exists ? "not a member of this room" : "no such room");
             return;
         }
-    } else if (!user_exists(to)) {
+    } else if (!journal_->user_exists(to)) {
         reply(s, 404, "no such user");
         return;
-    } else if (!online_anywhere(to)) {
-        catch_up_with_peers(); // a login answered elsewhere just now
-        if (!online_anywhere(to) && settings_.str(S_OFFLINE_STORAGE) == "off") {
-            reply(s, 410, "user offline");
-            return;
-        }
     }
     // The batch entry is reused: every field is set, and the strings keep their capacity.
-    Pending &p = batch_.add();
-    p.session = s.id;
+    // Whether the recipient is online is decided when the batch is committed.
+    Entry &p = journal_->append();
+    p.origin = s.id;
     p.room = room;
-    p.msg.seq = 0;
+    p.keep_offline = settings_.str(S_OFFLINE_STORAGE) != "off";
     p.msg.to = to;
     p.msg.from = s.user;
     p.msg.time = wall_seconds();
@@ -362,9 +344,7 @@ void Worker::h_msg(Session &s, jim_msg *m)
     p.msg.encoding = enc ? enc : "";
     const char *cid = jim_msg_get_str(m, JIM_FIELD_ID);
     p.msg.client_id = cid ? cid : "";
-    p.request_id = p.msg.client_id;
     s.in_batch++;
-    schedule_commit();
 }
 
 void Worker::h_join(Session &s, jim_msg *m)
@@ -374,9 +354,9 @@ void Worker::h_join(Session &s, jim_msg *m)
         reply(s, 200, "everyone is in the general chat");
         return;
     }
-    Result r = store_->join(room, s.user_id, wall_seconds(),
-                            static_cast<int>(settings_.num(S_MAX_ROOMS_PER_USER)),
-                            static_cast<int>(settings_.num(S_ROOM_CREATIONS_PER_HOUR)));
+    Result r = journal_->join(room, s.user_id, wall_seconds(),
+                              static_cast<int>(settings_.num(S_MAX_ROOMS_PER_USER)),
+                              static_cast<int>(settings_.num(S_ROOM_CREATIONS_PER_HOUR)));
     if (r == Result::Error) {
         reply(s, 500, "database error");
         return;
@@ -407,7 +387,7 @@ void Worker::h_leave(Session &s, jim_msg *m)
         reply(s, 403, "everyone is in the general chat: it cannot be left");
         return;
     }
-    Result r = store_->leave(room, s.user_id);
+    Result r = journal_->leave(room, s.user_id);
     if (r == Result::Error) {
         reply(s, 500, "database error");
         return;
@@ -474,7 +454,7 @@ void Worker::send_data_list(Session &s, const std::vector<std::string> &names)
 void Worker::h_get_contacts(Session &s, jim_msg *)
 {
     std::vector<std::string> names;
-    if (!store_->contacts(s.user_id, &names)) {
+    if (!journal_->contacts(s.user_id, &names)) {
         reply(s, 500, "database error");
         return;
     }
@@ -484,7 +464,7 @@ void Worker::h_get_contacts(Session &s, jim_msg *)
 void Worker::h_add_contact(Session &s, jim_msg *m)
 {
     std::string name = jim_msg_get_str(m, JIM_FIELD_USER_ID);
-    Result r = store_->add_contact(s.user_id, name);
+    Result r = journal_->add_contact(s.user_id, name);
     if (r == Result::NotFound) {
         reply(s, 404, "no such user");
         return;
@@ -501,7 +481,7 @@ void Worker::h_add_contact(Session &s, jim_msg *m)
 void Worker::h_del_contact(Session &s, jim_msg *m)
 {
     std::string name = jim_msg_get_str(m, JIM_FIELD_USER_ID);
-    Result r = store_->del_contact(s.user_id, name);
+    Result r = journal_->del_contact(s.user_id, name);
     if (r == Result::NotFound) {
         reply(s, 404, "not in your contacts");
         return;
@@ -524,8 +504,8 @@ void Worker::h_get_rooms(Session &s, jim_msg *m)
     int64_t limit = kMaxListed;
     jim_msg_get_int(m, JIM_FIELD_LIMIT, &limit);
     std::vector<std::pair<std::string, int64_t>> rooms;
-    if (!store_->rooms(q ? q : "", after ? after : "",
-                       static_cast<int>(std::clamp<int64_t>(limit, 1, kMaxListed)), &rooms)) {
+    if (!journal_->rooms(q ? q : "", after ? after : "",
+                         static_cast<int>(std::clamp<int64_t>(limit, 1, kMaxListed)), &rooms)) {
         reply(s, 500, "database error");
         return;
     }
@@ -554,7 +534,7 @@ void Worker::add_general_chat(const std::string &prefix, const std::string &afte
                          [](const auto &row, const std::string &name) { return row.first < name; });
     if (at == rooms->end() && rooms->size() >= limit)
         return; // beyond this page
-    rooms->insert(at, {g, std::max<int64_t>(store_->user_count(), 0)});
+    rooms->insert(at, {g, std::max<int64_t>(journal_->user_count(), 0)});
     if (rooms->size() > limit)
         rooms->pop_back();
 }
@@ -564,7 +544,7 @@ void Worker::h_get_users(Session &s, jim_msg *m)
     const char *q = jim_msg_get_str(m, JIM_FIELD_QUERY);
     const char *after = jim_msg_get_str(m, JIM_FIELD_AFTER);
     std::vector<std::string> names;
-    if (!store_->users_with_prefix(q ? q : "", after ? after : "", 100, &names)) {
+    if (!journal_->users_with_prefix(q ? q : "", after ? after : "", 100, &names)) {
         reply(s, 500, "database error");
         return;
     }
@@ -589,16 +569,16 @@ void Worker::h_history(Session &s, jim_msg *m)
     jim_msg_get_int(m, JIM_FIELD_LIMIT, &limit);
     if (with[0] == '#') {
         if (!s.rooms.count(with)) {
-            bool exists = store_->room_exists(with);
+            bool exists = journal_->room_exists(with);
             reply(s, exists ? 403 : 404, exists ? "not a member of this room" : "no such room");
             return;
         }
-    } else if (!user_exists(with)) {
+    } else if (!journal_->user_exists(with)) {
         reply(s, 404, "no such user");
         return;
     }
     std::vector<StoredMessage> rows;
-    if (!store_->history(s.user, with, before, static_cast<int>(limit), &rows)) {
+    if (!journal_->read_history(s.user, with, before, static_cast<int>(limit), &rows)) {
         reply(s, 500, "database error");
         return;
     }

@@ -2,6 +2,7 @@
 sbin_PROGRAMS += jimd/jimd
 jimd_jimd_SOURCES = \
 	jimd/checkpoint.cc \
+	jimd/checkpoint.hh \
 	jimd/clock.hh \
 	jimd/control.cc \
 	jimd/control.hh \
@@ -11,6 +12,9 @@ jimd_jimd_SOURCES = \
 	jimd/handlers.cc \
 	jimd/helper.cc \
 	jimd/helper.hh \
+	jimd/journal.hh \
+	jimd/journal_sqlite.cc \
+	jimd/journal_upkeep.cc \
 	jimd/main.cc \
 	jimd/master.cc \
 	jimd/master.hh \
@@ -25,6 +29,9 @@ jimd_jimd_SOURCES = \
 	jimd/settings.hh \
 	jimd/store.cc \
 	jimd/store.hh \
+	jimd/store_accounts.cc \
+	jimd/store_messages.cc \
+	jimd/store_sql.hh \
 	jimd/worker.cc \
 	jimd/worker.hh
 jimd_jimd_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)

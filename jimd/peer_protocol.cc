@@ -107,11 +107,11 @@ HeaderStatus decode_header(const void *data, size_t n, Header *h, const char **w
     uint16_t magic = static_cast<uint16_t>(p[0] | (p[1] << 8));
     uint32_t length = static_cast<uint32_t>(p[4]) | static_cast<uint32_t>(p[5]) << 8 |
                       static_cast<uint32_t>(p[6]) << 16 | static_cast<uint32_t>(p[7]) << 24;
-    const char *bad = magic != kMagic      ? "not a jimd frame"
-                      : p[2] != kVersion   ? "another version of the peer protocol"
-                      : !known(p[3])       ? "unknown frame type"
+    const char *bad = magic != kMagic     ? "not a jimd frame"
+                      : p[2] != kVersion  ? "another version of the peer protocol"
+                      : !known(p[3])      ? "unknown frame type"
                       : length > kMaxBody ? "frame too long"
-                                           : nullptr;
+                                          : nullptr;
     if (bad) {
         if (why)
             *why = bad;

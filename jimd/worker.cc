@@ -96,12 +96,11 @@ Worker::~Worker()
     sessions_.clear();
     mesh_.reset();
     hasher_.reset();
-    checkpointer_.reset(); // its thread stops before its connection closes
-    checkpoint_store_.reset();
+    journal_.reset();
     for (event *e : events_)
         event_free(e);
-    if (commit_ev_)
-        event_free(commit_ev_);
+    if (ack_ev_)
+        event_free(ack_ev_);
     if (flush_ev_)
         event_free(flush_ev_);
     if (more_input_ev_)
@@ -116,7 +115,6 @@ Worker::~Worker()
     jim_msg_free(out_);
     jim_msg_free(tmp_);
     jim_limits_free(limits_);
-    store_.reset();
     if (base_)
         event_base_free(base_);
 }
@@ -135,23 +133,21 @@ bool Worker::start()
         jim_limits_new(&limits_))
         return false;
     settings_.fill_limits(limits_);
-    store_ = std::make_unique<Store>();
+    JournalConfig jc;
+    jc.path = settings_.str(S_DATABASE);
+    jc.sync_full = settings_.str(S_SYNCHRONOUS) == "full";
+    jc.busy_ms = static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS));
+    jc.workers = setup_.count;
+    jc.log = log_;
+    jc.tag = worker_tag(setup_.index);
     std::string why;
-    if (!store_->open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
-                      static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
+    journal_ = open_journal(jc, base_, *this, &why);
+    if (!journal_) {
         report_fatal(log_, worker_tag(setup_.index), "database: " + why);
         return false;
     }
-    // The second connection copies the WAL back on its own thread (maybe_checkpoint).
-    checkpoint_store_ = std::make_unique<Store>();
-    if (!checkpoint_store_->open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
-                                 static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
-        WLOG(JIM_LOG_CRITICAL, "database: %s", why.c_str());
-        return false;
-    }
     hasher_ = std::make_unique<Helper>(base_);
-    checkpointer_ = std::make_unique<Helper>(base_);
-    if (!hasher_->start() || !checkpointer_->start(kCheckpointNice))
+    if (!hasher_->start())
         return false;
     handover_.assign(static_cast<size_t>(setup_.count), Handover{});
     mesh_ = std::make_unique<Mesh>(
@@ -182,7 +178,7 @@ bool Worker::start()
         events_.push_back(e);
     }
     signal(SIGPIPE, SIG_IGN);
-    commit_ev_ = event_new(base_, -1, 0, on_commit, this);
+    ack_ev_ = event_new(base_, -1, 0, on_ack, this);
     flush_ev_ = event_new(base_, -1, 0, on_flush, this);
     more_input_ev_ = event_new(base_, -1, 0, on_more_input, this);
     accept_resume_ev_ = event_new(base_, -1, 0, on_accept_resume, this);
@@ -191,7 +187,7 @@ bool Worker::start()
         return false;
     tick_ev_ = event_new(base_, -1, EV_PERSIST, on_tick, this);
     timeval one_second = {1, 0};
-    return commit_ev_ && flush_ev_ && tick_ev_ && event_add(tick_ev_, &one_second) == 0;
+    return ack_ev_ && flush_ev_ && tick_ev_ && event_add(tick_ev_, &one_second) == 0;
 }
 
 int Worker::run()
@@ -206,7 +202,7 @@ int Worker::run()
     if (!control_send(setup_.control_fd, peer::Ready{static_cast<uint32_t>(setup_.index)}))
         WLOG(JIM_LOG_WARNING, "cannot tell the master: %s", strerror(errno));
     event_base_dispatch(base_);
-    commit_batch();
+    journal_->commit_now();
     WLOG(JIM_LOG_INFO, "worker %d stopped", setup_.index);
     return 0;
 }
@@ -342,7 +338,6 @@ void Worker::on_readable(Session &s)
         ssize_t n = read(s.fd, buf, cap);
         if (n > 0) {
             jim_framer_commit(s.framer, static_cast<size_t>(n));
-            client_reads_++;
             s.last_input_us = mono_us();
             s.probed = false;
             if (static_cast<size_t>(n) < cap)
@@ -454,7 +449,7 @@ void Worker::dispatch(Session &s, jim_msg *m)
     }
     // Answers go out in request order: commit this session's messages first.
     if (a != JIM_ACTION_MSG && s.in_batch > 0)
-        commit_batch();
+        journal_->commit_now();
     (this->*h->fn)(s, m);
 }
 
@@ -585,7 +580,7 @@ void Worker::close_session(Session &s)
     s.paced_head = 0;
     s.paced_bytes = 0;
     if (s.in_batch > 0)
-        commit_batch();
+        journal_->commit_now();
     if (s.logged_in) {
         auto &list = by_user_[s.user];
         std::erase(list, &s);
@@ -628,7 +623,7 @@ void Worker::begin_drain()
     for (event *e : events_)
         if (event_get_callback(e) == on_accept)
             event_del(e);
-    commit_batch();
+    journal_->commit_now();
     std::vector<uint64_t> ids;
     for (auto &kv : sessions_)
         ids.push_back(kv.first);
@@ -692,9 +687,6 @@ void Worker::on_tick(evutil_socket_t, short, void *arg)
 {
     auto *w = static_cast<Worker *>(arg);
     w->watch_idle();
-    // Rows left over by a failed commit: tried again once a second until one succeeds.
-    if (!w->later_pending_.empty() || !w->later_clear_.empty() || !w->later_recover_.empty())
-        w->schedule_commit();
 }
 
 // Probes quiet ndjson sessions and closes those that never answer.
@@ -748,12 +740,6 @@ void Worker::watch_idle()
                  static_cast<unsigned long long>(id), s->user.c_str());
             close_session(*s);
         }
-    }
-    if (commits_ != commits_logged_) {
-        WLOG(JIM_LOG_DEBUG, "%llu commits, %.1f messages each on average",
-             static_cast<unsigned long long>(commits_),
-             static_cast<double>(committed_) / static_cast<double>(commits_));
-        commits_logged_ = commits_;
     }
 }
 

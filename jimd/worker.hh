@@ -3,11 +3,11 @@
 #pragma once
 
 #include "helper.hh"
+#include "journal.hh"
 #include "mesh.hh"
 #include "password.hh"
 #include "session.hh"
 #include "settings.hh"
-#include "store.hh"
 
 #include <jim/jim.h>
 
@@ -35,7 +35,7 @@ struct WorkerSetup {
     std::string config_path; // reread on SIGHUP
 };
 
-class Worker {
+class Worker final : public JournalListener {
   public:
     Worker(WorkerSetup setup, const Settings &settings, jim_log *log);
     ~Worker();
@@ -49,38 +49,6 @@ class Worker {
     void want_flush(Session &s);
 
   private:
-    // A message accepted and waiting for the group commit.
-    struct Pending {
-        uint64_t session;
-        std::string request_id;
-        StoredMessage msg;
-        bool room;
-    };
-    // Accepted messages in arrival order. Entries are reused from batch to batch (size()
-    // only counts the live ones), so a message's strings land in warm capacity: no heap
-    // allocation per message once the worker has seen a full batch.
-    class Batch {
-      public:
-        Pending &add()
-        {
-            if (n_ == items_.size())
-                items_.emplace_back();
-            return items_[n_++];
-        }
-        size_t size() const { return n_; }
-        bool empty() const { return n_ == 0; }
-        Pending &operator[](size_t i) { return items_[i]; }
-        void clear() { n_ = 0; }
-        void swap(Batch &o)
-        {
-            items_.swap(o.items_);
-            std::swap(n_, o.n_);
-        }
-
-      private:
-        std::vector<Pending> items_;
-        size_t n_ = 0;
-    };
     // One entry of the action table.
     struct Handler {
         jim_action action;
@@ -168,14 +136,12 @@ class Worker {
         std::string name, info, request_id, hash;
     };
     void registered(uint64_t session_id, const Registration &r);
-    bool user_exists(const std::string &name);
 
     // Delivery (delivery.cc).
-    void schedule_commit();
-    static void on_commit(evutil_socket_t, short, void *arg);
-    void commit_batch();
-    void maybe_checkpoint();
-    void finish_checkpoint(int left, const std::string &error);
+    bool recipient_online(const std::string &user) override;
+    void committed(Entry *entries, size_t n, bool ok) override;
+    void route(Entry &e, Session *s);
+    bool refreshed_ = false; // the mesh was read during this commit
     bool send_to_workers(const std::string &user, const std::string &line, int64_t seq);
     bool hand_here(const std::string &user, const std::string &line, int64_t seq);
     void keep_pending(const std::string &user, int64_t seq);
@@ -202,8 +168,6 @@ class Worker {
     bool on_peer_frame(int from, peer::Type type, std::string_view body);
     void on_peer(int peer, bool up, const char *why);
     bool online_anywhere(const std::string &user) const;
-    // Handles the mesh frames already waiting, at most once per client read.
-    void catch_up_with_peers();
     void became_online(const std::string &user);
     void became_offline(const std::string &user);
     void presence_push(const std::string &user, bool online);
@@ -213,24 +177,13 @@ class Worker {
     jim_log *log_;
     jim_limits *limits_ = nullptr;
     event_base *base_ = nullptr;
-    std::unique_ptr<Store> store_;
+    std::unique_ptr<Journal> journal_;
     std::unique_ptr<Helper> hasher_;
-    std::unique_ptr<Helper> checkpointer_;
-    std::unique_ptr<Store> checkpoint_store_; // used on checkpointer_'s thread only
     std::unique_ptr<Mesh> mesh_;
     std::vector<event *> events_;
-    event *commit_ev_ = nullptr;
     event *flush_ev_ = nullptr;
-    bool checkpointing_ = false;
-    // Set when the WAL outgrows Store::kWalLimit: the helper stops after its current pass.
-    std::atomic<bool> checkpoint_stand_down_{false};
-    int checkpoint_tried_at_ = 0; // the WAL's frames when the last checkpoint began
-    // The WAL's length (4 KiB pages) at which a worker copies it back, and what the
-    // helper thread may leave for the loop to copy.
-    static constexpr int kCheckpointFrames = 1000, kCheckpointRest = 64;
-    static constexpr int kCheckpointNice = 19; // the copying waits for a free moment
-    std::vector<uint64_t> dirty_;              // sessions with output to write this iteration
-    std::vector<uint64_t> flushing_;           // on_flush's list, reused
+    std::vector<uint64_t> dirty_;    // sessions with output to write this iteration
+    std::vector<uint64_t> flushing_; // on_flush's list, reused
     bool flush_scheduled_ = false;
     static void on_flush(evutil_socket_t, short, void *arg);
     event *tick_ev_ = nullptr;
@@ -238,8 +191,6 @@ class Worker {
     jim_msg *out_ = nullptr; // the reply being built
     jim_msg *tmp_ = nullptr; // for re-encoding
     uint64_t next_id_ = 1;
-    uint64_t client_reads_ = 0;              // reads from client sockets so far
-    uint64_t mesh_polled_at_ = ~uint64_t{0}; // client_reads_ at the last mesh poll
     bool draining_ = false;
     // Backpressure: while a link to another worker holds more than this, sessions that
     // become readable are left unread until the link drains.
@@ -263,11 +214,6 @@ class Worker {
     std::unordered_map<std::string, std::vector<int>> remote_ip_; // ip -> count per worker
     int connections_from(const std::string &ip) const;
     void count_ip(const std::string &ip, int delta);
-    std::unordered_set<std::string> known_users_; // names known to exist (never deleted)
-    Batch batch_;                                 // accepted, waiting for the commit
-    Batch committing_; // the batch being committed (its entries are reused afterwards)
-    std::vector<bool> dup_, live_;
-    std::vector<StoredMessage *> run_;
     std::string line_;                    // push_line's output
     std::string course_of_, course_line_; // send_line: the last push and its course form
     // The general chat's name ("" when there is none): every logged-in session is in it.
@@ -277,12 +223,6 @@ class Worker {
     void add_general_chat(const std::string &prefix, const std::string &after, size_t limit,
                           std::vector<std::pair<std::string, int64_t>> *rooms);
     std::string name_; // h_msg's recipient, before it has a batch entry
-    std::vector<std::pair<std::string, int64_t>> later_pending_; // rows for the next commit
-    std::vector<std::pair<std::string, int64_t>> later_clear_;   // (user, up to seq) to clear
-    std::vector<int64_t> later_recover_; // seqs a worker that died had not confirmed
-    // The same three, swapped in while a commit runs (kept for their capacity).
-    std::vector<std::pair<std::string, int64_t>> adding_, clearing_;
-    std::vector<int64_t> recovering_;
     // Direct messages handed over on one mesh link. A Deliver frame is not backed by a
     // pending row: the sender keeps its seq until the peer confirms it with an Ack, and
     // turns what is unconfirmed into pending rows if the peer goes away.
@@ -291,22 +231,19 @@ class Worker {
         std::vector<int64_t> unacked; // seqs of frames acked+1 .. sent, from `head`
         size_t head = 0;
         uint64_t got = 0, confirmed = 0; // Deliver frames received; how many confirmed back
-        uint64_t confirming = 0;         // `got` when the running commit began
+        // Received frames kept as pending rows not yet committed: (frame number, the
+        // journal's commit that carries the row). A frame is confirmed only once its row is.
+        std::deque<std::pair<uint64_t, uint64_t>> unsure;
     };
     std::vector<Handover> handover_; // by peer index
     void handover_sent(int peer, int64_t seq);
     void handover_acked(int peer, uint64_t count);
     void handover_lost(int peer);
-    void confirm_handovers(bool upto_now);
+    void confirm_handovers();
+    static void on_ack(evutil_socket_t, short, void *arg);
+    event *ack_ev_ = nullptr;
+    bool ack_scheduled_ = false;
     std::string peer_user_, peer_line_; // a Deliver frame's fields (capacity reused)
-    bool commit_scheduled_ = false;
-    bool commit_now_ = false; // scheduled for the end of this iteration, not a timer
-    bool committing_now_ = false;
-    int64_t last_commit_us_ = 0;
-    size_t last_batch_ = 0;
-    static constexpr size_t kBatchMax = 1024;
-    uint64_t commits_ = 0, committed_ = 0,
-             commits_logged_ = 0; // batches and messages, for the debug log
 };
 
 } // namespace jimd

@@ -108,10 +108,10 @@ void integers__little_endian_fixed_width(void **)
 {
     std::string frame;
     append_frame(Deliver{"u", 0x0102030405060708, ""}, &frame);
-    const unsigned char want[] = {0x6a, 0x6d, kVersion, 18, 17, 0, 0, 0, // header, body 17
-                                  1,    0,    0,        0,  'u',                   // user
-                                  8,    7,    6,        5,  4,   3, 2, 1,          // seq
-                                  0,    0,    0,        0};                        // line ""
+    const unsigned char want[] = {0x6a, 0x6d, kVersion, 18, 17,  0, 0, 0, // header, body 17
+                                  1,    0,    0,        0,  'u',          // user
+                                  8,    7,    6,        5,  4,   3, 2, 1, // seq
+                                  0,    0,    0,        0};               // line ""
     assert_int_equal(frame.size(), sizeof want);
     assert_memory_equal(frame.data(), want, sizeof want);
 }
@@ -129,10 +129,8 @@ void header__bad_magic_version_type_or_length__refused(void **)
         unsigned char value;
         const char *why;
     } bad[] = {
-        {0, 0x6b, "not a jimd frame"},
-        {2, 3, "another version of the peer protocol"},
-        {3, 0, "unknown frame type"},
-        {3, 99, "unknown frame type"},
+        {0, 0x6b, "not a jimd frame"}, {2, 3, "another version of the peer protocol"},
+        {3, 0, "unknown frame type"},  {3, 99, "unknown frame type"},
         {7, 0x01, "frame too long"}, // 16 MiB + 8
     };
     for (const auto &b : bad) {
