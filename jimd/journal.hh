@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jimd {
@@ -93,7 +94,7 @@ class Journal {
                                const std::string &info, int64_t now) = 0;
     virtual Result get_user(const std::string &name, Account *out) = 0;
     // Whether the account exists (accounts are never deleted: answered from memory once seen).
-    virtual bool user_exists(const std::string &name) = 0;
+    virtual bool user_exists(std::string_view name) = 0;
     virtual bool record_login(int64_t user_id, int64_t now, const std::string &ip) = 0;
     // Account names that start with prefix and come after `after`, in order: at most limit.
     virtual bool users_with_prefix(const std::string &prefix, const std::string &after, int limit,
@@ -159,7 +160,7 @@ class Journal {
 
 // Where the journal is and how a process uses it.
 struct JournalConfig {
-    std::string path;     // the database file
+    std::string path;       // the database file
     bool sync_full = false; // synchronous full: survives power loss
     int busy_ms = 10000;    // how long a writer waits for the lock
     int workers = 1;        // processes that commit

@@ -7,6 +7,7 @@
 #include "store.hh"
 
 #include <cstdlib>
+#include <functional>
 #include <unordered_set>
 #include <utility>
 
@@ -102,8 +103,8 @@ class SqliteJournal final : public Journal {
 
     const std::string &error() const override { return store_.error(); }
 
-    Result create_user(const std::string &name, const std::string &pwhash,
-                       const std::string &info, int64_t now) override
+    Result create_user(const std::string &name, const std::string &pwhash, const std::string &info,
+                       int64_t now) override
     {
         Result r = store_.create_user(name, pwhash, info, now);
         if (r == Result::Ok)
@@ -117,7 +118,7 @@ class SqliteJournal final : public Journal {
             known_users_.insert(name);
         return r;
     }
-    bool user_exists(const std::string &name) override;
+    bool user_exists(std::string_view name) override;
     bool record_login(int64_t user_id, int64_t now, const std::string &ip) override
     {
         return store_.record_login(user_id, now, ip);
@@ -216,7 +217,12 @@ class SqliteJournal final : public Journal {
     Store store_;
     Checkpointer checkpointer_;
     TestHold test_;
-    std::unordered_set<std::string> known_users_; // names known to exist (never deleted)
+    // Names known to exist (accounts are never deleted), asked about without a copy.
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+    };
+    std::unordered_set<std::string, Hash, std::equal_to<>> known_users_;
     Batch batch_;      // accepted, waiting for the commit
     Batch committing_; // the batch being committed (its entries are reused afterwards)
     RowWork rows_;     // pending-row work for the next commit
@@ -257,12 +263,12 @@ bool SqliteJournal::open(std::string *why)
     return true;
 }
 
-bool SqliteJournal::user_exists(const std::string &name)
+bool SqliteJournal::user_exists(std::string_view name)
 {
     if (known_users_.count(name))
         return true;
     Account a;
-    return get_user(name, &a) == Result::Ok;
+    return get_user(std::string(name), &a) == Result::Ok;
 }
 
 // A log-in attempt counts against both limits in one transaction, whichever worker it

@@ -62,7 +62,8 @@ bool copy_back(const JournalConfig &config, Store &store, int *copied)
     }
     for (int pass = 0; pass < 8 && *copied - before > 256 && *copied >= 0; pass++) {
         before = *copied;
-        if (!(store.sync_files() && store.checkpoint(Store::Checkpoint::Passive, &frames, copied))) {
+        if (!(store.sync_files() &&
+              store.checkpoint(Store::Checkpoint::Passive, &frames, copied))) {
             ULOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
             return false;
         }
