@@ -29,7 +29,7 @@ void usage(FILE *to)
                      "  -p PORT     TCP port (default 7777; 0: any free port, logged)\n"
                      "  -a ADDR     address to listen on (default: every address)\n"
                      "  -c FILE     configuration file ('key value' lines; see --help-config)\n"
-                     "  -w N        worker processes (default: one per CPU)\n"
+                     "  -w N        worker processes, 1-64 (default: one per CPU)\n"
                      "  -D PATH     database file (default var/jimd.db, relative to the\n"
                      "              current directory)\n"
                      "  -d          run in the background and write the pidfile; returns once\n"

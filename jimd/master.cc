@@ -407,7 +407,7 @@ int Master::prepare()
     long workers = settings_.num(S_WORKERS);
     if (workers == 0)
         workers = sysconf(_SC_NPROCESSORS_ONLN);
-    count_ = static_cast<int>(std::clamp<long>(workers, 1, 64));
+    count_ = static_cast<int>(std::clamp<long>(workers, 1, kMaxWorkers)); // 0 on many CPUs
     slots_.assign(static_cast<size_t>(count_), {});
     ready_.assign(static_cast<size_t>(count_), false);
     if (int status = open_listeners())
