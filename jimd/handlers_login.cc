@@ -14,6 +14,10 @@ namespace {
 
 #define HLOG(level, ...) JIM_LOG(cx.log, level, cx.tag, __VA_ARGS__)
 
+// The second look at the pending rows comes this long after login; the seqs pushed in the
+// login window are remembered this long after it.
+constexpr int kRecheckMs = 500, kForgetMs = 5000;
+
 // An authenticate whose password is being checked on the password thread.
 struct LoginCheck {
     std::string name, ip, request_id;
@@ -43,7 +47,7 @@ void recheck_offline(Context &cx, Session &s);
 // as pending and not sent here: look again once the news has spread.
 void schedule_recheck(Context &cx, Session &s)
 {
-    cx.sessions.later(s.id, 500, [&cx](Session &again) { recheck_offline(cx, again); });
+    cx.sessions.later(s.id, kRecheckMs, [&cx](Session &again) { recheck_offline(cx, again); });
 }
 
 // At login: every direct message kept for the user while offline, oldest first, as the
@@ -294,7 +298,7 @@ void offline_delivery_done(Context &cx, Session &s, bool recheck)
         s.stop_tracking();
         return;
     }
-    cx.sessions.later(s.id, 5000, [](Session &again) { again.stop_tracking(); });
+    cx.sessions.later(s.id, kForgetMs, [](Session &again) { again.stop_tracking(); });
 }
 
 } // namespace jimd

@@ -5,11 +5,8 @@
 
 #include "store_sql.hh"
 
-#include <algorithm>
-#include <cstring>
 #include <ctime>
-#include <functional>
-#include <map>
+#include <string>
 #include <sys/stat.h>
 
 namespace jimd {
