@@ -108,11 +108,40 @@ Connection::~Connection()
 bool Connection::open(int fd)
 {
     last_input_us_ = mono_us();
-    if (!transport_->open(loop_.base_, fd, this) || !(out_ = evbuffer_new()) ||
-        jim_framer_new(&framer_, loop_.limits_) != JIM_OK)
+    if (!transport_->open(loop_.base_, fd, this))
         return false;
     update_reading();
     return true;
+}
+
+// The framer and the output buffer are made when input or output comes, and freed when a
+// connection has been quiet since the last call: an idle connection holds neither.
+void Connection::release_idle()
+{
+    bool was_active = active_;
+    active_ = false;
+    if (was_active || closing_ || in_input_)
+        return;
+    if (framer_ && !more_ && jim_framer_buffered(framer_) == 0) {
+        jim_framer_free(framer_);
+        framer_ = nullptr;
+    }
+    if (out_ && !dirty_ && evbuffer_get_length(out_) == 0 && !transport_->writing()) {
+        evbuffer_free(out_);
+        out_ = nullptr;
+    }
+    // A second since the last paced object: the next one needs no gap.
+    if (paced_ && paced_->head == paced_->lines.size() &&
+        !(paced_->ev && event_pending(paced_->ev, EV_TIMEOUT, nullptr))) {
+        if (paced_->ev)
+            event_free(paced_->ev);
+        paced_.reset();
+    }
+}
+
+bool Connection::make_output()
+{
+    return out_ || (out_ = evbuffer_new()) != nullptr;
 }
 
 // Reads what the socket holds (up to 64 KiB a wake-up) into the framer in place, then
@@ -128,6 +157,11 @@ void Connection::on_readable()
     if (loop_.backed_up_ && loop_.backed_up_(loop_.backed_up_arg_)) {
         hold(kHoldPeers); // ConnectionLoop::resume releases it
         loop_.held_.push_back(this);
+        return;
+    }
+    active_ = true;
+    if (!framer_ && jim_framer_new(&framer_, loop_.limits_) != JIM_OK) {
+        owner_.on_peer_closed(); // out of memory: this connection cannot go on
         return;
     }
     for (int rounds = 0; rounds < 4; rounds++) {
@@ -160,8 +194,8 @@ void Connection::on_readable()
 // the worker (the rest are handled after the others' turn).
 void Connection::process_input()
 {
-    if (in_input_ || closing_)
-        return; // called back from inside: the loop below goes on
+    if (in_input_ || closing_ || !framer_)
+        return; // called back from inside: the loop below goes on; or nothing came yet
     in_input_ = true;
     for (int handled = 0; !holds_ && !closing_; handled++) {
         if (output_bytes() > kHighWater) {
@@ -224,10 +258,13 @@ void Connection::send(std::string_view line)
 {
     if (finished_)
         return;
+    active_ = true;
     if (pacing_us_ > 0 && !closing_) {
         queue_paced(line);
         return;
     }
+    if (!make_output())
+        return; // out of memory: the object is lost, as a write error would lose it
     evbuffer_add(out_, line.data(), line.size());
     flush_soon();
 }
@@ -273,7 +310,7 @@ void Connection::on_pace(evutil_socket_t, short, void *arg)
 void Connection::pace_next()
 {
     Paced &p = *paced_;
-    if (p.head == p.lines.size())
+    if (p.head == p.lines.size() || !make_output())
         return;
     std::string &line = p.lines[p.head++];
     evbuffer_add(out_, line.data(), line.size());
@@ -294,12 +331,12 @@ void Connection::pace_next()
 
 size_t Connection::output_bytes() const
 {
-    return evbuffer_get_length(out_) + (paced_ ? paced_->bytes : 0);
+    return queued() + (paced_ ? paced_->bytes : 0);
 }
 
 void Connection::flush_soon()
 {
-    if (!dirty_ && evbuffer_get_length(out_)) {
+    if (!dirty_ && queued()) {
         dirty_ = true;
         loop_.want_flush(this);
     }
@@ -309,7 +346,7 @@ void Connection::on_writable()
 {
     if (finished_)
         return;
-    int n = transport_->write(out_);
+    int n = queued() ? transport_->write(out_) : 0;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         evbuffer_drain(out_, evbuffer_get_length(out_)); // nobody will read it
         if (closing_)
@@ -318,7 +355,7 @@ void Connection::on_writable()
             owner_.on_peer_closed();
         return;
     }
-    if (evbuffer_get_length(out_)) {
+    if (queued()) {
         transport_->want_write();
     } else if (closing_) {
         finish();
@@ -346,7 +383,8 @@ void Connection::close()
         return;
     closing_ = true;
     update_reading();
-    if (paced_) { // whatever is paced still goes out, all at once now
+    if (paced_ && paced_->head < paced_->lines.size() && make_output()) {
+        // Whatever is paced still goes out, all at once now.
         for (size_t i = paced_->head; i < paced_->lines.size(); i++)
             evbuffer_add(out_, paced_->lines[i].data(), paced_->lines[i].size());
         paced_->lines.clear();
@@ -354,7 +392,7 @@ void Connection::close()
         if (paced_->ev)
             event_del(paced_->ev);
     }
-    if (evbuffer_get_length(out_))
+    if (queued())
         flush_soon();
     else
         finish();
@@ -362,7 +400,8 @@ void Connection::close()
 
 void Connection::abort()
 {
-    evbuffer_drain(out_, evbuffer_get_length(out_));
+    if (out_)
+        evbuffer_drain(out_, evbuffer_get_length(out_));
     if (paced_) {
         paced_->lines.clear();
         paced_->head = paced_->bytes = 0;

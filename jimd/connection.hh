@@ -129,6 +129,10 @@ class Connection {
     size_t output_bytes() const;
     // When the client last sent something (monotonic microseconds).
     int64_t last_input_us() const { return last_input_us_; }
+    // Frees the framer and the output buffer if they hold nothing and nothing came or went
+    // since the last call (the worker calls it once a second): an idle connection keeps
+    // neither.
+    void release_idle();
 
     // Called by the transport.
     void on_readable();
@@ -153,13 +157,16 @@ class Connection {
     void output_drained();
     void flush_soon();
     void finish();
+    // Makes the output buffer if there is none; false: out of memory.
+    bool make_output();
+    size_t queued() const { return out_ ? evbuffer_get_length(out_) : 0; }
 
     ConnectionLoop &loop_;
     Owner &owner_;
     PlainTransport plain_;
     Transport *transport_ = &plain_;
-    evbuffer *out_ = nullptr;
-    jim_framer *framer_ = nullptr;
+    evbuffer *out_ = nullptr;      // made on the first output, freed when idle
+    jim_framer *framer_ = nullptr; // made on the first input, freed when idle
     std::unique_ptr<Paced> paced_;
     int64_t last_input_us_ = 0;
     uint32_t pacing_us_ = 0;
@@ -169,8 +176,9 @@ class Connection {
     bool in_input_ = false;    // inside process_input
     bool closing_ = false;
     bool finished_ = false;
-    bool dirty_ = false; // in the loop's flush list
-    bool more_ = false;  // in the loop's list of connections with requests left
+    bool dirty_ = false;  // in the loop's flush list
+    bool more_ = false;   // in the loop's list of connections with requests left
+    bool active_ = false; // something came or went since the last release_idle
 };
 
 } // namespace jimd

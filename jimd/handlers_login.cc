@@ -84,11 +84,8 @@ void log_in(Context &cx, Session &s, const Account &a, unsigned features, const 
     if (s.ndjson)
         s.conn.set_pacing(0);
     std::vector<std::string> rooms, contacts;
-    cx.journal.user_rooms(a.id, &rooms);
+    cx.journal.user_rooms(a.id, &rooms); // the general chat is not among them: see Session
     cx.journal.contacts(a.id, &contacts);
-    const std::string &general = cx.settings.str(S_GENERAL_CHAT);
-    if (!general.empty())
-        rooms.push_back(general); // everyone is in the general chat, without joining
     s.general_since = a.general_since;
     s.rooms = {rooms.begin(), rooms.end()};
     s.contacts = {contacts.begin(), contacts.end()};

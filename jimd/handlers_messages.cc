@@ -37,8 +37,8 @@ bool may_address(Context &cx, Session &s, const Request &rq, std::string_view to
         return false;
     }
     if (to[0] == '#') {
-        if (s.rooms.count(to))
-            return true;
+        if (s.rooms.count(to) || to == cx.settings.str(S_GENERAL_CHAT))
+            return true; // everyone is in the general chat, without joining
         bool exists = cx.journal.room_exists(std::string(to));
         cx.out.reply(s, rq.id, exists ? JIM_RESP_FORBIDDEN : JIM_RESP_NOT_FOUND,
                      exists ? "not a member of this room" : "no such room");

@@ -10,9 +10,9 @@ namespace {
 const std::vector<Session *> kNone;
 } // namespace
 
-LocalDirectory::LocalDirectory(event_base *base, Replies &replies,
+LocalDirectory::LocalDirectory(event_base *base, std::string general, Replies &replies,
                                std::function<Session *(uint64_t)> find)
-    : base_(base), replies_(replies), find_(std::move(find))
+    : base_(base), general_(std::move(general)), replies_(replies), find_(std::move(find))
 {
 }
 
@@ -32,6 +32,8 @@ bool LocalDirectory::add(Session &s)
 {
     for (const std::string &r : s.rooms)
         by_room_[r].push_back(&s);
+    if (!general_.empty())
+        by_room_[general_].push_back(&s);
     std::vector<Session *> &list = by_user_[s.user];
     list.push_back(&s);
     return list.size() > 1;
@@ -39,14 +41,18 @@ bool LocalDirectory::add(Session &s)
 
 bool LocalDirectory::remove(Session &s)
 {
-    for (const std::string &room : s.rooms) {
+    auto leave_room = [&](const std::string &room) {
         auto it = by_room_.find(room);
         if (it == by_room_.end())
-            continue;
+            return;
         std::erase(it->second, &s);
         if (it->second.empty())
             by_room_.erase(it);
-    }
+    };
+    for (const std::string &room : s.rooms)
+        leave_room(room);
+    if (!general_.empty())
+        leave_room(general_);
     auto it = by_user_.find(s.user);
     if (it == by_user_.end())
         return false;

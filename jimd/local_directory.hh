@@ -20,15 +20,17 @@ namespace jimd {
 
 class LocalDirectory {
   public:
+    // general: the room every logged-in session is in without joining ("" for none);
     // find: the session with an id, or null (a chunked fan-out outlives sessions).
-    LocalDirectory(event_base *base, Replies &replies, std::function<Session *(uint64_t)> find);
+    LocalDirectory(event_base *base, std::string general, Replies &replies,
+                   std::function<Session *(uint64_t)> find);
     ~LocalDirectory();
     LocalDirectory(const LocalDirectory &) = delete;
     LocalDirectory &operator=(const LocalDirectory &) = delete;
     bool start();
 
-    // A logged-in session is listed under its user and its rooms; false: it was the user's
-    // first here.
+    // A logged-in session is listed under its user, its rooms and the general chat; false:
+    // it was the user's first here.
     bool add(Session &s);
     // Takes it off the lists; true when it was the user's last here.
     bool remove(Session &s);
@@ -60,6 +62,7 @@ class LocalDirectory {
     static constexpr size_t kFanoutChunk = 128;
 
     event_base *base_;
+    std::string general_;
     Replies &replies_;
     std::function<Session *(uint64_t)> find_;
     std::unordered_map<std::string, std::vector<Session *>> by_user_;

@@ -119,7 +119,8 @@ class MeshRouter final : public Router {
 
 MeshRouter::MeshRouter(const RouterSetup &setup, Replies &replies, RouterEvents &events)
     : self_(setup.self), count_(setup.count), log_(setup.log), tag_(setup.tag), events_(events),
-      local_(setup.base, replies, [&events](uint64_t id) { return events.find_session(id); }),
+      local_(setup.base, setup.general, replies,
+             [&events](uint64_t id) { return events.find_session(id); }),
       mesh_(
           setup.base, setup.self, setup.count,
           [this](int from, peer::Type t, std::string_view body) { return on_frame(from, t, body); },

@@ -46,9 +46,9 @@ class Router {
     virtual ~Router() = default;
 
     // This worker's sessions. A session that logged in is listed under its user and its
-    // rooms, and the other workers are told before this returns (its login is answered
-    // next, so a message sent to it afterwards from anywhere finds it online). A session
-    // leaving is taken off the lists, and the others are told.
+    // rooms (and the general chat), and the other workers are told before this returns (its login
+    // is answered next, so a message sent to it afterwards from anywhere finds it online). A
+    // session leaving is taken off the lists, and the others are told.
     virtual void add_session(Session &s) = 0;
     virtual void remove_session(Session &s) = 0;
     // The user joined or left a room: every session of theirs here, and its room list.
@@ -93,6 +93,7 @@ struct RouterSetup {
     int self = 0;           // this worker's index
     int count = 1;          // workers in all (at most 64: the online masks are 64 bits)
     std::vector<int> peers; // link descriptors by worker index; -1 for none
+    std::string general;    // the room every logged-in session is in ("" for none)
     jim_log *log = nullptr;
     std::string tag; // the module column of log lines
 };

@@ -62,8 +62,8 @@ class Session final : public Connection::Owner {
     int64_t general_since = 0;             // the general chat's messages after this seq
     bool ndjson = false;                   // reads a stream: no pacing, gets pushes
     jim_dialect dialect = JIM_DIALECT_JIM; // dialect of objects sent to it
-    NameSet rooms;                         // rooms the user is in, the general chat too
-    NameSet contacts;                      // the user's contact list
+    NameSet rooms;    // rooms the user joined (everyone is in the general chat besides)
+    NameSet contacts; // the user's contact list
 
     bool ended = false; // closed: logged out, its connection closing
 

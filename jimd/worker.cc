@@ -113,6 +113,7 @@ bool Worker::start_parts()
     rs.self = setup_.index;
     rs.count = setup_.count;
     rs.peers = setup_.peers;
+    rs.general = settings_.str(S_GENERAL_CHAT); // needs a restart to change
     rs.log = log_;
     rs.tag = worker_tag(setup_.index);
     router_ = make_mesh_router(rs, *replies_, *this);
@@ -389,10 +390,10 @@ void Worker::on_tick(evutil_socket_t, short, void *arg)
     static_cast<Worker *>(arg)->watch_idle();
 }
 
-// Once a second: a client that stopped reading would hold ever more memory, so it is
-// dropped (it catches up with sync when it comes back); a connection that does not log in
-// holds a slot of its address for nothing; quiet ndjson sessions are probed, and those
-// that never answer closed.
+// Once a second: a connection quiet since the last time frees its buffers; a client that
+// stopped reading would hold ever more memory, so it is dropped (it catches up with sync when it
+// comes back); a connection that does not log in holds a slot of its address for nothing; quiet
+// ndjson sessions are probed, and those that never answer closed.
 void Worker::watch_idle()
 {
     int64_t now = mono_us();
@@ -428,6 +429,7 @@ void Worker::check_session(Session &s, int64_t now, std::vector<uint64_t> *stuck
 {
     if (s.ended)
         return;
+    s.conn.release_idle();
     if (s.conn.output_bytes() > Connection::kMaxOutput)
         stuck->push_back(s.id);
     if (!s.logged_in && !s.conn.held(Connection::kHoldPassword) &&
