@@ -1,4 +1,4 @@
-// Typed frames over the master <-> worker socketpair.
+// Frames over the master <-> worker socketpair (control.hh).
 #include "control.hh"
 
 #include <cerrno>
@@ -8,19 +8,14 @@
 
 namespace jimd {
 
-static_assert(sizeof(ControlFrame) == 8, "a control frame is 8 bytes on the wire");
+namespace {
 
-bool control_pair(int fds[2])
-{
-    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0;
-}
+// The largest control frame: a header and a worker index.
+constexpr size_t kMaxControl = peer::kHeaderBytes + 4;
 
-bool control_send(int fd, Control type, uint32_t arg, int pass_fd)
+bool send_packet(int fd, const uint8_t *data, size_t len, int pass_fd)
 {
-    ControlFrame f;
-    f.type = type;
-    f.arg = arg;
-    iovec iov = {&f, sizeof f};
+    iovec iov = {const_cast<uint8_t *>(data), len};
     msghdr mh = {};
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
@@ -38,14 +33,59 @@ bool control_send(int fd, Control type, uint32_t arg, int pass_fd)
     do
         n = sendmsg(fd, &mh, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    return n == static_cast<ssize_t>(sizeof f);
+    return n == static_cast<ssize_t>(len);
+}
+
+template <class F> bool send_frame(int fd, const F &f, int pass_fd)
+{
+    uint8_t buf[kMaxControl];
+    static_assert(sizeof buf >= peer::kHeaderBytes + 4);
+    peer::encode_frame(f, buf);
+    return send_packet(fd, buf, peer::frame_size(f), pass_fd);
+}
+
+// Decodes a packet into *out; false when it is not one whole control frame.
+bool decode_control(const uint8_t *p, size_t n, ControlFrame *out)
+{
+    peer::Header h;
+    if (peer::decode_header(p, n, &h, nullptr) != peer::HeaderStatus::Ok ||
+        n != peer::kHeaderBytes + h.length)
+        return false;
+    std::string_view body(reinterpret_cast<const char *>(p) + peer::kHeaderBytes, h.length);
+    out->type = h.type;
+    if (h.type == peer::Type::Ready) {
+        peer::Ready f;
+        return peer::decode(body, &f) && (out->worker = f.worker, true);
+    }
+    if (h.type == peer::Type::PeerLink) {
+        peer::PeerLink f;
+        return peer::decode(body, &f) && (out->worker = f.worker, true);
+    }
+    return false; // a mesh frame has no business here
+}
+
+} // namespace
+
+bool control_pair(int fds[2])
+{
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == 0;
+}
+
+bool control_send(int fd, const peer::Ready &f)
+{
+    return send_frame(fd, f, -1);
+}
+
+bool control_send(int fd, const peer::PeerLink &f, int pass_fd)
+{
+    return send_frame(fd, f, pass_fd);
 }
 
 int control_recv(int fd, ControlFrame *frame, int *passed)
 {
     *passed = -1;
-    ControlFrame f;
-    iovec iov = {&f, sizeof f};
+    uint8_t buf[kMaxControl + 1]; // one byte more: a longer packet shows as MSG_TRUNC
+    iovec iov = {buf, sizeof buf};
     alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
     msghdr mh = {};
     mh.msg_iov = &iov;
@@ -60,14 +100,12 @@ int control_recv(int fd, ControlFrame *frame, int *passed)
     for (cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
             std::memcpy(passed, CMSG_DATA(c), sizeof(int));
-    if (n != static_cast<ssize_t>(sizeof f) || f.version != kControlVersion ||
-        (mh.msg_flags & MSG_TRUNC)) {
+    if ((mh.msg_flags & MSG_TRUNC) || !decode_control(buf, static_cast<size_t>(n), frame)) {
         if (*passed >= 0)
             close(*passed);
         *passed = -1;
         return -2;
     }
-    *frame = f;
     return 1;
 }
 

@@ -43,7 +43,6 @@ void Helper::submit(Job job, Done done)
         std::lock_guard<std::mutex> g(mu_);
         jobs_.emplace_back(std::move(job), std::move(done));
     }
-    in_flight_++;
     cv_.notify_one();
 }
 
@@ -82,10 +81,8 @@ void Helper::on_wake(evutil_socket_t fd, short, void *arg)
         std::lock_guard<std::mutex> g(h->mu_);
         done.swap(h->done_);
     }
-    for (Done &d : done) {
-        h->in_flight_--;
+    for (Done &d : done)
         d();
-    }
 }
 
 } // namespace jimd

@@ -4,7 +4,6 @@
 #include <event2/event.h>
 
 #include <condition_variable>
-#include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -22,8 +21,8 @@ class Helper {
     // Starts the thread; nice > 0 lowers its priority below the loop's (Linux
     // threads have their own nice value), so the loop preempts it at once.
     bool start(int nice = 0);
+    // Queues job for the thread; done runs on the loop once it has run.
     void submit(Job job, Done done);
-    size_t pending() const { return in_flight_; }
 
   private:
     static void on_wake(evutil_socket_t fd, short, void *arg);
@@ -38,7 +37,6 @@ class Helper {
     std::deque<std::pair<Job, Done>> jobs_;
     std::deque<Done> done_;
     bool stop_ = false;
-    size_t in_flight_ = 0;
 };
 
 } // namespace jimd

@@ -1,16 +1,30 @@
 # jimd/local.mk — the daemon, linked with libjim's core directly.
 sbin_PROGRAMS += jimd/jimd
 jimd_jimd_SOURCES = \
+	jimd/acceptor.cc \
+	jimd/acceptor.hh \
 	jimd/checkpoint.cc \
+	jimd/checkpoint.hh \
 	jimd/clock.hh \
+	jimd/connection.cc \
+	jimd/connection.hh \
 	jimd/control.cc \
 	jimd/control.hh \
 	jimd/daemon.cc \
 	jimd/daemon.hh \
-	jimd/delivery.cc \
 	jimd/handlers.cc \
+	jimd/handlers.hh \
+	jimd/handlers_contacts.cc \
+	jimd/handlers_login.cc \
+	jimd/handlers_messages.cc \
+	jimd/handlers_rooms.cc \
 	jimd/helper.cc \
 	jimd/helper.hh \
+	jimd/journal.hh \
+	jimd/journal_sqlite.cc \
+	jimd/journal_upkeep.cc \
+	jimd/local_directory.cc \
+	jimd/local_directory.hh \
 	jimd/main.cc \
 	jimd/master.cc \
 	jimd/master.hh \
@@ -18,11 +32,25 @@ jimd_jimd_SOURCES = \
 	jimd/mesh.hh \
 	jimd/password.cc \
 	jimd/password.hh \
+	jimd/peer_protocol.cc \
+	jimd/peer_protocol.hh \
+	jimd/replies.cc \
+	jimd/replies.hh \
+	jimd/router.cc \
+	jimd/router.hh \
+	jimd/session.cc \
 	jimd/session.hh \
 	jimd/settings.cc \
 	jimd/settings.hh \
 	jimd/store.cc \
 	jimd/store.hh \
+	jimd/store_accounts.cc \
+	jimd/store_messages.cc \
+	jimd/store_sql.hh \
+	jimd/stream.cc \
+	jimd/stream.hh \
+	jimd/transport.cc \
+	jimd/transport.hh \
 	jimd/worker.cc \
 	jimd/worker.hh
 jimd_jimd_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)

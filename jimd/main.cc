@@ -15,6 +15,7 @@
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -28,7 +29,7 @@ void usage(FILE *to)
                      "  -p PORT     TCP port (default 7777; 0: any free port, logged)\n"
                      "  -a ADDR     address to listen on (default: every address)\n"
                      "  -c FILE     configuration file ('key value' lines; see --help-config)\n"
-                     "  -w N        worker processes (default: one per CPU)\n"
+                     "  -w N        worker processes, 1-64 (default: one per CPU)\n"
                      "  -D PATH     database file (default var/jimd.db, relative to the\n"
                      "              current directory)\n"
                      "  -d          run in the background and write the pidfile; returns once\n"
@@ -77,20 +78,21 @@ void give_directory(const std::string &path, const std::string &user)
                      user.c_str(), std::strerror(errno));
 }
 
-} // namespace
-
-int main(int argc, char **argv)
-{
-    using namespace jimd;
-    Settings settings;
-    std::string config_path, why;
-    bool check_only = false, background = false;
+// What the command line asked for.
+struct CommandLine {
     struct Flag {
-        Setting setting;
+        jimd::Setting setting;
         std::string value;
     };
     std::vector<Flag> flags;
+    std::string config_path;
+    bool check_only = false, background = false;
+};
 
+// Reads the flags: -1 to go on, else the exit status (--help and -V done, or a bad flag).
+int parse_args(int argc, char **argv, CommandLine *cl)
+{
+    using namespace jimd;
     static const option longopts[] = {{"help", no_argument, nullptr, 'h'},
                                       {"help-config", no_argument, nullptr, 'H'},
                                       {"version", no_argument, nullptr, 'V'},
@@ -99,13 +101,13 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":p:a:c:w:D:dtVh", longopts, nullptr)) != -1) {
         switch (c) {
-        case 'p': flags.push_back({S_PORT, optarg}); break;
-        case 'a': flags.push_back({S_ADDRESS, optarg}); break;
-        case 'w': flags.push_back({S_WORKERS, optarg}); break;
-        case 'D': flags.push_back({S_DATABASE, optarg}); break;
-        case 'c': config_path = optarg; break;
-        case 'd': background = true; break;
-        case 't': check_only = true; break;
+        case 'p': cl->flags.push_back({S_PORT, optarg}); break;
+        case 'a': cl->flags.push_back({S_ADDRESS, optarg}); break;
+        case 'w': cl->flags.push_back({S_WORKERS, optarg}); break;
+        case 'D': cl->flags.push_back({S_DATABASE, optarg}); break;
+        case 'c': cl->config_path = optarg; break;
+        case 'd': cl->background = true; break;
+        case 't': cl->check_only = true; break;
         case 'V': std::printf("jimd %s\n", jim_version()); return EX_OK_;
         case 'h': usage(stdout); return EX_OK_;
         case 'H': print_settings_help(); return EX_OK_;
@@ -117,62 +119,83 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error(std::string("unexpected argument '") + argv[optind] + "'");
-    bool any_port = false;
-    for (const Flag &f : flags) {
+    return -1;
+}
+
+// The settings: the flags (pinned), then the config file. -1 to go on, else the exit
+// status (a bad value, or -t done). *any_port: -p 0.
+int make_settings(const CommandLine &cl, jimd::Settings *settings, bool *any_port)
+{
+    using namespace jimd;
+    std::string why;
+    for (const CommandLine::Flag &f : cl.flags) {
         // Port 0 (any free port) is allowed from the command line only.
         if (f.setting == S_PORT && f.value == "0") {
-            settings.set(S_PORT, "1", &why);
-            settings.pin(S_PORT);
-            any_port = true;
+            settings->set(S_PORT, "1", &why);
+            settings->pin(S_PORT);
+            *any_port = true;
             continue;
         }
-        if (!settings.set(f.setting, f.value, &why))
+        if (!settings->set(f.setting, f.value, &why))
             return usage_error(why);
-        settings.pin(f.setting);
+        settings->pin(f.setting);
     }
     std::vector<std::string> errors;
-    if (!config_path.empty() && !settings.load(config_path, &errors)) {
+    if (!cl.config_path.empty() && !settings->load(cl.config_path, &errors)) {
         for (const std::string &e : errors)
             std::fprintf(stderr, "jimd: %s\n", e.c_str());
         return EX_CONFIG_;
     }
-    if (check_only) {
+    if (cl.check_only) {
         std::printf("jimd: configuration ok\n");
         return EX_OK_;
     }
+    return -1;
+}
 
+// Opens the log the settings name: a file, standard error, or (in the background with no
+// log file: standard error is /dev/null once jimd serves) syslog. Null when it cannot.
+jim_log *open_log(const jimd::Settings &settings, bool background, bool *to_syslog)
+{
+    using namespace jimd;
     const std::string &log_file = settings.str(S_LOG_FILE);
-    const std::string &db = settings.str(S_DATABASE);
-    const std::string &user = settings.str(S_USER);
-    std::string pidfile = background ? settings.str(S_PIDFILE) : std::string();
-    // In the background with no log file, the log goes to syslog: standard error is
-    // /dev/null once jimd serves.
-    bool to_syslog = background && log_file.empty();
+    *to_syslog = background && log_file.empty();
     jim_log_level level = JIM_LOG_INFO;
     jim_log_level_from_name(settings.str(S_LOG_LEVEL).c_str(), &level);
     if (!log_file.empty() && !ensure_parent(log_file)) {
         std::fprintf(stderr, "jimd: cannot create the directory of %s: %s\n", log_file.c_str(),
                      std::strerror(errno));
-        return EX_CANTCREAT_;
+        return nullptr;
     }
     jim_log *log = nullptr;
     if (jim_log_open(&log, "jimd", log_file.empty() ? nullptr : log_file.c_str(), level,
-                     to_syslog ? JIM_LOG_SYSLOG : JIM_LOG_DAILY) != JIM_OK) {
+                     *to_syslog ? JIM_LOG_SYSLOG : JIM_LOG_DAILY) != JIM_OK) {
         std::fprintf(stderr, "jimd: cannot open log file %s: %s\n", log_file.c_str(),
                      std::strerror(errno));
-        return EX_CANTCREAT_;
+        return nullptr;
     }
     jim_log_set_default(log);
-    set_log_on_stderr(log_file.empty() && !to_syslog);
+    set_log_on_stderr(log_file.empty() && !*to_syslog);
+    return log;
+}
+
+// What comes before the master: the database's directory, detaching (-d), the locks on
+// the database and the pidfile. 0, or the exit status.
+int take_over(const jimd::Settings &settings, const CommandLine &cl, const std::string &pidfile,
+              jim_log *log)
+{
+    using namespace jimd;
+    const std::string &db = settings.str(S_DATABASE);
+    std::string why;
     bool made_dir = false;
     if (!ensure_parent(db, &made_dir)) {
         std::fprintf(stderr, "jimd: cannot create the directory of %s: %s\n", db.c_str(),
                      std::strerror(errno));
         return EX_CANTCREAT_;
     }
-    if (made_dir && !user.empty())
-        give_directory(db, user);
-    if (background && !detach()) {
+    if (made_dir && !settings.str(S_USER).empty())
+        give_directory(db, settings.str(S_USER));
+    if (cl.background && !detach()) {
         std::fprintf(stderr, "jimd: cannot run in the background: %s\n", std::strerror(errno));
         return EX_OSERR_;
     }
@@ -183,22 +206,44 @@ int main(int argc, char **argv)
     if (!lock_file(db + ".lock", false, ("database " + db).c_str(), &why) ||
         (!pidfile.empty() && !lock_file(pidfile, true, ("pidfile " + pidfile).c_str(), &why))) {
         report_fatal(log, "master", why);
-        jim_log_close(log);
         return EX_UNAVAILABLE_;
     }
-    if (any_port)
-        settings.set_port_any();
-    JIM_LOG(log, JIM_LOG_INFO, "master",
-            "jimd %s starting (pid %d): config %s, database %s, pidfile %s, log %s", jim_version(),
-            static_cast<int>(getpid()),
-            config_path.empty() ? "none" : absolute_path(config_path).c_str(),
-            absolute_path(db).c_str(), pidfile.empty() ? "none" : absolute_path(pidfile).c_str(),
-            to_syslog          ? "syslog"
-            : log_file.empty() ? "standard error"
-                               : absolute_path(log_file).c_str());
-    int status = run_master(settings, config_path, log);
-    if (!pidfile.empty())
-        remove_pidfile(pidfile);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    CommandLine cl;
+    if (int status = parse_args(argc, argv, &cl); status >= 0)
+        return status;
+    jimd::Settings settings;
+    bool any_port = false, to_syslog = false;
+    if (int status = make_settings(cl, &settings, &any_port); status >= 0)
+        return status;
+    jim_log *log = open_log(settings, cl.background, &to_syslog);
+    if (!log)
+        return EX_CANTCREAT_;
+    std::string pidfile = cl.background ? settings.str(jimd::S_PIDFILE) : std::string();
+    int status = take_over(settings, cl, pidfile, log);
+    if (status == 0) {
+        if (any_port)
+            settings.set_port_any();
+        const std::string &log_file = settings.str(jimd::S_LOG_FILE);
+        JIM_LOG(log, JIM_LOG_INFO, "master",
+                "jimd %s starting (pid %d): config %s, database %s, pidfile %s, log %s",
+                jim_version(), static_cast<int>(getpid()),
+                cl.config_path.empty() ? "none" : jimd::absolute_path(cl.config_path).c_str(),
+                jimd::absolute_path(settings.str(jimd::S_DATABASE)).c_str(),
+                pidfile.empty() ? "none" : jimd::absolute_path(pidfile).c_str(),
+                to_syslog          ? "syslog"
+                : log_file.empty() ? "standard error"
+                                   : jimd::absolute_path(log_file).c_str());
+        status = jimd::run_master(settings, cl.config_path, log);
+        if (!pidfile.empty())
+            jimd::remove_pidfile(pidfile);
+    }
     jim_log_close(log);
     return status;
 }

@@ -6,7 +6,7 @@
 #include "clock.hh"
 #include "control.hh"
 #include "daemon.hh"
-#include "store.hh"
+#include "journal.hh"
 #include "worker.hh"
 
 #include <algorithm>
@@ -134,10 +134,8 @@ class Master {
     void respawn(int index);
     void reap();
     void start_upkeep();
-    pid_t fork_upkeep(int nice, void (Master::*job)(), const char *what);
-    bool open_store(Store *store);
-    void index_messages();
-    void restart_wal();
+    pid_t fork_upkeep(int nice, void (*job)(const JournalConfig &), const char *what);
+    JournalConfig journal_config() const;
     pid_t upkeep_pid_ = 0; // indexing, at nice 19
     pid_t wal_pid_ = 0;    // the WAL's restart, at the master's own priority
     void signal_workers(int sig);
@@ -279,7 +277,7 @@ void Master::respawn(int index)
             close(mine[j]);
         if (theirs[j] < 0)
             continue;
-        if (ok && !control_send(slots_[j].control, Control::PeerLink, static_cast<uint32_t>(index),
+        if (ok && !control_send(slots_[j].control, peer::PeerLink{static_cast<uint32_t>(index)},
                                 theirs[j]))
             MLOG(JIM_LOG_WARNING, "cannot link worker %d to worker %d: %s", j, index,
                  strerror(errno));
@@ -293,22 +291,24 @@ void Master::respawn(int index)
 }
 
 // The database upkeep, every checkpoint_interval, in short-lived children (the master
-// keeps no connection open, so a fork never copies one). Indexing runs at the lowest
-// priority: on a busy machine a worker that wakes up always runs before it. The WAL's
-// restart, needed only when the workers' own copying could not keep up (several workers
-// committing without a pause, or a core so busy that their nice-19 threads get no CPU),
-// runs at the master's priority: at the lowest it would wait for a free moment that a
-// saturated core never has, while the WAL grew by tens of megabytes a second.
+// keeps no connection open, so a fork never copies one). The regular upkeep runs at the
+// lowest priority: on a busy machine a worker that wakes up always runs before it. The
+// urgent one (the WAL's restart, needed only when the workers' own copying could not keep
+// up: several workers committing without a pause, or a core so busy that their nice-19
+// threads get no CPU) runs at the master's priority: at the lowest it would wait for a
+// free moment that a saturated core never has, while the WAL grew by tens of megabytes a
+// second.
 void Master::start_upkeep()
 {
+    JournalConfig config = journal_config();
     if (upkeep_pid_ == 0) // else the last one is still at work
-        upkeep_pid_ = fork_upkeep(19, &Master::index_messages, "indexing");
-    if (wal_pid_ == 0 && Store::wal_file_bytes(settings_.str(S_DATABASE)) > Store::kWalLimit)
-        wal_pid_ = fork_upkeep(0, &Master::restart_wal, "the WAL's restart");
+        upkeep_pid_ = fork_upkeep(19, journal_upkeep, "indexing");
+    if (wal_pid_ == 0 && journal_upkeep_urgent(config))
+        wal_pid_ = fork_upkeep(0, journal_rescue, "the WAL's restart");
 }
 
 // Runs job in a child at the given nice value; its pid, or 0 if fork failed.
-pid_t Master::fork_upkeep(int nice, void (Master::*job)(), const char *what)
+pid_t Master::fork_upkeep(int nice, void (*job)(const JournalConfig &), const char *what)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -324,10 +324,23 @@ pid_t Master::fork_upkeep(int nice, void (Master::*job)(), const char *what)
         quiet_stderr();
         if (nice)
             setpriority(PRIO_PROCESS, 0, nice);
-        (this->*job)();
+        job(journal_config());
         _exit(0);
     }
     return pid;
+}
+
+// How the master's processes open the journal.
+JournalConfig Master::journal_config() const
+{
+    JournalConfig c;
+    c.path = settings_.str(S_DATABASE);
+    c.sync_full = settings_.str(S_SYNCHRONOUS) == "full";
+    c.busy_ms = static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS));
+    c.workers = count_;
+    c.log = log;
+    c.tag = "master";
+    return c;
 }
 
 void Master::reap()
@@ -371,83 +384,6 @@ void Master::reap()
     }
 }
 
-// Opens a connection for the upkeep; false (logged) if the database cannot be opened.
-bool Master::open_store(Store *store)
-{
-    std::string why;
-    if (store->open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
-                    static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why))
-        return true;
-    MLOG(JIM_LOG_WARNING, "maintenance: %s", why.c_str());
-    return false;
-}
-
-// Forgets rate-limit events past every window, then extends the history index over the
-// messages committed since the last run, in steps that keep the write lock short, at most
-// a million messages per run.
-void Master::index_messages()
-{
-    Store store;
-    if (!open_store(&store))
-        return;
-    if (!store.prune_events(wall_seconds())) // rate-limit events past every window
-        MLOG(JIM_LOG_WARNING, "pruning old events failed: %s", store.error().c_str());
-    for (int i = 0; i < 100; i++) {
-        int rows = 0;
-        if (!store.index_step(10000, &rows)) {
-            MLOG(JIM_LOG_WARNING, "indexing messages failed: %s", store.error().c_str());
-            return;
-        }
-        if (rows < 10000)
-            return; // caught up
-    }
-}
-
-// The fallback for a WAL grown past Store::kWalLimit (the workers copy it back themselves as
-// they commit, checkpoint.cc): a PASSIVE checkpoint copies without holding anyone up, then
-// a RESTART holds commits only for what was committed meanwhile, and makes the next commit
-// start the WAL over (which also cuts the file down to the limit).
-void Master::restart_wal()
-{
-    Store store;
-    if (!open_store(&store))
-        return;
-    MLOG(JIM_LOG_INFO, "WAL at %lld bytes: restarting it",
-         static_cast<long long>(store.wal_bytes()));
-    // A worker's helper may still be finishing a pass (it holds the checkpoint lock, and
-    // the checkpoint answers -1 frames): wait for it a second at most. Then passes, each
-    // synced, until one copies little: the RESTART that holds commits copies only that.
-    int frames = -1, copied = -1, before = 0;
-    for (int i = 0; i < 40 && frames < 0; i++) {
-        if (i)
-            usleep(25000);
-        if (!store.checkpoint(Store::Checkpoint::Passive, &frames, &copied)) {
-            MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
-            return;
-        }
-    }
-    if (frames < 0) {
-        MLOG(JIM_LOG_INFO, "WAL restart put off: another checkpoint is running");
-        return;
-    }
-    for (int pass = 0; pass < 8 && copied - before > 256 && copied >= 0; pass++) {
-        before = copied;
-        if (!(store.sync_files() &&
-              store.checkpoint(Store::Checkpoint::Passive, &frames, &copied))) {
-            MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
-            return;
-        }
-    }
-    int64_t t0 = mono_us();
-    int restart_frames = -1, restart_copied = -1;
-    if (!(store.sync_files() &&
-          store.checkpoint(Store::Checkpoint::Restart, &restart_frames, &restart_copied)))
-        MLOG(JIM_LOG_WARNING, "checkpoint failed: %s", store.error().c_str());
-    MLOG(JIM_LOG_DEBUG, "WAL restart: %d frames, the RESTART copied %d of them in %lld us",
-         restart_frames, std::max(restart_copied - copied, 0),
-         static_cast<long long>(mono_us() - t0));
-}
-
 void Master::signal_workers(int sig)
 {
     for (const Slot &s : slots_)
@@ -471,7 +407,7 @@ int Master::prepare()
     long workers = settings_.num(S_WORKERS);
     if (workers == 0)
         workers = sysconf(_SC_NPROCESSORS_ONLN);
-    count_ = static_cast<int>(std::clamp<long>(workers, 1, 64));
+    count_ = static_cast<int>(std::clamp<long>(workers, 1, kMaxWorkers)); // 0 on many CPUs
     slots_.assign(static_cast<size_t>(count_), {});
     ready_.assign(static_cast<size_t>(count_), false);
     if (int status = open_listeners())
@@ -483,9 +419,7 @@ int Master::prepare()
     }
     if (!settings_.str(S_USER).empty())
         MLOG(JIM_LOG_INFO, "running as user %s", settings_.str(S_USER).c_str());
-    Store store;
-    if (!store.open(settings_.str(S_DATABASE), settings_.str(S_SYNCHRONOUS) == "full",
-                    static_cast<int>(settings_.num(S_BUSY_TIMEOUT_MS)), &why)) {
+    if (!journal_prepare(journal_config(), &why)) {
         report_fatal(log, "master", "database: " + why);
         return 74; // EX_IOERR
     }
@@ -580,7 +514,7 @@ void Master::read_control(int index)
             return; // nothing more now; EOF is seen by SIGCHLD
         if (passed >= 0)
             close(passed); // workers pass nothing to the master
-        if (rc == 1 && f.type == Control::Ready && !ready_[index]) {
+        if (rc == 1 && f.type == peer::Type::Ready && !ready_[index]) {
             ready_[index] = true;
             MLOG(JIM_LOG_DEBUG, "worker %d is ready", index);
         }
@@ -679,11 +613,7 @@ int Master::run()
             waitpid(pid, nullptr, 0);
     if (failed_status_)
         return failed_status_;
-    // The last upkeep, with the workers gone: index everything, empty the WAL.
-    index_messages();
-    Store store;
-    if (open_store(&store) && !store.checkpoint(Store::Checkpoint::Truncate))
-        MLOG(JIM_LOG_WARNING, "final checkpoint failed: %s", store.error().c_str());
+    journal_finish(journal_config()); // the last upkeep, with the workers gone
     MLOG(JIM_LOG_INFO, "stopped");
     return 0;
 }

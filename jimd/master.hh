@@ -1,5 +1,5 @@
 // The master process: listening sockets, the worker mesh, fork/reap/respawn, signals,
-// and the periodic WAL checkpoint.
+// and the journal's periodic upkeep (journal.hh).
 #pragma once
 
 #include "settings.hh"

@@ -1,27 +1,22 @@
-// Frames on the worker mesh: [u32 total length][u8 version][u8 type][u16 field count]
-// then each field as [u32 length][bytes]. Each link is a non-blocking socketpair end with
-// an input and an output evbuffer; reads and writes happen in the loop's callbacks, or at
-// once through flush_now and poll_input when ordering against clients matters.
+// The worker mesh's links: each is a non-blocking socketpair end with an input and an output
+// evbuffer; reads and writes happen in the loop's callbacks, or at once through flush_now
+// and poll_input when ordering against clients matters. Frames are cut by their header
+// (peer_protocol.hh) and handed whole to the owner.
 #include "mesh.hh"
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
-#include <sys/uio.h>
 #include <unistd.h>
 
 namespace jimd {
 
 namespace {
-constexpr size_t kHeader = 8;
-constexpr uint32_t kMaxFrame = 16u << 20;
-constexpr int kMaxFields = 8;
 constexpr size_t kReadChunk = 64 << 10;
 constexpr int kMaxReads = 64; // per call: 4 MB, more than a link holds before backpressure
 } // namespace
 
-Mesh::Mesh(event_base *base, int self, int count, Handler on_msg, PeerEvent on_peer)
-    : base_(base), self_(self), count_(count), on_msg_(std::move(on_msg)),
+Mesh::Mesh(event_base *base, int self, int count, Handler on_frame, PeerEvent on_peer)
+    : base_(base), self_(self), count_(count), on_frame_(std::move(on_frame)),
       on_peer_(std::move(on_peer)), links_(static_cast<size_t>(count))
 {
     for (int i = 0; i < count; i++) {
@@ -59,7 +54,7 @@ bool Mesh::attach(int peer, int fd)
         return false;
     }
     if (links_[peer].fd >= 0)
-        drop(peer); // the old link belonged to a worker that has been replaced
+        drop(peer, nullptr); // the old link belonged to a worker that has been replaced
     evutil_make_socket_nonblocking(fd);
     Link &l = links_[peer];
     l.read_ev = event_new(base_, fd, EV_READ | EV_PERSIST, on_readable, &l);
@@ -71,52 +66,41 @@ bool Mesh::attach(int peer, int fd)
         release(l);
         return false;
     }
-    on_peer_(peer, true);
+    on_peer_(peer, true, nullptr);
     return true;
 }
 
-void Mesh::drop(int peer)
+void Mesh::drop(int peer, const char *why)
 {
     Link &l = links_[peer];
     if (l.fd < 0)
         return;
     release(l);
-    on_peer_(peer, false);
+    on_peer_(peer, false, why);
 }
 
-bool Mesh::send(int peer, PeerMsg type, std::initializer_list<std::string_view> fields)
+uint8_t *Mesh::reserve(int peer, size_t n)
 {
-    if (!connected(peer))
-        return false;
+    if (!connected(peer) || n > peer::kHeaderBytes + peer::kMaxBody)
+        return nullptr;
     Link &l = links_[peer];
-    size_t total = kHeader;
-    for (std::string_view f : fields)
-        total += 4 + f.size();
-    unsigned char head[kHeader];
-    uint32_t len = static_cast<uint32_t>(total);
-    std::memcpy(head, &len, 4);
-    head[4] = kMeshVersion;
-    head[5] = static_cast<uint8_t>(type);
-    uint16_t n = static_cast<uint16_t>(fields.size());
-    std::memcpy(head + 6, &n, 2);
-    evbuffer_add(l.out, head, sizeof head);
-    for (std::string_view f : fields) {
-        uint32_t flen = static_cast<uint32_t>(f.size());
-        evbuffer_add(l.out, &flen, 4);
-        evbuffer_add(l.out, f.data(), f.size());
-    }
+    // One extent: evbuffer_reserve_space with one vector makes it contiguous.
+    if (evbuffer_reserve_space(l.out, static_cast<ev_ssize_t>(n), &l.reserved, 1) != 1)
+        return nullptr;
+    l.reserved.iov_len = n;
+    return static_cast<uint8_t *>(l.reserved.iov_base);
+}
+
+bool Mesh::commit(int peer)
+{
+    Link &l = links_[peer];
+    if (evbuffer_commit_space(l.out, &l.reserved, 1) != 0)
+        return false;
     if (!l.writing) {
         l.writing = true;
         event_add(l.write_ev, nullptr);
     }
     return true;
-}
-
-void Mesh::broadcast(PeerMsg type, std::initializer_list<std::string_view> fields)
-{
-    for (int i = 0; i < count_; i++)
-        if (i != self_)
-            send(i, type, fields);
 }
 
 bool Mesh::write_out(Link &l)
@@ -147,7 +131,7 @@ void Mesh::on_writable(evutil_socket_t, short, void *arg)
     Mesh &m = *l.mesh;
     l.writing = false;
     if (!m.write_out(l)) {
-        m.drop(l.peer);
+        m.drop(l.peer, nullptr);
         return;
     }
     if (evbuffer_get_length(l.out)) {
@@ -184,7 +168,7 @@ void Mesh::on_readable(evutil_socket_t, short, void *arg)
     Mesh &m = *l.mesh;
     bool open = fill(l);
     if (m.handle_frames(l) && !open)
-        m.drop(l.peer); // EOF: the frames that came before it were handled
+        m.drop(l.peer, nullptr); // EOF: the frames that came before it were handled
 }
 
 void Mesh::poll_input()
@@ -207,44 +191,26 @@ bool Mesh::handle_frames(Link &l)
     } done{reading_};
     for (;;) {
         size_t avail = evbuffer_get_length(l.in);
-        if (avail < kHeader)
+        uint8_t head[peer::kHeaderBytes];
+        if (evbuffer_copyout(l.in, head, sizeof head) != static_cast<ev_ssize_t>(sizeof head))
             return true;
-        unsigned char head[kHeader];
-        evbuffer_copyout(l.in, head, kHeader);
-        uint32_t len;
-        uint16_t n;
-        std::memcpy(&len, head, 4);
-        std::memcpy(&n, head + 6, 2);
-        if (head[4] != kMeshVersion || len < kHeader || len > kMaxFrame || n > kMaxFields) {
-            drop(l.peer); // a peer speaking another version: refuse it
+        peer::Header h;
+        const char *why = nullptr;
+        if (peer::decode_header(head, sizeof head, &h, &why) != peer::HeaderStatus::Ok) {
+            drop(l.peer, why); // a peer speaking another version: refuse it
             return false;
         }
+        size_t len = peer::kHeaderBytes + h.length;
         if (avail < len)
             return true;
-        const char *p = reinterpret_cast<const char *>(evbuffer_pullup(l.in, len));
-        std::string_view fields[kMaxFields];
-        size_t off = kHeader;
-        bool ok = true;
-        for (int i = 0; i < n && ok; i++) {
-            uint32_t flen;
-            if (off + 4 > len) {
-                ok = false;
-                break;
-            }
-            std::memcpy(&flen, p + off, 4);
-            off += 4;
-            if (off + flen > len) {
-                ok = false;
-                break;
-            }
-            fields[i] = std::string_view(p + off, flen);
-            off += flen;
-        }
-        if (!ok) {
-            drop(l.peer);
+        const char *p =
+            reinterpret_cast<const char *>(evbuffer_pullup(l.in, static_cast<ev_ssize_t>(len)));
+        if (!on_frame_(l.peer, h.type, std::string_view(p + peer::kHeaderBytes, h.length))) {
+            drop(l.peer, "a frame that does not decode");
             return false;
         }
-        on_msg_(l.peer, static_cast<PeerMsg>(head[5]), fields, n);
+        if (l.fd < 0)
+            return false; // dropped by the handler
         evbuffer_drain(l.in, len);
     }
 }

@@ -1,54 +1,58 @@
-// The inter-worker channel: a full mesh of socketpairs, one per pair of workers, set up
-// by the master. Frames carry a protocol version and are rejected on mismatch.
+// The links between workers: a full mesh of socketpairs, one per pair of workers, set up by
+// the master. Each carries frames of the peer protocol (peer_protocol.hh); a link whose peer
+// sends a frame of another version, or one that does not decode, is dropped.
 #pragma once
+
+#include "peer_protocol.hh"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
 #include <cstdint>
 #include <functional>
-#include <string>
 #include <string_view>
 #include <vector>
 
 namespace jimd {
 
-// What one worker tells another.
-enum class PeerMsg : uint8_t {
-    Online = 1,  // [user, count]: the user has count sessions on the sender
-    Offline = 2, // [user]: the user's last session on the sender ended
-    Deliver = 3, // [user, line]: write line to every session of user here
-    Room = 4,    // [room, line]: write line to every session here that is in room
-    Kick = 5,    // [user, reason]: close every session of user here
-    Conns = 6,   // [ip, count]: the sender now has count connections from ip
-    Ack = 8,     // [count]: the first count Deliver frames received on this link are dealt
-                 // with: written to a session, or kept as pending in a committed row
-};
-
-constexpr uint8_t kMeshVersion = 3;
-
 class Mesh {
   public:
-    // A frame from worker `from`: its type and its fields.
-    using Handler = std::function<void(int from, PeerMsg type, std::string_view *fields, int n)>;
-    // Worker `peer` went away (EOF) or came back (connected).
-    using PeerEvent = std::function<void(int peer, bool up)>;
+    // A whole frame from worker `from`: its type and its body (valid during the call).
+    // False refuses it: the link is dropped.
+    using Handler = std::function<bool(int from, peer::Type type, std::string_view body)>;
+    // Worker `peer` came (up) or went away; why: what was wrong with a link dropped for a
+    // bad frame, else null.
+    using PeerEvent = std::function<void(int peer, bool up, const char *why)>;
 
-    Mesh(event_base *base, int self, int count, Handler on_msg, PeerEvent on_peer);
+    Mesh(event_base *base, int self, int count, Handler on_frame, PeerEvent on_peer);
     ~Mesh();
-    // Uses fd (a socketpair end, non-blocking after this) to talk to peer.
+    Mesh(const Mesh &) = delete;
+    Mesh &operator=(const Mesh &) = delete;
+    // Uses fd (a socketpair end, non-blocking after this) to talk to peer; a link to it
+    // that was there before belonged to a worker since replaced, and is dropped.
     bool attach(int peer, int fd);
     // Queues a frame to one peer; false when the peer is not connected.
-    bool send(int peer, PeerMsg type, std::initializer_list<std::string_view> fields);
+    template <class F> bool send(int peer, const F &frame)
+    {
+        uint8_t *at = reserve(peer, peer::frame_size(frame));
+        if (!at)
+            return false;
+        peer::encode_frame(frame, at);
+        return commit(peer);
+    }
     // Queues a frame to every connected peer.
-    void broadcast(PeerMsg type, std::initializer_list<std::string_view> fields);
+    template <class F> void broadcast(const F &frame)
+    {
+        for (int i = 0; i < count_; i++)
+            if (i != self_)
+                send(i, frame);
+    }
     // Writes what is queued on each link now, instead of when the loop gets to it, so a
     // frame is in the peer's socket before anything this worker says afterwards to a
     // client. Links backed up past the low-water mark are left to the loop.
     void flush_now();
     // Reads and handles the frames already in the sockets now, instead of when the loop
-    // gets to them: what a peer sent before a client's request was read is then known
-    // when that request is handled.
+    // gets to them. Does nothing when called from inside a frame handler.
     void poll_input();
     bool connected(int peer) const { return peer >= 0 && peer < count_ && links_[peer].fd >= 0; }
     // Bytes waiting to be written on the fullest link.
@@ -70,21 +74,26 @@ class Mesh {
         evbuffer *in = nullptr;
         evbuffer *out = nullptr;
         bool writing = false; // write_ev is pending
+        evbuffer_iovec reserved = {};
     };
+    // Room for a frame of n bytes at the end of peer's output, or null.
+    uint8_t *reserve(int peer, size_t n);
+    // Queues the frame written at reserve()'s room.
+    bool commit(int peer);
     static void on_readable(evutil_socket_t fd, short what, void *arg);
     static void on_writable(evutil_socket_t fd, short what, void *arg);
     // Reads what the socket holds (bounded); false on EOF or an error.
     static bool fill(Link &l);
-    // Handles every whole frame in l.in; false if the peer sent garbage (link dropped).
+    // Handles every whole frame in l.in; false if the peer sent a bad one (link dropped).
     bool handle_frames(Link &l);
     // Writes what l.out holds; false on an error (link dropped).
     bool write_out(Link &l);
-    void drop(int peer);
+    void drop(int peer, const char *why);
     static void release(Link &l);
 
     event_base *base_;
     int self_, count_;
-    Handler on_msg_;
+    Handler on_frame_;
     PeerEvent on_peer_;
     std::vector<Link> links_;
     std::function<void()> drained_;

@@ -49,6 +49,9 @@ enum Setting : int {
     S_COUNT = S_LIMITS_FIRST + static_cast<int>(JIM_LIMIT_COUNT)
 };
 
+// The most worker processes: a user's whereabouts are a 64-bit mask of workers (router.cc).
+constexpr long kMaxWorkers = 64;
+
 enum class Type { Int, String, Choice };
 
 // One row of the settings table.

@@ -1,9 +1,13 @@
-// The database: one SQLite file in WAL mode, versioned schema, prepared statements.
+// The SQLite database under the journal: one file in WAL mode, versioned schema, prepared
+// statements, one call per query. The journal (journal_sqlite.cc) decides what goes into a
+// transaction; the master's upkeep uses it directly.
 //
 // Each process opens its own Store after fork(). Writes start with BEGIN IMMEDIATE
 // and every connection waits busy_timeout for the lock, so SQLITE_BUSY is a wait,
 // not an error the user sees.
 #pragma once
+
+#include "journal.hh"
 
 #include <sqlite3.h>
 
@@ -13,24 +17,6 @@
 #include <vector>
 
 namespace jimd {
-
-// One stored message as the protocol shows it.
-struct StoredMessage {
-    int64_t seq = 0;
-    int64_t time = 0;
-    std::string from, to, encoding, text, client_id;
-};
-
-// An account row.
-struct Account {
-    int64_t id = 0;
-    std::string name, pwhash, role;
-    bool banned = false;
-    int64_t general_since = 0; // the last seq before the account existed
-};
-
-// TooMany: a count limit is reached; TooOften: a rate limit is.
-enum class Result { Ok, Exists, NotFound, Error, TooMany, TooOften };
 
 class Store {
   public:
@@ -52,8 +38,6 @@ class Store {
     bool contacts(int64_t owner, std::vector<std::string> *out);
     Result add_contact(int64_t owner, const std::string &contact);
     Result del_contact(int64_t owner, const std::string &contact);
-    // The accounts that have name in their contact list.
-    bool watchers(const std::string &name, std::vector<std::string> *out);
 
     // Rooms.
     // Makes user_id a member of room, creating the room (owned by user_id) if it does not
@@ -137,13 +121,18 @@ class Store {
     int wal_frames() const { return wal_frames_; }
     // The WAL's length in frames past which its file is bigger than kWalLimit.
     int wal_limit_frames() const { return wal_limit_frames_; }
-    // PRAGMA integrity_check == "ok".
-    bool integrity_ok();
 
   private:
     sqlite3_stmt *prepare(const char *sql);
     bool exec(const char *sql);
     bool migrate();
+    bool prepare_all();
+    // One prepared statement: where it is kept, and its SQL.
+    struct Statement {
+        sqlite3_stmt *Store::*st;
+        const char *sql;
+    };
+    static const Statement kStatements[];
     bool fail(const char *what);
 
     static int on_busy(void *arg, int attempt);
@@ -160,18 +149,17 @@ class Store {
     // Prepared once, in open().
     sqlite3_stmt *st_create_user_ = nullptr, *st_get_user_ = nullptr, *st_login_ = nullptr,
                  *st_users_prefix_ = nullptr, *st_contacts_ = nullptr, *st_add_contact_ = nullptr,
-                 *st_del_contact_ = nullptr, *st_watchers_ = nullptr, *st_room_get_ = nullptr,
-                 *st_room_create_ = nullptr, *st_join_ = nullptr, *st_leave_ = nullptr,
-                 *st_user_rooms_ = nullptr, *st_rooms_ = nullptr, *st_begin_ = nullptr,
-                 *st_commit_ = nullptr, *st_rollback_ = nullptr, *st_insert_ = nullptr,
-                 *st_dup_ = nullptr, *st_add_pending_ = nullptr, *st_clear_pending_ = nullptr,
+                 *st_del_contact_ = nullptr, *st_room_get_ = nullptr, *st_room_create_ = nullptr,
+                 *st_join_ = nullptr, *st_leave_ = nullptr, *st_user_rooms_ = nullptr,
+                 *st_rooms_ = nullptr, *st_begin_ = nullptr, *st_commit_ = nullptr,
+                 *st_rollback_ = nullptr, *st_insert_ = nullptr, *st_dup_ = nullptr,
+                 *st_add_pending_ = nullptr, *st_clear_pending_ = nullptr,
                  *st_add_pending_of_ = nullptr, *st_pending_ = nullptr, *st_sync_ = nullptr,
                  *st_by_seq_ = nullptr, *st_tail_ = nullptr, *st_chunks_ = nullptr,
                  *st_indexed_ = nullptr, *st_to_index_ = nullptr, *st_add_chunk_ = nullptr,
-                 *st_set_indexed_ = nullptr, *st_max_seq_ = nullptr, *st_member_ = nullptr,
-                 *st_memberships_ = nullptr, *st_created_since_ = nullptr,
-                 *st_user_count_ = nullptr, *st_events_ = nullptr, *st_add_event_ = nullptr,
-                 *st_forgive_ = nullptr, *st_prune_events_ = nullptr;
+                 *st_set_indexed_ = nullptr, *st_member_ = nullptr, *st_memberships_ = nullptr,
+                 *st_created_since_ = nullptr, *st_user_count_ = nullptr, *st_events_ = nullptr,
+                 *st_add_event_ = nullptr, *st_forgive_ = nullptr, *st_prune_events_ = nullptr;
     sqlite3_stmt *st_insert_rows_[kInsertSizes] = {}; // kInsertRowsMax >> i rows each
     bool insert_rows(sqlite3_stmt *st, StoredMessage *const *msgs, size_t rows);
 };

@@ -1,26 +1,25 @@
-// A worker process: one libevent loop serving many sessions, its own SQLite connection,
-// the group-commit batch, and its side of the mesh to the other workers.
+// A worker process: wires the parts along the path of a message — the acceptor and the
+// connections, the sessions and the handlers, the journal, the router — around one
+// libevent loop, and answers the master's control socket and the signals.
 #pragma once
 
+#include "acceptor.hh"
+#include "connection.hh"
+#include "handlers.hh"
 #include "helper.hh"
-#include "mesh.hh"
-#include "password.hh"
+#include "journal.hh"
+#include "replies.hh"
+#include "router.hh"
 #include "session.hh"
 #include "settings.hh"
-#include "store.hh"
 
 #include <jim/jim.h>
 
 #include <event2/event.h>
 
-#include <atomic>
-#include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace jimd {
@@ -35,278 +34,72 @@ struct WorkerSetup {
     std::string config_path; // reread on SIGHUP
 };
 
-class Worker {
+class Worker final : public SessionHost,
+                     public Sessions,
+                     public JournalListener,
+                     public RouterEvents {
   public:
     Worker(WorkerSetup setup, const Settings &settings, jim_log *log);
     ~Worker();
     // Runs the loop until the worker is told to stop; returns the exit status.
     int run();
 
-    // Called by sessions.
-    void on_readable(Session &s);
-    void on_writable(Session &s);
-    void on_pace(Session &s);
-    void want_flush(Session &s);
-
   private:
-    // A message accepted and waiting for the group commit.
-    struct Pending {
-        uint64_t session;
-        std::string request_id;
-        StoredMessage msg;
-        bool room;
-    };
-    // Accepted messages in arrival order. Entries are reused from batch to batch (size()
-    // only counts the live ones), so a message's strings land in warm capacity: no heap
-    // allocation per message once the worker has seen a full batch.
-    class Batch {
-      public:
-        Pending &add()
-        {
-            if (n_ == items_.size())
-                items_.emplace_back();
-            return items_[n_++];
-        }
-        size_t size() const { return n_; }
-        bool empty() const { return n_ == 0; }
-        Pending &operator[](size_t i) { return items_[i]; }
-        void clear() { n_ = 0; }
-        void swap(Batch &o)
-        {
-            items_.swap(o.items_);
-            std::swap(n_, o.n_);
-        }
-
-      private:
-        std::vector<Pending> items_;
-        size_t n_ = 0;
-    };
-    // One entry of the action table.
-    struct Handler {
-        jim_action action;
-        bool needs_login; // the @login_required of the course: checked before the call
-        void (Worker::*fn)(Session &, jim_msg *);
-    };
-    static const Handler kHandlers[];
-    static const Handler *find_handler(jim_action a);
-
-    // Infrastructure (worker.cc).
     bool start();
-    static void on_accept(evutil_socket_t fd, short, void *arg);
+    bool start_parts();
+    JournalConfig journal_config() const;
+    void accepted(int fd, const char *ip);
+    void begin_drain();
+    void destroy_soon(Session &s);
+    static void on_destroy(evutil_socket_t, short, void *arg);
     static void on_control(evutil_socket_t fd, short, void *arg);
     static void on_signal(evutil_socket_t sig, short, void *arg);
     static void on_tick(evutil_socket_t, short, void *arg);
-    void accept_from(int lfd);
-    void accept_failed(int err);
-    static void on_accept_resume(evutil_socket_t, short, void *arg);
-    event *accept_resume_ev_ = nullptr;
-    uint64_t accept_failures_ = 0; // since the last report
-    int64_t accept_logged_us_ = -(int64_t{1} << 60);
-    static constexpr int kAcceptPauseMs = 250, kAcceptLogEverySec = 10;
-    void process_input(Session &s);
-    void update_reading(Session &s);
-    void output_drained(Session &s);
-    static void on_more_input(evutil_socket_t, short, void *arg);
-    std::vector<uint64_t> more_input_; // sessions whose turn ended with requests left
-    bool more_input_scheduled_ = false;
-    event *more_input_ev_ = nullptr;
-    // Output past which a session's requests wait (and a long reply pauses) until the
-    // client has read it down to kOutputLowWater; requests handled per turn.
-    static constexpr size_t kOutputHighWater = 256 << 10, kOutputLowWater = 64 << 10;
-    static constexpr int kRequestsPerTurn = 32;
-    // Long replies (delivery.cc): a page of messages at a time, as the client reads.
-    void pump(Session &s);
-    void start_stream(Session &s, Stream::Kind kind, int64_t cursor, const std::string &request_id,
-                      bool recheck);
-    static constexpr int kStreamPage = 256;
-    void dispatch(Session &s, jim_msg *m);
-    void close_session(Session &s);
-    void destroy_session(uint64_t id);
-    void begin_drain();
-    Session *find(uint64_t id);
+    void reload();
     void watch_idle();
+    void check_session(Session &s, int64_t now, std::vector<uint64_t> *stuck,
+                       std::vector<uint64_t> *late, std::vector<uint64_t> *dead);
 
-    // Replies (worker.cc).
-    jim_msg *response(int code, const char *text = nullptr);
-    jim_msg *response_to(const char *id, int code, const char *text = nullptr);
-    void emit(Session &s, jim_msg *m);
-    void reply(Session &s, int code, const char *text = nullptr);
-    void send_line(Session &s, const std::string &line);
-
-    // Protocol (handlers.cc).
-    void h_presence(Session &s, jim_msg *m);
-    void h_authenticate(Session &s, jim_msg *m);
-    void h_register(Session &s, jim_msg *m);
-    void h_quit(Session &s, jim_msg *m);
-    void h_msg(Session &s, jim_msg *m);
-    void h_join(Session &s, jim_msg *m);
-    void h_leave(Session &s, jim_msg *m);
-    void h_get_contacts(Session &s, jim_msg *m);
-    void h_add_contact(Session &s, jim_msg *m);
-    void h_del_contact(Session &s, jim_msg *m);
-    void h_get_rooms(Session &s, jim_msg *m);
-    void h_get_users(Session &s, jim_msg *m);
-    void h_sync(Session &s, jim_msg *m);
-    void h_history(Session &s, jim_msg *m);
-    void h_probe_answer(Session &s, jim_msg *m);
-    void h_not_yet(Session &s, jim_msg *m);
-    void log_in(Session &s, const Account &a, unsigned features);
-    void send_name_list(Session &s, jim_action action, const std::vector<std::string> &names);
-    bool login_attempt(Session &s, const std::string &account, int64_t *retry_after);
-    static constexpr int64_t kMaxListed = 500; // most entries of a room or user list
-    void login_forgiven(const std::string &ip, const std::string &account);
-    // An authenticate whose password is being checked on the helper thread.
-    struct LoginCheck {
-        std::string name, ip, request_id;
-        Account account;
-        unsigned features = 0;
-        bool known = false, ok = false;
-    };
-    void authenticated(uint64_t session_id, const LoginCheck &c);
-    // A register whose password is being hashed on the helper thread.
-    struct Registration {
-        std::string name, info, request_id, hash;
-    };
-    void registered(uint64_t session_id, const Registration &r);
-    bool user_exists(const std::string &name);
-
-    // Delivery (delivery.cc).
-    void schedule_commit();
-    static void on_commit(evutil_socket_t, short, void *arg);
-    void commit_batch();
-    void maybe_checkpoint();
-    void finish_checkpoint(int left, const std::string &error);
-    bool send_to_workers(const std::string &user, const std::string &line, int64_t seq);
-    bool hand_here(const std::string &user, const std::string &line, int64_t seq);
-    void keep_pending(const std::string &user, int64_t seq);
-    void schedule_recheck(uint64_t session_id);
-    void finish_stream(Session &s);
-    void deliver_room(const std::string &room, const std::string &line, uint64_t except_session);
-    void fan_out(const std::string &room, const std::string &line, uint64_t except_session);
-    static void on_fanout(evutil_socket_t, short, void *arg);
-    // A room message on its way to the room's members here, kFanoutChunk sessions a turn.
-    struct Fanout {
-        std::string line;
-        std::vector<uint64_t> sessions;
-        size_t next = 0;
-    };
-    std::deque<Fanout> fanouts_;
-    event *fanout_ev_ = nullptr;
-    static constexpr size_t kFanoutChunk = 128;
-    // The jim-dialect push of m, in a buffer reused by the next call.
-    const std::string &push_line(const StoredMessage &m);
-    void push_stored(Session &s, const StoredMessage &m);
-    void offline_delivery(Session &s);
-    bool first_handing(Session &s, int64_t seq, bool remember);
-    void recheck_offline(uint64_t session_id);
-    void on_peer_message(int from, PeerMsg type, std::string_view *f, int n);
-    void on_peer(int peer, bool up);
-    bool online_anywhere(const std::string &user) const;
-    // Handles the mesh frames already waiting, at most once per client read.
-    void catch_up_with_peers();
-    void became_online(const std::string &user);
-    void became_offline(const std::string &user);
-    void presence_push(const std::string &user, bool online);
+    // SessionHost: what a session's connection reports.
+    void on_request(Session &s, jim_msg *m) override;
+    void on_bad_object(Session &s, jim_msg *m, const char *why, bool fatal) override;
+    void on_peer_closed(Session &s) override;
+    void on_output_drained(Session &s) override;
+    void on_finished(Session &s) override;
+    // Sessions: what handlers may do to other sessions.
+    Session *find(uint64_t id) override;
+    void close(Session &s) override;
+    void later(uint64_t id, int ms, std::function<void(Session &)> fn) override;
+    // JournalListener.
+    bool recipient_online(const std::string &user) override;
+    void committed(Entry *entries, size_t n, bool ok) override;
+    // RouterEvents.
+    Session *find_session(uint64_t id) override { return find(id); }
+    uint64_t keep_pending(const std::string &user, int64_t seq) override;
+    void recover_pending(int64_t seq) override;
+    void peers_drained() override;
 
     WorkerSetup setup_;
     Settings settings_;
     jim_log *log_;
     jim_limits *limits_ = nullptr;
     event_base *base_ = nullptr;
-    std::unique_ptr<Store> store_;
-    std::unique_ptr<Helper> hasher_;
-    std::unique_ptr<Helper> checkpointer_;
-    std::unique_ptr<Store> checkpoint_store_; // used on checkpointer_'s thread only
-    std::unique_ptr<Mesh> mesh_;
-    std::vector<event *> events_;
-    event *commit_ev_ = nullptr;
-    event *flush_ev_ = nullptr;
-    bool checkpointing_ = false;
-    // Set when the WAL outgrows Store::kWalLimit: the helper stops after its current pass.
-    std::atomic<bool> checkpoint_stand_down_{false};
-    int checkpoint_tried_at_ = 0; // the WAL's frames when the last checkpoint began
-    // The WAL's length (4 KiB pages) at which a worker copies it back, and what the
-    // helper thread may leave for the loop to copy.
-    static constexpr int kCheckpointFrames = 1000, kCheckpointRest = 64;
-    static constexpr int kCheckpointNice = 19; // the copying waits for a free moment
-    std::vector<uint64_t> dirty_;              // sessions with output to write this iteration
-    std::vector<uint64_t> flushing_;           // on_flush's list, reused
-    bool flush_scheduled_ = false;
-    static void on_flush(evutil_socket_t, short, void *arg);
-    event *tick_ev_ = nullptr;
-    jim_msg *in_ = nullptr;  // the request being handled
-    jim_msg *out_ = nullptr; // the reply being built
-    jim_msg *tmp_ = nullptr; // for re-encoding
-    uint64_t next_id_ = 1;
-    uint64_t client_reads_ = 0;              // reads from client sockets so far
-    uint64_t mesh_polled_at_ = ~uint64_t{0}; // client_reads_ at the last mesh poll
-    bool draining_ = false;
-    // Backpressure: while a link to another worker holds more than this, sessions that
-    // become readable are left unread until the link drains.
-    static constexpr size_t kMeshHighWater = 1 << 20;
-    // Output a session may hold before it counts as a client that does not read.
-    static constexpr size_t kMaxSessionOutput = 16 << 20;
-    std::vector<uint64_t> throttled_;
-    void resume_throttled();
+    // The parts, made after fork() in start(), in the order they depend on each other.
+    std::unique_ptr<ConnectionLoop> loop_;
+    std::unique_ptr<Replies> replies_;
+    std::unique_ptr<Journal> journal_;
+    std::unique_ptr<Router> router_;
+    std::unique_ptr<Helper> passwords_;
+    std::unique_ptr<Acceptor> acceptor_;
+    std::unique_ptr<Context> cx_;
+    std::vector<event *> events_; // control socket, signals, tick
+    event *destroy_ev_ = nullptr;
     std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
-    std::unordered_map<std::string, std::vector<Session *>> by_user_; // logged-in, local
-    std::unordered_map<std::string, std::vector<Session *>> by_room_; // members online here
-    std::unordered_map<std::string, uint64_t> remote_;                // user -> mask of workers
-    // user -> worker -> sessions there, only where a worker has two or more: the rest have
-    // one each, so remote_'s mask counts them (max_sessions holds across workers).
-    std::unordered_map<std::string, std::unordered_map<int, int>> remote_multi_;
-    // Sessions of user on every worker, as far as this one knows.
-    size_t sessions_of(const std::string &user) const;
-    // Tells the other workers how many sessions user has here now.
-    void announce_sessions(const std::string &user);
-    std::unordered_map<std::string, int> per_ip_;                 // connections here
-    std::unordered_map<std::string, std::vector<int>> remote_ip_; // ip -> count per worker
-    int connections_from(const std::string &ip) const;
-    void count_ip(const std::string &ip, int delta);
-    std::unordered_set<std::string> known_users_; // names known to exist (never deleted)
-    Batch batch_;                                 // accepted, waiting for the commit
-    Batch committing_; // the batch being committed (its entries are reused afterwards)
-    std::vector<bool> dup_, live_;
-    std::vector<StoredMessage *> run_;
-    std::string line_;                    // push_line's output
-    std::string course_of_, course_line_; // send_line: the last push and its course form
-    // The general chat's name ("" when there is none): every logged-in session is in it.
-    const std::string &general() const { return settings_.str(S_GENERAL_CHAT); }
-    void send_data_list(Session &s, const std::vector<std::string> &names);
-    static constexpr size_t kCourseReadBytes = 1024; // what a course client reads at once
-    void add_general_chat(const std::string &prefix, const std::string &after, size_t limit,
-                          std::vector<std::pair<std::string, int64_t>> *rooms);
-    std::string name_; // h_msg's recipient, before it has a batch entry
-    std::vector<std::pair<std::string, int64_t>> later_pending_; // rows for the next commit
-    std::vector<std::pair<std::string, int64_t>> later_clear_;   // (user, up to seq) to clear
-    std::vector<int64_t> later_recover_; // seqs a worker that died had not confirmed
-    // The same three, swapped in while a commit runs (kept for their capacity).
-    std::vector<std::pair<std::string, int64_t>> adding_, clearing_;
-    std::vector<int64_t> recovering_;
-    // Direct messages handed over on one mesh link. A Deliver frame is not backed by a
-    // pending row: the sender keeps its seq until the peer confirms it with an Ack, and
-    // turns what is unconfirmed into pending rows if the peer goes away.
-    struct Handover {
-        uint64_t sent = 0, acked = 0; // Deliver frames sent; how many the peer confirmed
-        std::vector<int64_t> unacked; // seqs of frames acked+1 .. sent, from `head`
-        size_t head = 0;
-        uint64_t got = 0, confirmed = 0; // Deliver frames received; how many confirmed back
-        uint64_t confirming = 0;         // `got` when the running commit began
-    };
-    std::vector<Handover> handover_; // by peer index
-    void handover_sent(int peer, int64_t seq);
-    void handover_acked(int peer, uint64_t count);
-    void handover_lost(int peer);
-    void confirm_handovers(bool upto_now);
-    std::string peer_user_, peer_line_; // a Deliver frame's fields (capacity reused)
-    bool commit_scheduled_ = false;
-    bool commit_now_ = false; // scheduled for the end of this iteration, not a timer
-    bool committing_now_ = false;
-    int64_t last_commit_us_ = 0;
-    size_t last_batch_ = 0;
-    static constexpr size_t kBatchMax = 1024;
-    uint64_t commits_ = 0, committed_ = 0,
-             commits_logged_ = 0; // batches and messages, for the debug log
+    std::vector<std::unique_ptr<Session>> doomed_; // finished: freed by on_destroy
+    std::vector<uint64_t> resumed_;                // sessions whose batch a commit emptied
+    uint64_t next_id_ = 1;
+    bool draining_ = false;
+    bool refreshed_ = false; // the router has read the other workers during this commit
 };
 
 } // namespace jimd

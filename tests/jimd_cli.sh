@@ -16,7 +16,7 @@ one_request() {
         exec 3>&-
     fi
 }
-echo "1..14"
+echo "1..16"
 
 out=$("$jimd" --help); check '[ $? -eq 0 ] && echo "$out" | grep -q -- "-p PORT"' "--help prints usage, exit 0"
 out=$("$jimd" -V); check 'echo "$out" | grep -q "^jimd [0-9]"' "-V prints the version"
@@ -27,6 +27,13 @@ out=$("$jimd" --help-config); check 'echo "$out" | grep -q "^max_message_chars" 
 check '[ $rc -eq 64 ]' "an unknown flag exits 64 (EX_USAGE)"
 "$jimd" -p 70000 -t >/dev/null 2>"$dir/err"; rc=$?
 check '[ $rc -eq 64 ] && grep -q "port" "$dir/err"' "a bad port exits 64 with one clear line"
+
+# workers: at most 64 (a user's whereabouts are a 64-bit mask); more is refused, not cut.
+"$jimd" -w 65 -t >/dev/null 2>"$dir/err"; rc=$?
+check '[ $rc -eq 64 ] && grep -q "workers: 65 is outside 0..64" "$dir/err"' "-w 65 exits 64: at most 64 workers"
+printf 'workers 100\n' > "$dir/w.conf"
+"$jimd" -c "$dir/w.conf" -t >/dev/null 2>"$dir/err"; rc=$?
+check '[ $rc -eq 78 ] && grep -q "w.conf:1: workers: 100 is outside 0..64" "$dir/err"' "workers 100 in the config exits 78"
 
 printf 'port 7777\n# a comment\nmsg_rate lots\n' > "$dir/bad.conf"
 "$jimd" -c "$dir/bad.conf" -t >/dev/null 2>"$dir/err"; rc=$?

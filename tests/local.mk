@@ -24,7 +24,8 @@ unit_tests = \
 	tests/test_codec \
 	tests/test_framer \
 	tests/test_log \
-	tests/test_e2e_crypto
+	tests/test_e2e_crypto \
+	tests/test_peer_protocol
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
 e2e_tests = \
 	tests/test_jimd_protocol \
@@ -147,6 +148,11 @@ tests_test_e2e_crypto_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libjim/src
 tests_test_e2e_crypto_CXXFLAGS = $(AM_CXXFLAGS) $(OPENSSL_CFLAGS)
 tests_test_e2e_crypto_LDADD = libjim/libjimclient.la libjim/libjimcore.la $(YAJL_LIBS) \
 	$(SQLITE_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -lpthread
+# jimd's internal frames, compiled from jimd's own source.
+tests_test_peer_protocol_SOURCES = tests/test_peer_protocol.cc jimd/peer_protocol.cc \
+	jimd/peer_protocol.hh
+tests_test_peer_protocol_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_peer_protocol_LDADD = $(CMOCKA_LIBS)
 tests_test_log_SOURCES = tests/test_log.c
 tests_test_log_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_log_LDADD = $(TEST_LDADD)
@@ -174,7 +180,8 @@ EXTRA_PROGRAMS += tests/bench_codec
 tests_bench_codec_SOURCES = tests/bench_codec.c
 tests_bench_codec_LDADD = libjim/libjim.la
 EXTRA_PROGRAMS += tests/bench_store
-tests_bench_store_SOURCES = tests/bench_store.cc jimd/store.cc jimd/store.hh
+tests_bench_store_SOURCES = tests/bench_store.cc jimd/store.cc jimd/store_accounts.cc \
+	jimd/store_messages.cc jimd/store.hh jimd/store_sql.hh jimd/journal.hh
 tests_bench_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_bench_store_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)
 tests_bench_store_LDADD = $(SQLITE_LIBS)

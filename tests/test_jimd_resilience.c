@@ -1,7 +1,8 @@
 /*
  * test_jimd_resilience.c — nothing acknowledged is lost: a worker killed with SIGKILL is
  * respawned without disturbing the others, and its users catch up exactly, also on what
- * another worker had handed to it and it never confirmed; SIGTERM under
+ * another worker had handed to it and it never confirmed, also when it died in the middle
+ * of a commit of a thousand messages; SIGTERM under
  * load drains cleanly, leaves a sound database, and a restart keeps everything; under
  * steady load the WAL is copied back and starts over, so it stays small, also when the
  * core jimd runs on is kept busy.
@@ -483,12 +484,194 @@ static void busy_core__wal_restarted_by_master_stays_bounded(void **state)
     wal_watch_finish(&w, 128LL << 20);
 }
 
+/* Reads what a sender gets until its connection ends or `quiet_ms` pass without a word:
+ * the seqs of the messages answered 200/202 go into acked, the 4xx into *refused. */
+static void collect_answers(tclient *c, int quiet_ms, int64_t *acked, int *nacked, int *refused)
+{
+    jim_msg *m;
+    while ((m = tc_recv(c, quiet_ms)) != NULL) {
+        int code = jim_msg_response(m);
+        if (code == 200 || code == 202)
+            acked[(*nacked)++] = seq_of(m);
+        else if (code >= 400)
+            (*refused)++;
+    }
+}
+
+/* The size of the commit the log says a worker holds open (JIMD_TEST_COMMIT), or 0. */
+static int held_commit(const jimd_proc *p)
+{
+    FILE *f = fopen(p->log, "r");
+    char line[1024];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strstr(line, "holding a commit of "))
+            n = atoi(strstr(line, "holding a commit of ") + 20);
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Counts the rows of a query with one integer answer on the database at path. */
+static int count_rows(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, T); /* jimd may be recovering or copying its WAL */
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Each seq in want arrives exactly once among the next objects of c (msg pushes), and no
+ * other message does; until `until_code` answers (0: until quiet for quiet_ms). */
+static void assert_each_once(tclient *c, const int64_t *want, int n, int until_code, int quiet_ms)
+{
+    char *seen = calloc((size_t)n, 1);
+    assert_non_null(seen);
+    int got = 0;
+    jim_msg *m;
+    while ((m = tc_recv(c, quiet_ms)) != NULL) {
+        if (until_code && jim_msg_response(m) == until_code)
+            break;
+        if (jim_msg_action(m) != JIM_ACTION_MSG)
+            continue;
+        int64_t seq = seq_of(m);
+        int i = 0;
+        while (i < n && want[i] != seq)
+            i++;
+        if (i == n)
+            fail_msg("seq %lld was never acknowledged, yet it arrived", (long long)seq);
+        if (seen[i]++)
+            fail_msg("seq %lld arrived twice", (long long)seq);
+        got++;
+    }
+    if (until_code)
+        assert_non_null(m);
+    assert_int_equal(got, n);
+    free(seen);
+}
+
+enum { BIG_SENDERS = 4, BIG_BEFORE = 100, BIG_DOOMED = 400 };
+
+/* A worker killed with SIGKILL in the middle of writing a large batch: JIMD_TEST_COMMIT
+ * makes it gather at least 1,000 messages into one commit and hold that commit open, and
+ * four senders pipeline 1,600 messages, so a commit of at least 1,000 is under way when
+ * the kill lands. Every message answered 200/202 before is there
+ * exactly once afterwards — pushed once at the recipient's next login, and once by
+ * `sync since 0` —, nothing refused is, nothing of the killed commit is, and the
+ * database is sound. */
+static void kill9_during_large_commit__acknowledged_exactly_once(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    setenv("JIMD_TEST_COMMIT", "1000:30000", 1);
+    int started = jimd_start(&p, 1, "msg_rate 0");
+    unsetenv("JIMD_TEST_COMMIT");
+    assert_int_equal(started, 0);
+    tclient *rcv = tc_online(p.port, "bk_rcv"), *snd[BIG_SENDERS];
+    assert_non_null(rcv);
+    tc_send(rcv, "{\"action\":\"join\",\"room\":\"#bk\"}");
+    assert_int_equal(tc_response(rcv, T), 200);
+    tc_close(rcv); /* offline: its direct messages get pending rows */
+    for (int k = 0; k < BIG_SENDERS; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "bk_snd%d", k);
+        snd[k] = tc_online(p.port, name);
+        assert_non_null(snd[k]);
+        tc_send(snd[k], "{\"action\":\"join\",\"room\":\"#bk\"}");
+        assert_int_equal(tc_response(snd[k], T), 200);
+    }
+    static int64_t acked[BIG_SENDERS * (BIG_BEFORE + BIG_DOOMED)];
+    int nacked = 0, refused = 0;
+
+    /* Acknowledged before the kill: direct and room messages, and some refused (404). */
+    for (int k = 0; k < BIG_SENDERS; k++) {
+        for (int i = 0; i < BIG_BEFORE; i++)
+            tc_send(snd[k], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"before %d/%d\"}",
+                    i % 4 ? "bk_rcv" : "#bk", k, i);
+        tc_send(snd[k], "{\"action\":\"msg\",\"to\":\"bk_nobody\",\"message\":\"refused %d\"}", k);
+        tc_send(snd[k], "{\"action\":\"msg\",\"to\":\"#bk_none\",\"message\":\"refused %d\"}", k);
+    }
+    for (int k = 0; k < BIG_SENDERS; k++)
+        collect_answers(snd[k], 3000, acked, &nacked, &refused);
+    assert_int_equal(nacked, BIG_SENDERS * BIG_BEFORE);
+    assert_int_equal(refused, 2 * BIG_SENDERS);
+    int64_t direct[BIG_SENDERS * BIG_BEFORE];
+    int ndirect = 0;
+
+    /* Then 1,600 more, pipelined: the worker gathers 1,024 of them into one commit, holds
+     * it open, and is killed there. */
+    pid_t victim = jimd_worker_pid(&p, 0);
+    assert_true(victim > 0);
+    for (int k = 0; k < BIG_SENDERS; k++)
+        for (int i = 0; i < BIG_DOOMED; i++)
+            tc_send(snd[k], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"doomed %d/%d\"}",
+                    i % 4 ? "bk_rcv" : "#bk", k, i);
+    for (int i = 0; i < 200 && !held_commit(&p); i++)
+        usleep(50000);
+    int held = held_commit(&p);
+    assert_true(held >= 1000);
+    assert_int_equal(kill(victim, SIGKILL), 0);
+    int before_kill = nacked;
+    for (int k = 0; k < BIG_SENDERS; k++) {
+        collect_answers(snd[k], T, acked, &nacked, &refused); /* until the connection ends */
+        tc_close(snd[k]);
+    }
+    print_message("killed in a commit of %d messages: %d acknowledged before, %d in the last "
+                  "moment\n",
+                  held, before_kill, nacked - before_kill);
+    assert_respawned(&p, 0, victim);
+
+    /* On disk: sound; every acknowledged message once; nothing refused; nothing of the
+     * killed commit but what was acknowledged. */
+    assert_int_equal(count_rows(p.db, "SELECT count(*) FROM pragma_integrity_check "
+                                      "WHERE integrity_check = 'ok'"),
+                     1);
+    assert_int_equal(count_rows(p.db, "SELECT count(*) FROM messages WHERE body LIKE 'refused%'"),
+                     0);
+    assert_int_equal(count_rows(p.db, "SELECT count(*) FROM messages"), nacked);
+
+    /* The recipient comes back: each acknowledged direct message is pushed once (also past
+     * the second look at login), and sync since 0 brings every acknowledged one once. */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(p.db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, T);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT recipient FROM messages WHERE seq = ?1", -1, &st, NULL),
+        SQLITE_OK);
+    for (int i = 0; i < nacked; i++) {
+        sqlite3_bind_int64(st, 1, acked[i]);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        if (strcmp((const char *)sqlite3_column_text(st, 0), "bk_rcv") == 0 &&
+            ndirect < (int)(sizeof direct / sizeof direct[0]))
+            direct[ndirect++] = acked[i];
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    tclient *back = tc_online(p.port, "bk_rcv");
+    assert_non_null(back);
+    assert_each_once(back, direct, ndirect, 0, 1500);
+    tc_send(back, "{\"action\":\"sync\",\"since\":0}");
+    assert_each_once(back, acked, nacked, 200, T);
+    tc_close(back);
+    assert_int_equal(jimd_stop(&p), 0);
+    jimd_cleanup(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kill9_worker__respawned_others_unaffected_nothing_lost),
         cmocka_unit_test(worker_dies_before_confirming__handed_messages_kept_for_next_login),
         cmocka_unit_test(sigterm_under_load__acknowledged_kept_and_restart_keeps_state),
+        cmocka_unit_test(kill9_during_large_commit__acknowledged_exactly_once),
         cmocka_unit_test(steady_load__wal_starts_over_and_stays_small),
         cmocka_unit_test(busy_core__wal_restarted_by_master_stays_bounded),
     };

@@ -1,0 +1,179 @@
+// The sessions of this worker by user and room, and the writing of pushes to them
+// (local_directory.hh).
+#include "local_directory.hh"
+
+#include <algorithm>
+
+namespace jimd {
+
+namespace {
+const std::vector<Session *> kNone;
+} // namespace
+
+LocalDirectory::LocalDirectory(event_base *base, std::string general, Replies &replies,
+                               std::function<Session *(uint64_t)> find)
+    : base_(base), general_(std::move(general)), replies_(replies), find_(std::move(find))
+{
+}
+
+LocalDirectory::~LocalDirectory()
+{
+    if (fanout_ev_)
+        event_free(fanout_ev_);
+}
+
+bool LocalDirectory::start()
+{
+    fanout_ev_ = event_new(base_, -1, 0, on_fanout, this);
+    return fanout_ev_ != nullptr;
+}
+
+bool LocalDirectory::add(Session &s)
+{
+    for (const std::string &r : s.rooms)
+        by_room_[r].push_back(&s);
+    if (!general_.empty())
+        by_room_[general_].push_back(&s);
+    std::vector<Session *> &list = by_user_[s.user];
+    list.push_back(&s);
+    return list.size() > 1;
+}
+
+bool LocalDirectory::remove(Session &s)
+{
+    auto leave_room = [&](const std::string &room) {
+        auto it = by_room_.find(room);
+        if (it == by_room_.end())
+            return;
+        std::erase(it->second, &s);
+        if (it->second.empty())
+            by_room_.erase(it);
+    };
+    for (const std::string &room : s.rooms)
+        leave_room(room);
+    if (!general_.empty())
+        leave_room(general_);
+    auto it = by_user_.find(s.user);
+    if (it == by_user_.end())
+        return false;
+    std::erase(it->second, &s);
+    if (!it->second.empty())
+        return false;
+    by_user_.erase(it);
+    return true;
+}
+
+// A user's membership lives in each of their sessions on this worker.
+void LocalDirectory::join(const std::string &user, const std::string &room)
+{
+    auto it = by_user_.find(user);
+    if (it == by_user_.end())
+        return;
+    for (Session *s : it->second)
+        if (s->rooms.insert(room).second)
+            by_room_[room].push_back(s);
+}
+
+void LocalDirectory::leave(const std::string &user, const std::string &room)
+{
+    auto it = by_user_.find(user);
+    if (it == by_user_.end())
+        return;
+    auto members = by_room_.find(room);
+    for (Session *s : it->second)
+        if (s->rooms.erase(room) && members != by_room_.end())
+            std::erase(members->second, s);
+    if (members != by_room_.end() && members->second.empty())
+        by_room_.erase(members);
+}
+
+const std::vector<Session *> &LocalDirectory::of(const std::string &user) const
+{
+    auto it = by_user_.find(user);
+    return it == by_user_.end() ? kNone : it->second;
+}
+
+void LocalDirectory::each_user(const std::function<void(const std::string &, size_t)> &fn) const
+{
+    for (const auto &[user, sessions] : by_user_)
+        fn(user, sessions.size());
+}
+
+bool LocalDirectory::hand(const std::string &user, const std::string &line, int64_t seq,
+                          bool remember)
+{
+    auto it = by_user_.find(user);
+    if (it == by_user_.end())
+        return false;
+    bool handed = false;
+    for (Session *s : it->second) {
+        if (s->conn.closing())
+            continue;
+        if (s->first_handing(seq, remember && !s->rechecked))
+            replies_.push(*s, line);
+        handed = true;
+    }
+    return handed;
+}
+
+// A small room gets the message at once; a large one (the general chat of thousands) a
+// chunk of kFanoutChunk sessions per loop turn, so the other sessions of the worker are
+// served in between instead of waiting for the whole fan-out. Room messages keep their
+// order: while a fan-out is under way, later ones queue behind it.
+void LocalDirectory::fan_out(const std::string &room, const std::string &line,
+                             uint64_t except_session)
+{
+    auto it = by_room_.find(room);
+    if (it == by_room_.end())
+        return;
+    if (fanouts_.empty() && it->second.size() <= kFanoutChunk) {
+        for (Session *s : it->second)
+            if (s->id != except_session && !s->conn.closing())
+                replies_.push(*s, line);
+        return;
+    }
+    Fanout &f = fanouts_.emplace_back();
+    f.line = line;
+    f.sessions.reserve(it->second.size());
+    for (Session *s : it->second)
+        if (s->id != except_session)
+            f.sessions.push_back(s->id);
+    if (fanouts_.size() == 1)
+        on_fanout(-1, 0, this);
+}
+
+void LocalDirectory::on_fanout(evutil_socket_t, short, void *arg)
+{
+    auto *d = static_cast<LocalDirectory *>(arg);
+    size_t budget = kFanoutChunk;
+    while (!d->fanouts_.empty() && budget > 0) {
+        Fanout &f = d->fanouts_.front();
+        for (; f.next < f.sessions.size() && budget > 0; f.next++, budget--)
+            if (Session *s = d->find_(f.sessions[f.next]); s && !s->conn.closing())
+                d->replies_.push(*s, f.line);
+        if (f.next == f.sessions.size())
+            d->fanouts_.pop_front();
+    }
+    if (!d->fanouts_.empty()) {
+        timeval now = {0, 0}; // after the loop has looked at the sockets once more
+        event_add(d->fanout_ev_, &now);
+    }
+}
+
+void LocalDirectory::presence(const std::string &user, bool online)
+{
+    for (const auto &[name, sessions] : by_user_) {
+        if (name == user)
+            continue;
+        for (Session *s : sessions) {
+            if (!s->ndjson || s->conn.closing() || !s->contacts.count(user))
+                continue;
+            jim_msg *m = replies_.object(JIM_ACTION_PRESENCE);
+            jim_msg_set_str(m, JIM_FIELD_ACCOUNT_NAME, user.c_str());
+            jim_msg_set_str(m, JIM_FIELD_USER_STATUS, online ? "online" : "offline");
+            replies_.send(*s, m);
+        }
+    }
+}
+
+} // namespace jimd

@@ -1,0 +1,250 @@
+// Encoding and decoding of jimd's internal frames (peer_protocol.hh).
+#include "peer_protocol.hh"
+
+#include <cstring>
+
+namespace jimd::peer {
+
+namespace {
+
+// Writes integers little-endian and strings length-first, at a position that only grows.
+class Writer {
+  public:
+    explicit Writer(uint8_t *p) : p_(p) {}
+    void u8(uint8_t v) { *p_++ = v; }
+    void u16(uint16_t v) { le(v, 2); }
+    void u32(uint32_t v) { le(v, 4); }
+    void u64(uint64_t v) { le(v, 8); }
+    void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
+    void str(std::string_view s)
+    {
+        u32(static_cast<uint32_t>(s.size()));
+        if (!s.empty())
+            std::memcpy(p_, s.data(), s.size());
+        p_ += s.size();
+    }
+
+  private:
+    void le(uint64_t v, int bytes)
+    {
+        for (int i = 0; i < bytes; i++)
+            *p_++ = static_cast<uint8_t>(v >> (8 * i));
+    }
+    uint8_t *p_;
+};
+
+// Reads what Writer wrote; any read past the end makes the whole decode fail.
+class Reader {
+  public:
+    explicit Reader(std::string_view s)
+        : p_(reinterpret_cast<const uint8_t *>(s.data())), left_(s.size())
+    {
+    }
+    bool u32(uint32_t *v) { return le(v, 4); }
+    bool u64(uint64_t *v) { return le(v, 8); }
+    bool i64(int64_t *v)
+    {
+        uint64_t u;
+        if (!le(&u, 8))
+            return false;
+        *v = static_cast<int64_t>(u);
+        return true;
+    }
+    bool str(std::string_view *s)
+    {
+        uint32_t n;
+        if (!u32(&n) || n > left_)
+            return false;
+        *s = std::string_view(reinterpret_cast<const char *>(p_), n);
+        p_ += n;
+        left_ -= n;
+        return true;
+    }
+    // Everything was read, nothing is left over.
+    bool done() const { return left_ == 0; }
+
+  private:
+    template <class T> bool le(T *v, size_t bytes)
+    {
+        if (left_ < bytes)
+            return false;
+        T out = 0;
+        for (size_t i = 0; i < bytes; i++)
+            out |= static_cast<T>(p_[i]) << (8 * i);
+        *v = out;
+        p_ += bytes;
+        left_ -= bytes;
+        return true;
+    }
+    const uint8_t *p_;
+    size_t left_;
+};
+
+constexpr size_t kStr = 4; // a string's length prefix
+
+bool known(uint8_t t)
+{
+    switch (static_cast<Type>(t)) {
+    case Type::Ready:
+    case Type::PeerLink:
+    case Type::Online:
+    case Type::Offline:
+    case Type::Deliver:
+    case Type::Room:
+    case Type::Conns:
+    case Type::Ack: return true;
+    }
+    return false;
+}
+
+} // namespace
+
+HeaderStatus decode_header(const void *data, size_t n, Header *h, const char **why)
+{
+    if (n < kHeaderBytes)
+        return HeaderStatus::Short;
+    const auto *p = static_cast<const uint8_t *>(data);
+    uint16_t magic = static_cast<uint16_t>(p[0] | (p[1] << 8));
+    uint32_t length = static_cast<uint32_t>(p[4]) | static_cast<uint32_t>(p[5]) << 8 |
+                      static_cast<uint32_t>(p[6]) << 16 | static_cast<uint32_t>(p[7]) << 24;
+    const char *bad = magic != kMagic     ? "not a jimd frame"
+                      : p[2] != kVersion  ? "another version of the peer protocol"
+                      : !known(p[3])      ? "unknown frame type"
+                      : length > kMaxBody ? "frame too long"
+                                          : nullptr;
+    if (bad) {
+        if (why)
+            *why = bad;
+        return HeaderStatus::Bad;
+    }
+    h->type = static_cast<Type>(p[3]);
+    h->length = length;
+    return HeaderStatus::Ok;
+}
+
+void encode_header(Type t, uint32_t length, uint8_t *out)
+{
+    Writer w(out);
+    w.u16(kMagic);
+    w.u8(kVersion);
+    w.u8(static_cast<uint8_t>(t));
+    w.u32(length);
+}
+
+size_t body_size(const Ready &)
+{
+    return 4;
+}
+size_t body_size(const PeerLink &)
+{
+    return 4;
+}
+size_t body_size(const Online &f)
+{
+    return kStr + f.user.size() + 4;
+}
+size_t body_size(const Offline &f)
+{
+    return kStr + f.user.size();
+}
+size_t body_size(const Deliver &f)
+{
+    return kStr + f.user.size() + 8 + kStr + f.line.size();
+}
+size_t body_size(const Room &f)
+{
+    return kStr + f.room.size() + kStr + f.line.size();
+}
+size_t body_size(const Conns &f)
+{
+    return kStr + f.ip.size() + 4;
+}
+size_t body_size(const Ack &)
+{
+    return 8;
+}
+
+void encode_body(const Ready &f, uint8_t *out)
+{
+    Writer(out).u32(f.worker);
+}
+void encode_body(const PeerLink &f, uint8_t *out)
+{
+    Writer(out).u32(f.worker);
+}
+void encode_body(const Online &f, uint8_t *out)
+{
+    Writer w(out);
+    w.str(f.user);
+    w.u32(f.sessions);
+}
+void encode_body(const Offline &f, uint8_t *out)
+{
+    Writer(out).str(f.user);
+}
+void encode_body(const Deliver &f, uint8_t *out)
+{
+    Writer w(out);
+    w.str(f.user);
+    w.i64(f.seq);
+    w.str(f.line);
+}
+void encode_body(const Room &f, uint8_t *out)
+{
+    Writer w(out);
+    w.str(f.room);
+    w.str(f.line);
+}
+void encode_body(const Conns &f, uint8_t *out)
+{
+    Writer w(out);
+    w.str(f.ip);
+    w.u32(f.count);
+}
+void encode_body(const Ack &f, uint8_t *out)
+{
+    Writer(out).u64(f.count);
+}
+
+bool decode(std::string_view body, Ready *f)
+{
+    Reader r(body);
+    return r.u32(&f->worker) && r.done();
+}
+bool decode(std::string_view body, PeerLink *f)
+{
+    Reader r(body);
+    return r.u32(&f->worker) && r.done();
+}
+bool decode(std::string_view body, Online *f)
+{
+    Reader r(body);
+    return r.str(&f->user) && r.u32(&f->sessions) && r.done();
+}
+bool decode(std::string_view body, Offline *f)
+{
+    Reader r(body);
+    return r.str(&f->user) && r.done();
+}
+bool decode(std::string_view body, Deliver *f)
+{
+    Reader r(body);
+    return r.str(&f->user) && r.i64(&f->seq) && r.str(&f->line) && r.done();
+}
+bool decode(std::string_view body, Room *f)
+{
+    Reader r(body);
+    return r.str(&f->room) && r.str(&f->line) && r.done();
+}
+bool decode(std::string_view body, Conns *f)
+{
+    Reader r(body);
+    return r.str(&f->ip) && r.u32(&f->count) && r.done();
+}
+bool decode(std::string_view body, Ack *f)
+{
+    Reader r(body);
+    return r.u64(&f->count) && r.done();
+}
+
+} // namespace jimd::peer

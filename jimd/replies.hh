@@ -1,0 +1,49 @@
+// What goes to a session: responses echoing a request's id, list entries, and pushed
+// messages, each encoded in the dialect that session reads. A push is encoded once in
+// jim's form and once in the course's form, however many sessions read it.
+#pragma once
+
+#include "journal.hh"
+#include "session.hh"
+
+#include <jim/jim.h>
+
+#include <string>
+
+namespace jimd {
+
+class Replies {
+  public:
+    explicit Replies(const jim_limits *limits) : limits_(limits) {}
+    ~Replies();
+    Replies(const Replies &) = delete;
+    Replies &operator=(const Replies &) = delete;
+    // False: out of memory.
+    bool start();
+
+    // A response echoing the request id (none when id is null or empty), sent at once.
+    void reply(Session &s, const char *id, int code, const char *text = nullptr);
+    // The same with retry_after, for a 429.
+    void reply_retry(Session &s, const char *id, int code, const char *text, int64_t retry_after);
+    // A response to fill in further, then send(); valid until the next call here.
+    jim_msg *response(const char *id, int code, const char *text = nullptr);
+    // An action object (a list entry, a probe) to fill in, then send().
+    jim_msg *object(jim_action action);
+    // Encodes m in the session's dialect and queues it.
+    void send(Session &s, jim_msg *m);
+
+    // The push of m in jim's dialect, in a buffer reused by the next call.
+    const std::string &push_line(const StoredMessage &m);
+    // Writes a push made by push_line (here or on another worker) to s, in its dialect.
+    void push(Session &s, const std::string &jim_line);
+    void push(Session &s, const StoredMessage &m) { push(s, push_line(m)); }
+
+  private:
+    const jim_limits *limits_;
+    jim_msg *out_ = nullptr;              // the response or object being built
+    jim_msg *tmp_ = nullptr;              // push_line's and the course form's
+    std::string line_;                    // push_line's output
+    std::string course_of_, course_line_; // the last push converted, and its course form
+};
+
+} // namespace jimd

@@ -1,0 +1,442 @@
+// The router over the socketpair mesh (router.hh): the directory of users online on the
+// other workers, fed by their Online/Offline frames; connection counts per address, fed by
+// Conns frames; direct messages handed over in Deliver frames with their ledger and Acks;
+// room messages in Room frames.
+#include "router.hh"
+
+#include "local_directory.hh"
+#include "mesh.hh"
+
+#include <deque>
+#include <unordered_map>
+
+namespace jimd {
+
+namespace {
+
+#define RLOG(level, ...) JIM_LOG(log_, level, tag_.c_str(), __VA_ARGS__)
+
+// Direct messages handed over on one link. A Deliver frame is not backed by a pending
+// row: the sender keeps its seq until the peer confirms it with an Ack, and turns what is
+// unconfirmed into pending rows if the peer goes away. The receiving side counts the
+// frames and confirms each once it was written to a session, or kept as a pending row
+// that a commit has written.
+struct Handover {
+    // Sending side.
+    uint64_t sent = 0, acked = 0; // Deliver frames sent; how many the peer confirmed
+    std::vector<int64_t> unacked; // seqs of frames acked+1 .. sent, from `head`
+    size_t head = 0;
+    // Receiving side.
+    uint64_t got = 0, confirmed = 0; // Deliver frames received; how many confirmed back
+    // Frames kept as pending rows not yet known to be on disk: (frame number, the
+    // journal's commit that writes the row).
+    std::deque<std::pair<uint64_t, uint64_t>> unsure;
+};
+
+class MeshRouter final : public Router {
+  public:
+    MeshRouter(const RouterSetup &setup, Replies &replies, RouterEvents &events);
+    ~MeshRouter() override
+    {
+        if (confirm_ev_)
+            event_free(confirm_ev_);
+    }
+    MeshRouter(const MeshRouter &) = delete;
+    MeshRouter &operator=(const MeshRouter &) = delete;
+    bool start(const std::vector<int> &peers);
+
+    void add_session(Session &s) override;
+    void remove_session(Session &s) override;
+    void join_room(const std::string &user, const std::string &room) override
+    {
+        local_.join(user, room);
+    }
+    void leave_room(const std::string &user, const std::string &room) override
+    {
+        local_.leave(user, room);
+    }
+    const std::vector<Session *> &local_sessions(const std::string &user) const override
+    {
+        return local_.of(user);
+    }
+    bool online_anywhere(const std::string &user) const override;
+    size_t sessions_of(const std::string &user) const override;
+    void refresh() override { mesh_.poll_input(); }
+    int connections_from(const std::string &ip) const override;
+    void count_connection(const std::string &ip, int delta) override;
+    bool deliver(const std::string &user, const std::string &line, int64_t seq) override;
+    void deliver_room(const std::string &room, const std::string &line,
+                      uint64_t except_session) override;
+    void committed(uint64_t last_ok) override;
+    bool backed_up() const override { return mesh_.backlog() > kHighWater; }
+    void attach(int peer, int fd) override { mesh_.attach(peer, fd); }
+
+  private:
+    bool on_frame(int from, peer::Type type, std::string_view body);
+    template <class F> bool take(int from, std::string_view body)
+    {
+        F f;
+        if (!peer::decode(body, &f))
+            return false;
+        on(from, f);
+        return true;
+    }
+    void on(int from, const peer::Online &f);
+    void on(int from, const peer::Offline &f);
+    void on(int from, const peer::Deliver &f);
+    void on(int from, const peer::Ack &f);
+    void on(int from, const peer::Room &f);
+    void on(int from, const peer::Conns &f);
+    void on_peer(int peer, bool up, const char *why);
+    void peer_gone(int peer);
+    void forget_remote(const std::string &user, int peer);
+    void announce(const std::string &user);
+    void handover_lost(int peer);
+    void confirm();
+    void confirm_soon();
+    static void on_confirm(evutil_socket_t, short, void *arg);
+
+    // Past this much output on a link, readers wait until it drains below Mesh::kLowWater.
+    static constexpr size_t kHighWater = 1 << 20;
+    int self_, count_;
+    jim_log *log_;
+    std::string tag_;
+    RouterEvents &events_;
+    LocalDirectory local_;
+    Mesh mesh_;
+    std::unordered_map<std::string, uint64_t> remote_; // user -> mask of workers
+    // user -> worker -> sessions there, only where a worker has two or more: the rest have
+    // one each, so remote_'s mask counts them (max_sessions holds across workers).
+    std::unordered_map<std::string, std::unordered_map<int, int>> remote_multi_;
+    std::unordered_map<std::string, int> per_ip_;                 // connections here
+    std::unordered_map<std::string, std::vector<int>> remote_ip_; // ip -> count per worker
+    std::vector<Handover> handover_;                              // by peer index
+    uint64_t last_ok_ = 0;                                        // the journal's
+    event *confirm_ev_ = nullptr;
+    bool confirm_scheduled_ = false;
+    std::string user_, line_; // a Deliver frame's fields (capacity reused)
+};
+
+MeshRouter::MeshRouter(const RouterSetup &setup, Replies &replies, RouterEvents &events)
+    : self_(setup.self), count_(setup.count), log_(setup.log), tag_(setup.tag), events_(events),
+      local_(setup.base, setup.general, replies,
+             [&events](uint64_t id) { return events.find_session(id); }),
+      mesh_(
+          setup.base, setup.self, setup.count,
+          [this](int from, peer::Type t, std::string_view body) { return on_frame(from, t, body); },
+          [this](int peer, bool up, const char *why) { on_peer(peer, up, why); }),
+      handover_(static_cast<size_t>(setup.count))
+{
+    mesh_.on_drained([this] { events_.peers_drained(); });
+    confirm_ev_ = event_new(setup.base, -1, 0, on_confirm, this);
+}
+
+bool MeshRouter::start(const std::vector<int> &peers)
+{
+    if (!confirm_ev_ || !local_.start())
+        return false;
+    for (int i = 0; i < static_cast<int>(peers.size()); i++)
+        if (peers[i] >= 0)
+            mesh_.attach(i, peers[i]);
+    return true;
+}
+
+void MeshRouter::add_session(Session &s)
+{
+    bool was_online = online_anywhere(s.user);
+    local_.add(s);
+    // Sent before the login is answered: once the user has the answer, every worker that
+    // reads a message for them finds the news in its mesh socket (refresh).
+    announce(s.user);
+    mesh_.flush_now();
+    if (!was_online)
+        local_.presence(s.user, true);
+}
+
+void MeshRouter::remove_session(Session &s)
+{
+    bool last = local_.remove(s);
+    announce(s.user);
+    if (last && !online_anywhere(s.user))
+        local_.presence(s.user, false);
+}
+
+// Tells the other workers how many sessions user has here now.
+void MeshRouter::announce(const std::string &user)
+{
+    size_t n = local_.of(user).size();
+    if (n == 0)
+        mesh_.broadcast(peer::Offline{user});
+    else
+        mesh_.broadcast(peer::Online{user, static_cast<uint32_t>(n)});
+}
+
+bool MeshRouter::online_anywhere(const std::string &user) const
+{
+    if (local_.has(user))
+        return true;
+    auto it = remote_.find(user);
+    return it != remote_.end() && it->second != 0;
+}
+
+size_t MeshRouter::sessions_of(const std::string &user) const
+{
+    size_t n = local_.of(user).size();
+    if (auto it = remote_.find(user); it != remote_.end())
+        n += static_cast<size_t>(__builtin_popcountll(it->second));
+    if (auto it = remote_multi_.find(user); it != remote_multi_.end())
+        for (const auto &[worker, count] : it->second)
+            n += static_cast<size_t>(count - 1);
+    return n;
+}
+
+int MeshRouter::connections_from(const std::string &ip) const
+{
+    int n = 0;
+    if (auto it = per_ip_.find(ip); it != per_ip_.end())
+        n += it->second;
+    if (auto it = remote_ip_.find(ip); it != remote_ip_.end())
+        for (int c : it->second)
+            n += c;
+    return n;
+}
+
+void MeshRouter::count_connection(const std::string &ip, int delta)
+{
+    int &n = per_ip_[ip];
+    n += delta;
+    mesh_.broadcast(peer::Conns{ip, static_cast<uint32_t>(n > 0 ? n : 0)});
+    if (n <= 0)
+        per_ip_.erase(ip);
+}
+
+bool MeshRouter::deliver(const std::string &user, const std::string &line, int64_t seq)
+{
+    // A pending row for seq can exist beside this hand-over only when the user also has
+    // sessions elsewhere (kept there because the user had left, or kept for a worker that
+    // died before confirming it): only then could the re-check at login find it again.
+    auto it = remote_.find(user);
+    bool elsewhere = it != remote_.end() && it->second != 0;
+    bool handed = local_.hand(user, line, seq, elsewhere);
+    if (!elsewhere)
+        return handed;
+    for (int w = 0; w < count_; w++)
+        if (((it->second >> w) & 1) && mesh_.send(w, peer::Deliver{user, seq, line})) {
+            Handover &h = handover_[static_cast<size_t>(w)];
+            h.unacked.push_back(seq);
+            h.sent++;
+            handed = true;
+        }
+    return handed;
+}
+
+void MeshRouter::deliver_room(const std::string &room, const std::string &line,
+                              uint64_t except_session)
+{
+    local_.fan_out(room, line, except_session);
+    mesh_.broadcast(peer::Room{room, line});
+}
+
+bool MeshRouter::on_frame(int from, peer::Type type, std::string_view body)
+{
+    switch (type) {
+    case peer::Type::Online: return take<peer::Online>(from, body);
+    case peer::Type::Offline: return take<peer::Offline>(from, body);
+    case peer::Type::Deliver: return take<peer::Deliver>(from, body);
+    case peer::Type::Ack: return take<peer::Ack>(from, body);
+    case peer::Type::Room: return take<peer::Room>(from, body);
+    case peer::Type::Conns: return take<peer::Conns>(from, body);
+    default: return false; // a control frame has no business on the mesh
+    }
+}
+
+void MeshRouter::on(int from, const peer::Online &f)
+{
+    std::string user(f.user);
+    bool was = online_anywhere(user);
+    remote_[user] |= uint64_t{1} << from;
+    if (f.sessions >= 2) {
+        remote_multi_[user][from] = static_cast<int>(f.sessions);
+    } else if (auto it = remote_multi_.find(user); it != remote_multi_.end()) {
+        it->second.erase(from);
+        if (it->second.empty())
+            remote_multi_.erase(it);
+    }
+    if (!was)
+        local_.presence(user, true);
+}
+
+void MeshRouter::on(int from, const peer::Offline &f)
+{
+    std::string user(f.user);
+    forget_remote(user, from);
+    if (!online_anywhere(user))
+        local_.presence(user, false);
+}
+
+// Worker `peer` has no session of user any more.
+void MeshRouter::forget_remote(const std::string &user, int peer)
+{
+    if (auto it = remote_.find(user); it != remote_.end()) {
+        it->second &= ~(uint64_t{1} << peer);
+        if (!it->second)
+            remote_.erase(it);
+    }
+    if (auto m = remote_multi_.find(user); m != remote_multi_.end()) {
+        m->second.erase(peer);
+        if (m->second.empty())
+            remote_multi_.erase(m);
+    }
+}
+
+// A direct message from another worker. Not handed (the user left): kept here as pending,
+// for the next login; the frame is confirmed once that row is written.
+void MeshRouter::on(int from, const peer::Deliver &f)
+{
+    Handover &h = handover_[static_cast<size_t>(from)];
+    h.got++;
+    user_.assign(f.user);
+    line_.assign(f.line);
+    if (!local_.hand(user_, line_, f.seq, remote_.count(user_) != 0))
+        h.unsure.emplace_back(h.got, events_.keep_pending(user_, f.seq));
+    confirm_soon();
+}
+
+// Peer has dealt with the first `count` Deliver frames of the link: forget their seqs.
+void MeshRouter::on(int from, const peer::Ack &f)
+{
+    Handover &h = handover_[static_cast<size_t>(from)];
+    if (f.count <= h.acked || f.count > h.sent)
+        return; // nothing new, or not a count this link has reached: ignored
+    h.head += static_cast<size_t>(f.count - h.acked);
+    h.acked = f.count;
+    if (h.head == h.unacked.size()) { // all confirmed: start over, capacity kept
+        h.unacked.clear();
+        h.head = 0;
+    } else if (h.head >= 4096 && h.head * 2 >= h.unacked.size()) {
+        h.unacked.erase(h.unacked.begin(), h.unacked.begin() + static_cast<long>(h.head));
+        h.head = 0;
+    }
+}
+
+void MeshRouter::on(int, const peer::Room &f)
+{
+    local_.fan_out(std::string(f.room), std::string(f.line), 0);
+}
+
+void MeshRouter::on(int from, const peer::Conns &f)
+{
+    std::vector<int> &counts = remote_ip_[std::string(f.ip)];
+    counts.resize(static_cast<size_t>(count_));
+    counts[static_cast<size_t>(from)] = static_cast<int>(f.count);
+}
+
+void MeshRouter::committed(uint64_t last_ok)
+{
+    last_ok_ = last_ok;
+    confirm();
+}
+
+// Confirms to each peer the Deliver frames dealt with. Runs at the end of a loop iteration
+// that received Deliver frames, and after each commit.
+void MeshRouter::confirm()
+{
+    for (size_t p = 0; p < handover_.size(); p++) {
+        Handover &h = handover_[p];
+        while (!h.unsure.empty() && h.unsure.front().second <= last_ok_)
+            h.unsure.pop_front();
+        uint64_t upto = h.unsure.empty() ? h.got : h.unsure.front().first - 1;
+        if (upto > h.confirmed && mesh_.send(static_cast<int>(p), peer::Ack{upto}))
+            h.confirmed = upto;
+    }
+}
+
+void MeshRouter::confirm_soon()
+{
+    if (!confirm_scheduled_) {
+        confirm_scheduled_ = true;
+        event_active(confirm_ev_, EV_TIMEOUT, 0);
+    }
+}
+
+void MeshRouter::on_confirm(evutil_socket_t, short, void *arg)
+{
+    auto *r = static_cast<MeshRouter *>(arg);
+    r->confirm_scheduled_ = false;
+    r->confirm();
+}
+
+// The link to peer is gone (the worker died or was replaced): what it never confirmed gets
+// its pending rows with the next commit, and the counts start over for a new link.
+void MeshRouter::handover_lost(int peer)
+{
+    Handover &h = handover_[static_cast<size_t>(peer)];
+    size_t lost = h.unacked.size() - h.head;
+    if (lost) {
+        for (size_t i = h.head; i < h.unacked.size(); i++)
+            events_.recover_pending(h.unacked[i]);
+        RLOG(JIM_LOG_INFO, "worker %d had not confirmed %zu direct messages: kept as pending", peer,
+             lost);
+    }
+    h = Handover{};
+}
+
+void MeshRouter::on_peer(int peer, bool up, const char *why)
+{
+    if (why)
+        RLOG(JIM_LOG_ERROR, "worker %d sent %s: link dropped", peer, why);
+    handover_lost(peer); // a new link starts counting afresh; an old one's frames are lost
+    if (!up) {
+        peer_gone(peer);
+        return;
+    }
+    // A new or returning worker: tell it who is online here.
+    local_.each_user([this, peer](const std::string &user, size_t n) {
+        mesh_.send(peer, peer::Online{user, static_cast<uint32_t>(n)});
+    });
+    for (const auto &[ip, n] : per_ip_)
+        mesh_.send(peer, peer::Conns{ip, static_cast<uint32_t>(n)});
+    RLOG(JIM_LOG_DEBUG, "worker %d connected", peer);
+}
+
+// A worker went away: its users are offline unless seen elsewhere, and its connections
+// are gone.
+void MeshRouter::peer_gone(int peer)
+{
+    RLOG(JIM_LOG_INFO, "worker %d went away", peer);
+    for (auto &[ip, counts] : remote_ip_)
+        if (static_cast<size_t>(peer) < counts.size())
+            counts[static_cast<size_t>(peer)] = 0;
+    std::vector<std::string> gone;
+    for (auto it = remote_.begin(); it != remote_.end();) {
+        if ((it->second >> peer) & 1) {
+            it->second &= ~(uint64_t{1} << peer);
+            if (!it->second) {
+                gone.push_back(it->first);
+                it = remote_.erase(it);
+                continue;
+            }
+        }
+        ++it;
+    }
+    for (auto it = remote_multi_.begin(); it != remote_multi_.end();) {
+        it->second.erase(peer);
+        it = it->second.empty() ? remote_multi_.erase(it) : std::next(it);
+    }
+    for (const std::string &user : gone)
+        if (!online_anywhere(user))
+            local_.presence(user, false);
+}
+
+} // namespace
+
+std::unique_ptr<Router> make_mesh_router(const RouterSetup &setup, Replies &replies,
+                                         RouterEvents &events)
+{
+    auto r = std::make_unique<MeshRouter>(setup, replies, events);
+    if (!r->start(setup.peers))
+        return nullptr;
+    return r;
+}
+
+} // namespace jimd

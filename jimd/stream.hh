@@ -1,0 +1,39 @@
+// A long reply produced as the client reads it, a page at a time: the messages of a sync,
+// or those kept for the user while offline (at login, and the second look half a second
+// later). While one runs, the session's next requests wait.
+#pragma once
+
+#include "handlers.hh"
+
+#include <cstdint>
+#include <string>
+
+namespace jimd {
+
+class Stream {
+  public:
+    enum class Kind { Sync, Pending };
+    Stream(Kind kind, int64_t cursor, std::string request_id, bool recheck)
+        : kind_(kind), cursor_(cursor), request_id_(std::move(request_id)), recheck_(recheck)
+    {
+    }
+    // Starts a long reply to s (none may be running) and sends its first pages.
+    static void start(Context &cx, Session &s, Kind kind, int64_t cursor, const char *request_id,
+                      bool recheck);
+    // Sends the next pages of s's long reply while its output is under
+    // Connection::kHighWater; called again as the client reads. After the last page the
+    // session's requests go on.
+    static void pump(Context &cx, Session &s);
+
+  private:
+    static void finish(Context &cx, Session &s);
+    // Reads the next page after cursor_; false on a database error.
+    bool next_page(Context &cx, Session &s, std::vector<StoredMessage> *page);
+    static constexpr int kPage = 256;
+    Kind kind_;
+    int64_t cursor_;         // the last seq sent
+    std::string request_id_; // Sync: the id its final 200 echoes
+    bool recheck_;           // Pending: the second look
+};
+
+} // namespace jimd
