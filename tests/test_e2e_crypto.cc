@@ -177,7 +177,8 @@ static void base64__strict__rfc4648_and_refusals(void **)
     std::string out;
     size_t n = 0;
     for (const char *bad :
-         {"Zg", "Zg=", "Z===", "Zm9v\n", " Zm9v", "Zm=v", "Zm9-", "Zm9_", "=Zm9", "Zm9vYg==Zm9v"})
+         {"Zg", "Zg=", "Z===", "Zm9v\n", " Zm9v", "Zm=v", "Zm9-", "Zm9_", "=Zm9", "Zm9vYg==Zm9v",
+          "Zh==", "Zm9=", "QR=="}) // the last three: unused bits not zero
         assert_false(base64_check(bad, &n));
     assert_true(base64_check(kMessage, &n));
     assert_int_equal(n, 48 + std::strlen(kText));

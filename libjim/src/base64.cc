@@ -57,6 +57,13 @@ bool base64_check(std::string_view text, size_t *size)
     for (size_t i = 0; i < text.size() - pad; i++)
         if (value_of(static_cast<unsigned char>(text[i])) < 0)
             return false;
+    // The bits of the last character that no byte uses must be zero (RFC 4648 §3.5): one
+    // text per byte string, as base64_encode writes it.
+    if (pad > 0) {
+        int last = value_of(static_cast<unsigned char>(text[text.size() - 1 - pad]));
+        if ((last & (pad == 1 ? 0x3 : 0xf)) != 0)
+            return false;
+    }
     if (size)
         *size = text.size() / 4 * 3 - pad;
     return true;

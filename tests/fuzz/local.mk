@@ -2,14 +2,11 @@
 # libFuzzer) each has a small main() that replays files, and `make check` replays every
 # committed corpus through its target (tests/fuzz/replay.sh). Configured with
 # --enable-fuzzing (clang), they are libFuzzer programs: `make fuzz T=target S=seconds`.
-fuzz_targets = framer decode config client store_files
+fuzz_targets = framer decode config client store_files peer e2e
 fuzz_programs = tests/fuzz/fuzz_framer tests/fuzz/fuzz_decode tests/fuzz/fuzz_config \
-	tests/fuzz/fuzz_client tests/fuzz/fuzz_store_files
+	tests/fuzz/fuzz_client tests/fuzz/fuzz_store_files tests/fuzz/fuzz_peer tests/fuzz/fuzz_e2e
 check_PROGRAMS += $(fuzz_programs)
 TESTS += tests/fuzz/replay.sh
-# TODO when they land: the E2E envelope's decryption (fuzz_e2e: a base64 envelope and
-# keys, decrypted by libjim's §7 code) and jimd's peer protocol decoder (fuzz_peer: one
-# mesh or control frame, jimd/peer_protocol.cc compiled in as settings.cc is here).
 
 if FUZZING
 fuzz_main =
@@ -41,6 +38,18 @@ tests_fuzz_fuzz_client_LDFLAGS = $(fuzz_ldflags)
 tests_fuzz_fuzz_store_files_SOURCES = tests/fuzz/fuzz_store_files.cc $(fuzz_common)
 tests_fuzz_fuzz_store_files_LDADD = $(fuzz_ldadd)
 tests_fuzz_fuzz_store_files_LDFLAGS = $(fuzz_ldflags)
+# jimd's peer protocol decoder, compiled in from jimd's own source.
+tests_fuzz_fuzz_peer_SOURCES = tests/fuzz/fuzz_peer.cc jimd/peer_protocol.cc jimd/peer_protocol.hh \
+	$(fuzz_common)
+tests_fuzz_fuzz_peer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_fuzz_fuzz_peer_LDADD = $(fuzz_ldadd)
+tests_fuzz_fuzz_peer_LDFLAGS = $(fuzz_ldflags)
+# The E2E envelope's decryption, from libjim's internal §7 code.
+tests_fuzz_fuzz_e2e_SOURCES = tests/fuzz/fuzz_e2e.cc $(fuzz_common)
+tests_fuzz_fuzz_e2e_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/libjim/src
+tests_fuzz_fuzz_e2e_CXXFLAGS = $(AM_CXXFLAGS) $(OPENSSL_CFLAGS)
+tests_fuzz_fuzz_e2e_LDADD = $(fuzz_ldadd) $(OPENSSL_LIBS)
+tests_fuzz_fuzz_e2e_LDFLAGS = $(fuzz_ldflags)
 
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/replay.sh tests/fuzz/corpus tests/fuzz/jim.dict \
 	tests/fuzz/config.dict

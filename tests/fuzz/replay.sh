@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # replay.sh — replays every committed fuzz corpus file through its target (built without
 # libFuzzer: each target's main() runs the files it is given). One TAP line per target.
-targets="framer decode config client store_files"
+targets="framer decode config client store_files peer e2e"
 echo "1..$(echo $targets | wc -w)"
 n=0
 for t in $targets; do
