@@ -177,14 +177,23 @@ bool Settings::set(Setting s, const std::string &value, std::string *why)
     return true;
 }
 
+// "unknown setting 'KEY' (did you mean 'NEAR'?)": a garbage key is quoted by its start
+// only, so the message stays one short line.
+static std::string unknown_setting(const std::string &key)
+{
+    std::string why =
+        "unknown setting '" + (key.size() > 64 ? key.substr(0, 64) + "..." : key) + "'";
+    std::string near = nearest_setting(key);
+    if (!near.empty())
+        why += " (did you mean '" + near + "'?)";
+    return why;
+}
+
 bool Settings::set(const std::string &name, const std::string &value, std::string *why)
 {
     int i = setting_by_name(name);
     if (i < 0) {
-        *why = "unknown setting '" + name + "'";
-        std::string near = nearest_setting(name);
-        if (!near.empty())
-            *why += " (did you mean '" + near + "'?)";
+        *why = unknown_setting(name);
         return false;
     }
     return set(static_cast<Setting>(i), value, why);
@@ -281,6 +290,12 @@ std::string nearest_setting(const std::string &name)
     size_t best_d = std::max<size_t>(2, name.size() / 3) + 1;
     for (int i = 0; i < S_COUNT; i++) {
         std::string cand = setting_info(static_cast<Setting>(i)).name;
+        // The distance is at least the difference in length: a long garbage key is
+        // compared with nothing (a large garbage config is refused at once).
+        size_t gap =
+            name.size() > cand.size() ? name.size() - cand.size() : cand.size() - name.size();
+        if (gap >= best_d)
+            continue;
         size_t d = edit_distance(name, cand);
         if (d < best_d) {
             best_d = d;
@@ -314,9 +329,7 @@ bool Settings::load(const std::string &path, std::vector<std::string> *errors)
             continue;
         int found = setting_by_name(key);
         if (found < 0) {
-            std::string near = nearest_setting(key);
-            errors->push_back(where + "unknown setting '" + key + "'" +
-                              (near.empty() ? "" : " (did you mean '" + near + "'?)"));
+            errors->push_back(where + unknown_setting(key));
             continue;
         }
         if (pinned_[found])
