@@ -108,8 +108,12 @@ bool login_attempt(Context &cx, Session &s, const std::string &account, int64_t 
                           cx.settings.num(S_LOGIN_FAILURES_MAX),
                           cx.settings.num(S_LOGIN_FAILURES_MAX_IP)};
     Result r = cx.journal.count_login_attempt(account, s.ip, limits, wall_seconds(), retry_after);
-    if (r == Result::Error)
-        HLOG(JIM_LOG_ERROR, "counting a log-in attempt failed: %s", cx.journal.error().c_str());
+    static LogLimit limit(10'000'000); // a full disk fails every attempt: a line per 10 s
+    uint64_t skipped = 0;
+    if (r == Result::Error && limit.allow(&skipped))
+        HLOG(JIM_LOG_ERROR,
+             "counting a log-in attempt failed (%llu more times since the last such line): %s",
+             static_cast<unsigned long long>(skipped), cx.journal.error().c_str());
     return r != Result::TooOften; // a database error does not lock everyone out
 }
 

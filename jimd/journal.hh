@@ -166,6 +166,7 @@ struct JournalConfig {
     int workers = 1;        // processes that commit
     jim_log *log = nullptr;
     std::string tag = "master"; // the module column of log lines
+    bool quiet = false;         // an upkeep that cannot open the database says nothing (master.cc)
 };
 
 // A worker's journal, made after fork(): its connections, its commit timing on base, its

@@ -206,6 +206,8 @@ class SqliteJournal final : public Journal {
     static void on_tick(evutil_socket_t, short, void *arg);
     void schedule();
     void commit();
+    void log_failure(size_t messages);
+    void log_recovery();
     bool write_messages(Batch &batch);
     bool write_rows(Batch &batch, const RowWork &rows);
     void hold_for_test(size_t messages);
@@ -238,6 +240,8 @@ class SqliteJournal final : public Journal {
     size_t last_batch_ = 0;
     uint64_t commits_ = 0, last_ok_ = 0;
     uint64_t messages_ = 0, commits_logged_ = 0; // for the debug log
+    uint64_t failures_ = 0;                      // failed commits in a row
+    int64_t fail_logged_us_ = 0;                 // when the last failure was logged
 };
 
 SqliteJournal::~SqliteJournal()
@@ -388,12 +392,12 @@ void SqliteJournal::commit()
     last_batch_ = batch.size();
     if (!ok) {
         store_.rollback();
-        JLOG(JIM_LOG_ERROR, "commit of %zu messages failed: %s", batch.size(),
-             store_.error().c_str());
+        log_failure(batch.size());
         for (size_t i = 0; i < batch.size(); i++)
             batch[i].outcome = Entry::Outcome::Failed;
-        rows_.take_back(writing_); // tried again with the next commit
+        rows_.take_back(writing_); // tried again by the next commit, or the tick's
     } else {
+        log_recovery();
         last_ok_ = commits_;
     }
     writing_.clear_all();
@@ -401,8 +405,34 @@ void SqliteJournal::commit()
     batch.clear();
     running_ = false;
     checkpointer_.after_commit(store_);
-    if (!batch_.empty() || !rows_.empty())
-        schedule(); // queued while this commit ran
+    // Queued while this commit ran. Rows a failed commit gave back wait for the tick: tried
+    // at once, a disk that is full would have the worker do nothing but fail commits.
+    if (!batch_.empty() || (ok && !rows_.empty()))
+        schedule();
+}
+
+// A failed commit is logged at once, and then once per 10 s with how many failed since:
+// a full disk must not fill the log with a line per refused message.
+void SqliteJournal::log_failure(size_t messages)
+{
+    failures_++;
+    int64_t now = mono_us();
+    if (fail_logged_us_ != 0 && now - fail_logged_us_ < 10'000'000)
+        return;
+    JLOG(JIM_LOG_ERROR, "commit of %zu messages failed (%llu failed commits in a row): %s",
+         messages, static_cast<unsigned long long>(failures_), store_.error().c_str());
+    fail_logged_us_ = now;
+}
+
+// After failed commits, says once that commits succeed again.
+void SqliteJournal::log_recovery()
+{
+    if (failures_ == 0)
+        return;
+    JLOG(JIM_LOG_INFO, "commits succeed again after %llu failed",
+         static_cast<unsigned long long>(failures_));
+    failures_ = 0;
+    fail_logged_us_ = 0;
 }
 
 // Inserts the batch's messages in order; runs of messages without client ids go many to a

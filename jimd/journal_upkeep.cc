@@ -22,7 +22,8 @@ bool open_store(const JournalConfig &config, Store *store)
     std::string why;
     if (store->open(config.path, config.sync_full, config.busy_ms, &why))
         return true;
-    ULOG(JIM_LOG_WARNING, "maintenance: %s", why.c_str());
+    if (!config.quiet)
+        ULOG(JIM_LOG_WARNING, "maintenance: %s", why.c_str());
     return false;
 }
 

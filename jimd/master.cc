@@ -134,10 +134,12 @@ class Master {
     void respawn(int index);
     void reap();
     void start_upkeep();
-    pid_t fork_upkeep(int nice, void (*job)(const JournalConfig &), const char *what);
+    pid_t fork_upkeep(int nice, void (*job)(const JournalConfig &), const JournalConfig &config,
+                      const char *what);
     JournalConfig journal_config() const;
-    pid_t upkeep_pid_ = 0; // indexing, at nice 19
-    pid_t wal_pid_ = 0;    // the WAL's restart, at the master's own priority
+    pid_t upkeep_pid_ = 0;       // indexing, at nice 19
+    int64_t upkeep_loud_us_ = 0; // when an upkeep last could log its failures
+    pid_t wal_pid_ = 0;          // the WAL's restart, at the master's own priority
     void signal_workers(int sig);
     int alive() const;
 
@@ -301,14 +303,21 @@ void Master::respawn(int index)
 void Master::start_upkeep()
 {
     JournalConfig config = journal_config();
+    // One upkeep in 10 s may say that it cannot open the database (a full disk fails them
+    // all, every checkpoint_interval).
+    int64_t now = mono_us();
+    config.quiet = upkeep_loud_us_ != 0 && now - upkeep_loud_us_ < 10'000'000;
+    if (!config.quiet)
+        upkeep_loud_us_ = now;
     if (upkeep_pid_ == 0) // else the last one is still at work
-        upkeep_pid_ = fork_upkeep(19, journal_upkeep, "indexing");
+        upkeep_pid_ = fork_upkeep(19, journal_upkeep, config, "indexing");
     if (wal_pid_ == 0 && journal_upkeep_urgent(config))
-        wal_pid_ = fork_upkeep(0, journal_rescue, "the WAL's restart");
+        wal_pid_ = fork_upkeep(0, journal_rescue, config, "the WAL's restart");
 }
 
 // Runs job in a child at the given nice value; its pid, or 0 if fork failed.
-pid_t Master::fork_upkeep(int nice, void (*job)(const JournalConfig &), const char *what)
+pid_t Master::fork_upkeep(int nice, void (*job)(const JournalConfig &), const JournalConfig &config,
+                          const char *what)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -324,7 +333,7 @@ pid_t Master::fork_upkeep(int nice, void (*job)(const JournalConfig &), const ch
         quiet_stderr();
         if (nice)
             setpriority(PRIO_PROCESS, 0, nice);
-        job(journal_config());
+        job(config);
         _exit(0);
     }
     return pid;
