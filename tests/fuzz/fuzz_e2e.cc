@@ -60,16 +60,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(checked == decoded, "check says %d, decode says %d", checked, decoded);
     if (!decoded)
         return 0;
-    FUZZ_CHECK(envelope.size() == bytes_size, "%zu bytes decoded, %zu announced",
-               envelope.size(), bytes_size);
+    FUZZ_CHECK(envelope.size() == bytes_size, "%zu bytes decoded, %zu announced", envelope.size(),
+               bytes_size);
     FUZZ_CHECK(jim::base64_encode(envelope) == text, "%s", "a base64 text that is not canonical");
 
     std::string plain;
-    bool opened =
-        e2e::open(plain, keys.recipient, keys.sender.pub, from, to, envelope);
+    bool opened = e2e::open(plain, keys.recipient, keys.sender.pub, from, to, envelope);
     if (!opened)
         return 0;
-    FUZZ_CHECK(envelope.size() >= e2e::kOverhead && plain.size() == envelope.size() - e2e::kOverhead,
+    FUZZ_CHECK(envelope.size() >= e2e::kOverhead &&
+                   plain.size() == envelope.size() - e2e::kOverhead,
                "a %zu-byte envelope opened to %zu bytes", envelope.size(), plain.size());
     std::string again;
     std::string damaged = envelope;
@@ -77,10 +77,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(!e2e::open(again, keys.recipient, keys.sender.pub, from, to, damaged), "%s",
                "an envelope with a changed byte opened");
     std::string other_from = std::string(from) + "x";
-    FUZZ_CHECK(!e2e::open(again, keys.recipient, keys.sender.pub, other_from, to, envelope),
-               "%s", "an envelope opened for another sender name");
+    FUZZ_CHECK(!e2e::open(again, keys.recipient, keys.sender.pub, other_from, to, envelope), "%s",
+               "an envelope opened for another sender name");
     std::string other_to = std::string(to) + "x";
-    FUZZ_CHECK(!e2e::open(again, keys.recipient, keys.sender.pub, from, other_to, envelope),
-               "%s", "an envelope opened for another recipient name");
+    FUZZ_CHECK(!e2e::open(again, keys.recipient, keys.sender.pub, from, other_to, envelope), "%s",
+               "an envelope opened for another recipient name");
     return 0;
 }
