@@ -140,10 +140,12 @@ void quiet_stderr()
 bool lock_file(const std::string &path, bool write_pid, const char *what, std::string *why)
 {
     int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == EACCES && !write_pid)
-        fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    int err = errno;
+    if (fd < 0 && err == EACCES && !write_pid)
+        fd = open(path.c_str(), O_RDONLY | O_CLOEXEC); // a lock file made by another user
     if (fd < 0) {
-        *why = std::string("cannot open ") + path + ": " + strerror(errno);
+        // The first error says why (the retry's ENOENT would hide a read-only directory).
+        *why = std::string("cannot open ") + path + ": " + strerror(err);
         return false;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

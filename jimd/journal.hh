@@ -181,6 +181,10 @@ std::unique_ptr<Journal> open_journal(const JournalConfig &config, event_base *b
 // WAL past 16 MiB), which rescue then fixes at normal priority; finish is the last upkeep,
 // with every worker gone.
 bool journal_prepare(const JournalConfig &config, std::string *why);
+// Before the first open (journal_files.cc): refuses a WAL that is no SQLite WAL and a
+// directory that cannot take the WAL; warns of an empty database file and of a WAL that
+// ends inside a transaction.
+bool journal_check_files(const JournalConfig &config, std::string *why);
 void journal_upkeep(const JournalConfig &config);
 bool journal_upkeep_urgent(const JournalConfig &config);
 void journal_rescue(const JournalConfig &config);

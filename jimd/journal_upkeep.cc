@@ -76,6 +76,8 @@ bool copy_back(const JournalConfig &config, Store &store, int *copied)
 
 bool journal_prepare(const JournalConfig &config, std::string *why)
 {
+    if (!journal_check_files(config, why))
+        return false;
     Store store; // opening brings the schema up to date; closed before any fork
     return store.open(config.path, config.sync_full, config.busy_ms, why);
 }

@@ -21,6 +21,7 @@ jimd_jimd_SOURCES = \
 	jimd/helper.cc \
 	jimd/helper.hh \
 	jimd/journal.hh \
+	jimd/journal_files.cc \
 	jimd/journal_sqlite.cc \
 	jimd/journal_upkeep.cc \
 	jimd/local_directory.cc \

@@ -305,6 +305,9 @@ std::string nearest_setting(const std::string &name)
     return best;
 }
 
+// How many lines that are no setting load() reports one by one.
+constexpr int kJunkReported = 10;
+
 bool Settings::load(const std::string &path, std::vector<std::string> *errors)
 {
     std::ifstream in(path);
@@ -314,6 +317,16 @@ bool Settings::load(const std::string &path, std::vector<std::string> *errors)
     }
     Settings next = *this; // applied only when every line is good
     size_t before = errors->size();
+    // Lines that are no setting at all are reported ten at a time: a file that is no
+    // config (a binary, a text) gets a short report, not a line per line of it.
+    int junk = 0;
+    std::string junk_where;
+    auto not_a_setting = [&](const std::string &where, const std::string &what) {
+        if (++junk <= kJunkReported)
+            errors->push_back(where + what);
+        else if (junk == kJunkReported + 1)
+            junk_where = where;
+    };
     std::string line, key, value, why;
     for (int n = 1; std::getline(in, line); n++) {
         std::string where = path + ":" + std::to_string(n) + ": ";
@@ -322,14 +335,14 @@ bool Settings::load(const std::string &path, std::vector<std::string> *errors)
             break;
         }
         if (!split_line(line, &key, &value, &why)) {
-            errors->push_back(where + why);
+            not_a_setting(where, why);
             continue;
         }
         if (key.empty())
             continue;
         int found = setting_by_name(key);
         if (found < 0) {
-            errors->push_back(where + unknown_setting(key));
+            not_a_setting(where, unknown_setting(key));
             continue;
         }
         if (pinned_[found])
@@ -337,6 +350,9 @@ bool Settings::load(const std::string &path, std::vector<std::string> *errors)
         if (!next.set(static_cast<Setting>(found), value, &why))
             errors->push_back(where + why);
     }
+    if (junk > kJunkReported)
+        errors->push_back(junk_where + "this line and " + std::to_string(junk - kJunkReported - 1) +
+                          " more after it are no settings either: is this a jimd config?");
     if (in.bad())
         errors->push_back(path + ": " + std::strerror(errno));
     if (errors->size() != before)

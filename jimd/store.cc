@@ -159,6 +159,17 @@ int Store::pragma_int(const char *name, int fallback)
     return value;
 }
 
+bool Store::has_tables()
+{
+    sqlite3_stmt *st = nullptr;
+    bool any = false;
+    if (sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'", -1,
+                           &st, nullptr) == SQLITE_OK)
+        any = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return any;
+}
+
 bool Store::migrate()
 {
     if (!exec("BEGIN IMMEDIATE"))
@@ -168,6 +179,13 @@ bool Store::migrate()
         exec("ROLLBACK");
         error_ = "database schema version " + std::to_string(version) +
                  " is newer than this jimd (" + std::to_string(kSchemaVersion) + ")";
+        return false;
+    }
+    // Version 0 with tables: another program's database, which jimd must not add to.
+    if (version == 0 && has_tables()) {
+        exec("ROLLBACK");
+        error_ = "a SQLite database of another program (it has tables, and no jim schema "
+                 "version): jimd adds nothing to it";
         return false;
     }
     for (int v = version; v < kSchemaVersion; v++) {

@@ -126,6 +126,7 @@ class Store {
     sqlite3_stmt *prepare(const char *sql);
     bool exec(const char *sql);
     bool migrate();
+    bool has_tables(); // any table but SQLite's own
     bool prepare_all();
     // One prepared statement: where it is kept, and its SQL.
     struct Statement {
