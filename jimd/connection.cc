@@ -197,6 +197,7 @@ void Connection::process_input()
     if (in_input_ || closing_ || !framer_)
         return; // called back from inside: the loop below goes on; or nothing came yet
     in_input_ = true;
+    bool partial = false; // part of an object waits for the rest
     for (int handled = 0; !holds_ && !closing_; handled++) {
         if (output_bytes() > kHighWater) {
             output_held_ = true;
@@ -210,8 +211,10 @@ void Connection::process_input()
             break;
         }
         int rc = jim_framer_next_msg(framer_, loop_.request_);
-        if (rc == JIM_EAGAIN)
+        if (rc == JIM_EAGAIN) {
+            partial = jim_framer_buffered(framer_) > 0;
             break;
+        }
         if (rc != JIM_OK)
             owner_.on_bad_object(loop_.request_, jim_framer_errmsg(framer_),
                                  !jim_framer_can_continue(framer_));
@@ -219,6 +222,10 @@ void Connection::process_input()
             owner_.on_request(loop_.request_);
     }
     in_input_ = false;
+    if (!partial)
+        partial_since_us_ = 0;
+    else if (partial_since_us_ == 0)
+        partial_since_us_ = mono_us();
     update_reading();
     if (!more_)
         jim_framer_release(framer_); // an idle connection keeps no input buffer
@@ -237,6 +244,7 @@ void Connection::update_reading()
 void Connection::hold(Hold why)
 {
     holds_ |= why;
+    partial_since_us_ = 0; // the server's turn: its time does not count against the client
     update_reading();
 }
 

@@ -129,6 +129,9 @@ class Connection {
     size_t output_bytes() const;
     // When the client last sent something (monotonic microseconds).
     int64_t last_input_us() const { return last_input_us_; }
+    // Since when the client has sent part of an object and not the rest (monotonic
+    // microseconds; 0: no object in progress, or the server holds the connection).
+    int64_t partial_since_us() const { return partial_since_us_; }
     // Frees the framer and the output buffer if they hold nothing and nothing came or went
     // since the last call (the worker calls it once a second): an idle connection keeps
     // neither.
@@ -169,6 +172,7 @@ class Connection {
     jim_framer *framer_ = nullptr; // made on the first input, freed when idle
     std::unique_ptr<Paced> paced_;
     int64_t last_input_us_ = 0;
+    int64_t partial_since_us_ = 0;
     uint32_t pacing_us_ = 0;
     uint8_t holds_ = 0;
     bool output_held_ = false; // too much output waiting: requests wait until it drains

@@ -36,7 +36,7 @@ size_t read_at(int fd, unsigned char *buf, size_t n, off_t offset)
 
 // What a walk over the WAL's frames found.
 struct WalWalk {
-    uint64_t frames = 0;      // whole frames of this WAL's generation (its salts)
+    uint64_t frames = 0;       // whole frames of this WAL's generation (its salts)
     uint64_t after_commit = 0; // of them, after the last commit frame
     bool torn = false;         // the file ends inside a frame of this generation
 };
@@ -106,7 +106,9 @@ bool check_wal(const JournalConfig &config, std::string *why)
 bool check_directory(const JournalConfig &config, std::string *why)
 {
     size_t slash = config.path.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : config.path.substr(0, slash);
+    std::string dir = slash == std::string::npos ? "."
+                      : slash == 0               ? "/"
+                                                 : config.path.substr(0, slash);
     if (access(dir.c_str(), W_OK) == 0)
         return true;
     int err = errno;

@@ -20,6 +20,8 @@ jimd_jimd_SOURCES = \
 	jimd/handlers_rooms.cc \
 	jimd/helper.cc \
 	jimd/helper.hh \
+	jimd/ip_slots.cc \
+	jimd/ip_slots.hh \
 	jimd/journal.hh \
 	jimd/journal_files.cc \
 	jimd/journal_sqlite.cc \

@@ -6,6 +6,7 @@
 #include "clock.hh"
 #include "control.hh"
 #include "daemon.hh"
+#include "ip_slots.hh"
 #include "journal.hh"
 #include "worker.hh"
 
@@ -149,6 +150,7 @@ class Master {
     int count_ = 1;
     std::vector<std::vector<int>> listeners_; // per worker
     std::vector<Slot> slots_;
+    IpSlots ip_slots_;                // connections per address, shared with the workers
     std::vector<int> close_in_child_; // mesh ends that belong to other workers
     sigset_t signals_;
     int signal_fd_ = -1;
@@ -238,6 +240,7 @@ bool Master::spawn(int index, const std::vector<int> &peer_fds)
         setup.control_fd = ctl[1];
         setup.peers = peer_fds;
         setup.config_path = config_path_;
+        setup.ip_slots = &ip_slots_;
         int status;
         {
             Worker w(std::move(setup), settings_, log);
@@ -371,6 +374,7 @@ void Master::reap()
             if (s.control >= 0)
                 close(s.control);
             s.control = -1;
+            ip_slots_.forget(i); // its connections are gone with it
             if (stopping_) {
                 MLOG(JIM_LOG_INFO, "worker %d exited", i);
                 break;
@@ -438,6 +442,10 @@ int Master::prepare()
 // Forks every worker with the full mesh between them: one socketpair for every pair.
 bool Master::start_workers()
 {
+    if (!ip_slots_.map(count_)) {
+        MLOG(JIM_LOG_CRITICAL, "mmap() of the connection counts failed: %s", strerror(errno));
+        return false;
+    }
     std::vector<std::vector<int>> ends(static_cast<size_t>(count_),
                                        std::vector<int>(static_cast<size_t>(count_), -1));
     for (int i = 0; i < count_; i++)

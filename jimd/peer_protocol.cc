@@ -91,7 +91,6 @@ bool known(uint8_t t)
     case Type::Offline:
     case Type::Deliver:
     case Type::Room:
-    case Type::Conns:
     case Type::Ack: return true;
     }
     return false;
@@ -155,10 +154,6 @@ size_t body_size(const Room &f)
 {
     return kStr + f.room.size() + kStr + f.line.size();
 }
-size_t body_size(const Conns &f)
-{
-    return kStr + f.ip.size() + 4;
-}
 size_t body_size(const Ack &)
 {
     return 8;
@@ -195,12 +190,6 @@ void encode_body(const Room &f, uint8_t *out)
     w.str(f.room);
     w.str(f.line);
 }
-void encode_body(const Conns &f, uint8_t *out)
-{
-    Writer w(out);
-    w.str(f.ip);
-    w.u32(f.count);
-}
 void encode_body(const Ack &f, uint8_t *out)
 {
     Writer(out).u64(f.count);
@@ -235,11 +224,6 @@ bool decode(std::string_view body, Room *f)
 {
     Reader r(body);
     return r.str(&f->room) && r.str(&f->line) && r.done();
-}
-bool decode(std::string_view body, Conns *f)
-{
-    Reader r(body);
-    return r.str(&f->ip) && r.u32(&f->count) && r.done();
 }
 bool decode(std::string_view body, Ack *f)
 {

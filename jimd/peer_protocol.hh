@@ -27,7 +27,6 @@ enum class Type : uint8_t {
     Offline = 17, // the user's last session on the sender ended
     Deliver = 18, // write a direct message to the user's sessions here
     Room = 19,    // write a room message to the room's members here
-    Conns = 20,   // the sender has `count` connections from the address
     Ack = 21,     // the first `count` Deliver frames of this link are dealt with
 };
 
@@ -67,11 +66,6 @@ struct Room {
     std::string_view room;
     std::string_view line;
 };
-struct Conns {
-    static constexpr Type kType = Type::Conns;
-    std::string_view ip;
-    uint32_t count = 0;
-};
 struct Ack {
     static constexpr Type kType = Type::Ack;
     uint64_t count = 0;
@@ -90,7 +84,6 @@ size_t body_size(const Online &f);
 size_t body_size(const Offline &f);
 size_t body_size(const Deliver &f);
 size_t body_size(const Room &f);
-size_t body_size(const Conns &f);
 size_t body_size(const Ack &f);
 void encode_body(const Ready &f, uint8_t *out);
 void encode_body(const PeerLink &f, uint8_t *out);
@@ -98,7 +91,6 @@ void encode_body(const Online &f, uint8_t *out);
 void encode_body(const Offline &f, uint8_t *out);
 void encode_body(const Deliver &f, uint8_t *out);
 void encode_body(const Room &f, uint8_t *out);
-void encode_body(const Conns &f, uint8_t *out);
 void encode_body(const Ack &f, uint8_t *out);
 
 // Decodes a body of the struct's type. False when it is not exactly one such body (too
@@ -109,7 +101,6 @@ bool decode(std::string_view body, Online *f);
 bool decode(std::string_view body, Offline *f);
 bool decode(std::string_view body, Deliver *f);
 bool decode(std::string_view body, Room *f);
-bool decode(std::string_view body, Conns *f);
 bool decode(std::string_view body, Ack *f);
 
 // Writes the header of a frame of type t with a body of `length` bytes at out.

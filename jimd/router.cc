@@ -1,7 +1,7 @@
 // The router over the socketpair mesh (router.hh): the directory of users online on the
-// other workers, fed by their Online/Offline frames; connection counts per address, fed by
-// Conns frames; direct messages handed over in Deliver frames with their ledger and Acks;
-// room messages in Room frames.
+// other workers, fed by their Online/Offline frames; direct messages handed over in
+// Deliver frames with their ledger and Acks; room messages in Room frames. (Connections per
+// address are counted in shared memory: ip_slots.hh.)
 #include "router.hh"
 
 #include "local_directory.hh"
@@ -62,8 +62,6 @@ class MeshRouter final : public Router {
     bool online_anywhere(const std::string &user) const override;
     size_t sessions_of(const std::string &user) const override;
     void refresh() override { mesh_.poll_input(); }
-    int connections_from(const std::string &ip) const override;
-    void count_connection(const std::string &ip, int delta) override;
     bool deliver(const std::string &user, const std::string &line, int64_t seq) override;
     void deliver_room(const std::string &room, const std::string &line,
                       uint64_t except_session) override;
@@ -86,7 +84,6 @@ class MeshRouter final : public Router {
     void on(int from, const peer::Deliver &f);
     void on(int from, const peer::Ack &f);
     void on(int from, const peer::Room &f);
-    void on(int from, const peer::Conns &f);
     void on_peer(int peer, bool up, const char *why);
     void peer_gone(int peer);
     void forget_remote(const std::string &user, int peer);
@@ -108,10 +105,8 @@ class MeshRouter final : public Router {
     // user -> worker -> sessions there, only where a worker has two or more: the rest have
     // one each, so remote_'s mask counts them (max_sessions holds across workers).
     std::unordered_map<std::string, std::unordered_map<int, int>> remote_multi_;
-    std::unordered_map<std::string, int> per_ip_;                 // connections here
-    std::unordered_map<std::string, std::vector<int>> remote_ip_; // ip -> count per worker
-    std::vector<Handover> handover_;                              // by peer index
-    uint64_t last_ok_ = 0;                                        // the journal's
+    std::vector<Handover> handover_; // by peer index
+    uint64_t last_ok_ = 0;           // the journal's
     event *confirm_ev_ = nullptr;
     bool confirm_scheduled_ = false;
     std::string user_, line_; // a Deliver frame's fields (capacity reused)
@@ -190,26 +185,6 @@ size_t MeshRouter::sessions_of(const std::string &user) const
     return n;
 }
 
-int MeshRouter::connections_from(const std::string &ip) const
-{
-    int n = 0;
-    if (auto it = per_ip_.find(ip); it != per_ip_.end())
-        n += it->second;
-    if (auto it = remote_ip_.find(ip); it != remote_ip_.end())
-        for (int c : it->second)
-            n += c;
-    return n;
-}
-
-void MeshRouter::count_connection(const std::string &ip, int delta)
-{
-    int &n = per_ip_[ip];
-    n += delta;
-    mesh_.broadcast(peer::Conns{ip, static_cast<uint32_t>(n > 0 ? n : 0)});
-    if (n <= 0)
-        per_ip_.erase(ip);
-}
-
 bool MeshRouter::deliver(const std::string &user, const std::string &line, int64_t seq)
 {
     // A pending row for seq can exist beside this hand-over only when the user also has
@@ -245,7 +220,6 @@ bool MeshRouter::on_frame(int from, peer::Type type, std::string_view body)
     case peer::Type::Deliver: return take<peer::Deliver>(from, body);
     case peer::Type::Ack: return take<peer::Ack>(from, body);
     case peer::Type::Room: return take<peer::Room>(from, body);
-    case peer::Type::Conns: return take<peer::Conns>(from, body);
     default: return false; // a control frame has no business on the mesh
     }
 }
@@ -324,13 +298,6 @@ void MeshRouter::on(int, const peer::Room &f)
     local_.fan_out(std::string(f.room), std::string(f.line), 0);
 }
 
-void MeshRouter::on(int from, const peer::Conns &f)
-{
-    std::vector<int> &counts = remote_ip_[std::string(f.ip)];
-    counts.resize(static_cast<size_t>(count_));
-    counts[static_cast<size_t>(from)] = static_cast<int>(f.count);
-}
-
 void MeshRouter::committed(uint64_t last_ok)
 {
     last_ok_ = last_ok;
@@ -394,8 +361,6 @@ void MeshRouter::on_peer(int peer, bool up, const char *why)
     local_.each_user([this, peer](const std::string &user, size_t n) {
         mesh_.send(peer, peer::Online{user, static_cast<uint32_t>(n)});
     });
-    for (const auto &[ip, n] : per_ip_)
-        mesh_.send(peer, peer::Conns{ip, static_cast<uint32_t>(n)});
     RLOG(JIM_LOG_DEBUG, "worker %d connected", peer);
 }
 
@@ -404,9 +369,6 @@ void MeshRouter::on_peer(int peer, bool up, const char *why)
 void MeshRouter::peer_gone(int peer)
 {
     RLOG(JIM_LOG_INFO, "worker %d went away", peer);
-    for (auto &[ip, counts] : remote_ip_)
-        if (static_cast<size_t>(peer) < counts.size())
-            counts[static_cast<size_t>(peer)] = 0;
     std::vector<std::string> gone;
     for (auto it = remote_.begin(); it != remote_.end();) {
         if ((it->second >> peer) & 1) {

@@ -65,10 +65,6 @@ class Router {
     // offline, since that user's login may have been answered elsewhere a moment ago.
     virtual void refresh() = 0;
 
-    // Connections from an address on every worker; one opening (+1) or closing (-1) here.
-    virtual int connections_from(const std::string &ip) const = 0;
-    virtual void count_connection(const std::string &ip, int delta) = 0;
-
     // A committed direct message, its push in jim's dialect: written to its user's sessions
     // here and handed to the workers where the user has others. False when it reached
     // nobody (the caller keeps it as a pending row).

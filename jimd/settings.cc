@@ -50,7 +50,8 @@ const SettingInfo kTable[S_LIMITS_FIRST] = {
     {"max_connections_per_ip", Type::Int, 1, 1000000, "256", nullptr,
      "connections from one IP address, over all workers (counts shared between them)"},
     {"login_timeout", Type::Int, 1, 3600, "30", nullptr,
-     "seconds a connection may take to log in before it is closed"},
+     "seconds a connection may take to log in, and then to send any one object, before it "
+     "is closed"},
     {"register_max_ip", Type::Int, 1, 1000000, "60", nullptr,
      "accounts one IP address may register per register_window (then 429), over all workers"},
     {"register_window", Type::Int, 1, 86400, "600", nullptr,

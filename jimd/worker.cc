@@ -150,8 +150,14 @@ int Worker::run()
 // A new connection: refused when its address has max_connections_per_ip on all workers.
 void Worker::accepted(int fd, const char *ip)
 {
-    if (router_->connections_from(ip) >= settings_.num(S_MAX_CONNECTIONS_PER_IP)) {
-        WLOG(JIM_LOG_WARNING, "too many connections from %s: refused", ip);
+    if (!setup_.ip_slots->take(setup_.index, ip, settings_.num(S_MAX_CONNECTIONS_PER_IP))) {
+        static LogLimit limit(10'000'000); // a flood: a line per 10 s, not per connection
+        uint64_t skipped = 0;
+        if (limit.allow(&skipped))
+            WLOG(JIM_LOG_WARNING,
+                 "too many connections from %s: refused (%llu refused since "
+                 "the last such line)",
+                 ip, static_cast<unsigned long long>(skipped));
         ::close(fd);
         return;
     }
@@ -163,9 +169,9 @@ void Worker::accepted(int fd, const char *ip)
     s->tokens_at_us = s->accepted_us = mono_us();
     if (!s->conn.open(fd)) {
         WLOG(JIM_LOG_ERROR, "out of memory for a new session from %s", ip);
+        setup_.ip_slots->give(setup_.index, ip);
         return; // the connection closes fd
     }
-    router_->count_connection(ip, +1);
     WLOG(JIM_LOG_DEBUG, "session %llu: connection from %s", static_cast<unsigned long long>(s->id),
          ip);
     sessions_.emplace(s->id, std::move(s));
@@ -221,7 +227,7 @@ void Worker::close(Session &s)
         WLOG(JIM_LOG_INFO, "%s logged out from %s", s.user.c_str(), s.ip.c_str());
         s.logged_in = false;
     }
-    router_->count_connection(s.ip, -1);
+    setup_.ip_slots->give(setup_.index, s.ip.c_str());
     s.conn.close(); // on_finished once its output is written
 }
 
@@ -409,11 +415,18 @@ void Worker::watch_idle()
         }
     for (uint64_t id : late)
         if (Session *s = find(id)) {
-            WLOG(JIM_LOG_INFO, "session %llu from %s did not log in within %ld s: closed",
-                 static_cast<unsigned long long>(id), s->ip.c_str(),
-                 settings_.num(S_LOGIN_TIMEOUT));
-            replies_->reply(*s, nullptr, JIM_RESP_UNAUTHORIZED,
-                            "log in first: closing an idle connection");
+            long limit = settings_.num(S_LOGIN_TIMEOUT);
+            if (s->logged_in) {
+                WLOG(JIM_LOG_INFO, "session %llu (%s) took over %ld s to send one object: closed",
+                     static_cast<unsigned long long>(id), s->user.c_str(), limit);
+                replies_->reply(*s, nullptr, JIM_RESP_BAD_REQUEST,
+                                "an object took too long to arrive: closing the connection");
+            } else {
+                WLOG(JIM_LOG_INFO, "session %llu from %s did not log in within %ld s: closed",
+                     static_cast<unsigned long long>(id), s->ip.c_str(), limit);
+                replies_->reply(*s, nullptr, JIM_RESP_UNAUTHORIZED,
+                                "log in first: closing an idle connection");
+            }
             close(*s);
         }
     for (uint64_t id : dead)
@@ -432,8 +445,12 @@ void Worker::check_session(Session &s, int64_t now, std::vector<uint64_t> *stuck
     s.conn.release_idle();
     if (s.conn.output_bytes() > Connection::kMaxOutput)
         stuck->push_back(s.id);
-    if (!s.logged_in && !s.conn.held(Connection::kHoldPassword) &&
-        now - s.accepted_us > settings_.num(S_LOGIN_TIMEOUT) * 1000000)
+    int64_t limit_us = settings_.num(S_LOGIN_TIMEOUT) * 1000000;
+    if (!s.logged_in && !s.conn.held(Connection::kHoldPassword) && now - s.accepted_us > limit_us)
+        late->push_back(s.id);
+    // Logged in, one object may take as long as logging in may (a slowloris after log-in).
+    int64_t partial = s.conn.partial_since_us();
+    if (s.logged_in && partial != 0 && now - partial > limit_us)
         late->push_back(s.id);
     if (!s.ndjson)
         return;

@@ -17,6 +17,8 @@
 
 #include <event2/event.h>
 
+#include "ip_slots.hh"
+
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -29,9 +31,10 @@ struct WorkerSetup {
     int index = 0;
     int count = 1;
     std::vector<int> listeners;
-    int control_fd = -1;     // socketpair to the master: EOF means the master is gone
-    std::vector<int> peers;  // mesh fds by worker index; -1 for itself
-    std::string config_path; // reread on SIGHUP
+    int control_fd = -1;         // socketpair to the master: EOF means the master is gone
+    std::vector<int> peers;      // mesh fds by worker index; -1 for itself
+    std::string config_path;     // reread on SIGHUP
+    IpSlots *ip_slots = nullptr; // connections per address on all workers (the master's map)
 };
 
 class Worker final : public SessionHost,

@@ -42,7 +42,6 @@ void every_decoder(peer::Type type, std::string_view frame, std::string_view bod
     round_trip<peer::Offline>(type, frame, body);
     round_trip<peer::Deliver>(type, frame, body);
     round_trip<peer::Room>(type, frame, body);
-    round_trip<peer::Conns>(type, frame, body);
     round_trip<peer::Ack>(type, frame, body);
 }
 
