@@ -287,8 +287,11 @@ const Store::Statement Store::kStatements[] = {
     {&Store::st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq <= ?2"},
     {&Store::st_add_pending_of_, "INSERT OR IGNORE INTO pending(user, seq) "
                                  "SELECT recipient, seq FROM messages WHERE seq = ?1"},
-    {&Store::st_pending_, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE seq IN (SELECT seq FROM "
-                          "pending WHERE user = ?1 AND seq > ?2) ORDER BY seq LIMIT ?3"},
+    // The page is cut in the subquery, on pending's key: a page costs its own rows, not
+    // every message the user has waiting.
+    {&Store::st_pending_,
+     "SELECT " MESSAGE_COLUMNS " FROM messages WHERE seq IN (SELECT seq FROM "
+     "pending WHERE user = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3) ORDER BY seq"},
     {&Store::st_sync_,
      "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE seq > ?1 AND (recipient = ?2 OR sender = "
      "?2 OR recipient IN (SELECT r.name FROM members mb JOIN rooms r ON r.id = mb.room WHERE "
