@@ -385,10 +385,14 @@ static int check_encrypted(const char *to, size_t envelope_bytes, const char *tw
     for (i = 0; i < n && i < sizeof b64 - 1; i++)
         b64[i] = alphabet[i % 64];
     b64[i] = '\0';
-    if (envelope_bytes % 3 == 1)
+    /* Padded: the last character's unused bits are zero ('A'), as strict base64 wants. */
+    if (envelope_bytes % 3 == 1) {
+        b64[n - 3] = 'A';
         b64[n - 2] = b64[n - 1] = '=';
-    else if (envelope_bytes % 3 == 2)
+    } else if (envelope_bytes % 3 == 2) {
+        b64[n - 2] = 'A';
         b64[n - 1] = '=';
+    }
     if (tweak)
         memcpy(b64, tweak, strlen(tweak));
     jim_msg *m = NULL;
