@@ -88,7 +88,7 @@ tests_test_jimd_tls_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_tls_LDADD = $(E2E_LDADD)
 tests_test_jimd_e2e_SOURCES = tests/test_jimd_e2e.c $(TLS_HARNESS)
 tests_test_jimd_e2e_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_test_jimd_e2e_LDADD = $(E2E_LDADD)
+tests_test_jimd_e2e_LDADD = $(E2E_LDADD) -lpthread
 # A stand-in for a syslog daemon, for jimd_daemon.sh.
 check_PROGRAMS += tests/syslog_sink
 tests_syslog_sink_SOURCES = tests/syslog_sink.c

@@ -605,15 +605,26 @@ int Client::login(const char *account, const char *password)
     if (rc != JIM_OK)
         return failed_here(rc, jim_strerror(rc));
     jim_msg_set_features(&req, JIM_FEATURE_NDJSON);
-    rc = call(req, nullptr, nullptr);
-    if (rc != JIM_OK)
-        return rc;
-    if (!account_.empty() && account_ != account) { // keys are an account's own
+    // The direct messages kept for the account come right behind the answer (protocol.md
+    // §4): they are opened as this account's, with its key pair, so both are in place first.
+    std::string before = account_;
+    auto forget_keys = [this] { // keys are an account's own
         e2e_ = E2e{};
         held_.clear();
         awaiting_.clear();
-    }
+    };
+    if (!before.empty() && before != account)
+        forget_keys();
     account_ = account;
+    load_key();
+    rc = call(req, nullptr, nullptr);
+    if (rc != JIM_OK) {
+        if (before != account_) {
+            account_ = before;
+            forget_keys();
+        }
+        return rc;
+    }
     std::fill(password_.begin(), password_.end(), '\0');
     password_ = password ? password : "";
     have_password_ = password != nullptr;
