@@ -51,8 +51,11 @@ jimd_jimd_SOURCES = \
 	jimd/store_sql.hh \
 	jimd/stream.cc \
 	jimd/stream.hh \
+	jimd/tls.cc \
+	jimd/tls.hh \
 	jimd/transport.cc \
 	jimd/transport.hh \
+	jimd/transport_tls.cc \
 	jimd/worker.cc \
 	jimd/worker.hh
 jimd_jimd_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)

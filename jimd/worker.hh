@@ -32,6 +32,7 @@ struct WorkerSetup {
     int control_fd = -1;     // socketpair to the master: EOF means the master is gone
     std::vector<int> peers;  // mesh fds by worker index; -1 for itself
     std::string config_path; // reread on SIGHUP
+    SSL_CTX *tls = nullptr;  // the master's TLS context (null: off); the worker takes a reference
 };
 
 class Worker final : public SessionHost,
@@ -56,6 +57,7 @@ class Worker final : public SessionHost,
     static void on_signal(evutil_socket_t sig, short, void *arg);
     static void on_tick(evutil_socket_t, short, void *arg);
     void reload();
+    void reload_tls();
     void watch_idle();
     void check_session(Session &s, int64_t now, std::vector<uint64_t> *stuck,
                        std::vector<uint64_t> *late, std::vector<uint64_t> *dead);
