@@ -233,6 +233,11 @@ bool Connection::choose_transport()
         jim_msg_init_response(loop_.request_, JIM_RESP_FORBIDDEN, "TLS required: connect with TLS");
         if (jim_msg_encode(loop_.request_, &json, &len) == JIM_OK)
             send(std::string_view(json, len));
+        // What the client sent is read and dropped: a socket closed with unread input
+        // sends a reset, which could reach the client before it read the 403.
+        char drop[4096];
+        for (int i = 0; i < 16 && recv(plain_.fd(), drop, sizeof drop, MSG_DONTWAIT) > 0; i++) {
+        }
         owner_.on_peer_closed(); // the owner closes: the 403 is written first
         return false;
     }

@@ -7,7 +7,7 @@ certs="$dir/certs"
 "${srcdir:-.}/contrib/jim-certs.sh" "$certs" >/dev/null 2>&1 || { echo "Bail out! jim-certs.sh failed"; exit 1; }
 "${srcdir:-.}/contrib/jim-certs.sh" --out other "$certs" >/dev/null 2>&1
 "${srcdir:-.}/contrib/jim-certs.sh" "$dir/certs2" >/dev/null 2>&1 # another CA: its key fits no cert here
-echo "1..13"
+echo "1..15"
 
 # One JIM request through s_client: prints what the server answered (s_client -quiet
 # prints only the stream). $1: extra s_client flags.
@@ -48,6 +48,19 @@ check 'echo "$line" | grep -q "\"response\": *403" && echo "$line" | grep -q "TL
     "tls required: a plain connection gets one 403 and is closed"
 out=$(through_sclient "")
 check 'echo "$out" | grep -q "\"response\": *401"' "tls required: TLS is served"
+jimd_stop
+
+# tls_ca: a TLS client must show a certificate that CA signed.
+openssl req -new -newkey rsa:2048 -nodes -keyout "$dir/client.key" -subj /CN=client 2>/dev/null |
+    openssl x509 -req -CA "$certs/ca.pem" -CAkey "$certs/ca.key" -days 1 -out "$dir/client.pem" \
+        -extfile <(printf 'extendedKeyUsage = clientAuth\n') 2>/dev/null
+sed -i '/^tls required/d' "$dir/jimd.conf"
+printf 'tls_ca %s/ca.pem\n' "$certs" >> "$dir/jimd.conf"
+jimd_up
+out=$(through_sclient "")
+check '! echo "$out" | grep -q "\"response\""' "tls_ca: a TLS client without a certificate is not served"
+out=$(through_sclient "-cert $dir/client.pem -key $dir/client.key")
+check 'echo "$out" | grep -q "\"response\": *401"' "tls_ca: a TLS client with a certificate from that CA is served"
 jimd_stop
 
 # Half-configured TLS: one line, exit 78, never a plain server.
