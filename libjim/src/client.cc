@@ -616,7 +616,11 @@ int Client::login(const char *account, const char *password)
     if (!before.empty() && before != account)
         forget_keys();
     account_ = account;
-    load_key();
+    // Only a key pair kept already (one that peers may have sealed messages for): a
+    // login that fails leaves no file or directory behind.
+    std::string key_dir = !key_dir_.empty() ? key_dir_ : store_ ? store_->dir : "";
+    if (!e2e_.has_key() && !key_dir.empty() && ::access((key_dir + "/e2e_key").c_str(), R_OK) == 0)
+        load_key();
     rc = call(req, nullptr, nullptr);
     if (rc != JIM_OK) {
         if (before != account_) {
