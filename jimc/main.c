@@ -471,9 +471,11 @@ int main(int argc, char **argv)
     }
     if (app.insecure)
         events_warn_insecure(&app);
-    if (strcmp(store_kind, "none") != 0) {
+    {
         /* The account's end-to-end keys live beside its store, from the first login on
-         * (the directory is made only once the login succeeded). */
+         * (the directory is made only once the login succeeded) — with --store none too:
+         * a key made afresh at every run would replace the one peers have pinned, and what
+         * they sealed for this account could no longer be read. */
         char dir[1024];
         if (jim_store_default_dir(dir, sizeof dir, app.user, app.host, app.port) == JIM_OK)
             jim_client_set_key_dir(app.client, dir);

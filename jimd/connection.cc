@@ -3,8 +3,11 @@
 
 #include "clock.hh"
 
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <sys/socket.h>
 
 namespace jimd {
 
@@ -20,6 +23,16 @@ ConnectionLoop::~ConnectionLoop()
     if (more_ev_)
         event_free(more_ev_);
     jim_msg_free(request_);
+    SSL_CTX_free(tls_);
+}
+
+void ConnectionLoop::set_tls(SSL_CTX *ctx, bool required)
+{
+    if (ctx)
+        SSL_CTX_up_ref(ctx);
+    SSL_CTX_free(tls_);
+    tls_ = ctx;
+    tls_required_ = required && ctx;
 }
 
 bool ConnectionLoop::start()
@@ -103,11 +116,13 @@ Connection::~Connection()
     if (out_)
         evbuffer_free(out_);
     jim_framer_free(framer_);
+    tls_.reset();
 }
 
 bool Connection::open(int fd)
 {
     last_input_us_ = mono_us();
+    sniff_ = loop_.tls_ != nullptr;
     if (!transport_->open(loop_.base_, fd, this))
         return false;
     update_reading();
@@ -159,6 +174,8 @@ void Connection::on_readable()
         loop_.held_.push_back(this);
         return;
     }
+    if (sniff_ && !choose_transport())
+        return;
     active_ = true;
     if (!framer_ && jim_framer_new(&framer_, loop_.limits_) != JIM_OK) {
         owner_.on_peer_closed(); // out of memory: this connection cannot go on
@@ -185,6 +202,46 @@ void Connection::on_readable()
         return;
     }
     process_input();
+}
+
+// A first byte of 0x16 is a TLS handshake record: the socket goes to a TLS transport (and
+// on_readable reads through it at once). Anything else is plain JIM, unless TLS is
+// required: then one 403 goes out and the connection closes. Only a connection of a loop
+// with TLS gets here, once: a plain server pays nothing.
+bool Connection::choose_transport()
+{
+    unsigned char first = 0;
+    ssize_t n = recv(plain_.fd(), &first, 1, MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return false; // nothing yet: the next event decides
+    sniff_ = false;
+    // The loop's context now: a certificate SIGHUP loaded meanwhile is the one served.
+    if (n == 1 && first == 0x16 && loop_.tls_) {
+        tls_ = std::make_unique<TlsTransport>(loop_.tls_);
+        transport_ = tls_.get();
+        if (!transport_->open(loop_.base_, plain_.release_fd(), this)) {
+            owner_.on_peer_closed(); // out of memory
+            return false;
+        }
+        reading_ = false;
+        update_reading();
+        return true;
+    }
+    if (n == 1 && loop_.tls_required_) {
+        const char *json;
+        size_t len;
+        jim_msg_init_response(loop_.request_, JIM_RESP_FORBIDDEN, "TLS required: connect with TLS");
+        if (jim_msg_encode(loop_.request_, &json, &len) == JIM_OK)
+            send(std::string_view(json, len));
+        // What the client sent is read and dropped: a socket closed with unread input
+        // sends a reset, which could reach the client before it read the 403.
+        char drop[4096];
+        for (int i = 0; i < 16 && recv(plain_.fd(), drop, sizeof drop, MSG_DONTWAIT) > 0; i++) {
+        }
+        owner_.on_peer_closed(); // the owner closes: the 403 is written first
+        return false;
+    }
+    return true; // plain JIM (or the end of the stream, which the read finds)
 }
 
 // Hands the requests that have arrived to the owner, in order, as long as it can take them:

@@ -45,6 +45,10 @@ class ConnectionLoop {
     void resume();
     // How many are waiting for resume().
     size_t held() const { return held_.size(); }
+    // TLS for the connections accepted from now on (ctx null: none): a connection whose
+    // first byte starts a TLS handshake gets a TLS transport; with required, any other
+    // gets one 403 and is closed. The loop keeps a reference to ctx.
+    void set_tls(SSL_CTX *ctx, bool required);
 
   private:
     friend class Connection;
@@ -64,6 +68,8 @@ class ConnectionLoop {
     std::vector<Connection *> held_;             // left unread while backed up
     bool (*backed_up_)(void *) = nullptr;
     void *backed_up_arg_ = nullptr;
+    SSL_CTX *tls_ = nullptr;
+    bool tls_required_ = false;
 };
 
 class Connection {
@@ -155,6 +161,9 @@ class Connection {
     static void on_pace(evutil_socket_t, short, void *arg);
     void pace_next();
     void queue_paced(std::string_view line);
+    // Looks at the first byte: TLS, plain, or (TLS required) refused. False: not on_readable's
+    // turn now (nothing came yet, or refused).
+    bool choose_transport();
     void process_input();
     void update_reading();
     void output_drained();
@@ -168,8 +177,9 @@ class Connection {
     Owner &owner_;
     PlainTransport plain_;
     Transport *transport_ = &plain_;
-    evbuffer *out_ = nullptr;      // made on the first output, freed when idle
-    jim_framer *framer_ = nullptr; // made on the first input, freed when idle
+    std::unique_ptr<Transport> tls_; // made when the first byte starts a TLS handshake
+    evbuffer *out_ = nullptr;        // made on the first output, freed when idle
+    jim_framer *framer_ = nullptr;   // made on the first input, freed when idle
     std::unique_ptr<Paced> paced_;
     int64_t last_input_us_ = 0;
     int64_t partial_since_us_ = 0;
@@ -183,6 +193,7 @@ class Connection {
     bool dirty_ = false;  // in the loop's flush list
     bool more_ = false;   // in the loop's list of connections with requests left
     bool active_ = false; // something came or went since the last release_idle
+    bool sniff_ = false;  // the loop has TLS: the first byte decides the transport
 };
 
 } // namespace jimd

@@ -1,8 +1,8 @@
 // The protocol's actions. One table says which function answers each action and whether it
 // needs a logged-in session (checked in one place, dispatch); the functions live in one
 // file per family: handlers_login.cc, handlers_messages.cc, handlers_rooms.cc,
-// handlers_contacts.cc. A handler sees the worker only through its Context: no SQL, no
-// peer frames.
+// handlers_contacts.cc, handlers_keys.cc. A handler sees the worker only through its
+// Context: no SQL, no peer frames.
 #pragma once
 
 #include "helper.hh"
@@ -87,6 +87,10 @@ void h_get_contacts(Context &cx, Session &s, const Request &rq);
 void h_add_contact(Context &cx, Session &s, const Request &rq);
 void h_del_contact(Context &cx, Session &s, const Request &rq);
 void h_get_users(Context &cx, Session &s, const Request &rq);
+
+// handlers_keys.cc
+void h_put_key(Context &cx, Session &s, const Request &rq);
+void h_get_key(Context &cx, Session &s, const Request &rq);
 
 // The most entries of a room or user list.
 constexpr int64_t kMaxListed = 500;

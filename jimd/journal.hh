@@ -102,6 +102,11 @@ class Journal {
     // How many accounts there are (the general chat's members), or -1.
     virtual int64_t user_count() = 0;
 
+    // Public keys (end-to-end encryption): the account's current one replaces the one
+    // before; get_key: NotFound when the account has none or does not exist.
+    virtual bool put_key(int64_t user_id, const std::string &key) = 0;
+    virtual Result get_key(const std::string &name, std::string *key) = 0;
+
     // Contacts. add: NotFound for an unknown account; del: NotFound when not a contact.
     virtual bool contacts(int64_t owner, std::vector<std::string> *out) = 0;
     virtual Result add_contact(int64_t owner, const std::string &contact) = 0;

@@ -129,6 +129,14 @@ class SqliteJournal final : public Journal {
         return store_.users_with_prefix(prefix, after, limit, out);
     }
     int64_t user_count() override { return store_.user_count(); }
+    bool put_key(int64_t user_id, const std::string &key) override
+    {
+        return store_.put_key(user_id, key);
+    }
+    Result get_key(const std::string &name, std::string *key) override
+    {
+        return store_.get_key(name, key);
+    }
 
     bool contacts(int64_t owner, std::vector<std::string> *out) override
     {

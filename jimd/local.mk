@@ -15,6 +15,7 @@ jimd_jimd_SOURCES = \
 	jimd/handlers.cc \
 	jimd/handlers.hh \
 	jimd/handlers_contacts.cc \
+	jimd/handlers_keys.cc \
 	jimd/handlers_login.cc \
 	jimd/handlers_messages.cc \
 	jimd/handlers_rooms.cc \
@@ -48,12 +49,16 @@ jimd_jimd_SOURCES = \
 	jimd/store.cc \
 	jimd/store.hh \
 	jimd/store_accounts.cc \
+	jimd/store_keys.cc \
 	jimd/store_messages.cc \
 	jimd/store_sql.hh \
 	jimd/stream.cc \
 	jimd/stream.hh \
+	jimd/tls.cc \
+	jimd/tls.hh \
 	jimd/transport.cc \
 	jimd/transport.hh \
+	jimd/transport_tls.cc \
 	jimd/worker.cc \
 	jimd/worker.hh
 jimd_jimd_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)

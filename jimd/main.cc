@@ -3,6 +3,7 @@
 #include "daemon.hh"
 #include "master.hh"
 #include "settings.hh"
+#include "tls.hh"
 
 #include <jim/jim.h>
 
@@ -146,6 +147,15 @@ int make_settings(const CommandLine &cl, jimd::Settings *settings, bool *any_por
             std::fprintf(stderr, "jimd: %s\n", e.c_str());
         return EX_CONFIG_;
     }
+    // Half-configured TLS never falls back to plain: jimd (and -t) refuse it.
+    TlsContext tls;
+    std::string warning;
+    if (!make_tls_context(*settings, &tls, &why, &warning)) {
+        std::fprintf(stderr, "jimd: %s\n", why.c_str());
+        return EX_CONFIG_;
+    }
+    if (!warning.empty())
+        std::fprintf(stderr, "jimd: warning: %s\n", warning.c_str());
     if (cl.check_only) {
         std::printf("jimd: configuration ok\n");
         return EX_OK_;

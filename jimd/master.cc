@@ -8,6 +8,7 @@
 #include "daemon.hh"
 #include "ip_slots.hh"
 #include "journal.hh"
+#include "tls.hh"
 #include "worker.hh"
 
 #include <algorithm>
@@ -128,6 +129,7 @@ class Master {
     bool start_workers();
     void on_signal(int sig, int64_t now);
     void reload();
+    void reload_tls();
     void read_control(int index);
     void check_startup(int64_t now);
     int open_listeners();
@@ -147,6 +149,7 @@ class Master {
     Settings &settings_;
     std::string config_path_;
     jim_log *log;
+    TlsContext tls_; // handed to the workers it forks (null: TLS off)
     int count_ = 1;
     std::vector<std::vector<int>> listeners_; // per worker
     std::vector<Slot> slots_;
@@ -241,6 +244,7 @@ bool Master::spawn(int index, const std::vector<int> &peer_fds)
         setup.peers = peer_fds;
         setup.config_path = config_path_;
         setup.ip_slots = &ip_slots_;
+        setup.tls = tls_.get();
         int status;
         {
             Worker w(std::move(setup), settings_, log);
@@ -425,7 +429,14 @@ int Master::prepare()
     ready_.assign(static_cast<size_t>(count_), false);
     if (int status = open_listeners())
         return status;
-    std::string why;
+    std::string why, warning;
+    // Loaded before the privileges go, so that the key may be readable by root only.
+    if (!make_tls_context(settings_, &tls_, &why, &warning)) {
+        report_fatal(log, "master", why);
+        return 78; // EX_CONFIG
+    }
+    if (!warning.empty())
+        MLOG(JIM_LOG_WARNING, "%s", warning.c_str());
     if (int status = drop_privileges(settings_.str(S_USER), settings_.str(S_GROUP), &why)) {
         report_fatal(log, "master", why);
         return status; // EX_NOUSER or EX_NOPERM
@@ -491,12 +502,29 @@ void Master::reload()
                          setting_info(s).name, settings_.str(s).c_str(), fresh.str(s).c_str());
             }
             settings_.take_reloadable(fresh);
+            reload_tls();
         } else {
             for (const std::string &e : errors)
                 MLOG(JIM_LOG_ERROR, "reload failed, keeping the old settings: %s", e.c_str());
         }
     }
     jim_log_reopen(log);
+}
+
+// A new certificate for the workers forked from now on (each running worker loads its
+// own); a bad one keeps the one before.
+void Master::reload_tls()
+{
+    TlsContext fresh;
+    std::string why, warning;
+    if (!make_tls_context(settings_, &fresh, &why, &warning)) {
+        MLOG(JIM_LOG_ERROR, "TLS not reloaded, keeping the certificate loaded before: %s",
+             why.c_str());
+        return;
+    }
+    if (!warning.empty())
+        MLOG(JIM_LOG_WARNING, "%s", warning.c_str());
+    tls_ = std::move(fresh);
 }
 
 void Master::on_signal(int sig, int64_t now)

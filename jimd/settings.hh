@@ -13,6 +13,10 @@ namespace jimd {
 enum Setting : int {
     S_PORT,
     S_ADDRESS,
+    S_TLS,
+    S_TLS_CERT,
+    S_TLS_KEY,
+    S_TLS_CA,
     S_WORKERS,
     S_DATABASE,
     S_PIDFILE,

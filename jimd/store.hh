@@ -80,6 +80,11 @@ class Store {
     // How many accounts there are (the general chat's members), or -1.
     int64_t user_count();
 
+    // Public keys (end-to-end encryption, store_keys.cc): an account's current one, set
+    // and read; get_key: NotFound when the account has none or does not exist.
+    bool put_key(int64_t user_id, const std::string &key);
+    Result get_key(const std::string &name, std::string *key);
+
     // Rate limits that hold on every worker at once: events (a log-in attempt, a
     // registration) counted per key ("u:name", "ip:addr", "reg:addr") in the database,
     // whose write lock makes the count exact whichever worker the attempts reach.
@@ -162,6 +167,8 @@ class Store {
                  *st_created_since_ = nullptr, *st_user_count_ = nullptr, *st_events_ = nullptr,
                  *st_add_event_ = nullptr, *st_forgive_ = nullptr, *st_prune_events_ = nullptr;
     sqlite3_stmt *st_insert_rows_[kInsertSizes] = {}; // kInsertRowsMax >> i rows each
+    // Prepared on first use (store_keys.cc).
+    sqlite3_stmt *st_put_key_ = nullptr, *st_get_key_ = nullptr;
     bool insert_rows(sqlite3_stmt *st, StoredMessage *const *msgs, size_t rows);
 };
 

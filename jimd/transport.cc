@@ -18,6 +18,18 @@ PlainTransport::~PlainTransport()
         close(fd_);
 }
 
+int PlainTransport::release_fd()
+{
+    if (read_ev_)
+        event_free(read_ev_);
+    if (write_ev_)
+        event_free(write_ev_);
+    read_ev_ = write_ev_ = nullptr;
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+}
+
 bool PlainTransport::open(event_base *base, int fd, Connection *c)
 {
     fd_ = fd;

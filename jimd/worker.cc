@@ -7,6 +7,7 @@
 #include "control.hh"
 #include "daemon.hh"
 #include "stream.hh"
+#include "tls.hh"
 
 #include <cerrno>
 #include <csignal>
@@ -102,6 +103,7 @@ bool Worker::start_parts()
     replies_ = std::make_unique<Replies>(limits_);
     if (!loop_->start() || !replies_->start())
         return false;
+    loop_->set_tls(setup_.tls, tls_mode(settings_) == TlsMode::Required);
     std::string why;
     journal_ = open_journal(journal_config(), base_, *this, &why);
     if (!journal_) {
@@ -387,8 +389,25 @@ void Worker::reload()
         jim_log_level level;
         if (jim_log_level_from_name(fresh.str(S_LOG_LEVEL).c_str(), &level) == JIM_OK)
             jim_log_set_level(log_, level);
+        reload_tls();
     }
     jim_log_reopen(log_);
+}
+
+// The TLS settings again, for the connections that come from now on: those open keep
+// their sessions. A certificate that does not load keeps the one before, and the log says
+// why (the master's line; each worker's at debug level).
+void Worker::reload_tls()
+{
+    TlsContext fresh;
+    std::string why, warning;
+    if (!make_tls_context(settings_, &fresh, &why, &warning)) {
+        WLOG(JIM_LOG_DEBUG, "TLS not reloaded: %s", why.c_str());
+        return;
+    }
+    loop_->set_tls(fresh.get(), tls_mode(settings_) == TlsMode::Required);
+    if (fresh)
+        WLOG(JIM_LOG_DEBUG, "TLS certificate loaded from %s", settings_.str(S_TLS_CERT).c_str());
 }
 
 void Worker::on_tick(evutil_socket_t, short, void *arg)

@@ -35,6 +35,7 @@ struct WorkerSetup {
     std::vector<int> peers;      // mesh fds by worker index; -1 for itself
     std::string config_path;     // reread on SIGHUP
     IpSlots *ip_slots = nullptr; // connections per address on all workers (the master's map)
+    SSL_CTX *tls = nullptr;      // the master's TLS context (null: off); the worker takes a reference
 };
 
 class Worker final : public SessionHost,
@@ -59,6 +60,7 @@ class Worker final : public SessionHost,
     static void on_signal(evutil_socket_t sig, short, void *arg);
     static void on_tick(evutil_socket_t, short, void *arg);
     void reload();
+    void reload_tls();
     void watch_idle();
     void check_session(Session &s, int64_t now, std::vector<uint64_t> *stuck,
                        std::vector<uint64_t> *late, std::vector<uint64_t> *dead);

@@ -123,7 +123,7 @@ check 'grep -q "in the clear now" "$dir/wire" && ! grep -q "secret again" "$dir/
     "/e2e off sends the conversation in the clear, /e2e on encrypts again"
 
 # bob comes back with another key: alice's -w sends nothing and exits 65.
-printf '' | "$jimc" -u bob --store none -w 127.0.0.1 "$port" 2>/dev/null
+printf '' | XDG_DATA_HOME="$dir/another-device" "$jimc" -u bob -w 127.0.0.1 "$port" 2>/dev/null
 before=$(grep -c '"action":"msg"' "$dir/wire")
 printf 'one\ntwo\n' | "$jimc" -u alice -w --to bob 127.0.0.1 "$port" 2> "$dir/w.err"
 rc=$?

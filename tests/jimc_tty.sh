@@ -47,7 +47,7 @@ check 'echo "$out" | grep -q "hello from the terminal"' "plain text goes to the 
 tm send-keys -t jimc "half typed"
 sleep 0.3
 printf 'ping tann\n' | "$jimc" -u tbob -w --to tann 127.0.0.1 "$port"
-check 'wait_for "tbob: ping tann" && screen | grep -q "#tty> half typed"' \
+check 'wait_for "ping tann" && screen | grep -q "tbob: .*ping tann" && screen | grep -q "#tty> half typed"' \
     "an incoming message prints above the prompt and the typed line is redrawn"
 # A command that prints leaves the next prompt on a line of its own (it was drawn glued to
 # the typed command: "#tty> /who#tty> /rooms").

@@ -77,18 +77,19 @@ tests_test_tls_LDADD = $(TEST_LDADD) -lpthread
 tests_test_e2e_SOURCES = tests/test_e2e.c $(TLS_HARNESS)
 tests_test_e2e_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_e2e_LDADD = $(TEST_LDADD) -lpthread
-# The same against the real jimd: each skips (TAP "1..0 # SKIP", with the reason) until jimd
-# serves TLS (its tls_cert setting) or the key actions (put_key answered 200).
+# The same against the real jimd (each would skip, with the reason, against a jimd without
+# TLS or the key actions); jimd_tls.sh: s_client, tls required, half-configured TLS.
 jimd_tls_tests = tests/test_jimd_tls tests/test_jimd_e2e
 check_PROGRAMS += $(jimd_tls_tests)
-TESTS += $(jimd_tls_tests)
+TESTS += $(jimd_tls_tests) tests/jimd_tls.sh
+EXTRA_DIST += tests/jimd_tls.sh
 $(jimd_tls_tests): jimd/jimd$(EXEEXT)
 tests_test_jimd_tls_SOURCES = tests/test_jimd_tls.c $(TLS_HARNESS)
 tests_test_jimd_tls_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_tls_LDADD = $(E2E_LDADD)
 tests_test_jimd_e2e_SOURCES = tests/test_jimd_e2e.c $(TLS_HARNESS)
 tests_test_jimd_e2e_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_test_jimd_e2e_LDADD = $(E2E_LDADD)
+tests_test_jimd_e2e_LDADD = $(E2E_LDADD) -lpthread
 # A stand-in for a syslog daemon, for jimd_daemon.sh.
 check_PROGRAMS += tests/syslog_sink
 tests_syslog_sink_SOURCES = tests/syslog_sink.c

@@ -2,20 +2,24 @@
  * test_jimd_tls.c — libjim over TLS against the real jimd (doc/protocol.md §1): a whole
  * session checked against a private CA from contrib/jim-certs.sh, plain JIM on the same
  * port beside it, a refused certificate (unknown CA, name mismatch, expired), and a
- * reconnect across a jimd restart that is TLS again.
+ * reconnect across a jimd restart that is TLS again; with `tls required` a plain client gets
+ * one 403 and is closed; SIGHUP serves a new certificate to new connections while the
+ * sessions already open go on, and a bad new one keeps the old.
  *
- * jimd serves TLS once it has the settings tls_cert, tls_key and tls (issue 16); until then
- * this program prints a TAP plan that skips it all, with the reason.
+ * Against a jimd without the tls_cert setting this program prints a TAP plan that skips it
+ * all, with the reason.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -208,6 +212,97 @@ static void reconnect__jimd_restart__tls_again(void **state)
     jim_client_free(c);
 }
 
+static void required__plain_client__one_403_then_closed(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    char conf[512];
+    int rc;
+    snprintf(conf, sizeof conf, "tls_cert %s/server.pem\ntls_key %s/server.key\ntls required\n",
+             certs, certs);
+    assert_int_equal(jimd_start(&p, 1, conf), 0);
+    tclient *plain = tc_connect(p.port);
+    assert_non_null(plain);
+    tc_send(plain, "{\"action\":\"presence\",\"time\":1}");
+    assert_int_equal(tc_response(plain, 5000), 403);
+    assert_non_null(strstr(jim_msg_get_str(plain->msg, JIM_FIELD_ERROR), "TLS required"));
+    assert_true(tc_eof(plain, 5000));
+    tc_close(plain);
+    jim_client *c = client_for(JIM_TLS_VERIFY, ca_file, "localhost", p.port, &rc);
+    assert_int_equal(rc, JIM_OK);
+    login(c, "t_required");
+    jim_client_free(c);
+    jimd_cleanup(&p);
+}
+
+/* Points p's config at certificate cert and key (full paths), sends SIGHUP and waits until
+ * the log has `want` lines containing needle. */
+static void reload_with(jimd_proc *p, const char *cert, const char *key, const char *needle,
+                        int want)
+{
+    FILE *f = fopen(p->conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "log_file %s\nlog_level debug\nscrypt_n 1024\nregister_max_ip 100000\n"
+            "tls_cert %s\ntls_key %s\n",
+            p->log, cert, key);
+    fclose(f);
+    assert_int_equal(kill(p->pid, SIGHUP), 0);
+    struct timespec nap = {0, 20 * 1000 * 1000};
+    for (int i = 0; i < 500 * jimd_slowdown() && jimd_log_count(p, needle) < want; i++)
+        nanosleep(&nap, NULL);
+    assert_true(jimd_log_count(p, needle) >= want);
+}
+
+static void reload__sighup__new_certificate_for_new_connections_old_sessions_go_on(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    char conf[512], cert[160], key[160], other_file[160];
+    int rc;
+    tls_config(conf, sizeof conf, "server");
+    assert_int_equal(jimd_start(&p, 2, conf), 0);
+    jim_client *alice = client_for(JIM_TLS_VERIFY, ca_file, "localhost", p.port, &rc);
+    assert_int_equal(rc, JIM_OK);
+    jim_client *bob = client_for(JIM_TLS_VERIFY, ca_file, "localhost", p.port, &rc);
+    assert_int_equal(rc, JIM_OK);
+    login(alice, "r_alice");
+    login(bob, "r_bob");
+
+    /* A certificate from another CA, for the same names: a new connection that trusts
+     * only the first CA is refused, one that trusts the other is served. */
+    snprintf(cert, sizeof cert, "%s/server.pem", other_ca);
+    snprintf(key, sizeof key, "%s/server.key", other_ca);
+    snprintf(other_file, sizeof other_file, "%s/ca.pem", other_ca);
+    reload_with(&p, cert, key, "TLS certificate loaded", 2);
+    jim_client *late = client_for(JIM_TLS_VERIFY, ca_file, "localhost", p.port, &rc);
+    assert_int_equal(rc, JIM_ETLS);
+    assert_non_null(strstr(jim_client_last_error(late), "unknown CA"));
+    jim_client_free(late);
+    late = client_for(JIM_TLS_VERIFY, other_file, "localhost", p.port, &rc);
+    assert_int_equal(rc, JIM_OK);
+    login(late, "r_carol");
+    jim_client_free(late);
+
+    /* The sessions from before talk on, over the old certificate's connections. */
+    messages = 0;
+    assert_int_equal(jim_client_send(alice, NULL, NULL, "r_bob", "after the reload"), JIM_OK);
+    for (int i = 0; i < 500 && messages < 1; i++)
+        jim_client_run(bob, 10);
+    assert_int_equal(messages, 1);
+
+    /* A key that does not match: the certificate before stays, and the log says why. */
+    snprintf(key, sizeof key, "%s/server.key", certs);
+    reload_with(&p, cert, key, "TLS not reloaded", 1);
+    assert_true(jimd_log_count(&p, "does not match the certificate") >= 1);
+    late = client_for(JIM_TLS_VERIFY, other_file, "localhost", p.port, &rc);
+    assert_int_equal(rc, JIM_OK);
+    jim_client_free(late);
+    jim_client_free(alice);
+    jim_client_free(bob);
+    jimd_cleanup(&p);
+}
+
 int main(void)
 {
     if (!jimd_has_setting("tls_cert")) {
@@ -221,6 +316,8 @@ int main(void)
         cmocka_unit_test(refused__unknown_ca__etls),
         cmocka_unit_test(refused__name_mismatch_and_expired__etls),
         cmocka_unit_test(reconnect__jimd_restart__tls_again),
+        cmocka_unit_test(required__plain_client__one_403_then_closed),
+        cmocka_unit_test(reload__sighup__new_certificate_for_new_connections_old_sessions_go_on),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

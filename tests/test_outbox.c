@@ -64,6 +64,8 @@ static jim_client *online(jimd_proc *p, const char *name, jim_store *st, seen *s
     jim_client_set_outgoing_callback(c, on_outgoing, s);
     jim_client_set_timeout(c, 5000);
     jim_client_set_reconnect(c, 1, 500);
+    /* Sent in the clear: these tests find the texts in jimd's database (on_server). */
+    assert_int_equal(jim_client_set_e2e(c, NULL, 0), JIM_OK);
     if (st)
         assert_int_equal(jim_client_set_store(c, st), JIM_OK);
     assert_int_equal(jim_client_connect(c, "127.0.0.1", p->port), JIM_OK);

@@ -605,15 +605,30 @@ int Client::login(const char *account, const char *password)
     if (rc != JIM_OK)
         return failed_here(rc, jim_strerror(rc));
     jim_msg_set_features(&req, JIM_FEATURE_NDJSON);
-    rc = call(req, nullptr, nullptr);
-    if (rc != JIM_OK)
-        return rc;
-    if (!account_.empty() && account_ != account) { // keys are an account's own
+    // The direct messages kept for the account come right behind the answer (protocol.md
+    // §4): they are opened as this account's, with its key pair, so both are in place first.
+    std::string before = account_;
+    auto forget_keys = [this] { // keys are an account's own
         e2e_ = E2e{};
         held_.clear();
         awaiting_.clear();
-    }
+    };
+    if (!before.empty() && before != account)
+        forget_keys();
     account_ = account;
+    // Only a key pair kept already (one that peers may have sealed messages for): a
+    // login that fails leaves no file or directory behind.
+    std::string key_dir = !key_dir_.empty() ? key_dir_ : store_ ? store_->dir : "";
+    if (!e2e_.has_key() && !key_dir.empty() && ::access((key_dir + "/e2e_key").c_str(), R_OK) == 0)
+        load_key();
+    rc = call(req, nullptr, nullptr);
+    if (rc != JIM_OK) {
+        if (before != account_) {
+            account_ = before;
+            forget_keys();
+        }
+        return rc;
+    }
     std::fill(password_.begin(), password_.end(), '\0');
     password_ = password ? password : "";
     have_password_ = password != nullptr;

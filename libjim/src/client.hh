@@ -197,6 +197,10 @@ class Client final : private ChatView, private ContactListView {
     // End-to-end encryption (client_e2e.cc).
     // After every login: a key pair (first use makes it), published with put_key.
     void publish_key();
+    // The account's key pair, loaded (or made) from the key directory; false: none.
+    bool load_key();
+    // Publishes the key pair's public key (put_key).
+    void send_key();
     // A store attached while logged in: keep the keys in its directory.
     void adopt_store_keys();
     // Asks for peer's key (once at a time); the answer goes to on_key_answer().

@@ -74,6 +74,12 @@ void Client::adopt_store_keys()
 void Client::publish_key()
 {
     e2e_.forget_session(); // keys may have changed while this client was away
+    if (load_key())
+        send_key();
+}
+
+bool Client::load_key()
+{
     if (!e2e_.has_key()) {
         std::string dir = !key_dir_.empty() ? key_dir_ : store_ ? store_->dir : "";
         bool made = false, replaced = false;
@@ -84,7 +90,7 @@ void Client::publish_key()
                          "; it lives in memory for this session only");
         if (!e2e_.has_key() && !e2e_.ensure_key(&made, &why)) {
             tell_e2e(JIM_E2E_KEY_ERROR, nullptr, "no end-to-end key pair: " + why);
-            return;
+            return false;
         }
         if (made)
             tell_e2e(JIM_E2E_NEW_KEY, nullptr,
@@ -97,6 +103,11 @@ void Client::publish_key()
                  "no store: the end-to-end key of this session lives in memory only (others "
                  "will see a new key next time)");
     }
+    return true;
+}
+
+void Client::send_key()
+{
     jim_msg req;
     jim_msg_init_action(&req, JIM_ACTION_PUT_KEY);
     jim_msg_set_str(&req, JIM_FIELD_KEY, e2e::key_base64(e2e_.self().pub).c_str());
