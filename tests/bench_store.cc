@@ -1,6 +1,6 @@
 // bench_store.cc — the cost of storing messages in jimd's database, alone: for each
 // group-commit size (messages per transaction) it stores 64-byte direct messages as
-// the worker does (BEGIN IMMEDIATE, multi-row inserts, COMMIT, on a fresh WAL database
+// the worker does (BEGIN IMMEDIATE, one batch row per commit, COMMIT, on a fresh WAL database
 // in a temporary folder), copying the WAL back every 1,000 frames so that it starts
 // over as jimd's does (here on the same thread, and with the syncs jimd's checkpoint
 // thread does), and reports messages per CPU-second and CPU-µs per message.
@@ -35,9 +35,11 @@ long run_size(jimd::Store &store, std::vector<jimd::StoredMessage *> &msgs, size
               long limit, double budget, double *secs)
 {
     long done = 0;
+    std::vector<uint8_t> dup(batch);
     double t0 = cpu_seconds();
     while (done + static_cast<long>(batch) <= limit && cpu_seconds() - t0 < budget) {
-        if (!store.begin() || !store.insert_messages(msgs.data(), batch) || !store.commit()) {
+        if (!store.begin() || !store.insert_batch(msgs.data(), batch, dup.data()) ||
+            !store.commit()) {
             std::fprintf(stderr, "bench_store: %s\n", store.error().c_str());
             return 0;
         }
