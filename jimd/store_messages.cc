@@ -6,6 +6,7 @@
 #include "store_sql.hh"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -244,6 +245,8 @@ bool Store::sync(const std::string &name, int64_t user_id, int64_t since,
                 return m.seq > joined;
         return false;
     };
+    if (since == INT64_MAX)
+        return true; // nothing comes after it (and since + 1 would overflow)
     return scan_from(since + 1,
                      [&](StoredMessage &m) {
                          if (wanted(m))

@@ -242,6 +242,9 @@ void reads__sync_pending_history_over_batches(void **)
         }
     }
     assert_int_equal(got.size(), 375);
+    std::vector<StoredMessage> none;
+    assert_true(s.sync("bob", bob, INT64_MAX, "", 0, 64, &none));
+    assert_true(none.empty());
     for (const StoredMessage &m : got)
         assert_true(m.to == "bob" || m.from == "bob" || m.to == "#room");
     assert_true(got[0].text == "ab0");
