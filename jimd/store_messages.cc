@@ -238,11 +238,11 @@ bool Store::sync(const std::string &name, int64_t user_id, int64_t since,
     auto wanted = [&](const StoredMessage &m) {
         if (m.to == name || m.from == name)
             return true;
-        if (!general.empty() && m.to == general)
-            return m.seq > general_since;
+        if (!general.empty() && m.to == general && m.seq > general_since)
+            return true;
         for (const auto &[room, joined] : rooms)
-            if (m.to == room)
-                return m.seq > joined;
+            if (m.to == room && m.seq > joined)
+                return true;
         return false;
     };
     if (since == INT64_MAX)

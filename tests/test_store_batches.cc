@@ -242,6 +242,10 @@ void reads__sync_pending_history_over_batches(void **)
         }
     }
     assert_int_equal(got.size(), 375);
+    // A room that is also the general chat: either reason to see a message is enough.
+    std::vector<StoredMessage> either;
+    assert_true(s.sync("bob", bob, 0, "#room", 1000000, 1000, &either));
+    assert_int_equal(either.size(), 375);
     std::vector<StoredMessage> none;
     assert_true(s.sync("bob", bob, INT64_MAX, "", 0, 64, &none));
     assert_true(none.empty());
