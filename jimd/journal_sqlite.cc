@@ -237,7 +237,9 @@ class SqliteJournal final : public Journal {
     Batch committing_; // the batch being committed (its entries are reused afterwards)
     RowWork rows_;     // pending-row work for the next commit
     RowWork writing_;  // the same, swapped in while a commit runs (kept for its capacity)
-    std::vector<StoredMessage *> run_;
+    std::vector<StoredMessage *> run_; // the messages to store, and their entries
+    std::vector<Entry *> run_entries_;
+    std::vector<uint8_t> dup_;
     event *commit_ev_ = nullptr;
     event *tick_ev_ = nullptr;
     bool scheduled_ = false;
@@ -443,36 +445,28 @@ void SqliteJournal::log_recovery()
     fail_logged_us_ = 0;
 }
 
-// Inserts the batch's messages in order; runs of messages without client ids go many to a
-// statement. A direct message whose recipient is online nowhere and that must not be kept
-// (keep_offline false) is not stored at all.
+// Stores the batch's messages in order, as one row. A direct message whose recipient is
+// online nowhere and that must not be kept (keep_offline false) is not stored at all.
 bool SqliteJournal::write_messages(Batch &batch)
 {
-    std::vector<StoredMessage *> &run = run_;
-    run.clear();
-    bool ok = true;
-    for (size_t i = 0; ok && i <= batch.size(); i++) {
-        if (i < batch.size()) {
-            Entry &e = batch[i];
-            if (!e.room && !e.keep_offline && !listener_.recipient_online(e.msg.to)) {
-                e.outcome = Entry::Outcome::Offline;
-                continue;
-            }
-            if (e.msg.client_id.empty()) {
-                run.push_back(&e.msg);
-                continue;
-            }
+    run_.clear();
+    run_entries_.clear();
+    for (size_t i = 0; i < batch.size(); i++) {
+        Entry &e = batch[i];
+        if (!e.room && !e.keep_offline && !listener_.recipient_online(e.msg.to)) {
+            e.outcome = Entry::Outcome::Offline;
+            continue;
         }
-        ok = store_.insert_messages(run.data(), run.size());
-        run.clear();
-        if (ok && i < batch.size()) {
-            bool dup = false;
-            ok = store_.insert_message(&batch[i].msg, &dup);
-            if (dup)
-                batch[i].outcome = Entry::Outcome::Duplicate;
-        }
+        run_.push_back(&e.msg);
+        run_entries_.push_back(&e);
     }
-    return ok;
+    dup_.resize(run_.size());
+    if (!store_.insert_batch(run_.data(), run_.size(), dup_.data()))
+        return false;
+    for (size_t i = 0; i < run_entries_.size(); i++)
+        if (dup_[i])
+            run_entries_[i]->outcome = Entry::Outcome::Duplicate;
+    return true;
 }
 
 // The pending rows: one for each new direct message whose recipient is online nowhere,

@@ -3,6 +3,8 @@ sbin_PROGRAMS += jimd/jimd
 jimd_jimd_SOURCES = \
 	jimd/acceptor.cc \
 	jimd/acceptor.hh \
+	jimd/batch_format.cc \
+	jimd/batch_format.hh \
 	jimd/checkpoint.cc \
 	jimd/checkpoint.hh \
 	jimd/clock.hh \

@@ -79,8 +79,33 @@ const char *const kMigrations[] = {
     // 4: events counted against rate limits on every worker (failed log-ins, registrations).
     ("CREATE TABLE events (key TEXT NOT NULL, time INTEGER NOT NULL);"
      "CREATE INDEX events_key ON events(key, time);"),
+    // 5: the log stores a commit's messages together, one row per commit (batch_format.hh:
+    // their seqs are first_seq..last_seq), so a commit costs a few B-tree writes however
+    // many messages it holds. `ids` de-duplicates resends by (sender, client id): a row
+    // only for a message that has an id. convert_messages() then moves the old rows into
+    // batches and replaces the table by a view of the same name and columns.
+    ("CREATE TABLE batches ("
+     "  last_seq INTEGER PRIMARY KEY," // never deleted, so max+1 is never reused
+     "  first_seq INTEGER NOT NULL,"
+     "  data TEXT NOT NULL);"
+     "CREATE TABLE ids ("
+     "  sender TEXT NOT NULL,"
+     "  client_id TEXT NOT NULL,"
+     "  seq INTEGER NOT NULL,"
+     "  PRIMARY KEY (sender, client_id)) WITHOUT ROWID;"
+     "INSERT INTO ids SELECT sender, client_id, seq FROM messages WHERE client_id IS NOT NULL;"),
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
+constexpr int kBatchesVersion = 5;
+// After migration 5 has moved the rows: the log as a view with the old table's columns, for
+// people with the sqlite3 shell and for tests (jimd itself reads the rows: store_messages.cc).
+const char kMessagesView[] =
+    "DROP INDEX messages_dedup;"
+    "DROP TABLE messages;"
+    "CREATE VIEW messages(seq, time, sender, recipient, encoding, body, client_id) AS SELECT "
+    "json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), "
+    "json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'), "
+    "json_extract(j.value, '$[6]') FROM batches b, json_each(b.data) j;";
 
 int64_t now_us()
 {
@@ -189,7 +214,8 @@ bool Store::migrate()
         return false;
     }
     for (int v = version; v < kSchemaVersion; v++) {
-        if (!exec(kMigrations[v])) {
+        if (!exec(kMigrations[v]) ||
+            (v + 1 == kBatchesVersion && !(convert_messages() && exec(kMessagesView)))) {
             std::string why = error_;
             exec("ROLLBACK");
             error_ = "schema migration " + std::to_string(v + 1) + ": " + why;
@@ -238,14 +264,13 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
     return true;
 }
 
-// Every statement but the multi-row inserts, prepared once in open(). No RETURNING in the
-// inserts: SQLite runs it through an ephemeral table, which costs more than the insert
-// itself; the rowid and the change count say the same.
-#define MESSAGE_COLUMNS "seq, time, sender, recipient, encoding, body, client_id"
+// Every statement, prepared once in open(). No RETURNING in the inserts: SQLite runs it
+// through an ephemeral table, which costs more than the insert itself.
 const Store::Statement Store::kStatements[] = {
-    {&Store::st_create_user_, "INSERT INTO users(name, pwhash, info, created, general_since) "
-                              "VALUES(?1,?2,?3,?4,(SELECT coalesce(max(seq), 0) FROM messages)) "
-                              "ON CONFLICT(name) DO NOTHING"},
+    {&Store::st_create_user_,
+     "INSERT INTO users(name, pwhash, info, created, general_since) "
+     "VALUES(?1,?2,?3,?4,(SELECT coalesce(max(last_seq), 0) FROM batches)) "
+     "ON CONFLICT(name) DO NOTHING"},
     {&Store::st_get_user_, "SELECT id, name, pwhash, role, banned, general_since FROM users "
                            "WHERE name=?1"},
     {&Store::st_user_count_, "SELECT count(*) FROM users"},
@@ -266,7 +291,7 @@ const Store::Statement Store::kStatements[] = {
     {&Store::st_room_get_, "SELECT id FROM rooms WHERE name = ?1"},
     {&Store::st_room_create_, "INSERT INTO rooms(name, owner, created) VALUES(?1, ?2, ?3)"},
     {&Store::st_join_, "INSERT OR IGNORE INTO members(room, user, since_seq) VALUES(?1, ?2, "
-                       "(SELECT coalesce(max(seq), 0) FROM messages))"},
+                       "(SELECT coalesce(max(last_seq), 0) FROM batches))"},
     {&Store::st_leave_, "DELETE FROM members WHERE user = ?2 AND room = "
                         "(SELECT id FROM rooms WHERE name = ?1)"},
     {&Store::st_user_rooms_, "SELECT r.name FROM members m JOIN rooms r ON r.id = m.room "
@@ -280,37 +305,28 @@ const Store::Statement Store::kStatements[] = {
     {&Store::st_begin_, "BEGIN IMMEDIATE"},
     {&Store::st_commit_, "COMMIT"},
     {&Store::st_rollback_, "ROLLBACK"},
-    {&Store::st_insert_, "INSERT INTO messages(time, sender, recipient, encoding, body, client_id) "
-                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"},
-    {&Store::st_dup_, "SELECT seq FROM messages WHERE sender = ?1 AND client_id = ?2"},
+    {&Store::st_last_seq_, "SELECT coalesce(max(last_seq), 0) FROM batches"},
+    {&Store::st_add_id_, "INSERT INTO ids(sender, client_id, seq) VALUES(?1, ?2, ?3) "
+                         "ON CONFLICT DO NOTHING"},
+    {&Store::st_dup_, "SELECT seq FROM ids WHERE sender = ?1 AND client_id = ?2"},
+    {&Store::st_add_batch_, "INSERT INTO batches(last_seq, first_seq, data) VALUES(?1, ?2, ?3)"},
+    {&Store::st_batches_, "SELECT first_seq, data FROM batches WHERE last_seq >= ?1 "
+                          "ORDER BY last_seq"},
+    {&Store::st_batch_at_, "SELECT first_seq, last_seq, data FROM batches WHERE last_seq >= ?1 "
+                           "ORDER BY last_seq LIMIT 1"},
     {&Store::st_add_pending_, "INSERT OR IGNORE INTO pending(user, seq) VALUES(?1, ?2)"},
     {&Store::st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq <= ?2"},
-    {&Store::st_add_pending_of_, "INSERT OR IGNORE INTO pending(user, seq) "
-                                 "SELECT recipient, seq FROM messages WHERE seq = ?1"},
-    // The page is cut in the subquery, on pending's key: a page costs its own rows, not
-    // every message the user has waiting.
-    {&Store::st_pending_,
-     "SELECT " MESSAGE_COLUMNS " FROM messages WHERE seq IN (SELECT seq FROM "
-     "pending WHERE user = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3) ORDER BY seq"},
-    {&Store::st_sync_,
-     "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE seq > ?1 AND (recipient = ?2 OR sender = "
-     "?2 OR recipient IN (SELECT r.name FROM members mb JOIN rooms r ON r.id = mb.room WHERE "
-     "mb.user = ?3 AND m.seq > mb.since_seq) OR (recipient = ?5 AND seq > ?6)) ORDER BY seq "
-     "LIMIT ?4"},
-    {&Store::st_by_seq_, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE seq = ?1"},
-    {&Store::st_tail_, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE seq > (SELECT value FROM "
-                       "meta WHERE key = 'indexed') AND seq < ?3 AND recipient IN (?1, ?2) "
-                       "ORDER BY seq DESC"},
+    {&Store::st_pending_seqs_, "SELECT seq FROM pending WHERE user = ?1 AND seq > ?2 "
+                               "ORDER BY seq LIMIT ?3"},
+    {&Store::st_room_sinces_, "SELECT r.name, mb.since_seq FROM members mb JOIN rooms r ON "
+                              "r.id = mb.room WHERE mb.user = ?1"},
     {&Store::st_chunks_, "SELECT last_seq, seqs FROM by_recipient WHERE recipient IN (?1, ?2) "
                          "ORDER BY last_seq DESC"},
     {&Store::st_indexed_, "SELECT value FROM meta WHERE key = 'indexed'"},
-    {&Store::st_to_index_, "SELECT seq, recipient FROM messages WHERE seq > ?1 ORDER BY seq "
-                           "LIMIT ?2"},
     {&Store::st_add_chunk_, "INSERT OR REPLACE INTO by_recipient(recipient, last_seq, seqs) "
                             "VALUES(?1, ?2, ?3)"},
     {&Store::st_set_indexed_, "UPDATE meta SET value = ?1 WHERE key = 'indexed'"},
 };
-#undef MESSAGE_COLUMNS
 
 // Prepares every statement once, for the life of the connection.
 bool Store::prepare_all()
@@ -318,15 +334,6 @@ bool Store::prepare_all()
     for (const Statement &s : kStatements)
         if (!(this->*s.st = prepare(s.sql)))
             return false;
-    // Runs of messages without client ids go many to a statement (see insert_messages): no
-    // conflict is possible, so their seqs are consecutive.
-    for (size_t k = 0; k < kInsertSizes; k++) {
-        std::string sql = "INSERT INTO messages(time, sender, recipient, encoding, body) VALUES";
-        for (size_t i = 0; i < (kInsertRowsMax >> k); i++)
-            sql += i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)";
-        if (!(st_insert_rows_[k] = prepare(sql.c_str())))
-            return false;
-    }
     return true;
 }
 
@@ -348,6 +355,7 @@ bool Store::commit()
 
 void Store::rollback()
 {
+    cached_last_ = -1; // the row read may have been this transaction's own
     Reset r{st_rollback_};
     if (!sqlite3_get_autocommit(db_))
         sqlite3_step(st_rollback_);

@@ -57,15 +57,13 @@ class Store {
     bool begin();
     bool commit();
     void rollback();
-    // Stores m (m->seq set); *dup is true when (from, client_id) was stored before,
-    // in which case m->seq is the first one's.
-    bool insert_message(StoredMessage *m, bool *dup);
-    // Stores n messages that carry no client id (so none can be a resend), in order, many
-    // rows per statement; sets each one's seq.
-    bool insert_messages(StoredMessage *const *msgs, size_t n);
-    // Row counts of the multi-row inserts: kInsertRowsMax, then halves down to one, so any
-    // run takes at most one statement per size below the largest.
-    static constexpr size_t kInsertRowsMax = 64, kInsertSizes = 7;
+    // Stores n messages, in order, as one row of the log (a commit costs a few B-tree
+    // writes however many messages it holds): each gets the next seq (m->seq set), except
+    // one whose (from, client_id) was stored before, a resend: dup[i] is set to 1 and its
+    // seq is the first one's. Seqs within a row are consecutive.
+    bool insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup);
+    // The stored message seq into *out; *found false when there is none.
+    bool message_at(int64_t seq, StoredMessage *out, bool *found);
     // Direct messages kept for a recipient who was offline: add, read (oldest first), clear.
     bool add_pending(const std::string &user, int64_t seq);
     // Keeps the stored message seq for its recipient (a hand-over that was never confirmed).
@@ -132,6 +130,10 @@ class Store {
     bool exec(const char *sql);
     bool migrate();
     bool has_tables(); // any table but SQLite's own
+    bool convert_messages();
+    // Calls each(m) for every stored message from seq `from` on, ascending, until it
+    // returns false; false on a database error.
+    template <class F> bool scan_from(int64_t from, F each);
     bool prepare_all();
     // One prepared statement: where it is kept, and its SQL.
     struct Statement {
@@ -158,18 +160,20 @@ class Store {
                  *st_del_contact_ = nullptr, *st_room_get_ = nullptr, *st_room_create_ = nullptr,
                  *st_join_ = nullptr, *st_leave_ = nullptr, *st_user_rooms_ = nullptr,
                  *st_rooms_ = nullptr, *st_begin_ = nullptr, *st_commit_ = nullptr,
-                 *st_rollback_ = nullptr, *st_insert_ = nullptr, *st_dup_ = nullptr,
-                 *st_add_pending_ = nullptr, *st_clear_pending_ = nullptr,
-                 *st_add_pending_of_ = nullptr, *st_pending_ = nullptr, *st_sync_ = nullptr,
-                 *st_by_seq_ = nullptr, *st_tail_ = nullptr, *st_chunks_ = nullptr,
-                 *st_indexed_ = nullptr, *st_to_index_ = nullptr, *st_add_chunk_ = nullptr,
-                 *st_set_indexed_ = nullptr, *st_member_ = nullptr, *st_memberships_ = nullptr,
-                 *st_created_since_ = nullptr, *st_user_count_ = nullptr, *st_events_ = nullptr,
-                 *st_add_event_ = nullptr, *st_forgive_ = nullptr, *st_prune_events_ = nullptr;
-    sqlite3_stmt *st_insert_rows_[kInsertSizes] = {}; // kInsertRowsMax >> i rows each
+                 *st_rollback_ = nullptr, *st_last_seq_ = nullptr, *st_add_id_ = nullptr,
+                 *st_dup_ = nullptr, *st_add_batch_ = nullptr, *st_batches_ = nullptr,
+                 *st_batch_at_ = nullptr, *st_add_pending_ = nullptr, *st_clear_pending_ = nullptr,
+                 *st_pending_seqs_ = nullptr, *st_room_sinces_ = nullptr, *st_chunks_ = nullptr,
+                 *st_indexed_ = nullptr, *st_add_chunk_ = nullptr, *st_set_indexed_ = nullptr,
+                 *st_member_ = nullptr, *st_memberships_ = nullptr, *st_created_since_ = nullptr,
+                 *st_user_count_ = nullptr, *st_events_ = nullptr, *st_add_event_ = nullptr,
+                 *st_forgive_ = nullptr, *st_prune_events_ = nullptr;
+    std::string batch_text_; // the row being written (its capacity reused)
+    // The last row read by message_at (rows never change once written): seqs first..last.
+    std::vector<StoredMessage> cached_;
+    int64_t cached_first_ = 0, cached_last_ = -1;
     // Prepared on first use (store_keys.cc).
     sqlite3_stmt *st_put_key_ = nullptr, *st_get_key_ = nullptr;
-    bool insert_rows(sqlite3_stmt *st, StoredMessage *const *msgs, size_t rows);
 };
 
 } // namespace jimd

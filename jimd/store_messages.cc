@@ -1,10 +1,12 @@
-// The store's queries on the message log: inserts, pending rows, sync, history and the
-// history index (store.hh).
+// The store's queries on the message log: batch rows, de-duplication, pending rows, sync,
+// history and the history index (store.hh).
 #include "store.hh"
 
+#include "batch_format.hh"
 #include "store_sql.hh"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -13,80 +15,157 @@ namespace jimd {
 
 using namespace sql;
 
-bool Store::insert_message(StoredMessage *m, bool *dup)
+bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
 {
-    *dup = false;
+    int64_t next = 0;
     {
-        Reset r{st_insert_};
-        sqlite3_bind_int64(st_insert_, 1, m->time);
-        // The strings outlive the statement's step: no copies (SQLITE_STATIC).
-        sqlite3_bind_text(st_insert_, 2, m->from.data(), static_cast<int>(m->from.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_text(st_insert_, 3, m->to.data(), static_cast<int>(m->to.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_text(st_insert_, 4, m->encoding.data(), static_cast<int>(m->encoding.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_text(st_insert_, 5, m->text.data(), static_cast<int>(m->text.size()),
-                          SQLITE_STATIC);
-        if (m->client_id.empty())
-            sqlite3_bind_null(st_insert_, 6);
-        else
-            bind_text(st_insert_, 6, m->client_id);
-        if (sqlite3_step(st_insert_) != SQLITE_DONE)
-            return fail("insert message");
-        if (sqlite3_changes(db_) == 1) {
-            m->seq = sqlite3_last_insert_rowid(db_);
-            return true;
+        Reset r{st_last_seq_};
+        if (sqlite3_step(st_last_seq_) != SQLITE_ROW)
+            return fail("last seq");
+        next = sqlite3_column_int64(st_last_seq_, 0) + 1;
+    }
+    int64_t first = next;
+    batch_format::begin(&batch_text_);
+    for (size_t i = 0; i < n; i++) {
+        StoredMessage &m = *msgs[i];
+        dup[i] = 0;
+        m.seq = next;
+        if (!m.client_id.empty()) {
+            Reset r{st_add_id_};
+            // The strings outlive the statement's step: no copies (SQLITE_STATIC).
+            sqlite3_bind_text(st_add_id_, 1, m.from.data(), static_cast<int>(m.from.size()),
+                              SQLITE_STATIC);
+            sqlite3_bind_text(st_add_id_, 2, m.client_id.data(),
+                              static_cast<int>(m.client_id.size()), SQLITE_STATIC);
+            sqlite3_bind_int64(st_add_id_, 3, next);
+            if (sqlite3_step(st_add_id_) != SQLITE_DONE)
+                return fail("insert message id");
+            if (sqlite3_changes(db_) != 1) {
+                // (sender, client_id) was stored before: a resend.
+                dup[i] = 1;
+                Reset d{st_dup_};
+                bind_text(st_dup_, 1, m.from);
+                bind_text(st_dup_, 2, m.client_id);
+                if (sqlite3_step(st_dup_) != SQLITE_ROW)
+                    return fail("find duplicate");
+                m.seq = sqlite3_column_int64(st_dup_, 0);
+                continue;
+            }
         }
+        batch_format::add(&batch_text_, m);
+        next++;
     }
-    // Nothing inserted: (sender, client_id) was stored before.
-    *dup = true;
-    Reset r{st_dup_};
-    bind_text(st_dup_, 1, m->from);
-    bind_text(st_dup_, 2, m->client_id);
-    if (sqlite3_step(st_dup_) != SQLITE_ROW)
-        return fail("find duplicate");
-    m->seq = sqlite3_column_int64(st_dup_, 0);
+    if (next == first)
+        return true; // resends only
+    batch_format::end(&batch_text_);
+    Reset r{st_add_batch_};
+    sqlite3_bind_int64(st_add_batch_, 1, next - 1);
+    sqlite3_bind_int64(st_add_batch_, 2, first);
+    sqlite3_bind_text(st_add_batch_, 3, batch_text_.data(), static_cast<int>(batch_text_.size()),
+                      SQLITE_STATIC);
+    return sqlite3_step(st_add_batch_) == SQLITE_DONE || fail("insert messages");
+}
+
+template <class F> bool Store::scan_from(int64_t from, F each)
+{
+    Reset r{st_batches_};
+    sqlite3_bind_int64(st_batches_, 1, from);
+    std::vector<StoredMessage> rows;
+    int rc;
+    while ((rc = sqlite3_step(st_batches_)) == SQLITE_ROW) {
+        const char *text = reinterpret_cast<const char *>(sqlite3_column_text(st_batches_, 1));
+        if (!batch_format::parse(text, static_cast<size_t>(sqlite3_column_bytes(st_batches_, 1)),
+                                 &rows)) {
+            error_ = "a row of the message log is damaged";
+            return false;
+        }
+        for (StoredMessage &m : rows)
+            if (m.seq >= from && !each(m))
+                return true;
+    }
+    return rc == SQLITE_DONE || fail("read messages");
+}
+
+bool Store::message_at(int64_t seq, StoredMessage *out, bool *found)
+{
+    *found = false;
+    if (seq < cached_first_ || seq > cached_last_) {
+        cached_last_ = -1;
+        Reset r{st_batch_at_};
+        sqlite3_bind_int64(st_batch_at_, 1, seq);
+        int rc = sqlite3_step(st_batch_at_);
+        if (rc == SQLITE_DONE)
+            return true;
+        if (rc != SQLITE_ROW)
+            return fail("read message");
+        const char *text = reinterpret_cast<const char *>(sqlite3_column_text(st_batch_at_, 2));
+        if (!batch_format::parse(text, static_cast<size_t>(sqlite3_column_bytes(st_batch_at_, 2)),
+                                 &cached_)) {
+            error_ = "a row of the message log is damaged";
+            return false;
+        }
+        cached_first_ = sqlite3_column_int64(st_batch_at_, 0);
+        cached_last_ = sqlite3_column_int64(st_batch_at_, 1);
+    }
+    size_t i = static_cast<size_t>(seq - cached_first_);
+    if (seq < cached_first_ || i >= cached_.size() || cached_[i].seq != seq)
+        return true; // not stored (a row's seqs are consecutive: this is not one of them)
+    *out = cached_[i];
+    *found = true;
     return true;
 }
 
-// Binds and runs one multi-row insert of `rows` messages; sets their seqs.
-bool Store::insert_rows(sqlite3_stmt *st, StoredMessage *const *msgs, size_t rows)
+// Moves the old log's rows (schema 4) into batch rows of up to 256 consecutive seqs.
+bool Store::convert_messages()
 {
-    Reset r{st};
-    for (size_t k = 0; k < rows; k++) {
-        const StoredMessage &m = *msgs[k];
-        int at = static_cast<int>(k) * 5;
-        sqlite3_bind_int64(st, at + 1, m.time);
-        sqlite3_bind_text(st, at + 2, m.from.data(), static_cast<int>(m.from.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_text(st, at + 3, m.to.data(), static_cast<int>(m.to.size()), SQLITE_STATIC);
-        sqlite3_bind_text(st, at + 4, m.encoding.data(), static_cast<int>(m.encoding.size()),
-                          SQLITE_STATIC);
-        sqlite3_bind_text(st, at + 5, m.text.data(), static_cast<int>(m.text.size()),
-                          SQLITE_STATIC);
+    sqlite3_stmt *read = nullptr, *write = nullptr;
+    const char *read_sql = "SELECT seq, time, sender, recipient, encoding, body, client_id "
+                           "FROM messages ORDER BY seq";
+    if (sqlite3_prepare_v2(db_, read_sql, -1, &read, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(db_, "INSERT INTO batches(last_seq, first_seq, data) VALUES(?1,?2,?3)",
+                           -1, &write, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(read);
+        return fail("convert messages");
     }
-    if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db_) != static_cast<int>(rows))
-        return fail("insert messages");
-    int64_t last = sqlite3_last_insert_rowid(db_);
-    for (size_t k = 0; k < rows; k++)
-        msgs[k]->seq = last - static_cast<int64_t>(rows - 1 - k);
-    return true;
-}
-
-// A statement costs about as much as a few rows, so a run goes in as few statements as
-// the sizes allow: as many of the largest as fit, then at most one of each smaller size
-// (the binary digits of what is left).
-bool Store::insert_messages(StoredMessage *const *msgs, size_t n)
-{
-    size_t i = 0;
-    for (size_t k = 0; k < kInsertSizes; k++) {
-        size_t rows = kInsertRowsMax >> k;
-        for (; n - i >= rows; i += rows)
-            if (!insert_rows(st_insert_rows_[k], msgs + i, rows))
-                return false;
+    std::vector<StoredMessage> rows;
+    bool ok = true;
+    auto flush = [&] {
+        if (rows.empty())
+            return true;
+        std::string text;
+        batch_format::begin(&text);
+        for (const StoredMessage &m : rows)
+            batch_format::add(&text, m);
+        batch_format::end(&text);
+        sqlite3_bind_int64(write, 1, rows.back().seq);
+        sqlite3_bind_int64(write, 2, rows.front().seq);
+        bind_text(write, 3, text);
+        bool done = sqlite3_step(write) == SQLITE_DONE;
+        sqlite3_reset(write);
+        rows.clear();
+        return done;
+    };
+    int rc;
+    while (ok && (rc = sqlite3_step(read)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(read, 0);
+        if (!rows.empty() && (rows.size() == 256 || seq != rows.back().seq + 1))
+            ok = flush();
+        StoredMessage m;
+        m.seq = seq;
+        m.time = sqlite3_column_int64(read, 1);
+        m.from = column_text(read, 2);
+        m.to = column_text(read, 3);
+        m.encoding = column_text(read, 4);
+        m.text = column_text(read, 5);
+        m.client_id = column_text(read, 6);
+        rows.push_back(std::move(m));
     }
-    return true;
+    ok = ok && rc == SQLITE_DONE && flush();
+    if (!ok)
+        fail("convert messages");
+    sqlite3_finalize(read);
+    sqlite3_finalize(write);
+    return ok;
 }
 
 bool Store::add_pending(const std::string &user, int64_t seq)
@@ -107,36 +186,74 @@ bool Store::clear_pending(const std::string &user, int64_t upto)
 
 bool Store::add_pending_of(int64_t seq)
 {
-    Reset r{st_add_pending_of_};
-    sqlite3_bind_int64(st_add_pending_of_, 1, seq);
-    return sqlite3_step(st_add_pending_of_) == SQLITE_DONE || fail("add pending");
+    StoredMessage m;
+    bool found = false;
+    if (!message_at(seq, &m, &found))
+        return false;
+    return !found || add_pending(m.to, seq);
 }
 
 bool Store::pending(const std::string &user, int64_t after, int limit,
                     std::vector<StoredMessage> *out)
 {
-    Reset r{st_pending_};
-    bind_text(st_pending_, 1, user);
-    sqlite3_bind_int64(st_pending_, 2, after);
-    sqlite3_bind_int(st_pending_, 3, limit);
-    return read_messages(st_pending_, out) || fail("pending");
+    std::vector<int64_t> seqs;
+    {
+        Reset r{st_pending_seqs_};
+        bind_text(st_pending_seqs_, 1, user);
+        sqlite3_bind_int64(st_pending_seqs_, 2, after);
+        sqlite3_bind_int(st_pending_seqs_, 3, limit);
+        int rc;
+        while ((rc = sqlite3_step(st_pending_seqs_)) == SQLITE_ROW)
+            seqs.push_back(sqlite3_column_int64(st_pending_seqs_, 0));
+        if (rc != SQLITE_DONE)
+            return fail("pending");
+    }
+    for (int64_t seq : seqs) {
+        StoredMessage m;
+        bool found = false;
+        if (!message_at(seq, &m, &found))
+            return false;
+        if (found)
+            out->push_back(std::move(m));
+    }
+    return true;
 }
 
 bool Store::sync(const std::string &name, int64_t user_id, int64_t since,
                  const std::string &general, int64_t general_since, int limit,
                  std::vector<StoredMessage> *out)
 {
-    Reset r{st_sync_};
-    sqlite3_bind_int64(st_sync_, 1, since);
-    bind_text(st_sync_, 2, name);
-    sqlite3_bind_int64(st_sync_, 3, user_id);
-    sqlite3_bind_int(st_sync_, 4, limit);
-    if (general.empty())
-        sqlite3_bind_null(st_sync_, 5); // matches no recipient
-    else
-        bind_text(st_sync_, 5, general);
-    sqlite3_bind_int64(st_sync_, 6, general_since);
-    return read_messages(st_sync_, out) || fail("sync");
+    // The user's rooms, each with the last seq before they joined.
+    std::vector<std::pair<std::string, int64_t>> rooms;
+    {
+        Reset r{st_room_sinces_};
+        sqlite3_bind_int64(st_room_sinces_, 1, user_id);
+        int rc;
+        while ((rc = sqlite3_step(st_room_sinces_)) == SQLITE_ROW)
+            rooms.emplace_back(column_text(st_room_sinces_, 0),
+                               sqlite3_column_int64(st_room_sinces_, 1));
+        if (rc != SQLITE_DONE)
+            return fail("sync");
+    }
+    auto wanted = [&](const StoredMessage &m) {
+        if (m.to == name || m.from == name)
+            return true;
+        if (!general.empty() && m.to == general && m.seq > general_since)
+            return true;
+        for (const auto &[room, joined] : rooms)
+            if (m.to == room && m.seq > joined)
+                return true;
+        return false;
+    };
+    if (since == INT64_MAX)
+        return true; // nothing comes after it (and since + 1 would overflow)
+    return scan_from(since + 1,
+                     [&](StoredMessage &m) {
+                         if (wanted(m))
+                             out->push_back(std::move(m));
+                         return static_cast<int>(out->size()) < limit;
+                     }) ||
+           fail("sync");
 }
 
 namespace {
@@ -157,18 +274,26 @@ bool Store::history(const std::string &me, const std::string &with, int64_t befo
     const std::string &other = with[0] == '#' ? with : me;
     // The recent tail that the index does not cover yet, newest first.
     {
-        Reset r{st_tail_};
-        bind_text(st_tail_, 1, with);
-        bind_text(st_tail_, 2, other);
-        sqlite3_bind_int64(st_tail_, 3, before);
+        int64_t indexed = 0;
+        {
+            Reset r{st_indexed_};
+            if (sqlite3_step(st_indexed_) != SQLITE_ROW)
+                return fail("history");
+            indexed = sqlite3_column_int64(st_indexed_, 0);
+        }
         std::vector<StoredMessage> rows;
-        if (!read_messages(st_tail_, &rows))
+        if (!scan_from(indexed + 1, [&](StoredMessage &m) {
+                if (m.seq >= before)
+                    return false;
+                if ((m.to == with || m.to == other) && in_history(m, me, with))
+                    rows.push_back(std::move(m));
+                return true;
+            }))
             return fail("history");
-        for (StoredMessage &m : rows) {
+        for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
             if (static_cast<int>(out->size()) >= limit)
                 return true;
-            if (in_history(m, me, with))
-                out->push_back(std::move(m));
+            out->push_back(std::move(*it));
         }
     }
     // Then the indexed chunks, newest first. A candidate seq is final once it is above
@@ -180,13 +305,12 @@ bool Store::history(const std::string &me, const std::string &with, int64_t befo
         for (; used < candidates.size() && candidates[used] > above; used++) {
             if (static_cast<int>(out->size()) >= limit)
                 break;
-            Reset r{st_by_seq_};
-            sqlite3_bind_int64(st_by_seq_, 1, candidates[used]);
-            std::vector<StoredMessage> one;
-            if (!read_messages(st_by_seq_, &one))
+            StoredMessage m;
+            bool found = false;
+            if (!message_at(candidates[used], &m, &found))
                 return false;
-            if (!one.empty() && in_history(one[0], me, with))
-                out->push_back(std::move(one[0]));
+            if (found && in_history(m, me, with))
+                out->push_back(std::move(m));
         }
         candidates.erase(candidates.begin(), candidates.begin() + static_cast<long>(used));
         return true;
@@ -228,20 +352,16 @@ bool Store::index_step(int max_rows, int *indexed_rows)
     // Rows up to a committed seq never change, so they are read before the write lock.
     std::map<std::string, std::string> chunks; // recipient -> packed seqs
     int64_t top = from;
-    {
-        Reset r{st_to_index_};
-        sqlite3_bind_int64(st_to_index_, 1, from);
-        sqlite3_bind_int(st_to_index_, 2, max_rows);
-        int rc;
-        while ((rc = sqlite3_step(st_to_index_)) == SQLITE_ROW) {
-            top = sqlite3_column_int64(st_to_index_, 0);
-            std::string &chunk = chunks[column_text(st_to_index_, 1)];
+    if (!scan_from(from + 1, [&](StoredMessage &m) {
+            if (*indexed_rows >= max_rows)
+                return false;
+            top = m.seq;
+            std::string &chunk = chunks[m.to];
             chunk.append(reinterpret_cast<const char *>(&top), 8);
             ++*indexed_rows;
-        }
-        if (rc != SQLITE_DONE)
-            return fail("index");
-    }
+            return true;
+        }))
+        return false;
     if (top == from)
         return true;
     if (!begin())

@@ -34,24 +34,6 @@ struct Reset {
     }
 };
 
-// Reads rows of (seq, time, sender, recipient, encoding, body, client_id).
-inline bool read_messages(sqlite3_stmt *st, std::vector<StoredMessage> *out)
-{
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        StoredMessage m;
-        m.seq = sqlite3_column_int64(st, 0);
-        m.time = sqlite3_column_int64(st, 1);
-        m.from = column_text(st, 2);
-        m.to = column_text(st, 3);
-        m.encoding = column_text(st, 4);
-        m.text = column_text(st, 5);
-        m.client_id = column_text(st, 6);
-        out->push_back(std::move(m));
-    }
-    return rc == SQLITE_DONE;
-}
-
 // The single integer a statement returns, or -1; the statement is reset.
 inline int64_t one_int(sqlite3_stmt *st)
 {

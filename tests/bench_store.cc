@@ -1,10 +1,11 @@
 // bench_store.cc — the cost of storing messages in jimd's database, alone: for each
 // group-commit size (messages per transaction) it stores 64-byte direct messages as
-// the worker does (BEGIN IMMEDIATE, multi-row inserts, COMMIT, on a fresh WAL database
+// the worker does (BEGIN IMMEDIATE, one batch row per commit, COMMIT, on a fresh WAL database
 // in a temporary folder), copying the WAL back every 1,000 frames so that it starts
 // over as jimd's does (here on the same thread, and with the syncs jimd's checkpoint
 // thread does), and reports messages per CPU-second and CPU-µs per message.
-// Bounded: at most -n messages per size (default 200,000) and -s CPU seconds (1).
+// Bounded: at most -n messages per size (default 200,000) and -s CPU seconds (1). -i gives
+// every message a client id, as libjim's clients do (jimbench's do not).
 // For instruction counts that do not depend on the machine's load:
 //   valgrind --tool=callgrind tests/bench_store -n 20000   (then callgrind_annotate
 //   --inclusive=yes: run_size is the storing alone, setup excluded, summed over all sizes)
@@ -32,12 +33,18 @@ double cpu_seconds()
 // Stores up to `limit` messages `batch` per transaction within `budget` CPU seconds;
 // returns how many it stored (0 on a database error, reported).
 long run_size(jimd::Store &store, std::vector<jimd::StoredMessage *> &msgs, size_t batch,
-              long limit, double budget, double *secs)
+              long limit, double budget, bool ids, double *secs)
 {
+    static long counter = 0; // ids stay unique across sizes
     long done = 0;
+    std::vector<uint8_t> dup(batch);
     double t0 = cpu_seconds();
     while (done + static_cast<long>(batch) <= limit && cpu_seconds() - t0 < budget) {
-        if (!store.begin() || !store.insert_messages(msgs.data(), batch) || !store.commit()) {
+        // As libjim's clients: a prefix per client and a counter.
+        for (size_t i = 0; ids && i < batch; i++)
+            msgs[i]->client_id = "c" + msgs[i]->from + "-" + std::to_string(++counter);
+        if (!store.begin() || !store.insert_batch(msgs.data(), batch, dup.data()) ||
+            !store.commit()) {
             std::fprintf(stderr, "bench_store: %s\n", store.error().c_str());
             return 0;
         }
@@ -58,13 +65,16 @@ int main(int argc, char **argv)
 {
     long limit = 200000;
     double budget = 1.0;
-    for (int opt; (opt = getopt(argc, argv, "n:s:")) != -1;) {
-        if (opt == 'n' && std::atol(optarg) > 0)
+    bool ids = false;
+    for (int opt; (opt = getopt(argc, argv, "in:s:")) != -1;) {
+        if (opt == 'i')
+            ids = true;
+        else if (opt == 'n' && std::atol(optarg) > 0)
             limit = std::atol(optarg);
         else if (opt == 's' && std::atof(optarg) > 0)
             budget = std::atof(optarg);
         else {
-            std::fprintf(stderr, "usage: bench_store [-n MESSAGES] [-s CPU_SECONDS]\n");
+            std::fprintf(stderr, "usage: bench_store [-i] [-n MESSAGES] [-s CPU_SECONDS]\n");
             return 64;
         }
     }
@@ -95,7 +105,7 @@ int main(int argc, char **argv)
         }
         for (size_t k = 0; rc == 0 && k < sizeof sizes / sizeof sizes[0]; k++) {
             double secs = 0;
-            long n = run_size(store, msgs, sizes[k], limit, budget, &secs);
+            long n = run_size(store, msgs, sizes[k], limit, budget, ids, &secs);
             if (n == 0) {
                 rc = 70;
                 break;

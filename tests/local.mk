@@ -25,7 +25,8 @@ unit_tests = \
 	tests/test_framer \
 	tests/test_log \
 	tests/test_e2e_crypto \
-	tests/test_peer_protocol
+	tests/test_peer_protocol \
+	tests/test_store_batches
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
 e2e_tests = \
 	tests/test_jimd_protocol \
@@ -154,6 +155,13 @@ tests_test_peer_protocol_SOURCES = tests/test_peer_protocol.cc jimd/peer_protoco
 	jimd/peer_protocol.hh
 tests_test_peer_protocol_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_peer_protocol_LDADD = $(CMOCKA_LIBS)
+# jimd's message log, compiled from jimd's own source.
+tests_test_store_batches_SOURCES = tests/test_store_batches.cc jimd/store.cc \
+	jimd/store_accounts.cc jimd/store_messages.cc jimd/batch_format.cc jimd/batch_format.hh \
+	jimd/store.hh jimd/store_sql.hh jimd/journal.hh
+tests_test_store_batches_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_store_batches_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)
+tests_test_store_batches_LDADD = $(SQLITE_LIBS) $(CMOCKA_LIBS)
 tests_test_log_SOURCES = tests/test_log.c
 tests_test_log_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_log_LDADD = $(TEST_LDADD)
@@ -182,6 +190,7 @@ tests_bench_codec_SOURCES = tests/bench_codec.c
 tests_bench_codec_LDADD = libjim/libjim.la
 EXTRA_PROGRAMS += tests/bench_store
 tests_bench_store_SOURCES = tests/bench_store.cc jimd/store.cc jimd/store_accounts.cc \
+	jimd/batch_format.cc jimd/batch_format.hh \
 	jimd/store_messages.cc jimd/store.hh jimd/store_sql.hh jimd/journal.hh
 tests_bench_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_bench_store_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)

@@ -1,0 +1,296 @@
+// Writing and reading the journal's batch rows (batch_format.hh). Strings are escaped as
+// JSON requires and nothing more (UTF-8 goes as it is: the codec checked it); the parser
+// reads that, and the escapes SQLite's json functions write (the schema migration's rows).
+#include "batch_format.hh"
+
+#include <charconv>
+#include <cstring>
+
+namespace jimd::batch_format {
+
+namespace {
+
+void add_string(std::string *out, const std::string &s)
+{
+    static const char hex[] = "0123456789abcdef";
+    out->push_back('"');
+    const char *p = s.data(), *end = p + s.size(), *plain = p;
+    for (; p < end; p++) {
+        auto c = static_cast<unsigned char>(*p);
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        out->append(plain, static_cast<size_t>(p - plain));
+        plain = p + 1;
+        if (c == '"' || c == '\\') {
+            out->push_back('\\');
+            out->push_back(static_cast<char>(c));
+        } else {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            out->append(esc, 6);
+        }
+    }
+    out->append(plain, static_cast<size_t>(end - plain));
+    out->push_back('"');
+}
+
+// Whether s holds a byte that JSON escapes (a control character, '"' or '\\'), eight bytes
+// at a time (bytes below 0x20, or equal to one of the two).
+bool needs_escape(const std::string &s)
+{
+    constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const char *p = s.data();
+    size_t n = s.size(), i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        if (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & highs) {
+            // a false alarm is possible for bytes >= 0x80 (UTF-8): look byte by byte
+            for (size_t k = i; k < i + 8; k++) {
+                auto c = static_cast<unsigned char>(p[k]);
+                if (c < 0x20 || c == '"' || c == '\\')
+                    return true;
+            }
+        }
+    }
+    for (; i < n; i++) {
+        auto c = static_cast<unsigned char>(p[i]);
+        if (c < 0x20 || c == '"' || c == '\\')
+            return true;
+    }
+    return false;
+}
+
+// Writes "s" and then tail at w, for a string that needs no escapes.
+char *put_plain(char *w, const std::string &s, char tail)
+{
+    *w++ = '"';
+    std::memcpy(w, s.data(), s.size());
+    w += s.size();
+    *w++ = '"';
+    *w++ = tail;
+    return w;
+}
+
+void add_int(std::string *out, int64_t v)
+{
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out->append(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+// A cursor over a batch's text.
+struct Reader {
+    const char *p, *end;
+
+    void space()
+    {
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+            p++;
+    }
+    bool expect(char c)
+    {
+        space();
+        if (p < end && *p == c) {
+            p++;
+            return true;
+        }
+        return false;
+    }
+    bool integer(int64_t *v)
+    {
+        space();
+        auto r = std::from_chars(p, end, *v);
+        if (r.ec != std::errc())
+            return false;
+        p = r.ptr;
+        return true;
+    }
+    static int hex_value(char c)
+    {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    }
+    bool hex4(unsigned *u)
+    {
+        if (end - p < 4)
+            return false;
+        *u = 0;
+        for (int i = 0; i < 4; i++) {
+            int h = hex_value(*p++);
+            if (h < 0)
+                return false;
+            *u = *u << 4 | static_cast<unsigned>(h);
+        }
+        return true;
+    }
+    static void utf8(std::string *out, unsigned cp)
+    {
+        if (cp < 0x80) {
+            out->push_back(static_cast<char>(cp));
+        } else if (cp < 0x800) {
+            out->push_back(static_cast<char>(0xc0 | cp >> 6));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+        } else if (cp < 0x10000) {
+            out->push_back(static_cast<char>(0xe0 | cp >> 12));
+            out->push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+        } else {
+            out->push_back(static_cast<char>(0xf0 | cp >> 18));
+            out->push_back(static_cast<char>(0x80 | (cp >> 12 & 0x3f)));
+            out->push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
+            out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+        }
+    }
+    bool escape(std::string *out)
+    {
+        if (p >= end)
+            return false;
+        char c = *p++;
+        switch (c) {
+        case '"':
+        case '\\':
+        case '/': out->push_back(c); return true;
+        case 'b': out->push_back('\b'); return true;
+        case 'f': out->push_back('\f'); return true;
+        case 'n': out->push_back('\n'); return true;
+        case 'r': out->push_back('\r'); return true;
+        case 't': out->push_back('\t'); return true;
+        case 'u': break;
+        default: return false;
+        }
+        unsigned cp;
+        if (!hex4(&cp))
+            return false;
+        if (cp >= 0xd800 && cp < 0xdc00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+            p += 2;
+            unsigned lo;
+            if (!hex4(&lo) || lo < 0xdc00 || lo >= 0xe000)
+                return false;
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        }
+        utf8(out, cp);
+        return true;
+    }
+    // A string, or null (as "").
+    bool string(std::string *out)
+    {
+        out->clear();
+        space();
+        if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+            p += 4;
+            return true;
+        }
+        if (!expect('"'))
+            return false;
+        for (;;) {
+            const char *q = p;
+            while (q < end && *q != '"' && *q != '\\')
+                q++;
+            out->append(p, static_cast<size_t>(q - p));
+            p = q;
+            if (p >= end)
+                return false;
+            if (*p++ == '"')
+                return true;
+            if (!escape(out))
+                return false;
+        }
+    }
+    bool message(StoredMessage *m)
+    {
+        return expect('[') && integer(&m->seq) && expect(',') && integer(&m->time) && expect(',') &&
+               string(&m->from) && expect(',') && string(&m->to) && expect(',') &&
+               string(&m->encoding) && expect(',') && string(&m->text) && expect(',') &&
+               string(&m->client_id) && expect(']');
+    }
+};
+
+} // namespace
+
+void begin(std::string *out)
+{
+    out->clear();
+    out->push_back('[');
+}
+
+void add(std::string *out, const StoredMessage &m)
+{
+    const std::string *strings[] = {&m.from, &m.to, &m.encoding, &m.text};
+    bool plain = !needs_escape(m.client_id);
+    size_t bound = 2 + 2 * 21 + 4 + m.client_id.size() + 3;
+    for (const std::string *str : strings) {
+        plain = plain && !needs_escape(*str);
+        bound += str->size() + 3;
+    }
+    if (plain) {
+        // The common case: one resize and straight writes.
+        size_t at = out->size();
+        out->resize(at + bound);
+        char *w = out->data() + at, *end = w + bound;
+        if (at > 1)
+            *w++ = ',';
+        *w++ = '[';
+        w = std::to_chars(w, end, m.seq).ptr;
+        *w++ = ',';
+        w = std::to_chars(w, end, m.time).ptr;
+        *w++ = ',';
+        for (const std::string *str : strings)
+            w = put_plain(w, *str, ',');
+        if (m.client_id.empty()) {
+            std::memcpy(w, "null]", 5);
+            w += 5;
+        } else {
+            w = put_plain(w, m.client_id, ']');
+        }
+        out->resize(static_cast<size_t>(w - out->data()));
+        return;
+    }
+    if (out->size() > 1)
+        out->push_back(',');
+    out->push_back('[');
+    add_int(out, m.seq);
+    out->push_back(',');
+    add_int(out, m.time);
+    out->push_back(',');
+    for (const std::string *str : strings) {
+        add_string(out, *str);
+        out->push_back(',');
+    }
+    if (m.client_id.empty())
+        out->append("null");
+    else
+        add_string(out, m.client_id);
+    out->push_back(']');
+}
+
+void end(std::string *out)
+{
+    out->push_back(']');
+}
+
+bool parse(const char *text, size_t n, std::vector<StoredMessage> *out)
+{
+    out->clear();
+    Reader r{text, text + n};
+    if (!r.expect('['))
+        return false;
+    if (r.expect(']'))
+        return true;
+    do {
+        out->emplace_back();
+        if (!r.message(&out->back()))
+            return false;
+    } while (r.expect(','));
+    if (!r.expect(']'))
+        return false;
+    r.space();
+    return r.p == r.end;
+}
+
+} // namespace jimd::batch_format

@@ -1,0 +1,24 @@
+// The journal's row of one commit's messages: a JSON array of
+// [seq, time, from, to, encoding, text, client_id or null] arrays, ascending and consecutive
+// in seq, which jimd writes and reads here and SQLite's json_each can also read (the
+// `messages` view, for tests and people with the sqlite3 shell).
+#pragma once
+
+#include "journal.hh"
+
+#include <string>
+#include <vector>
+
+namespace jimd::batch_format {
+
+// Starts a batch in *out (cleared first).
+void begin(std::string *out);
+// Appends one message to the batch begun in *out.
+void add(std::string *out, const StoredMessage &m);
+// Ends the batch in *out.
+void end(std::string *out);
+
+// Parses a batch row into *out (cleared first). False when the text is no batch.
+bool parse(const char *text, size_t n, std::vector<StoredMessage> *out);
+
+} // namespace jimd::batch_format

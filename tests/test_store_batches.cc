@@ -1,0 +1,374 @@
+// test_store_batches.cc — jimd's message log (jimd/store*.cc, jimd/batch_format.cc): a commit's
+// messages go into one row whatever their number; resends are found by (sender, id) within a
+// commit and across commits; sync, pending, history and message_at read them back; a
+// database of schema 4 (a row per message) is converted, gaps in its seqs included; a batch
+// row's text survives writing and reading for any string and is refused when cut short.
+#include "batch_format.hh"
+#include "store.hh"
+
+#include <sqlite3.h>
+
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <setjmp.h>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+extern "C" {
+#include <cmocka.h>
+}
+
+using jimd::Store;
+using jimd::StoredMessage;
+
+namespace {
+
+struct Dir {
+    char path[64] = "/tmp/jim-test-store-XXXXXX";
+    Dir() { assert_non_null(mkdtemp(path)); }
+    ~Dir()
+    {
+        std::string cmd = std::string("rm -rf ") + path;
+        assert_int_equal(system(cmd.c_str()), 0);
+    }
+    std::string db() const { return std::string(path) + "/jimd.db"; }
+};
+
+StoredMessage msg(const char *from, const char *to, const std::string &text, const char *id = "")
+{
+    StoredMessage m;
+    m.time = 1700000000;
+    m.from = from;
+    m.to = to;
+    m.text = text;
+    m.client_id = id;
+    return m;
+}
+
+// Stores msgs in one commit; returns the dup flags.
+std::vector<uint8_t> commit(Store &s, std::vector<StoredMessage> &msgs)
+{
+    std::vector<StoredMessage *> ptrs;
+    for (StoredMessage &m : msgs)
+        ptrs.push_back(&m);
+    std::vector<uint8_t> dup(msgs.size());
+    assert_true(s.begin());
+    assert_true(s.insert_batch(ptrs.data(), ptrs.size(), dup.data()));
+    assert_true(s.commit());
+    return dup;
+}
+
+int64_t count(const std::string &db, const char *sql)
+{
+    sqlite3 *h = nullptr;
+    sqlite3_stmt *st = nullptr;
+    assert_int_equal(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, nullptr), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+void batch_format__any_string_round_trips_and_a_cut_row_is_refused(void **)
+{
+    std::vector<StoredMessage> in;
+    std::string all;
+    for (int c = 1; c < 256; c++)
+        all.push_back(static_cast<char>(c));
+    in.push_back(msg("a", "b", "plain"));
+    in.push_back(msg("a\"q", "#r\\", "tab\there \"quoted\" back\\slash \x01\x1f", "id,1]"));
+    in.push_back(msg("", "", "", ""));
+    in.push_back(msg("u", "v", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80 \\u0041 null", "null"));
+    in.push_back(msg("u", "v", all));
+    in.back().encoding = "e2e";
+    for (size_t i = 0; i < in.size(); i++)
+        in[i].seq = 41 + static_cast<int64_t>(i);
+    std::string text;
+    jimd::batch_format::begin(&text);
+    for (const StoredMessage &m : in)
+        jimd::batch_format::add(&text, m);
+    jimd::batch_format::end(&text);
+    std::vector<StoredMessage> out;
+    assert_true(jimd::batch_format::parse(text.data(), text.size(), &out));
+    assert_int_equal(out.size(), in.size());
+    for (size_t i = 0; i < in.size(); i++) {
+        assert_int_equal(out[i].seq, in[i].seq);
+        assert_int_equal(out[i].time, in[i].time);
+        assert_true(out[i].from == in[i].from && out[i].to == in[i].to);
+        assert_true(out[i].text == in[i].text && out[i].encoding == in[i].encoding);
+        assert_true(out[i].client_id == in[i].client_id);
+    }
+    // SQLite reads the same text as JSON, strings and all.
+    {
+        sqlite3 *h = nullptr;
+        sqlite3_stmt *st = nullptr;
+        assert_int_equal(sqlite3_open(":memory:", &h), SQLITE_OK);
+        assert_int_equal(
+            sqlite3_prepare_v2(h, "SELECT json_extract(?1, '$[4][5]')", -1, &st, nullptr),
+            SQLITE_OK);
+        sqlite3_bind_text(st, 1, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_bytes(st, 0), static_cast<int>(all.size()));
+        assert_memory_equal(sqlite3_column_text(st, 0), all.data(), all.size());
+        sqlite3_finalize(st);
+        sqlite3_close(h);
+    }
+    for (size_t n = 0; n < text.size(); n++)
+        assert_false(jimd::batch_format::parse(text.data(), n, &out));
+    std::string extra = text + "x";
+    assert_false(jimd::batch_format::parse(extra.data(), extra.size(), &out));
+}
+
+void commit__one_row_however_many_messages(void **)
+{
+    Dir d;
+    {
+        Store s;
+        std::string why;
+        assert_true(s.open(d.db(), false, 1000, &why));
+        std::vector<StoredMessage> msgs;
+        for (int i = 0; i < 1500; i++)
+            msgs.push_back(msg("alice", i % 3 ? "bob" : "#room", "text " + std::to_string(i)));
+        std::vector<uint8_t> dup = commit(s, msgs);
+        for (int i = 0; i < 1500; i++) {
+            assert_int_equal(dup[i], 0);
+            assert_int_equal(msgs[i].seq, i + 1);
+        }
+        std::vector<StoredMessage> more = {msg("bob", "alice", "reply")};
+        commit(s, more);
+        assert_int_equal(more[0].seq, 1501);
+        StoredMessage m;
+        bool found = false;
+        assert_true(s.message_at(777, &m, &found));
+        assert_true(found);
+        assert_true(m.text == "text 776" && m.to == "bob" && m.from == "alice");
+        assert_true(s.message_at(1502, &m, &found));
+        assert_false(found);
+    }
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batches"), 2);
+    // The view shows every message as the old table did.
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM messages"), 1501);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM messages WHERE recipient = '#room'"), 500);
+    assert_int_equal(count(d.db(), "SELECT seq FROM messages WHERE body = 'text 1499'"), 1500);
+}
+
+void resend__same_sender_and_id_is_a_duplicate_in_and_across_commits(void **)
+{
+    Dir d;
+    Store s;
+    std::string why;
+    assert_true(s.open(d.db(), false, 1000, &why));
+    std::vector<StoredMessage> one = {msg("alice", "bob", "hi", "m1"), msg("alice", "bob", "x"),
+                                      msg("alice", "bob", "hi again", "m1"),
+                                      msg("carol", "bob", "same id, other sender", "m1")};
+    std::vector<uint8_t> dup = commit(s, one);
+    assert_int_equal(dup[0], 0);
+    assert_int_equal(dup[1], 0);
+    assert_int_equal(dup[2], 1);
+    assert_int_equal(dup[3], 0);
+    assert_int_equal(one[0].seq, 1);
+    assert_int_equal(one[1].seq, 2);
+    assert_int_equal(one[2].seq, 1);
+    assert_int_equal(one[3].seq, 3); // seqs in a row stay consecutive
+    std::vector<StoredMessage> two = {msg("alice", "bob", "resent", "m1")};
+    dup = commit(s, two);
+    assert_int_equal(dup[0], 1);
+    assert_int_equal(two[0].seq, 1);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batches"), 1); // resends write no row
+    std::vector<StoredMessage> three = {msg("alice", "bob", "new")};
+    commit(s, three);
+    assert_int_equal(three[0].seq, 4);
+}
+
+void reads__sync_pending_history_over_batches(void **)
+{
+    Dir d;
+    Store s;
+    std::string why;
+    assert_true(s.open(d.db(), false, 1000, &why));
+    int64_t alice = 0, bob = 0;
+    {
+        assert_true(s.create_user("alice", "", "", 1) == jimd::Result::Ok);
+        assert_true(s.create_user("bob", "", "", 1) == jimd::Result::Ok);
+        jimd::Account a;
+        assert_true(s.get_user("alice", &a) == jimd::Result::Ok);
+        alice = a.id;
+        assert_true(s.get_user("bob", &a) == jimd::Result::Ok);
+        bob = a.id;
+    }
+    std::vector<StoredMessage> early = {msg("carol", "#room", "before bob joined"),
+                                        msg("carol", "dave", "not ours")};
+    commit(s, early);
+    assert_true(s.join("#room", bob, 1, 10, 10) == jimd::Result::Ok);
+    for (int c = 0; c < 5; c++) {
+        std::vector<StoredMessage> msgs;
+        for (int i = 0; i < 100; i++) {
+            int k = c * 100 + i;
+            msgs.push_back(k % 4 == 0   ? msg("alice", "bob", "ab" + std::to_string(k))
+                           : k % 4 == 1 ? msg("bob", "alice", "ba" + std::to_string(k))
+                           : k % 4 == 2 ? msg("carol", "#room", "r" + std::to_string(k))
+                                        : msg("carol", "dave", "cd" + std::to_string(k)));
+        }
+        commit(s, msgs);
+        assert_true(s.begin());
+        for (const StoredMessage &m : msgs)
+            if (m.to == "bob")
+                assert_true(s.add_pending("bob", m.seq));
+        assert_true(s.commit());
+        if (c == 2) {
+            int rows = 0;
+            assert_true(s.index_step(10000, &rows));
+            assert_int_equal(rows, 302);
+        }
+    }
+    // sync: bob's direct messages, sent and received, and the room's after he joined.
+    std::vector<StoredMessage> got;
+    int64_t after = 0;
+    for (;;) {
+        std::vector<StoredMessage> page;
+        assert_true(s.sync("bob", bob, after, "", 0, 64, &page));
+        if (page.empty())
+            break;
+        for (StoredMessage &m : page) {
+            assert_true(m.seq > after);
+            after = m.seq;
+            got.push_back(m);
+        }
+    }
+    assert_int_equal(got.size(), 375);
+    // A room that is also the general chat: either reason to see a message is enough.
+    std::vector<StoredMessage> either;
+    assert_true(s.sync("bob", bob, 0, "#room", 1000000, 1000, &either));
+    assert_int_equal(either.size(), 375);
+    std::vector<StoredMessage> none;
+    assert_true(s.sync("bob", bob, INT64_MAX, "", 0, 64, &none));
+    assert_true(none.empty());
+    for (const StoredMessage &m : got)
+        assert_true(m.to == "bob" || m.from == "bob" || m.to == "#room");
+    assert_true(got[0].text == "ab0");
+    // Only alice's: no room, nothing of carol's.
+    std::vector<StoredMessage> a;
+    assert_true(s.sync("alice", alice, 0, "", 0, 1000, &a));
+    assert_int_equal(a.size(), 250);
+    // pending: oldest first, a page at a time.
+    std::vector<StoredMessage> p;
+    assert_true(s.pending("bob", 0, 1000, &p));
+    assert_int_equal(p.size(), 125);
+    assert_true(p[0].text == "ab0" && p[124].text == "ab496");
+    p.clear();
+    assert_true(s.pending("bob", 300, 10, &p));
+    assert_int_equal(p.size(), 10);
+    assert_true(p[0].seq > 300);
+    assert_true(s.add_pending_of(3)); // message 3 (ab0) for its recipient: no second row
+    p.clear();
+    assert_true(s.pending("bob", 0, 1000, &p));
+    assert_int_equal(p.size(), 125);
+    // history: newest first across the unindexed tail and the indexed chunks.
+    std::vector<StoredMessage> h;
+    assert_true(s.history("alice", "bob", 1000000, 300, &h));
+    assert_int_equal(h.size(), 250);
+    for (size_t i = 1; i < h.size(); i++)
+        assert_true(h[i].seq < h[i - 1].seq);
+    assert_true(h.back().text == "ab0");
+    h.clear();
+    assert_true(s.history("bob", "#room", 200, 5, &h));
+    assert_int_equal(h.size(), 5);
+    assert_true(h[0].seq < 200 && h[0].to == "#room");
+}
+
+// Schema 4, as jimd 0.x wrote it: a row per message.
+const char kSchema4[] =
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, info TEXT NOT NULL "
+    "DEFAULT '', pwhash TEXT NOT NULL DEFAULT '', role TEXT NOT NULL DEFAULT 'user', banned "
+    "INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL, pubkey TEXT);"
+    "CREATE TABLE logins (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), "
+    "time INTEGER NOT NULL, ip TEXT NOT NULL);"
+    "CREATE INDEX logins_user ON logins(user_id, time);"
+    "CREATE TABLE contacts (owner INTEGER NOT NULL REFERENCES users(id), contact INTEGER NOT NULL "
+    "REFERENCES users(id), PRIMARY KEY (owner, contact)) WITHOUT ROWID;"
+    "CREATE INDEX contacts_contact ON contacts(contact);"
+    "CREATE TABLE rooms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, owner INTEGER "
+    "REFERENCES users(id), created INTEGER NOT NULL);"
+    "CREATE TABLE members (room INTEGER NOT NULL REFERENCES rooms(id), user INTEGER NOT NULL "
+    "REFERENCES users(id), since_seq INTEGER NOT NULL, PRIMARY KEY (room, user)) WITHOUT ROWID;"
+    "CREATE INDEX members_user ON members(user);"
+    "CREATE TABLE messages (seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, sender TEXT NOT NULL, "
+    "recipient TEXT NOT NULL, encoding TEXT NOT NULL DEFAULT '', body TEXT NOT NULL, client_id "
+    "TEXT);"
+    "CREATE UNIQUE INDEX messages_dedup ON messages(sender, client_id) WHERE client_id IS NOT "
+    "NULL;"
+    "CREATE TABLE pending (user TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (user, seq)) "
+    "WITHOUT ROWID;"
+    "CREATE TABLE by_recipient (recipient TEXT NOT NULL, last_seq INTEGER NOT NULL, seqs BLOB NOT "
+    "NULL, PRIMARY KEY (recipient, last_seq)) WITHOUT ROWID;"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta VALUES ('indexed', 0);"
+    "CREATE INDEX rooms_owner ON rooms(owner, created);"
+    "ALTER TABLE users ADD COLUMN general_since INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE events (key TEXT NOT NULL, time INTEGER NOT NULL);"
+    "CREATE INDEX events_key ON events(key, time);"
+    // 300 messages, then a gap at 301, then 302..310; ids on every tenth.
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 310) "
+    "INSERT INTO messages SELECT i, 1600000000 + i, 'old' || (i % 3), 'to' || (i % 2), '', "
+    "'body \"' || i || '\"', CASE WHEN i % 10 = 0 THEN 'id' || i END FROM n WHERE i != 301;"
+    "INSERT INTO pending VALUES ('to1', 7), ('to1', 305);"
+    "PRAGMA user_version = 4;";
+
+void migration__schema_4_rows_become_batches(void **)
+{
+    Dir d;
+    {
+        sqlite3 *h = nullptr;
+        assert_int_equal(sqlite3_open(d.db().c_str(), &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, kSchema4, nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(h);
+    }
+    Store s;
+    std::string why;
+    assert_true(s.open(d.db(), false, 1000, &why));
+    assert_int_equal(count(d.db(), "PRAGMA user_version"), 5);
+    // 1..256, 257..300, 302..310: a row's seqs are consecutive.
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batches"), 3);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM messages"), 309);
+    for (int64_t seq = 1; seq <= 311; seq++) {
+        StoredMessage m;
+        bool found = false;
+        assert_true(s.message_at(seq, &m, &found));
+        assert_int_equal(found, seq != 301 && seq <= 310);
+        if (found) {
+            assert_true(m.text == "body \"" + std::to_string(seq) + "\"");
+            assert_int_equal(m.time, 1600000000 + seq);
+            assert_true(m.client_id == (seq % 10 == 0 ? "id" + std::to_string(seq) : ""));
+        }
+    }
+    std::vector<StoredMessage> p;
+    assert_true(s.pending("to1", 0, 10, &p));
+    assert_int_equal(p.size(), 2);
+    assert_int_equal(p[1].seq, 305);
+    // The old ids still find their resends; new messages follow the last seq.
+    std::vector<StoredMessage> more = {msg("old0", "x", "resend", "id30"), msg("a", "b", "new")};
+    std::vector<uint8_t> dup = commit(s, more);
+    assert_int_equal(dup[0], 1);
+    assert_int_equal(more[0].seq, 30);
+    assert_int_equal(more[1].seq, 311);
+}
+
+} // namespace
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(batch_format__any_string_round_trips_and_a_cut_row_is_refused),
+        cmocka_unit_test(commit__one_row_however_many_messages),
+        cmocka_unit_test(resend__same_sender_and_id_is_a_duplicate_in_and_across_commits),
+        cmocka_unit_test(reads__sync_pending_history_over_batches),
+        cmocka_unit_test(migration__schema_4_rows_become_batches),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
