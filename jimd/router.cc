@@ -1,7 +1,7 @@
 // The router over the socketpair mesh (router.hh): the directory of users online on the
 // other workers, fed by their Online/Offline frames; connection counts per address, fed by
 // Conns frames; direct messages handed over in Deliver frames with their ledger and Acks;
-// room messages in Room frames.
+// room messages in Room frames; kicks in Kick frames.
 #include "router.hh"
 
 #include "local_directory.hh"
@@ -68,6 +68,11 @@ class MeshRouter final : public Router {
     void deliver_room(const std::string &room, const std::string &line,
                       uint64_t except_session) override;
     void committed(uint64_t last_ok) override;
+    void kick(const std::string &user, const std::string &text) override
+    {
+        mesh_.broadcast(peer::Kick{user, text});
+        mesh_.flush_now();
+    }
     bool backed_up() const override { return mesh_.backlog() > kHighWater; }
     void attach(int peer, int fd) override { mesh_.attach(peer, fd); }
 
@@ -87,6 +92,7 @@ class MeshRouter final : public Router {
     void on(int from, const peer::Ack &f);
     void on(int from, const peer::Room &f);
     void on(int from, const peer::Conns &f);
+    void on(int from, const peer::Kick &f);
     void on_peer(int peer, bool up, const char *why);
     void peer_gone(int peer);
     void forget_remote(const std::string &user, int peer);
@@ -246,6 +252,7 @@ bool MeshRouter::on_frame(int from, peer::Type type, std::string_view body)
     case peer::Type::Ack: return take<peer::Ack>(from, body);
     case peer::Type::Room: return take<peer::Room>(from, body);
     case peer::Type::Conns: return take<peer::Conns>(from, body);
+    case peer::Type::Kick: return take<peer::Kick>(from, body);
     default: return false; // a control frame has no business on the mesh
     }
 }
@@ -329,6 +336,11 @@ void MeshRouter::on(int from, const peer::Conns &f)
     std::vector<int> &counts = remote_ip_[std::string(f.ip)];
     counts.resize(static_cast<size_t>(count_));
     counts[static_cast<size_t>(from)] = static_cast<int>(f.count);
+}
+
+void MeshRouter::on(int, const peer::Kick &f)
+{
+    events_.kick_here(std::string(f.user), std::string(f.text));
 }
 
 void MeshRouter::committed(uint64_t last_ok)

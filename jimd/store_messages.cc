@@ -227,6 +227,7 @@ bool Store::index_step(int max_rows, int *indexed_rows)
     }
     // Rows up to a committed seq never change, so they are read before the write lock.
     std::map<std::string, std::string> chunks; // recipient -> packed seqs
+    std::map<std::string, int64_t> senders;    // sender -> messages in this step
     int64_t top = from;
     {
         Reset r{st_to_index_};
@@ -237,6 +238,7 @@ bool Store::index_step(int max_rows, int *indexed_rows)
             top = sqlite3_column_int64(st_to_index_, 0);
             std::string &chunk = chunks[column_text(st_to_index_, 1)];
             chunk.append(reinterpret_cast<const char *>(&top), 8);
+            senders[column_text(st_to_index_, 2)]++;
             ++*indexed_rows;
         }
         if (rc != SQLITE_DONE)
@@ -257,6 +259,8 @@ bool Store::index_step(int max_rows, int *indexed_rows)
         if (sqlite3_step(st_add_chunk_) != SQLITE_DONE)
             return rollback(), fail("index");
     }
+    if (!count_sent(senders))
+        return rollback(), false;
     Reset r{st_set_indexed_};
     sqlite3_bind_int64(st_set_indexed_, 1, top);
     if (sqlite3_step(st_set_indexed_) != SQLITE_DONE)
