@@ -32,6 +32,7 @@ e2e_tests = \
 	tests/test_jimd_workers \
 	tests/test_jimd_resilience \
 	tests/test_jimd_logins \
+	tests/test_jimd_admin \
 	tests/test_jimd_abuse \
 	tests/test_jimd_dialects \
 	tests/test_client \
@@ -111,6 +112,10 @@ tests_test_jimd_resilience_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)
 tests_test_jimd_logins_SOURCES = tests/test_jimd_logins.c
 tests_test_jimd_logins_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_logins_LDADD = $(E2E_LDADD)
+
+tests_test_jimd_admin_SOURCES = tests/test_jimd_admin.c
+tests_test_jimd_admin_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jimd_admin_LDADD = $(E2E_LDADD)
 
 tests_test_jimd_abuse_SOURCES = tests/test_jimd_abuse.c
 tests_test_jimd_abuse_CPPFLAGS = $(TEST_CPPFLAGS)
