@@ -116,6 +116,8 @@ tests_test_jimd_logins_LDADD = $(E2E_LDADD)
 tests_test_jimd_admin_SOURCES = tests/test_jimd_admin.c
 tests_test_jimd_admin_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_admin_LDADD = $(E2E_LDADD)
+TESTS += tests/jimctl.sh
+EXTRA_DIST += tests/jimctl.sh
 
 tests_test_jimd_abuse_SOURCES = tests/test_jimd_abuse.c
 tests_test_jimd_abuse_CPPFLAGS = $(TEST_CPPFLAGS)
