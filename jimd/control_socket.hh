@@ -15,7 +15,7 @@ namespace jimd {
 // place of its extension (var/jimd.db: var/jimd.ctl); "" for none (the setting "none").
 std::string control_socket_path(const Settings &settings);
 // Makes the listening socket at path (mode 0600), replacing a socket left there by a jimd
-// that died (the database's lock says no other one runs); a file that is not a socket is
+// that died; a socket that answers (another jimd's) and a file that is not a socket are
 // left alone. The descriptor, or -1 with *why.
 int control_socket_open(const std::string &path, std::string *why);
 // Whether the peer of a connection accepted on it may use it: root, or the user jimd runs

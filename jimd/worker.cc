@@ -194,8 +194,7 @@ void Worker::control_accepted(int fd)
     bool allowed = control_peer_allowed(fd, &uid);
     auto s = std::make_unique<Session>(next_id_++, "local", *loop_, *this);
     s->control = true;
-    s->ndjson = true;
-    s->conn.set_pacing(0);
+    s->conn.set_pacing(0); // not ndjson: never probed, and it gets no pushes anyway
     if (!s->conn.open(fd)) {
         WLOG(JIM_LOG_ERROR, "out of memory for a control connection");
         return;

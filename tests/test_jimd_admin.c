@@ -404,12 +404,43 @@ static void set_password__old_wrong_then_right__only_new_works(void **state)
     jimd_cleanup(&p);
 }
 
+/* A control socket that answers belongs to another jimd: a second one set to the same path
+ * refuses to start; a socket left by a jimd killed with SIGKILL is replaced at restart. */
+static void control_socket__live_kept_stale_replaced(void **state)
+{
+    (void)state;
+    jimd_proc a, b;
+    char conf[200];
+    assert_int_equal(jimd_start(&a, 1, NULL), 0);
+    snprintf(conf, sizeof conf, "control_socket %s/jimd.ctl", a.dir);
+    assert_int_not_equal(jimd_start(&b, 1, conf), 0);
+    assert_int_equal(jimd_log_count(&b, "jimd.ctl is in use by another jimd"), 1);
+    jimd_cleanup(&b);
+    tclient *ctl = ctl_connect(&a);
+    assert_non_null(ctl);
+    assert_int_equal(ask(ctl, "{\"action\":\"admin_stats\"}"), 200);
+    tc_close(ctl);
+    assert_int_equal(jimd_kill9(&a), 0); /* the socket stays behind */
+    int restarted = -1;
+    for (int i = 0; i < 40 && restarted != 0; i++) { /* until the workers left the database */
+        usleep(250000);
+        restarted = jimd_restart(&a);
+    }
+    assert_int_equal(restarted, 0);
+    ctl = ctl_connect(&a);
+    assert_non_null(ctl);
+    assert_int_equal(ask(ctl, "{\"action\":\"admin_stats\"}"), 200);
+    tc_close(ctl);
+    jimd_cleanup(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(admin_actions__as_user_admin_and_control__403_or_done),
         cmocka_unit_test(admin_users_and_stats__after_traffic__counted),
         cmocka_unit_test(control_socket__another_uid__403_and_closed),
+        cmocka_unit_test(control_socket__live_kept_stale_replaced),
         cmocka_unit_test(admin_ban__sessions_on_both_workers__all_closed),
         cmocka_unit_test(admin_set__registration_closed__on_every_worker),
         cmocka_unit_test(set_password__old_wrong_then_right__only_new_works),
