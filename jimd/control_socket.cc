@@ -10,20 +10,6 @@
 
 namespace jimd {
 
-namespace {
-
-// Whether something accepts connections at the socket's address.
-bool in_use(const sockaddr_un &sa)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool live = fd >= 0 && connect(fd, reinterpret_cast<const sockaddr *>(&sa), sizeof sa) == 0;
-    if (fd >= 0)
-        close(fd);
-    return live;
-}
-
-} // namespace
-
 std::string control_socket_path(const Settings &settings)
 {
     const std::string &set = settings.str(S_CONTROL_SOCKET);
@@ -53,11 +39,7 @@ int control_socket_open(const std::string &path, std::string *why)
             *why = "control socket " + path + ": exists and is not a socket";
             return -1;
         }
-        if (in_use(sa)) { // another jimd (on another database) set to the same path
-            *why = "control socket " + path + " is in use by another jimd";
-            return -1;
-        }
-        unlink(path.c_str()); // left by a jimd that died
+        unlink(path.c_str()); // left by a jimd that died: the caller holds its lock
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     mode_t old = umask(077); // no moment with wider permissions

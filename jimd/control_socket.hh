@@ -15,8 +15,8 @@ namespace jimd {
 // place of its extension (var/jimd.db: var/jimd.ctl); "" for none (the setting "none").
 std::string control_socket_path(const Settings &settings);
 // Makes the listening socket at path (mode 0600), replacing a socket left there by a jimd
-// that died; a socket that answers (another jimd's) and a file that is not a socket are
-// left alone. The descriptor, or -1 with *why.
+// that died (the caller holds path.lock, so no live jimd owns it); a file that is not a
+// socket is left alone. The descriptor, or -1 with *why.
 int control_socket_open(const std::string &path, std::string *why);
 // Whether the peer of a connection accepted on it may use it: root, or the user jimd runs
 // as (SO_PEERCRED). *uid gets the peer's uid (-1 when unknown).

@@ -450,7 +450,15 @@ int Master::open_control_socket()
     control_path_ = control_socket_path(settings_);
     if (control_path_.empty())
         return 0;
+    // Its lock says whether another jimd (of another database) uses this path: jimd never
+    // connect()s to find out (tests/verifier.sh). Held, like the database's, by every child.
     std::string why;
+    if (!lock_file(control_path_ + ".lock", true, ("control socket " + control_path_).c_str(),
+                   &why)) {
+        control_path_.clear();
+        report_fatal(log, "master", why);
+        return 69; // EX_UNAVAILABLE, as for the database
+    }
     control_listener_ = control_socket_open(control_path_, &why);
     if (control_listener_ < 0) {
         control_path_.clear();
@@ -670,8 +678,10 @@ int Master::run()
     for (pid_t pid : {upkeep_pid_, wal_pid_})
         if (pid > 0)
             waitpid(pid, nullptr, 0);
-    if (!control_path_.empty())
+    if (!control_path_.empty()) {
         unlink(control_path_.c_str());
+        unlink((control_path_ + ".lock").c_str());
+    }
     if (failed_status_)
         return failed_status_;
     journal_finish(journal_config()); // the last upkeep, with the workers gone
