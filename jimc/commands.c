@@ -1,8 +1,8 @@
 /*
  * commands.c — the irssi-style commands of jimc, shared by the interactive mode and by
  * scripts read from stdin, in one table (commands[]): /msg /join /leave /contacts /add
- * /del /who /rooms /history /e2e /fingerprint /trust /quit /exit /help. A line that is not
- * a command goes to the current chat (at first the general chat).
+ * /del /who /rooms /history /e2e /fingerprint /trust /passwd /quit /exit /help. A line that
+ * is not a command goes to the current chat (at first the general chat).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "jimc.h"
@@ -344,6 +344,32 @@ static int cmd_quit(jimc *app, const cmd_args *a)
     return 0;
 }
 
+/* The old password, then the new one twice, typed without echo at the terminal. */
+static int cmd_passwd(jimc *app, const cmd_args *a)
+{
+    (void)a;
+    char *old = prompt_password("old password: ");
+    char *fresh = old && *old ? prompt_password("new password: ") : NULL;
+    char *again = fresh && *fresh ? prompt_password("the same again, to confirm: ") : NULL;
+    int rc = -1;
+    if (!again) {
+        out_error(app, "/passwd: no password typed (it is read from the terminal)");
+        app->refused++;
+    } else if (strcmp(fresh, again) != 0) {
+        out_error(app, "/passwd: the two new passwords differ; nothing was changed");
+        app->refused++;
+    } else if (jim_client_set_password(app->client, old, fresh) != JIM_OK) {
+        refused(app, "/passwd");
+    } else {
+        out_info(app, "password changed");
+        rc = 0;
+    }
+    wipe(old);
+    wipe(fresh);
+    wipe(again);
+    return rc;
+}
+
 static int cmd_help(jimc *app, const cmd_args *a);
 
 /* Every command: its name, arguments, help and what runs it — the one list that /help,
@@ -365,6 +391,7 @@ static const struct command {
     {"/e2e", "[on|off]", "end-to-end encryption with the current user (default on)", cmd_e2e},
     {"/fingerprint", "[NAME]", "your key's fingerprint, or NAME's", cmd_fingerprint},
     {"/trust", "NAME", "accept NAME's changed key (compare fingerprints first)", cmd_trust},
+    {"/passwd", "", "change your password (typed without echo)", cmd_passwd},
     {"/quit", "", "leave", cmd_quit},
     {"/exit", "", "leave (as /quit)", cmd_quit},
     {"/help", "", "this list", cmd_help},

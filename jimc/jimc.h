@@ -57,6 +57,11 @@ extern volatile sig_atomic_t jimc_stop; /* set by SIGINT/SIGTERM */
 void out_line(jimc *app, const char *line);                  /* a line above the prompt */
 void out_message(jimc *app, const jim_msg *m, int outgoing); /* one incoming message */
 void out_json(jimc *app, const jim_msg *m);                  /* an object as a JSON line */
+/* Reads one line without echo from the terminal (/dev/tty); NULL when there is none, or
+ * when the user gave up (Ctrl-C, Ctrl-D). Free it with wipe(). (main.c) */
+char *prompt_password(const char *prompt);
+/* Overwrites a password and frees it; NULL is ignored. */
+void wipe(char *password);
 void out_error(jimc *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_info(jimc *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Nonzero once stdout is gone (a closed pipe): the program should end quietly. */

@@ -63,9 +63,7 @@ static int usage_error(const char *fmt, ...)
     return JIMC_EXIT_USAGE;
 }
 
-/* Reads one line without echo from the terminal; NULL when there is none, or when the
- * user gave up (Ctrl-C, Ctrl-D). */
-static char *prompt_password(const char *prompt)
+char *prompt_password(const char *prompt)
 {
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
     if (fd < 0)
@@ -110,7 +108,7 @@ static char *read_password_file(const char *path)
     return line;
 }
 
-static void wipe(char *password)
+void wipe(char *password)
 {
     if (password) {
         memset(password, 0, strlen(password));

@@ -10,8 +10,9 @@ namespace jimd {
 
 namespace {
 
-// The largest control frame: a header and a worker index.
-constexpr size_t kMaxControl = peer::kHeaderBytes + 4;
+// The largest control frame: a header and a setting's name and value (the longest value a
+// setting takes is 4095 bytes).
+constexpr size_t kMaxControl = peer::kHeaderBytes + 8 + 64 + 4096;
 
 bool send_packet(int fd, const uint8_t *data, size_t len, int pass_fd)
 {
@@ -39,7 +40,10 @@ bool send_packet(int fd, const uint8_t *data, size_t len, int pass_fd)
 template <class F> bool send_frame(int fd, const F &f, int pass_fd)
 {
     uint8_t buf[kMaxControl];
-    static_assert(sizeof buf >= peer::kHeaderBytes + 4);
+    if (peer::frame_size(f) > sizeof buf) {
+        errno = EMSGSIZE;
+        return false;
+    }
     peer::encode_frame(f, buf);
     return send_packet(fd, buf, peer::frame_size(f), pass_fd);
 }
@@ -61,6 +65,14 @@ bool decode_control(const uint8_t *p, size_t n, ControlFrame *out)
         peer::PeerLink f;
         return peer::decode(body, &f) && (out->worker = f.worker, true);
     }
+    if (h.type == peer::Type::Set) {
+        peer::Set f;
+        if (!peer::decode(body, &f))
+            return false;
+        out->name.assign(f.name);
+        out->value.assign(f.value);
+        return true;
+    }
     return false; // a mesh frame has no business here
 }
 
@@ -79,6 +91,11 @@ bool control_send(int fd, const peer::Ready &f)
 bool control_send(int fd, const peer::PeerLink &f, int pass_fd)
 {
     return send_frame(fd, f, pass_fd);
+}
+
+bool control_send(int fd, const peer::Set &f)
+{
+    return send_frame(fd, f, -1);
 }
 
 int control_recv(int fd, ControlFrame *frame, int *passed)

@@ -10,6 +10,7 @@ struct Handler {
     jim_action action;
     bool needs_login; // the @login_required of the course: checked before the call
     HandlerFn fn;
+    bool admin = false; // an admin account's session, or the control socket
 };
 
 const Handler kHandlers[] = {
@@ -30,16 +31,21 @@ const Handler kHandlers[] = {
     {JIM_ACTION_PROBE, true, h_probe_answer},
     {JIM_ACTION_PUT_KEY, true, h_put_key},
     {JIM_ACTION_GET_KEY, true, h_get_key},
+    {JIM_ACTION_SET_PASSWORD, true, h_set_password},
+    {JIM_ACTION_ADMIN_USERS, true, h_admin_users, true},
+    {JIM_ACTION_ADMIN_STATS, true, h_admin_stats, true},
+    {JIM_ACTION_ADMIN_KICK, true, h_admin_kick, true},
+    {JIM_ACTION_ADMIN_BAN, true, h_admin_ban, true},
+    {JIM_ACTION_ADMIN_UNBAN, true, h_admin_unban, true},
+    {JIM_ACTION_ADMIN_SET, true, h_admin_set, true},
+    {JIM_ACTION_ADMIN_ADD_USER, true, h_admin_add_user, true},
+    {JIM_ACTION_ADMIN_PASSWORD, true, h_admin_password, true},
+    {JIM_ACTION_ADMIN_ROLE, true, h_admin_role, true},
     // Server-to-client objects and later extensions: known actions, not served here yet.
     {JIM_ACTION_CONTACT_LIST, true, h_not_yet},
     {JIM_ACTION_ROOM_LIST, true, h_not_yet},
     {JIM_ACTION_USER_LIST, true, h_not_yet},
-    {JIM_ACTION_ADMIN_USERS, true, h_not_yet},
     {JIM_ACTION_USER_STAT, true, h_not_yet},
-    {JIM_ACTION_ADMIN_STATS, true, h_not_yet},
-    {JIM_ACTION_ADMIN_KICK, true, h_not_yet},
-    {JIM_ACTION_ADMIN_BAN, true, h_not_yet},
-    {JIM_ACTION_ADMIN_SET, true, h_not_yet},
 };
 
 const Handler *find_handler(jim_action a)
@@ -48,6 +54,27 @@ const Handler *find_handler(jim_action a)
         if (h.action == a)
             return &h;
     return nullptr;
+}
+
+// Whether the session's account has the admin role now (read at each request, so that a
+// changed role counts at once; admin requests are rare).
+bool is_admin(Context &cx, const Session &s)
+{
+    Account a;
+    return s.logged_in && cx.journal.get_user(s.user, &a) == Result::Ok && a.role == "admin";
+}
+
+// Who may run h: 0, or the code that refuses the session. The control socket serves the
+// admin actions and quit only, without a login.
+int refusal(Context &cx, const Session &s, const Handler &h)
+{
+    if (s.control)
+        return h.admin || h.action == JIM_ACTION_QUIT ? 0 : JIM_RESP_FORBIDDEN;
+    if (h.needs_login && !s.logged_in)
+        return JIM_RESP_UNAUTHORIZED;
+    if (h.admin && !is_admin(cx, s))
+        return JIM_RESP_FORBIDDEN;
+    return 0;
 }
 
 // Runs the handler of m's action, with the login check.
@@ -61,8 +88,11 @@ void run(Context &cx, Session &s, jim_msg *m)
     const Handler *h = find_handler(a);
     if (!h)
         cx.out.reply(s, rq.id, JIM_RESP_BAD_REQUEST, "unknown action");
-    else if (h->needs_login && !s.logged_in)
-        cx.out.reply(s, rq.id, JIM_RESP_UNAUTHORIZED);
+    else if (int code = refusal(cx, s, *h); code == JIM_RESP_FORBIDDEN)
+        cx.out.reply(s, rq.id, code,
+                     s.control ? "the control socket serves admin actions only" : "admins only");
+    else if (code)
+        cx.out.reply(s, rq.id, code);
     else
         h->fn(cx, s, rq);
 }

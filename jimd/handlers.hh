@@ -1,10 +1,11 @@
 // The protocol's actions. One table says which function answers each action and whether it
 // needs a logged-in session (checked in one place, dispatch); the functions live in one
 // file per family: handlers_login.cc, handlers_messages.cc, handlers_rooms.cc,
-// handlers_contacts.cc, handlers_keys.cc. A handler sees the worker only through its
+// handlers_contacts.cc, handlers_keys.cc, handlers_admin.cc. A handler sees the worker only through its
 // Context: no SQL, no peer frames.
 #pragma once
 
+#include "counters.hh"
 #include "helper.hh"
 #include "journal.hh"
 #include "replies.hh"
@@ -33,6 +34,22 @@ class Sessions {
     ~Sessions() = default;
 };
 
+// What the admin actions may do to the whole server beyond the journal (the worker does it).
+class Server {
+  public:
+    // Closes every session of user on every worker, each sent a 403 with text first.
+    virtual void kick(const std::string &user, const std::string &text) = 0;
+    // Changes a setting that a running jimd can take, on every worker and the master:
+    // false with *why for an unknown name, a bad value or one that needs a restart.
+    virtual bool set_setting(const std::string &name, const std::string &value,
+                             std::string *why) = 0;
+    // Every worker's counters summed, and how long jimd has run, in seconds.
+    virtual CounterTotals totals(int64_t *uptime, int *workers) = 0;
+
+  protected:
+    ~Server() = default;
+};
+
 // Everything a handler works with.
 struct Context {
     Journal &journal;
@@ -41,6 +58,8 @@ struct Context {
     Helper &passwords; // the thread that hashes and checks passwords
     Replies &out;
     Sessions &sessions;
+    Server &server;
+    WorkerCounters &counters; // this worker's
     jim_log *log;
     const char *tag; // the module column of log lines
 };
@@ -91,6 +110,18 @@ void h_get_users(Context &cx, Session &s, const Request &rq);
 // handlers_keys.cc
 void h_put_key(Context &cx, Session &s, const Request &rq);
 void h_get_key(Context &cx, Session &s, const Request &rq);
+// handlers_admin.cc (the admin role or the control socket is checked by dispatch)
+void h_admin_users(Context &cx, Session &s, const Request &rq);
+void h_admin_stats(Context &cx, Session &s, const Request &rq);
+void h_admin_kick(Context &cx, Session &s, const Request &rq);
+void h_admin_ban(Context &cx, Session &s, const Request &rq);
+void h_admin_unban(Context &cx, Session &s, const Request &rq);
+void h_admin_set(Context &cx, Session &s, const Request &rq);
+void h_admin_add_user(Context &cx, Session &s, const Request &rq);
+void h_admin_password(Context &cx, Session &s, const Request &rq);
+void h_admin_role(Context &cx, Session &s, const Request &rq);
+// handlers_login.cc: a user changes their own password.
+void h_set_password(Context &cx, Session &s, const Request &rq);
 
 // The most entries of a room or user list.
 constexpr int64_t kMaxListed = 500;

@@ -1,5 +1,5 @@
-// The login family: presence, authenticate, register, quit, the answer to a probe; logging
-// a session in, and handing it what was kept for it while offline.
+// The login family: presence, authenticate, register, quit, the answer to a probe, a user's
+// change of password; logging a session in, and handing it what was kept for it while offline.
 #include "handlers.hh"
 
 #include "clock.hh"
@@ -24,6 +24,13 @@ struct LoginCheck {
     Account account;
     unsigned features = 0;
     bool known = false, ok = false;
+};
+
+// A set_password whose old password is being checked, and new one hashed, on the password
+// thread.
+struct PasswordChange {
+    std::string name, ip, request_id, hash;
+    bool ok = false; // the old password was right
 };
 
 // A register whose password is being hashed on the password thread.
@@ -90,6 +97,8 @@ void log_in(Context &cx, Session &s, const Account &a, unsigned features, const 
     s.rooms = {rooms.begin(), rooms.end()};
     s.contacts = {contacts.begin(), contacts.end()};
     cx.router.add_session(s); // the other workers hear of it before the answer
+    WorkerCounters::add(cx.counters.sessions, 1);
+    WorkerCounters::add(cx.counters.logins);
     cx.journal.record_login(a.id, wall_seconds(), s.ip);
     HLOG(JIM_LOG_INFO, "%s logged in from %s%s", a.name.c_str(), s.ip.c_str(),
          s.ndjson ? " (ndjson)" : "");
@@ -117,6 +126,13 @@ bool login_attempt(Context &cx, Session &s, const std::string &account, int64_t 
     return r != Result::TooOften; // a database error does not lock everyone out
 }
 
+// A ban that came while the password was being checked: its kick found no session to close.
+bool banned_meanwhile(Context &cx, const std::string &name)
+{
+    Account now;
+    return cx.journal.get_user(name, &now) == Result::Ok && now.banned;
+}
+
 // On the loop, once the password of an authenticate was checked.
 void authenticated(Context &cx, uint64_t session_id, const LoginCheck &c)
 {
@@ -131,12 +147,36 @@ void authenticated(Context &cx, uint64_t session_id, const LoginCheck &c)
     if (!c.ok) {
         HLOG(JIM_LOG_WARNING, "failed login for '%s' from %s", c.name.c_str(), s.ip.c_str());
         cx.out.reply(s, id, JIM_RESP_BAD_LOGIN);
-    } else if (c.account.banned) {
+    } else if (c.account.banned || banned_meanwhile(cx, c.name)) {
         cx.out.reply(s, id, JIM_RESP_FORBIDDEN, "account banned");
     } else if (too_many_sessions(cx, c.name)) {
         cx.out.reply(s, id, JIM_RESP_CONFLICT, "already logged in");
     } else {
         log_in(cx, s, c.account, c.features, id);
+    }
+}
+
+// On the loop, once the old password of a set_password was checked (and the new one hashed).
+void password_changed(Context &cx, uint64_t session_id, const PasswordChange &c)
+{
+    if (c.ok && !cx.journal.forgive_login_attempt(c.name, c.ip))
+        HLOG(JIM_LOG_ERROR, "taking back a log-in attempt failed: %s", cx.journal.error().c_str());
+    Session *sp = cx.sessions.find(session_id);
+    if (!sp || sp->conn.closing())
+        return;
+    Session &s = *sp;
+    s.conn.release(Connection::kHoldPassword);
+    const char *id = c.request_id.c_str();
+    if (!c.ok) {
+        HLOG(JIM_LOG_WARNING, "%s gave a wrong old password from %s", c.name.c_str(), s.ip.c_str());
+        cx.out.reply(s, id, JIM_RESP_BAD_LOGIN, "wrong password");
+    } else if (c.hash.empty()) {
+        cx.out.reply(s, id, JIM_RESP_SERVER_ERROR, "cannot hash the password");
+    } else if (cx.journal.set_password(c.name, c.hash) != Result::Ok) {
+        cx.out.reply(s, id, JIM_RESP_SERVER_ERROR, "database error");
+    } else {
+        HLOG(JIM_LOG_INFO, "%s changed their password", c.name.c_str());
+        cx.out.reply(s, id, JIM_RESP_OK);
     }
 }
 
@@ -270,6 +310,39 @@ void h_register(Context &cx, Session &s, const Request &rq)
     s.conn.hold(Connection::kHoldPassword);
     cx.passwords.submit([job, password, n] { password_hash(password, n, &job->hash); },
                         [&cx, id, job] { registered(cx, id, *job); });
+}
+
+// The old password is checked like a log-in's (a wrong one counts as a failed log-in), then
+// the new one hashed, both on the password thread.
+void h_set_password(Context &cx, Session &s, const Request &rq)
+{
+    int64_t retry = 0;
+    if (!login_attempt(cx, s, s.user, &retry)) {
+        cx.out.reply_retry(s, rq.id, JIM_RESP_TOO_MANY, "too many failed logins: try again later",
+                           retry);
+        return;
+    }
+    Account a;
+    if (cx.journal.get_user(s.user, &a) != Result::Ok) {
+        cx.out.reply(s, rq.id, JIM_RESP_SERVER_ERROR, "database error");
+        return;
+    }
+    auto c = std::make_shared<PasswordChange>();
+    c->name = s.user;
+    c->ip = s.ip;
+    c->request_id = str_or(rq.id, "");
+    std::string old_pw = jim_msg_get_str(rq.msg, JIM_FIELD_OLD_PASSWORD);
+    std::string new_pw = jim_msg_get_str(rq.msg, JIM_FIELD_NEW_PASSWORD);
+    uint64_t n = static_cast<uint64_t>(cx.settings.num(S_SCRYPT_N));
+    uint64_t id = s.id;
+    s.conn.hold(Connection::kHoldPassword);
+    cx.passwords.submit(
+        [c, old_pw, new_pw, stored = a.pwhash, n] {
+            c->ok = password_verify(old_pw, stored);
+            if (c->ok)
+                password_hash(new_pw, n, &c->hash);
+        },
+        [&cx, id, c] { password_changed(cx, id, *c); });
 }
 
 void h_quit(Context &cx, Session &s, const Request &rq)

@@ -69,6 +69,7 @@ void h_msg(Context &cx, Session &s, const Request &rq)
         return;
     // The batch entry is reused: every field is set, and the strings keep their capacity.
     // Whether the recipient is online is decided when the batch is committed.
+    WorkerCounters::add(cx.counters.messages_in);
     Entry &e = cx.journal.append();
     e.msg.to.assign(name);
     e.origin = s.id;

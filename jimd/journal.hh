@@ -33,6 +33,13 @@ struct Account {
     int64_t general_since = 0; // the last seq before the account existed
 };
 
+// An account as admin_users shows it.
+struct UserStat {
+    std::string name, role, last_ip;
+    int64_t created = 0, last_login = 0, logins = 0, messages_sent = 0;
+    bool banned = false;
+};
+
 // TooMany: a count limit is reached; TooOften: a rate limit is.
 enum class Result { Ok, Exists, NotFound, Error, TooMany, TooOften };
 
@@ -106,6 +113,15 @@ class Journal {
     // before; get_key: NotFound when the account has none or does not exist.
     virtual bool put_key(int64_t user_id, const std::string &key) = 0;
     virtual Result get_key(const std::string &name, std::string *key) = 0;
+    // Administration. NotFound for an unknown account. messages_sent counts what the
+    // master's upkeep has indexed (a second or so behind the log).
+    virtual Result set_banned(const std::string &name, bool banned) = 0;
+    virtual Result set_role(const std::string &name, const std::string &role) = 0;
+    virtual Result set_password(const std::string &name, const std::string &pwhash) = 0;
+    virtual bool user_stats(const std::string &prefix, const std::string &after, int limit,
+                            std::vector<UserStat> *out) = 0;
+    // The database file's and its WAL's sizes in bytes.
+    virtual void sizes(int64_t *db_bytes, int64_t *wal_bytes) = 0;
 
     // Contacts. add: NotFound for an unknown account; del: NotFound when not a contact.
     virtual bool contacts(int64_t owner, std::vector<std::string> *out) = 0;

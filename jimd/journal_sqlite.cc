@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <sys/stat.h>
 #include <unordered_set>
 #include <utility>
 
@@ -137,6 +138,24 @@ class SqliteJournal final : public Journal {
     {
         return store_.get_key(name, key);
     }
+    Result set_banned(const std::string &name, bool banned) override
+    {
+        return store_.set_banned(name, banned);
+    }
+    Result set_role(const std::string &name, const std::string &role) override
+    {
+        return store_.set_role(name, role);
+    }
+    Result set_password(const std::string &name, const std::string &pwhash) override
+    {
+        return store_.set_password(name, pwhash);
+    }
+    bool user_stats(const std::string &prefix, const std::string &after, int limit,
+                    std::vector<UserStat> *out) override
+    {
+        return store_.user_stats(prefix, after, limit, out);
+    }
+    void sizes(int64_t *db_bytes, int64_t *wal_bytes) override;
 
     bool contacts(int64_t owner, std::vector<std::string> *out) override
     {
@@ -275,6 +294,13 @@ bool SqliteJournal::open(std::string *why)
         return false;
     }
     return true;
+}
+
+void SqliteJournal::sizes(int64_t *db_bytes, int64_t *wal_bytes)
+{
+    struct stat st;
+    *db_bytes = stat(config_.path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+    *wal_bytes = Store::wal_file_bytes(config_.path);
 }
 
 bool SqliteJournal::user_exists(std::string_view name)

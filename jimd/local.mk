@@ -12,10 +12,15 @@ jimd_jimd_SOURCES = \
 	jimd/connection.hh \
 	jimd/control.cc \
 	jimd/control.hh \
+	jimd/control_socket.cc \
+	jimd/control_socket.hh \
+	jimd/counters.cc \
+	jimd/counters.hh \
 	jimd/daemon.cc \
 	jimd/daemon.hh \
 	jimd/handlers.cc \
 	jimd/handlers.hh \
+	jimd/handlers_admin.cc \
 	jimd/handlers_contacts.cc \
 	jimd/handlers_keys.cc \
 	jimd/handlers_login.cc \
@@ -52,6 +57,7 @@ jimd_jimd_SOURCES = \
 	jimd/store.hh \
 	jimd/store_accounts.cc \
 	jimd/store_keys.cc \
+	jimd/store_admin.cc \
 	jimd/store_messages.cc \
 	jimd/store_sql.hh \
 	jimd/stream.cc \

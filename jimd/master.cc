@@ -5,6 +5,8 @@
 
 #include "clock.hh"
 #include "control.hh"
+#include "control_socket.hh"
+#include "counters.hh"
 #include "daemon.hh"
 #include "ip_slots.hh"
 #include "journal.hh"
@@ -127,6 +129,8 @@ class Master {
   private:
     int prepare();
     bool start_workers();
+    int open_control_socket();
+    void relay_setting(int from, const ControlFrame &f);
     void on_signal(int sig, int64_t now);
     void reload();
     void reload_tls();
@@ -155,6 +159,10 @@ class Master {
     std::vector<Slot> slots_;
     IpSlots ip_slots_;                // connections per address, shared with the workers
     std::vector<int> close_in_child_; // mesh ends that belong to other workers
+    int control_listener_ = -1;       // the local control socket, accepted on by the workers
+    std::string control_path_;        // removed when jimd stops
+    CounterBoard *board_ = nullptr;   // the workers' counters, shared with them
+    int64_t started_at_ = 0;          // UNIX seconds
     sigset_t signals_;
     int signal_fd_ = -1;
     // Start-up: the workers that said Ready, and until when they may take.
@@ -245,6 +253,9 @@ bool Master::spawn(int index, const std::vector<int> &peer_fds)
         setup.config_path = config_path_;
         setup.ip_slots = &ip_slots_;
         setup.tls = tls_.get();
+        setup.control_listener = control_listener_;
+        setup.board = board_;
+        setup.started = started_at_;
         int status;
         {
             Worker w(std::move(setup), settings_, log);
@@ -447,7 +458,61 @@ int Master::prepare()
         report_fatal(log, "master", "database: " + why);
         return 74; // EX_IOERR
     }
+    started_at_ = wall_seconds();
+    board_ = CounterBoard::make(count_);
+    if (!board_) {
+        report_fatal(log, "master",
+                     std::string("mmap() for the counters failed: ") + strerror(errno));
+        return 71; // EX_OSERR
+    }
+    return open_control_socket();
+}
+
+// The control socket, made as jimd's own user (so that it owns it); 0, or the exit status.
+int Master::open_control_socket()
+{
+    control_path_ = control_socket_path(settings_);
+    if (control_path_.empty())
+        return 0;
+    // Its lock says whether another jimd (of another database) uses this path: jimd never
+    // connect()s to find out (tests/verifier.sh). Held, like the database's, by every child.
+    std::string why;
+    if (!lock_file(control_path_ + ".lock", true, ("control socket " + control_path_).c_str(),
+                   &why)) {
+        control_path_.clear();
+        report_fatal(log, "master", why);
+        return 69; // EX_UNAVAILABLE, as for the database
+    }
+    control_listener_ = control_socket_open(control_path_, &why);
+    if (control_listener_ < 0) {
+        control_path_.clear();
+        report_fatal(log, "master", why);
+        return 73; // EX_CANTCREAT
+    }
+    MLOG(JIM_LOG_INFO, "control socket %s", absolute_path(control_path_).c_str());
     return 0;
+}
+
+// A worker changed a setting (admin_set): the master keeps it for the workers it starts
+// later, and tells the others.
+void Master::relay_setting(int from, const ControlFrame &f)
+{
+    std::string why;
+    int index = setting_by_name(f.name);
+    if (index < 0 || Settings::needs_restart(static_cast<Setting>(index)) ||
+        !settings_.set(static_cast<Setting>(index), f.value, &why)) {
+        MLOG(JIM_LOG_WARNING, "worker %d set %s: refused", from, f.name.c_str());
+        return;
+    }
+    MLOG(JIM_LOG_INFO, "%s set to '%s' by an administrator", f.name.c_str(), f.value.c_str());
+    jim_log_level level;
+    if (f.name == "log_level" && jim_log_level_from_name(f.value.c_str(), &level) == JIM_OK)
+        jim_log_set_level(log, level);
+    for (int j = 0; j < count_; j++)
+        if (j != from && slots_[j].control >= 0 &&
+            !control_send(slots_[j].control, peer::Set{f.name, f.value}))
+            MLOG(JIM_LOG_WARNING, "cannot tell worker %d of %s: %s", j, f.name.c_str(),
+                 strerror(errno));
 }
 
 // Forks every worker with the full mesh between them: one socketpair for every pair.
@@ -562,6 +627,8 @@ void Master::read_control(int index)
         if (rc == 1 && f.type == peer::Type::Ready && !ready_[index]) {
             ready_[index] = true;
             MLOG(JIM_LOG_DEBUG, "worker %d is ready", index);
+        } else if (rc == 1 && f.type == peer::Type::Set) {
+            relay_setting(index, f);
         }
     }
 }
@@ -656,6 +723,10 @@ int Master::run()
     for (pid_t pid : {upkeep_pid_, wal_pid_})
         if (pid > 0)
             waitpid(pid, nullptr, 0);
+    if (!control_path_.empty()) {
+        unlink(control_path_.c_str());
+        unlink((control_path_ + ".lock").c_str());
+    }
     if (failed_status_)
         return failed_status_;
     journal_finish(journal_config()); // the last upkeep, with the workers gone

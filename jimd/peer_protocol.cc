@@ -91,7 +91,9 @@ bool known(uint8_t t)
     case Type::Offline:
     case Type::Deliver:
     case Type::Room:
-    case Type::Ack: return true;
+    case Type::Ack:
+    case Type::Set:
+    case Type::Kick: return true;
     }
     return false;
 }
@@ -158,6 +160,14 @@ size_t body_size(const Ack &)
 {
     return 8;
 }
+size_t body_size(const Set &f)
+{
+    return kStr + f.name.size() + kStr + f.value.size();
+}
+size_t body_size(const Kick &f)
+{
+    return kStr + f.user.size() + kStr + f.text.size();
+}
 
 void encode_body(const Ready &f, uint8_t *out)
 {
@@ -194,6 +204,18 @@ void encode_body(const Ack &f, uint8_t *out)
 {
     Writer(out).u64(f.count);
 }
+void encode_body(const Set &f, uint8_t *out)
+{
+    Writer w(out);
+    w.str(f.name);
+    w.str(f.value);
+}
+void encode_body(const Kick &f, uint8_t *out)
+{
+    Writer w(out);
+    w.str(f.user);
+    w.str(f.text);
+}
 
 bool decode(std::string_view body, Ready *f)
 {
@@ -229,6 +251,16 @@ bool decode(std::string_view body, Ack *f)
 {
     Reader r(body);
     return r.u64(&f->count) && r.done();
+}
+bool decode(std::string_view body, Set *f)
+{
+    Reader r(body);
+    return r.str(&f->name) && r.str(&f->value) && r.done();
+}
+bool decode(std::string_view body, Kick *f)
+{
+    Reader r(body);
+    return r.str(&f->user) && r.str(&f->text) && r.done();
 }
 
 } // namespace jimd::peer

@@ -14,7 +14,7 @@ namespace jimd::peer {
 
 // The header: [u16 magic][u8 version][u8 type][u32 body length], then the body.
 constexpr uint16_t kMagic = 0x6d6a; // "jm" on the wire
-constexpr uint8_t kVersion = 4;     // 1-3 were the mesh's text-field frames
+constexpr uint8_t kVersion = 5;     // 1-3 were the mesh's text-field frames; 5 adds Set, Kick
 constexpr size_t kHeaderBytes = 8;
 constexpr uint32_t kMaxBody = 16u << 20; // larger than any line a worker pushes
 
@@ -22,12 +22,14 @@ enum class Type : uint8_t {
     // Control socket (SOCK_SEQPACKET, one frame per packet).
     Ready = 1,    // worker -> master: started, serving
     PeerLink = 2, // master -> worker: the attached descriptor is a link to a worker
+    Set = 3,      // worker -> master -> every worker: a runtime setting changed (admin_set)
     // Mesh (a byte stream of frames).
     Online = 16,  // the user has `sessions` sessions on the sender
     Offline = 17, // the user's last session on the sender ended
     Deliver = 18, // write a direct message to the user's sessions here
     Room = 19,    // write a room message to the room's members here
     Ack = 21,     // the first `count` Deliver frames of this link are dealt with
+    Kick = 22,    // close the user's sessions here, each told `text` in a 403 first
 };
 
 // A header as read.
@@ -43,6 +45,11 @@ struct Ready {
 struct PeerLink {
     static constexpr Type kType = Type::PeerLink;
     uint32_t worker = 0; // the worker at the other end of the attached link
+};
+struct Set {
+    static constexpr Type kType = Type::Set;
+    std::string_view name;
+    std::string_view value;
 };
 struct Online {
     static constexpr Type kType = Type::Online;
@@ -70,6 +77,11 @@ struct Ack {
     static constexpr Type kType = Type::Ack;
     uint64_t count = 0;
 };
+struct Kick {
+    static constexpr Type kType = Type::Kick;
+    std::string_view user;
+    std::string_view text;
+};
 
 // What decode_header found.
 enum class HeaderStatus { Ok, Short, Bad };
@@ -85,6 +97,8 @@ size_t body_size(const Offline &f);
 size_t body_size(const Deliver &f);
 size_t body_size(const Room &f);
 size_t body_size(const Ack &f);
+size_t body_size(const Set &f);
+size_t body_size(const Kick &f);
 void encode_body(const Ready &f, uint8_t *out);
 void encode_body(const PeerLink &f, uint8_t *out);
 void encode_body(const Online &f, uint8_t *out);
@@ -92,6 +106,8 @@ void encode_body(const Offline &f, uint8_t *out);
 void encode_body(const Deliver &f, uint8_t *out);
 void encode_body(const Room &f, uint8_t *out);
 void encode_body(const Ack &f, uint8_t *out);
+void encode_body(const Set &f, uint8_t *out);
+void encode_body(const Kick &f, uint8_t *out);
 
 // Decodes a body of the struct's type. False when it is not exactly one such body (too
 // short, a string past its end, bytes left over); strings point into body.
@@ -102,6 +118,8 @@ bool decode(std::string_view body, Offline *f);
 bool decode(std::string_view body, Deliver *f);
 bool decode(std::string_view body, Room *f);
 bool decode(std::string_view body, Ack *f);
+bool decode(std::string_view body, Set *f);
+bool decode(std::string_view body, Kick *f);
 
 // Writes the header of a frame of type t with a body of `length` bytes at out.
 void encode_header(Type t, uint32_t length, uint8_t *out);

@@ -17,6 +17,8 @@ bool Replies::start()
 jim_msg *Replies::response(const char *id, int code, const char *text)
 {
     jim_msg_init_response(out_, code, text);
+    if (code >= 400 && counters_)
+        WorkerCounters::add(counters_->errors);
     if (id && *id)
         jim_msg_set_str(out_, JIM_FIELD_ID, id);
     return out_;
@@ -74,6 +76,8 @@ const std::string &Replies::push_line(const StoredMessage &m)
 // per session.
 void Replies::push(Session &s, const std::string &jim_line)
 {
+    if (counters_)
+        WorkerCounters::add(counters_->messages_out);
     if (s.dialect == JIM_DIALECT_JIM) {
         s.conn.send(jim_line);
         return;

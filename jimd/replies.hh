@@ -3,6 +3,7 @@
 // jim's form and once in the course's form, however many sessions read it.
 #pragma once
 
+#include "counters.hh"
 #include "journal.hh"
 #include "session.hh"
 
@@ -20,6 +21,8 @@ class Replies {
     Replies &operator=(const Replies &) = delete;
     // False: out of memory.
     bool start();
+    // Counts pushes (messages out) and error responses (400 and up) into c.
+    void count_into(WorkerCounters *c) { counters_ = c; }
 
     // A response echoing the request id (none when id is null or empty), sent at once.
     void reply(Session &s, const char *id, int code, const char *text = nullptr);
@@ -40,6 +43,7 @@ class Replies {
 
   private:
     const jim_limits *limits_;
+    WorkerCounters *counters_ = nullptr;
     jim_msg *out_ = nullptr;              // the response or object being built
     jim_msg *tmp_ = nullptr;              // push_line's and the course form's
     std::string line_;                    // push_line's output

@@ -1,7 +1,7 @@
 // The router over the socketpair mesh (router.hh): the directory of users online on the
 // other workers, fed by their Online/Offline frames; direct messages handed over in
-// Deliver frames with their ledger and Acks; room messages in Room frames. (Connections per
-// address are counted in shared memory: ip_slots.hh.)
+// Deliver frames with their ledger and Acks; room messages in Room frames; kicks in Kick
+// frames. (Connections per address are counted in shared memory: ip_slots.hh.)
 #include "router.hh"
 
 #include "local_directory.hh"
@@ -66,6 +66,11 @@ class MeshRouter final : public Router {
     void deliver_room(const std::string &room, const std::string &line,
                       uint64_t except_session) override;
     void committed(uint64_t last_ok) override;
+    void kick(const std::string &user, const std::string &text) override
+    {
+        mesh_.broadcast(peer::Kick{user, text});
+        mesh_.flush_now();
+    }
     bool backed_up() const override { return mesh_.backlog() > kHighWater; }
     void attach(int peer, int fd) override { mesh_.attach(peer, fd); }
 
@@ -84,6 +89,7 @@ class MeshRouter final : public Router {
     void on(int from, const peer::Deliver &f);
     void on(int from, const peer::Ack &f);
     void on(int from, const peer::Room &f);
+    void on(int from, const peer::Kick &f);
     void on_peer(int peer, bool up, const char *why);
     void peer_gone(int peer);
     void forget_remote(const std::string &user, int peer);
@@ -220,6 +226,7 @@ bool MeshRouter::on_frame(int from, peer::Type type, std::string_view body)
     case peer::Type::Deliver: return take<peer::Deliver>(from, body);
     case peer::Type::Ack: return take<peer::Ack>(from, body);
     case peer::Type::Room: return take<peer::Room>(from, body);
+    case peer::Type::Kick: return take<peer::Kick>(from, body);
     default: return false; // a control frame has no business on the mesh
     }
 }
@@ -296,6 +303,11 @@ void MeshRouter::on(int from, const peer::Ack &f)
 void MeshRouter::on(int, const peer::Room &f)
 {
     local_.fan_out(std::string(f.room), std::string(f.line), 0);
+}
+
+void MeshRouter::on(int, const peer::Kick &f)
+{
+    events_.kick_here(std::string(f.user), std::string(f.text));
 }
 
 void MeshRouter::committed(uint64_t last_ok)

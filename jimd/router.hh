@@ -36,6 +36,9 @@ class RouterEvents {
     virtual void recover_pending(int64_t seq) = 0;
     // The links to the other workers, backed up before, have drained.
     virtual void peers_drained() = 0;
+    // Another worker kicked user (admin_kick, admin_ban): their sessions here are to be
+    // sent a 403 with text and closed.
+    virtual void kick_here(const std::string &user, const std::string &text) = 0;
 
   protected:
     ~RouterEvents() = default;
@@ -76,6 +79,11 @@ class Router {
     // The journal's commits up to last_ok have succeeded (Journal::last_ok): hand-overs kept
     // as pending rows in them can be confirmed.
     virtual void committed(uint64_t last_ok) = 0;
+
+    // Tells every other worker to close user's sessions there, each told text in a 403
+    // (the caller closes those here): sent to all, so a login answered a moment ago
+    // elsewhere is not missed.
+    virtual void kick(const std::string &user, const std::string &text) = 0;
 
     // The links to the other workers hold so much that readers should wait.
     virtual bool backed_up() const = 0;

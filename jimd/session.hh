@@ -65,6 +65,9 @@ class Session final : public Connection::Owner {
     NameSet rooms;    // rooms the user joined (everyone is in the general chat besides)
     NameSet contacts; // the user's contact list
 
+    // A connection to the local control socket: admin actions without a login.
+    bool control = false;
+
     bool ended = false; // closed: logged out, its connection closing
 
     // Requests.

@@ -30,6 +30,9 @@ const SettingInfo kTable[S_LIMITS_FIRST] = {
     {"database", Type::String, 1, 4095, "var/jimd.db", nullptr, "the SQLite database file"},
     {"pidfile", Type::String, 0, 4095, "var/jimd.pid", nullptr,
      "where -d writes the master's process id (locked while jimd runs)"},
+    {"control_socket", Type::String, 0, 4095, "", nullptr,
+     "the local admin socket (jimctl; mode 0600, root and jimd's user only); empty: the "
+     "database's path ending in .ctl (var/jimd.ctl); none: no socket"},
     {"user", Type::String, 0, 255, "", nullptr,
      "started as root: the user jimd runs as once its port is bound; empty: stay root"},
     {"group", Type::String, 0, 255, "", nullptr, "the group with user; empty: user's own group"},
@@ -403,6 +406,7 @@ bool Settings::needs_restart(Setting s)
     case S_WORKERS:
     case S_DATABASE:
     case S_PIDFILE:
+    case S_CONTROL_SOCKET:
     case S_USER:
     case S_GROUP:
     case S_LOG_FILE:

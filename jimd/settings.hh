@@ -20,6 +20,7 @@ enum Setting : int {
     S_WORKERS,
     S_DATABASE,
     S_PIDFILE,
+    S_CONTROL_SOCKET,
     S_USER,
     S_GROUP,
     S_LOG_FILE,

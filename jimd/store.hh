@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -125,7 +126,21 @@ class Store {
     // The WAL's length in frames past which its file is bigger than kWalLimit.
     int wal_limit_frames() const { return wal_limit_frames_; }
 
+    // Administration (store_admin.cc): rare requests, their statements prepared each time.
+    // NotFound for an unknown account.
+    Result set_banned(const std::string &name, bool banned);
+    Result set_role(const std::string &name, const std::string &role);
+    Result set_password(const std::string &name, const std::string &pwhash);
+    // Accounts whose names start with prefix and come after `after`, with what admin_users
+    // shows of them: at most limit, in name order.
+    bool user_stats(const std::string &prefix, const std::string &after, int limit,
+                    std::vector<UserStat> *out);
+
   private:
+    // Adds each sender's count to users.messages_sent (the indexing step's transaction).
+    bool count_sent(const std::map<std::string, int64_t> &senders);
+    // Runs an UPDATE of one account by name (?1) with one more text (?2): Ok, NotFound.
+    Result update_user(const char *sql, const std::string &name, const std::string &value);
     sqlite3_stmt *prepare(const char *sql);
     bool exec(const char *sql);
     bool migrate();

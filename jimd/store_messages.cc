@@ -351,6 +351,7 @@ bool Store::index_step(int max_rows, int *indexed_rows)
     }
     // Rows up to a committed seq never change, so they are read before the write lock.
     std::map<std::string, std::string> chunks; // recipient -> packed seqs
+    std::map<std::string, int64_t> senders;    // sender -> messages in this step
     int64_t top = from;
     if (!scan_from(from + 1, [&](StoredMessage &m) {
             if (*indexed_rows >= max_rows)
@@ -358,6 +359,7 @@ bool Store::index_step(int max_rows, int *indexed_rows)
             top = m.seq;
             std::string &chunk = chunks[m.to];
             chunk.append(reinterpret_cast<const char *>(&top), 8);
+            senders[m.from]++;
             ++*indexed_rows;
             return true;
         }))
@@ -377,6 +379,8 @@ bool Store::index_step(int max_rows, int *indexed_rows)
         if (sqlite3_step(st_add_chunk_) != SQLITE_DONE)
             return rollback(), fail("index");
     }
+    if (!count_sent(senders))
+        return rollback(), false;
     Reset r{st_set_indexed_};
     sqlite3_bind_int64(st_set_indexed_, 1, top);
     if (sqlite3_step(st_set_indexed_) != SQLITE_DONE)

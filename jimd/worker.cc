@@ -5,6 +5,7 @@
 
 #include "clock.hh"
 #include "control.hh"
+#include "control_socket.hh"
 #include "daemon.hh"
 #include "stream.hh"
 #include "tls.hh"
@@ -30,6 +31,7 @@ Worker::~Worker()
 {
     sessions_.clear();
     doomed_.clear();
+    control_acceptor_.reset();
     acceptor_.reset();
     router_.reset();
     passwords_.reset();
@@ -99,8 +101,12 @@ bool Worker::start()
 // The parts, each given what it needs of the ones made before it.
 bool Worker::start_parts()
 {
+    counters_ = &setup_.board->worker(setup_.index);
+    counters_->restart();
+    counters_->mark(mono_us() / 1000000);
     loop_ = std::make_unique<ConnectionLoop>(base_, limits_);
     replies_ = std::make_unique<Replies>(limits_);
+    replies_->count_into(counters_);
     if (!loop_->start() || !replies_->start())
         return false;
     loop_->set_tls(setup_.tls, tls_mode(settings_) == TlsMode::Required);
@@ -123,13 +129,21 @@ bool Worker::start_parts()
     if (!router_ || !passwords_->start())
         return false;
     cx_ = std::make_unique<Context>(Context{*journal_, *router_, settings_, *passwords_, *replies_,
-                                            *this, log_, worker_tag(setup_.index)});
+                                            *this, *this, *counters_, log_,
+                                            worker_tag(setup_.index)});
     // While the links to the other workers are backed up, clients are not read.
     loop_->set_backed_up([](void *w) { return static_cast<Worker *>(w)->router_->backed_up(); },
                          this);
     acceptor_ = std::make_unique<Acceptor>(base_, log_, worker_tag(setup_.index),
                                            [this](int fd, const char *ip) { accepted(fd, ip); });
-    return acceptor_->start(setup_.listeners);
+    if (!acceptor_->start(setup_.listeners))
+        return false;
+    if (setup_.control_listener < 0)
+        return true;
+    control_acceptor_ =
+        std::make_unique<Acceptor>(base_, log_, worker_tag(setup_.index),
+                                   [this](int fd, const char *) { control_accepted(fd); });
+    return control_acceptor_->start({setup_.control_listener});
 }
 
 int Worker::run()
@@ -174,9 +188,37 @@ void Worker::accepted(int fd, const char *ip)
         setup_.ip_slots->give(setup_.index, ip);
         return; // the connection closes fd
     }
+    WorkerCounters::add(counters_->connections, 1);
     WLOG(JIM_LOG_DEBUG, "session %llu: connection from %s", static_cast<unsigned long long>(s->id),
          ip);
     sessions_.emplace(s->id, std::move(s));
+}
+
+// A connection to the control socket: admin actions without a login for root and jimd's own
+// user; anyone else gets one 403 and is closed.
+void Worker::control_accepted(int fd)
+{
+    long uid = -1;
+    bool allowed = control_peer_allowed(fd, &uid);
+    auto s = std::make_unique<Session>(next_id_++, "local", *loop_, *this);
+    s->control = true;
+    s->conn.set_pacing(0); // not ndjson: never probed, and it gets no pushes anyway
+    if (!s->conn.open(fd)) {
+        WLOG(JIM_LOG_ERROR, "out of memory for a control connection");
+        return;
+    }
+    WorkerCounters::add(counters_->connections, 1);
+    Session &session = *s;
+    sessions_.emplace(s->id, std::move(s));
+    if (allowed) {
+        WLOG(JIM_LOG_INFO, "session %llu: control connection (uid %ld)",
+             static_cast<unsigned long long>(session.id), uid);
+        return;
+    }
+    WLOG(JIM_LOG_WARNING, "control connection from uid %ld refused", uid);
+    replies_->reply(session, nullptr, JIM_RESP_FORBIDDEN,
+                    "the control socket is for root and jimd's own user");
+    close(session);
 }
 
 void Worker::on_request(Session &s, jim_msg *m)
@@ -228,8 +270,10 @@ void Worker::close(Session &s)
         router_->remove_session(s);
         WLOG(JIM_LOG_INFO, "%s logged out from %s", s.user.c_str(), s.ip.c_str());
         s.logged_in = false;
+        WorkerCounters::add(counters_->sessions, -1);
     }
-    setup_.ip_slots->give(setup_.index, s.ip.c_str());
+    if (!s.control)
+        setup_.ip_slots->give(setup_.index, s.ip.c_str());
     s.conn.close(); // on_finished once its output is written
 }
 
@@ -259,6 +303,7 @@ void Worker::destroy_soon(Session &s)
         return;
     doomed_.push_back(std::move(it->second));
     sessions_.erase(it);
+    WorkerCounters::add(counters_->connections, -1);
     event_active(destroy_ev_, EV_TIMEOUT, 0);
     if (draining_ && sessions_.empty())
         event_base_loopexit(base_, nullptr);
@@ -324,6 +369,65 @@ void Worker::peers_drained()
     loop_->resume();
 }
 
+void Worker::kick(const std::string &user, const std::string &text)
+{
+    kick_here(user, text);
+    router_->kick(user, text);
+}
+
+void Worker::kick_here(const std::string &user, const std::string &text)
+{
+    std::vector<Session *> here = router_->local_sessions(user); // close() changes the list
+    for (Session *s : here) {
+        WLOG(JIM_LOG_INFO, "session %llu of %s closed: %s", static_cast<unsigned long long>(s->id),
+             user.c_str(), text.c_str());
+        replies_->reply(*s, nullptr, JIM_RESP_FORBIDDEN, text.c_str());
+        close(*s);
+    }
+}
+
+// Checked here, applied here at once, and through the master to the other workers (and to
+// those it starts later).
+bool Worker::set_setting(const std::string &name, const std::string &value, std::string *why)
+{
+    int index = setting_by_name(name);
+    if (index < 0) {
+        *why = "unknown setting '" + name + "'";
+        return false;
+    }
+    if (Settings::needs_restart(static_cast<Setting>(index))) {
+        *why = name + " takes a new value only when jimd restarts";
+        return false;
+    }
+    Settings probe = settings_;
+    if (!probe.set(static_cast<Setting>(index), value, why))
+        return false;
+    apply_setting(name, value);
+    if (!control_send(setup_.control_fd, peer::Set{name, value}))
+        WLOG(JIM_LOG_WARNING, "cannot tell the master of %s: %s", name.c_str(), strerror(errno));
+    return true;
+}
+
+void Worker::apply_setting(const std::string &name, const std::string &value)
+{
+    std::string why;
+    if (!settings_.set(name, value, &why)) {
+        WLOG(JIM_LOG_WARNING, "setting from the master refused: %s", why.c_str());
+        return;
+    }
+    settings_.fill_limits(limits_);
+    jim_log_level level;
+    if (name == "log_level" && jim_log_level_from_name(value.c_str(), &level) == JIM_OK)
+        jim_log_set_level(log_, level);
+}
+
+CounterTotals Worker::totals(int64_t *uptime, int *workers)
+{
+    *uptime = wall_seconds() - setup_.started;
+    *workers = setup_.count;
+    return setup_.board->sum(mono_us() / 1000000);
+}
+
 void Worker::begin_drain()
 {
     if (draining_)
@@ -331,6 +435,8 @@ void Worker::begin_drain()
     draining_ = true;
     WLOG(JIM_LOG_INFO, "worker %d draining %zu sessions", setup_.index, sessions_.size());
     acceptor_->stop();
+    if (control_acceptor_)
+        control_acceptor_->stop();
     journal_->commit_now();
     std::vector<uint64_t> ids;
     for (auto &kv : sessions_)
@@ -361,6 +467,8 @@ void Worker::on_control(evutil_socket_t fd, short, void *arg)
         if (rc == 1 && f.type == peer::Type::PeerLink && passed >= 0 &&
             f.worker < static_cast<uint32_t>(w->setup_.count))
             w->router_->attach(static_cast<int>(f.worker), passed);
+        else if (rc == 1 && f.type == peer::Type::Set)
+            w->apply_setting(f.name, f.value);
         else if (passed >= 0)
             ::close(passed);
     }
@@ -412,7 +520,9 @@ void Worker::reload_tls()
 
 void Worker::on_tick(evutil_socket_t, short, void *arg)
 {
-    static_cast<Worker *>(arg)->watch_idle();
+    auto *w = static_cast<Worker *>(arg);
+    w->counters_->mark(mono_us() / 1000000);
+    w->watch_idle();
 }
 
 // Once a second: a connection quiet since the last time frees its buffers; a client that
@@ -465,7 +575,8 @@ void Worker::check_session(Session &s, int64_t now, std::vector<uint64_t> *stuck
     if (s.conn.output_bytes() > Connection::kMaxOutput)
         stuck->push_back(s.id);
     int64_t limit_us = settings_.num(S_LOGIN_TIMEOUT) * 1000000;
-    if (!s.logged_in && !s.conn.held(Connection::kHoldPassword) && now - s.accepted_us > limit_us)
+    if (!s.logged_in && !s.control && !s.conn.held(Connection::kHoldPassword) &&
+        now - s.accepted_us > limit_us)
         late->push_back(s.id);
     // Logged in, one object may take as long as logging in may (a slowloris after log-in).
     int64_t partial = s.conn.partial_since_us();

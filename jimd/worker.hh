@@ -5,6 +5,7 @@
 
 #include "acceptor.hh"
 #include "connection.hh"
+#include "counters.hh"
 #include "handlers.hh"
 #include "helper.hh"
 #include "journal.hh"
@@ -31,15 +32,19 @@ struct WorkerSetup {
     int index = 0;
     int count = 1;
     std::vector<int> listeners;
-    int control_fd = -1;         // socketpair to the master: EOF means the master is gone
-    std::vector<int> peers;      // mesh fds by worker index; -1 for itself
-    std::string config_path;     // reread on SIGHUP
-    IpSlots *ip_slots = nullptr; // connections per address on all workers (the master's map)
-    SSL_CTX *tls = nullptr;      // the master's TLS context (null: off); the worker takes a reference
+    int control_fd = -1;           // socketpair to the master: EOF means the master is gone
+    std::vector<int> peers;        // mesh fds by worker index; -1 for itself
+    std::string config_path;       // reread on SIGHUP
+    IpSlots *ip_slots = nullptr;   // connections per address on all workers (the master's map)
+    SSL_CTX *tls = nullptr;        // the master's TLS context (null: off); the worker takes a reference
+    int control_listener = -1;     // the local control socket; -1 for none
+    CounterBoard *board = nullptr; // every worker's counters, shared
+    int64_t started = 0;           // when jimd started, UNIX seconds
 };
 
 class Worker final : public SessionHost,
                      public Sessions,
+                     public Server,
                      public JournalListener,
                      public RouterEvents {
   public:
@@ -53,6 +58,8 @@ class Worker final : public SessionHost,
     bool start_parts();
     JournalConfig journal_config() const;
     void accepted(int fd, const char *ip);
+    void control_accepted(int fd);
+    void apply_setting(const std::string &name, const std::string &value);
     void begin_drain();
     void destroy_soon(Session &s);
     static void on_destroy(evutil_socket_t, short, void *arg);
@@ -75,6 +82,10 @@ class Worker final : public SessionHost,
     Session *find(uint64_t id) override;
     void close(Session &s) override;
     void later(uint64_t id, int ms, std::function<void(Session &)> fn) override;
+    // Server: what admin actions may do.
+    void kick(const std::string &user, const std::string &text) override;
+    bool set_setting(const std::string &name, const std::string &value, std::string *why) override;
+    CounterTotals totals(int64_t *uptime, int *workers) override;
     // JournalListener.
     bool recipient_online(const std::string &user) override;
     void committed(Entry *entries, size_t n, bool ok) override;
@@ -83,6 +94,7 @@ class Worker final : public SessionHost,
     uint64_t keep_pending(const std::string &user, int64_t seq) override;
     void recover_pending(int64_t seq) override;
     void peers_drained() override;
+    void kick_here(const std::string &user, const std::string &text) override;
 
     WorkerSetup setup_;
     Settings settings_;
@@ -96,6 +108,8 @@ class Worker final : public SessionHost,
     std::unique_ptr<Router> router_;
     std::unique_ptr<Helper> passwords_;
     std::unique_ptr<Acceptor> acceptor_;
+    std::unique_ptr<Acceptor> control_acceptor_; // the local control socket's
+    WorkerCounters *counters_ = nullptr;         // this worker's slot of the board
     std::unique_ptr<Context> cx_;
     std::vector<event *> events_; // control socket, signals, tick
     event *destroy_ev_ = nullptr;

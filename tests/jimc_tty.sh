@@ -4,7 +4,7 @@
 # commands that print, a message typed while jimd is down (pending, then sent), /quit,
 # and the password prompts; the test reads what the screen shows. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-tests=15
+tests=17
 echo "1..$tests"
 if ! command -v tmux >/dev/null 2>&1; then
     for i in $(seq $tests); do echo "ok $i - # SKIP tmux is not installed"; done
@@ -93,6 +93,19 @@ tm send-keys -t ask "sekret-pass-9" Enter
 pane_has ask "logged in as tann2"
 check 'tm capture-pane -p -t ask | grep -q "account tann2 created" && tm capture-pane -p -t ask | grep -q "logged in as tann2" && ! tm capture-pane -p -t ask | grep -q "sekret-pass-9"' \
     "registering asks for the password twice, echoes neither, says the account was created"
+# /passwd: the old password, then the new one twice, none of them echoed.
+tm send-keys -t ask "/passwd" Enter
+pane_has ask "old password:"
+tm send-keys -t ask "sekret-pass-9" Enter
+pane_has ask "new password:"
+tm send-keys -t ask "new-pass-10" Enter
+pane_has ask "the same again, to confirm"
+tm send-keys -t ask "new-pass-10" Enter
+pane_has ask "password changed"
+check 'tm capture-pane -p -t ask | grep -q "password changed" && ! tm capture-pane -p -t ask | grep -q "new-pass-10"' \
+    "/passwd asks for the old and the new password without echo, and says it changed"
+login_as() { printf '' | JIM_PASSWORD="$2" "$jimc" -u "$1" --store none 127.0.0.1 "$port" >/dev/null 2>&1; }
+check 'login_as tann2 new-pass-10' "after /passwd the new password logs in"
 tm new-session -d -s differ -x 100 -y 30 \
     "env -u JIM_PASSWORD TERM=xterm NO_COLOR=1 XDG_DATA_HOME='$XDG_DATA_HOME' XDG_STATE_HOME='$XDG_STATE_HOME' '$jimc' -u tann3 --register 127.0.0.1 $port; echo jimc exited \$?; sleep 30"
 pane_has differ "password for tann3"

@@ -234,8 +234,8 @@ check '[ "$rc" -eq 78 ] && [ "$(wc -l < "$dir/err")" -eq "$((count - 4))" ] && [
     "started with it: exit 78, a line for each setting the command line leaves to the file, no database made"
 sed 's/ .*/ -1/' "$dir/range.conf" > "$dir/low.conf"
 "$jimd" -c "$dir/low.conf" -t >/dev/null 2>"$dir/err"; rc=$?
-check '[ "$rc" -eq 78 ] && [ "$(wc -l < "$dir/err")" -eq "$((count - 9))" ]' \
-    "every setting at -1: exit 78, a line for each but the nine texts that take it (paths and names)"
+check '[ "$rc" -eq 78 ] && [ "$(wc -l < "$dir/err")" -eq "$((count - 10))" ]' \
+    "every setting at -1: exit 78, a line for each but the ten texts that take it (paths and names)"
 
 # 23-24. After all that the user's database still serves, with every account.
 fresh "$dir/made2.db" wal

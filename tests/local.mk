@@ -33,6 +33,7 @@ e2e_tests = \
 	tests/test_jimd_workers \
 	tests/test_jimd_resilience \
 	tests/test_jimd_logins \
+	tests/test_jimd_admin \
 	tests/test_jimd_abuse \
 	tests/test_jimd_dialects \
 	tests/test_client \
@@ -113,6 +114,12 @@ tests_test_jimd_resilience_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)
 tests_test_jimd_logins_SOURCES = tests/test_jimd_logins.c
 tests_test_jimd_logins_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_logins_LDADD = $(E2E_LDADD)
+
+tests_test_jimd_admin_SOURCES = tests/test_jimd_admin.c
+tests_test_jimd_admin_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jimd_admin_LDADD = $(E2E_LDADD)
+TESTS += tests/jimctl.sh
+EXTRA_DIST += tests/jimctl.sh
 
 tests_test_jimd_abuse_SOURCES = tests/test_jimd_abuse.c
 tests_test_jimd_abuse_CPPFLAGS = $(TEST_CPPFLAGS)

@@ -202,6 +202,9 @@ static void roundtrip__every_field__preserved(void **state)
     jim_msg_set_str(m, JIM_FIELD_REASON, "spam");
     jim_msg_set_str(m, JIM_FIELD_AFTER, "#after");
     jim_msg_set_str(m, JIM_FIELD_E2E_ERROR, "cannot be decrypted");
+    jim_msg_set_str(m, JIM_FIELD_ROLE, "admin");
+    jim_msg_set_str(m, JIM_FIELD_OLD_PASSWORD, "old pass word");
+    jim_msg_set_str(m, JIM_FIELD_NEW_PASSWORD, "new pass word");
     jim_msg_set_features(m, JIM_FEATURE_NDJSON);
     strcpy(json, enc(m));
     assert_int_equal(dec(back, json), JIM_OK);

@@ -42,6 +42,11 @@ static const struct {
     {JIM_ACTION_ADMIN_KICK, "admin_kick", {JIM_FIELD_USER_ID, -1, -1}},
     {JIM_ACTION_ADMIN_BAN, "admin_ban", {JIM_FIELD_USER_ID, -1, -1}},
     {JIM_ACTION_ADMIN_SET, "admin_set", {JIM_FIELD_SETTING, JIM_FIELD_VALUE, -1}},
+    {JIM_ACTION_ADMIN_UNBAN, "admin_unban", {JIM_FIELD_USER_ID, -1, -1}},
+    {JIM_ACTION_SET_PASSWORD, "set_password", {JIM_FIELD_OLD_PASSWORD, JIM_FIELD_NEW_PASSWORD, -1}},
+    {JIM_ACTION_ADMIN_ADD_USER, "admin_add_user", {JIM_FIELD_ACCOUNT_NAME, JIM_FIELD_PASSWORD, -1}},
+    {JIM_ACTION_ADMIN_PASSWORD, "admin_password", {JIM_FIELD_USER_ID, JIM_FIELD_NEW_PASSWORD, -1}},
+    {JIM_ACTION_ADMIN_ROLE, "admin_role", {JIM_FIELD_USER_ID, JIM_FIELD_ROLE, -1}},
 };
 #define NSPEC (sizeof spec / sizeof spec[0])
 
@@ -56,6 +61,8 @@ static void fill(jim_msg *m, jim_field f)
     case JIM_FIELD_USER_ID:
     case JIM_FIELD_ACCOUNT_NAME: assert_int_equal(jim_msg_set_str(m, f, "alice"), JIM_OK); break;
     case JIM_FIELD_PASSWORD:
+    case JIM_FIELD_OLD_PASSWORD:
+    case JIM_FIELD_NEW_PASSWORD:
         assert_int_equal(jim_msg_set_str(m, f, "correct horse"), JIM_OK);
         break;
     case JIM_FIELD_SINCE: assert_int_equal(jim_msg_set_int(m, f, 0), JIM_OK); break;
@@ -65,6 +72,7 @@ static void fill(jim_msg *m, jim_field f)
         break;
     case JIM_FIELD_SETTING: assert_int_equal(jim_msg_set_str(m, f, "registration"), JIM_OK); break;
     case JIM_FIELD_VALUE: assert_int_equal(jim_msg_set_str(m, f, "closed"), JIM_OK); break;
+    case JIM_FIELD_ROLE: assert_int_equal(jim_msg_set_str(m, f, "admin"), JIM_OK); break;
     default: fail_msg("no sample for field %d", f);
     }
 }

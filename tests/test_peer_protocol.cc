@@ -95,6 +95,20 @@ void every_type__encoded_then_decoded__same_fields(void **)
     assert_true(decode(b, &a));
     assert_true(a.count == UINT64_C(0xfedcba9876543210));
     assert_exact<Ack>(b);
+
+    b = body_of(Set{"registration", "closed"});
+    Set st;
+    assert_true(decode(b, &st));
+    assert_true(st.name == "registration");
+    assert_true(st.value == "closed");
+    assert_exact<Set>(b);
+
+    b = body_of(Kick{"mallory", "banned by an administrator: spam"});
+    Kick k;
+    assert_true(decode(b, &k));
+    assert_true(k.user == "mallory");
+    assert_true(k.text == "banned by an administrator: spam");
+    assert_exact<Kick>(b);
 }
 
 void integers__little_endian_fixed_width(void **)
@@ -157,7 +171,11 @@ void decode_all(std::string_view s)
     Deliver d;
     Room rm;
     Ack a;
+    Set st;
+    Kick k;
     Header h;
+    (void)decode(s, &st);
+    (void)decode(s, &k);
     (void)decode(s, &r);
     (void)decode(s, &p);
     (void)decode(s, &on);

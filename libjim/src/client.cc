@@ -595,6 +595,23 @@ int Client::call(jim_msg &req, jim_msg *resp_out, std::unique_ptr<jim_list> *lis
     return await(*w, id, resp_out, list_out);
 }
 
+int Client::set_password(const char *old_password, const char *new_password)
+{
+    if (state_ != JIM_CLIENT_ONLINE)
+        return failed_here(JIM_ESTATE, "not logged in");
+    jim_msg req;
+    jim_msg_init_action(&req, JIM_ACTION_SET_PASSWORD);
+    if (jim_msg_set_str(&req, JIM_FIELD_OLD_PASSWORD, old_password) != JIM_OK ||
+        jim_msg_set_str(&req, JIM_FIELD_NEW_PASSWORD, new_password) != JIM_OK)
+        return failed_here(JIM_EINVAL, "a password is not valid UTF-8");
+    int rc = call(req, nullptr, nullptr);
+    if (rc == JIM_OK && have_password_) {
+        std::fill(password_.begin(), password_.end(), '\0');
+        password_ = new_password;
+    }
+    return rc;
+}
+
 int Client::login(const char *account, const char *password)
 {
     if (state_ != JIM_CLIENT_CONNECTED)

@@ -67,6 +67,8 @@ class Client final : private ChatView, private ContactListView {
 
     int connect(const char *host, int port);
     int login(const char *account, const char *password);
+    // set_password (doc/protocol.md §3); the new password is remembered for reconnecting.
+    int set_password(const char *old_password, const char *new_password);
     // Sends req (its id is set here) and waits for the answer (blocking modes).
     int call(jim_msg &req, jim_msg *resp_out, std::unique_ptr<jim_list> *list_out);
     // Sends req and calls done with the answer later; a msg goes through the outbox.

@@ -271,6 +271,17 @@ JIM_EXTERN(int) jim_client_contact_list(jim_client *client, jim_list **out)
     });
 }
 
+JIM_EXTERN(int)
+jim_client_set_password(jim_client *client, const char *old_password, const char *new_password)
+{
+    if (!client || !old_password || !new_password)
+        return JIM_EINVAL;
+    return jim::api_guard([&] {
+        Lock l(client->impl.mu);
+        return client->impl.set_password(old_password, new_password);
+    });
+}
+
 JIM_EXTERN(int) jim_client_add_contact(jim_client *client, const char *user)
 {
     if (!client)

@@ -51,6 +51,15 @@ const FieldInfo kFields[JIM_FIELD_COUNT] = {
     {"data_list", JIM_TYPE_LIST, false, Syntax::None},
     {"e2e", JIM_TYPE_BOOL, false, Syntax::None},
     {"e2e_error", JIM_TYPE_STRING, false, Syntax::Any},
+    {"role", JIM_TYPE_STRING, false, Syntax::Text},
+    {"banned", JIM_TYPE_BOOL, false, Syntax::None},
+    {"old_password", JIM_TYPE_STRING, false, Syntax::Password},
+    {"new_password", JIM_TYPE_STRING, false, Syntax::Password},
+    {"sessions", JIM_TYPE_INT, false, Syntax::Seq},
+    {"messages_in_per_sec", JIM_TYPE_INT, false, Syntax::Seq},
+    {"messages_out_per_sec", JIM_TYPE_INT, false, Syntax::Seq},
+    {"errors", JIM_TYPE_INT, false, Syntax::Seq},
+    {"wal_bytes", JIM_TYPE_INT, false, Syntax::Seq},
 };
 
 const ActionInfo kActions[JIM_ACTION_COUNT] = {
@@ -81,6 +90,11 @@ const ActionInfo kActions[JIM_ACTION_COUNT] = {
     {"admin_kick", bit(JIM_FIELD_USER_ID)},
     {"admin_ban", bit(JIM_FIELD_USER_ID)},
     {"admin_set", bit(JIM_FIELD_SETTING) | bit(JIM_FIELD_VALUE)},
+    {"admin_unban", bit(JIM_FIELD_USER_ID)},
+    {"set_password", bit(JIM_FIELD_OLD_PASSWORD) | bit(JIM_FIELD_NEW_PASSWORD)},
+    {"admin_add_user", bit(JIM_FIELD_ACCOUNT_NAME) | bit(JIM_FIELD_PASSWORD)},
+    {"admin_password", bit(JIM_FIELD_USER_ID) | bit(JIM_FIELD_NEW_PASSWORD)},
+    {"admin_role", bit(JIM_FIELD_USER_ID) | bit(JIM_FIELD_ROLE)},
 };
 
 namespace {

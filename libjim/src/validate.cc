@@ -67,6 +67,15 @@ const char *envelope_problem(std::string_view s, bool has_to, std::string_view t
     return nullptr;
 }
 
+// Whether field f of an action sets a password (then min_password_chars holds): a new
+// account's, or a new one; the password of a log-in or an old one may be anything.
+bool sets_password(jim_action a, jim_field f)
+{
+    return f == JIM_FIELD_NEW_PASSWORD ||
+           (f == JIM_FIELD_PASSWORD &&
+            (a == JIM_ACTION_REGISTER || a == JIM_ACTION_ADMIN_ADD_USER));
+}
+
 std::string field_label(jim_field f)
 {
     std::string s = "field '";
@@ -147,7 +156,7 @@ int Message::validate(const Limits &lim)
                 why = "empty";
             else if (static_cast<long>(s.size()) > lim[JIM_LIMIT_PASSWORD_BYTES])
                 why = "too long";
-            else if (action_ == JIM_ACTION_REGISTER &&
+            else if (sets_password(action_, f) &&
                      static_cast<long>(utf8_count(s)) < lim[JIM_LIMIT_PASSWORD_MIN]) {
                 buf = "too short (at least " + std::to_string(lim[JIM_LIMIT_PASSWORD_MIN]) +
                       " characters)";

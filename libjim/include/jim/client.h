@@ -207,6 +207,18 @@ jim_client_register(jim_client *client, const char *account, const char *passwor
 JIM_EXTERN(int) jim_client_login(jim_client *client, const char *account, const char *password);
 
 /**
+ * Changes the logged-in account's password (`set_password`, doc/protocol.md §3). The server
+ * checks @p old_password first; on success the client logs in with @p new_password when it
+ * reconnects (in memory only, as jim_client_login()). The account's other sessions stay
+ * logged in.
+ * @return #JIM_OK; #JIM_ESERVER when refused (jim_client_last_code(): 402 wrong old
+ *         password, 400 new one too short, 429 too many failures); #JIM_EINVAL (NULL, or a
+ *         password that is not UTF-8); #JIM_ESTATE (not logged in); a connection error.
+ */
+JIM_EXTERN(int)
+jim_client_set_password(jim_client *client, const char *old_password, const char *new_password);
+
+/**
  * Queues text for a user or a "#room" and returns at once: the message is
  * #JIM_OUTGOING_PENDING until the server answers (see "outgoing queue" above;
  * jim_client_set_outgoing_callback() tells what became of it).

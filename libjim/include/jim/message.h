@@ -21,34 +21,39 @@ JIM_BEGIN_DECL
 
 /** The actions of the protocol (doc/protocol.md). Values are part of the ABI. */
 typedef enum jim_action {
-    JIM_ACTION_NONE = 0,          /**< No action: the object is a response, or empty. */
-    JIM_ACTION_PRESENCE = 1,      /**< `presence`: status, or login with auth none. */
-    JIM_ACTION_AUTHENTICATE = 2,  /**< `authenticate`: log in with a password. */
-    JIM_ACTION_REGISTER = 3,      /**< `register` (ext): create an account. */
-    JIM_ACTION_MSG = 4,           /**< `msg`: a message (course alias `message`). */
-    JIM_ACTION_JOIN = 5,          /**< `join`: enter a room. */
-    JIM_ACTION_LEAVE = 6,         /**< `leave`: leave a room. */
-    JIM_ACTION_QUIT = 7,          /**< `quit` (course alias `exit`). */
-    JIM_ACTION_PROBE = 8,         /**< `probe`: server asks for presence. */
-    JIM_ACTION_GET_CONTACTS = 9,  /**< `get_contacts`. */
-    JIM_ACTION_CONTACT_LIST = 10, /**< `contact_list`: one entry of a contact list reply. */
-    JIM_ACTION_ADD_CONTACT = 11,  /**< `add_contact`. */
-    JIM_ACTION_DEL_CONTACT = 12,  /**< `del_contact`. */
-    JIM_ACTION_SYNC = 13,         /**< `sync` (ext): messages since a seq. */
-    JIM_ACTION_HISTORY = 14,      /**< `history` (ext): older messages of a chat. */
-    JIM_ACTION_GET_ROOMS = 15,    /**< `get_rooms` (ext). */
-    JIM_ACTION_ROOM_LIST = 16,    /**< `room_list` (ext): one entry of a get_rooms reply. */
-    JIM_ACTION_GET_USERS = 17,    /**< `get_users` (ext). */
-    JIM_ACTION_USER_LIST = 18,    /**< `user_list` (ext): one entry of a get_users reply. */
-    JIM_ACTION_PUT_KEY = 19,      /**< `put_key` (ext): publish an E2E public key. */
-    JIM_ACTION_GET_KEY = 20,      /**< `get_key` (ext): fetch a user's public key. */
-    JIM_ACTION_ADMIN_USERS = 21,  /**< `admin_users` (ext). */
-    JIM_ACTION_USER_STAT = 22,    /**< `user_stat` (ext): one entry of an admin_users reply. */
-    JIM_ACTION_ADMIN_STATS = 23,  /**< `admin_stats` (ext). */
-    JIM_ACTION_ADMIN_KICK = 24,   /**< `admin_kick` (ext). */
-    JIM_ACTION_ADMIN_BAN = 25,    /**< `admin_ban` (ext). */
-    JIM_ACTION_ADMIN_SET = 26,    /**< `admin_set` (ext): change a runtime setting. */
-    JIM_ACTION_COUNT = 27         /**< Number of actions; not an action. */
+    JIM_ACTION_NONE = 0,            /**< No action: the object is a response, or empty. */
+    JIM_ACTION_PRESENCE = 1,        /**< `presence`: status, or login with auth none. */
+    JIM_ACTION_AUTHENTICATE = 2,    /**< `authenticate`: log in with a password. */
+    JIM_ACTION_REGISTER = 3,        /**< `register` (ext): create an account. */
+    JIM_ACTION_MSG = 4,             /**< `msg`: a message (course alias `message`). */
+    JIM_ACTION_JOIN = 5,            /**< `join`: enter a room. */
+    JIM_ACTION_LEAVE = 6,           /**< `leave`: leave a room. */
+    JIM_ACTION_QUIT = 7,            /**< `quit` (course alias `exit`). */
+    JIM_ACTION_PROBE = 8,           /**< `probe`: server asks for presence. */
+    JIM_ACTION_GET_CONTACTS = 9,    /**< `get_contacts`. */
+    JIM_ACTION_CONTACT_LIST = 10,   /**< `contact_list`: one entry of a contact list reply. */
+    JIM_ACTION_ADD_CONTACT = 11,    /**< `add_contact`. */
+    JIM_ACTION_DEL_CONTACT = 12,    /**< `del_contact`. */
+    JIM_ACTION_SYNC = 13,           /**< `sync` (ext): messages since a seq. */
+    JIM_ACTION_HISTORY = 14,        /**< `history` (ext): older messages of a chat. */
+    JIM_ACTION_GET_ROOMS = 15,      /**< `get_rooms` (ext). */
+    JIM_ACTION_ROOM_LIST = 16,      /**< `room_list` (ext): one entry of a get_rooms reply. */
+    JIM_ACTION_GET_USERS = 17,      /**< `get_users` (ext). */
+    JIM_ACTION_USER_LIST = 18,      /**< `user_list` (ext): one entry of a get_users reply. */
+    JIM_ACTION_PUT_KEY = 19,        /**< `put_key` (ext): publish an E2E public key. */
+    JIM_ACTION_GET_KEY = 20,        /**< `get_key` (ext): fetch a user's public key. */
+    JIM_ACTION_ADMIN_USERS = 21,    /**< `admin_users` (ext). */
+    JIM_ACTION_USER_STAT = 22,      /**< `user_stat` (ext): one entry of an admin_users reply. */
+    JIM_ACTION_ADMIN_STATS = 23,    /**< `admin_stats` (ext). */
+    JIM_ACTION_ADMIN_KICK = 24,     /**< `admin_kick` (ext). */
+    JIM_ACTION_ADMIN_BAN = 25,      /**< `admin_ban` (ext). */
+    JIM_ACTION_ADMIN_SET = 26,      /**< `admin_set` (ext): change a runtime setting. */
+    JIM_ACTION_ADMIN_UNBAN = 27,    /**< `admin_unban` (ext): lift a ban. */
+    JIM_ACTION_SET_PASSWORD = 28,   /**< `set_password` (ext): change one's own password. */
+    JIM_ACTION_ADMIN_ADD_USER = 29, /**< `admin_add_user` (ext): create an account. */
+    JIM_ACTION_ADMIN_PASSWORD = 30, /**< `admin_password` (ext): set an account's password. */
+    JIM_ACTION_ADMIN_ROLE = 31,     /**< `admin_role` (ext): make an account admin or user. */
+    JIM_ACTION_COUNT = 32           /**< Number of actions; not an action. */
 } jim_action;
 
 /** The fields of JIM objects. Values are part of the ABI. */
@@ -101,7 +106,18 @@ typedef enum jim_field {
     JIM_FIELD_E2E = 42,
     /** `e2e_error` (client side, never sent): why an encrypted message could not be read. */
     JIM_FIELD_E2E_ERROR = 43,
-    JIM_FIELD_COUNT = 44 /**< Number of fields; not a field. */
+    JIM_FIELD_ROLE = 44,         /**< `role` (ext, admin): "user" or "admin". */
+    JIM_FIELD_BANNED = 45,       /**< `banned` (ext, admin): boolean. */
+    JIM_FIELD_OLD_PASSWORD = 46, /**< `old_password` (ext, set_password): string. */
+    JIM_FIELD_NEW_PASSWORD = 47, /**< `new_password` (ext, set_password, admin_password). */
+    JIM_FIELD_SESSIONS = 48,     /**< `sessions` (ext, admin_stats): logged-in sessions. */
+    /** `messages_in_per_sec` (ext, admin_stats): messages received, over the last minute. */
+    JIM_FIELD_MESSAGES_IN_PER_SEC = 49,
+    /** `messages_out_per_sec` (ext, admin_stats): messages pushed, over the last minute. */
+    JIM_FIELD_MESSAGES_OUT_PER_SEC = 50,
+    JIM_FIELD_ERRORS = 51,    /**< `errors` (ext, admin_stats): error responses sent. */
+    JIM_FIELD_WAL_BYTES = 52, /**< `wal_bytes` (ext, admin_stats): the WAL's size. */
+    JIM_FIELD_COUNT = 53      /**< Number of fields; not a field. */
 } jim_field;
 
 /** The type of a field's value. */
