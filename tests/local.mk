@@ -164,7 +164,7 @@ tests_test_peer_protocol_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_peer_protocol_LDADD = $(CMOCKA_LIBS)
 # jimd's message log, compiled from jimd's own source.
 tests_test_store_batches_SOURCES = tests/test_store_batches.cc jimd/store.cc \
-	jimd/store_accounts.cc jimd/store_messages.cc jimd/batch_format.cc jimd/batch_format.hh \
+	jimd/store_accounts.cc jimd/store_admin.cc jimd/store_keys.cc jimd/store_messages.cc jimd/batch_format.cc jimd/batch_format.hh \
 	jimd/store.hh jimd/store_sql.hh jimd/journal.hh
 tests_test_store_batches_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_store_batches_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)
