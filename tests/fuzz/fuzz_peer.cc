@@ -38,11 +38,13 @@ void every_decoder(peer::Type type, std::string_view frame, std::string_view bod
 {
     round_trip<peer::Ready>(type, frame, body);
     round_trip<peer::PeerLink>(type, frame, body);
+    round_trip<peer::Set>(type, frame, body);
     round_trip<peer::Online>(type, frame, body);
     round_trip<peer::Offline>(type, frame, body);
     round_trip<peer::Deliver>(type, frame, body);
     round_trip<peer::Room>(type, frame, body);
     round_trip<peer::Ack>(type, frame, body);
+    round_trip<peer::Kick>(type, frame, body);
 }
 
 } // namespace
