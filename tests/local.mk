@@ -177,7 +177,7 @@ tests_test_header_cxx_LDADD = $(TEST_LDADD)
 doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
-EXTRA_DIST += tests/jimd_config_doc.sh tests/jimd_journal.sh
+EXTRA_DIST += tests/jimd_config_doc.sh tests/jimd_journal.sh tests/install.list
 EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
 	tests/example.expected tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh \
 	tests/jimd_bad_files.sh tests/e2e_vectors.py
