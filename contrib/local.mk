@@ -10,12 +10,12 @@ EXTRA_DIST += contrib/systemd/jimd.service contrib/debcheck.sh \
 # left to make check (DEB_BUILD_OPTIONS=nocheck; make deb DEB_BUILD_OPTIONS= runs it); the
 # build uses every CPU.
 # lintian's report is in deb/lintian.txt; an error fails the target.
-DEB_BUILD_OPTIONS ?= nocheck parallel=$(shell nproc 2>/dev/null || echo 2)
+DEB_BUILD_OPTIONS ?= nocheck
 deb: dist
 	rm -rf deb && $(MKDIR_P) deb
 	xz -dc $(distdir).tar.xz | tar -C deb -xf -
 	cp -R deb/$(distdir)/contrib/debian deb/$(distdir)/debian
-	cd deb/$(distdir) && DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS)" dpkg-buildpackage -us -uc -b
+	cd deb/$(distdir) && DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS) parallel=`nproc`" dpkg-buildpackage -us -uc -b
 	rm -rf deb/$(distdir)
 	lintian --info --display-info --fail-on error deb/*.changes >deb/lintian.txt 2>&1; \
 	  rc=$$?; cat deb/lintian.txt; test $$rc -eq 0
