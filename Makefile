@@ -5,7 +5,7 @@
 # the asked-for target there. Every target of the automake build works:
 #   make, make check, make run, make demo, make doc, make bench,
 #   make install DESTDIR=..., make distcheck, make check-style,
-#   make valgrind, make crashcheck, make longcheck
+#   make valgrind, make crashcheck, make longcheck, make deb, make debcheck
 # and make fuzz T=target S=seconds, which builds in build-fuzz with clang and libFuzzer.
 # A second build: make BUILD=build-asan CONFIGURE_FLAGS=--enable-sanitizers check
 # With clang: make BUILD=build-clang CONFIGURE_FLAGS='CC=clang CXX=clang++ --enable-sanitizers' check
@@ -21,7 +21,7 @@ AUTOTOOLS_INPUTS = configure.ac Makefile.am $(wildcard */local.mk */*/local.mk) 
 	libjim/include/jim/common.h
 
 .DEFAULT_GOAL := all
-.PHONY: $(TARGETS) deps bootstrap maintainer-clean fuzz valgrind
+.PHONY: $(TARGETS) deps bootstrap maintainer-clean fuzz valgrind deb debcheck
 
 $(TARGETS): $(BUILD)/Makefile
 	+$(MAKE) -C $(BUILD) -j$(JOBS) $@
@@ -30,6 +30,12 @@ $(TARGETS): $(BUILD)/Makefile
 valgrind: $(BUILD)/Makefile
 	@contrib/install-deps.sh valgrind
 	+$(MAKE) -C $(BUILD) -j$(JOBS) valgrind
+
+# Debian packages in $(BUILD)/deb (debhelper, lintian and dpkg-dev are installed first), and
+# their check: installed into a clean root, jimd started from them (contrib/debcheck.sh).
+deb debcheck: $(BUILD)/Makefile
+	@contrib/install-deps.sh deb
+	+$(MAKE) -C $(BUILD) -j$(JOBS) $@
 
 # One fuzz target under libFuzzer with ASan + UBSan (tests/fuzz/README.md): a build of its own.
 FUZZ_BUILD ?= build-fuzz

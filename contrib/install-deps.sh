@@ -4,7 +4,8 @@
 # it names the missing packages and exits 1. Quiet when nothing is missing.
 # With the argument "clang" it also installs clang and its sanitizer and libFuzzer runtimes,
 # for a build configured with CC=clang (the Makefile passes it when CONFIGURE_FLAGS name
-# clang, and for make fuzz); with "valgrind", valgrind (for make valgrind).
+# clang, and for make fuzz); with "valgrind", valgrind (for make valgrind); with "deb", what
+# make deb and make debcheck need (debhelper, lintian, dpkg-dev, fakeroot).
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
@@ -14,6 +15,7 @@ for arg in "$@"; do
     case "$arg" in
         clang) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
         valgrind) PACKAGES="$PACKAGES valgrind" ;;
+        deb) PACKAGES="$PACKAGES debhelper dpkg-dev lintian fakeroot" ;;
         *) echo "install-deps: unknown argument: $arg" >&2; exit 64 ;;
     esac
 done

@@ -10,7 +10,7 @@ doc: doc/Doxyfile
 	    echo "doc: Doxygen warnings (undocumented public symbols?) — failing" >&2; exit 1; fi
 	@echo "doc: HTML in doc/api/html, man pages in doc/api/man"
 
-clean-local: clean-doc
+clean-local: clean-doc clean-deb
 clean-doc:
 	rm -rf doc/api doc/doxygen-warnings.txt
 .PHONY: doc clean-doc

@@ -41,6 +41,8 @@ jimd_jimd_SOURCES = \
 	jimd/master.hh \
 	jimd/mesh.cc \
 	jimd/mesh.hh \
+	jimd/notify.cc \
+	jimd/notify.hh \
 	jimd/password.cc \
 	jimd/password.hh \
 	jimd/peer_protocol.cc \
@@ -74,3 +76,10 @@ jimd_jimd_LDADD = libjim/libjimcore.la $(LIBEVENT_LIBS) $(SQLITE_LIBS) $(OPENSSL
 
 man8_MANS = doc/man/jimd.8
 EXTRA_DIST += doc/man/jimd.8
+
+# jimd.conf(5) is written by the jimd just built from its settings table (--man-config), so
+# the manual cannot drift from the defaults; tests/jimd_config_doc.sh checks that it agrees.
+nodist_man5_MANS = doc/man/jimd.conf.5
+CLEANFILES += doc/man/jimd.conf.5
+doc/man/jimd.conf.5: jimd/jimd$(EXEEXT)
+	$(AM_V_GEN)$(MKDIR_P) doc/man && ./jimd/jimd$(EXEEXT) --man-config >$@.tmp && mv $@.tmp $@

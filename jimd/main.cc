@@ -2,6 +2,7 @@
 // opens the log, optionally daemonizes, and hands over to the master.
 #include "daemon.hh"
 #include "master.hh"
+#include "notify.hh"
 #include "settings.hh"
 #include "tls.hh"
 
@@ -38,6 +39,9 @@ void usage(FILE *to)
                      "  -t          check the configuration (every line) and exit\n"
                      "  -V          print the version and exit\n"
                      "  -h, --help  this text; --help-config: every setting with its default\n"
+                     "  --print-config  a config file: every setting with its help, commented\n"
+                     "              out at its default unless -c FILE or a flag changed it\n"
+                     "  --man-config    the manual page jimd.conf(5), in troff\n"
                      "Flags override the configuration file.\n");
 }
 
@@ -87,17 +91,17 @@ struct CommandLine {
     };
     std::vector<Flag> flags;
     std::string config_path;
-    bool check_only = false, background = false;
+    bool check_only = false, background = false, print_config = false;
 };
 
 // Reads the flags: -1 to go on, else the exit status (--help and -V done, or a bad flag).
 int parse_args(int argc, char **argv, CommandLine *cl)
 {
     using namespace jimd;
-    static const option longopts[] = {{"help", no_argument, nullptr, 'h'},
-                                      {"help-config", no_argument, nullptr, 'H'},
-                                      {"version", no_argument, nullptr, 'V'},
-                                      {nullptr, 0, nullptr, 0}};
+    static const option longopts[] = {
+        {"help", no_argument, nullptr, 'h'},       {"help-config", no_argument, nullptr, 'H'},
+        {"version", no_argument, nullptr, 'V'},    {"print-config", no_argument, nullptr, 'P'},
+        {"man-config", no_argument, nullptr, 'M'}, {nullptr, 0, nullptr, 0}};
     opterr = 0; // one line of our own instead of getopt's
     int c;
     while ((c = getopt_long(argc, argv, ":p:a:c:w:D:dtVh", longopts, nullptr)) != -1) {
@@ -112,6 +116,8 @@ int parse_args(int argc, char **argv, CommandLine *cl)
         case 'V': std::printf("jimd %s\n", jim_version()); return EX_OK_;
         case 'h': usage(stdout); return EX_OK_;
         case 'H': print_settings_help(); return EX_OK_;
+        case 'M': print_config_man(); return EX_OK_;
+        case 'P': cl->print_config = true; break;
         case ':': return usage_error(std::string("option ") + argv[optind - 1] + " needs a value");
         default:
             return usage_error(optopt ? std::string("unknown option -") + static_cast<char>(optopt)
@@ -147,6 +153,10 @@ int make_settings(const CommandLine &cl, jimd::Settings *settings, bool *any_por
             std::fprintf(stderr, "jimd: %s\n", e.c_str());
         return EX_CONFIG_;
     }
+    if (cl.print_config) {
+        print_config_template(*settings);
+        return EX_OK_;
+    }
     // Half-configured TLS never falls back to plain: jimd (and -t) refuse it.
     TlsContext tls;
     std::string warning;
@@ -177,9 +187,13 @@ jim_log *open_log(const jimd::Settings &settings, bool background, bool *to_sysl
                      std::strerror(errno));
         return nullptr;
     }
+    // Under systemd standard error is the journal, which keeps the time itself.
+    unsigned flags = *to_syslog                                      ? JIM_LOG_SYSLOG
+                     : log_file.empty() && jimd::stderr_is_journal() ? JIM_LOG_JOURNAL
+                                                                     : JIM_LOG_DAILY;
     jim_log *log = nullptr;
-    if (jim_log_open(&log, "jimd", log_file.empty() ? nullptr : log_file.c_str(), level,
-                     *to_syslog ? JIM_LOG_SYSLOG : JIM_LOG_DAILY) != JIM_OK) {
+    if (jim_log_open(&log, "jimd", log_file.empty() ? nullptr : log_file.c_str(), level, flags) !=
+        JIM_OK) {
         std::fprintf(stderr, "jimd: cannot open log file %s: %s\n", log_file.c_str(),
                      std::strerror(errno));
         return nullptr;

@@ -11,6 +11,7 @@
 #include "ip_slots.hh"
 #include "journal.hh"
 #include "tls.hh"
+#include "notify.hh"
 #include "worker.hh"
 
 #include <algorithm>
@@ -155,6 +156,8 @@ class Master {
     jim_log *log;
     TlsContext tls_; // handed to the workers it forks (null: TLS off)
     int count_ = 1;
+    int port_ = 0; // the port bound (for -p 0: the one chosen)
+    std::string serving_status() const;
     std::vector<std::vector<int>> listeners_; // per worker
     std::vector<Slot> slots_;
     IpSlots ip_slots_;                // connections per address, shared with the workers
@@ -208,6 +211,7 @@ int Master::open_listeners()
     }
     MLOG(JIM_LOG_INFO, "listening on %s port %d with %d workers",
          addr.empty() ? "every address" : addr.c_str(), port, count_);
+    port_ = port;
     return 0;
 }
 
@@ -555,6 +559,8 @@ bool Master::start_workers()
 void Master::reload()
 {
     MLOG(JIM_LOG_INFO, "SIGHUP: reloading configuration and reopening logs");
+    notify("RELOADING=1\nSTATUS=reloading the configuration\nMONOTONIC_USEC=" +
+           std::to_string(mono_us()));
     if (!config_path_.empty()) {
         Settings fresh;
         std::vector<std::string> errors;
@@ -574,6 +580,16 @@ void Master::reload()
         }
     }
     jim_log_reopen(log);
+    if (started_)
+        notify("READY=1\n" + serving_status());
+}
+
+// The STATUS= line systemd shows for a serving jimd. (Connections and messages per second
+// join it once the workers count them for the master.)
+std::string Master::serving_status() const
+{
+    return "STATUS=serving on port " + std::to_string(port_) + " with " + std::to_string(count_) +
+           " workers";
 }
 
 // A new certificate for the workers forked from now on (each running worker loads its
@@ -599,6 +615,7 @@ void Master::on_signal(int sig, int64_t now)
     } else if (sig == SIGTERM || sig == SIGINT) {
         if (!stopping_) {
             MLOG(JIM_LOG_INFO, "signal %d: draining workers", sig);
+            notify("STOPPING=1\nSTATUS=draining workers");
             stopping_ = true;
             stop_deadline_us_ = now + settings_.num(S_DRAIN_TIMEOUT) * 1000000;
             signal_workers(SIGTERM);
@@ -655,6 +672,7 @@ void Master::check_startup(int64_t now)
         failed_status_ = 70;
     }
     if (failed_status_) {
+        notify("STATUS=start-up failed: stopping");
         stopping_ = true;
         stop_deadline_us_ = now + 5000000;
         signal_workers(SIGTERM);
@@ -665,6 +683,7 @@ void Master::check_startup(int64_t now)
     started_ = true;
     MLOG(JIM_LOG_INFO, "ready: %d workers serving", count_);
     startup_done();
+    notify("READY=1\n" + serving_status());
 }
 
 int Master::run()

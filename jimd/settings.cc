@@ -1,6 +1,8 @@
 // The settings table of jimd and the config file reader.
 #include "settings.hh"
 
+#include <jim/jim.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -438,6 +440,131 @@ void print_settings_help()
         std::printf("%-24s %-38s default: %s\n    %s\n", s.name, range.c_str(),
                     *s.def ? s.def : "(empty)", s.help);
     }
+}
+
+} // namespace jimd
+
+namespace jimd {
+
+namespace {
+
+// The range of a setting as --help-config, the config file and the man page write it.
+std::string range_text(const SettingInfo &s)
+{
+    if (s.type == Type::Int)
+        return std::to_string(s.min) + ".." + std::to_string(s.max);
+    if (s.type == Type::Choice)
+        return s.choices;
+    return "text, at most " + std::to_string(s.max) + " bytes";
+}
+
+// A value as a config line writes it: quoted when it is empty or holds blanks, '#' or '"'.
+std::string quoted(const std::string &v)
+{
+    if (!v.empty() && v.find_first_of(" \t#\"\\") == std::string::npos)
+        return v;
+    std::string q = "\"";
+    for (char c : v) {
+        if (c == '"' || c == '\\')
+            q += '\\';
+        q += c;
+    }
+    return q + "\"";
+}
+
+// Text for troff: backslashes and hyphens escaped, and a leading '.' or '\'' made plain.
+std::string troff(const std::string &t)
+{
+    std::string out = "\\&";
+    for (char c : t) {
+        if (c == '\\')
+            out += "\\e";
+        else if (c == '-')
+            out += "\\-";
+        else
+            out += c;
+    }
+    return out;
+}
+
+// text as '#' comment lines of at most 80 columns.
+std::string comment(const std::string &text)
+{
+    std::string out, line = "#";
+    size_t i = 0;
+    while (i < text.size()) {
+        size_t end = text.find(' ', i);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string word = text.substr(i, end - i);
+        if (line.size() > 1 && line.size() + 1 + word.size() > 80) {
+            out += line + "\n";
+            line = "#";
+        }
+        line += " " + word;
+        i = end + 1;
+    }
+    return out + line + "\n";
+}
+
+const char kSyntax[] =
+    "one 'key value' (or 'key = value') per line. A '#' at the start of a line or after a "
+    "blank starts a comment; put a value in double quotes to keep a '#' or blanks in it "
+    "(\\\" and \\\\ inside quotes).";
+
+} // namespace
+
+void print_config_template(const Settings &s)
+{
+    Settings defaults;
+    std::printf(
+        "# jimd.conf: the configuration of jimd (see jimd.conf(5)), written by\n"
+        "# jimd --print-config from jimd's settings table. Every setting is here with\n"
+        "# its meaning and range; a line '#key value' is the default, in effect while\n"
+        "# the line stays a comment. Syntax: one 'key value' per line; a value in double\n"
+        "# quotes keeps '#' and blanks. jimd -t -c FILE checks a file; SIGHUP rereads it.\n");
+    for (int i = 0; i < S_COUNT; i++) {
+        auto id = static_cast<Setting>(i);
+        const SettingInfo &info = setting_info(id);
+        std::printf("\n%s", comment(std::string(info.help) + " (" + range_text(info) +
+                                    (Settings::needs_restart(id) ? "; needs a restart" : "") + ")")
+                                .c_str());
+        bool changed = s.str(id) != defaults.str(id);
+        if (changed)
+            std::printf("# default: %s\n%s %s\n", quoted(info.def).c_str(), info.name,
+                        quoted(s.str(id)).c_str());
+        else
+            std::printf("#%s %s\n", info.name, quoted(info.def).c_str());
+    }
+}
+
+void print_config_man()
+{
+    std::printf(".\\\" jimd.conf.5: written by jimd --man-config from jimd's settings table.\n"
+                ".TH JIMD.CONF 5 \"\" \"jim %s\" \"File Formats Manual\"\n"
+                ".SH NAME\njimd.conf \\- configuration file of the jimd messenger daemon\n"
+                ".SH SYNOPSIS\n.I /etc/jim/jimd.conf\n"
+                ".SH DESCRIPTION\n.BR jimd (8)\nreads the file named by\n.BR \\-c :\n%s\n"
+                ".PP\nA setting the file does not name keeps its default; a flag on the command "
+                "line overrides the file. Every bad line is reported as\n.IR file : line : "
+                "message\nand jimd does not start (exit 78);\n.B jimd \\-t \\-c\n.I file\n"
+                "checks a file. SIGHUP rereads the file: a setting marked\n.I restart\nbelow "
+                "keeps its old value until jimd restarts, the others take effect at once.\n"
+                ".PP\n.B jimd \\-\\-print\\-config\nprints every setting commented out at its "
+                "default, and\n.B jimd \\-\\-help\\-config\nthe same table in short.\n"
+                ".SH SETTINGS\n",
+                jim_version(), troff(kSyntax).c_str());
+    for (int i = 0; i < S_COUNT; i++) {
+        auto id = static_cast<Setting>(i);
+        const SettingInfo &info = setting_info(id);
+        std::printf(".TP\n.B %s\n%s.\n.br\nRange: %s; default: %s%s.\n", info.name,
+                    troff(info.help).c_str(), troff(range_text(info)).c_str(),
+                    *info.def ? troff(info.def).c_str() : "empty",
+                    Settings::needs_restart(id) ? "; restart" : "");
+    }
+    std::printf(".SH FILES\n.TP\n.I /etc/jim/jimd.conf\nthe configuration of the packaged "
+                "service (jimd.service runs\n.BR \"jimd \\-c /etc/jim/jimd.conf\" ).\n"
+                ".SH SEE ALSO\n.BR jimd (8)\n");
 }
 
 } // namespace jimd

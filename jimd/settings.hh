@@ -115,5 +115,10 @@ class Settings {
 
 // Prints the settings table, with defaults and help, for --help-config.
 void print_settings_help();
+// Prints a config file for --print-config: every setting with its help and range, commented
+// out at its default, except those whose value in s differs from it (set by -c or a flag).
+void print_config_template(const Settings &s);
+// Prints the manual page jimd.conf(5), in troff, from the same table (--man-config).
+void print_config_man();
 
 } // namespace jimd

@@ -96,3 +96,7 @@ uninstall-hook:
 	@names=`sed -n "s/^library_names='\(.*\)'$$/\1/p" libjim/libjim.la`; \
 	for f in $$names; do echo "rm -f $(DESTDIR)$(libdir)/$$f"; rm -f "$(DESTDIR)$(libdir)/$$f"; done
 EXTRA_DIST += libjim/libjim.map libjim/libjim.pc.in
+
+# A tour of the API; the reference is Doxygen's (make doc).
+man3_MANS = doc/man/libjim.3
+EXTRA_DIST += doc/man/libjim.3

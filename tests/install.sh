@@ -2,12 +2,13 @@
 # install.sh — `make install DESTDIR=…` as a packager runs it: no libtool archive
 # (libjim.la) is installed, and the installed libjim.pc names the libraries libjim links
 # by their own pkg-config names (Requires.private), so a program builds against the
-# installed files with `pkg-config --cflags --libs libjim` (and --static); `make uninstall`
-# removes every file again. Prints TAP.
+# installed files with `pkg-config --cflags --libs libjim` (and --static); the installed
+# files are those tests/install.list names (relative to the prefix; the library directory
+# as lib/), no more and no fewer; `make uninstall` removes every file again. Prints TAP.
 b="${top_builddir:-.}"
 dest=$(mktemp -d /tmp/jim-install-XXXXXX)
 trap 'rm -rf "$dest"' EXIT
-echo "1..5"
+echo "1..6"
 # Not the parent make's jobserver: this make is a program the test runs.
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${MAKE:-make} -C "$b" install DESTDIR="$dest" \
     >"$dest.log" 2>&1
@@ -47,7 +48,17 @@ else
 fi
 
 rm -f "$dest/example" "$dest/cc.err"
+list="${top_srcdir:-.}/tests/install.list"
+find "$dest" \( -type f -o -type l \) -print | sed -e "s|^$libdir/|lib/|" -e "s|^$dest$prefix/||" |
+    LC_ALL=C sort >"$dest.list"
+if grep -v "^#" "$list" | LC_ALL=C sort | cmp -s - "$dest.list"; then
+    echo "ok 5 - the installed files are the $(grep -vc "^#" "$list") of tests/install.list"
+else
+    echo "not ok 5 - the installed files differ from tests/install.list (< the list, > installed):"
+    grep -v "^#" "$list" | LC_ALL=C sort | diff - "$dest.list" | grep '^[<>]' | sed 's/^/# /'
+fi
+rm -f "$dest.list"
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${MAKE:-make} -C "$b" uninstall DESTDIR="$dest" >/dev/null 2>&1
 left=$(find "$dest" -type f -o -type l)
-if [ -z "$left" ]; then echo "ok 5 - make uninstall removes every installed file"
-else echo "not ok 5 - left after uninstall:"; printf '%s\n' "$left" | sed 's/^/# /'; fi
+if [ -z "$left" ]; then echo "ok 6 - make uninstall removes every installed file"
+else echo "not ok 6 - left after uninstall:"; printf '%s\n' "$left" | sed 's/^/# /'; fi

@@ -36,13 +36,15 @@ e2e_tests = \
 	tests/test_jimd_admin \
 	tests/test_jimd_abuse \
 	tests/test_jimd_dialects \
+	tests/test_jimd_notify \
 	tests/test_client \
 	tests/test_outbox
 check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	doc/examples/build_and_parse
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
-	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh tests/jimd_bad_files.sh
+	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh tests/jimd_bad_files.sh \
+	tests/jimd_config_doc.sh tests/version.sh tests/jimd_journal.sh
 # Peers that try to tie jimd up (a flood from one address, slowloris): TAP of its own.
 check_PROGRAMS += tests/slow_peers
 TESTS += tests/slow_peers
@@ -129,6 +131,10 @@ tests_test_jimd_dialects_SOURCES = tests/test_jimd_dialects.c
 tests_test_jimd_dialects_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_dialects_LDADD = $(E2E_LDADD)
 
+tests_test_jimd_notify_SOURCES = tests/test_jimd_notify.c
+tests_test_jimd_notify_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_test_jimd_notify_LDADD = $(E2E_LDADD)
+
 tests_test_client_SOURCES = tests/test_client.c
 tests_test_client_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_client_LDADD = $(E2E_LDADD) -lpthread
@@ -187,6 +193,7 @@ tests_test_header_cxx_LDADD = $(TEST_LDADD)
 doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
+EXTRA_DIST += tests/jimd_config_doc.sh tests/version.sh tests/jimd_journal.sh tests/install.list
 EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
 	tests/example.expected tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh \
 	tests/jimd_bad_files.sh tests/e2e_vectors.py

@@ -229,6 +229,30 @@ static void open__bad_path_or_args__error(void **state)
     jim_log_close(NULL);
 }
 
+/* JIM_LOG_JOURNAL: standard error, no date, the sd-daemon priority prefix; never a file. */
+static void journal__stderr__priority_prefix_and_no_date(void **state)
+{
+    struct fixture *fx = *state;
+    jim_log *log = NULL;
+    assert_int_equal(jim_log_open(&log, "x", fx->path, JIM_LOG_INFO, JIM_LOG_JOURNAL), JIM_EINVAL);
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = freopen(fx->path, "w", stderr);
+    assert_non_null(f);
+    assert_int_equal(jim_log_open(&log, "jimd", NULL, JIM_LOG_DEBUG, JIM_LOG_JOURNAL), JIM_OK);
+    jim_log_set_clock(log, fake_clock, fx);
+    JIM_LOG(log, JIM_LOG_WARNING, "master", "disk %d%% full", 90);
+    JIM_LOG(log, JIM_LOG_DEBUG, NULL, "detail");
+    jim_log_close(log);
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    const char *text = slurp(fx->path);
+    assert_non_null(strstr(text, "<4>WARNING master "));
+    assert_non_null(strstr(text, " disk 90% full\n<7>DEBUG jimd "));
+    assert_null(strstr(text, "2023-"));
+}
+
 static void level_names__round_trip(void **state)
 {
     (void)state;
@@ -321,6 +345,7 @@ int main(void)
         T(daily__off__no_rotation),
         T(reopen__after_move__writes_new_file),
         T(open__bad_path_or_args__error),
+        T(journal__stderr__priority_prefix_and_no_date),
         T(level_names__round_trip),
         T(trace__nested_calls__name_args_and_caller),
         T(trace__level_off__nothing_and_null_token),

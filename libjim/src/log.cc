@@ -125,13 +125,21 @@ __attribute__((format(printf, 5, 0))) static void vwrite_line(jim_log *log, jim_
         return;
     }
     int64_t t_us = now_us(log);
-    time_t t = static_cast<time_t>(t_us / 1000000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    size_t n = strftime(line, sizeof line, "%Y-%m-%d %H:%M:%S", &tm);
-    n += static_cast<size_t>(snprintf(line + n, sizeof line - n, ".%03d %s %s %s ",
-                                      static_cast<int>((t_us / 1000) % 1000), kLevelNames[level],
-                                      module ? module : log->name.c_str(), func ? func : "-"));
+    size_t n;
+    if (log->flags & JIM_LOG_JOURNAL) {
+        static const int kPrefix[] = {7, 7, 6, 4, 3, 2}; // sd-daemon(3): <7> debug … <2> crit
+        n = static_cast<size_t>(snprintf(line, sizeof line, "<%d>%s %s %s ", kPrefix[level],
+                                         kLevelNames[level], module ? module : log->name.c_str(),
+                                         func ? func : "-"));
+    } else {
+        time_t t = static_cast<time_t>(t_us / 1000000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        n = strftime(line, sizeof line, "%Y-%m-%d %H:%M:%S", &tm);
+        n += static_cast<size_t>(snprintf(
+            line + n, sizeof line - n, ".%03d %s %s %s ", static_cast<int>((t_us / 1000) % 1000),
+            kLevelNames[level], module ? module : log->name.c_str(), func ? func : "-"));
+    }
     if (n < sizeof line - 1) {
         size_t body = n;
         int m = fmt ? vsnprintf(line + n, sizeof line - n, fmt, ap) : 0;
@@ -171,12 +179,13 @@ jim_log_open(jim_log **out, const char *name, const char *path, jim_log_level le
         log->name = name;
         log->level = level;
         log->flags = flags;
-        if (flags & JIM_LOG_SYSLOG) {
+        if (flags & (JIM_LOG_SYSLOG | JIM_LOG_JOURNAL)) {
             if (path) {
                 delete log;
                 return JIM_EINVAL;
             }
-            openlog(log->name.c_str(), LOG_PID | LOG_NDELAY, LOG_DAEMON);
+            if (flags & JIM_LOG_SYSLOG)
+                openlog(log->name.c_str(), LOG_PID | LOG_NDELAY, LOG_DAEMON);
         }
         if (path) {
             log->path = path;

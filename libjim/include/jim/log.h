@@ -35,6 +35,12 @@ typedef enum jim_log_level {
  * The level maps to the syslog priority; the line carries no date.
  */
 #define JIM_LOG_SYSLOG 0x2u
+/**
+ * Flag for jim_log_open() without a path: lines to standard error without the date and
+ * time, each prefixed by its syslog priority as `<N>` (sd-daemon(3)), for a program whose
+ * standard error is the systemd journal (which keeps the time and reads the priority).
+ */
+#define JIM_LOG_JOURNAL 0x4u
 
 /** A clock for jim_log_set_clock(): microseconds since the UNIX epoch. */
 typedef int64_t (*jim_log_clock_fn)(void *userdata);
@@ -50,8 +56,8 @@ typedef struct jim_log jim_log;
  * @param path the file to append to (created 0640), or NULL for standard error
  *        (or syslog, with #JIM_LOG_SYSLOG).
  * @param level the lowest level written.
- * @param flags 0, #JIM_LOG_DAILY (ignored without a file) or #JIM_LOG_SYSLOG
- *        (only without a file: #JIM_EINVAL with one).
+ * @param flags 0, #JIM_LOG_DAILY (ignored without a file), #JIM_LOG_SYSLOG or
+ *        #JIM_LOG_JOURNAL (each only without a file: #JIM_EINVAL with one).
  * @return #JIM_OK, #JIM_EINVAL, #JIM_ENOMEM or #JIM_EIO (the file cannot be opened).
  */
 JIM_EXTERN(int)
