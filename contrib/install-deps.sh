@@ -4,7 +4,8 @@
 # it names the missing packages and exits 1. Quiet when nothing is missing.
 # With the argument "clang" it also installs clang and its sanitizer and libFuzzer runtimes,
 # for a build configured with CC=clang (the Makefile passes it when CONFIGURE_FLAGS name
-# clang, and for make fuzz); with "valgrind", valgrind (for make valgrind).
+# clang, and for make fuzz); with "valgrind", valgrind (for make valgrind); with "qt", Qt 6
+# Widgets (qt6-base-dev), for jim-qt, the desktop client configure builds when it finds Qt.
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
@@ -14,6 +15,7 @@ for arg in "$@"; do
     case "$arg" in
         clang) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
         valgrind) PACKAGES="$PACKAGES valgrind" ;;
+        qt) PACKAGES="$PACKAGES qt6-base-dev" ;;
         *) echo "install-deps: unknown argument: $arg" >&2; exit 64 ;;
     esac
 done
