@@ -1,11 +1,30 @@
 // chat_list_model.cc — the contacts' and rooms' list model.
 #include "chat_list_model.hh"
 
-#include <QColor>
 #include <QFont>
 #include <QHash>
+#include <QIcon>
+#include <QPainter>
+#include <QPixmap>
 
 namespace jimqt {
+
+namespace {
+
+// A small dot: green for online, grey for offline.
+QIcon dot(QColor color)
+{
+    QPixmap p(12, 12);
+    p.fill(Qt::transparent);
+    QPainter painter(&p);
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setPen(Qt::NoPen);
+    painter.setBrush(color);
+    painter.drawEllipse(2, 2, 8, 8);
+    return QIcon(p);
+}
+
+} // namespace
 
 int ChatListModel::rowCount(const QModelIndex &parent) const
 {
@@ -23,7 +42,11 @@ QVariant ChatListModel::data(const QModelIndex &index, int role) const
     case Qt::DecorationRole:
         if (e.name.startsWith(QLatin1Char('#')))
             return QVariant();
-        return e.online ? QColor(0x2e, 0xa0, 0x43) : QColor(0x9a, 0x9a, 0x9a);
+        {
+            static const QIcon on = dot(QColor(0x2e, 0xa0, 0x43)),
+                               off = dot(QColor(0xb0, 0xb0, 0xb0));
+            return e.online ? on : off;
+        }
     case Qt::FontRole: {
         QFont f;
         f.setBold(e.unread > 0);

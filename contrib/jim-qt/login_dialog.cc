@@ -41,7 +41,7 @@ LoginDialog::LoginDialog(QWidget *parent) : QDialog(parent)
     form->addRow(tr("&Server:"), server_);
     form->addRow(tr("&Port:"), port_);
     form->addRow(QString(), tls_);
-    form->addRow(tr("&CA file:"), caRow);
+    form->addRow(tr("CA file:"), caRow);
     form->addRow(tr("&Account:"), user_);
     form->addRow(tr("Pass&word:"), password_);
     form->addRow(QString(), create_);

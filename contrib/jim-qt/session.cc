@@ -165,21 +165,30 @@ void Session::finishLogin(int rc, const QString &why)
     else
         emit errorText(tr("no history on disk: %1").arg(QString::fromUtf8(why2)));
     live_ = true;
-    jim_msg *req = nullptr;
-    if (jim_msg_new(&req) == JIM_OK && jim_msg_init_action(req, JIM_ACTION_GET_CONTACTS) == JIM_OK)
-        jim_client_request_async(
-            client_, req,
-            [](void *ud, int, const jim_msg *, const jim_list *) {
-                auto *r = static_cast<Reply *>(ud);
-                if (r->session)
-                    emit r->session->contactsChanged();
-                delete r;
-            },
-            new Reply{this, QString(), QString()});
-    jim_msg_free(req);
+    refreshContacts();
     rearm();
     emit loggedIn();
     emit stateChanged(state());
+}
+
+void Session::refreshContacts()
+{
+    jim_msg *req = nullptr;
+    if (jim_msg_new(&req) != JIM_OK)
+        return;
+    auto *r = new Reply{this, QString(), QString()};
+    if (jim_msg_init_action(req, JIM_ACTION_GET_CONTACTS) != JIM_OK ||
+        jim_client_request_async(
+            client_, req,
+            [](void *ud, int, const jim_msg *, const jim_list *) {
+                std::unique_ptr<Reply> reply(static_cast<Reply *>(ud));
+                if (reply->session)
+                    emit reply->session->contactsChanged();
+            },
+            r) != JIM_OK)
+        delete r;
+    jim_msg_free(req);
+    rearm();
 }
 
 QVector<Contact> Session::contacts() const
@@ -277,6 +286,9 @@ void Session::named(jim_action action, const QString &what, const QString &name)
                 emit reply->session->done(reply->what, reply->name, status == JIM_OK,
                                           answerText(status, response));
                 emit reply->session->contactsChanged();
+                // libjim lists a contact just added as offline: ask for its real status.
+                if (status == JIM_OK && reply->what == QLatin1String("add"))
+                    reply->session->refreshContacts();
             },
             r);
     if (rc != JIM_OK) {

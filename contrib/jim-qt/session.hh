@@ -70,6 +70,8 @@ class Session : public QObject {
     /** The state as libjim says it. */
     jim_client_state state() const;
 
+    /** Asks the server for the contact list (with each one's status): contactsChanged(). */
+    void refreshContacts();
     /** The contact list as libjim keeps it (no network). */
     QVector<Contact> contacts() const;
     /** Queues a message; its id, or "" and *error says why. */

@@ -149,6 +149,8 @@ class TestGui : public QObject {
         QVERIFY(bob.logIn(jimd_.port, "bob"));
         window_->addContact("bob");
         QTRY_VERIFY_WITH_TIMEOUT(window_->contactsModel()->rowOf("bob") >= 0, kWait);
+        // Added while online, bob is shown online (not only after his next login).
+        QTRY_VERIFY_WITH_TIMEOUT(window_->contactsModel()->online("bob"), kWait);
         QListView *view = window_->contactsView();
         QModelIndex i = window_->contactsModel()->index(window_->contactsModel()->rowOf("bob"));
         QRect r = view->visualRect(i);
@@ -241,6 +243,21 @@ class TestGui : public QObject {
         QCOMPARE(chat->messages().size(), 2 * ChatView::kPage);
     }
 
+    void statusBar__shows_the_reconnect__messages_go_on_after_it()
+    {
+        QVERIFY(window_);
+        QVERIFY(jimd_stop(&jimd_) >= 0);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->stateText().startsWith("Reconnecting"), kWait);
+        QVERIFY(jimd_restart(&jimd_) == 0);
+        QTRY_VERIFY_WITH_TIMEOUT(window_->stateText().startsWith("Online as alice"), 2 * kWait);
+        Peer bob;
+        QVERIFY(bob.logIn(jimd_.port, "bob"));
+        ChatView *chat = window_->openChat("bob");
+        QTest::keyClicks(chat->compose(), "back again");
+        QTest::keyClick(chat->compose(), Qt::Key_Return);
+        QVERIFY(pumpUntil(bob, [&] { return bob.received.contains("back again"); }));
+    }
+
     void loginDialog__tells_a_refused_login()
     {
         LoginDialog d;
@@ -280,19 +297,22 @@ static int screenshots(const QString &dir)
         QTest::qWait(200);
         d.grab().save(dir + "/login.png");
     }
-    Peer bob, carol;
+    Peer bob, carol, dave;
     bob.logIn(jimd.port, "bob");
     carol.logIn(jimd.port, "carol");
+    dave.logIn(jimd.port, "dave");
+    dave.close();
     if (MainWindow *w = logInWindow(jimd.port, "alice", true)) {
         w->resize(900, 560);
         w->addContact("bob");
         w->addContact("carol");
         w->addContact("dave");
-        Peer dave;
-        dave.logIn(jimd.port, "dave");
-        dave.close();
         w->joinRoom("#jim");
-        (void)QTest::qWaitFor([&] { return w->contactsModel()->rowCount() == 3; }, kWait);
+        (void)QTest::qWaitFor(
+            [&] {
+                return w->contactsModel()->rowCount() == 3 && w->contactsModel()->online("bob");
+            },
+            kWait);
         jim_client_send(bob.client, nullptr, nullptr, "alice", "Hi Alice! Did the release go out?");
         ChatView *chat = w->openChat("bob");
         (void)QTest::qWaitFor([&] { return !chat->messages().isEmpty(); }, kWait);
