@@ -51,13 +51,13 @@ icons_DATA = contrib/jim-qt/jim-qt.svg
 
 # QTest against a real jimd, under the offscreen platform; and what jim-qt links.
 check_PROGRAMS += contrib/jim-qt/test_gui
-contrib_jim_qt_test_gui_SOURCES = contrib/jim-qt/test_gui.cc
+contrib_jim_qt_test_gui_SOURCES = contrib/jim-qt/test_gui.cc tests/tls_harness.c tests/tls_harness.h
 contrib_jim_qt_test_gui_CPPFLAGS = $(JIMQT_CPPFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/contrib/jim-qt -I$(top_builddir)/contrib/jim-qt
 contrib_jim_qt_test_gui_CXXFLAGS = $(JIMQT_CXXFLAGS)
 contrib_jim_qt_test_gui_LDADD = contrib/jim-qt/libjimqt.la tests/libjimdharness.la \
 	libjim/libjim.la $(QTTEST_LIBS) $(QT_LIBS)
-EXTRA_contrib_jim_qt_test_gui_DEPENDENCIES = jimd/jimd$(EXEEXT)
+EXTRA_contrib_jim_qt_test_gui_DEPENDENCIES = jimd/jimd$(EXEEXT) tests/fakejim$(EXEEXT)
 contrib/jim-qt/test_gui.moc: contrib/jim-qt/test_gui.cc
 	$(JIMQT_MOC)
 BUILT_SOURCES = contrib/jim-qt/test_gui.moc

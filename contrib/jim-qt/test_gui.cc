@@ -7,6 +7,7 @@
 #include <QFont>
 #include <QLineEdit>
 #include <QListView>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSpinBox>
@@ -18,6 +19,7 @@
 
 extern "C" {
 #include "jimd_harness.h"
+#include "tls_harness.h"
 }
 #include "login_dialog.hh"
 #include "main_window.hh"
@@ -38,12 +40,20 @@ struct Peer {
         const char *t = jim_msg_get_str(m, JIM_FIELD_MESSAGE);
         static_cast<Peer *>(ud)->received << QString::fromUtf8(t ? t : "");
     }
-    bool logIn(int port, const char *name)
+    // Over TLS when ca is given, with its end-to-end keys in keyDir when given.
+    bool logIn(int port, const char *name, const QString &ca = QString(),
+               const QString &keyDir = QString())
     {
         static const jim_client_callbacks cb = {onMessage, nullptr, nullptr, nullptr};
         if (jim_client_new(&client, &cb, this) != JIM_OK)
             return false;
         jim_client_set_reconnect(client, 0, 1000);
+        if (!ca.isEmpty() &&
+            jim_client_set_tls(client, JIM_TLS_VERIFY, ca.toUtf8().constData()) != JIM_OK)
+            return false;
+        if (!keyDir.isEmpty() &&
+            jim_client_set_key_dir(client, keyDir.toUtf8().constData()) != JIM_OK)
+            return false;
         if (jim_client_connect(client, "127.0.0.1", port) != JIM_OK)
             return false;
         jim_client_register(client, name, "password1", nullptr); // 409 the second time
@@ -72,9 +82,11 @@ template <typename F> bool pumpUntil(Peer &peer, F done, int ms = kWait)
 }
 
 // Fills in the log-in dialog and logs in; the main window, or NULL.
-MainWindow *logInWindow(int port, const QString &user, bool create)
+MainWindow *logInWindow(int port, const QString &user, bool create, const QString &ca = QString())
 {
     LoginDialog d;
+    d.findChild<QCheckBox *>("tls")->setChecked(!ca.isEmpty());
+    d.findChild<QLineEdit *>("caFile")->setText(ca);
     d.findChild<QLineEdit *>("server")->setText("127.0.0.1");
     d.findChild<QSpinBox *>("port")->setValue(port);
     d.findChild<QLineEdit *>("user")->setText(user);
@@ -88,6 +100,11 @@ MainWindow *logInWindow(int port, const QString &user, bool create)
     w->resize(900, 600);
     w->show();
     return w;
+}
+
+int session_key_state(MainWindow *w, const char *peer)
+{
+    return w->session()->peerKey(peer).state;
 }
 
 } // namespace
@@ -258,9 +275,53 @@ class TestGui : public QObject {
         QVERIFY(pumpUntil(bob, [&] { return bob.received.contains("back again"); }));
     }
 
+    // fakejim serves TLS and the key actions, which jimd does not serve yet.
+    void e2e_over_tls__lock_shown__a_changed_key_asks_to_trust()
+    {
+        QTemporaryDir certs;
+        QVERIFY(make_certs(QString("'%1'").arg(certs.path()).toUtf8().constData()) == 0);
+        QString ca = certs.filePath("ca.pem");
+        QByteArray cert = certs.filePath("server.pem").toUtf8(),
+                   key = certs.filePath("server.key").toUtf8();
+        const char *args[] = {"--tls", cert.constData(), key.constData(), nullptr};
+        test_server srv{};
+        QVERIFY(fakejim_start(&srv, 0, args) == 0);
+        Peer bob;
+        QVERIFY(bob.logIn(srv.port, "bob", ca, certs.filePath("bob-old")));
+        std::unique_ptr<MainWindow> w(logInWindow(srv.port, "alice", false, ca));
+        QVERIFY(w);
+        ChatView *chat = w->openChat("bob");
+        QTest::keyClicks(chat->compose(), "secret one");
+        QTest::keyClick(chat->compose(), Qt::Key_Return);
+        QVERIFY(pumpUntil(bob, [&] { return bob.received.contains("secret one"); }));
+        QTRY_VERIFY_WITH_TIMEOUT(chat->findChild<QLabel *>("lock")->text().contains("encrypted"),
+                                 kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(chat->historyView()->toPlainText().contains("🔒"), kWait);
+        // Bob comes back with a new key pair and writes: alice is asked whether to trust it.
+        bob.close();
+        Peer bob2;
+        QVERIFY(bob2.logIn(srv.port, "bob", ca, certs.filePath("bob-new")));
+        QCOMPARE(jim_client_send(bob2.client, nullptr, nullptr, "alice", "new phone"), JIM_OK);
+        QMessageBox *ask = nullptr;
+        QVERIFY(pumpUntil(bob2, [&] {
+            ask = w->findChild<QMessageBox *>("keyChanged");
+            return ask && ask->isVisible();
+        }));
+        QCOMPARE(session_key_state(w.get(), "bob"), int(JIM_KEY_CHANGED));
+        ask->button(QMessageBox::Yes)->click();
+        QTRY_COMPARE_WITH_TIMEOUT(session_key_state(w.get(), "bob"), int(JIM_KEY_TRUSTED), kWait);
+        QTest::keyClicks(chat->compose(), "secret two");
+        QTest::keyClick(chat->compose(), Qt::Key_Return);
+        QVERIFY(pumpUntil(bob2, [&] { return bob2.received.contains("secret two"); }));
+        bob2.close();
+        w.reset();
+        server_stop(&srv);
+    }
+
     void loginDialog__tells_a_refused_login()
     {
         LoginDialog d;
+        d.findChild<QCheckBox *>("tls")->setChecked(false); // the last log-in was over TLS
         d.findChild<QSpinBox *>("port")->setValue(jimd_.port);
         d.findChild<QLineEdit *>("user")->setText("alice");
         d.findChild<QLineEdit *>("password")->setText("wrong password");
