@@ -2,9 +2,9 @@
 # API only (configure --with-qt=auto|yes|no), its QTest tests and `make screenshots`.
 JIMQT_EXTRA = contrib/jim-qt/jim-qt.desktop contrib/jim-qt/jim-qt.svg contrib/jim-qt/gui.sh \
 	contrib/jim-qt/gui_skipped.sh contrib/jim-qt/links.sh
-JIMQT_HDRS = contrib/jim-qt/chat_list_model.hh contrib/jim-qt/chat_view.hh \
+JIMQT_HDRS = contrib/jim-qt/admin_window.hh contrib/jim-qt/chat_list_model.hh contrib/jim-qt/chat_view.hh \
 	contrib/jim-qt/login_dialog.hh contrib/jim-qt/main_window.hh contrib/jim-qt/session.hh
-EXTRA_DIST += $(JIMQT_EXTRA) $(JIMQT_HDRS) contrib/jim-qt/chat_list_model.cc \
+EXTRA_DIST += $(JIMQT_EXTRA) $(JIMQT_HDRS) contrib/jim-qt/admin_window.cc contrib/jim-qt/chat_list_model.cc \
 	contrib/jim-qt/chat_view.cc contrib/jim-qt/login_dialog.cc contrib/jim-qt/main_window.cc \
 	contrib/jim-qt/session.cc contrib/jim-qt/main.cc contrib/jim-qt/test_gui.cc
 
@@ -15,10 +15,11 @@ JIMQT_CXXFLAGS = $(AM_CXXFLAGS) -fPIC
 
 # The window, the models and the session: one convenience library for jim-qt and its tests.
 noinst_LTLIBRARIES += contrib/jim-qt/libjimqt.la
-contrib_jim_qt_libjimqt_la_SOURCES = contrib/jim-qt/chat_list_model.cc contrib/jim-qt/chat_view.cc \
+contrib_jim_qt_libjimqt_la_SOURCES = contrib/jim-qt/admin_window.cc contrib/jim-qt/chat_list_model.cc contrib/jim-qt/chat_view.cc \
 	contrib/jim-qt/login_dialog.cc contrib/jim-qt/main_window.cc contrib/jim-qt/session.cc \
 	$(JIMQT_HDRS)
-nodist_contrib_jim_qt_libjimqt_la_SOURCES = contrib/jim-qt/moc_chat_list_model.cc \
+nodist_contrib_jim_qt_libjimqt_la_SOURCES = contrib/jim-qt/moc_admin_window.cc \
+	contrib/jim-qt/moc_chat_list_model.cc \
 	contrib/jim-qt/moc_chat_view.cc contrib/jim-qt/moc_login_dialog.cc \
 	contrib/jim-qt/moc_main_window.cc contrib/jim-qt/moc_session.cc
 contrib_jim_qt_libjimqt_la_CPPFLAGS = $(JIMQT_CPPFLAGS)
@@ -27,6 +28,8 @@ CLEANFILES += $(nodist_contrib_jim_qt_libjimqt_la_SOURCES)
 
 # moc, one rule per header that declares a Q_OBJECT.
 JIMQT_MOC = $(AM_V_GEN)$(MKDIR_P) contrib/jim-qt && $(MOC) -o $@ $<
+contrib/jim-qt/moc_admin_window.cc: contrib/jim-qt/admin_window.hh
+	$(JIMQT_MOC)
 contrib/jim-qt/moc_chat_list_model.cc: contrib/jim-qt/chat_list_model.hh
 	$(JIMQT_MOC)
 contrib/jim-qt/moc_chat_view.cc: contrib/jim-qt/chat_view.hh

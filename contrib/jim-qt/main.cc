@@ -3,6 +3,7 @@
 #include <QCommandLineParser>
 #include <QIcon>
 
+#include "admin_window.hh"
 #include "login_dialog.hh"
 #include "main_window.hh"
 
@@ -18,12 +19,23 @@ int main(int argc, char **argv)
                                    "conversations, end-to-end encryption).");
     args.addHelpOption();
     args.addVersionOption();
+    QCommandLineOption admin("admin", "Open the administration window (accounts, statistics, "
+                                      "settings) instead of the conversations.");
+    args.addOption(admin);
     args.process(app);
 
     jimqt::LoginDialog login;
     if (login.exec() != QDialog::Accepted)
         return 0;
-    jimqt::MainWindow window(login.takeSession());
+    jimqt::Session *session = login.takeSession();
+    if (args.isSet(admin)) {
+        jimqt::AdminWindow window(session);
+        session->setParent(&window);
+        window.resize(900, 600);
+        window.show();
+        return app.exec();
+    }
+    jimqt::MainWindow window(session);
     window.resize(900, 600);
     window.show();
     return app.exec();

@@ -269,6 +269,30 @@ void Session::requestHistory(const QString &with, qint64 before, int limit)
     rearm();
 }
 
+void Session::request(const jim_msg *req, QObject *context, ReplyFn fn)
+{
+    struct Call {
+        QPointer<Session> session;
+        QPointer<QObject> context;
+        ReplyFn fn;
+    };
+    auto *call = new Call{this, context, std::move(fn)};
+    int rc = jim_client_request_async(
+        client_, req,
+        [](void *ud, int status, const jim_msg *response, const jim_list *list) {
+            std::unique_ptr<Call> c(static_cast<Call *>(ud));
+            if (c->session && c->context && c->fn)
+                c->fn(status, response, list);
+        },
+        call);
+    if (rc != JIM_OK) {
+        std::unique_ptr<Call> c(call);
+        if (c->fn)
+            c->fn(rc, nullptr, nullptr);
+    }
+    rearm();
+}
+
 void Session::named(jim_action action, const QString &what, const QString &name)
 {
     jim_msg *req = nullptr;

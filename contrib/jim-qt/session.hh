@@ -10,6 +10,7 @@
 #include <QTimer>
 #include <QVector>
 
+#include <functional>
 #include <thread>
 
 namespace jimqt {
@@ -81,6 +82,12 @@ class Session : public QObject {
     QVector<ChatMessage> storedHistory(const QString &with, qint64 before, int limit) const;
     /** Asks the server for older messages: historyLoaded() brings them. */
     void requestHistory(const QString &with, qint64 before, int limit);
+    /** What request() hands the answer to: status, the response (NULL when none) and the
+     *  list that followed it (or NULL); valid during the call. */
+    using ReplyFn = std::function<void(int status, const jim_msg *response, const jim_list *list)>;
+    /** Sends any request (copied) without waiting; fn gets the answer on the UI thread,
+     *  unless the session or context is gone by then. */
+    void request(const jim_msg *req, QObject *context, ReplyFn fn);
     /** add_contact, del_contact, join, leave, without waiting: done() says how it went. */
     void addContact(const QString &user);
     void removeContact(const QString &user);
