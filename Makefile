@@ -5,7 +5,8 @@
 # the asked-for target there. Every target of the automake build works:
 #   make, make check, make run, make demo, make doc, make bench,
 #   make install DESTDIR=..., make distcheck, make check-style,
-#   make valgrind, make crashcheck, make longcheck, make deb, make debcheck
+#   make valgrind, make crashcheck, make longcheck, make deb, make debcheck,
+#   make screenshots (jim-qt's, into doc/screenshots)
 # and make fuzz T=target S=seconds, which builds in build-fuzz with clang and libFuzzer.
 # A second build: make BUILD=build-asan CONFIGURE_FLAGS=--enable-sanitizers check
 # With clang: make BUILD=build-clang CONFIGURE_FLAGS='CC=clang CXX=clang++ --enable-sanitizers' check
@@ -16,7 +17,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS_ARGS = $(if $(findstring clang,$(CONFIGURE_FLAGS)),clang)
 
 TARGETS = all check install uninstall installcheck run demo doc bench dist distcheck \
-	check-style format clean distclean crashcheck longcheck
+	check-style format clean distclean crashcheck longcheck screenshots
 AUTOTOOLS_INPUTS = configure.ac Makefile.am $(wildcard */local.mk */*/local.mk) \
 	libjim/include/jim/common.h
 

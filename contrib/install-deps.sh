@@ -5,7 +5,8 @@
 # With the argument "clang" it also installs clang and its sanitizer and libFuzzer runtimes,
 # for a build configured with CC=clang (the Makefile passes it when CONFIGURE_FLAGS name
 # clang, and for make fuzz); with "valgrind", valgrind (for make valgrind); with "deb", what
-# make deb and make debcheck need (debhelper, lintian, dpkg-dev, fakeroot).
+# make deb and make debcheck need (debhelper, lintian, dpkg-dev, fakeroot); with "qt", Qt 6
+# Widgets (qt6-base-dev), for jim-qt, the desktop client configure builds when it finds Qt.
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
@@ -16,6 +17,7 @@ for arg in "$@"; do
         clang) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
         valgrind) PACKAGES="$PACKAGES valgrind" ;;
         deb) PACKAGES="$PACKAGES debhelper dpkg-dev lintian fakeroot" ;;
+        qt) PACKAGES="$PACKAGES qt6-base-dev" ;;
         *) echo "install-deps: unknown argument: $arg" >&2; exit 64 ;;
     esac
 done
