@@ -1,8 +1,8 @@
 // The protocol's actions. One table says which function answers each action and whether it
 // needs a logged-in session (checked in one place, dispatch); the functions live in one
 // file per family: handlers_login.cc, handlers_messages.cc, handlers_rooms.cc,
-// handlers_contacts.cc, handlers_keys.cc, handlers_admin.cc. A handler sees the worker only through its
-// Context: no SQL, no peer frames.
+// handlers_contacts.cc, handlers_keys.cc, handlers_admin.cc. A handler sees the worker only through
+// its Context: no SQL, no peer frames.
 #pragma once
 
 #include "counters.hh"

@@ -10,8 +10,8 @@
 #include "daemon.hh"
 #include "ip_slots.hh"
 #include "journal.hh"
-#include "tls.hh"
 #include "notify.hh"
+#include "tls.hh"
 #include "worker.hh"
 
 #include <algorithm>

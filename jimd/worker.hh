@@ -32,12 +32,12 @@ struct WorkerSetup {
     int index = 0;
     int count = 1;
     std::vector<int> listeners;
-    int control_fd = -1;           // socketpair to the master: EOF means the master is gone
-    std::vector<int> peers;        // mesh fds by worker index; -1 for itself
-    std::string config_path;       // reread on SIGHUP
-    IpSlots *ip_slots = nullptr;   // connections per address on all workers (the master's map)
-    SSL_CTX *tls = nullptr;        // the master's TLS context (null: off); the worker takes a reference
-    int control_listener = -1;     // the local control socket; -1 for none
+    int control_fd = -1;         // socketpair to the master: EOF means the master is gone
+    std::vector<int> peers;      // mesh fds by worker index; -1 for itself
+    std::string config_path;     // reread on SIGHUP
+    IpSlots *ip_slots = nullptr; // connections per address on all workers (the master's map)
+    SSL_CTX *tls = nullptr;    // the master's TLS context (null: off); the worker takes a reference
+    int control_listener = -1; // the local control socket; -1 for none
     CounterBoard *board = nullptr; // every worker's counters, shared
     int64_t started = 0;           // when jimd started, UNIX seconds
 };
