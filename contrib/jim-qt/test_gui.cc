@@ -8,6 +8,7 @@
 #include <QLineEdit>
 #include <QListView>
 #include <QMessageBox>
+#include <QProcess>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSpinBox>
@@ -323,21 +324,35 @@ class TestGui : public QObject {
         server_stop(&srv);
     }
 
-    // jimd does not serve protocol.md §8 yet: the window asks in the documented shapes and
-    // says what the server answered.
-    void adminWindow__asks_for_accounts_stats_kick_set__says_the_answer()
+    // alice is made an admin over jimd's control socket (jimctl); the window lists the
+    // accounts, kicks bob (whose session is closed), and closes registration.
+    void adminWindow__lists_accounts__kicks__changes_registration()
     {
         QVERIFY(window_);
+        QString jimctl =
+            QString::fromUtf8(std::getenv("top_builddir") ? std::getenv("top_builddir") : ".") +
+            "/jimctl/jimctl";
+        QString ctl = QString::fromUtf8(jimd_.dir) + "/jimd.ctl"; // the database's name, .ctl
+        QCOMPARE(QProcess::execute(jimctl, {"-s", ctl, "role", "alice", "admin"}), 0);
+        Peer bob;
+        QVERIFY(bob.logIn(jimd_.port, "bob"));
         AdminWindow admin(window_->session());
         admin.show();
-        QTRY_VERIFY_WITH_TIMEOUT(admin.notice().contains("the server answered"), kWait);
-        QCOMPARE(admin.accounts()->rowCount(), 0);
+        auto listed = [&](const QString &name) {
+            return !admin.accounts()->findItems(name, Qt::MatchExactly, 0).isEmpty();
+        };
+        QTRY_VERIFY2_WITH_TIMEOUT(listed("alice") && listed("bob"), qPrintable(admin.notice()),
+                                  kWait);
         admin.kick("bob", "testing");
-        QTRY_VERIFY_WITH_TIMEOUT(admin.notice().startsWith("admin_kick: the server answered"),
-                                 kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(admin.notice() == "admin_kick bob: done", kWait);
+        QVERIFY(pumpUntil(
+            bob, [&] { return jim_client_get_state(bob.client) == JIM_CLIENT_DISCONNECTED; }));
         admin.setSetting("registration", "closed");
-        QTRY_VERIFY_WITH_TIMEOUT(admin.notice().startsWith("admin_set: the server answered"),
-                                 kWait);
+        QTRY_VERIFY_WITH_TIMEOUT(admin.notice() == "registration is now closed", kWait);
+        Peer newcomer; // registration refused: its log-in fails
+        QVERIFY(!newcomer.logIn(jimd_.port, "newcomer"));
+        admin.setSetting("registration", "open");
+        QTRY_VERIFY_WITH_TIMEOUT(admin.notice() == "registration is now open", kWait);
         // The conversations go on beside it.
         QVERIFY(window_->stateText().startsWith("Online as alice"));
     }
@@ -359,8 +374,8 @@ class TestGui : public QObject {
     }
 };
 
-// `make screenshots`: the log-in dialog and the main window with a conversation, offscreen,
-// with a fixed font and size.
+// `make screenshots`: the log-in dialog, the main window with a conversation and the
+// administration window, offscreen, with a fixed font and size.
 static int screenshots(const QString &dir)
 {
     QTemporaryDir home;
@@ -410,6 +425,22 @@ static int screenshots(const QString &dir)
         QTest::keyClicks(chat->compose(), "Tell me how it goes");
         QTest::qWait(300);
         rc = w->grab().save(dir + "/main-window.png") ? 0 : 1;
+        // The administration window, alice made an admin over the control socket.
+        QString jimctl =
+            QString::fromUtf8(std::getenv("top_builddir") ? std::getenv("top_builddir") : ".") +
+            "/jimctl/jimctl";
+        QString ctl = QString::fromUtf8(jimd.dir) + "/jimd.ctl";
+        if (QProcess::execute(jimctl, {"-s", ctl, "role", "alice", "admin"}) == 0) {
+            AdminWindow admin(w->session());
+            admin.resize(900, 560);
+            admin.show();
+            (void)QTest::qWaitFor([&] { return admin.accounts()->rowCount() >= 4; }, kWait);
+            QTest::qWait(2500); // a few seconds of statistics for the chart
+            if (!admin.grab().save(dir + "/admin-window.png"))
+                rc = 1;
+        } else {
+            rc = 1;
+        }
         delete w;
     }
     bob.close();

@@ -37,7 +37,7 @@ int64_t mono_us()
 bool is_list_action(jim_action a)
 {
     return a == JIM_ACTION_GET_CONTACTS || a == JIM_ACTION_GET_ROOMS || a == JIM_ACTION_GET_USERS ||
-           a == JIM_ACTION_HISTORY;
+           a == JIM_ACTION_HISTORY || a == JIM_ACTION_ADMIN_USERS;
 }
 
 } // namespace
