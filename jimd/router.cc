@@ -101,7 +101,7 @@ class MeshRouter final : public Router {
 
     // Past this much output on a link, readers wait until it drains below Mesh::kLowWater.
     static constexpr size_t kHighWater = 1 << 20;
-    int self_, count_;
+    int count_;
     jim_log *log_;
     std::string tag_;
     RouterEvents &events_;
@@ -119,7 +119,7 @@ class MeshRouter final : public Router {
 };
 
 MeshRouter::MeshRouter(const RouterSetup &setup, Replies &replies, RouterEvents &events)
-    : self_(setup.self), count_(setup.count), log_(setup.log), tag_(setup.tag), events_(events),
+    : count_(setup.count), log_(setup.log), tag_(setup.tag), events_(events),
       local_(setup.base, setup.general, replies,
              [&events](uint64_t id) { return events.find_session(id); }),
       mesh_(

@@ -22,6 +22,14 @@
 
 static int tests, failures;
 
+/* Under ASan the worker's RSS is no measure of what it holds (its quarantine keeps what
+ * was freed): the memory bounds are reported, not checked. */
+#ifdef JIM_TEST_ASAN
+#define RSS_CHECKED 0
+#else
+#define RSS_CHECKED 1
+#endif
+
 static void tap(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void tap(int ok, const char *fmt, ...)
 {
@@ -305,10 +313,10 @@ int main(int argc, char **argv)
         "offline delivery: %ld of %ld handed at login, in order, not cut (a 2 s pause "
         "half-way), in %.1f s",
         r.count, acked, took);
-    tap(r.rss_peak - rss0 < bound_kb,
+    tap(!RSS_CHECKED || r.rss_peak - rss0 < bound_kb,
         "offline delivery: the worker grew by %ld KiB at most, holding not the %ld KiB "
-        "handed (bound %ld KiB)",
-        r.rss_peak - rss0, payload_kb, bound_kb);
+        "handed (bound %ld KiB%s)",
+        r.rss_peak - rss0, payload_kb, bound_kb, RSS_CHECKED ? "" : "; not checked under ASan");
     tap(x.sent - from > 0 && lost == 0 && p99 < 1000,
         "offline delivery: the other pair on the same worker meanwhile: p50 %.2f ms, p99 %.2f "
         "ms, max %.1f ms (%ld messages, %ld lost)",
@@ -326,9 +334,9 @@ int main(int argc, char **argv)
     tap(ok && !r.cut && r.count == acked && r.out_of_order == 0 && r.bad == 0,
         "sync since 0: %ld of %ld, in order, not cut (a 2 s pause half-way), in %.1f s", r.count,
         acked, took);
-    tap(r.rss_peak - rss0 < bound_kb,
-        "sync since 0: the worker grew by %ld KiB at most (bound %ld KiB)", r.rss_peak - rss0,
-        bound_kb);
+    tap(!RSS_CHECKED || r.rss_peak - rss0 < bound_kb,
+        "sync since 0: the worker grew by %ld KiB at most (bound %ld KiB%s)", r.rss_peak - rss0,
+        bound_kb, RSS_CHECKED ? "" : "; not checked under ASan");
     tap(x.sent - from > 0 && lost == 0 && p99 < 1000,
         "sync since 0: the other pair on the same worker meanwhile: p50 %.2f ms, p99 %.2f ms, "
         "max %.1f ms (%ld messages, %ld lost)",
