@@ -17,7 +17,8 @@ url="http://127.0.0.1:$mport"
 # Waits until the jimd log has at least $2 lines containing $1 (20 s at most).
 wait_log() {
     for _ in $(seq $((400 * slow))); do
-        [ "$(grep -c -- "$1" "$dir/jimd.log" 2>/dev/null)" -ge "$2" ] && return 0
+        c=$(grep -c -- "$1" "$dir/jimd.log" 2>/dev/null)
+        [ "${c:-0}" -ge "$2" ] && return 0
         sleep 0.05
     done
     return 1
@@ -28,7 +29,7 @@ scrape() { curl -s -f --max-time 10 -o "$1" -D "$1.headers" "$url/metrics"; }
 
 printf 'metrics_address 127.0.0.1:99999\n' >"$dir/bad.conf"
 out=$("$jimd" -t -c "$dir/bad.conf" 2>&1); rc=$?
-check '[ $rc -eq 78 ] && [ "$(printf "%s\n" "$out" | wc -l)" -eq 1 ] && printf "%s" "$out" | grep -q metrics_address' \
+check '[ $rc -eq 78 ] && [ "$(printf "%s\n" "$out" | wc -l)" -eq 1 ] && printf "%s" "$out" | grep -q "metrics_address: .* is not a numeric address"' \
     "jimd -t refuses a bad metrics_address with one line and exit 78 ($out)"
 printf 'metrics_address [::1]:9777\n' >"$dir/good.conf"
 check '"$jimd" -t -c "$dir/good.conf" >/dev/null 2>&1' "jimd -t takes [::1]:9777"
