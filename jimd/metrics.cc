@@ -133,8 +133,7 @@ void MetricsServer::on_request(evhttp_request *rq, void *arg)
     const evhttp_uri *uri = evhttp_request_get_evhttp_uri(rq);
     const char *path = uri ? evhttp_uri_get_path(uri) : nullptr;
     evkeyvalq *headers = evhttp_request_get_output_headers(rq);
-    if (cmd != EVHTTP_REQ_GET || !path ||
-        std::strcmp(path, "/metrics") != 0) {
+    if (cmd != EVHTTP_REQ_GET || !path || std::strcmp(path, "/metrics") != 0) {
         evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
         evbuffer *body = evbuffer_new();
         if (body)

@@ -82,9 +82,10 @@ check '[ "$(grep -c "cannot serve metrics" "$dir/jimd.log")" -eq 0 ]' "the resta
 # The port taken: jimd says so in one line and serves clients anyway.
 jimd_stop
 python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$mport" &
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+open(sys.argv[2], "w").close(); time.sleep(60)' "$mport" "$dir/bound" &
 blocker=$!
-sleep 0.5
+for _ in $(seq $((400 * slow))); do [ -e "$dir/bound" ] && break; sleep 0.05; done
 "$jimd" -c "$dir/jimd.conf" -a 127.0.0.1 -p 0 -w 2 -D "$dir/jimd.db" &
 jimd_pid=$!
 wait_log " ready (pid " 5
