@@ -66,8 +66,13 @@ bool MetricsServer::start(const std::string &address)
         JIM_LOG(log_, JIM_LOG_ERROR, tag_, "metrics: out of memory");
         return false;
     }
-    // evhttp binds with SO_REUSEADDR: a restarted worker 0 binds again at once.
-    if (evhttp_bind_socket(http_, host.c_str(), static_cast<uint16_t>(port)) != 0) {
+    // evhttp binds with SO_REUSEADDR: a restarted worker 0 binds again at once. Nothing the
+    // worker starts keeps the socket (close-on-exec), so nothing holds the port after it.
+    evhttp_bound_socket *bound =
+        evhttp_bind_socket_with_handle(http_, host.c_str(), static_cast<uint16_t>(port));
+    if (bound)
+        evutil_make_socket_closeonexec(evhttp_bound_socket_get_fd(bound));
+    if (!bound) {
         JIM_LOG(log_, JIM_LOG_ERROR, tag_, "cannot serve metrics on %s: %s; going on without",
                 address.c_str(), std::strerror(errno));
         evhttp_free(http_);
