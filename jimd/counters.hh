@@ -1,6 +1,6 @@
 // What the workers count — connections, sessions, messages in and out, logins, errors — in
 // one struct per worker, kept in memory the master maps before it forks, so that any process
-// (admin_stats in a worker, a /metrics endpoint later) reads every worker's at once with no
+// (admin_stats in a worker, worker 0's /metrics endpoint) reads every worker's at once with no
 // message between them. Each worker writes only its own struct: an event costs one plain
 // increment (a relaxed load and store, no locked instruction, no cache line shared with
 // another writer).
@@ -16,6 +16,7 @@ struct alignas(64) WorkerCounters {
     std::atomic<int64_t> connections{0}; // open now (control connections too)
     std::atomic<int64_t> sessions{0};    // logged in now
     std::atomic<uint64_t> messages_in{0}, messages_out{0}, logins{0}, errors{0}; // totals
+    std::atomic<uint64_t> restarts{0}; // times the master started this slot again (its writer)
 
     // Once a second, the message totals as they were then, for the rates over the last
     // minute: slot second % kMarks.

@@ -39,6 +39,8 @@ jimd_jimd_SOURCES = \
 	jimd/main.cc \
 	jimd/master.cc \
 	jimd/master.hh \
+	jimd/metrics.cc \
+	jimd/metrics.hh \
 	jimd/mesh.cc \
 	jimd/mesh.hh \
 	jimd/notify.cc \

@@ -295,6 +295,8 @@ void Master::respawn(int index)
         if (fd >= 0)
             close_in_child_.push_back(fd);
     bool ok = spawn(index, mine);
+    if (ok)
+        WorkerCounters::add(board_->worker(index).restarts);
     close_in_child_.clear();
     for (int j = 0; j < count_; j++) {
         if (mine[j] >= 0)

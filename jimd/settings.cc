@@ -4,6 +4,7 @@
 #include <jim/jim.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +36,9 @@ const SettingInfo kTable[S_LIMITS_FIRST] = {
     {"control_socket", Type::String, 0, 4095, "", nullptr,
      "the local admin socket (jimctl; mode 0600, root and jimd's user only); empty: the "
      "database's path ending in .ctl (var/jimd.ctl); none: no socket"},
+    {"metrics_address", Type::String, 0, 255, "", nullptr,
+     "where worker 0 serves GET /metrics (Prometheus text format), as IPv4:port or "
+     "[IPv6]:port, e.g. 127.0.0.1:9777; empty: no endpoint"},
     {"user", Type::String, 0, 255, "", nullptr,
      "started as root: the user jimd runs as once its port is bound; empty: stay root"},
     {"group", Type::String, 0, 255, "", nullptr, "the group with user; empty: user's own group"},
@@ -121,6 +125,30 @@ bool valid_room_name(const std::string &v)
 
 } // namespace
 
+bool split_metrics_address(const std::string &value, std::string *host, int *port)
+{
+    size_t colon = value.rfind(':');
+    if (colon == std::string::npos || colon + 1 == value.size() || colon + 6 < value.size())
+        return false;
+    std::string h = value.substr(0, colon), p = value.substr(colon + 1);
+    if (p.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    int n = std::atoi(p.c_str());
+    if (n < 1 || n > 65535)
+        return false;
+    unsigned char buf[sizeof(in6_addr)];
+    bool v6 = h.size() > 2 && h.front() == '[' && h.back() == ']';
+    if (v6)
+        h = h.substr(1, h.size() - 2);
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, h.c_str(), buf) != 1)
+        return false;
+    if (host)
+        *host = h;
+    if (port)
+        *port = n;
+    return true;
+}
+
 const SettingInfo &setting_info(Setting s)
 {
     static SettingInfo limits[JIM_LIMIT_COUNT];
@@ -169,6 +197,12 @@ bool Settings::set(Setting s, const std::string &value, std::string *why)
         if (static_cast<long>(value.size()) > info.max ||
             static_cast<long>(value.size()) < info.min) {
             *why = std::string(info.name) + ": bad length";
+            return false;
+        }
+        if (s == S_METRICS_ADDRESS && !value.empty() &&
+            !split_metrics_address(value, nullptr, nullptr)) {
+            *why = std::string(info.name) + ": '" + value +
+                   "' is not a numeric address and port (127.0.0.1:9777, [::1]:9777)";
             return false;
         }
         if (s == S_GENERAL_CHAT && !value.empty() && !valid_room_name(value)) {
@@ -409,6 +443,7 @@ bool Settings::needs_restart(Setting s)
     case S_DATABASE:
     case S_PIDFILE:
     case S_CONTROL_SOCKET:
+    case S_METRICS_ADDRESS:
     case S_USER:
     case S_GROUP:
     case S_LOG_FILE:

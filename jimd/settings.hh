@@ -21,6 +21,7 @@ enum Setting : int {
     S_DATABASE,
     S_PIDFILE,
     S_CONTROL_SOCKET,
+    S_METRICS_ADDRESS,
     S_USER,
     S_GROUP,
     S_LOG_FILE,
@@ -112,6 +113,10 @@ class Settings {
     std::string str_[S_COUNT];
     bool pinned_[S_COUNT] = {};
 };
+
+// Splits a metrics_address value, "IPv4:port" or "[IPv6]:port", into its numeric address
+// and port; false when it is not one.
+bool split_metrics_address(const std::string &value, std::string *host, int *port);
 
 // Prints the settings table, with defaults and help, for --help-config.
 void print_settings_help();

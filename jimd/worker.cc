@@ -31,6 +31,7 @@ Worker::~Worker()
 {
     sessions_.clear();
     doomed_.clear();
+    metrics_.reset();
     control_acceptor_.reset();
     acceptor_.reset();
     router_.reset();
@@ -138,6 +139,14 @@ bool Worker::start_parts()
                                            [this](int fd, const char *ip) { accepted(fd, ip); });
     if (!acceptor_->start(setup_.listeners))
         return false;
+    // One endpoint per jimd, on worker 0, reading every worker's counters (doc/design.md).
+    // When it cannot listen, it says so and jimd goes on without it.
+    if (setup_.index == 0 && !settings_.str(S_METRICS_ADDRESS).empty()) {
+        metrics_ = std::make_unique<MetricsServer>(base_, setup_.board, settings_.str(S_DATABASE),
+                                                   log_, worker_tag(setup_.index));
+        if (!metrics_->start(settings_.str(S_METRICS_ADDRESS)))
+            metrics_.reset();
+    }
     if (setup_.control_listener < 0)
         return true;
     control_acceptor_ =

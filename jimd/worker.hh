@@ -9,6 +9,7 @@
 #include "handlers.hh"
 #include "helper.hh"
 #include "journal.hh"
+#include "metrics.hh"
 #include "replies.hh"
 #include "router.hh"
 #include "session.hh"
@@ -109,6 +110,7 @@ class Worker final : public SessionHost,
     std::unique_ptr<Helper> passwords_;
     std::unique_ptr<Acceptor> acceptor_;
     std::unique_ptr<Acceptor> control_acceptor_; // the local control socket's
+    std::unique_ptr<MetricsServer> metrics_;     // worker 0's /metrics (metrics_address)
     WorkerCounters *counters_ = nullptr;         // this worker's slot of the board
     std::unique_ptr<Context> cx_;
     std::vector<event *> events_; // control socket, signals, tick

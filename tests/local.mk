@@ -44,7 +44,8 @@ check_PROGRAMS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_he
 TESTS += $(unit_tests) $(e2e_tests) tests/test_header_c99 tests/test_header_cxx \
 	tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
 	tests/jimc_pipes.sh tests/jimc_tty.sh tests/install.sh tests/jimd_bad_files.sh \
-	tests/jimd_config_doc.sh tests/version.sh tests/jimd_journal.sh
+	tests/jimd_config_doc.sh tests/version.sh tests/jimd_journal.sh \
+	tests/jimd_metrics.sh
 # Peers that try to tie jimd up (a flood from one address, slowloris): TAP of its own.
 check_PROGRAMS += tests/slow_peers
 TESTS += tests/slow_peers
@@ -193,7 +194,7 @@ tests_test_header_cxx_LDADD = $(TEST_LDADD)
 doc_examples_build_and_parse_SOURCES = doc/examples/build_and_parse.c
 doc_examples_build_and_parse_LDADD = libjim/libjim.la
 
-EXTRA_DIST += tests/jimd_config_doc.sh tests/version.sh tests/jimd_journal.sh tests/install.list
+EXTRA_DIST += tests/jimd_config_doc.sh tests/version.sh tests/jimd_journal.sh tests/jimd_metrics.sh tests/install.list
 EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli.sh tests/jimd_daemon.sh \
 	tests/example.expected tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh \
 	tests/jimd_bad_files.sh tests/e2e_vectors.py

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# jimd_metrics.sh — metrics_address: worker 0 of a jimd with two workers serves GET /metrics
+# in the Prometheus text format with every worker's counters (messages and logins counted
+# exactly over both), 404 for anything else, again after worker 0 is killed and restarted;
+# a bad metrics_address is refused by jimd -t. Prints TAP.
+. "${top_srcdir:-.}/tests/jimd_lib.sh"
+echo "1..12"
+if ! command -v curl >/dev/null; then
+    for i in $(seq 12); do echo "ok $i # SKIP curl is not installed"; done
+    exit 0
+fi
+# A free loopback port for the endpoint.
+mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+    echo $((20000 + RANDOM % 20000)))
+url="http://127.0.0.1:$mport"
+
+# Waits until the jimd log has at least $2 lines containing $1 (20 s at most).
+wait_log() {
+    for _ in $(seq $((400 * slow))); do
+        c=$(grep -c -- "$1" "$dir/jimd.log" 2>/dev/null)
+        [ "${c:-0}" -ge "$2" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# The sum over the workers of metric $1 in the page in file $2.
+total() { awk -v m="$1" 'index($0, m "{") == 1 {s += $2} END {print s + 0}' "$2"; }
+scrape() { curl -s -f --max-time 10 -o "$1" -D "$1.headers" "$url/metrics"; }
+
+printf 'metrics_address 127.0.0.1:99999\n' >"$dir/bad.conf"
+out=$("$jimd" -t -c "$dir/bad.conf" 2>&1); rc=$?
+check '[ $rc -eq 78 ] && [ "$(printf "%s\n" "$out" | wc -l)" -eq 1 ] && printf "%s" "$out" | grep -q "metrics_address: .* is not a numeric address"' \
+    "jimd -t refuses a bad metrics_address with one line and exit 78 ($out)"
+printf 'metrics_address [::1]:9777\n' >"$dir/good.conf"
+check '"$jimd" -t -c "$dir/good.conf" >/dev/null 2>&1' "jimd -t takes [::1]:9777"
+
+printf 'log_file %s/jimd.log\nlog_level info\nscrypt_n 1024\nregister_max_ip 100000\nmetrics_address 127.0.0.1:%s\n' \
+    "$dir" "$mport" >"$dir/jimd.conf"
+"$jimd" -c "$dir/jimd.conf" -a 127.0.0.1 -p 0 -w 2 -D "$dir/jimd.db" &
+jimd_pid=$!
+wait_log " ready (pid " 2 || { echo "Bail out! jimd did not start"; exit 1; }
+port=$(sed -n 's/.*listening on .* port \([0-9]*\) .*/\1/p' "$dir/jimd.log" | tail -1)
+wait_log "metrics on http://127.0.0.1:$mport/metrics" 1
+
+scrape "$dir/m1"; rc=$?
+check '[ $rc -eq 0 ] && grep -qi "^content-type: text/plain; version=0.0.4" "$dir/m1.headers"' \
+    "GET /metrics answers 200, text/plain; version=0.0.4"
+check 'for m in jimd_connections jimd_sessions jimd_messages_in_total jimd_messages_out_total jimd_logins_total jimd_errors_total jimd_worker_restarts_total jimd_wal_bytes jimd_database_bytes; do
+         grep -q "^# HELP $m " "$dir/m1" && grep -q "^# TYPE $m " "$dir/m1" || exit 1; done' \
+    "every metric has its HELP and TYPE lines"
+check 'grep -q "^jimd_logins_total{worker=\"0\"} " "$dir/m1" && grep -q "^jimd_logins_total{worker=\"1\"} " "$dir/m1" &&
+       grep -q "^# TYPE jimd_sessions gauge" "$dir/m1" && grep -q "^# TYPE jimd_messages_in_total counter" "$dir/m1" &&
+       grep -q "^jimd_database_bytes [1-9]" "$dir/m1"' \
+    "a series per worker, gauges and counters typed, the database's size"
+
+# Two users log in; alice sends bob N messages.
+N=7
+"$jimc" -u bob --register -w --to alice 127.0.0.1 "$port" </dev/null >/dev/null 2>&1
+seq $N | "$jimc" -u alice --register -w --to bob 127.0.0.1 "$port" >/dev/null 2>&1
+wait_log "alice logged in" 1
+scrape "$dir/m2"
+in1=$(total jimd_messages_in_total "$dir/m1"); in2=$(total jimd_messages_in_total "$dir/m2")
+lg1=$(total jimd_logins_total "$dir/m1"); lg2=$(total jimd_logins_total "$dir/m2")
+check '[ $((in2 - in1)) -eq $N ]' "jimd_messages_in_total over the workers grew by exactly $N ($in1 -> $in2)"
+check '[ $((lg2 - lg1)) -eq 2 ]' "jimd_logins_total over the workers grew by 2 ($lg1 -> $lg2)"
+
+code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$url/other")
+code2=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -X POST "$url/metrics")
+check '[ "$code" = 404 ] && [ "$code2" = 404 ]' "another path and a POST get 404 ($code, $code2)"
+
+# Worker 0 killed: the master starts it again, it binds the port again and counts the restart;
+# the totals go on.
+w0=$(sed -n 's/.*worker 0 of 2 ready (pid \([0-9]*\)).*/\1/p' "$dir/jimd.log" | tail -1)
+kill -KILL "$w0"
+wait_log "worker 0 of 2 ready" 2
+for _ in $(seq $((200 * slow))); do scrape "$dir/m3" && break; sleep 0.1; done
+check 'grep -q "^jimd_worker_restarts_total{worker=\"0\"} 1$" "$dir/m3" && grep -q "^jimd_worker_restarts_total{worker=\"1\"} 0$" "$dir/m3"' \
+    "after worker 0 is killed, the endpoint is back and counts its restart"
+check '[ "$(total jimd_messages_in_total "$dir/m3")" -eq "$in2" ]' "the totals survive the restart"
+check '[ "$(grep -c "cannot serve metrics" "$dir/jimd.log")" -eq 0 ]' "the restarted worker bound the port again"
+
+# The port taken: jimd says so in one line and serves clients anyway.
+jimd_stop
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+open(sys.argv[2], "w").close(); time.sleep(60)' "$mport" "$dir/bound" &
+blocker=$!
+for _ in $(seq $((400 * slow))); do [ -e "$dir/bound" ] && break; sleep 0.05; done
+"$jimd" -c "$dir/jimd.conf" -a 127.0.0.1 -p 0 -w 2 -D "$dir/jimd.db" &
+jimd_pid=$!
+wait_log " ready (pid " 5
+check '[ "$(grep -c "cannot serve metrics on 127.0.0.1:$mport" "$dir/jimd.log")" -eq 1 ] && kill -0 $jimd_pid' \
+    "a port it cannot bind: one line logged, jimd runs on"
+kill "$blocker" 2>/dev/null; wait "$blocker" 2>/dev/null
+exit 0
