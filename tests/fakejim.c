@@ -1,6 +1,6 @@
 /*
- * fakejim.c — a tiny JIM server for the client's tests of what jimd does not serve yet: TLS
- * (OpenSSL, non-blocking) and the key actions of doc/protocol.md §7 (put_key, get_key). It
+ * fakejim.c — a tiny JIM server the client's tests control fully (certificates, keys it
+ * hands out): TLS (OpenSSL, non-blocking) and the key actions of doc/protocol.md §7. It
  * speaks just enough JIM for libjim and jimc: register, authenticate, presence, msg (stored,
  * relayed to every session of the recipient and the sender's other sessions), sync, put_key,
  * get_key, quit; anything else is a 400. Built on libjim's framer and codec.

@@ -281,7 +281,7 @@ class TestGui : public QObject {
         QVERIFY(pumpUntil(bob, [&] { return bob.received.contains("back again"); }));
     }
 
-    // fakejim serves TLS and the key actions, which jimd does not serve yet.
+    // Against fakejim, whose certificates and keys the test controls (a changed key).
     void e2e_over_tls__lock_shown__a_changed_key_asks_to_trust()
     {
         QTemporaryDir certs;
