@@ -64,6 +64,8 @@ EXTRA_contrib_jim_qt_test_gui_DEPENDENCIES = jimd/jimd$(EXEEXT) tests/fakejim$(E
 contrib/jim-qt/test_gui.moc: contrib/jim-qt/test_gui.cc
 	$(JIMQT_MOC)
 BUILT_SOURCES = contrib/jim-qt/test_gui.moc
+# BUILT_SOURCES is made only by all, check and install; make valgrind builds the test itself.
+contrib/jim-qt/test_gui-test_gui.$(OBJEXT): contrib/jim-qt/test_gui.moc
 CLEANFILES += contrib/jim-qt/test_gui.moc
 TESTS += contrib/jim-qt/gui.sh contrib/jim-qt/links.sh
 
