@@ -57,10 +57,15 @@ void histogram(std::string *out, const char *name, int worker, const Histogram<N
                           name, worker, count);
         *out += line;
     }
-    std::snprintf(line, sizeof line,
-                  "%s_sum{worker=\"%d\"} %.6f\n%s_count{worker=\"%d\"} %" PRIu64 "\n", name, worker,
-                  static_cast<double>(h.sum.load(std::memory_order_relaxed)) / scale, name, worker,
-                  count);
+    // Whole numbers stay whole (a sum of messages); microseconds become seconds.
+    uint64_t sum = h.sum.load(std::memory_order_relaxed);
+    if (scale == 1)
+        std::snprintf(line, sizeof line, "%s_sum{worker=\"%d\"} %" PRIu64 "\n", name, worker, sum);
+    else
+        std::snprintf(line, sizeof line, "%s_sum{worker=\"%d\"} %.6f\n", name, worker,
+                      static_cast<double>(sum) / scale);
+    *out += line;
+    std::snprintf(line, sizeof line, "%s_count{worker=\"%d\"} %" PRIu64 "\n", name, worker, count);
     *out += line;
 }
 
@@ -130,7 +135,8 @@ std::string MetricsServer::page() const
          }},
         {"jimd_messages_in_total", "counter", "Messages clients sent to the worker.",
          [](const WorkerCounters &c) { return c.messages_in.load(std::memory_order_relaxed); }},
-        {"jimd_messages_out_total", "counter", "Messages the worker delivered to its clients.",
+        {"jimd_messages_out_total", "counter",
+         "Messages the worker pushed to its clients: deliveries, and sync and history replays.",
          [](const WorkerCounters &c) { return c.messages_out.load(std::memory_order_relaxed); }},
         {"jimd_deliveries_total", "counter",
          "Messages written to a recipient's session as they came or at login (one per session; "
