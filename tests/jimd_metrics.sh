@@ -6,9 +6,9 @@
 # failed logins, responses by code and the commit histograms by exactly what it did, and the
 # histograms are well formed. Prints TAP.
 . "${top_srcdir:-.}/tests/jimd_lib.sh"
-echo "1..20"
+echo "1..21"
 if ! command -v curl >/dev/null; then
-    for i in $(seq 20); do echo "ok $i # SKIP curl is not installed"; done
+    for i in $(seq 21); do echo "ok $i # SKIP curl is not installed"; done
     exit 0
 fi
 # A free loopback port for the endpoint.
@@ -118,7 +118,24 @@ dl4=$(total jimd_deliveries_total "$dir/m3b")
 of4=$(total jimd_offline_stores_total "$dir/m3b")
 check '[ $((dl4 - dl3)) -eq $M ] && [ "$of4" -eq "$of2" ]' \
     "$M messages to an online user: jimd_deliveries_total +$M ($dl3 -> $dl4), no offline store ($of4)"
-kill "$reader" 2>/dev/null; wait "$reader" 2>/dev/null
+# A second session of bob's: one message to him is two deliveries, one per session.
+logins_before=$(grep -c "bob logged in" "$dir/jimd.log")
+"$jimc" -u bob --store none -r 127.0.0.1 "$port" </dev/null >"$dir/bob2.out" 2>/dev/null &
+reader2=$!
+wait_log "bob logged in" $((logins_before + 1))
+sleep 0.5
+scrape "$dir/m3c"
+echo two-sessions | "$jimc" -u alice -w --to bob 127.0.0.1 "$port" >/dev/null 2>&1
+for _ in $(seq $((400 * slow))); do
+    grep -q two-sessions "$dir/bob.out" && grep -q two-sessions "$dir/bob2.out" && break
+    sleep 0.05
+done
+sleep 0.2
+scrape "$dir/m3d"
+dl5=$(total jimd_deliveries_total "$dir/m3c"); dl6=$(total jimd_deliveries_total "$dir/m3d")
+check '[ $((dl6 - dl5)) -eq 2 ]' "a message to a user with two sessions: jimd_deliveries_total +2 ($dl5 -> $dl6)"
+kill "$reader" "$reader2" 2>/dev/null; wait "$reader" "$reader2" 2>/dev/null
+dl4=$dl6
 
 # K wrong passwords: K refused logins, K responses 402, as many errors more as responses.
 K=3
