@@ -45,7 +45,7 @@ histogram_ok() {
 # Waits until file $1 has at least $2 lines (20 s at most).
 wait_lines() {
     for _ in $(seq $((400 * slow))); do
-        [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
+        [ "$(wc -l 2>/dev/null <"$1" || echo 0)" -ge "$2" ] && return 0
         sleep 0.05
     done
     return 1
