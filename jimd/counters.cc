@@ -76,6 +76,9 @@ CounterTotals CounterBoard::sum(int64_t now_second) const
         t.sessions += w.sessions.load(kRelaxed);
         t.logins += w.logins.load(kRelaxed);
         t.errors += w.errors.load(kRelaxed);
+        t.deliveries += w.deliveries.load(kRelaxed);
+        t.offline_stores += w.offline_stores.load(kRelaxed);
+        t.login_failures += w.login_failures.load(kRelaxed);
         rates(w, now_second, &t.in_per_sec, &t.out_per_sec);
     }
     return t;

@@ -179,6 +179,9 @@ void h_admin_stats(Context &cx, Session &s, const Request &rq)
     jim_msg_set_int(r, JIM_FIELD_ERRORS, static_cast<int64_t>(t.errors));
     jim_msg_set_int(r, JIM_FIELD_DB_BYTES, db);
     jim_msg_set_int(r, JIM_FIELD_WAL_BYTES, wal);
+    jim_msg_set_int(r, JIM_FIELD_DELIVERIES, static_cast<int64_t>(t.deliveries));
+    jim_msg_set_int(r, JIM_FIELD_OFFLINE_STORES, static_cast<int64_t>(t.offline_stores));
+    jim_msg_set_int(r, JIM_FIELD_LOGIN_FAILURES, static_cast<int64_t>(t.login_failures));
     cx.out.send(s, r);
 }
 

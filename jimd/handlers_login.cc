@@ -138,6 +138,8 @@ void authenticated(Context &cx, uint64_t session_id, const LoginCheck &c)
 {
     if (c.ok && !cx.journal.forgive_login_attempt(c.name, c.ip)) // the session may be gone
         HLOG(JIM_LOG_ERROR, "taking back a log-in attempt failed: %s", cx.journal.error().c_str());
+    if (!c.ok) // counted even when the client did not wait for the answer
+        WorkerCounters::add(cx.counters.login_failures);
     Session *sp = cx.sessions.find(session_id);
     if (!sp || sp->conn.closing())
         return;
@@ -148,8 +150,10 @@ void authenticated(Context &cx, uint64_t session_id, const LoginCheck &c)
         HLOG(JIM_LOG_WARNING, "failed login for '%s' from %s", c.name.c_str(), s.ip.c_str());
         cx.out.reply(s, id, JIM_RESP_BAD_LOGIN);
     } else if (c.account.banned || banned_meanwhile(cx, c.name)) {
+        WorkerCounters::add(cx.counters.login_failures);
         cx.out.reply(s, id, JIM_RESP_FORBIDDEN, "account banned");
     } else if (too_many_sessions(cx, c.name)) {
+        WorkerCounters::add(cx.counters.login_failures);
         cx.out.reply(s, id, JIM_RESP_CONFLICT, "already logged in");
     } else {
         log_in(cx, s, c.account, c.features, id);
@@ -227,10 +231,13 @@ void h_presence(Context &cx, Session &s, const Request &rq)
         r = cx.journal.get_user(name, &a);
     }
     if (r != Result::Ok) {
+        WorkerCounters::add(cx.counters.login_failures);
         cx.out.reply(s, rq.id, JIM_RESP_SERVER_ERROR, "database error");
     } else if (a.banned) {
+        WorkerCounters::add(cx.counters.login_failures);
         cx.out.reply(s, rq.id, JIM_RESP_FORBIDDEN, "account banned");
     } else if (too_many_sessions(cx, name)) {
+        WorkerCounters::add(cx.counters.login_failures);
         cx.out.reply(s, rq.id, JIM_RESP_CONFLICT, "already logged in");
     } else {
         // Logged in by presence without ndjson: a course client, which reads messages in
@@ -254,12 +261,14 @@ void h_authenticate(Context &cx, Session &s, const Request &rq)
     if (!login_attempt(cx, s, check->name, &retry)) {
         HLOG(JIM_LOG_WARNING, "log-in for '%s' from %s refused: too many failures",
              check->name.c_str(), s.ip.c_str());
+        WorkerCounters::add(cx.counters.login_failures);
         cx.out.reply_retry(s, rq.id, JIM_RESP_TOO_MANY, "too many failed logins: try again later",
                            retry);
         return;
     }
     Result found = cx.journal.get_user(check->name, &check->account);
     if (found == Result::Error) {
+        WorkerCounters::add(cx.counters.login_failures);
         cx.out.reply(s, rq.id, JIM_RESP_SERVER_ERROR, "database error");
         return;
     }

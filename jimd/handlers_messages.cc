@@ -113,6 +113,8 @@ void message_committed(Context &cx, Entry &e, Session *s)
     } else {
         handed = e.room || cx.router.online_anywhere(e.msg.to); // a resend: the first result
     }
+    if (!handed && e.outcome == Entry::Outcome::Stored) // kept for the recipient's login
+        WorkerCounters::add(cx.counters.offline_stores);
     if (!s)
         return;
     jim_msg *r = cx.out.response(id, handed ? JIM_RESP_OK : JIM_RESP_ACCEPTED,

@@ -421,9 +421,11 @@ void SqliteJournal::commit()
     writing_.swap(rows_);
     running_ = true;
     commits_++;
+    int64_t began_us = mono_us();
     bool ok = store_.begin() && write_messages(batch) && write_rows(batch, writing_);
     hold_for_test(batch.size());
     ok = ok && store_.commit();
+    listener_.commit_took(batch.size(), mono_us() - began_us);
     messages_ += batch.size();
     last_batch_ = batch.size();
     if (!ok) {

@@ -110,7 +110,7 @@ bool LocalDirectory::hand(const std::string &user, const std::string &line, int6
         if (s->conn.closing())
             continue;
         if (s->first_handing(seq, remember && !s->rechecked))
-            replies_.push(*s, line);
+            replies_.deliver(*s, line);
         handed = true;
     }
     return handed;
@@ -129,7 +129,7 @@ void LocalDirectory::fan_out(const std::string &room, const std::string &line,
     if (fanouts_.empty() && it->second.size() <= kFanoutChunk) {
         for (Session *s : it->second)
             if (s->id != except_session && !s->conn.closing())
-                replies_.push(*s, line);
+                replies_.deliver(*s, line);
         return;
     }
     Fanout &f = fanouts_.emplace_back();
@@ -150,7 +150,7 @@ void LocalDirectory::on_fanout(evutil_socket_t, short, void *arg)
         Fanout &f = d->fanouts_.front();
         for (; f.next < f.sessions.size() && budget > 0; f.next++, budget--)
             if (Session *s = d->find_(f.sessions[f.next]); s && !s->conn.closing())
-                d->replies_.push(*s, f.line);
+                d->replies_.deliver(*s, f.line);
         if (f.next == f.sessions.size())
             d->fanouts_.pop_front();
     }

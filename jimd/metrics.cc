@@ -38,6 +38,37 @@ void sample(std::string *out, const char *name, int worker, uint64_t value)
     *out += line;
 }
 
+// One worker's histogram h in the Prometheus form: cumulative buckets up to +Inf, whose
+// count is _count (added up from the buckets as read, so they agree), then _sum, the sum
+// divided by scale (1e6 for microseconds into seconds).
+template <size_t N>
+void histogram(std::string *out, const char *name, int worker, const Histogram<N> &h,
+               const uint64_t (&bounds)[N], double scale)
+{
+    char line[200];
+    uint64_t count = 0;
+    for (size_t i = 0; i <= N; i++) {
+        count += h.buckets[i].load(std::memory_order_relaxed);
+        if (i < N)
+            std::snprintf(line, sizeof line, "%s_bucket{worker=\"%d\",le=\"%g\"} %" PRIu64 "\n",
+                          name, worker, static_cast<double>(bounds[i]) / scale, count);
+        else
+            std::snprintf(line, sizeof line, "%s_bucket{worker=\"%d\",le=\"+Inf\"} %" PRIu64 "\n",
+                          name, worker, count);
+        *out += line;
+    }
+    // Whole numbers stay whole (a sum of messages); microseconds become seconds.
+    uint64_t sum = h.sum.load(std::memory_order_relaxed);
+    if (scale == 1)
+        std::snprintf(line, sizeof line, "%s_sum{worker=\"%d\"} %" PRIu64 "\n", name, worker, sum);
+    else
+        std::snprintf(line, sizeof line, "%s_sum{worker=\"%d\"} %.6f\n", name, worker,
+                      static_cast<double>(sum) / scale);
+    *out += line;
+    std::snprintf(line, sizeof line, "%s_count{worker=\"%d\"} %" PRIu64 "\n", name, worker, count);
+    *out += line;
+}
+
 } // namespace
 
 MetricsServer::MetricsServer(event_base *base, CounterBoard *board, std::string database,
@@ -104,10 +135,21 @@ std::string MetricsServer::page() const
          }},
         {"jimd_messages_in_total", "counter", "Messages clients sent to the worker.",
          [](const WorkerCounters &c) { return c.messages_in.load(std::memory_order_relaxed); }},
-        {"jimd_messages_out_total", "counter", "Messages the worker delivered to its clients.",
+        {"jimd_messages_out_total", "counter",
+         "Messages the worker pushed to its clients: deliveries, and sync and history replays.",
          [](const WorkerCounters &c) { return c.messages_out.load(std::memory_order_relaxed); }},
+        {"jimd_deliveries_total", "counter",
+         "Messages written to a recipient's session as they came or at login (one per session; "
+         "no sync or history replays).",
+         [](const WorkerCounters &c) { return c.deliveries.load(std::memory_order_relaxed); }},
+        {"jimd_offline_stores_total", "counter",
+         "Direct messages stored for a recipient online nowhere (answered 202).",
+         [](const WorkerCounters &c) { return c.offline_stores.load(std::memory_order_relaxed); }},
         {"jimd_logins_total", "counter", "Successful logins on the worker.",
          [](const WorkerCounters &c) { return c.logins.load(std::memory_order_relaxed); }},
+        {"jimd_login_failures_total", "counter",
+         "Logins refused on the worker (wrong password, too many failures, banned, ...).",
+         [](const WorkerCounters &c) { return c.login_failures.load(std::memory_order_relaxed); }},
         {"jimd_errors_total", "counter", "Error responses (code 400 and above) the worker sent.",
          [](const WorkerCounters &c) { return c.errors.load(std::memory_order_relaxed); }},
         {"jimd_worker_restarts_total", "counter", "Times the master started the worker again.",
@@ -124,6 +166,37 @@ std::string MetricsServer::page() const
             sample(&out, g.name, i, v);
         }
     }
+    header(&out, "jimd_responses_total", "counter",
+           "Error responses (400 and up) the worker sent, by code; they add up to "
+           "jimd_errors_total.");
+    for (int i = 0; i < board_->workers(); i++) {
+        const WorkerCounters &w = board_->worker(i);
+        for (int k = 0; k < kResponseSlots; k++) {
+            uint64_t v = w.responses[k].load(std::memory_order_relaxed);
+            char line[160];
+            if (k < kResponseSlots - 1)
+                std::snprintf(line, sizeof line,
+                              "jimd_responses_total{worker=\"%d\",code=\"%d\"} %" PRIu64 "\n", i,
+                              kResponseCodes[k], v);
+            else if (v != 0) // a code jimd is not known to send: shown once it was
+                std::snprintf(line, sizeof line,
+                              "jimd_responses_total{worker=\"%d\",code=\"other\"} %" PRIu64 "\n", i,
+                              v);
+            else
+                continue;
+            out += line;
+        }
+    }
+    header(&out, "jimd_commit_batch_messages", "histogram",
+           "Messages per journal commit (one SQLite transaction).");
+    for (int i = 0; i < board_->workers(); i++)
+        histogram(&out, "jimd_commit_batch_messages", i, board_->worker(i).commit_batch,
+                  kBatchBounds, 1);
+    header(&out, "jimd_commit_seconds", "histogram",
+           "Wall time of a journal commit, from BEGIN until COMMIT returned.");
+    for (int i = 0; i < board_->workers(); i++)
+        histogram(&out, "jimd_commit_seconds", i, board_->worker(i).commit_us, kCommitUsBounds,
+                  1e6);
     header(&out, "jimd_database_bytes", "gauge", "Size of the SQLite database file.");
     out += "jimd_database_bytes " + std::to_string(file_size(database_)) + "\n";
     header(&out, "jimd_wal_bytes", "gauge", "Size of the database's write-ahead log.");

@@ -17,8 +17,10 @@ bool Replies::start()
 jim_msg *Replies::response(const char *id, int code, const char *text)
 {
     jim_msg_init_response(out_, code, text);
-    if (code >= 400 && counters_)
+    if (code >= 400 && counters_) {
         WorkerCounters::add(counters_->errors);
+        WorkerCounters::add(counters_->responses[response_slot(code)]);
+    }
     if (id && *id)
         jim_msg_set_str(out_, JIM_FIELD_ID, id);
     return out_;
@@ -69,6 +71,13 @@ const std::string &Replies::push_line(const StoredMessage &m)
     jim_msg_encode(tmp_, &json, &len);
     line_.assign(json, len);
     return line_;
+}
+
+void Replies::deliver(Session &s, const std::string &jim_line)
+{
+    if (counters_)
+        WorkerCounters::add(counters_->deliveries);
+    push(s, jim_line);
 }
 
 // The course's dialects (reference and database course) share one form of a push, made

@@ -21,7 +21,8 @@ class Replies {
     Replies &operator=(const Replies &) = delete;
     // False: out of memory.
     bool start();
-    // Counts pushes (messages out) and error responses (400 and up) into c.
+    // Counts pushes (messages out), deliveries and error responses (400 and up, by code)
+    // into c.
     void count_into(WorkerCounters *c) { counters_ = c; }
 
     // A response echoing the request id (none when id is null or empty), sent at once.
@@ -40,6 +41,10 @@ class Replies {
     // Writes a push made by push_line (here or on another worker) to s, in its dialect.
     void push(Session &s, const std::string &jim_line);
     void push(Session &s, const StoredMessage &m) { push(s, push_line(m)); }
+    // A push that delivers the message to its recipient (live, or pending at login), not a
+    // replay (sync, history): counted as a delivery too.
+    void deliver(Session &s, const std::string &jim_line);
+    void deliver(Session &s, const StoredMessage &m) { deliver(s, push_line(m)); }
 
   private:
     const jim_limits *limits_;

@@ -35,10 +35,12 @@ void Stream::pump(Context &cx, Session &s)
             s.conn.release(Connection::kHoldReply);
             return;
         }
-        for (const StoredMessage &m : page)
-            if (st.kind_ == Kind::Sync ||
-                s.first_handing(m.seq, true)) // its live copy may still be on its way
-                cx.out.push(s, m);
+        for (const StoredMessage &m : page) {
+            if (st.kind_ == Kind::Sync)
+                cx.out.push(s, m);                 // a replay, not a delivery
+            else if (s.first_handing(m.seq, true)) // its live copy may still be on its way
+                cx.out.deliver(s, m);
+        }
         if (!page.empty()) {
             st.cursor_ = page.back().seq;
             if (st.kind_ == Kind::Pending) // handed: the rows go with the next commit

@@ -10,6 +10,7 @@
 #include "stream.hh"
 #include "tls.hh"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -336,6 +337,14 @@ bool Worker::recipient_online(const std::string &user)
         router_->refresh();
     }
     return router_->online_anywhere(user);
+}
+
+// Into this worker's commit histograms.
+void Worker::commit_took(size_t messages, int64_t elapsed_us)
+{
+    counters_->commit_batch.observe(kBatchBounds, messages);
+    counters_->commit_us.observe(kCommitUsBounds,
+                                 static_cast<uint64_t>(std::max<int64_t>(elapsed_us, 0)));
 }
 
 // After a commit: each message is routed and its sender answered, in the order they came;

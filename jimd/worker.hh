@@ -90,6 +90,7 @@ class Worker final : public SessionHost,
     // JournalListener.
     bool recipient_online(const std::string &user) override;
     void committed(Entry *entries, size_t n, bool ok) override;
+    void commit_took(size_t messages, int64_t elapsed_us) override;
     // RouterEvents.
     Session *find_session(uint64_t id) override { return find(id); }
     uint64_t keep_pending(const std::string &user, int64_t seq) override;

@@ -215,13 +215,17 @@ void AdminWindow::refreshStats()
         }
         qint64 up = number(resp, JIM_FIELD_UPTIME), rate = number(resp, JIM_FIELD_MESSAGES_PER_SEC);
         stats_->setText(tr("Up %1 h %2 min\nWorkers: %3\nConnections: %4\nMessages/s: %5\n"
-                           "Database: %6 KiB")
+                           "Database: %6 KiB\nDelivered: %7, stored offline: %8\n"
+                           "Failed logins: %9")
                             .arg(up / 3600)
                             .arg(up / 60 % 60)
                             .arg(number(resp, JIM_FIELD_WORKERS))
                             .arg(number(resp, JIM_FIELD_CONNECTIONS))
                             .arg(rate)
-                            .arg(number(resp, JIM_FIELD_DB_BYTES) / 1024));
+                            .arg(number(resp, JIM_FIELD_DB_BYTES) / 1024)
+                            .arg(number(resp, JIM_FIELD_DELIVERIES))
+                            .arg(number(resp, JIM_FIELD_OFFLINE_STORES))
+                            .arg(number(resp, JIM_FIELD_LOGIN_FAILURES)));
         chart_->add(double(rate));
     });
     jim_msg_free(req);

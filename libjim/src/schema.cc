@@ -60,6 +60,9 @@ const FieldInfo kFields[JIM_FIELD_COUNT] = {
     {"messages_out_per_sec", JIM_TYPE_INT, false, Syntax::Seq},
     {"errors", JIM_TYPE_INT, false, Syntax::Seq},
     {"wal_bytes", JIM_TYPE_INT, false, Syntax::Seq},
+    {"deliveries", JIM_TYPE_INT, false, Syntax::Seq},
+    {"offline_stores", JIM_TYPE_INT, false, Syntax::Seq},
+    {"login_failures", JIM_TYPE_INT, false, Syntax::Seq},
 };
 
 const ActionInfo kActions[JIM_ACTION_COUNT] = {

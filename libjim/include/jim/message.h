@@ -117,7 +117,12 @@ typedef enum jim_field {
     JIM_FIELD_MESSAGES_OUT_PER_SEC = 50,
     JIM_FIELD_ERRORS = 51,    /**< `errors` (ext, admin_stats): error responses sent. */
     JIM_FIELD_WAL_BYTES = 52, /**< `wal_bytes` (ext, admin_stats): the WAL's size. */
-    JIM_FIELD_COUNT = 53      /**< Number of fields; not a field. */
+    /** `deliveries` (ext, admin_stats): messages written to recipients' sessions. */
+    JIM_FIELD_DELIVERIES = 53,
+    /** `offline_stores` (ext, admin_stats): direct messages kept for offline recipients. */
+    JIM_FIELD_OFFLINE_STORES = 54,
+    JIM_FIELD_LOGIN_FAILURES = 55, /**< `login_failures` (ext, admin_stats): refused logins. */
+    JIM_FIELD_COUNT = 56           /**< Number of fields; not a field. */
 } jim_field;
 
 /** The type of a field's value. */
