@@ -32,8 +32,9 @@ valgrind: $(BUILD)/Makefile
 	@contrib/install-deps.sh valgrind
 	+$(MAKE) -C $(BUILD) -j$(JOBS) valgrind
 
-# Debian packages in $(BUILD)/deb (debhelper, lintian and dpkg-dev are installed first), and
-# their check: installed into a clean root, jimd started from them (contrib/debcheck.sh).
+# Debian packages in $(BUILD)/deb (debhelper, lintian, dpkg-dev and Qt 6, for jim-qt, are
+# installed first), and their check: installed into a clean root, jimd started from them,
+# jim-qt run offscreen (contrib/debcheck.sh).
 deb debcheck: $(BUILD)/Makefile
 	@contrib/install-deps.sh deb
 	+$(MAKE) -C $(BUILD) -j$(JOBS) $@

@@ -2,7 +2,8 @@
 # debcheck.sh DIR — installs the packages `make deb` left in DIR into a clean root and runs
 # the installed jimd with the installed /etc/jim/jimd.conf, then logs in and sends a
 # presence to it, and a message with the installed jimc (which links the installed
-# libjim.so.1). Prints TAP.
+# libjim.so.1); the installed jim-qt starts under Qt's offscreen platform and says its
+# version. Prints TAP.
 #
 # The root is a Debian 12 chroot when one is at hand: $JIM_DEBCHECK_BASE (a directory made
 # by `debootstrap --variant=minbase bookworm DIR`) is copied, the packages are installed
@@ -38,13 +39,13 @@ free_port() {
     done
 }
 
-echo "1..6"
+echo "1..7"
 if [ "${#debs[@]}" -eq 0 ] || [ ! -e "${debs[0]}" ]; then
     nok "no packages in $debs_dir (make deb first)"
     exit 1
 fi
-names=$(for d in "${debs[@]}"; do dpkg-deb -f "$d" Package; done | sort | tr '\n' ' ')
-if [ "$names" = "jimc jimd libjim-dev libjim1 " ]; then ok "the packages: $names"
+names=$(for d in "${debs[@]}"; do dpkg-deb -f "$d" Package; done | LC_ALL=C sort | tr '\n' ' ')
+if [ "$names" = "jim-qt jimc jimd libjim-dev libjim1 " ]; then ok "the packages: $names"
 else nok "the packages are: $names"; fi
 
 root="$scratch/root"
@@ -75,6 +76,7 @@ if [ -n "$base" ] && [ -x "$base/bin/sh" ] && [ "$(id -u)" -eq 0 ]; then
         2>"$scratch/jimd.log" &
     jimd_pid=$!
     run_jimc() { chroot "$root" env HOME=/tmp JIM_PASSWORD=password2 /usr/bin/jimc "$@"; }
+    run_jimqt() { chroot "$root" env HOME=/tmp QT_QPA_PLATFORM=offscreen /usr/bin/jim-qt "$@"; }
 else
     mode=extract
     mkdir -p "$root"
@@ -94,6 +96,8 @@ else
     jimd_pid=$!
     run_jimc() { env HOME="$scratch" LD_LIBRARY_PATH="$libdir" JIM_PASSWORD=password2 \
         "$root/usr/bin/jimc" "$@"; }
+    run_jimqt() { env HOME="$scratch" LD_LIBRARY_PATH="$libdir" QT_QPA_PLATFORM=offscreen \
+        "$root/usr/bin/jim-qt" "$@"; }
 fi
 
 for _ in $(seq 300); do
@@ -127,3 +131,19 @@ else nok "jimc failed" "$(cat "$scratch/jimc.out")"; fi
 kill "$jimd_pid" 2>/dev/null
 wait "$jimd_pid" 2>/dev/null
 jimd_pid=
+
+# jim-qt from the installed files (with the installed libjim.so.1), no display needed: its
+# version is the package's, its --help names --admin, and its man page and desktop entry
+# are installed.
+want=
+for d in "${debs[@]}"; do
+    [ "$(dpkg-deb -f "$d" Package)" = jim-qt ] && want=$(dpkg-deb -f "$d" Version)
+done
+qtver=$(run_jimqt --version 2>"$scratch/jim-qt.err")
+qthelp=$(run_jimqt --help 2>>"$scratch/jim-qt.err")
+if [ -n "$want" ] && [ "$qtver" = "jim-qt $want" ] && printf '%s\n' "$qthelp" | grep -q -- '--admin' &&
+    [ -f "$root/usr/share/man/man1/jim-qt.1.gz" ] &&
+    [ -f "$root/usr/share/applications/jim-qt.desktop" ]; then
+    ok "the installed jim-qt ($mode, offscreen) says '$qtver', offers --admin; its man page and desktop entry are installed"
+else nok "jim-qt: version '$qtver' (package $want)" "$(head -5 "$scratch/jim-qt.err")" \
+    "$(printf '%s\n' "$qthelp" | head -5)"; fi

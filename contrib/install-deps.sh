@@ -5,7 +5,8 @@
 # With the argument "clang" it also installs clang and its sanitizer and libFuzzer runtimes,
 # for a build configured with CC=clang (the Makefile passes it when CONFIGURE_FLAGS name
 # clang, and for make fuzz); with "valgrind", valgrind (for make valgrind); with "deb", what
-# make deb and make debcheck need (debhelper, lintian, dpkg-dev, fakeroot); with "qt", Qt 6
+# make deb and make debcheck need (debhelper, lintian, dpkg-dev, fakeroot, and Qt 6 with its
+# moc: the packages include jim-qt, so Build-Depends has them); with "qt", Qt 6
 # Widgets (qt6-base-dev), for jim-qt, the desktop client configure builds when it finds Qt.
 set -eu
 
@@ -16,7 +17,7 @@ for arg in "$@"; do
     case "$arg" in
         clang) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
         valgrind) PACKAGES="$PACKAGES valgrind" ;;
-        deb) PACKAGES="$PACKAGES debhelper dpkg-dev lintian fakeroot" ;;
+        deb) PACKAGES="$PACKAGES debhelper dpkg-dev lintian fakeroot qt6-base-dev qt6-base-dev-tools" ;;
         qt) PACKAGES="$PACKAGES qt6-base-dev" ;;
         *) echo "install-deps: unknown argument: $arg" >&2; exit 64 ;;
     esac

@@ -4,7 +4,7 @@ EXTRA_DIST += contrib/systemd/jimd.service contrib/debcheck.sh \
 	contrib/debian/rules contrib/debian/source/format contrib/debian/jimd.conf.in \
 	contrib/debian/libjim1.install contrib/debian/libjim1.symbols \
 	contrib/debian/libjim-dev.install contrib/debian/jimd.install contrib/debian/jimc.install \
-	contrib/debian/jimd.postinst contrib/debian/jimd.postrm
+	contrib/debian/jimd.postinst contrib/debian/jimd.postrm contrib/debian/jim-qt.install
 
 # The packages, from the release tarball: debian/ is contrib/debian/. The test suite is
 # left to make check (DEB_BUILD_OPTIONS=nocheck; make deb DEB_BUILD_OPTIONS= runs it); the

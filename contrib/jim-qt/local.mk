@@ -6,7 +6,7 @@ JIMQT_HDRS = contrib/jim-qt/admin_window.hh contrib/jim-qt/chat_list_model.hh co
 	contrib/jim-qt/login_dialog.hh contrib/jim-qt/main_window.hh contrib/jim-qt/session.hh
 EXTRA_DIST += $(JIMQT_EXTRA) $(JIMQT_HDRS) contrib/jim-qt/admin_window.cc contrib/jim-qt/chat_list_model.cc \
 	contrib/jim-qt/chat_view.cc contrib/jim-qt/login_dialog.cc contrib/jim-qt/main_window.cc \
-	contrib/jim-qt/session.cc contrib/jim-qt/main.cc contrib/jim-qt/test_gui.cc
+	contrib/jim-qt/session.cc contrib/jim-qt/main.cc contrib/jim-qt/test_gui.cc doc/man/jim-qt.1
 
 if HAVE_QT
 # Qt's headers are not ours to keep warning-free: they come in as system headers.
@@ -51,6 +51,7 @@ desktopdir = $(datadir)/applications
 desktop_DATA = contrib/jim-qt/jim-qt.desktop
 iconsdir = $(datadir)/icons/hicolor/scalable/apps
 icons_DATA = contrib/jim-qt/jim-qt.svg
+man1_MANS += doc/man/jim-qt.1
 
 # QTest against a real jimd, under the offscreen platform; and what jim-qt links.
 check_PROGRAMS += contrib/jim-qt/test_gui
