@@ -43,6 +43,9 @@ Worker::~Worker()
     loop_.reset();
     for (event *e : events_)
         event_free(e);
+    for (Later &l : laters_) // timers still pending when the loop ended
+        event_free(l.timer);
+    laters_.clear();
     if (destroy_ev_)
         event_free(destroy_ev_);
     jim_limits_free(limits_);
@@ -289,20 +292,32 @@ void Worker::close(Session &s)
 
 void Worker::later(uint64_t id, int ms, std::function<void(Session &)> fn)
 {
-    struct Later {
-        Worker *w;
-        uint64_t id;
-        std::function<void(Session &)> fn;
-    };
+    auto it = laters_.emplace(laters_.end());
+    it->worker = this;
+    it->session = id;
+    it->fn = std::move(fn);
+    it->self = it;
+    it->timer = evtimer_new(base_, on_later, &*it);
     timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    event_base_once(
-        base_, -1, EV_TIMEOUT,
-        [](evutil_socket_t, short, void *arg) {
-            std::unique_ptr<Later> l(static_cast<Later *>(arg));
-            if (Session *s = l->w->find(l->id))
-                l->fn(*s);
-        },
-        new Later{this, id, std::move(fn)}, &tv);
+    if (!it->timer || evtimer_add(it->timer, &tv) != 0) {
+        WLOG(JIM_LOG_ERROR, "cannot schedule a timer: out of memory");
+        if (it->timer)
+            event_free(it->timer);
+        laters_.erase(it);
+    }
+}
+
+// A later() is due: it leaves the list first, so that what it runs may schedule again.
+void Worker::on_later(evutil_socket_t, short, void *arg)
+{
+    Later *l = static_cast<Later *>(arg);
+    Worker *w = l->worker;
+    uint64_t id = l->session;
+    std::function<void(Session &)> fn = std::move(l->fn);
+    event_free(l->timer);
+    w->laters_.erase(l->self);
+    if (Session *s = w->find(id))
+        fn(*s);
 }
 
 // A session is freed from the loop, never from inside its own callbacks.

@@ -21,6 +21,8 @@
 
 #include "ip_slots.hh"
 
+#include <functional>
+#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -116,6 +118,16 @@ class Worker final : public SessionHost,
     std::unique_ptr<Context> cx_;
     std::vector<event *> events_; // control socket, signals, tick
     event *destroy_ev_ = nullptr;
+    // What later() waits to run: freed when it runs or, still pending, with the worker.
+    struct Later {
+        Worker *worker = nullptr;
+        uint64_t session = 0;
+        std::function<void(Session &)> fn;
+        event *timer = nullptr;
+        std::list<Later>::iterator self;
+    };
+    std::list<Later> laters_;
+    static void on_later(evutil_socket_t, short, void *arg);
     std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
     std::vector<std::unique_ptr<Session>> doomed_; // finished: freed by on_destroy
     std::vector<uint64_t> resumed_;                // sessions whose batch a commit emptied

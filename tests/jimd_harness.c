@@ -348,9 +348,16 @@ int tc_send(tclient *c, const char *fmt, ...)
     return tc_send_raw(c, buf, (size_t)n);
 }
 
-jim_msg *tc_recv(tclient *c, int timeout_ms)
+/* The deadline timeout_ms from now, stretched as jimd is slowed (valgrind runs it 10 times
+ * slower: a wait is a bound on a failure, not a measure). */
+static long deadline_in(int timeout_ms)
 {
-    long deadline = now_ms() + timeout_ms;
+    return now_ms() + (long)timeout_ms * jimd_slowdown();
+}
+
+/* The next object from c, read until deadline (now_ms() time). */
+static jim_msg *recv_until(tclient *c, long deadline)
+{
     for (;;) {
         int rc = jim_framer_next_msg(c->framer, c->msg);
         if (rc == JIM_OK)
@@ -373,12 +380,16 @@ jim_msg *tc_recv(tclient *c, int timeout_ms)
     }
 }
 
+jim_msg *tc_recv(tclient *c, int timeout_ms)
+{
+    return recv_until(c, deadline_in(timeout_ms));
+}
+
 int tc_response(tclient *c, int timeout_ms)
 {
-    long deadline = now_ms() + timeout_ms;
+    long deadline = deadline_in(timeout_ms);
     for (;;) {
-        long left = deadline - now_ms();
-        jim_msg *m = tc_recv(c, left > 0 ? (int)left : 0);
+        jim_msg *m = recv_until(c, deadline);
         if (!m)
             return -1;
         if (jim_msg_response(m))
@@ -388,10 +399,9 @@ int tc_response(tclient *c, int timeout_ms)
 
 jim_msg *tc_next_msg(tclient *c, int timeout_ms)
 {
-    long deadline = now_ms() + timeout_ms;
+    long deadline = deadline_in(timeout_ms);
     for (;;) {
-        long left = deadline - now_ms();
-        jim_msg *m = tc_recv(c, left > 0 ? (int)left : 0);
+        jim_msg *m = recv_until(c, deadline);
         if (!m || jim_msg_action(m) == JIM_ACTION_MSG)
             return m;
     }
@@ -399,7 +409,7 @@ jim_msg *tc_next_msg(tclient *c, int timeout_ms)
 
 int tc_eof(tclient *c, int timeout_ms)
 {
-    long deadline = now_ms() + timeout_ms;
+    long deadline = deadline_in(timeout_ms);
     char buf[4096];
     for (;;) {
         long left = deadline - now_ms();

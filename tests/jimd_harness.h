@@ -72,7 +72,8 @@ int tc_send(tclient *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-/* The next object, decoded into c->msg; NULL on timeout, EOF or a bad object. */
+/* The tc_ waits below are stretched by jimd_slowdown() (under valgrind).
+ * The next object, decoded into c->msg; NULL on timeout, EOF or a bad object. */
 jim_msg *tc_recv(tclient *c, int timeout_ms);
 /* The next response (pushes before it are skipped); its code, or -1 on timeout/EOF. */
 int tc_response(tclient *c, int timeout_ms);

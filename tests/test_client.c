@@ -101,7 +101,7 @@ static jim_client *online_at(const char *host, int port, const char *name, seen 
 {
     jim_client *c = NULL;
     assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
-    jim_client_set_timeout(c, 5000);
+    jim_client_set_timeout(c, 5000 * jimd_slowdown());
     assert_int_equal(jim_client_connect(c, host, port), JIM_OK);
     assert_int_equal(jim_client_get_state(c), JIM_CLIENT_CONNECTED);
     int rc = jim_client_register(c, name, "password1", "test");

@@ -62,7 +62,7 @@ static jim_client *online(jimd_proc *p, const char *name, jim_store *st, seen *s
     jim_client *c = NULL;
     assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
     jim_client_set_outgoing_callback(c, on_outgoing, s);
-    jim_client_set_timeout(c, 5000);
+    jim_client_set_timeout(c, 5000 * jimd_slowdown());
     jim_client_set_reconnect(c, 1, 500);
     /* Sent in the clear: these tests find the texts in jimd's database (on_server). */
     assert_int_equal(jim_client_set_e2e(c, NULL, 0), JIM_OK);

@@ -4,11 +4,12 @@
 # errors, memory definitely or indirectly lost, and descriptors open at exit that it opened
 # itself and were not meant to last as long as the process. Exits 1 if any process left any.
 #
-# Meant to last: jimd's log, its lock and pid files, its listening sockets, the master's
-# signalfd and the control socket of each worker (all open until the process ends, by design).
+# Meant to last: jimd's log (opened or reopened), its lock and pid files, its listening sockets, the master's
+# signalfd, the control socket of each worker and the administration socket (all open until
+# the process ends, by design).
 # Descriptors inherited from the parent are the caller's, not the process's.
 dir=${1:?usage: valgrind_report.sh DIR}
-lifetime='lock_file|jim_log_open|listen_on|control_pair|signalfd \(signalfd.c'
+lifetime='lock_file|jim_log_open|listen_on|control_pair|control_socket_open|jim_log_reopen|signalfd \(signalfd.c'
 procs=0 bad=0
 for log in "$dir"/*.log; do
     [ -f "$log" ] || continue
