@@ -259,8 +259,11 @@ int main(int argc, char **argv)
     long payload_kb = n * 260 / 1024;
     long bound_kb = payload_kb / 4 > 16 * 1024 ? payload_kb / 4 : 16 * 1024;
 
-    /* 1. Offline delivery at login. The other pair is held to a p99 under a second (two
-     * cores shared with the rest of the suite): enough to see a worker that stalls. */
+    /* 1. Offline delivery at login. The other pair is held to a p99 under 250 ms (twice
+     * that under ASan; two cores shared with the rest of the suite): a worker whose loop
+     * the catch-up keeps for itself makes it several hundred ms at 50,000 messages and
+     * seconds at 1,000,000; one that takes turns, tens of ms. */
+    double p99_bound = 250.0 * jimd_slowdown() * (RSS_CHECKED ? 1 : 2);
     away = tc_connect(p.port);
     long from = x.sent;
     t0 = lh_now();
@@ -279,7 +282,7 @@ int main(int argc, char **argv)
            "offline delivery: the worker grew by %ld KiB at most, holding not the %ld KiB "
            "handed (bound %ld KiB%s)",
            r.rss_peak - rss0, payload_kb, bound_kb, RSS_CHECKED ? "" : "; not checked under ASan");
-    lh_tap(x.sent - from > 0 && lost == 0 && p99 < 1000,
+    lh_tap(x.sent - from > 0 && lost == 0 && p99 < p99_bound,
            "offline delivery: the other pair on the same worker meanwhile: p50 %.2f ms, p99 %.2f "
            "ms, max %.1f ms (%ld messages, %ld lost)",
            p50, p99, max, x.sent - from, lost);
@@ -299,7 +302,7 @@ int main(int argc, char **argv)
     lh_tap(!RSS_CHECKED || r.rss_peak - rss0 < bound_kb,
            "sync since 0: the worker grew by %ld KiB at most (bound %ld KiB%s)", r.rss_peak - rss0,
            bound_kb, RSS_CHECKED ? "" : "; not checked under ASan");
-    lh_tap(x.sent - from > 0 && lost == 0 && p99 < 1000,
+    lh_tap(x.sent - from > 0 && lost == 0 && p99 < p99_bound,
            "sync since 0: the other pair on the same worker meanwhile: p50 %.2f ms, p99 %.2f ms, "
            "max %.1f ms (%ld messages, %ld lost)",
            p50, p99, max, x.sent - from, lost);
