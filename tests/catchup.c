@@ -259,12 +259,12 @@ int main(int argc, char **argv)
     long payload_kb = n * 260 / 1024;
     long bound_kb = payload_kb / 4 > 16 * 1024 ? payload_kb / 4 : 16 * 1024;
 
-    /* 1. Offline delivery at login. The other pair is held to a p99 under 150 ms, 300 ms
+    /* 1. Offline delivery at login. The other pair is held to a p99 under 200 ms, 300 ms
      * past 100,000 messages (twice that under ASan; two cores shared with the rest of the
      * suite): a worker whose loop the catch-up keeps for itself made it 215-370 ms at
-     * 50,000 messages and 0.5-1.6 s at 1,000,000; one that takes turns, 25-50 ms and
+     * 50,000 messages and 0.5-1.6 s at 1,000,000; one that takes turns, 25-110 ms and
      * 60-155 ms (on a machine loaded 8-11). */
-    double p99_bound = (n > 100000 ? 300.0 : 150.0) * jimd_slowdown() * (RSS_CHECKED ? 1 : 2);
+    double p99_bound = (n > 100000 ? 300.0 : 200.0) * jimd_slowdown() * (RSS_CHECKED ? 1 : 2);
     away = tc_connect(p.port);
     long from = x.sent;
     t0 = lh_now();
