@@ -24,6 +24,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Under ASan jimd's RSS is no measure of what it holds (shadow memory, the quarantine of
+ * what was freed): the memory per connection is reported, not checked. */
+#ifdef JIM_TEST_ASAN
+#define RSS_CHECKED 0
+#else
+#define RSS_CHECKED 1
+#endif
+
 typedef struct conn {
     int fd;
     jim_framer *framer;
@@ -315,10 +323,10 @@ int main(int argc, char **argv)
     run(2, 0);
     long rss1 = lh_servers_rss_kb(&p);
     double per_conn = (double)(rss1 - rss0) * 1024 / nconns;
-    lh_tap(per_conn < 16384,
+    lh_tap(!RSS_CHECKED || per_conn < 16384,
            "jimd's memory (master and workers): %ld KiB before, %ld KiB with them: "
-           "%.0f bytes per logged-in connection",
-           rss0, rss1, per_conn);
+           "%.0f bytes per logged-in connection%s",
+           rss0, rss1, per_conn, RSS_CHECKED ? "" : " (not checked under ASan)");
     long rss_before_pairs = rss1;
     if (ntls > 0) {
         t0 = lh_now();
@@ -329,10 +337,10 @@ int main(int argc, char **argv)
         run(2, 0);
         long rss2 = lh_servers_rss_kb(&p);
         double per_tls = (double)(rss2 - rss1) * 1024 / ntls;
-        lh_tap(per_tls < 256 * 1024,
+        lh_tap(!RSS_CHECKED || per_tls < 256 * 1024,
                "jimd's memory: %ld KiB before the TLS ones, %ld KiB with them: %.0f bytes per "
-               "TLS connection",
-               rss1, rss2, per_tls);
+               "TLS connection%s",
+               rss1, rss2, per_tls, RSS_CHECKED ? "" : " (not checked under ASan)");
         rss_before_pairs = rss2;
     }
 
