@@ -80,6 +80,7 @@ class Session final : public Connection::Owner {
     // once they are, so that answers keep the order of the requests.
     std::unique_ptr<jim_msg, MsgFree> waiting;
     std::unique_ptr<Stream> stream; // a long reply in progress
+    bool pump_due = false;          // its next pages are sent at the loop's next turn
 
     // Around login a direct message can be found by the offline queries (at login and half
     // a second later) and also arrive live from another worker: in that window the seqs the

@@ -255,10 +255,21 @@ void Worker::on_peer_closed(Session &s)
     close(s);
 }
 
+// A long reply goes on at the loop's next turn, after the other sessions' events, not from
+// inside this one: the output is written once per turn and each write that empties it would
+// pump the next pages at once, so a client that reads as fast as the worker writes kept the
+// loop to itself for as long as the kernel took the bytes (a second and more over a long
+// catch-up) while every other session on the worker waited.
 void Worker::on_output_drained(Session &s)
 {
-    if (s.stream)
-        Stream::pump(*cx_, s);
+    if (!s.stream || s.pump_due)
+        return;
+    s.pump_due = true;
+    next_turn(s.id, [this](Session &again) {
+        again.pump_due = false;
+        if (again.stream && !again.ended)
+            Stream::pump(*cx_, again);
+    });
 }
 
 void Worker::on_finished(Session &s)
@@ -292,13 +303,24 @@ void Worker::close(Session &s)
 
 void Worker::later(uint64_t id, int ms, std::function<void(Session &)> fn)
 {
+    once(id, {ms / 1000, (ms % 1000) * 1000}, std::move(fn));
+}
+
+void Worker::next_turn(uint64_t id, std::function<void(Session &)> fn)
+{
+    // A timeout, however short, waits for the next turn (a zero one would run in this one:
+    // libevent makes it active at once).
+    once(id, {0, 1}, std::move(fn));
+}
+
+void Worker::once(uint64_t id, timeval tv, std::function<void(Session &)> fn)
+{
     auto it = laters_.emplace(laters_.end());
     it->worker = this;
     it->session = id;
     it->fn = std::move(fn);
     it->self = it;
     it->timer = evtimer_new(base_, on_later, &*it);
-    timeval tv = {ms / 1000, (ms % 1000) * 1000};
     if (!it->timer || evtimer_add(it->timer, &tv) != 0) {
         WLOG(JIM_LOG_ERROR, "cannot schedule a timer: out of memory");
         if (it->timer)
@@ -307,7 +329,7 @@ void Worker::later(uint64_t id, int ms, std::function<void(Session &)> fn)
     }
 }
 
-// A later() is due: it leaves the list first, so that what it runs may schedule again.
+// A once() is due: it leaves the list first, so that what it runs may schedule again.
 void Worker::on_later(evutil_socket_t, short, void *arg)
 {
     Later *l = static_cast<Later *>(arg);

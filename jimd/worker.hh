@@ -85,6 +85,11 @@ class Worker final : public SessionHost,
     Session *find(uint64_t id) override;
     void close(Session &s) override;
     void later(uint64_t id, int ms, std::function<void(Session &)> fn) override;
+    // Runs fn on session id (if it still exists) at the loop's next turn, after the events
+    // that are ready by then.
+    void next_turn(uint64_t id, std::function<void(Session &)> fn);
+    // Runs fn on session id (if it still exists) after tv.
+    void once(uint64_t id, timeval tv, std::function<void(Session &)> fn);
     // Server: what admin actions may do.
     void kick(const std::string &user, const std::string &text) override;
     bool set_setting(const std::string &name, const std::string &value, std::string *why) override;
@@ -118,7 +123,7 @@ class Worker final : public SessionHost,
     std::unique_ptr<Context> cx_;
     std::vector<event *> events_; // control socket, signals, tick
     event *destroy_ev_ = nullptr;
-    // What later() waits to run: freed when it runs or, still pending, with the worker.
+    // What once() waits to run: freed when it runs or, still pending, with the worker.
     struct Later {
         Worker *worker = nullptr;
         uint64_t session = 0;

@@ -7,20 +7,16 @@
  * Prints TAP. -n N (default 50,000; make longcheck: 1,000,000). */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
-#include "jimd_harness.h"
+#include "load_harness.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-
-static int tests, failures;
 
 /* Under ASan the worker's RSS is no measure of what it holds (its quarantine keeps what
  * was freed): the memory bounds are reported, not checked. */
@@ -29,26 +25,6 @@ static int tests, failures;
 #else
 #define RSS_CHECKED 1
 #endif
-
-static void tap(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tap(int ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s %d - ", ok ? "ok" : "not ok", ++tests);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-    failures += !ok;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Sends n messages from c to `to`, numbered from 0, pipelined a thousand at a time;
  * returns how many were acknowledged. */
@@ -106,12 +82,6 @@ static int next_nb(tclient *c, jim_msg **m)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The other pair: p sends a message every 5 ms while the catch-up runs; q receives them.
  * For each message: when it was sent, and its latency in ms once it arrived (-1 before). */
 typedef struct pair {
@@ -125,7 +95,7 @@ typedef struct pair {
 
 static void pair_turn(pair *x)
 {
-    double now = now_s();
+    double now = lh_now();
     if (x->sending && now >= x->next_send) {
         if ((size_t)x->sent == x->cap) {
             x->cap = x->cap ? 2 * x->cap : 4096;
@@ -147,7 +117,7 @@ static void pair_turn(pair *x)
         long i = t ? atol(t) : -1;
         if (i < 0 || i >= x->sent || x->lat[i] >= 0)
             continue;
-        x->lat[i] = (now_s() - x->sent_at[i]) * 1000;
+        x->lat[i] = (lh_now() - x->sent_at[i]) * 1000;
         x->got++;
     }
 }
@@ -156,7 +126,7 @@ static void pair_turn(pair *x)
 static void pair_settle(pair *x)
 {
     x->sending = 0;
-    for (double t0 = now_s(); x->got < x->sent && now_s() - t0 < 60;) {
+    for (double t0 = lh_now(); x->got < x->sent && lh_now() - t0 < 60;) {
         pair_turn(x);
         struct pollfd pfd[2] = {{x->p->fd, POLLIN, 0}, {x->q->fd, POLLIN, 0}};
         poll(pfd, 2, 5);
@@ -181,12 +151,7 @@ static void percentiles(pair *x, long from, double *p50, double *p99, double *ma
         else
             v[k++] = x->lat[i];
     }
-    if (k) {
-        qsort(v, (size_t)k, sizeof *v, cmp_double);
-        *p50 = v[k / 2];
-        *p99 = v[(k * 99) / 100];
-        *max = v[k - 1];
-    }
+    lh_percentiles(v, (size_t)k, p50, p99, max);
     free(v);
 }
 
@@ -206,16 +171,16 @@ static int read_all(tclient *c, const char *until, pair *x, pid_t worker, long p
     int paused = 0;
     memset(r, 0, sizeof *r);
     r->last_number = -1;
-    for (double last_progress = now_s(); now_s() - last_progress < 60;) {
+    for (double last_progress = lh_now(); lh_now() - last_progress < 60;) {
         pair_turn(x);
-        if (now_s() >= next_sample) {
+        if (lh_now() >= next_sample) {
             long rss = proc_rss_kb(worker);
             r->rss_peak = rss > r->rss_peak ? rss : r->rss_peak;
-            next_sample = now_s() + 0.05;
+            next_sample = lh_now() + 0.05;
         }
         if (!paused && r->count >= pause_at) { /* a reader that stops for a while */
             paused = 1;
-            for (double t0 = now_s(); now_s() - t0 < 2;) {
+            for (double t0 = lh_now(); lh_now() - t0 < 2;) {
                 pair_turn(x);
                 usleep(1000);
             }
@@ -232,7 +197,7 @@ static int read_all(tclient *c, const char *until, pair *x, pid_t worker, long p
             poll(pfd, 3, 1);
             continue;
         }
-        last_progress = now_s();
+        last_progress = lh_now();
         const char *id = jim_msg_get_str(m, JIM_FIELD_ID);
         if (jim_msg_response(m))
             if (id && strcmp(id, until) == 0)
@@ -262,17 +227,14 @@ int main(int argc, char **argv)
             n = atol(optarg);
     printf("1..6\n");
     jimd_proc p;
-    if (jimd_start(&p, 1, "msg_rate 0\nlog_level info") != 0) {
-        printf("Bail out! jimd did not start\n");
-        return 1;
-    }
+    lh_start_jimd(&p, 1, "msg_rate 0\nlog_level info");
     pid_t worker = jimd_worker_pid(&p, 0);
     tclient *away = tc_online(p.port, "away");
     tc_close(away); /* gone: what comes now waits for the next login */
     tclient *sender = tc_online(p.port, "sender");
-    double t0 = now_s();
+    double t0 = lh_now();
     long acked = fill(sender, "away", n);
-    printf("# %ld messages stored for 'away' in %.1f s\n", acked, now_s() - t0);
+    printf("# %ld messages stored for 'away' in %.1f s\n", acked, lh_now() - t0);
     tc_close(sender);
 
     pair x = {0};
@@ -282,7 +244,7 @@ int main(int argc, char **argv)
         return 1;
     }
     /* A quiet moment first: the pair's latency and the worker's memory as they are. */
-    for (double q0 = now_s(); now_s() - q0 < 1;) {
+    for (double q0 = lh_now(); lh_now() - q0 < 1;) {
         pair_turn(&x);
         usleep(1000);
     }
@@ -297,50 +259,54 @@ int main(int argc, char **argv)
     long payload_kb = n * 260 / 1024;
     long bound_kb = payload_kb / 4 > 16 * 1024 ? payload_kb / 4 : 16 * 1024;
 
-    /* 1. Offline delivery at login. The other pair is held to a p99 under a second (two
-     * cores shared with the rest of the suite): enough to see a worker that stalls. */
+    /* 1. Offline delivery at login. The other pair is held to a p99 under 200 ms, 300 ms
+     * past 100,000 messages (twice that under ASan; two cores shared with the rest of the
+     * suite): a worker whose loop the catch-up keeps for itself made it 215-370 ms at
+     * 50,000 messages and 0.5-1.6 s at 1,000,000; one that takes turns, 25-110 ms and
+     * 60-155 ms (on a machine loaded 8-11). */
+    double p99_bound = (n > 100000 ? 300.0 : 200.0) * jimd_slowdown() * (RSS_CHECKED ? 1 : 2);
     away = tc_connect(p.port);
     long from = x.sent;
-    t0 = now_s();
+    t0 = lh_now();
     reading r = {0};
     int ok = away && tc_login(away, "away", "password1") == 200;
     tc_send(away, "{\"action\":\"sync\",\"id\":\"mark\",\"since\":9000000000000000000}");
     ok = ok && read_all(away, "mark", &x, worker, n / 2, &r);
-    double took = now_s() - t0;
+    double took = lh_now() - t0;
     pair_settle(&x);
     percentiles(&x, from, &p50, &p99, &max, &lost);
-    tap(ok && !r.cut && r.count == acked && r.out_of_order == 0 && r.bad == 0,
-        "offline delivery: %ld of %ld handed at login, in order, not cut (a 2 s pause "
-        "half-way), in %.1f s",
-        r.count, acked, took);
-    tap(!RSS_CHECKED || r.rss_peak - rss0 < bound_kb,
-        "offline delivery: the worker grew by %ld KiB at most, holding not the %ld KiB "
-        "handed (bound %ld KiB%s)",
-        r.rss_peak - rss0, payload_kb, bound_kb, RSS_CHECKED ? "" : "; not checked under ASan");
-    tap(x.sent - from > 0 && lost == 0 && p99 < 1000,
-        "offline delivery: the other pair on the same worker meanwhile: p50 %.2f ms, p99 %.2f "
-        "ms, max %.1f ms (%ld messages, %ld lost)",
-        p50, p99, max, x.sent - from, lost);
+    lh_tap(ok && !r.cut && r.count == acked && r.out_of_order == 0 && r.bad == 0,
+           "offline delivery: %ld of %ld handed at login, in order, not cut (a 2 s pause "
+           "half-way), in %.1f s",
+           r.count, acked, took);
+    lh_tap(!RSS_CHECKED || r.rss_peak - rss0 < bound_kb,
+           "offline delivery: the worker grew by %ld KiB at most, holding not the %ld KiB "
+           "handed (bound %ld KiB%s)",
+           r.rss_peak - rss0, payload_kb, bound_kb, RSS_CHECKED ? "" : "; not checked under ASan");
+    lh_tap(x.sent - from > 0 && lost == 0 && p99 < p99_bound,
+           "offline delivery: the other pair on the same worker meanwhile: p50 %.2f ms, p99 %.2f "
+           "ms, max %.1f ms (%ld messages, %ld lost)",
+           p50, p99, max, x.sent - from, lost);
 
     /* 2. sync since 0 over all of them. */
     from = x.sent;
-    t0 = now_s();
+    t0 = lh_now();
     rss0 = proc_rss_kb(worker);
     tc_send(away, "{\"action\":\"sync\",\"id\":\"all\",\"since\":0}");
     ok = read_all(away, "all", &x, worker, n / 2, &r);
-    took = now_s() - t0;
+    took = lh_now() - t0;
     pair_settle(&x);
     percentiles(&x, from, &p50, &p99, &max, &lost);
-    tap(ok && !r.cut && r.count == acked && r.out_of_order == 0 && r.bad == 0,
-        "sync since 0: %ld of %ld, in order, not cut (a 2 s pause half-way), in %.1f s", r.count,
-        acked, took);
-    tap(!RSS_CHECKED || r.rss_peak - rss0 < bound_kb,
-        "sync since 0: the worker grew by %ld KiB at most (bound %ld KiB%s)", r.rss_peak - rss0,
-        bound_kb, RSS_CHECKED ? "" : "; not checked under ASan");
-    tap(x.sent - from > 0 && lost == 0 && p99 < 1000,
-        "sync since 0: the other pair on the same worker meanwhile: p50 %.2f ms, p99 %.2f ms, "
-        "max %.1f ms (%ld messages, %ld lost)",
-        p50, p99, max, x.sent - from, lost);
+    lh_tap(ok && !r.cut && r.count == acked && r.out_of_order == 0 && r.bad == 0,
+           "sync since 0: %ld of %ld, in order, not cut (a 2 s pause half-way), in %.1f s", r.count,
+           acked, took);
+    lh_tap(!RSS_CHECKED || r.rss_peak - rss0 < bound_kb,
+           "sync since 0: the worker grew by %ld KiB at most (bound %ld KiB%s)", r.rss_peak - rss0,
+           bound_kb, RSS_CHECKED ? "" : "; not checked under ASan");
+    lh_tap(x.sent - from > 0 && lost == 0 && p99 < p99_bound,
+           "sync since 0: the other pair on the same worker meanwhile: p50 %.2f ms, p99 %.2f ms, "
+           "max %.1f ms (%ld messages, %ld lost)",
+           p50, p99, max, x.sent - from, lost);
     tc_close(away);
     tc_close(x.p);
     tc_close(x.q);
@@ -348,5 +314,5 @@ int main(int argc, char **argv)
     free(x.sent_at);
     jimd_stop(&p);
     jimd_cleanup(&p);
-    return failures ? 1 : 0;
+    return lh_failures() ? 1 : 0;
 }

@@ -52,17 +52,20 @@ TESTS += tests/slow_peers
 tests_slow_peers_SOURCES = tests/slow_peers.c
 tests_slow_peers_LDADD = $(E2E_LDADD)
 # Catching up after a long absence: make check hands over 50,000 messages, longcheck 1,000,000.
-# crowd (longcheck only): 10,000 idle logged-in connections for a minute beside 50 pairs.
+# crowd (longcheck only): 10,000 idle logged-in connections and 1,000 more over TLS for a
+# minute beside 50 pairs.
 check_PROGRAMS += tests/catchup tests/crowd
 TESTS += tests/catchup
-tests_catchup_SOURCES = tests/catchup.c
+LOAD_HARNESS = tests/load_harness.c tests/load_harness.h
+tests_catchup_SOURCES = tests/catchup.c $(LOAD_HARNESS)
 tests_catchup_LDADD = $(E2E_LDADD)
-tests_crowd_SOURCES = tests/crowd.c
+tests_crowd_SOURCES = tests/crowd.c $(LOAD_HARNESS) tests/tls_harness.c tests/tls_harness.h
 tests_crowd_LDADD = $(E2E_LDADD)
 longcheck: tests/catchup$(EXEEXT) tests/crowd$(EXEEXT) jimd/jimd$(EXEEXT)
 	@status=0; \
 	top_builddir=$(top_builddir) tests/catchup -n 1000000 || status=1; \
-	top_builddir=$(top_builddir) tests/crowd -n 10000 -t 60 || status=1; \
+	top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
+	    tests/crowd -n 10000 --tls 1000 -t 60 || status=1; \
 	exit $$status
 .PHONY: longcheck
 # TLS and end-to-end encryption on the client side, against openssl s_server and fakejim (a
