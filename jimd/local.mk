@@ -1,6 +1,8 @@
 # jimd/local.mk — the daemon, linked with libjim's core directly.
 sbin_PROGRAMS += jimd/jimd
 jimd_jimd_SOURCES = \
+	jimd/ack_line.cc \
+	jimd/ack_line.hh \
 	jimd/acceptor.cc \
 	jimd/acceptor.hh \
 	jimd/batch_format.cc \

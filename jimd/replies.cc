@@ -1,6 +1,10 @@
 // Encoding what goes to sessions (replies.hh).
 #include "replies.hh"
 
+#include "ack_line.hh"
+
+#include <ctime>
+
 namespace jimd {
 
 Replies::~Replies()
@@ -37,6 +41,19 @@ void Replies::send(Session &s, jim_msg *m)
     jim_msg_set_dialect(m, s.dialect);
     if (jim_msg_encode(m, &json, &len) == JIM_OK)
         s.conn.send(std::string_view(json, len));
+}
+
+void Replies::ack(Session &s, const char *id, int code, const char *text, int64_t seq)
+{
+    char line[kAckLineMax];
+    size_t n = ack_line(line, code, static_cast<int64_t>(time(nullptr)), id, seq, text);
+    if (n) {
+        s.conn.send(std::string_view(line, n));
+        return;
+    }
+    jim_msg *r = response(id, code, text);
+    jim_msg_set_int(r, JIM_FIELD_SEQ, seq);
+    send(s, r);
 }
 
 void Replies::reply(Session &s, const char *id, int code, const char *text)
