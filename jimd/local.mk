@@ -1,8 +1,6 @@
 # jimd/local.mk — the daemon, linked with libjim's core directly.
 sbin_PROGRAMS += jimd/jimd
 jimd_jimd_SOURCES = \
-	jimd/ack_line.cc \
-	jimd/ack_line.hh \
 	jimd/acceptor.cc \
 	jimd/acceptor.hh \
 	jimd/batch_format.cc \
@@ -36,6 +34,8 @@ jimd_jimd_SOURCES = \
 	jimd/journal_files.cc \
 	jimd/journal_sqlite.cc \
 	jimd/journal_upkeep.cc \
+	jimd/line_templates.cc \
+	jimd/line_templates.hh \
 	jimd/local_directory.cc \
 	jimd/local_directory.hh \
 	jimd/main.cc \

@@ -1,7 +1,7 @@
 // Encoding what goes to sessions (replies.hh).
 #include "replies.hh"
 
-#include "ack_line.hh"
+#include "line_templates.hh"
 
 #include <ctime>
 
@@ -71,6 +71,8 @@ void Replies::reply_retry(Session &s, const char *id, int code, const char *text
 
 const std::string &Replies::push_line(const StoredMessage &m)
 {
+    if (jimd::push_line(&line_, m.time, m.client_id, m.to, m.from, m.encoding, m.text, m.seq))
+        return line_; // the template: plain ASCII strings, the same bytes as below
     jim_msg_init_action(tmp_, JIM_ACTION_MSG);
     jim_msg_set_int(tmp_, JIM_FIELD_TIME, m.time);
     jim_msg_set_str(tmp_, JIM_FIELD_FROM, m.from.c_str());
