@@ -41,7 +41,7 @@ void template__plain_ids__same_bytes_as_jim_msg(void **)
 {
     std::string long_id(jimd::kAckIdMax, 'x');
     const char *ids[] = {nullptr, "", "c-1", "a b ~!#$%&'()*+,-./:;<=>?@[]^_`{|}", long_id.c_str()};
-    const int64_t seqs[] = {0, 1, 99, 1234567890123, INT64_MAX};
+    const int64_t seqs[] = {0, 1, 9, 10, 99, 100, 101, 1234567890123, INT64_MAX, -5, INT64_MIN};
     const int64_t times[] = {0, 1700000000, INT64_MAX};
     const struct {
         int code;
@@ -110,7 +110,7 @@ void push__plain_strings__same_bytes_as_jim_msg(void **)
         for (const std::string &id : ids)
             for (const std::string &encoding : encodings)
                 for (const std::string &to : tos)
-                    for (int64_t seq : {int64_t{1}, INT64_MAX}) {
+                    for (int64_t seq : {int64_t{1}, int64_t{-77}, INT64_MAX}) {
                         line = "left over from before";
                         assert_true(
                             jimd::push_line(&line, 1700000000, id, to, "al", encoding, text, seq));
