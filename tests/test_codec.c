@@ -336,6 +336,14 @@ static void decode__time_of_any_type__accepted(void **state)
         {"{\"t\":1}", -1},
         {"[1,2]", -1},
         {"-5", -5},
+        {"-0", 0},
+        {"\"0\"", 0},
+        {"100000000000", 100000000000}, /* the largest read as seconds */
+        {"100000000001", 100000000},    /* past it: milliseconds */
+        {"-100000000000", -100000000000},
+        {"\"-100000000001\"", -100000000},
+        {"\"12abc\"", -1},
+        {"\"+12\"", -1},
     };
     char json[256];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
