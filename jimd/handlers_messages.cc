@@ -117,10 +117,8 @@ void message_committed(Context &cx, Entry &e, Session *s)
         WorkerCounters::add(cx.counters.offline_stores);
     if (!s)
         return;
-    jim_msg *r = cx.out.response(id, handed ? JIM_RESP_OK : JIM_RESP_ACCEPTED,
-                                 handed ? "delivered" : "stored for delivery");
-    jim_msg_set_int(r, JIM_FIELD_SEQ, e.msg.seq);
-    cx.out.send(*s, r);
+    cx.out.ack(*s, id, handed ? JIM_RESP_OK : JIM_RESP_ACCEPTED,
+               handed ? "delivered" : "stored for delivery", e.msg.seq);
 }
 
 // The messages since a seq, produced a page at a time as the client reads (Stream), then

@@ -34,6 +34,8 @@ jimd_jimd_SOURCES = \
 	jimd/journal_files.cc \
 	jimd/journal_sqlite.cc \
 	jimd/journal_upkeep.cc \
+	jimd/line_templates.cc \
+	jimd/line_templates.hh \
 	jimd/local_directory.cc \
 	jimd/local_directory.hh \
 	jimd/main.cc \

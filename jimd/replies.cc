@@ -1,6 +1,10 @@
 // Encoding what goes to sessions (replies.hh).
 #include "replies.hh"
 
+#include "line_templates.hh"
+
+#include <ctime>
+
 namespace jimd {
 
 Replies::~Replies()
@@ -41,6 +45,19 @@ void Replies::send(Session &s, jim_msg *m)
         s.conn.send(std::string_view(json, len));
 }
 
+void Replies::ack(Session &s, const char *id, int code, const char *text, int64_t seq)
+{
+    char line[kAckLineMax];
+    size_t n = ack_line(line, code, static_cast<int64_t>(time(nullptr)), id, seq, text);
+    if (n) {
+        s.conn.send(std::string_view(line, n));
+        return;
+    }
+    jim_msg *r = response(id, code, text);
+    jim_msg_set_int(r, JIM_FIELD_SEQ, seq);
+    send(s, r);
+}
+
 void Replies::reply(Session &s, const char *id, int code, const char *text)
 {
     send(s, response(id, code, text));
@@ -56,6 +73,8 @@ void Replies::reply_retry(Session &s, const char *id, int code, const char *text
 
 const std::string &Replies::push_line(const StoredMessage &m)
 {
+    if (jimd::push_line(&line_, m.time, m.client_id, m.to, m.from, m.encoding, m.text, m.seq))
+        return line_; // the template: plain ASCII strings, the same bytes as below
     jim_msg_init_action(tmp_, JIM_ACTION_MSG);
     jim_msg_set_int(tmp_, JIM_FIELD_TIME, m.time);
     jim_msg_set_str(tmp_, JIM_FIELD_FROM, m.from.c_str());

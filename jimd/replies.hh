@@ -35,6 +35,9 @@ class Replies {
     jim_msg *object(jim_action action);
     // Encodes m in the session's dialect and queues it.
     void send(Session &s, jim_msg *m);
+    // The answer to a stored message (code 200 or 202, its seq), from a template (ack_line)
+    // when it can be: the same bytes as response() + seq + send().
+    void ack(Session &s, const char *id, int code, const char *text, int64_t seq);
 
     // The push of m in jim's dialect, in a buffer reused by the next call.
     const std::string &push_line(const StoredMessage &m);

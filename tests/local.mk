@@ -26,6 +26,7 @@ unit_tests = \
 	tests/test_log \
 	tests/test_e2e_crypto \
 	tests/test_peer_protocol \
+	tests/test_line_templates \
 	tests/test_store_batches
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
 e2e_tests = \
@@ -167,6 +168,11 @@ tests_test_e2e_crypto_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libjim/src
 tests_test_e2e_crypto_CXXFLAGS = $(AM_CXXFLAGS) $(OPENSSL_CFLAGS)
 tests_test_e2e_crypto_LDADD = libjim/libjimclient.la libjim/libjimcore.la $(YAJL_LIBS) \
 	$(SQLITE_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -lpthread
+# jimd's templated acknowledgement and push against libjim's encoder.
+tests_test_line_templates_SOURCES = tests/test_line_templates.cc jimd/line_templates.cc \
+	jimd/line_templates.hh
+tests_test_line_templates_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_line_templates_LDADD = $(TEST_LDADD)
 # jimd's internal frames, compiled from jimd's own source.
 tests_test_peer_protocol_SOURCES = tests/test_peer_protocol.cc jimd/peer_protocol.cc \
 	jimd/peer_protocol.hh

@@ -336,6 +336,14 @@ static void decode__time_of_any_type__accepted(void **state)
         {"{\"t\":1}", -1},
         {"[1,2]", -1},
         {"-5", -5},
+        {"-0", 0},
+        {"\"0\"", 0},
+        {"100000000000", 100000000000}, /* the largest read as seconds */
+        {"100000000001", 100000000},    /* past it: milliseconds */
+        {"-100000000000", -100000000000},
+        {"\"-100000000001\"", -100000000},
+        {"\"12abc\"", -1},
+        {"\"+12\"", -1},
     };
     char json[256];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -799,6 +807,95 @@ static void decode__lone_surrogate_escape__eutf8_everywhere(void **state)
     assert_memory_equal(v, "\xf0\x9f\x98\x80\\ud800\xc3\xa9", 12);
 }
 
+/* Decodes json into m and records what came out: the code, the reason, the encoding. */
+static void outcome(jim_msg *m, const char *json, char *out, size_t size)
+{
+    int rc = dec(m, json);
+    const char *line = "";
+    size_t len = 0;
+    if (rc == JIM_OK && jim_msg_encode(m, &line, &len) != JIM_OK)
+        line = "(not encodable)";
+    snprintf(out, size, "%d|%s|%s", rc, rc == JIM_OK ? "" : jim_msg_errmsg(m), line);
+}
+
+/* A flat object whose values are plain strings, integers, booleans and nulls is decoded
+ * without yajl; an escape anywhere sends the whole object to yajl. Both ways must give the
+ * same message, or the same error: each object below is decoded as it is and with an
+ * ignored member holding an escape ("zz":"\/"), which takes yajl's way. */
+static void decode__flat_and_yajl__same_outcome(void **state)
+{
+    jim_msg *m = *state;
+    static const char *const objects[] = {
+        "{\"action\":\"msg\",\"to\":\"bob\",\"from\":\"al\",\"message\":\"hi there\",\"time\":1}",
+        "{\"action\":\"msg\",\"to\":\"#room\",\"message\":\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80\","
+        "\"encoding\":\"utf-8\",\"id\":\"c-17\",\"time\":1700000000.25}",
+        " {\t\"action\" : \"quit\" ,\r\n \"time\" : 5 } \n",
+        "{\"action\":\"presence\",\"time\":1,\"type\":\"status\",\"account_name\":\"al\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"x\",\"time\":\"1700000000\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"x\",\"time\":true}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"x\",\"time\":null}",
+        "{\"action\":\"msg\",\"to\":null,\"message\":\"x\"}",
+        "{\"action\":\"msg\",\"to\":7,\"message\":\"x\"}",
+        "{\"action\":\"msg\",\"to\":true,\"message\":\"x\"}",
+        "{\"action\":\"history\",\"with\":\"bob\",\"limit\":-0,\"before\":-12}",
+        "{\"action\":\"history\",\"with\":\"bob\",\"limit\":\"5\"}",
+        "{\"action\":\"history\",\"with\":\"bob\",\"limit\":99999999999999999999999}",
+        "{\"action\":\"sync\",\"since\":0}",
+        "{\"action\":\"sync\",\"since\":0,\"since\":3}",
+        "{\"action\":\"nosuch\"}",
+        "{\"action\":5}",
+        "{\"response\":200,\"alert\":\"ok\",\"seq\":12}",
+        "{\"response\":99}",
+        "{\"response\":\"200\"}",
+        "{\"time\":1}",
+        "{}",
+        "{\"action\":\"add_contact\",\"account_name\":\"bob\",\"time\":1}",
+        "{\"action\":\"get_contacts\",\"account_name\":\"al\",\"time\":1}",
+        "{\"action\":\"message\",\"to\":\"bob\",\"mess_text\":\"hi\",\"from\":\"al\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"\",\"x\":false,\"y\":null,\"z\":-1}",
+    };
+    char a[1024], b[1024], yajl[1200];
+    for (size_t i = 0; i < sizeof objects / sizeof objects[0]; i++) {
+        const char *o = objects[i];
+        const char *brace = strrchr(o, '}');
+        const char *open = strchr(o, '{');
+        int empty = strspn(open + 1, " \t\r\n") == (size_t)(brace - open - 1);
+        snprintf(yajl, sizeof yajl, "%.*s%s\"zz\":\"\\/\"%s", (int)(brace - o), o, empty ? "" : ",",
+                 brace);
+        outcome(m, o, a, sizeof a);
+        outcome(m, yajl, b, sizeof b);
+        char *ta = strstr(a, "\"time\":"), *tb = strstr(b, "\"time\":");
+        if (ta && tb && strstr(o, "\"time\"") == NULL) /* "now": may differ by a second */
+            ta[7] = tb[7] = '#';
+        if (strcmp(a, b) != 0)
+            fail_msg("%s\n  flat: %s\n  yajl: %s", o, a, b);
+    }
+    /* What the flat scanner leaves to yajl still gets yajl's answer. */
+    static const char *const syntax[] = {
+        "{\"a\":01}",
+        "{\"a\":-}",
+        "{\"a\":1.}",
+        "{\"a\":tru}",
+        "{\"a\":nul}",
+        "{\"a\":\"x\"",
+        "{\"a\":\"x\",}",
+        "{\"a\" 1}",
+        "{\"a\":1 \"b\":2}",
+        "{\"a\":1}x",
+        "{\"a\":\"\x01\"}",
+        "{\"a\":1}{\"a\":2}",
+        "{\x0b\"action\":\"quit\"}",
+    };
+    for (size_t i = 0; i < sizeof syntax / sizeof syntax[0]; i++) {
+        int rc = dec(m, syntax[i]);
+        if (i + 1 == sizeof syntax / sizeof syntax[0])
+            assert_int_equal(rc, JIM_OK); /* yajl takes \v for whitespace */
+        else if (rc != JIM_ESYNTAX)
+            fail_msg("%s: got %d (%s)", syntax[i], rc, jim_msg_errmsg(m));
+    }
+    expect_fail(m, "{\"a\":01}", JIM_ESYNTAX, "malformed JSON: ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,6 +933,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(decode__after_error__next_decode_works, setup, teardown),
         cmocka_unit_test_setup_teardown(decode__trailing_data__esyntax_and_next_decode_clean, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(decode__flat_and_yajl__same_outcome, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

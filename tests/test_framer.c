@@ -529,6 +529,34 @@ static void pretty_printed__nested_objects_on_own_lines__whole(void **state)
     }
 }
 
+/* Strings are skipped eight bytes at a time to the first byte that needs a look: whatever
+ * its place in the word, an escaped quote, a brace, a UTF-8 sequence or a bad byte after
+ * k plain bytes is seen. */
+static void string_special_at_every_offset__seen(void **state)
+{
+    jim_framer *f = *state;
+    static const char *const good[] = {"\\\"}{", "\xc3\xa9", "\xf0\x9f\x98\x80", "\\\\", "}"};
+    static const char *const bad[] = {"\xff", "\xc3(", "\xed\xa0\x80"};
+    char pad[40], s[160], ok[160];
+    for (int k = 0; k < 24; k++) {
+        memset(pad, 'a', (size_t)k);
+        pad[k] = '\0';
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+            snprintf(s, sizeof s, "{\"message\":\"%s%s%s\",\"n\":1}", pad, good[i], pad);
+            feed(f, s);
+            feed(f, "\n");
+            expect_obj(f, s);
+        }
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            snprintf(s, sizeof s, "{\"message\":\"%s%s%s\"}{\"ok\":%d}", pad, bad[i], pad, k);
+            feed(f, s);
+            expect_rc(f, JIM_EUTF8);
+            snprintf(ok, sizeof ok, "{\"ok\":%d}", k);
+            expect_obj(f, ok);
+        }
+    }
+}
+
 static void bad_args__einval(void **state)
 {
     jim_framer *f = *state;
@@ -561,6 +589,7 @@ int main(void)
         T(feed__brace_inside_string__not_a_boundary),
         T(oversize__etoobig_then_closed),
         T(bad_utf8__eutf8_then_stream_goes_on),
+        T(string_special_at_every_offset__seen),
         T(deep_nesting__edepth_then_stream_goes_on),
         T(garbage__esyntax_once_then_next_object),
         T(unterminated_string__ends_at_newline),

@@ -1,5 +1,8 @@
 // Message::decode: one JSON object to a Message through yajl's callback parser.
 //
+// The common object (flat, plain strings and integers) is read by a small scanner of
+// its own that calls the same callbacks as yajl would (Decoder::flat); anything else
+// goes to yajl, from the start of the object.
 // Every yajl call of the parsing side lives here. One yajl handle per thread is
 // reused across objects (yajl_allow_multiple_values), so a warm decoder
 // allocates nothing. A handle is reused only after a parse that ended cleanly at
@@ -109,6 +112,14 @@ bool string_field(int t)
 // Reads `time` from a number's text: int or float seconds, or ms/us/ns since the epoch.
 bool parse_time(std::string_view s, int64_t *out)
 {
+    // Integer seconds, the common case: exactly what the float path below gives, cheaper.
+    int64_t i;
+    auto [ip, iec] = std::from_chars(s.data(), s.data() + s.size(), i);
+    if (iec == std::errc() && ip == s.data() + s.size() && i >= -100000000000 &&
+        i <= 100000000000) {
+        *out = i;
+        return true;
+    }
     double d;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
     if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(d))
@@ -274,7 +285,9 @@ int on_end_map(void *ctx)
         s.in_user = false;
     else if (s.depth == 0) {
         s.done = true;
-        s.end = yajl_get_bytes_consumed(s.handle); // in a callback: up to this '}'
+        // In yajl's callback: up to this '}' (the flat scanner sets end itself).
+        if (s.handle)
+            s.end = yajl_get_bytes_consumed(s.handle);
     }
     s.target = T_SKIP;
     return 1;
@@ -354,22 +367,21 @@ class Decoder {
 
     int parse(Message *msg, std::string_view json, long max_depth)
     {
+        begin(msg, max_depth, nullptr);
+        if (flat(json)) { // the common case, without yajl: the same callbacks, the same outcome
+            if (state_.code != JIM_OK)
+                return msg->fail(state_.code, state_.why);
+            if (state_.top_account)
+                top_account_name(msg);
+            return JIM_OK;
+        }
+        msg->reset(); // what the flat scanner set before it gave up
         if (!clean_)
             drop(); // the last parse did not end cleanly: its handle's state is unknown
         clean_ = false;
-        state_.msg = msg;
-        state_.max_depth = max_depth;
-        state_.depth = state_.skip_depth = 0;
-        state_.in_user = state_.in_features = state_.done = state_.top_account = false;
-        state_.list = T_SKIP;
-        state_.end = 0;
-        state_.target = T_SKIP;
-        state_.code = JIM_OK;
-        state_.why.clear();
         if (!handle_ && !make())
             return msg->fail(JIM_ENOMEM, "out of memory");
-        state_.handle = handle_;
-
+        begin(msg, max_depth, handle_);
         yajl_status rc =
             yajl_parse(handle_, reinterpret_cast<const unsigned char *>(json.data()), json.size());
         bool only_space_after = state_.done && only_whitespace(json.substr(state_.end));
@@ -399,6 +411,164 @@ class Decoder {
     }
 
   private:
+    void begin(Message *msg, long max_depth, yajl_handle handle)
+    {
+        state_.msg = msg;
+        state_.handle = handle;
+        state_.max_depth = max_depth;
+        state_.depth = state_.skip_depth = 0;
+        state_.in_user = state_.in_features = state_.done = state_.top_account = false;
+        state_.list = T_SKIP;
+        state_.end = 0;
+        state_.target = T_SKIP;
+        state_.code = JIM_OK;
+        state_.why.clear();
+    }
+
+    // The bytes of the word of eight at p that are a '"', a '\\' or a control character,
+    // each as its high bit (0: none). The lowest bit set is exact; bits above it may be
+    // false (borrows), so only the first one is used.
+    static uint64_t special_in_word(const char *p)
+    {
+        constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+        uint64_t x;
+        std::memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x = __builtin_bswap64(x); // the first byte lowest, as on little-endian machines
+#endif
+        auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
+        uint64_t quote = has_zero(x ^ (ones * '"'));
+        uint64_t backslash = has_zero(x ^ (ones * '\\'));
+        uint64_t control = (x - ones * 0x20) & ~x & highs;
+        return quote | backslash | control;
+    }
+
+    // The common case, one flat object whose values are strings without escapes, integers,
+    // true, false or null, parsed without yajl: it calls the same callbacks in the same
+    // order as yajl would, so the outcome is the same. Anything else (a nested value, an
+    // escape, a fraction or exponent, whitespace other than JSON's four, a syntax error,
+    // bytes after the object) returns false, and yajl parses the object from the start.
+    // UTF-8 was checked before (by the framer or decode()).
+    bool flat(std::string_view json)
+    {
+        const char *p = json.data(), *const end = p + json.size();
+        void *ctx = &state_;
+        auto ws = [&] {
+            while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+                p++;
+        };
+        // A string at p without escapes or control characters; p ends past its quote.
+        auto string = [&](const unsigned char **s, size_t *n) {
+            if (p == end || *p != '"')
+                return false;
+            const char *b = ++p;
+            for (;;) {
+                if (end - p >= 8) { // eight at a time, to the first byte that is not plain
+                    uint64_t special = special_in_word(p);
+                    if (!special) {
+                        p += 8;
+                        continue;
+                    }
+                    p += __builtin_ctzll(special) / 8; // the lowest byte is the first
+                } else if (p == end) {
+                    return false;
+                }
+                auto c = static_cast<unsigned char>(*p);
+                if (c == '"')
+                    break;
+                if (c == '\\' || c < 0x20)
+                    return false;
+                p++;
+            }
+            *s = reinterpret_cast<const unsigned char *>(b);
+            *n = static_cast<size_t>(p - b);
+            p++;
+            return true;
+        };
+        auto literal = [&](std::string_view word) {
+            if (static_cast<size_t>(end - p) < word.size() ||
+                std::memcmp(p, word.data(), word.size()) != 0)
+                return false;
+            p += word.size();
+            return true;
+        };
+        ws();
+        if (p == end || *p != '{')
+            return false;
+        p++;
+        if (!on_start_map(ctx))
+            return false;
+        ws();
+        if (p < end && *p == '}') {
+            p++;
+        } else {
+            for (;;) {
+                const unsigned char *s;
+                size_t n;
+                if (!string(&s, &n))
+                    return false;
+                if (!on_map_key(ctx, s, n))
+                    return false;
+                ws();
+                if (p == end || *p != ':')
+                    return false;
+                p++;
+                ws();
+                if (p == end)
+                    return false;
+                if (*p == '"') {
+                    if (!string(&s, &n))
+                        return false;
+                    if (!on_string(ctx, s, n))
+                        return false;
+                } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+                    const char *b = p;
+                    if (*p == '-')
+                        p++;
+                    if (p < end && *p == '0')
+                        p++;
+                    else if (p < end && *p >= '1' && *p <= '9')
+                        while (p < end && *p >= '0' && *p <= '9')
+                            p++;
+                    else
+                        return false;
+                    if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
+                        return false; // a double: yajl reads it
+                    if (!on_number(ctx, b, static_cast<size_t>(p - b)))
+                        return false;
+                } else if (literal("true")) {
+                    if (!on_boolean(ctx, 1))
+                        return false;
+                } else if (literal("false")) {
+                    if (!on_boolean(ctx, 0))
+                        return false;
+                } else if (literal("null")) {
+                    if (!on_null(ctx))
+                        return false;
+                } else {
+                    return false; // an object, an array or not JSON
+                }
+                ws();
+                if (p == end)
+                    return false;
+                if (*p == ',') {
+                    p++;
+                    ws();
+                    continue;
+                }
+                if (*p != '}')
+                    return false;
+                p++;
+                break;
+            }
+        }
+        if (!on_end_map(ctx))
+            return false;
+        state_.end = static_cast<size_t>(p - json.data());
+        ws();
+        return p == end && state_.done;
+    }
+
     // The database course puts account names outside "user": in add/remove the contact
     // to add or remove, and in get_users/get_contacts the client's own name (which marks
     // the dialect). Elsewhere (a 2017 template's presence) it is user.account_name.

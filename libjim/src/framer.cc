@@ -27,18 +27,22 @@ inline bool plain_string_byte(unsigned char c)
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
-// True when any of the eight bytes at p is not a plain string byte (may also be true
-// for a plain byte that follows one that is not: callers then go byte by byte).
-inline bool special_in_word(const unsigned char *p)
+// The bytes of the eight at p that are not plain string bytes, each as its high bit (0:
+// none). The lowest bit set is exact; bits above it may be false (borrows), so callers use
+// only the first one.
+inline uint64_t special_in_word(const unsigned char *p)
 {
     constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     uint64_t x;
     std::memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x); // the first byte lowest, as on little-endian machines
+#endif
     auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
     uint64_t quote = has_zero(x ^ (ones * '"'));
     uint64_t backslash = has_zero(x ^ (ones * '\\'));
     uint64_t control = (x - ones * 0x20) & ~x & highs;
-    return (quote | backslash | control | (x & highs)) != 0;
+    return quote | backslash | control | (x & highs);
 }
 
 } // namespace
@@ -217,12 +221,26 @@ Framer::Outcome Framer::scan()
                 escape_ = false;
                 continue;
             }
-            // Plain ASCII string bytes are the common case: skip eight at a time, then one.
+            // Plain ASCII string bytes are the common case: skip eight at a time to the
+            // first byte that is not plain (one at a time near the end).
             if (plain_string_byte(c)) {
-                while (end - p >= 8 && !special_in_word(p))
-                    p += 8;
-                while (p < end && plain_string_byte(c))
+                for (;;) {
+                    if (end - p >= 8) {
+                        uint64_t special = special_in_word(p);
+                        if (!special) {
+                            p += 8;
+                            continue;
+                        }
+                        p += __builtin_ctzll(special) / 8; // the lowest byte is the first
+                        c = *p++;
+                        break;
+                    }
+                    if (p == end)
+                        break;
                     c = *p++;
+                    if (!plain_string_byte(c))
+                        break;
+                }
             }
             if (c == '"') {
                 in_string_ = false;
