@@ -3,6 +3,8 @@
 // reads that, and the escapes SQLite's json functions write (the schema migration's rows).
 #include "batch_format.hh"
 
+#include "json_bytes.hh"
+
 #include <charconv>
 #include <cstring>
 
@@ -31,34 +33,6 @@ void add_string(std::string *out, const std::string &s)
     }
     out->append(plain, static_cast<size_t>(end - plain));
     out->push_back('"');
-}
-
-// Whether s holds a byte that JSON escapes (a control character, '"' or '\\'), eight bytes
-// at a time (bytes below 0x20, or equal to one of the two).
-bool needs_escape(const std::string &s)
-{
-    constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    const char *p = s.data();
-    size_t n = s.size(), i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        std::memcpy(&w, p + i, 8);
-        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-        if (((w - ones * 0x20) | (q - ones) | (b - ones)) & ~w & highs) {
-            // a false alarm is possible for bytes >= 0x80 (UTF-8): look byte by byte
-            for (size_t k = i; k < i + 8; k++) {
-                auto c = static_cast<unsigned char>(p[k]);
-                if (c < 0x20 || c == '"' || c == '\\')
-                    return true;
-            }
-        }
-    }
-    for (; i < n; i++) {
-        auto c = static_cast<unsigned char>(p[i]);
-        if (c < 0x20 || c == '"' || c == '\\')
-            return true;
-    }
-    return false;
 }
 
 // Writes "s" and then tail at w, for a string that needs no escapes.
@@ -222,10 +196,10 @@ void begin(std::string *out)
 void add(std::string *out, const StoredMessage &m)
 {
     const std::string *strings[] = {&m.from, &m.to, &m.encoding, &m.text};
-    bool plain = !needs_escape(m.client_id);
+    bool plain = !needs_escape(m.client_id, false);
     size_t bound = 2 + 2 * 21 + 4 + m.client_id.size() + 3;
     for (const std::string *str : strings) {
-        plain = plain && !needs_escape(*str);
+        plain = plain && !needs_escape(*str, false);
         bound += str->size() + 3;
     }
     if (plain) {

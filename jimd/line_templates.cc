@@ -2,6 +2,8 @@
 // the objects jimd writes most. tests/test_line_templates compares them with jim_msg_encode.
 #include "line_templates.hh"
 
+#include "json_bytes.hh"
+
 #include <cstring>
 
 namespace jimd {
@@ -19,28 +21,6 @@ bool put_plain(char *&w, const char *s, size_t n)
     std::memcpy(w, s, n);
     w += n;
     return true;
-}
-
-// Whether s has a byte that jim's encoder escapes: below 0x20, '"', '\\' or not ASCII,
-// eight bytes at a time.
-bool needs_escape(const std::string &s)
-{
-    constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    const char *p = s.data();
-    size_t n = s.size(), i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        std::memcpy(&x, p + i, 8);
-        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-        if ((((x - ones * 0x20) | (q - ones) | (b - ones)) & ~x & highs) | (x & highs))
-            return true; // a borrow may flag a plain byte too: then the encoder decides
-    }
-    for (; i < n; i++) {
-        auto c = static_cast<unsigned char>(p[i]);
-        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
-            return true;
-    }
-    return false;
 }
 
 // Writes ,"key":"s" at w (s needs no escapes).
@@ -130,8 +110,8 @@ bool push_line(std::string *out, int64_t time, const std::string &id, const std:
                const std::string &from, const std::string &encoding, const std::string &text,
                int64_t seq)
 {
-    if (needs_escape(id) || needs_escape(to) || needs_escape(from) || needs_escape(encoding) ||
-        needs_escape(text))
+    if (needs_escape(id, true) || needs_escape(to, true) || needs_escape(from, true) ||
+        needs_escape(encoding, true) || needs_escape(text, true))
         return false;
     out->resize(160 + id.size() + to.size() + from.size() + encoding.size() + text.size());
     char *begin = out->data();

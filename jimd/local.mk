@@ -31,6 +31,7 @@ jimd_jimd_SOURCES = \
 	jimd/ip_slots.cc \
 	jimd/ip_slots.hh \
 	jimd/journal.hh \
+	jimd/json_bytes.hh \
 	jimd/journal_files.cc \
 	jimd/journal_sqlite.cc \
 	jimd/journal_upkeep.cc \

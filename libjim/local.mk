@@ -24,6 +24,7 @@ libjim_libjimcore_la_SOURCES = \
 	libjim/src/message.hh \
 	libjim/src/message_api.cc \
 	libjim/src/schema.cc \
+	libjim/src/scan8.hh \
 	libjim/src/schema.hh \
 	libjim/src/trace.cc \
 	libjim/src/utf8.cc \

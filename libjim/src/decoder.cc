@@ -9,6 +9,7 @@
 // the object's end; after anything else (an error, bytes after the object that
 // yajl may hold half-read, an exception) the next call makes a new one.
 #include "message.hh"
+#include "scan8.hh"
 #include "utf8.hh"
 
 #include <yajl/yajl_parse.h>
@@ -425,24 +426,6 @@ class Decoder {
         state_.why.clear();
     }
 
-    // The bytes of the word of eight at p that are a '"', a '\\' or a control character,
-    // each as its high bit (0: none). The lowest bit set is exact; bits above it may be
-    // false (borrows), so only the first one is used.
-    static uint64_t special_in_word(const char *p)
-    {
-        constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-        uint64_t x;
-        std::memcpy(&x, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        x = __builtin_bswap64(x); // the first byte lowest, as on little-endian machines
-#endif
-        auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
-        uint64_t quote = has_zero(x ^ (ones * '"'));
-        uint64_t backslash = has_zero(x ^ (ones * '\\'));
-        uint64_t control = (x - ones * 0x20) & ~x & highs;
-        return quote | backslash | control;
-    }
-
     // The common case, one flat object whose values are strings without escapes, integers,
     // true, false or null, parsed without yajl: it calls the same callbacks in the same
     // order as yajl would, so the outcome is the same. Anything else (a nested value, an
@@ -464,7 +447,7 @@ class Decoder {
             const char *b = ++p;
             for (;;) {
                 if (end - p >= 8) { // eight at a time, to the first byte that is not plain
-                    uint64_t special = special_in_word(p);
+                    uint64_t special = special_in_word(p, false);
                     if (!special) {
                         p += 8;
                         continue;

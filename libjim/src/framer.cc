@@ -11,6 +11,7 @@
 // limit plus one read (make_room()).
 #include "framer.hh"
 #include "message.hh"
+#include "scan8.hh"
 #include "utf8.hh"
 
 #include <algorithm>
@@ -25,24 +26,6 @@ namespace {
 inline bool plain_string_byte(unsigned char c)
 {
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
-
-// The bytes of the eight at p that are not plain string bytes, each as its high bit (0:
-// none). The lowest bit set is exact; bits above it may be false (borrows), so callers use
-// only the first one.
-inline uint64_t special_in_word(const unsigned char *p)
-{
-    constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t x;
-    std::memcpy(&x, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    x = __builtin_bswap64(x); // the first byte lowest, as on little-endian machines
-#endif
-    auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
-    uint64_t quote = has_zero(x ^ (ones * '"'));
-    uint64_t backslash = has_zero(x ^ (ones * '\\'));
-    uint64_t control = (x - ones * 0x20) & ~x & highs;
-    return quote | backslash | control | (x & highs);
 }
 
 } // namespace
@@ -226,7 +209,7 @@ Framer::Outcome Framer::scan()
             if (plain_string_byte(c)) {
                 for (;;) {
                     if (end - p >= 8) {
-                        uint64_t special = special_in_word(p);
+                        uint64_t special = special_in_word(p, true);
                         if (!special) {
                             p += 8;
                             continue;
