@@ -264,12 +264,13 @@ void Worker::on_output_drained(Session &s)
 {
     if (!s.stream || s.pump_due)
         return;
-    s.pump_due = true;
-    next_turn(s.id, [this](Session &again) {
+    s.pump_due = next_turn(s.id, [this](Session &again) {
         again.pump_due = false;
         if (again.stream && !again.ended)
             Stream::pump(*cx_, again);
     });
+    if (!s.pump_due && !s.ended) // no timer to be had: go on now rather than never
+        Stream::pump(*cx_, s);
 }
 
 void Worker::on_finished(Session &s)
@@ -306,14 +307,14 @@ void Worker::later(uint64_t id, int ms, std::function<void(Session &)> fn)
     once(id, {ms / 1000, (ms % 1000) * 1000}, std::move(fn));
 }
 
-void Worker::next_turn(uint64_t id, std::function<void(Session &)> fn)
+bool Worker::next_turn(uint64_t id, std::function<void(Session &)> fn)
 {
     // A timeout, however short, waits for the next turn (a zero one would run in this one:
     // libevent makes it active at once).
-    once(id, {0, 1}, std::move(fn));
+    return once(id, {0, 1}, std::move(fn));
 }
 
-void Worker::once(uint64_t id, timeval tv, std::function<void(Session &)> fn)
+bool Worker::once(uint64_t id, timeval tv, std::function<void(Session &)> fn)
 {
     auto it = laters_.emplace(laters_.end());
     it->worker = this;
@@ -326,7 +327,9 @@ void Worker::once(uint64_t id, timeval tv, std::function<void(Session &)> fn)
         if (it->timer)
             event_free(it->timer);
         laters_.erase(it);
+        return false;
     }
+    return true;
 }
 
 // A once() is due: it leaves the list first, so that what it runs may schedule again.

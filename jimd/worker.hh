@@ -86,10 +86,10 @@ class Worker final : public SessionHost,
     void close(Session &s) override;
     void later(uint64_t id, int ms, std::function<void(Session &)> fn) override;
     // Runs fn on session id (if it still exists) at the loop's next turn, after the events
-    // that are ready by then.
-    void next_turn(uint64_t id, std::function<void(Session &)> fn);
-    // Runs fn on session id (if it still exists) after tv.
-    void once(uint64_t id, timeval tv, std::function<void(Session &)> fn);
+    // that are ready by then; false when no timer could be made (out of memory).
+    bool next_turn(uint64_t id, std::function<void(Session &)> fn);
+    // Runs fn on session id (if it still exists) after tv; false when it cannot.
+    bool once(uint64_t id, timeval tv, std::function<void(Session &)> fn);
     // Server: what admin actions may do.
     void kick(const std::string &user, const std::string &text) override;
     bool set_setting(const std::string &name, const std::string &value, std::string *why) override;

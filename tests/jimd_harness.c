@@ -190,8 +190,10 @@ int jimd_prepare(jimd_proc *p, int workers, const char *extra_config)
         return -1;
     /* A cheap scrypt keeps the suite fast; the cost is a setting like any other. Every
      * test client comes from 127.0.0.1, which registers more accounts than one address
-     * may by default (tests of that limit set it themselves, later lines win). */
-    fprintf(f, "log_file %s\nlog_level debug\nscrypt_n 1024\nregister_max_ip 100000\n%s\n", p->log,
+     * may by default (tests of that limit set it themselves, later lines win). Under
+     * valgrind a costly hash takes longer than the default login_timeout itself. */
+    fprintf(f, "log_file %s\nlog_level debug\nscrypt_n 1024\nregister_max_ip 100000\n%s%s\n",
+            p->log, jimd_slowdown() > 1 ? "login_timeout 600\n" : "",
             extra_config ? extra_config : "");
     fclose(f);
     return 0;

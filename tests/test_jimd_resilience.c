@@ -628,7 +628,7 @@ static void kill9_during_large_commit__acknowledged_exactly_once(void **state)
         for (int i = 0; i < BIG_DOOMED; i++)
             tc_send(snd[k], "{\"action\":\"msg\",\"to\":\"%s\",\"message\":\"doomed %d/%d\"}",
                     i % 4 ? "bk_rcv" : "#bk", k, i);
-    for (int i = 0; i < 200 && !held_commit(&p); i++)
+    for (int i = 0; i < 200 * jimd_slowdown() && !held_commit(&p); i++)
         usleep(50000);
     int held = held_commit(&p);
     assert_true(held >= 1000);
