@@ -827,8 +827,8 @@ static void decode__flat_and_yajl__same_outcome(void **state)
     jim_msg *m = *state;
     static const char *const objects[] = {
         "{\"action\":\"msg\",\"to\":\"bob\",\"from\":\"al\",\"message\":\"hi there\",\"time\":1}",
-        "{\"action\":\"msg\",\"to\":\"#room\",\"message\":\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80\","
-        "\"encoding\":\"utf-8\",\"id\":\"c-17\",\"time\":1700000000.25}",
+        ("{\"action\":\"msg\",\"to\":\"#room\",\"message\":\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80\","
+         "\"encoding\":\"utf-8\",\"id\":\"c-17\",\"time\":1700000000.25}"),
         " {\t\"action\" : \"quit\" ,\r\n \"time\" : 5 } \n",
         "{\"action\":\"presence\",\"time\":1,\"type\":\"status\",\"account_name\":\"al\"}",
         "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"x\",\"time\":\"1700000000\"}",
