@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -371,6 +372,35 @@ static void external_loop__async_send_and_receive(void **state)
     free(b);
 }
 
+/* How many descriptors this process has open. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* A client whose thread ran leaves no descriptor behind when it is freed (its wake-up
+ * pipe used to stay open: two descriptors per client). */
+static void thread_mode__freed_client_leaves_no_descriptor(void **state)
+{
+    (void)state;
+    seen *s = seen_new();
+    int before = open_fds();
+    for (int i = 0; i < 3; i++) {
+        jim_client *c = NULL;
+        assert_int_equal(jim_client_new(&c, &callbacks, s), JIM_OK);
+        assert_int_equal(jim_client_start_thread(c), JIM_OK);
+        jim_client_free(c);
+    }
+    assert_int_equal(open_fds(), before);
+    free(s);
+}
+
 static void thread_mode__callbacks_on_the_client_thread(void **state)
 {
     (void)state;
@@ -706,6 +736,7 @@ int main(void)
         cmocka_unit_test(blocking__rooms_contacts_users_history),
         cmocka_unit_test(external_loop__async_send_and_receive),
         cmocka_unit_test(thread_mode__callbacks_on_the_client_thread),
+        cmocka_unit_test(thread_mode__freed_client_leaves_no_descriptor),
         cmocka_unit_test_setup_teardown(store_sqlite__saved_kept_and_deduplicated, make_tmpdir,
                                         NULL),
         cmocka_unit_test_setup_teardown(store_files__saved_kept_and_deduplicated, NULL, NULL),

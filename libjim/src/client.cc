@@ -59,6 +59,11 @@ Client::Client(const jim_client_callbacks *cb, void *userdata)
 Client::~Client()
 {
     stop_thread();
+    for (int &fd : wake_) // the thread's wake-up pipe, made by start_thread()
+        if (fd >= 0) {
+            ::close(fd);
+            fd = -1;
+        }
     give_up_held("the client ended before the sender's key arrived", false);
     close_link();
     jim_framer_free(framer_);
