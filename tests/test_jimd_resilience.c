@@ -588,6 +588,12 @@ enum { BIG_SENDERS = 4, BIG_BEFORE = 100, BIG_DOOMED = 400 };
 static void kill9_during_large_commit__acknowledged_exactly_once(void **state)
 {
     (void)state;
+    if (jimd_slowdown() > 1) {
+        /* Under valgrind the worker reads too slowly to gather 1,000 messages into one
+         * commit, so there is no large commit to kill; the plain build checks it. */
+        print_message("not run under valgrind: no 1,000-message commit can form\n");
+        return;
+    }
     jimd_proc p;
     setenv("JIMD_TEST_COMMIT", "1000:30000", 1);
     int started = jimd_start(&p, 1, "msg_rate 0");
