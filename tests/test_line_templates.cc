@@ -17,6 +17,17 @@ extern "C" {
 
 namespace {
 
+// What jim_msg_encode writes for m; m is freed.
+std::string encoded_and_freed(jim_msg *m)
+{
+    const char *json;
+    size_t len;
+    assert_int_equal(jim_msg_encode(m, &json, &len), JIM_OK);
+    std::string out(json, len);
+    jim_msg_free(m);
+    return out;
+}
+
 // What libjim encodes for the response, in dialect d.
 std::string through_jim_msg(int code, int64_t now, const char *id, int64_t seq, const char *alert,
                             jim_dialect d)
@@ -29,12 +40,7 @@ std::string through_jim_msg(int code, int64_t now, const char *id, int64_t seq, 
         assert_int_equal(jim_msg_set_str(m, JIM_FIELD_ID, id), JIM_OK);
     assert_int_equal(jim_msg_set_int(m, JIM_FIELD_SEQ, seq), JIM_OK);
     jim_msg_set_dialect(m, d);
-    const char *json;
-    size_t len;
-    assert_int_equal(jim_msg_encode(m, &json, &len), JIM_OK);
-    std::string out(json, len);
-    jim_msg_free(m);
-    return out;
+    return encoded_and_freed(m);
 }
 
 void template__plain_ids__same_bytes_as_jim_msg(void **)
@@ -89,12 +95,7 @@ std::string push_through_jim_msg(int64_t time, const std::string &id, const std:
     assert_int_equal(jim_msg_set_int(m, JIM_FIELD_SEQ, seq), JIM_OK);
     if (!id.empty())
         assert_int_equal(jim_msg_set_str(m, JIM_FIELD_ID, id.c_str()), JIM_OK);
-    const char *json;
-    size_t len;
-    assert_int_equal(jim_msg_encode(m, &json, &len), JIM_OK);
-    std::string out(json, len);
-    jim_msg_free(m);
-    return out;
+    return encoded_and_freed(m);
 }
 
 void push__plain_strings__same_bytes_as_jim_msg(void **)
