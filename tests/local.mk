@@ -213,7 +213,7 @@ EXTRA_PROGRAMS += tests/bench_codec
 tests_bench_codec_SOURCES = tests/bench_codec.c
 tests_bench_codec_LDADD = libjim/libjim.la
 EXTRA_PROGRAMS += tests/bench_store
-tests_bench_store_SOURCES = tests/bench_store.cc jimd/store.cc jimd/store_accounts.cc \
+tests_bench_store_SOURCES = tests/bench_store.cc jimd/store.cc jimd/store_accounts.cc jimd/store_admin.cc \
 	jimd/batch_format.cc jimd/batch_format.hh \
 	jimd/store_messages.cc jimd/store.hh jimd/store_sql.hh jimd/journal.hh
 tests_bench_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/jimd
