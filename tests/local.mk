@@ -208,18 +208,18 @@ EXTRA_DIST += tests/example.sh tests/exports.sh tests/verifier.sh tests/jimd_cli
 	tests/example.expected tests/jimc_pipes.sh tests/jimc_tty.sh tests/jimd_lib.sh tests/install.sh \
 	tests/jimd_bad_files.sh tests/e2e_vectors.py
 
-# Benchmarks: programs that report numbers, run by `make bench`, never by `make check`.
-EXTRA_PROGRAMS += tests/bench_codec
+# Benchmarks: programs that report numbers, run by `make bench`; `make check` only builds them
+# (so that they keep linking).
+check_PROGRAMS += tests/bench_codec
 tests_bench_codec_SOURCES = tests/bench_codec.c
 tests_bench_codec_LDADD = libjim/libjim.la
-EXTRA_PROGRAMS += tests/bench_store
+check_PROGRAMS += tests/bench_store
 tests_bench_store_SOURCES = tests/bench_store.cc jimd/store.cc jimd/store_accounts.cc jimd/store_admin.cc \
 	jimd/batch_format.cc jimd/batch_format.hh \
 	jimd/store_messages.cc jimd/store.hh jimd/store_sql.hh jimd/journal.hh
 tests_bench_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_bench_store_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)
 tests_bench_store_LDADD = $(SQLITE_LIBS)
-CLEANFILES += $(EXTRA_PROGRAMS)
 
 # Short runs of everything: the codec, the store, then jimd -w 1 and -w 2 against the relay.
 # The server is pinned to CPU 0 and jimbench to CPU 1.
