@@ -238,8 +238,11 @@ class SqliteJournal final : public Journal {
     bool write_messages(Batch &batch);
     bool write_rows(Batch &batch, const RowWork &rows);
     void hold_for_test(size_t messages);
+    void bound_recent_ids();
 
     static constexpr size_t kBatchMax = 1024;
+    // Past this many ids in memory (~28 MB) the worker folds them into `ids` itself.
+    static constexpr size_t kRecentIdsMax = size_t{1} << 20;
     JournalConfig config_;
     event_base *base_;
     JournalListener &listener_;
@@ -442,6 +445,8 @@ void SqliteJournal::commit()
     listener_.committed(batch.data(), batch.size(), ok);
     batch.clear();
     running_ = false;
+    if (ok)
+        bound_recent_ids();
     checkpointer_.after_commit(store_);
     // Queued while this commit ran. Rows a failed commit gave back wait for the tick: tried
     // at once, a disk that is full would have the worker do nothing but fail commits.
@@ -517,6 +522,28 @@ bool SqliteJournal::write_rows(Batch &batch, const RowWork &rows)
     for (size_t i = 0; ok && i < rows.clear.size(); i++)
         ok = store_.clear_pending(rows.clear[i].first, rows.clear[i].second);
     return ok;
+}
+
+// The recent message ids stay in memory until the master's upkeep folds them into `ids`
+// (store_ids.cc); it runs at nice 19, and a saturated machine can starve it. Then the worker
+// indexes, which folds them, itself: a pause of the loop instead of memory without bound.
+void SqliteJournal::bound_recent_ids()
+{
+    if (store_.recent_ids() <= kRecentIdsMax)
+        return;
+    int64_t t0 = mono_us();
+    int rows = 0, total = 0;
+    do {
+        if (!store_.index_step(10000, &rows)) {
+            JLOG(JIM_LOG_WARNING, "indexing messages failed: %s", store_.error().c_str());
+            return;
+        }
+        total += rows;
+    } while (rows == 10000 && total < 2000000);
+    if (!store_.forget_folded_ids())
+        JLOG(JIM_LOG_WARNING, "%s", store_.error().c_str());
+    JLOG(JIM_LOG_INFO, "indexed %d messages behind the upkeep in %lld ms (%zu message ids kept)",
+         total, static_cast<long long>((mono_us() - t0) / 1000), store_.recent_ids());
 }
 
 void SqliteJournal::hold_for_test(size_t messages)

@@ -52,6 +52,8 @@ jimd_jimd_SOURCES = \
 	jimd/password.hh \
 	jimd/peer_protocol.cc \
 	jimd/peer_protocol.hh \
+	jimd/recent_ids.cc \
+	jimd/recent_ids.hh \
 	jimd/replies.cc \
 	jimd/replies.hh \
 	jimd/router.cc \
@@ -65,6 +67,7 @@ jimd_jimd_SOURCES = \
 	jimd/store_accounts.cc \
 	jimd/store_keys.cc \
 	jimd/store_admin.cc \
+	jimd/store_ids.cc \
 	jimd/store_messages.cc \
 	jimd/store_sql.hh \
 	jimd/stream.cc \

@@ -100,6 +100,10 @@ const char *const kMigrations[] = {
      "UPDATE users SET messages_sent = s.n FROM (SELECT sender, count(*) AS n FROM messages "
      "WHERE seq <= (SELECT value FROM meta WHERE key = 'indexed') GROUP BY sender) AS s "
      "WHERE s.sender = users.name;"),
+    // 7: a commit's ids go into one `batch_ids` row (recent_ids.hh) instead of a row of `ids`
+    // each (a page written per sender per commit); the upkeep folds them into `ids` in bulk
+    // as it indexes, and deletes the rows it folded. `ids` holds every id up to `indexed`.
+    "CREATE TABLE batch_ids (last_seq INTEGER PRIMARY KEY, ids BLOB NOT NULL);",
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 constexpr int kBatchesVersion = 5;
@@ -314,6 +318,10 @@ const Store::Statement Store::kStatements[] = {
     {&Store::st_last_seq_, "SELECT coalesce(max(last_seq), 0) FROM batches"},
     {&Store::st_add_id_, "INSERT INTO ids(sender, client_id, seq) VALUES(?1, ?2, ?3) "
                          "ON CONFLICT DO NOTHING"},
+    {&Store::st_add_batch_ids_, "INSERT INTO batch_ids(last_seq, ids) VALUES(?1, ?2)"},
+    {&Store::st_batch_ids_, "SELECT last_seq, ids FROM batch_ids WHERE last_seq > ?1 "
+                            "ORDER BY last_seq"},
+    {&Store::st_drop_batch_ids_, "DELETE FROM batch_ids WHERE last_seq <= ?1"},
     {&Store::st_dup_, "SELECT seq FROM ids WHERE sender = ?1 AND client_id = ?2"},
     {&Store::st_add_batch_, "INSERT INTO batches(last_seq, first_seq, data) VALUES(?1, ?2, ?3)"},
     {&Store::st_batches_, "SELECT first_seq, data FROM batches WHERE last_seq >= ?1 "
@@ -362,6 +370,7 @@ bool Store::commit()
 void Store::rollback()
 {
     cached_last_ = -1; // the row read may have been this transaction's own
+    recent_.clear();   // it may hold this transaction's ids: read in again at the next use
     Reset r{st_rollback_};
     if (!sqlite3_get_autocommit(db_))
         sqlite3_step(st_rollback_);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "journal.hh"
+#include "recent_ids.hh"
 
 #include <sqlite3.h>
 
@@ -63,6 +64,10 @@ class Store {
     // one whose (from, client_id) was stored before, a resend: dup[i] is set to 1 and its
     // seq is the first one's. Seqs within a row are consecutive.
     bool insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup);
+    // How many recent ids this connection keeps in memory (store_ids.cc), and forgetting
+    // those the upkeep has folded into `ids`.
+    size_t recent_ids() const { return recent_.size(); }
+    bool forget_folded_ids();
     // The stored message seq into *out; *found false when there is none.
     bool message_at(int64_t seq, StoredMessage *out, bool *found);
     // Direct messages kept for a recipient who was offline: add, read (oldest first), clear.
@@ -137,6 +142,17 @@ class Store {
                     std::vector<UserStat> *out);
 
   private:
+    // De-duplication (store_ids.cc), within insert_batch's transaction. Reads in the ids
+    // committed since recent_.seen (all of them past meta.indexed after a reset), and forgets
+    // those folded since.
+    bool refresh_recent_ids();
+    // The seq of the message stored before with m's (from, client_id) into *seq, 0 if none:
+    // among the recent ids (the batch being written starts at seq first), then in `ids`.
+    bool find_id(const StoredMessage &m, uint64_t hash, int64_t first, int64_t *seq);
+    // Writes the ids of a batch ending at last_seq into ids_text_'s row, if it has any.
+    bool add_batch_ids(int64_t last_seq);
+    // Folds the ids of the messages up to `upto` into `ids` (index_step's transaction).
+    bool fold_ids(const std::vector<StoredMessage> &msgs, int64_t upto);
     // Adds each sender's count to users.messages_sent (the indexing step's transaction).
     bool count_sent(const std::map<std::string, int64_t> &senders);
     // Runs an UPDATE of one account by name (?1) with one more text (?2): Ok, NotFound.
@@ -182,8 +198,14 @@ class Store {
                  *st_indexed_ = nullptr, *st_add_chunk_ = nullptr, *st_set_indexed_ = nullptr,
                  *st_member_ = nullptr, *st_memberships_ = nullptr, *st_created_since_ = nullptr,
                  *st_user_count_ = nullptr, *st_events_ = nullptr, *st_add_event_ = nullptr,
-                 *st_forgive_ = nullptr, *st_prune_events_ = nullptr;
+                 *st_forgive_ = nullptr, *st_prune_events_ = nullptr, *st_add_batch_ids_ = nullptr,
+                 *st_batch_ids_ = nullptr, *st_drop_batch_ids_ = nullptr;
     std::string batch_text_; // the row being written (its capacity reused)
+    // De-duplication (store_ids.cc): the ids committed since the upkeep's last fold, the
+    // batch's row of them being written, and the batch's new messages in seq order.
+    RecentIds recent_;
+    std::string ids_text_;
+    std::vector<const StoredMessage *> row_msgs_;
     // The last row read by message_at (rows never change once written): seqs first..last.
     std::vector<StoredMessage> cached_;
     int64_t cached_first_ = 0, cached_last_ = -1;

@@ -25,34 +25,35 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
         next = sqlite3_column_int64(st_last_seq_, 0) + 1;
     }
     int64_t first = next;
+    for (size_t i = 0; i < n; i++)
+        if (!msgs[i]->client_id.empty()) {
+            if (!refresh_recent_ids())
+                return false;
+            break;
+        }
     batch_format::begin(&batch_text_);
+    ids_text_.clear();
+    row_msgs_.clear();
     for (size_t i = 0; i < n; i++) {
         StoredMessage &m = *msgs[i];
         dup[i] = 0;
         m.seq = next;
         if (!m.client_id.empty()) {
-            Reset r{st_add_id_};
-            // The strings outlive the statement's step: no copies (SQLITE_STATIC).
-            sqlite3_bind_text(st_add_id_, 1, m.from.data(), static_cast<int>(m.from.size()),
-                              SQLITE_STATIC);
-            sqlite3_bind_text(st_add_id_, 2, m.client_id.data(),
-                              static_cast<int>(m.client_id.size()), SQLITE_STATIC);
-            sqlite3_bind_int64(st_add_id_, 3, next);
-            if (sqlite3_step(st_add_id_) != SQLITE_DONE)
-                return fail("insert message id");
-            if (sqlite3_changes(db_) != 1) {
-                // (sender, client_id) was stored before: a resend.
+            uint64_t hash = RecentIds::hash(m.from, m.client_id);
+            int64_t was = 0;
+            if (!find_id(m, hash, first, &was))
+                return false;
+            if (was != 0) { // (sender, client_id) was stored before: a resend
                 dup[i] = 1;
-                Reset d{st_dup_};
-                bind_text(st_dup_, 1, m.from);
-                bind_text(st_dup_, 2, m.client_id);
-                if (sqlite3_step(st_dup_) != SQLITE_ROW)
-                    return fail("find duplicate");
-                m.seq = sqlite3_column_int64(st_dup_, 0);
+                m.seq = was;
                 continue;
             }
+            if (!ids_row::add(&ids_text_, next, m.from, m.client_id))
+                return fail("message id too long");
+            recent_.add(hash, next);
         }
         batch_format::add(&batch_text_, m);
+        row_msgs_.push_back(&m);
         next++;
     }
     if (next == first)
@@ -63,7 +64,9 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
     sqlite3_bind_int64(st_add_batch_, 2, first);
     sqlite3_bind_text(st_add_batch_, 3, batch_text_.data(), static_cast<int>(batch_text_.size()),
                       SQLITE_STATIC);
-    return sqlite3_step(st_add_batch_) == SQLITE_DONE || fail("insert messages");
+    if (sqlite3_step(st_add_batch_) != SQLITE_DONE)
+        return fail("insert messages");
+    return add_batch_ids(next - 1);
 }
 
 template <class F> bool Store::scan_from(int64_t from, F each)
@@ -352,6 +355,7 @@ bool Store::index_step(int max_rows, int *indexed_rows)
     // Rows up to a committed seq never change, so they are read before the write lock.
     std::map<std::string, std::string> chunks; // recipient -> packed seqs
     std::map<std::string, int64_t> senders;    // sender -> messages in this step
+    std::vector<StoredMessage> with_ids;       // to fold into `ids`
     int64_t top = from;
     if (!scan_from(from + 1, [&](StoredMessage &m) {
             if (*indexed_rows >= max_rows)
@@ -360,6 +364,8 @@ bool Store::index_step(int max_rows, int *indexed_rows)
             std::string &chunk = chunks[m.to];
             chunk.append(reinterpret_cast<const char *>(&top), 8);
             senders[m.from]++;
+            if (!m.client_id.empty())
+                with_ids.push_back(std::move(m));
             ++*indexed_rows;
             return true;
         }))
@@ -368,6 +374,15 @@ bool Store::index_step(int max_rows, int *indexed_rows)
         return true;
     if (!begin())
         return false;
+    {
+        Reset r{st_indexed_}; // another indexer (a worker, past its recent ids' limit) was first
+        if (sqlite3_step(st_indexed_) != SQLITE_ROW)
+            return rollback(), fail("index");
+        if (sqlite3_column_int64(st_indexed_, 0) != from) {
+            *indexed_rows = 0;
+            return commit();
+        }
+    }
     for (const auto &[recipient, seqs] : chunks) {
         Reset r{st_add_chunk_};
         bind_text(st_add_chunk_, 1, recipient);
@@ -379,7 +394,7 @@ bool Store::index_step(int max_rows, int *indexed_rows)
         if (sqlite3_step(st_add_chunk_) != SQLITE_DONE)
             return rollback(), fail("index");
     }
-    if (!count_sent(senders))
+    if (!count_sent(senders) || !fold_ids(with_ids, top))
         return rollback(), false;
     Reset r{st_set_indexed_};
     sqlite3_bind_int64(st_set_indexed_, 1, top);

@@ -112,8 +112,8 @@ tests_test_jimd_protocol_SOURCES = tests/test_jimd_protocol.c
 tests_test_jimd_protocol_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_test_jimd_protocol_LDADD = $(E2E_LDADD)
 tests_test_jimd_workers_SOURCES = tests/test_jimd_workers.c
-tests_test_jimd_workers_CPPFLAGS = $(TEST_CPPFLAGS)
-tests_test_jimd_workers_LDADD = $(E2E_LDADD)
+tests_test_jimd_workers_CPPFLAGS = $(TEST_CPPFLAGS) $(SQLITE_CFLAGS)
+tests_test_jimd_workers_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)
 tests_test_jimd_resilience_SOURCES = tests/test_jimd_resilience.c
 tests_test_jimd_resilience_CPPFLAGS = $(TEST_CPPFLAGS) $(SQLITE_CFLAGS)
 tests_test_jimd_resilience_LDADD = $(E2E_LDADD) $(SQLITE_LIBS)
@@ -179,9 +179,10 @@ tests_test_peer_protocol_SOURCES = tests/test_peer_protocol.cc jimd/peer_protoco
 tests_test_peer_protocol_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_peer_protocol_LDADD = $(CMOCKA_LIBS)
 # jimd's message log, compiled from jimd's own source.
-tests_test_store_batches_SOURCES = tests/test_store_batches.cc jimd/store.cc \
-	jimd/store_accounts.cc jimd/store_admin.cc jimd/store_keys.cc jimd/store_messages.cc jimd/batch_format.cc jimd/batch_format.hh \
-	jimd/store.hh jimd/store_sql.hh jimd/journal.hh
+store_sources = jimd/store.cc jimd/store_accounts.cc jimd/store_admin.cc jimd/store_keys.cc \
+	jimd/store_ids.cc jimd/store_messages.cc jimd/recent_ids.cc jimd/recent_ids.hh \
+	jimd/batch_format.cc jimd/batch_format.hh jimd/store.hh jimd/store_sql.hh jimd/journal.hh
+tests_test_store_batches_SOURCES = tests/test_store_batches.cc $(store_sources)
 tests_test_store_batches_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_store_batches_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)
 tests_test_store_batches_LDADD = $(SQLITE_LIBS) $(CMOCKA_LIBS)
@@ -214,9 +215,7 @@ check_PROGRAMS += tests/bench_codec
 tests_bench_codec_SOURCES = tests/bench_codec.c
 tests_bench_codec_LDADD = libjim/libjim.la
 check_PROGRAMS += tests/bench_store
-tests_bench_store_SOURCES = tests/bench_store.cc jimd/store.cc jimd/store_accounts.cc jimd/store_admin.cc \
-	jimd/batch_format.cc jimd/batch_format.hh \
-	jimd/store_messages.cc jimd/store.hh jimd/store_sql.hh jimd/journal.hh
+tests_bench_store_SOURCES = tests/bench_store.cc $(store_sources)
 tests_bench_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_bench_store_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)
 tests_bench_store_LDADD = $(SQLITE_LIBS)

@@ -1,7 +1,8 @@
 /*
  * test_jimd_workers.c — 4 workers, 40 clients: every client reaches every other across
  * workers, a room message reaches each member exactly once, a user is reachable live from
- * every worker once their login is answered, presence crosses workers.
+ * every worker once their login is answered, presence crosses workers, a resend is found by
+ * whichever worker takes it, before and after the upkeep folds the ids into `ids`.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "jimd_harness.h"
 
@@ -258,6 +260,79 @@ static void presence__crosses_workers(void **state)
     assert_true(online);
 }
 
+/* An integer the database answers for sql, read as another process would; -1 on error. */
+static long long db_count(const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_open_v2(server.db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Sends msg `id` from c to rs_b; returns the seq answered (200). */
+static int64_t send_id(tclient *c, const char *id)
+{
+    tc_send(c, "{\"action\":\"msg\",\"to\":\"rs_b\",\"message\":\"%s\",\"id\":\"%s\"}", id, id);
+    assert_int_equal(tc_response(c, T), 200);
+    int64_t seq = 0;
+    assert_int_equal(jim_msg_get_int(c->msg, JIM_FIELD_SEQ, &seq), JIM_OK);
+    return seq;
+}
+
+static void resend__found_by_any_worker_before_and_after_the_fold(void **state)
+{
+    (void)state;
+    /* Two sessions of one sender on different workers. */
+    tclient *a1 = tc_online(server.port, "rs_a"), *a2 = NULL;
+    assert_non_null(a1);
+    int w1 = jimd_user_worker(&server, "rs_a");
+    for (int i = 0; i < 24 && !a2; i++) {
+        tclient *c = tc_online(server.port, "rs_a");
+        assert_non_null(c);
+        if (jimd_user_worker(&server, "rs_a") != w1)
+            a2 = c;
+        else
+            tc_close(c);
+    }
+    assert_non_null(a2);
+    tclient *b = tc_online(server.port, "rs_b");
+    assert_non_null(b);
+    int64_t k1 = send_id(a1, "k1");
+    assert_int_equal(send_id(a2, "k1"), k1); /* the other worker finds it */
+    int64_t k2 = send_id(a2, "k2");
+    assert_true(k2 > k1);
+    assert_int_equal(send_id(a1, "k2"), k2);
+    /* The upkeep (every checkpoint_interval, 1 s) folds them into `ids`. */
+    for (int i = 0; i < 100 * jimd_slowdown() &&
+                    db_count("SELECT count(*) FROM ids WHERE sender = 'rs_a'") != 2;
+         i++)
+        usleep(100000);
+    assert_int_equal(db_count("SELECT count(*) FROM ids WHERE sender = 'rs_a'"), 2);
+    assert_int_equal(db_count("SELECT count(*) FROM batch_ids"), 0);
+    assert_int_equal(send_id(a1, "k1"), k1);
+    assert_int_equal(send_id(a2, "k2"), k2);
+    assert_int_equal(send_id(a2, "k1"), k1);
+    int64_t k3 = send_id(a1, "k3");
+    assert_true(k3 > k2);
+    /* rs_b got each message once. */
+    for (int n = 0; n < 3; n++) {
+        jim_msg *m = tc_next_msg(b, T);
+        assert_non_null(m);
+        assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE), n == 0   ? "k1"
+                                                                   : n == 1 ? "k2"
+                                                                            : "k3");
+    }
+    assert_null(tc_next_msg(b, 300));
+    tc_close(a1);
+    tc_close(a2);
+    tc_close(b);
+}
+
 static void limits__per_ip_and_login_failures__hold_across_workers(void **state)
 {
     (void)state;
@@ -321,6 +396,7 @@ int main(void)
         cmocka_unit_test(login__answered_then_messaged_from_any_worker__delivered_live),
         cmocka_unit_test(login_while_messages_stream__each_arrives_once),
         cmocka_unit_test(presence__crosses_workers),
+        cmocka_unit_test(resend__found_by_any_worker_before_and_after_the_fold),
         cmocka_unit_test(limits__per_ip_and_login_failures__hold_across_workers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

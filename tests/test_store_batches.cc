@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
@@ -332,7 +333,7 @@ void migration__schema_4_rows_become_batches(void **)
     Store s;
     std::string why;
     assert_true(s.open(d.db(), false, 1000, &why));
-    assert_int_equal(count(d.db(), "PRAGMA user_version"), 6); /* 5: batches; 6: messages_sent */
+    assert_int_equal(count(d.db(), "PRAGMA user_version"), 7); /* 5: batches; 7: batch_ids */
     // 1..256, 257..300, 302..310: a row's seqs are consecutive.
     assert_int_equal(count(d.db(), "SELECT count(*) FROM batches"), 3);
     assert_int_equal(count(d.db(), "SELECT count(*) FROM messages"), 309);
@@ -359,6 +360,125 @@ void migration__schema_4_rows_become_batches(void **)
     assert_int_equal(more[1].seq, 311);
 }
 
+// Two connections are two workers; a third runs the upkeep's indexing, which folds ids.
+void resend__found_across_connections_before_and_after_the_fold(void **)
+{
+    Dir d;
+    Store a, b, upkeep;
+    std::string why;
+    assert_true(a.open(d.db(), false, 1000, &why));
+    assert_true(b.open(d.db(), false, 1000, &why));
+    assert_true(upkeep.open(d.db(), false, 1000, &why));
+    std::vector<StoredMessage> one = {msg("alice", "bob", "hi", "m1")};
+    assert_int_equal(commit(a, one)[0], 0);
+    std::vector<StoredMessage> two = {msg("alice", "bob", "hi", "m1"),
+                                      msg("alice", "bob", "2", "m2")};
+    std::vector<uint8_t> dup = commit(b, two);
+    assert_int_equal(dup[0], 1);
+    assert_int_equal(two[0].seq, 1);
+    assert_int_equal(dup[1], 0);
+    assert_int_equal(two[1].seq, 2);
+    std::vector<StoredMessage> three = {msg("alice", "bob", "2", "m2")};
+    assert_int_equal(commit(a, three)[0], 1); // b's id, read in by a
+    assert_int_equal(three[0].seq, 2);
+    // A commit writes its ids as one row; `ids` gets them when the upkeep indexes.
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 2);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM ids"), 0);
+    int rows = 0;
+    assert_true(upkeep.index_step(10000, &rows));
+    assert_int_equal(rows, 2);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 0);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM ids"), 2);
+    // After the fold: found by a worker that remembers them, by one that forgot them, and by
+    // one that never saw them (a new connection: a restarted worker).
+    Store c;
+    assert_true(c.open(d.db(), false, 1000, &why));
+    for (Store *s : {&a, &b, &c}) {
+        std::vector<StoredMessage> again = {msg("alice", "bob", "x", "m2"), msg("bob", "x", "new"),
+                                            msg("alice", "bob", "x", "m1")};
+        dup = commit(*s, again);
+        assert_int_equal(dup[0], 1);
+        assert_int_equal(again[0].seq, 2);
+        assert_int_equal(dup[1], 0);
+        assert_int_equal(dup[2], 1);
+        assert_int_equal(again[2].seq, 1);
+    }
+    assert_true(a.forget_folded_ids());
+    assert_int_equal(a.recent_ids(), 0);
+    // A batch indexed only in part: its row stays, and both halves are found.
+    std::vector<StoredMessage> four = {msg("carol", "bob", "1", "c1"),
+                                       msg("carol", "bob", "2", "c2"),
+                                       msg("carol", "bob", "3", "c3")};
+    commit(a, four);
+    int64_t indexed_to = four[0].seq;
+    assert_true(upkeep.index_step(static_cast<int>(indexed_to - 3 + 1), &rows)); // up to c1
+    assert_int_equal(count(d.db(), "SELECT value FROM meta WHERE key = 'indexed'"), indexed_to);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 1);
+    Store e;
+    assert_true(e.open(d.db(), false, 1000, &why));
+    std::vector<StoredMessage> five = {msg("carol", "bob", "3", "c3"),
+                                       msg("carol", "bob", "1", "c1")};
+    dup = commit(e, five);
+    assert_int_equal(dup[0], 1);
+    assert_int_equal(five[0].seq, four[2].seq);
+    assert_int_equal(dup[1], 1);
+    assert_int_equal(five[1].seq, four[0].seq);
+}
+
+void resend__of_a_rolled_back_id_is_new(void **)
+{
+    Dir d;
+    Store s;
+    std::string why;
+    assert_true(s.open(d.db(), false, 1000, &why));
+    std::vector<StoredMessage> one = {msg("alice", "bob", "undone", "r1"),
+                                      msg("alice", "bob", "x")};
+    std::vector<StoredMessage *> ptrs = {&one[0], &one[1]};
+    uint8_t dup[2];
+    assert_true(s.begin());
+    assert_true(s.insert_batch(ptrs.data(), 2, dup));
+    s.rollback();
+    std::vector<StoredMessage> two = {msg("alice", "bob", "x"), msg("alice", "bob", "kept", "r1"),
+                                      msg("alice", "bob", "kept", "r1")};
+    std::vector<uint8_t> d2 = commit(s, two);
+    assert_int_equal(d2[0], 0);
+    assert_int_equal(d2[1], 0); // the rolled-back r1 does not count
+    assert_int_equal(two[1].seq, 2);
+    assert_int_equal(d2[2], 1);
+    assert_int_equal(two[2].seq, 2);
+}
+
+// The table in memory: ids that share a hash are all offered, forgotten ones are not, and it
+// stays right as it grows and forgets.
+void recent_ids__shared_hashes_growth_and_forgetting(void **)
+{
+    jimd::RecentIds r;
+    r.add(7, 1);
+    r.add(7, 2);
+    r.add(9, 3);
+    std::vector<int64_t> offered;
+    assert_int_equal(r.find(7, [&](int64_t seq) { return offered.push_back(seq), false; }), 0);
+    std::sort(offered.begin(), offered.end());
+    assert_true(offered == std::vector<int64_t>({1, 2}));
+    assert_int_equal(r.find(7, [](int64_t seq) { return seq == 2; }), 2);
+    assert_int_equal(r.find(8, [](int64_t) { return true; }), 0);
+    r.forget_through(1);
+    assert_int_equal(r.size(), 2);
+    assert_int_equal(r.find(7, [](int64_t) { return true; }), 2);
+    for (int64_t seq = 4; seq < 100000; seq++)
+        r.add(jimd::RecentIds::hash("u" + std::to_string(seq % 50), std::to_string(seq)), seq);
+    r.forget_through(50000);
+    assert_int_equal(r.size(), 100000 - 50001);
+    for (int64_t seq : {4, 49999, 50000, 50001, 77777, 99999}) {
+        uint64_t h = jimd::RecentIds::hash("u" + std::to_string(seq % 50), std::to_string(seq));
+        assert_int_equal(r.find(h, [&](int64_t at) { return at == seq; }), seq > 50000 ? seq : 0);
+    }
+    assert_true(jimd::RecentIds::hash("a", "b") != jimd::RecentIds::hash("b", "a"));
+    r.clear();
+    assert_int_equal(r.size(), 0);
+    assert_int_equal(r.seen, -1);
+}
+
 } // namespace
 
 int main(void)
@@ -369,6 +489,9 @@ int main(void)
         cmocka_unit_test(resend__same_sender_and_id_is_a_duplicate_in_and_across_commits),
         cmocka_unit_test(reads__sync_pending_history_over_batches),
         cmocka_unit_test(migration__schema_4_rows_become_batches),
+        cmocka_unit_test(resend__found_across_connections_before_and_after_the_fold),
+        cmocka_unit_test(resend__of_a_rolled_back_id_is_new),
+        cmocka_unit_test(recent_ids__shared_hashes_growth_and_forgetting),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
