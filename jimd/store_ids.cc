@@ -40,10 +40,10 @@ bool Store::refresh_recent_ids()
     while ((rc = sqlite3_step(st_batch_ids_)) == SQLITE_ROW) {
         const auto *row = static_cast<const unsigned char *>(sqlite3_column_blob(st_batch_ids_, 1));
         auto bytes = static_cast<size_t>(sqlite3_column_bytes(st_batch_ids_, 1));
-        if (!ids_row::parse(row, bytes, [&](int64_t seq, std::string_view from,
-                                            std::string_view id) {
-                recent_.add(RecentIds::hash(from, id), seq);
-            })) {
+        if (!ids_row::parse(row, bytes,
+                            [&](int64_t seq, std::string_view from, std::string_view id) {
+                                recent_.add(RecentIds::hash(from, id), seq);
+                            })) {
             recent_.clear();
             error_ = "a row of the message ids is damaged";
             return false;

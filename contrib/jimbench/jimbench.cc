@@ -31,6 +31,7 @@ static void usage(FILE *to)
                  "  --short            small counts, for make bench (under 2 minutes in all)\n"
                  "  -P N -K N -N N     W1: pairs (50), in flight per sender (64), messages (1e6)\n"
                  "  --rate N           W1: send at most N messages/s in all (0: as fast as acked)\n"
+                 "  --ids              W1, W2: every message with an id, as libjim's clients send\n"
                  "  -R N -S N          W2: room members (100), senders (5)\n"
                  "  -C N               W3, W5: idle connections (10000)\n"
                  "  --general-messages N  W5: general messages posted, one at a time (20)\n"
@@ -53,7 +54,8 @@ int main(int argc, char **argv)
         O_TIME,
         O_HELP,
         O_SERVE,
-        O_GENERAL
+        O_GENERAL,
+        O_IDS
     };
     static const option longopts[] = {{"relay", no_argument, nullptr, O_RELAY},
                                       {"jimd", required_argument, nullptr, O_JIMD},
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
                                       {"general-messages", required_argument, nullptr, O_GENERAL},
                                       {"help", no_argument, nullptr, O_HELP},
                                       {"serve-relay", required_argument, nullptr, O_SERVE},
+                                      {"ids", no_argument, nullptr, O_IDS},
                                       {nullptr, 0, nullptr, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "w:P:K:N:R:S:C:", longopts, nullptr)) != -1) {
@@ -82,6 +85,7 @@ int main(int argc, char **argv)
         case 'K': o.inflight = std::atoi(optarg); break;
         case 'N': o.messages = std::atol(optarg); break;
         case O_RATE: o.rate = std::atol(optarg); break;
+        case O_IDS: o.ids = true; break;
         case 'R': o.members = std::atoi(optarg); break;
         case 'S': o.senders = std::atoi(optarg); break;
         case 'C': o.idle = std::atoi(optarg); break;

@@ -275,10 +275,12 @@ Result run_flow(const Options &o, Server &srv, Loop &L, int senders,
         long limit = allowed();
         std::string batch;
         while (inflight[static_cast<size_t>(i)] < o.inflight && sent < limit) {
-            char req[200];
+            char req[240], id[48] = "";
+            if (o.ids) // as libjim's clients: a prefix per client and a counter
+                std::snprintf(id, sizeof id, ",\"id\":\"b%d-%ld\"", i, sent + 1);
             std::snprintf(req, sizeof req,
-                          "{\"action\":\"msg\",\"time\":0,\"to\":\"%s\",\"message\":\"%s\"}\n",
-                          targets[static_cast<size_t>(i)].c_str(), text_now().c_str());
+                          "{\"action\":\"msg\",\"time\":0,\"to\":\"%s\",\"message\":\"%s\"%s}\n",
+                          targets[static_cast<size_t>(i)].c_str(), text_now().c_str(), id);
             batch += req;
             inflight[static_cast<size_t>(i)]++;
             sent++;

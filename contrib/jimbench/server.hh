@@ -17,6 +17,7 @@ struct Options {
     bool short_run = false;
     int pairs = 50, inflight = 64;
     long messages = 1000000, rate = 0;
+    bool ids = false; // W1, W2: every message carries an id, as libjim's clients send
     int members = 100, senders = 5;
     int idle = 10000;
     int general_messages = 20;
