@@ -92,6 +92,12 @@ struct TestHold {
     }
 };
 
+size_t recent_ids_max_from_env()
+{
+    const char *v = getenv("JIMD_TEST_RECENT_IDS_MAX");
+    return v && atol(v) > 0 ? static_cast<size_t>(atol(v)) : size_t{1} << 20;
+}
+
 class SqliteJournal final : public Journal {
   public:
     SqliteJournal(const JournalConfig &config, event_base *base, JournalListener &listener)
@@ -241,8 +247,9 @@ class SqliteJournal final : public Journal {
     void bound_recent_ids();
 
     static constexpr size_t kBatchMax = 1024;
-    // Past this many ids in memory (~28 MB) the worker folds them into `ids` itself.
-    static constexpr size_t kRecentIdsMax = size_t{1} << 20;
+    // Past this many ids in memory (~28 MB) the worker folds them into `ids` itself; a test
+    // sets a lower limit in JIMD_TEST_RECENT_IDS_MAX.
+    size_t recent_ids_max_ = recent_ids_max_from_env();
     JournalConfig config_;
     event_base *base_;
     JournalListener &listener_;
@@ -529,7 +536,7 @@ bool SqliteJournal::write_rows(Batch &batch, const RowWork &rows)
 // indexes, which folds them, itself: a pause of the loop instead of memory without bound.
 void SqliteJournal::bound_recent_ids()
 {
-    if (store_.recent_ids() <= kRecentIdsMax)
+    if (store_.recent_ids() <= recent_ids_max_)
         return;
     int64_t t0 = mono_us();
     int rows = 0, total = 0;

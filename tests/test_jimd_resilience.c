@@ -691,6 +691,58 @@ static void kill9_during_large_commit__acknowledged_exactly_once(void **state)
     jimd_cleanup(&p);
 }
 
+/* The upkeep starved (here: checkpoint_interval an hour): past its limit of recent ids in
+ * memory (JIMD_TEST_RECENT_IDS_MAX; a million otherwise) the worker folds them into `ids`
+ * itself, and every resend is still found, none delivered twice. */
+static void recent_ids_past_the_limit__worker_folds_them__resends_found(void **state)
+{
+    (void)state;
+    enum { M = 120 };
+    jimd_proc p;
+    setenv("JIMD_TEST_RECENT_IDS_MAX", "50", 1);
+    assert_int_equal(jimd_start(&p, 1, "checkpoint_interval 3600"), 0);
+    unsetenv("JIMD_TEST_RECENT_IDS_MAX");
+    tclient *a = NULL, *b = NULL;
+    assert_int_equal(tc_online_pair(p.port, "ri_a", &a, "ri_b", &b), 0);
+    int64_t seq[M];
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < M; i++) {
+            tc_send(a, "{\"action\":\"msg\",\"to\":\"ri_b\",\"message\":\"%d\",\"id\":\"i%d\"}", i,
+                    i);
+            assert_int_equal(tc_response(a, T), 200);
+            int64_t got = 0;
+            assert_int_equal(jim_msg_get_int(a->msg, JIM_FIELD_SEQ, &got), JIM_OK);
+            if (round == 0)
+                seq[i] = got;
+            else if (got != seq[i])
+                fail_msg("resend of i%d answered seq %lld, first %lld", i, (long long)got,
+                         (long long)seq[i]);
+        }
+    assert_true(jimd_log_count(&p, "behind the upkeep") >= 1);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(p.db, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM ids WHERE sender = 'ri_a'", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_true(sqlite3_column_int(st, 0) >= 50);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    for (int i = 0; i < M; i++) {
+        jim_msg *m = tc_next_msg(b, T);
+        assert_non_null(m);
+        char want[16];
+        snprintf(want, sizeof want, "%d", i);
+        assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE), want);
+    }
+    assert_null(tc_next_msg(b, 300));
+    tc_close(a);
+    tc_close(b);
+    assert_int_equal(jimd_stop(&p), 0);
+    jimd_cleanup(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -698,6 +750,7 @@ int main(void)
         cmocka_unit_test(worker_dies_before_confirming__handed_messages_kept_for_next_login),
         cmocka_unit_test(sigterm_under_load__acknowledged_kept_and_restart_keeps_state),
         cmocka_unit_test(kill9_during_large_commit__acknowledged_exactly_once),
+        cmocka_unit_test(recent_ids_past_the_limit__worker_folds_them__resends_found),
         cmocka_unit_test(steady_load__wal_starts_over_and_stays_small),
         cmocka_unit_test(busy_core__wal_restarted_by_master_stays_bounded),
     };
