@@ -156,7 +156,8 @@ class Journal {
 
     // The batch. append() gives an entry to fill before the loop runs again; the commit
     // that takes it comes at the end of this loop iteration when the journal is idle, or
-    // within 250 us (or at 1,024 messages) when busy, and its outcome goes to the listener.
+    // within at most 250 us (or at 1,024 messages) when busy (group_commit.hh), and its
+    // outcome goes to the listener.
     virtual Entry &append() = 0;
     // Pending rows, written with the next commit: a direct message kept for user; the
     // message seq kept for its own recipient; user's rows up to seq cleared.

@@ -4,6 +4,7 @@
 
 #include "checkpoint.hh"
 #include "clock.hh"
+#include "group_commit.hh"
 #include "store.hh"
 
 #include <cstdlib>
@@ -275,8 +276,7 @@ class SqliteJournal final : public Journal {
     bool now_ = false;       // scheduled for the end of this iteration, not a timer
     bool gathering_ = false; // the test hook's timer: waiting for test_.min messages
     bool running_ = false;
-    int64_t last_commit_us_ = 0;
-    size_t last_batch_ = 0;
+    GroupCommit policy_;
     uint64_t commits_ = 0, last_ok_ = 0;
     uint64_t messages_ = 0, commits_logged_ = 0; // for the debug log
     uint64_t failures_ = 0;                      // failed commits in a row
@@ -362,10 +362,9 @@ void SqliteJournal::clear_pending(const std::string &user, int64_t upto)
 }
 
 // When to commit. Idle: at the end of this loop iteration (activated now, the commit runs
-// after the I/O callbacks already queued), so a lone message waits for nothing. Busy (the
-// last commit was under a millisecond ago with 8 or more messages): a moment later, 250 us,
-// or at once when kBatchMax messages wait, so one commit serves many messages — a commit
-// costs about the same for 15 messages as for 500.
+// after the I/O callbacks already queued), so a lone message waits for nothing. Busy: as
+// long as the policy (group_commit.hh) says, or at once when kBatchMax messages wait, so
+// one commit serves many messages — a commit costs about the same for 15 messages as for 500.
 void SqliteJournal::schedule()
 {
     bool full = batch_.size() >= kBatchMax;
@@ -377,9 +376,8 @@ void SqliteJournal::schedule()
     if (scheduled_ || running_)
         return; // a running commit schedules the next one when it ends
     scheduled_ = true;
-    int64_t since_last = mono_us() - last_commit_us_;
-    bool busy = since_last < 1000 && last_batch_ >= 8;
-    now_ = (!busy || full) && !gathering;
+    int64_t wait = policy_.wait_us(mono_us());
+    now_ = (wait == 0 || full) && !gathering;
     gathering_ = gathering;
     if (gathering) {
         timeval gather = {1, 0};
@@ -387,7 +385,9 @@ void SqliteJournal::schedule()
     } else if (now_) {
         event_active(commit_ev_, EV_TIMEOUT, 0);
     } else {
-        timeval gather = {0, 250};
+        policy_.waiting(batch_.size());
+        timeval gather = {static_cast<time_t>(wait / 1000000),
+                          static_cast<suseconds_t>(wait % 1000000)};
         event_add(commit_ev_, &gather);
     }
 }
@@ -422,7 +422,7 @@ void SqliteJournal::commit()
     if (scheduled_)
         event_del(commit_ev_); // called directly: the scheduled run is not needed
     scheduled_ = false;
-    last_commit_us_ = mono_us();
+    policy_.started(mono_us());
     if (batch_.empty() && rows_.empty())
         return;
     Batch &batch = committing_;
@@ -437,7 +437,7 @@ void SqliteJournal::commit()
     ok = ok && store_.commit();
     listener_.commit_took(batch.size(), mono_us() - began_us);
     messages_ += batch.size();
-    last_batch_ = batch.size();
+    policy_.finished(batch.size());
     if (!ok) {
         store_.rollback();
         log_failure(batch.size());

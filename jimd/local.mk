@@ -18,6 +18,7 @@ jimd_jimd_SOURCES = \
 	jimd/counters.hh \
 	jimd/daemon.cc \
 	jimd/daemon.hh \
+	jimd/group_commit.hh \
 	jimd/handlers.cc \
 	jimd/handlers.hh \
 	jimd/handlers_admin.cc \

@@ -27,6 +27,7 @@ unit_tests = \
 	tests/test_e2e_crypto \
 	tests/test_peer_protocol \
 	tests/test_line_templates \
+	tests/test_group_commit \
 	tests/test_store_batches
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
 e2e_tests = \
@@ -173,6 +174,10 @@ tests_test_line_templates_SOURCES = tests/test_line_templates.cc jimd/line_templ
 	jimd/line_templates.hh
 tests_test_line_templates_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_line_templates_LDADD = $(TEST_LDADD)
+# jimd's group-commit policy (a header of jimd's own).
+tests_test_group_commit_SOURCES = tests/test_group_commit.cc jimd/group_commit.hh
+tests_test_group_commit_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_group_commit_LDADD = $(CMOCKA_LIBS)
 # jimd's internal frames, compiled from jimd's own source.
 tests_test_peer_protocol_SOURCES = tests/test_peer_protocol.cc jimd/peer_protocol.cc \
 	jimd/peer_protocol.hh
