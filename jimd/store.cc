@@ -238,6 +238,11 @@ bool Store::migrate()
 
 bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::string *why)
 {
+    // Once per process, before SQLite initialises: no memory statistics, which jimd never
+    // reads and which cost a mutex around every allocation SQLite makes. (If something else
+    // initialised SQLite first, this is refused, and nothing else changes.)
+    static const int no_memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)no_memstatus;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
         *why = path + ": " + (db_ ? sqlite3_errmsg(db_) : "cannot open");
