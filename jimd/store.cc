@@ -365,8 +365,10 @@ bool Store::begin()
 bool Store::commit()
 {
     Reset r{st_commit_};
-    if (sqlite3_step(st_commit_) == SQLITE_DONE)
+    if (sqlite3_step(st_commit_) == SQLITE_DONE) {
+        recent_own_ = false;
         return true;
+    }
     fail("commit");
     rollback();
     return false;
@@ -375,7 +377,9 @@ bool Store::commit()
 void Store::rollback()
 {
     cached_last_ = -1; // the row read may have been this transaction's own
-    recent_.clear();   // it may hold this transaction's ids: read in again at the next use
+    if (recent_own_)   // it holds this transaction's ids: read in again at the next use
+        recent_.clear();
+    recent_own_ = false;
     Reset r{st_rollback_};
     if (!sqlite3_get_autocommit(db_))
         sqlite3_step(st_rollback_);

@@ -204,6 +204,7 @@ class Store {
     // De-duplication (store_ids.cc): the ids committed since the upkeep's last fold, the
     // batch's row of them being written, and the batch's new messages in seq order.
     RecentIds recent_;
+    bool recent_own_ = false; // recent_ holds ids of the open transaction (a rollback drops it)
     std::string ids_text_;
     std::vector<const StoredMessage *> row_msgs_;
     // The last row read by message_at (rows never change once written): seqs first..last.

@@ -109,7 +109,7 @@ Result Store::join(const std::string &room, int64_t user_id, int64_t now, int ma
         if (rc == SQLITE_ROW)
             room_id = sqlite3_column_int64(st_room_get_, 0);
         else if (rc != SQLITE_DONE)
-            return rollback(), fail("join"), Result::Error;
+            return fail("join"), rollback(), Result::Error;
     }
     if (room_id) {
         sqlite3_bind_int64(st_member_, 1, room_id);
@@ -120,7 +120,7 @@ Result Store::join(const std::string &room, int64_t user_id, int64_t now, int ma
     sqlite3_bind_int64(st_memberships_, 1, user_id);
     int64_t rooms = one_int(st_memberships_);
     if (rooms < 0)
-        return rollback(), fail("join"), Result::Error;
+        return fail("join"), rollback(), Result::Error;
     if (rooms >= max_rooms)
         return rollback(), Result::TooMany;
     if (!room_id) {
@@ -128,7 +128,7 @@ Result Store::join(const std::string &room, int64_t user_id, int64_t now, int ma
         sqlite3_bind_int64(st_created_since_, 2, now - 3600);
         int64_t created = one_int(st_created_since_);
         if (created < 0)
-            return rollback(), fail("join"), Result::Error;
+            return fail("join"), rollback(), Result::Error;
         if (created >= max_created_per_hour)
             return rollback(), Result::TooOften;
         Reset r{st_room_create_};
@@ -136,14 +136,14 @@ Result Store::join(const std::string &room, int64_t user_id, int64_t now, int ma
         sqlite3_bind_int64(st_room_create_, 2, user_id);
         sqlite3_bind_int64(st_room_create_, 3, now);
         if (sqlite3_step(st_room_create_) != SQLITE_DONE)
-            return rollback(), fail("create room"), Result::Error;
+            return fail("create room"), rollback(), Result::Error;
         room_id = sqlite3_last_insert_rowid(db_);
     }
     Reset r{st_join_};
     sqlite3_bind_int64(st_join_, 1, room_id);
     sqlite3_bind_int64(st_join_, 2, user_id);
     if (sqlite3_step(st_join_) != SQLITE_DONE)
-        return rollback(), fail("join"), Result::Error;
+        return fail("join"), rollback(), Result::Error;
     bool added = sqlite3_changes(db_) > 0;
     if (!commit())
         return Result::Error;

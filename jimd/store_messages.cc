@@ -51,6 +51,7 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
             if (!ids_row::add(&ids_text_, next, m.from, m.client_id))
                 return fail("message id too long");
             recent_.add(hash, next);
+            recent_own_ = true;
         }
         batch_format::add(&batch_text_, m);
         row_msgs_.push_back(&m);
@@ -377,10 +378,11 @@ bool Store::index_step(int max_rows, int *indexed_rows)
     {
         Reset r{st_indexed_}; // another indexer (a worker, past its recent ids' limit) was first
         if (sqlite3_step(st_indexed_) != SQLITE_ROW)
-            return rollback(), fail("index");
+            return fail("index"), rollback(), false;
         if (sqlite3_column_int64(st_indexed_, 0) != from) {
             *indexed_rows = 0;
-            return commit();
+            rollback();
+            return true;
         }
     }
     for (const auto &[recipient, seqs] : chunks) {
@@ -392,14 +394,14 @@ bool Store::index_step(int max_rows, int *indexed_rows)
         sqlite3_bind_blob(st_add_chunk_, 3, seqs.data(), static_cast<int>(seqs.size()),
                           SQLITE_STATIC);
         if (sqlite3_step(st_add_chunk_) != SQLITE_DONE)
-            return rollback(), fail("index");
+            return fail("index"), rollback(), false;
     }
     if (!count_sent(senders) || !fold_ids(with_ids, top))
         return rollback(), false;
     Reset r{st_set_indexed_};
     sqlite3_bind_int64(st_set_indexed_, 1, top);
     if (sqlite3_step(st_set_indexed_) != SQLITE_DONE)
-        return rollback(), fail("index");
+        return fail("index"), rollback(), false;
     return commit();
 }
 

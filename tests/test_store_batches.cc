@@ -389,8 +389,11 @@ void resend__found_across_connections_before_and_after_the_fold(void **)
     assert_int_equal(rows, 2);
     assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 0);
     assert_int_equal(count(d.db(), "SELECT count(*) FROM ids"), 2);
-    // After the fold: found by a worker that remembers them, by one that forgot them, and by
-    // one that never saw them (a new connection: a restarted worker).
+    // After the fold: found by a worker that remembers them (b), by one that forgot them (a),
+    // and by one that never saw them (a new connection: a restarted worker).
+    assert_true(a.forget_folded_ids());
+    assert_int_equal(a.recent_ids(), 0);
+    assert_true(b.recent_ids() > 0);
     Store c;
     assert_true(c.open(d.db(), false, 1000, &why));
     for (Store *s : {&a, &b, &c}) {
@@ -403,8 +406,12 @@ void resend__found_across_connections_before_and_after_the_fold(void **)
         assert_int_equal(dup[2], 1);
         assert_int_equal(again[2].seq, 1);
     }
-    assert_true(a.forget_folded_ids());
-    assert_int_equal(a.recent_ids(), 0);
+    // A rollback of a transaction that wrote no ids (a refused join, a rate limit) keeps
+    // what the worker has read in; one that wrote ids drops it.
+    size_t kept = b.recent_ids();
+    assert_true(b.begin());
+    b.rollback();
+    assert_int_equal(b.recent_ids(), kept);
     // A batch indexed only in part: its row stays, and both halves are found.
     std::vector<StoredMessage> four = {msg("carol", "bob", "1", "c1"),
                                        msg("carol", "bob", "2", "c2"),
@@ -423,6 +430,20 @@ void resend__found_across_connections_before_and_after_the_fold(void **)
     assert_int_equal(five[0].seq, four[2].seq);
     assert_int_equal(dup[1], 1);
     assert_int_equal(five[1].seq, four[0].seq);
+    // The rest folded: the row goes, and a new connection finds all three in `ids`.
+    assert_true(upkeep.index_step(10000, &rows));
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 0);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM ids WHERE sender = 'carol'"), 3);
+    Store f;
+    assert_true(f.open(d.db(), false, 1000, &why));
+    std::vector<StoredMessage> six = {msg("carol", "bob", "1", "c1"),
+                                      msg("carol", "bob", "2", "c2"),
+                                      msg("carol", "bob", "3", "c3")};
+    dup = commit(f, six);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(dup[i], 1);
+        assert_int_equal(six[i].seq, four[i].seq);
+    }
 }
 
 void resend__of_a_rolled_back_id_is_new(void **)
@@ -437,7 +458,9 @@ void resend__of_a_rolled_back_id_is_new(void **)
     uint8_t dup[2];
     assert_true(s.begin());
     assert_true(s.insert_batch(ptrs.data(), 2, dup));
+    assert_int_equal(s.recent_ids(), 1);
     s.rollback();
+    assert_int_equal(s.recent_ids(), 0);
     std::vector<StoredMessage> two = {msg("alice", "bob", "x"), msg("alice", "bob", "kept", "r1"),
                                       msg("alice", "bob", "kept", "r1")};
     std::vector<uint8_t> d2 = commit(s, two);
