@@ -367,6 +367,13 @@ bool Store::commit()
     Reset r{st_commit_};
     if (sqlite3_step(st_commit_) == SQLITE_DONE) {
         recent_own_ = false;
+        if (pending_next_ > 0) { // this commit's version, taken before any other read
+            next_seq_ = sqlite3_file_control(db_, "main", SQLITE_FCNTL_DATA_VERSION,
+                                             &seq_version_) == SQLITE_OK
+                            ? pending_next_
+                            : 0;
+            pending_next_ = 0;
+        }
         return true;
     }
     fail("commit");
@@ -376,8 +383,9 @@ bool Store::commit()
 
 void Store::rollback()
 {
-    cached_last_ = -1; // the row read may have been this transaction's own
-    if (recent_own_)   // it holds this transaction's ids: read in again at the next use
+    cached_last_ = -1;             // the row read may have been this transaction's own
+    next_seq_ = pending_next_ = 0; // read again at the next batch
+    if (recent_own_)               // it holds this transaction's ids: read in again at the next use
         recent_.clear();
     recent_own_ = false;
     Reset r{st_rollback_};

@@ -68,6 +68,8 @@ class Store {
     // those the upkeep has folded into `ids`.
     size_t recent_ids() const { return recent_.size(); }
     bool forget_folded_ids();
+    // How often insert_batch read the last seq from the database (tests: the cache below).
+    uint64_t seq_queries() const { return seq_queries_; }
     // The stored message seq into *out; *found false when there is none.
     bool message_at(int64_t seq, StoredMessage *out, bool *found);
     // Direct messages kept for a recipient who was offline: add, read (oldest first), clear.
@@ -146,6 +148,10 @@ class Store {
     // committed since recent_.seen (all of them past meta.indexed after a reset), and forgets
     // those folded since.
     bool refresh_recent_ids();
+    // The seq the next stored message gets, within insert_batch's transaction: remembered
+    // from this connection's last commit of a batch while SQLite's data version says that
+    // nothing (no other worker, no other transaction) changed the file since, else read.
+    bool next_seq(int64_t *next);
     // The seq of the message stored before with m's (from, client_id) into *seq, 0 if none:
     // among the recent ids (the batch being written starts at seq first), then in `ids`.
     bool find_id(const StoredMessage &m, uint64_t hash, int64_t first, int64_t *seq);
@@ -201,6 +207,12 @@ class Store {
                  *st_forgive_ = nullptr, *st_prune_events_ = nullptr, *st_add_batch_ids_ = nullptr,
                  *st_batch_ids_ = nullptr, *st_drop_batch_ids_ = nullptr;
     std::string batch_text_; // the row being written (its capacity reused)
+    // next_seq()'s memory: the seq after this connection's last committed batch and the
+    // data version (SQLITE_FCNTL_DATA_VERSION) right after that commit; 0: not known.
+    // pending_next_ is the open transaction's, once it wrote a batch (0: none yet).
+    int64_t next_seq_ = 0, pending_next_ = 0;
+    unsigned seq_version_ = 0;
+    uint64_t seq_queries_ = 0;
     // De-duplication (store_ids.cc): the ids committed since the upkeep's last fold, the
     // batch's row of them being written, and the batch's new messages in seq order.
     RecentIds recent_;

@@ -15,15 +15,35 @@ namespace jimd {
 
 using namespace sql;
 
+// The data version changes with every commit of this connection and whenever a transaction
+// of it begins on a file another connection changed (SQLite's pager), so an unchanged one,
+// read under the write lock that BEGIN IMMEDIATE took, means no batch row came since.
+bool Store::next_seq(int64_t *next)
+{
+    if (pending_next_ > 0) { // a second batch in the same transaction
+        *next = pending_next_;
+        return true;
+    }
+    unsigned version = 0;
+    if (next_seq_ > 0 &&
+        sqlite3_file_control(db_, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK &&
+        version == seq_version_) {
+        *next = next_seq_;
+        return true;
+    }
+    seq_queries_++;
+    Reset r{st_last_seq_};
+    if (sqlite3_step(st_last_seq_) != SQLITE_ROW)
+        return fail("last seq");
+    *next = sqlite3_column_int64(st_last_seq_, 0) + 1;
+    return true;
+}
+
 bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
 {
     int64_t next = 0;
-    {
-        Reset r{st_last_seq_};
-        if (sqlite3_step(st_last_seq_) != SQLITE_ROW)
-            return fail("last seq");
-        next = sqlite3_column_int64(st_last_seq_, 0) + 1;
-    }
+    if (!next_seq(&next))
+        return false;
     int64_t first = next;
     for (size_t i = 0; i < n; i++)
         if (!msgs[i]->client_id.empty()) {
@@ -67,6 +87,7 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
                       SQLITE_STATIC);
     if (sqlite3_step(st_add_batch_) != SQLITE_DONE)
         return fail("insert messages");
+    pending_next_ = next; // remembered by commit()
     return add_batch_ids(next - 1);
 }
 

@@ -502,6 +502,69 @@ void recent_ids__shared_hashes_growth_and_forgetting(void **)
     assert_int_equal(r.seen, -1);
 }
 
+// The next seq is remembered after a commit and read again only when the file changed since:
+// three connections (workers) take turns, and each one's seqs follow the others' exactly.
+void next_seq__exact_across_workers_and_read_only_after_a_change(void **)
+{
+    Dir d;
+    Store a, b, c;
+    std::string why;
+    for (Store *s : {&a, &b, &c})
+        assert_true(s->open(d.db(), false, 1000, &why));
+    int64_t expect = 1;
+    auto store = [&](Store &s, size_t n) {
+        std::vector<StoredMessage> msgs;
+        for (size_t i = 0; i < n; i++)
+            msgs.push_back(msg("alice", "bob", std::to_string(expect + i)));
+        commit(s, msgs);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(msgs[i].seq, expect + static_cast<int64_t>(i));
+        expect += static_cast<int64_t>(n);
+    };
+    store(a, 3);
+    assert_int_equal(a.seq_queries(), 1);
+    store(a, 2); // nothing changed since a's commit: no query
+    store(a, 1);
+    assert_int_equal(a.seq_queries(), 1);
+    store(b, 4); // b's first
+    store(c, 1);
+    store(a, 2); // a must see b's and c's
+    assert_int_equal(a.seq_queries(), 2);
+    for (int round = 0; round < 20; round++) // turns in every order
+        store(round % 3 == 0 ? a : round % 3 == 1 ? c : b, 1 + round % 4);
+    // A transaction of a without a batch, committed, and one rolled back: both read again.
+    uint64_t q = a.seq_queries();
+    assert_true(a.begin());
+    assert_true(a.add_pending("bob", 1));
+    assert_true(a.commit());
+    store(a, 1);
+    assert_int_equal(a.seq_queries(), q + 1);
+    std::vector<StoredMessage> undone = {msg("alice", "bob", "undone")};
+    StoredMessage *p = &undone[0];
+    uint8_t dup = 0;
+    assert_true(a.begin());
+    assert_true(a.insert_batch(&p, 1, &dup));
+    assert_int_equal(undone[0].seq, expect);
+    a.rollback();
+    store(b, 1); // takes the seq the rolled-back batch had
+    store(a, 2);
+    // Two batches in one transaction follow each other.
+    std::vector<StoredMessage> first = {msg("alice", "bob", "1")}, second = {msg("bob", "al", "2")};
+    StoredMessage *p1 = &first[0], *p2 = &second[0];
+    assert_true(c.begin());
+    assert_true(c.insert_batch(&p1, 1, &dup));
+    assert_true(c.insert_batch(&p2, 1, &dup));
+    assert_true(c.commit());
+    assert_int_equal(first[0].seq, expect);
+    assert_int_equal(second[0].seq, expect + 1);
+    expect += 2;
+    store(c, 1);
+    store(a, 1);
+    assert_int_equal(count(d.db(), "SELECT max(last_seq) FROM batches"), expect - 1);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batches"),
+                     count(d.db(), "SELECT count(DISTINCT first_seq) FROM batches"));
+}
+
 } // namespace
 
 int main(void)
@@ -515,6 +578,7 @@ int main(void)
         cmocka_unit_test(resend__found_across_connections_before_and_after_the_fold),
         cmocka_unit_test(resend__of_a_rolled_back_id_is_new),
         cmocka_unit_test(recent_ids__shared_hashes_growth_and_forgetting),
+        cmocka_unit_test(next_seq__exact_across_workers_and_read_only_after_a_change),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
