@@ -49,8 +49,7 @@ char *put_plain(char *w, const std::string &s, char tail)
 void add_int(std::string *out, int64_t v)
 {
     char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out->append(buf, static_cast<size_t>(r.ptr - buf));
+    out->append(buf, static_cast<size_t>(put_int(buf, v) - buf));
 }
 
 // A cursor over a batch's text.
@@ -206,13 +205,13 @@ void add(std::string *out, const StoredMessage &m)
         // The common case: one resize and straight writes.
         size_t at = out->size();
         out->resize(at + bound);
-        char *w = out->data() + at, *end = w + bound;
+        char *w = out->data() + at;
         if (at > 1)
             *w++ = ',';
         *w++ = '[';
-        w = std::to_chars(w, end, m.seq).ptr;
+        w = put_int(w, m.seq);
         *w++ = ',';
-        w = std::to_chars(w, end, m.time).ptr;
+        w = put_int(w, m.time);
         *w++ = ',';
         for (const std::string *str : strings)
             w = put_plain(w, *str, ',');

@@ -1,5 +1,6 @@
 // Whether a string can be written between quotes in a JSON line as it is — the test both
-// hand-written encoders (line_templates.cc, batch_format.cc) make before they copy bytes.
+// hand-written encoders (line_templates.cc, batch_format.cc) make before they copy bytes —
+// and the integers they write.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,41 @@ inline bool needs_escape(std::string_view s, bool non_ascii)
         if (special(static_cast<unsigned char>(p[i])))
             return true;
     return false;
+}
+
+// Writes v in decimal at w (at most 20 bytes) and returns the end: the digits counted first,
+// then written in place from the last, two at a time from a table — the same text as
+// std::to_chars, without its copy or a buffer of its own.
+inline char *put_int(char *w, int64_t v)
+{
+    static constexpr char kPairs[] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+    uint64_t u = static_cast<uint64_t>(v);
+    if (v < 0) {
+        *w++ = '-';
+        u = 0 - u;
+    }
+    size_t n = 1;
+    uint64_t top = u;
+    for (; top >= 10000; top /= 10000)
+        n += 4;
+    n += top >= 1000 ? 3 : top >= 100 ? 2 : top >= 10 ? 1 : 0;
+    char *end = w + n, *t = end;
+    while (u >= 100) {
+        unsigned pair = static_cast<unsigned>(u % 100) * 2;
+        u /= 100;
+        *--t = kPairs[pair + 1];
+        *--t = kPairs[pair];
+    }
+    if (u >= 10) {
+        *--t = kPairs[u * 2 + 1];
+        *--t = kPairs[u * 2];
+    } else {
+        *--t = static_cast<char>('0' + u);
+    }
+    return end;
 }
 
 } // namespace jimd

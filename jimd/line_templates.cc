@@ -10,14 +10,12 @@ namespace jimd {
 
 namespace {
 
-// Copies s to w; false when s holds a byte that the encoder would escape.
+// Copies s to w; false when s holds a byte that the encoder would escape, one that is not
+// ASCII, or DEL.
 bool put_plain(char *&w, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
-            return false;
-    }
+    if (needs_escape(std::string_view(s, n), true) || std::memchr(s, 0x7f, n))
+        return false;
     std::memcpy(w, s, n);
     w += n;
     return true;
@@ -37,38 +35,6 @@ char *put_member(char *w, const char *key, size_t key_len, const std::string &s)
     w += s.size();
     *w++ = '"';
     return w;
-}
-
-// Writes v in decimal at w (at most 20 bytes) and returns the end: two digits at a time from
-// a table, the same text as std::to_chars at a third of its cost here.
-char *put_int(char *w, int64_t v)
-{
-    static constexpr char kPairs[] = "00010203040506070809101112131415161718192021222324"
-                                     "25262728293031323334353637383940414243444546474849"
-                                     "50515253545556575859606162636465666768697071727374"
-                                     "75767778798081828384858687888990919293949596979899";
-    uint64_t u = static_cast<uint64_t>(v);
-    if (v < 0) {
-        *w++ = '-';
-        u = 0 - u;
-    }
-    char tmp[20];
-    char *t = tmp + sizeof tmp;
-    while (u >= 100) {
-        unsigned pair = static_cast<unsigned>(u % 100) * 2;
-        u /= 100;
-        *--t = kPairs[pair + 1];
-        *--t = kPairs[pair];
-    }
-    if (u >= 10) {
-        *--t = kPairs[u * 2 + 1];
-        *--t = kPairs[u * 2];
-    } else {
-        *--t = static_cast<char>('0' + u);
-    }
-    size_t n = static_cast<size_t>(tmp + sizeof tmp - t);
-    std::memcpy(w, t, n);
-    return w + n;
 }
 
 char *put(char *w, const char *lit, size_t n)

@@ -1,13 +1,17 @@
 // test_line_templates.cc — jimd's templated acknowledgement and push (jimd/line_templates.cc)
 // write exactly what jim_msg_encode writes for the same object, or decline.
+#include "json_bytes.hh"
 #include "line_templates.hh"
 
+#include <charconv>
+#include <climits>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <setjmp.h>
 #include <string>
+#include <vector>
 
 extern "C" {
 #include <cmocka.h>
@@ -76,6 +80,25 @@ void template__ids_to_escape_or_too_long__declined(void **)
     for (const char *id : ids)
         assert_int_equal(jimd::ack_line(line, JIM_RESP_OK, 1, id, 1, "delivered"), 0);
     assert_int_equal(jimd::ack_line(line, JIM_RESP_OK, 1, "id", 1, "d\xc3\xa9j\xc3\xa0"), 0);
+}
+
+// put_int, which the templates and the batch rows use, writes what std::to_chars writes, at
+// every number of digits and at both ends of the range, and nothing past it.
+void put_int__same_text_as_to_chars(void **)
+{
+    std::vector<int64_t> values = {0, INT64_MAX, INT64_MIN, INT64_MIN + 1, 1700000000, -1};
+    for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10)
+        for (int64_t v : {p - 1, p, p + 1, 3 * p, -p, -(p - 1)})
+            values.push_back(v);
+    for (int64_t v : values) {
+        char want[24], got[32];
+        std::memset(got, '#', sizeof got);
+        size_t n = static_cast<size_t>(std::to_chars(want, want + sizeof want, v).ptr - want);
+        char *end = jimd::put_int(got, v);
+        assert_int_equal(end - got, n);
+        assert_memory_equal(got, want, n);
+        assert_int_equal(got[n], '#');
+    }
 }
 
 // The push as jimd built it through a jim_msg (Replies::push_line), in jim's dialect.
@@ -149,6 +172,7 @@ int main()
         cmocka_unit_test(template__ids_to_escape_or_too_long__declined),
         cmocka_unit_test(push__plain_strings__same_bytes_as_jim_msg),
         cmocka_unit_test(push__strings_to_escape__declined),
+        cmocka_unit_test(put_int__same_text_as_to_chars),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
