@@ -192,15 +192,20 @@ void begin(std::string *out)
     out->push_back('[');
 }
 
-void add(std::string *out, const StoredMessage &m)
+bool add(std::string *out, const StoredMessage &m)
 {
     const std::string *strings[] = {&m.from, &m.to, &m.encoding, &m.text};
-    bool plain = !needs_escape(m.client_id, false);
+    // Plain ASCII is the common case and implies plain; only a message that is not looks
+    // again, for JSON's escapes alone.
+    bool ascii = !needs_escape(m.client_id, true);
     size_t bound = 2 + 2 * 21 + 4 + m.client_id.size() + 3;
     for (const std::string *str : strings) {
-        plain = plain && !needs_escape(*str, false);
+        ascii = ascii && !needs_escape(*str, true);
         bound += str->size() + 3;
     }
+    bool plain = ascii || !needs_escape(m.client_id, false);
+    for (size_t i = 0; !ascii && plain && i < 4; i++)
+        plain = !needs_escape(*strings[i], false);
     if (plain) {
         // The common case: one resize and straight writes.
         size_t at = out->size();
@@ -222,7 +227,7 @@ void add(std::string *out, const StoredMessage &m)
             w = put_plain(w, m.client_id, ']');
         }
         out->resize(static_cast<size_t>(w - out->data()));
-        return;
+        return ascii;
     }
     if (out->size() > 1)
         out->push_back(',');
@@ -240,6 +245,7 @@ void add(std::string *out, const StoredMessage &m)
     else
         add_string(out, m.client_id);
     out->push_back(']');
+    return false;
 }
 
 void end(std::string *out)

@@ -13,8 +13,10 @@ namespace jimd::batch_format {
 
 // Starts a batch in *out (cleared first).
 void begin(std::string *out);
-// Appends one message to the batch begun in *out.
-void add(std::string *out, const StoredMessage &m);
+// Appends one message to the batch begun in *out; true when its strings are all plain
+// ASCII (nothing for JSON to escape, no byte of 0x80 or above: what the push's template
+// checks, so it need not look again).
+bool add(std::string *out, const StoredMessage &m);
 // Ends the batch in *out.
 void end(std::string *out);
 

@@ -23,6 +23,9 @@ struct StoredMessage {
     int64_t seq = 0;
     int64_t time = 0;
     std::string from, to, encoding, text, client_id;
+    // Set when the batch row was written (batch_format::add): the strings are plain ASCII,
+    // so the push's template need not look at them again. SqliteJournal::append clears it.
+    bool plain_ascii = false;
 };
 
 // An account.

@@ -339,6 +339,7 @@ Entry &SqliteJournal::append()
     e.live = false;
     e.keep_offline = true;
     e.msg.seq = 0;
+    e.msg.plain_ascii = false; // the strings about to be set are not looked at yet
     schedule();
     return e;
 }

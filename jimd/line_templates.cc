@@ -74,10 +74,11 @@ size_t ack_line(char *out, int code, int64_t now, const char *id, int64_t seq, c
 
 bool push_line(std::string *out, int64_t time, const std::string &id, const std::string &to,
                const std::string &from, const std::string &encoding, const std::string &text,
-               int64_t seq)
+               int64_t seq, bool known_plain)
 {
-    if (needs_escape(id, true) || needs_escape(to, true) || needs_escape(from, true) ||
-        needs_escape(encoding, true) || needs_escape(text, true))
+    if (!known_plain &&
+        (needs_escape(id, true) || needs_escape(to, true) || needs_escape(from, true) ||
+         needs_escape(encoding, true) || needs_escape(text, true)))
         return false;
     out->resize(160 + id.size() + to.size() + from.size() + encoding.size() + text.size());
     char *begin = out->data();

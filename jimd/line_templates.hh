@@ -24,9 +24,10 @@ size_t ack_line(char *out, int code, int64_t now, const char *id, int64_t seq, c
 // {"action":"msg","time":…,"id":…,"to":…,"from":…,"encoding":…,"message":…,"seq":…}\n (id
 // and encoding only when not empty), the same bytes as jim_msg_encode writes for it; false
 // (out unspecified) when a string holds a byte that the encoder escapes (a control
-// character, '"', '\\', anything not ASCII): then encode it through jim_msg.
+// character, '"', '\\', anything not ASCII): then encode it through jim_msg. With
+// known_plain the strings were checked already (StoredMessage::plain_ascii).
 bool push_line(std::string *out, int64_t time, const std::string &id, const std::string &to,
                const std::string &from, const std::string &encoding, const std::string &text,
-               int64_t seq);
+               int64_t seq, bool known_plain = false);
 
 } // namespace jimd

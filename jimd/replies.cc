@@ -73,7 +73,8 @@ void Replies::reply_retry(Session &s, const char *id, int code, const char *text
 
 const std::string &Replies::push_line(const StoredMessage &m)
 {
-    if (jimd::push_line(&line_, m.time, m.client_id, m.to, m.from, m.encoding, m.text, m.seq))
+    if (jimd::push_line(&line_, m.time, m.client_id, m.to, m.from, m.encoding, m.text, m.seq,
+                        m.plain_ascii))
         return line_; // the template: plain ASCII strings, the same bytes as below
     jim_msg_init_action(tmp_, JIM_ACTION_MSG);
     jim_msg_set_int(tmp_, JIM_FIELD_TIME, m.time);

@@ -73,7 +73,7 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
             recent_.add(hash, next);
             recent_own_ = true;
         }
-        batch_format::add(&batch_text_, m);
+        m.plain_ascii = batch_format::add(&batch_text_, m);
         row_msgs_.push_back(&m);
         next++;
     }

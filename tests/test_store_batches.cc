@@ -565,6 +565,41 @@ void next_seq__exact_across_workers_and_read_only_after_a_change(void **)
                      count(d.db(), "SELECT count(DISTINCT first_seq) FROM batches"));
 }
 
+// A stored message is marked plain ASCII (its push then skips the template's look) exactly
+// when every string is: a byte to escape or a non-ASCII one in any of them clears it.
+void plain_ascii__set_by_the_batch_row_only_when_every_string_is(void **)
+{
+    Dir d;
+    Store s;
+    std::string why;
+    assert_true(s.open(d.db(), false, 1000, &why));
+    std::vector<StoredMessage> msgs = {msg("alice", "bob", "plain text", "id1"),
+                                       msg("alice", "bob", "caf\xc3\xa9"),
+                                       msg("alice", "bob", "a \"quote\""),
+                                       msg("alice", "bob", "tab\there"),
+                                       msg("alice", "bob", "x",
+                                           "\xd0\xb8"
+                                           "d"),
+                                       msg("alice", "bob", "plain", "")};
+    msgs[5].encoding = "b\\64";
+    for (StoredMessage &m : msgs)
+        m.plain_ascii = true; // whatever it was, the row decides
+    commit(s, msgs);
+    const bool want[] = {true, false, false, false, false, false};
+    for (size_t i = 0; i < msgs.size(); i++)
+        assert_int_equal(msgs[i].plain_ascii, want[i]);
+    for (size_t i = 0; i < msgs.size(); i++) { // and every one reads back as written
+        StoredMessage back;
+        bool found = false;
+        assert_true(s.message_at(msgs[i].seq, &back, &found));
+        assert_true(found);
+        assert_string_equal(back.text.c_str(), msgs[i].text.c_str());
+        assert_string_equal(back.client_id.c_str(), msgs[i].client_id.c_str());
+        assert_string_equal(back.encoding.c_str(), msgs[i].encoding.c_str());
+        assert_false(back.plain_ascii);
+    }
+}
+
 } // namespace
 
 int main(void)
@@ -579,6 +614,7 @@ int main(void)
         cmocka_unit_test(resend__of_a_rolled_back_id_is_new),
         cmocka_unit_test(recent_ids__shared_hashes_growth_and_forgetting),
         cmocka_unit_test(next_seq__exact_across_workers_and_read_only_after_a_change),
+        cmocka_unit_test(plain_ascii__set_by_the_batch_row_only_when_every_string_is),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
