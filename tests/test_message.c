@@ -480,6 +480,14 @@ static void validate__message_length__counts_code_points(void **state)
     strcat(text, "\xc3\xa9");
     assert_int_equal(jim_msg_make_text(m, "bob", text), JIM_OK);
     assert_int_equal(jim_msg_validate(m, NULL), JIM_ERANGE);
+    /* One byte a character: 500 pass (not counted at all), 501 do not. */
+    memset(text, 'a', 500);
+    text[500] = '\0';
+    assert_int_equal(jim_msg_make_text(m, "bob", text), JIM_OK);
+    assert_int_equal(jim_msg_validate(m, NULL), JIM_OK);
+    strcat(text, "a");
+    assert_int_equal(jim_msg_make_text(m, "bob", text), JIM_OK);
+    assert_int_equal(jim_msg_validate(m, NULL), JIM_ERANGE);
     jim_msg_free(m);
 }
 

@@ -9,6 +9,13 @@ namespace jim {
 
 namespace {
 
+// Whether s has more than max characters: never when it has no more bytes than that (a
+// character is one byte or more), so the count is made only for a long string.
+bool more_chars_than(std::string_view s, long max)
+{
+    return static_cast<long>(s.size()) > max && static_cast<long>(utf8_count(s)) > max;
+}
+
 bool name_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -119,7 +126,7 @@ int Message::validate(const Limits &lim)
         case Syntax::Any:
         case Syntax::None: break;
         case Syntax::Text:
-            if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_INFO_CHARS])
+            if (more_chars_than(s, lim[JIM_LIMIT_INFO_CHARS]))
                 why = "too long";
             break;
         case Syntax::User:
@@ -142,13 +149,13 @@ int Message::validate(const Limits &lim)
             if (has(JIM_FIELD_ENCODING) && str(JIM_FIELD_ENCODING) == JIM_E2E_ENCODING)
                 why = envelope_problem(s, has(JIM_FIELD_TO), str(JIM_FIELD_TO),
                                        lim[JIM_LIMIT_MESSAGE_CHARS], buf);
-            else if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_MESSAGE_CHARS]) {
+            else if (more_chars_than(s, lim[JIM_LIMIT_MESSAGE_CHARS])) {
                 buf = "longer than " + std::to_string(lim[JIM_LIMIT_MESSAGE_CHARS]) + " characters";
                 why = buf.c_str();
             }
             break;
         case Syntax::Id:
-            if (static_cast<long>(utf8_count(s)) > lim[JIM_LIMIT_ID_CHARS])
+            if (more_chars_than(s, lim[JIM_LIMIT_ID_CHARS]))
                 why = "too long";
             break;
         case Syntax::Password:
