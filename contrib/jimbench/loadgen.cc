@@ -734,10 +734,12 @@ int run_benchmarks(const Options &o, const char *self)
         }
     }
     if (selected(o, "w5")) { // jimd only: the relay has no general chat
+        Options t = o;
+        t.relay = false; // with --relay, o would start the relay
         Server srv;
-        if (!srv.start(o, self, kAuthNone))
+        if (!srv.start(t, self, kAuthNone))
             return 1;
-        Result r = w5(o, srv, o.general_messages);
+        Result r = w5(t, srv, o.general_messages);
         if (r.ok) {
             std::printf(
                 "W5   jimd   general chat of %d sessions: %.0f deliveries per server CPU-s; "
