@@ -3,12 +3,24 @@
 
 #include "clock.hh"
 
+#include <cstdlib>
+
 namespace jimd {
 
 #define CLOG(level, ...) JIM_LOG(config_.log, level, config_.tag.c_str(), __VA_ARGS__)
 
+namespace {
+
+int frames_from_env(int frames)
+{
+    const char *v = getenv("JIMD_TEST_CHECKPOINT_FRAMES");
+    return v && atoi(v) >= 100 ? atoi(v) : frames;
+}
+
+} // namespace
+
 Checkpointer::Checkpointer(event_base *base, const JournalConfig &config)
-    : base_(base), config_(config)
+    : frames_(frames_from_env(kFrames)), base_(base), config_(config)
 {
 }
 
@@ -31,7 +43,7 @@ bool Checkpointer::start(std::string *why)
     return true;
 }
 
-// Once the WAL holds kFrames, the thread (at nice kNice: the loop preempts it at once)
+// Once the WAL holds kFrames (frames_), the thread (at nice kNice: the loop preempts it at once)
 // copies it back on its own connection, concurrently with the commits, in passes until
 // one copies at most kRest frames. A single worker then copies the few frames committed
 // meanwhile itself (finish), between two commits, so that copy reaches the WAL's end and
@@ -53,7 +65,7 @@ void Checkpointer::after_commit(Store &main)
         stand_down_ = true;
         return;
     }
-    if (running_ || frames < kFrames || frames < tried_at_ + kFrames / 4)
+    if (running_ || frames < frames_ || frames < tried_at_ + frames_ / 4)
         return;
     running_ = true;
     tried_at_ = frames;

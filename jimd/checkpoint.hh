@@ -27,8 +27,12 @@ class Checkpointer {
     void finish(Store &main, int left, const std::string &error);
 
     // The WAL's length (4 KiB pages) at which a worker copies it back, and what the
-    // thread may leave for the loop to copy.
-    static constexpr int kFrames = 1000, kRest = 64;
+    // thread may leave for the loop to copy. Each copy ends with a few device syncs on the
+    // loop, so the longer the WAL between copies, the rarer those stalls (doc/benchmarks.md).
+    static constexpr int kFrames = 4000, kRest = 64;
+    // kFrames, or for a test JIMD_TEST_CHECKPOINT_FRAMES (a crash test needs a copy to run
+    // without writing 16 MB first).
+    int frames_;
     static constexpr int kNice = 19; // the copying waits for a free moment
     event_base *base_;
     JournalConfig config_;

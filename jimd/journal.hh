@@ -206,7 +206,7 @@ std::unique_ptr<Journal> open_journal(const JournalConfig &config, event_base *b
 // prepare brings the schema up to date before any worker starts; upkeep (run at the lowest
 // priority, in a child) forgets rate-limit events past every window and extends the
 // history index; upkeep_urgent says whether the journal outgrew its bounds (the SQLite
-// WAL past 16 MiB), which rescue then fixes at normal priority; finish is the last upkeep,
+// WAL past 32 MiB), which rescue then fixes at normal priority; finish is the last upkeep,
 // with every worker gone.
 bool journal_prepare(const JournalConfig &config, std::string *why);
 // Before the first open (journal_files.cc): refuses a WAL that is no SQLite WAL and a

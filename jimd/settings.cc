@@ -93,7 +93,7 @@ const SettingInfo kTable[S_LIMITS_FIRST] = {
     {"busy_timeout_ms", Type::Int, 100, 600000, "10000", nullptr,
      "how long a database writer waits for the lock"},
     {"checkpoint_interval", Type::Int, 1, 3600, "1", nullptr,
-     "seconds between the master's upkeep runs (history index; WAL restart past 16 MiB)"},
+     "seconds between the master's upkeep runs (history index; WAL restart past 32 MiB)"},
     {"scrypt_n", Type::Int, 1024, 1048576, "16384", nullptr,
      "scrypt cost N for new password hashes (a power of two)"},
     {"drain_timeout", Type::Int, 1, 600, "10", nullptr,

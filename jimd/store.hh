@@ -123,7 +123,7 @@ class Store {
     int64_t wal_bytes() const;
     // The same for the database at path, without opening it.
     static int64_t wal_file_bytes(const std::string &path);
-    static constexpr int64_t kWalLimit = 16 << 20;
+    static constexpr int64_t kWalLimit = 32 << 20;
     // Writes the database file and the WAL to disk (fdatasync), so that a checkpoint's
     // own syncs that follow find little to write.
     bool sync_files();

@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <vector>
 
@@ -77,16 +78,25 @@ class Loop {
         }
         dirty_.clear();
     }
-    // Runs until done() or the deadline; false on timeout or a dead connection.
+    // Runs until done() or the deadline; false on timeout or a dead connection. tick, if
+    // given, runs after each wake-up and returns when (now_ns clock) it wants the next one:
+    // the loop sleeps until then at the latest, to the microsecond (an open-loop sender's
+    // schedule), or up to 100 ms when it returns 0.
     bool run(const OnLine &on_line, const std::function<bool()> &done, int64_t deadline_ns,
-             const std::function<void()> &tick = nullptr)
+             const std::function<int64_t()> &tick = nullptr)
     {
         epoll_event ev[512];
+        int64_t wake_at = tick ? tick() : 0;
         flush_dirty();
         while (!done()) {
-            if (now_ns() > deadline_ns)
+            int64_t now = now_ns();
+            if (now > deadline_ns)
                 return false;
-            int n = epoll_wait(ep_, ev, 512, tick ? 1 : 100);
+            int64_t wait = wake_at > 0 ? std::max<int64_t>(0, wake_at - now) : 100000000;
+            timespec ts = {static_cast<time_t>(wait / 1000000000),
+                           static_cast<long>(wait % 1000000000)};
+            int n = epoll_pwait2(ep_, ev, 512, &ts, nullptr);
+            read_ns_ = now_ns();
             for (int i = 0; i < n; i++) {
                 Conn &c = conns_[ev[i].data.u32];
                 if (ev[i].events & EPOLLOUT) {
@@ -112,14 +122,19 @@ class Loop {
                 }
             }
             if (tick)
-                tick();
+                wake_at = tick();
             flush_dirty();
         }
         return true;
     }
 
+    // When the lines being handled were read (the wake-up that read them): their arrival
+    // time, taken once per wake-up rather than once per line.
+    int64_t read_ns() const { return read_ns_; }
+
   private:
     int ep_;
+    int64_t read_ns_ = 0;
     std::vector<Conn> conns_;
     std::vector<int> dirty_;
 };
@@ -137,22 +152,36 @@ bool is_msg(std::string_view l)
     return l.rfind("{\"action\":\"msg\"", 0) == 0;
 }
 
-// The send time carried at the start of a message's text, or -1.
+// The send time carried at the start of a message's text (20 digits), or -1.
 int64_t sent_at(std::string_view l)
 {
-    size_t at = l.find("\"message\":\"");
-    if (at == std::string_view::npos)
+    static constexpr std::string_view kKey = "\"message\":\"";
+    // memmem, not string_view::find: find stops at every '"' the line has
+    auto *at = static_cast<const char *>(memmem(l.data(), l.size(), kKey.data(), kKey.size()));
+    if (!at || static_cast<size_t>(l.data() + l.size() - at) < kKey.size() + 20)
         return -1;
-    return std::strtoll(l.data() + at + 11, nullptr, 10);
+    int64_t t = 0;
+    for (char d : std::string_view(at + kKey.size(), 20)) {
+        if (d < '0' || d > '9')
+            return -1;
+        t = t * 10 + (d - '0');
+    }
+    return t;
 }
 
-// A 64-byte text that starts with the send time.
-std::string text_now()
+// A 64-byte text that starts with the time ns (the now_ns clock): when it was sent, or in
+// an open-loop run when it was due.
+std::string text_at(int64_t ns)
 {
     char buf[80];
     std::snprintf(buf, sizeof buf, "%020" PRId64 " the quick brown fox jumps over the lazy dog",
-                  now_ns());
+                  ns);
     return std::string(buf, 64);
+}
+
+std::string text_now()
+{
+    return text_at(now_ns());
 }
 
 // Logs connections [from, to) in as prefix<i> (auth none) and waits for every 200. A 409
@@ -192,14 +221,17 @@ bool login_all(Loop &L, size_t from, size_t to, const char *prefix, int64_t dead
             pending--;
         },
         [&] { return pending == 0; }, deadline,
-        [&] {
-            int64_t now = now_ns();
+        [&]() -> int64_t {
+            int64_t now = now_ns(), next = 0;
             for (size_t i = from; i < to; i++) {
                 if (retry_at[i] && retry_at[i] <= now) {
                     retry_at[i] = 0;
                     send_login(i);
+                } else if (retry_at[i] && (next == 0 || retry_at[i] < next)) {
+                    next = retry_at[i];
                 }
             }
+            return next;
         });
     return ok && !refused;
 }
@@ -224,6 +256,7 @@ struct Latency {
 struct Result {
     double rate = 0, per_cpu = 0, p50 = 0, p99 = 0, max = 0, extra = 0;
     double server_load = 0, bench_load = 0; // CPUs each used on average (1.0: one whole core)
+    double late_p50 = -1, late_p99 = -1;    // open loop: how late jimbench sent (us), -1 closed
     long count = 0;
     bool ok = false;
 };
@@ -247,71 +280,131 @@ void finish_flow(Result *r, long delivered, int64_t t0, double c0, double b0, co
     r->max = lat.max();
 }
 
-// The flow shared by W1 and W2: senders [0, n) each keep at most -K messages in flight
-// (counted by acknowledgements) to to(i), `messages` in all, until `expected` msg pushes
-// have arrived anywhere; rate > 0 caps sending at that many per second.
+// The sending side of a flow: senders [0, n) of a loop, each with at most -K messages in
+// flight (counted by acknowledgements) to its target, `messages` in all.
+class Senders {
+  public:
+    Senders(const Options &o, Loop &L, int n, const std::function<std::string(int)> &to,
+            long messages, long rate)
+        : o_(o), L_(L), messages_(messages), rate_(rate), inflight_(static_cast<size_t>(n), 0)
+    {
+        for (int i = 0; i < n; i++)
+            targets_.push_back(to(i));
+        if (rate > 0)
+            late_.ns.reserve(static_cast<size_t>(messages));
+    }
+    // Closed loop: sender i tops up its window.
+    void top_up(int i)
+    {
+        while (inflight_[static_cast<size_t>(i)] < o_.inflight && sent_ < messages_)
+            send_one(i, now_ns());
+    }
+    // An acknowledgement reached sender i.
+    void acked(int i) { inflight_[static_cast<size_t>(i)]--; }
+    // Open loop: sends what is due by now, round robin over the senders with room; returns
+    // when the next message is due (0: none left to send).
+    int64_t send_due()
+    {
+        int64_t now = now_ns();
+        auto n = static_cast<int>(inflight_.size());
+        while (sent_ < messages_ && due(sent_) <= now) {
+            int tried = 0;
+            for (; tried < n && inflight_[static_cast<size_t>(next_)] >= o_.inflight; tried++)
+                next_ = (next_ + 1) % n;
+            if (tried == n)
+                return now + 1000000; // every window full: an acknowledgement wakes the loop
+            late_.add(now - due(sent_));
+            send_one(next_, due(sent_));
+            next_ = (next_ + 1) % n;
+        }
+        return sent_ < messages_ ? due(sent_) : 0;
+    }
+    // How late send_due sent, after its due time.
+    Latency &late() { return late_; }
+
+  private:
+    int64_t due(long k) const
+    {
+        return t0_ +
+               static_cast<int64_t>(static_cast<double>(k) * 1e9 / static_cast<double>(rate_));
+    }
+    void send_one(int i, int64_t stamp)
+    {
+        char req[240], id[48] = "";
+        if (o_.ids) // as libjim's clients: a prefix per client and a counter
+            std::snprintf(id, sizeof id, ",\"id\":\"b%d-%ld\"", i, sent_ + 1);
+        std::snprintf(req, sizeof req,
+                      "{\"action\":\"msg\",\"time\":0,\"to\":\"%s\",\"message\":\"%s\"%s}\n",
+                      targets_[static_cast<size_t>(i)].c_str(), text_at(stamp).c_str(), id);
+        L_.send(L_[static_cast<size_t>(i)], req);
+        inflight_[static_cast<size_t>(i)]++;
+        sent_++;
+    }
+
+    const Options &o_;
+    Loop &L_;
+    long messages_, rate_, sent_ = 0;
+    int64_t t0_ = now_ns();
+    int next_ = 0;
+    std::vector<int> inflight_;
+    std::vector<std::string> targets_;
+    Latency late_;
+};
+
+// The flow shared by W1 and W2: Senders to to(i) until `expected` msg pushes have arrived
+// anywhere.
+//
+// rate > 0 makes it an open loop: message k is due at t0 + k/rate, goes to the next sender
+// in turn with room, and carries its due time, so the latency counts from when it was due
+// and a stall anywhere (the server, or jimbench itself late to send) cannot hide. The loop
+// wakes at each due time to the microsecond: jimbench's timer slack is 1 ns meanwhile
+// (set here, after the server started, so the server does not inherit it).
 Result run_flow(const Options &o, Server &srv, Loop &L, int senders,
                 const std::function<std::string(int)> &to, long messages, long expected, long rate,
                 int64_t deadline)
 {
     Result r;
-    long sent = 0, delivered = 0;
-    std::vector<int> inflight(static_cast<size_t>(senders), 0);
-    std::vector<std::string> targets;
-    for (int i = 0; i < senders; i++)
-        targets.push_back(to(i));
+    long delivered = 0;
+    // The latency of every delivery, or past kSamples deliveries of every stride-th: the
+    // search for the time in each push would make jimbench the limit of a large W2.
+    constexpr long kSamples = 500000;
+    long stride = (expected + kSamples - 1) / kSamples;
     Latency lat;
-    lat.ns.reserve(static_cast<size_t>(expected));
+    lat.ns.reserve(static_cast<size_t>(expected / stride + 1));
     int64_t t0 = now_ns();
     double c0 = srv.cpu_seconds(), b0 = own_cpu_seconds();
-    auto allowed = [&] {
-        return rate <= 0
-                   ? messages
-                   : std::min<long>(
-                         messages,
-                         static_cast<long>(static_cast<double>(rate) * (now_ns() - t0) / 1e9) + 1);
-    };
-    auto top_up = [&](int i) {
-        long limit = allowed();
-        std::string batch;
-        while (inflight[static_cast<size_t>(i)] < o.inflight && sent < limit) {
-            char req[240], id[48] = "";
-            if (o.ids) // as libjim's clients: a prefix per client and a counter
-                std::snprintf(id, sizeof id, ",\"id\":\"b%d-%ld\"", i, sent + 1);
-            std::snprintf(req, sizeof req,
-                          "{\"action\":\"msg\",\"time\":0,\"to\":\"%s\",\"message\":\"%s\"%s}\n",
-                          targets[static_cast<size_t>(i)].c_str(), text_now().c_str(), id);
-            batch += req;
-            inflight[static_cast<size_t>(i)]++;
-            sent++;
-        }
-        if (!batch.empty())
-            L.send(L[static_cast<size_t>(i)], batch);
-    };
-    for (int i = 0; i < senders; i++)
-        top_up(i);
+    Senders S(o, L, senders, to, messages, rate);
+    int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    if (rate > 0)
+        prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+    else
+        for (int i = 0; i < senders; i++)
+            S.top_up(i);
     r.ok = L.run(
         [&](Conn &c, std::string_view l) {
             int code;
             if (is_response(l, &code)) {
                 if (c.index < senders) {
-                    inflight[static_cast<size_t>(c.index)]--;
-                    top_up(c.index);
+                    S.acked(c.index);
+                    if (rate <= 0)
+                        S.top_up(c.index);
                 }
             } else if (is_msg(l)) {
-                int64_t t = sent_at(l);
+                int64_t t = delivered % stride == 0 ? sent_at(l) : -1;
                 if (t > 0)
-                    lat.add(now_ns() - t);
+                    lat.add(L.read_ns() - t);
                 delivered++;
             }
         },
         [&] { return delivered >= expected; }, deadline,
-        rate > 0 ? std::function<void()>([&] {
-            for (int i = 0; i < senders; i++)
-                top_up(i);
-        })
-                 : nullptr);
+        rate > 0 ? std::function<int64_t()>([&] { return S.send_due(); }) : nullptr);
+    if (rate > 0 && slack > 0)
+        prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(slack), 0, 0, 0);
     finish_flow(&r, delivered, t0, c0, b0, srv, lat);
+    if (rate > 0) {
+        r.late_p50 = S.late().pct(0.5);
+        r.late_p99 = S.late().pct(0.99);
+    }
     return r;
 }
 
@@ -531,6 +624,9 @@ void print_loads(const char *name, const char *target, const Result &r)
     std::printf("%-4s %-6s CPUs used: server %.2f, jimbench %.2f%s\n", name, target, r.server_load,
                 r.bench_load,
                 r.bench_load >= 0.9 ? " (jimbench was the limit, not the server)" : "");
+    if (r.late_p50 >= 0) // included in the latency: jimbench's own share of it
+        std::printf("%-4s %-6s jimbench sent after the due time by p50 %.0f us, p99 %.0f us\n",
+                    name, target, r.late_p50, r.late_p99);
 }
 
 void print_flow(const char *name, const char *target, const Result &r)
@@ -638,10 +734,12 @@ int run_benchmarks(const Options &o, const char *self)
         }
     }
     if (selected(o, "w5")) { // jimd only: the relay has no general chat
+        Options t = o;
+        t.relay = false; // with --relay, o would start the relay
         Server srv;
-        if (!srv.start(o, self, kAuthNone))
+        if (!srv.start(t, self, kAuthNone))
             return 1;
-        Result r = w5(o, srv, o.general_messages);
+        Result r = w5(t, srv, o.general_messages);
         if (r.ok) {
             std::printf(
                 "W5   jimd   general chat of %d sessions: %.0f deliveries per server CPU-s; "
