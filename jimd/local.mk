@@ -47,6 +47,7 @@ jimd_jimd_SOURCES = \
 	jimd/metrics.hh \
 	jimd/mesh.cc \
 	jimd/mesh.hh \
+	jimd/name_set.hh \
 	jimd/notify.cc \
 	jimd/notify.hh \
 	jimd/password.cc \

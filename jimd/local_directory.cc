@@ -70,7 +70,7 @@ void LocalDirectory::join(const std::string &user, const std::string &room)
     if (it == by_user_.end())
         return;
     for (Session *s : it->second)
-        if (s->rooms.insert(room).second)
+        if (s->rooms.insert(room))
             by_room_[room].push_back(s);
 }
 
