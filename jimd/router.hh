@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jimd {
@@ -62,7 +63,7 @@ class Router {
 
     // Where users are, as far as this worker knows: online on some worker; how many
     // sessions they have on all of them (for max_sessions).
-    virtual bool online_anywhere(const std::string &user) const = 0;
+    virtual bool online_anywhere(std::string_view user) const = 0;
     virtual size_t sessions_of(const std::string &user) const = 0;
     // Reads what the other workers have sent already, now: called when a user looks
     // offline, since that user's login may have been answered elsewhere a moment ago.
