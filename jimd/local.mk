@@ -62,6 +62,7 @@ jimd_jimd_SOURCES = \
 	jimd/router.hh \
 	jimd/session.cc \
 	jimd/session.hh \
+	jimd/session_list.hh \
 	jimd/settings.cc \
 	jimd/settings.hh \
 	jimd/store.cc \

@@ -55,7 +55,7 @@ class MeshRouter final : public Router {
     {
         local_.leave(user, room);
     }
-    const std::vector<Session *> &local_sessions(const std::string &user) const override
+    std::span<Session *const> local_sessions(const std::string &user) const override
     {
         return local_.of(user);
     }

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,7 +60,7 @@ class Router {
     virtual void join_room(const std::string &user, const std::string &room) = 0;
     virtual void leave_room(const std::string &user, const std::string &room) = 0;
     // The user's sessions here (empty when none).
-    virtual const std::vector<Session *> &local_sessions(const std::string &user) const = 0;
+    virtual std::span<Session *const> local_sessions(const std::string &user) const = 0;
 
     // Where users are, as far as this worker knows: online on some worker; how many
     // sessions they have on all of them (for max_sessions).

@@ -435,7 +435,8 @@ void Worker::kick(const std::string &user, const std::string &text)
 
 void Worker::kick_here(const std::string &user, const std::string &text)
 {
-    std::vector<Session *> here = router_->local_sessions(user); // close() changes the list
+    std::span<Session *const> list = router_->local_sessions(user);
+    std::vector<Session *> here(list.begin(), list.end()); // close() changes the list
     for (Session *s : here) {
         WLOG(JIM_LOG_INFO, "session %llu of %s closed: %s", static_cast<unsigned long long>(s->id),
              user.c_str(), text.c_str());
