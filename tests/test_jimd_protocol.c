@@ -194,6 +194,22 @@ static void too_many_bad_in_a_row__closed(void **state)
     tc_close(c);
 }
 
+/* The same, each bad object in a read of its own, answered before the next is sent: the
+ * count lasts between reads (a connection's empty framer goes back to the worker's spares
+ * only if it never saw a bad object). */
+static void too_many_bad_one_per_read__closed(void **state)
+{
+    (void)state;
+    tclient *c = tc_connect(jimd_group.port);
+    assert_non_null(c);
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(tc_send_raw(c, "{\"action\":5}\n", 13), 0);
+        assert_int_equal(tc_response(c, T), 400);
+    }
+    assert_true(tc_eof(c, T));
+    tc_close(c);
+}
+
 static void msg_direct__offline_202_online_200_and_pushed(void **state)
 {
     (void)state;
@@ -763,6 +779,7 @@ int main(void)
         cmocka_unit_test(bad_input__400_and_connection_goes_on),
         cmocka_unit_test(oversize__400_then_closed),
         cmocka_unit_test(too_many_bad_in_a_row__closed),
+        cmocka_unit_test(too_many_bad_one_per_read__closed),
         cmocka_unit_test(msg_direct__offline_202_online_200_and_pushed),
         cmocka_unit_test(msg_burst__seqs_and_delivery_follow_send_order),
         cmocka_unit_test(rooms__join_send_leave__codes_and_fanout),
