@@ -302,8 +302,12 @@ bool Connection::choose_transport()
 // the worker (the rest are handled after the others' turn).
 void Connection::process_input()
 {
-    if (in_input_ || closing_ || !framer_)
-        return; // called back from inside: the loop below goes on; or nothing came yet
+    if (in_input_ || closing_)
+        return;           // called back from inside: the loop below goes on
+    if (!framer_) {       // no input held (nothing came yet, or the framer went back to the spares)
+        update_reading(); // but a hold or the output's bound may have just gone
+        return;
+    }
     in_input_ = true;
     bool partial = false; // part of an object waits for the rest
     for (int handled = 0; !holds_ && !closing_; handled++) {
