@@ -24,6 +24,54 @@ ConnectionLoop::~ConnectionLoop()
         event_free(more_ev_);
     jim_msg_free(request_);
     SSL_CTX_free(tls_);
+    for (evbuffer *out : spare_outputs_)
+        evbuffer_free(out);
+    limits_changed();
+}
+
+void ConnectionLoop::limits_changed()
+{
+    for (jim_framer *f : spare_framers_)
+        jim_framer_free(f);
+    spare_framers_.clear();
+}
+
+// Connections give their empty buffers back at once and take them again when input or
+// output comes: at any moment only the busy ones hold any (an idle connection none, and a
+// burst of logins no thousands waiting for release_idle), without a malloc per turn.
+evbuffer *ConnectionLoop::take_output()
+{
+    if (spare_outputs_.empty())
+        return evbuffer_new();
+    evbuffer *out = spare_outputs_.back();
+    spare_outputs_.pop_back();
+    return out;
+}
+
+jim_framer *ConnectionLoop::take_framer()
+{
+    jim_framer *f = nullptr;
+    if (spare_framers_.empty())
+        return jim_framer_new(&f, limits_) == JIM_OK ? f : nullptr;
+    f = spare_framers_.back();
+    spare_framers_.pop_back();
+    return f;
+}
+
+void ConnectionLoop::give_output(evbuffer *out)
+{
+    if (spare_outputs_.size() < kSpares)
+        spare_outputs_.push_back(out); // reserve()d in start(): no allocation here
+    else
+        evbuffer_free(out);
+}
+
+void ConnectionLoop::give_framer(jim_framer *framer)
+{
+    if (spare_framers_.size() < kSpares)
+        spare_framers_.push_back(framer);
+    else
+        jim_framer_free(framer);
 }
 
 void ConnectionLoop::set_tls(SSL_CTX *ctx, bool required)
@@ -39,6 +87,8 @@ bool ConnectionLoop::start()
 {
     flush_ev_ = event_new(base_, -1, 0, on_flush, this);
     more_ev_ = event_new(base_, -1, 0, on_more, this);
+    spare_outputs_.reserve(kSpares);
+    spare_framers_.reserve(kSpares);
     return flush_ev_ && more_ev_ && jim_msg_new(&request_) == JIM_OK;
 }
 
@@ -140,6 +190,7 @@ void Connection::release_idle()
     if (framer_ && !more_ && jim_framer_buffered(framer_) == 0) {
         jim_framer_free(framer_);
         framer_ = nullptr;
+        bad_input_ = false;
     }
     if (out_ && !dirty_ && evbuffer_get_length(out_) == 0 && !transport_->writing()) {
         evbuffer_free(out_);
@@ -156,7 +207,7 @@ void Connection::release_idle()
 
 bool Connection::make_output()
 {
-    return out_ || (out_ = evbuffer_new()) != nullptr;
+    return out_ || (out_ = loop_.take_output()) != nullptr;
 }
 
 // Reads what the socket holds (up to 64 KiB a wake-up) into the framer in place, then
@@ -177,7 +228,7 @@ void Connection::on_readable()
     if (sniff_ && !choose_transport())
         return;
     active_ = true;
-    if (!framer_ && jim_framer_new(&framer_, loop_.limits_) != JIM_OK) {
+    if (!framer_ && !(framer_ = loop_.take_framer())) {
         owner_.on_peer_closed(); // out of memory: this connection cannot go on
         return;
     }
@@ -251,8 +302,12 @@ bool Connection::choose_transport()
 // the worker (the rest are handled after the others' turn).
 void Connection::process_input()
 {
-    if (in_input_ || closing_ || !framer_)
-        return; // called back from inside: the loop below goes on; or nothing came yet
+    if (in_input_ || closing_)
+        return;           // called back from inside: the loop below goes on
+    if (!framer_) {       // no input held (nothing came yet, or the framer went back to the spares)
+        update_reading(); // but a hold or the output's bound may have just gone
+        return;
+    }
     in_input_ = true;
     bool partial = false; // part of an object waits for the rest
     for (int handled = 0; !holds_ && !closing_; handled++) {
@@ -272,10 +327,11 @@ void Connection::process_input()
             partial = jim_framer_buffered(framer_) > 0;
             break;
         }
-        if (rc != JIM_OK)
+        if (rc != JIM_OK) {
+            bad_input_ = true;
             owner_.on_bad_object(loop_.request_, jim_framer_errmsg(framer_),
                                  !jim_framer_can_continue(framer_));
-        else
+        } else
             owner_.on_request(loop_.request_);
     }
     in_input_ = false;
@@ -284,8 +340,12 @@ void Connection::process_input()
     else if (partial_since_us_ == 0)
         partial_since_us_ = mono_us();
     update_reading();
-    if (!more_)
-        jim_framer_release(framer_); // an idle connection keeps no input buffer
+    if (more_ || jim_framer_release(framer_) != JIM_OK)
+        return;
+    if (!bad_input_ && !closing_) { // as good as a new one: back to the spares
+        loop_.give_framer(framer_);
+        framer_ = nullptr;
+    }
 }
 
 // Arms or disarms reading: only while requests can be handled.
@@ -422,6 +482,9 @@ void Connection::on_writable()
     }
     if (queued()) {
         transport_->want_write();
+    } else if (!closing_ && out_ && !transport_->writing()) {
+        loop_.give_output(out_); // written out: the next output takes one again
+        out_ = nullptr;
     } else if (closing_) {
         finish();
         return;

@@ -45,6 +45,8 @@ class ConnectionLoop {
     void resume();
     // How many are waiting for resume().
     size_t held() const { return held_.size(); }
+    // The limits changed: spare framers (made with the old ones) are dropped.
+    void limits_changed();
     // TLS for the connections accepted from now on (ctx null: none): a connection whose
     // first byte starts a TLS handshake gets a TLS transport; with required, any other
     // gets one 403 and is closed. The loop keeps a reference to ctx.
@@ -57,6 +59,14 @@ class ConnectionLoop {
     void want_flush(Connection *c);
     void want_more(Connection *c);
     void forget(Connection *c);
+    // A spare output buffer or framer, else a new one; null when out of memory.
+    evbuffer *take_output();
+    jim_framer *take_framer();
+    // Keeps an empty one for the next connection that needs one (up to kSpares), or frees it.
+    void give_output(evbuffer *out);
+    void give_framer(jim_framer *framer);
+    // Enough for the connections one loop turn reads or writes, at ~250 bytes each.
+    static constexpr size_t kSpares = 64;
 
     event_base *base_;
     const jim_limits *limits_;
@@ -66,6 +76,8 @@ class ConnectionLoop {
     std::vector<Connection *> dirty_, flushing_; // output to write this iteration; on_flush's
     std::vector<Connection *> more_, moving_;    // requests left after a turn; on_more's
     std::vector<Connection *> held_;             // left unread while backed up
+    std::vector<evbuffer *> spare_outputs_;      // empty, given back by connections
+    std::vector<jim_framer *> spare_framers_;    // empty and never fed a bad object
     bool (*backed_up_)(void *) = nullptr;
     void *backed_up_arg_ = nullptr;
     SSL_CTX *tls_ = nullptr;
@@ -139,8 +151,9 @@ class Connection {
     // microseconds; 0: no object in progress, or the server holds the connection).
     int64_t partial_since_us() const { return partial_since_us_; }
     // Frees the framer and the output buffer if they hold nothing and nothing came or went
-    // since the last call (the worker calls it once a second): an idle connection keeps
-    // neither.
+    // since the last call (the worker calls it once a second). Most go back to the loop's
+    // spares sooner: the output buffer once written out, the framer once its input is handled
+    // (unless it saw a bad object: its count of them in a row lasts until this call).
     void release_idle();
 
     // Called by the transport.
@@ -190,10 +203,11 @@ class Connection {
     bool in_input_ = false;    // inside process_input
     bool closing_ = false;
     bool finished_ = false;
-    bool dirty_ = false;  // in the loop's flush list
-    bool more_ = false;   // in the loop's list of connections with requests left
-    bool active_ = false; // something came or went since the last release_idle
-    bool sniff_ = false;  // the loop has TLS: the first byte decides the transport
+    bool dirty_ = false;     // in the loop's flush list
+    bool more_ = false;      // in the loop's list of connections with requests left
+    bool active_ = false;    // something came or went since the last release_idle
+    bool sniff_ = false;     // the loop has TLS: the first byte decides the transport
+    bool bad_input_ = false; // the framer reported a bad object since it was made
 };
 
 } // namespace jimd

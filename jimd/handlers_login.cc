@@ -94,8 +94,8 @@ void log_in(Context &cx, Session &s, const Account &a, unsigned features, const 
     cx.journal.user_rooms(a.id, &rooms); // the general chat is not among them: see Session
     cx.journal.contacts(a.id, &contacts);
     s.general_since = a.general_since;
-    s.rooms = {rooms.begin(), rooms.end()};
-    s.contacts = {contacts.begin(), contacts.end()};
+    s.rooms.assign(rooms.begin(), rooms.end());
+    s.contacts.assign(contacts.begin(), contacts.end());
     cx.router.add_session(s); // the other workers hear of it before the answer
     WorkerCounters::add(cx.counters.sessions, 1);
     WorkerCounters::add(cx.counters.logins);

@@ -44,7 +44,8 @@ bool may_address(Context &cx, Session &s, const Request &rq, std::string_view to
                      exists ? "not a member of this room" : "no such room");
         return false;
     }
-    if (cx.journal.user_exists(to))
+    // Online somewhere: the account exists (accounts are never deleted), no look-up needed.
+    if (cx.router.online_anywhere(to) || cx.journal.user_exists(to))
         return true;
     cx.out.reply(s, rq.id, JIM_RESP_NOT_FOUND, "no such user");
     return false;

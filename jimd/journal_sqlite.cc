@@ -114,17 +114,11 @@ class SqliteJournal final : public Journal {
     Result create_user(const std::string &name, const std::string &pwhash, const std::string &info,
                        int64_t now) override
     {
-        Result r = store_.create_user(name, pwhash, info, now);
-        if (r == Result::Ok)
-            known_users_.insert(name);
-        return r;
+        return store_.create_user(name, pwhash, info, now);
     }
     Result get_user(const std::string &name, Account *out) override
     {
-        Result r = store_.get_user(name, out);
-        if (r == Result::Ok)
-            known_users_.insert(name);
-        return r;
+        return store_.get_user(name, out);
     }
     bool user_exists(std::string_view name) override;
     bool record_login(int64_t user_id, int64_t now, const std::string &ip) override
@@ -257,7 +251,9 @@ class SqliteJournal final : public Journal {
     Store store_;
     Checkpointer checkpointer_;
     TestHold test_;
-    // Names known to exist (accounts are never deleted), asked about without a copy.
+    // Names user_exists found in the database (accounts are never deleted), asked about
+    // without a copy. Not every account that logs in: a recipient online is known to exist
+    // by the router (may_address asks it first), and a name here costs ~72 bytes.
     struct Hash {
         using is_transparent = void;
         size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
@@ -318,7 +314,10 @@ bool SqliteJournal::user_exists(std::string_view name)
     if (known_users_.count(name))
         return true;
     Account a;
-    return get_user(std::string(name), &a) == Result::Ok;
+    if (get_user(std::string(name), &a) != Result::Ok)
+        return false;
+    known_users_.emplace(name);
+    return true;
 }
 
 // A log-in attempt counts against both limits in one transaction, whichever worker it

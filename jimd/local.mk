@@ -47,6 +47,7 @@ jimd_jimd_SOURCES = \
 	jimd/metrics.hh \
 	jimd/mesh.cc \
 	jimd/mesh.hh \
+	jimd/name_set.hh \
 	jimd/notify.cc \
 	jimd/notify.hh \
 	jimd/password.cc \
@@ -61,6 +62,7 @@ jimd_jimd_SOURCES = \
 	jimd/router.hh \
 	jimd/session.cc \
 	jimd/session.hh \
+	jimd/session_list.hh \
 	jimd/settings.cc \
 	jimd/settings.hh \
 	jimd/store.cc \

@@ -6,10 +6,6 @@
 
 namespace jimd {
 
-namespace {
-const std::vector<Session *> kNone;
-} // namespace
-
 LocalDirectory::LocalDirectory(event_base *base, std::string general, Replies &replies,
                                std::function<Session *(uint64_t)> find)
     : base_(base), general_(std::move(general)), replies_(replies), find_(std::move(find))
@@ -34,7 +30,7 @@ bool LocalDirectory::add(Session &s)
         by_room_[r].push_back(&s);
     if (!general_.empty())
         by_room_[general_].push_back(&s);
-    std::vector<Session *> &list = by_user_[s.user];
+    SessionList &list = by_user_[s.user];
     list.push_back(&s);
     return list.size() > 1;
 }
@@ -56,7 +52,7 @@ bool LocalDirectory::remove(Session &s)
     auto it = by_user_.find(s.user);
     if (it == by_user_.end())
         return false;
-    std::erase(it->second, &s);
+    it->second.erase(&s);
     if (!it->second.empty())
         return false;
     by_user_.erase(it);
@@ -70,7 +66,7 @@ void LocalDirectory::join(const std::string &user, const std::string &room)
     if (it == by_user_.end())
         return;
     for (Session *s : it->second)
-        if (s->rooms.insert(room).second)
+        if (s->rooms.insert(room))
             by_room_[room].push_back(s);
 }
 
@@ -87,10 +83,10 @@ void LocalDirectory::leave(const std::string &user, const std::string &room)
         by_room_.erase(members);
 }
 
-const std::vector<Session *> &LocalDirectory::of(const std::string &user) const
+std::span<Session *const> LocalDirectory::of(const std::string &user) const
 {
     auto it = by_user_.find(user);
-    return it == by_user_.end() ? kNone : it->second;
+    return it == by_user_.end() ? std::span<Session *const>() : it->second.view();
 }
 
 void LocalDirectory::each_user(const std::function<void(const std::string &, size_t)> &fn) const

@@ -6,13 +6,16 @@
 
 #include "replies.hh"
 #include "session.hh"
+#include "session_list.hh"
 
 #include <event2/event.h>
 
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -37,8 +40,8 @@ class LocalDirectory {
     // Every session of user here joins (leaves) room.
     void join(const std::string &user, const std::string &room);
     void leave(const std::string &user, const std::string &room);
-    const std::vector<Session *> &of(const std::string &user) const;
-    bool has(const std::string &user) const { return by_user_.count(user) != 0; }
+    std::span<Session *const> of(const std::string &user) const;
+    bool has(std::string_view user) const { return by_user_.count(user) != 0; }
     // Calls fn(user, sessions here) for every user with sessions here.
     void each_user(const std::function<void(const std::string &, size_t)> &fn) const;
 
@@ -65,7 +68,7 @@ class LocalDirectory {
     std::string general_;
     Replies &replies_;
     std::function<Session *(uint64_t)> find_;
-    std::unordered_map<std::string, std::vector<Session *>> by_user_;
+    std::unordered_map<std::string, SessionList, NameHash, std::equal_to<>> by_user_;
     std::unordered_map<std::string, std::vector<Session *>> by_room_; // members online here
     std::deque<Fanout> fanouts_;
     event *fanout_ev_ = nullptr;

@@ -55,11 +55,11 @@ class MeshRouter final : public Router {
     {
         local_.leave(user, room);
     }
-    const std::vector<Session *> &local_sessions(const std::string &user) const override
+    std::span<Session *const> local_sessions(const std::string &user) const override
     {
         return local_.of(user);
     }
-    bool online_anywhere(const std::string &user) const override;
+    bool online_anywhere(std::string_view user) const override;
     size_t sessions_of(const std::string &user) const override;
     void refresh() override { mesh_.poll_input(); }
     bool deliver(const std::string &user, const std::string &line, int64_t seq) override;
@@ -107,7 +107,8 @@ class MeshRouter final : public Router {
     RouterEvents &events_;
     LocalDirectory local_;
     Mesh mesh_;
-    std::unordered_map<std::string, uint64_t> remote_; // user -> mask of workers
+    // user -> mask of workers
+    std::unordered_map<std::string, uint64_t, NameHash, std::equal_to<>> remote_;
     // user -> worker -> sessions there, only where a worker has two or more: the rest have
     // one each, so remote_'s mask counts them (max_sessions holds across workers).
     std::unordered_map<std::string, std::unordered_map<int, int>> remote_multi_;
@@ -172,7 +173,7 @@ void MeshRouter::announce(const std::string &user)
         mesh_.broadcast(peer::Online{user, static_cast<uint32_t>(n)});
 }
 
-bool MeshRouter::online_anywhere(const std::string &user) const
+bool MeshRouter::online_anywhere(std::string_view user) const
 {
     if (local_.has(user))
         return true;

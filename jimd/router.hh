@@ -17,7 +17,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jimd {
@@ -58,11 +60,11 @@ class Router {
     virtual void join_room(const std::string &user, const std::string &room) = 0;
     virtual void leave_room(const std::string &user, const std::string &room) = 0;
     // The user's sessions here (empty when none).
-    virtual const std::vector<Session *> &local_sessions(const std::string &user) const = 0;
+    virtual std::span<Session *const> local_sessions(const std::string &user) const = 0;
 
     // Where users are, as far as this worker knows: online on some worker; how many
     // sessions they have on all of them (for max_sessions).
-    virtual bool online_anywhere(const std::string &user) const = 0;
+    virtual bool online_anywhere(std::string_view user) const = 0;
     virtual size_t sessions_of(const std::string &user) const = 0;
     // Reads what the other workers have sent already, now: called when a user looks
     // offline, since that user's login may have been answered elsewhere a moment ago.

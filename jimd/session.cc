@@ -5,6 +5,10 @@
 
 namespace jimd {
 
+// What every connection holds while idle (W3 in doc/benchmarks.md): keep it from growing
+// unnoticed. 312 bytes is a 320-byte block of glibc's malloc.
+static_assert(sizeof(Session) <= 312, "Session grew: see what an idle connection costs");
+
 Session::Session(uint64_t session_id, std::string address, ConnectionLoop &loop, SessionHost &host)
     : id(session_id), ip(std::move(address)), conn(loop, *this), host_(host)
 {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "connection.hh"
+#include "name_set.hh"
 
 #include <jim/jim.h>
 
@@ -32,13 +33,6 @@ class SessionHost {
     ~SessionHost() = default;
 };
 
-// A set of names that can be asked about a std::string_view without making a string.
-struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-};
-using NameSet = std::unordered_set<std::string, NameHash, std::equal_to<>>;
-
 // Frees a jim_msg (for unique_ptr).
 struct MsgFree {
     void operator()(jim_msg *m) const { jim_msg_free(m); }
@@ -56,31 +50,31 @@ class Session final : public Connection::Owner {
     Connection conn;
 
     // Login state.
-    bool logged_in = false;
     std::string user;
     int64_t user_id = 0;
-    int64_t general_since = 0;             // the general chat's messages after this seq
-    bool ndjson = false;                   // reads a stream: no pacing, gets pushes
-    jim_dialect dialect = JIM_DIALECT_JIM; // dialect of objects sent to it
-    NameSet rooms;    // rooms the user joined (everyone is in the general chat besides)
-    NameSet contacts; // the user's contact list
-
-    // A connection to the local control socket: admin actions without a login.
-    bool control = false;
-
-    bool ended = false; // closed: logged out, its connection closing
+    int64_t general_since = 0; // the general chat's messages after this seq
+    LazyNameSet rooms;         // rooms the user joined (everyone is in the general chat besides)
+    LazyNameSet contacts;      // the user's contact list
 
     // Requests.
     double tokens = 0; // msg_rate token bucket
     int64_t tokens_at_us = 0;
     int64_t accepted_us = 0;
     int64_t probed_at_us = 0; // when a probe was sent that no input has answered yet
-    int in_batch = 0;         // messages of this session in the journal's uncommitted batch
     // A request that came after messages of this session not yet committed: it is handled
     // once they are, so that answers keep the order of the requests.
     std::unique_ptr<jim_msg, MsgFree> waiting;
     std::unique_ptr<Stream> stream; // a long reply in progress
-    bool pump_due = false;          // its next pages are sent at the loop's next turn
+    int in_batch = 0;               // messages of this session in the journal's uncommitted batch
+
+    jim_dialect dialect = JIM_DIALECT_JIM; // dialect of objects sent to it
+    // The flags, together (an idle session is mostly this struct: see doc/design.md).
+    bool logged_in = false;
+    bool ndjson = false; // reads a stream: no pacing, gets pushes
+    // A connection to the local control socket: admin actions without a login.
+    bool control = false;
+    bool ended = false;    // closed: logged out, its connection closing
+    bool pump_due = false; // the stream's next pages are sent at the loop's next turn
 
     // Around login a direct message can be found by the offline queries (at login and half
     // a second later) and also arrive live from another worker: in that window the seqs the
@@ -101,8 +95,8 @@ class Session final : public Connection::Owner {
     void on_output_drained() override;
     void on_finished() override;
 
-    SessionHost &host_;
     bool tracking_handed = false;
+    SessionHost &host_;
     std::unique_ptr<std::unordered_set<int64_t>> handed; // made on the first remembered seq
 };
 

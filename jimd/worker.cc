@@ -435,7 +435,8 @@ void Worker::kick(const std::string &user, const std::string &text)
 
 void Worker::kick_here(const std::string &user, const std::string &text)
 {
-    std::vector<Session *> here = router_->local_sessions(user); // close() changes the list
+    std::span<Session *const> list = router_->local_sessions(user);
+    std::vector<Session *> here(list.begin(), list.end()); // close() changes the list
     for (Session *s : here) {
         WLOG(JIM_LOG_INFO, "session %llu of %s closed: %s", static_cast<unsigned long long>(s->id),
              user.c_str(), text.c_str());
@@ -474,6 +475,8 @@ void Worker::apply_setting(const std::string &name, const std::string &value)
         return;
     }
     settings_.fill_limits(limits_);
+    if (loop_)
+        loop_->limits_changed();
     jim_log_level level;
     if (name == "log_level" && jim_log_level_from_name(value.c_str(), &level) == JIM_OK)
         jim_log_set_level(log_, level);
@@ -552,6 +555,7 @@ void Worker::reload()
     if (!setup_.config_path.empty() && settings_.reloaded(setup_.config_path, &fresh, &errors)) {
         settings_.take_reloadable(fresh);
         settings_.fill_limits(limits_);
+        loop_->limits_changed();
         jim_log_level level;
         if (jim_log_level_from_name(fresh.str(S_LOG_LEVEL).c_str(), &level) == JIM_OK)
             jim_log_set_level(log_, level);

@@ -28,6 +28,8 @@ unit_tests = \
 	tests/test_peer_protocol \
 	tests/test_line_templates \
 	tests/test_group_commit \
+	tests/test_name_set \
+	tests/test_session_list \
 	tests/test_store_batches
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
 e2e_tests = \
@@ -178,6 +180,14 @@ tests_test_line_templates_LDADD = $(TEST_LDADD)
 tests_test_group_commit_SOURCES = tests/test_group_commit.cc jimd/group_commit.hh
 tests_test_group_commit_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_group_commit_LDADD = $(CMOCKA_LIBS)
+# jimd's lazy set of names (a header of jimd's own).
+tests_test_name_set_SOURCES = tests/test_name_set.cc jimd/name_set.hh
+tests_test_name_set_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_name_set_LDADD = $(CMOCKA_LIBS)
+# The router's list of a user's sessions (a header of jimd's own).
+tests_test_session_list_SOURCES = tests/test_session_list.cc jimd/session_list.hh
+tests_test_session_list_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_session_list_LDADD = $(CMOCKA_LIBS)
 # jimd's internal frames, compiled from jimd's own source.
 tests_test_peer_protocol_SOURCES = tests/test_peer_protocol.cc jimd/peer_protocol.cc \
 	jimd/peer_protocol.hh

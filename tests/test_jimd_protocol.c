@@ -194,6 +194,22 @@ static void too_many_bad_in_a_row__closed(void **state)
     tc_close(c);
 }
 
+/* The same, each bad object in a read of its own, answered before the next is sent: the
+ * count lasts between reads (a connection's empty framer goes back to the worker's spares
+ * only if it never saw a bad object). */
+static void too_many_bad_one_per_read__closed(void **state)
+{
+    (void)state;
+    tclient *c = tc_connect(jimd_group.port);
+    assert_non_null(c);
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(tc_send_raw(c, "{\"action\":5}\n", 13), 0);
+        assert_int_equal(tc_response(c, T), 400);
+    }
+    assert_true(tc_eof(c, T));
+    tc_close(c);
+}
+
 static void msg_direct__offline_202_online_200_and_pushed(void **state)
 {
     (void)state;
@@ -597,6 +613,45 @@ static void slow_reader__dropped_when_its_output_passes_the_limit(void **state)
     jimd_cleanup(&p);
 }
 
+/* A reply past the high-water mark (a contact list of ~350 KB, one object per contact)
+ * stops the reading until the client has read it; then the connection is read again,
+ * though no input was held meanwhile (its empty framer went back to the worker's spares). */
+static void big_reply__read_down__next_requests_answered(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    assert_int_equal(jimd_start(&p, 1, "auth none\nmsg_rate 0\nprobe_interval 3600"), 0);
+    enum { N = 3500 };
+    for (int i = 0; i < N; i++) { /* the accounts: auth none makes them at presence */
+        tclient *c = tc_connect(p.port);
+        assert_non_null(c);
+        tc_send(c, "{\"action\":\"presence\",\"user\":{\"account_name\":\"br_%05d\"}}", i);
+        assert_int_equal(tc_response(c, T), 200);
+        tc_close(c);
+    }
+    tclient *owner = tc_connect(p.port);
+    assert_non_null(owner);
+    tc_send(owner, "{\"action\":\"presence\",\"user\":{\"account_name\":\"br_owner\","
+                   "\"features\":[\"ndjson\"]}}"); /* a stream: no pacing */
+    assert_int_equal(tc_response(owner, T), 200);
+    for (int i = 0; i < N; i++)
+        tc_send(owner, "{\"action\":\"add_contact\",\"user_id\":\"br_%05d\"}", i);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(tc_response(owner, T), 200);
+    for (int round = 0; round < 3; round++) { /* each reply is past kHighWater */
+        tc_send(owner, "{\"action\":\"get_contacts\"}");
+        assert_int_equal(tc_response(owner, T), 202);
+        for (int i = 0; i < N; i++) {
+            jim_msg *m = tc_recv(owner, T);
+            assert_non_null(m);
+            assert_int_equal(jim_msg_action(m), JIM_ACTION_CONTACT_LIST);
+        }
+    }
+    tc_close(owner);
+    assert_int_equal(jimd_stop(&p), 0);
+    jimd_cleanup(&p);
+}
+
 static void config__auth_none_closed_registration_and_rate(void **state)
 {
     (void)state;
@@ -763,6 +818,7 @@ int main(void)
         cmocka_unit_test(bad_input__400_and_connection_goes_on),
         cmocka_unit_test(oversize__400_then_closed),
         cmocka_unit_test(too_many_bad_in_a_row__closed),
+        cmocka_unit_test(too_many_bad_one_per_read__closed),
         cmocka_unit_test(msg_direct__offline_202_online_200_and_pushed),
         cmocka_unit_test(msg_burst__seqs_and_delivery_follow_send_order),
         cmocka_unit_test(rooms__join_send_leave__codes_and_fanout),
@@ -772,6 +828,7 @@ int main(void)
         cmocka_unit_test(course_client__reference_dialect_and_pacing),
         cmocka_unit_test(probe__silent_ndjson_session_probed_then_closed),
         cmocka_unit_test(slow_reader__dropped_when_its_output_passes_the_limit),
+        cmocka_unit_test(big_reply__read_down__next_requests_answered),
         cmocka_unit_test(config__auth_none_closed_registration_and_rate),
         cmocka_unit_test(ids__pipelined_msg_then_list__each_answer_echoes_its_own_id),
         cmocka_unit_test(nul_escape__delivered_in_text_refused_in_id_and_password),

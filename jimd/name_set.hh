@@ -1,0 +1,64 @@
+// Sets of names (users, rooms) asked about by std::string_view without making a string, and
+// the lazy form a session keeps its rooms and contacts in: an empty one is a null pointer
+// (8 bytes, no allocation) instead of an empty hash table (56 bytes), since most sessions
+// join no room and have no contact.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+namespace jimd {
+
+// A hash of names that takes a std::string_view as well as a std::string.
+struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+using NameSet = std::unordered_set<std::string, NameHash, std::equal_to<>>;
+
+// A NameSet made on the first insert and freed when the last name leaves.
+class LazyNameSet {
+  public:
+    // Whether name is in it (0 or 1).
+    size_t count(std::string_view name) const { return set_ ? set_->count(name) : 0; }
+    bool empty() const { return !set_; }
+    size_t size() const { return set_ ? set_->size() : 0; }
+    // True when name was not in it yet.
+    bool insert(const std::string &name)
+    {
+        if (!set_)
+            set_ = std::make_unique<NameSet>();
+        return set_->insert(name).second;
+    }
+    // True when name was in it.
+    bool erase(const std::string &name)
+    {
+        if (!set_ || set_->erase(name) == 0)
+            return false;
+        if (set_->empty())
+            set_.reset();
+        return true;
+    }
+    // Replaces the contents with [first, last) (nothing allocated when it is empty).
+    template <class It> void assign(It first, It last)
+    {
+        set_.reset();
+        for (; first != last; ++first)
+            insert(*first);
+    }
+    NameSet::const_iterator begin() const { return set_ ? set_->begin() : none().begin(); }
+    NameSet::const_iterator end() const { return set_ ? set_->end() : none().end(); }
+
+  private:
+    static const NameSet &none()
+    {
+        static const NameSet empty_set;
+        return empty_set;
+    }
+    std::unique_ptr<NameSet> set_;
+};
+
+} // namespace jimd
