@@ -34,6 +34,9 @@ void ConnectionLoop::limits_changed()
     for (jim_framer *f : spare_framers_)
         jim_framer_free(f);
     spare_framers_.clear();
+    // A framer keeps the limits it was made with: those lent out now are freed, not kept,
+    // when given back (a 16-bit count: one would have to stay lent through 65,536 changes).
+    limits_gen_++;
 }
 
 // Connections give their empty buffers back at once and take them again when input or
@@ -48,9 +51,10 @@ evbuffer *ConnectionLoop::take_output()
     return out;
 }
 
-jim_framer *ConnectionLoop::take_framer()
+jim_framer *ConnectionLoop::take_framer(uint16_t *limits_gen)
 {
     jim_framer *f = nullptr;
+    *limits_gen = limits_gen_;
     if (spare_framers_.empty())
         return jim_framer_new(&f, limits_) == JIM_OK ? f : nullptr;
     f = spare_framers_.back();
@@ -66,9 +70,9 @@ void ConnectionLoop::give_output(evbuffer *out)
         evbuffer_free(out);
 }
 
-void ConnectionLoop::give_framer(jim_framer *framer)
+void ConnectionLoop::give_framer(jim_framer *framer, uint16_t limits_gen)
 {
-    if (spare_framers_.size() < kSpares)
+    if (limits_gen == limits_gen_ && spare_framers_.size() < kSpares)
         spare_framers_.push_back(framer);
     else
         jim_framer_free(framer);
@@ -228,7 +232,7 @@ void Connection::on_readable()
     if (sniff_ && !choose_transport())
         return;
     active_ = true;
-    if (!framer_ && !(framer_ = loop_.take_framer())) {
+    if (!framer_ && !(framer_ = loop_.take_framer(&framer_gen_))) {
         owner_.on_peer_closed(); // out of memory: this connection cannot go on
         return;
     }
@@ -343,7 +347,7 @@ void Connection::process_input()
     if (more_ || jim_framer_release(framer_) != JIM_OK)
         return;
     if (!bad_input_ && !closing_) { // as good as a new one: back to the spares
-        loop_.give_framer(framer_);
+        loop_.give_framer(framer_, framer_gen_);
         framer_ = nullptr;
     }
 }

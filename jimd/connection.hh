@@ -59,12 +59,13 @@ class ConnectionLoop {
     void want_flush(Connection *c);
     void want_more(Connection *c);
     void forget(Connection *c);
-    // A spare output buffer or framer, else a new one; null when out of memory.
+    // A spare output buffer or framer, else a new one; null when out of memory. A framer
+    // comes with the count of limits_changed() calls, which give_framer wants back.
     evbuffer *take_output();
-    jim_framer *take_framer();
+    jim_framer *take_framer(uint16_t *limits_gen);
     // Keeps an empty one for the next connection that needs one (up to kSpares), or frees it.
     void give_output(evbuffer *out);
-    void give_framer(jim_framer *framer);
+    void give_framer(jim_framer *framer, uint16_t limits_gen);
     // Enough for the connections one loop turn reads or writes, at ~250 bytes each.
     static constexpr size_t kSpares = 64;
 
@@ -78,6 +79,7 @@ class ConnectionLoop {
     std::vector<Connection *> held_;             // left unread while backed up
     std::vector<evbuffer *> spare_outputs_;      // empty, given back by connections
     std::vector<jim_framer *> spare_framers_;    // empty and never fed a bad object
+    uint16_t limits_gen_ = 0;                    // limits_changed() calls: a framer's limits
     bool (*backed_up_)(void *) = nullptr;
     void *backed_up_arg_ = nullptr;
     SSL_CTX *tls_ = nullptr;
@@ -198,16 +200,17 @@ class Connection {
     int64_t partial_since_us_ = 0;
     uint32_t pacing_us_ = 0;
     uint8_t holds_ = 0;
-    bool output_held_ = false; // too much output waiting: requests wait until it drains
-    bool reading_ = false;     // the transport tells us of input
-    bool in_input_ = false;    // inside process_input
-    bool closing_ = false;
-    bool finished_ = false;
-    bool dirty_ = false;     // in the loop's flush list
-    bool more_ = false;      // in the loop's list of connections with requests left
-    bool active_ = false;    // something came or went since the last release_idle
-    bool sniff_ = false;     // the loop has TLS: the first byte decides the transport
-    bool bad_input_ = false; // the framer reported a bad object since it was made
+    bool output_held_ : 1 = false; // too much output waiting: requests wait until it drains
+    bool reading_ : 1 = false;     // the transport tells us of input
+    bool in_input_ : 1 = false;    // inside process_input
+    bool closing_ : 1 = false;
+    bool finished_ : 1 = false;
+    bool dirty_ : 1 = false;     // in the loop's flush list
+    bool more_ : 1 = false;      // in the loop's list of connections with requests left
+    bool active_ : 1 = false;    // something came or went since the last release_idle
+    bool sniff_ : 1 = false;     // the loop has TLS: the first byte decides the transport
+    bool bad_input_ : 1 = false; // the framer reported a bad object since it was made
+    uint16_t framer_gen_ = 0;    // the loop's limits_gen_ when the framer was taken (mod 65536)
 };
 
 } // namespace jimd

@@ -444,6 +444,42 @@ static void control_socket__live_kept_stale_replaced(void **state)
     jimd_cleanup(&a);
 }
 
+/* A limit set at run time holds for a connection made afterwards, even when a framer made
+ * before the change (held by a connection in the middle of an object) went back to the
+ * worker's spares after it. */
+static void admin_set__message_chars__holds_for_a_new_connection(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    assert_int_equal(jimd_start(&p, 1, NULL), 0);
+    tclient *ctl = ctl_connect(&p);
+    assert_non_null(ctl);
+    tclient *a = tc_online(p.port, "alice");
+    tclient *b = tc_online(p.port, "bob");
+    assert_non_null(a);
+    assert_non_null(b);
+    const char *head = "{\"action\":\"msg\",\"to\":\"bob\",";
+    tc_send_raw(a, head, strlen(head)); /* alice's framer holds part of an object */
+    usleep(100000);
+    assert_int_equal(ask(ctl, "{\"action\":\"admin_set\",\"setting\":\"max_message_chars\","
+                              "\"value\":\"10\"}"),
+                     200);
+    usleep(200000);
+    const char *tail = "\"message\":\"hi\"}\n";
+    tc_send_raw(a, tail, strlen(tail));
+    assert_int_equal(tc_response(a, T), 200); /* its framer goes back to the spares */
+    tclient *c = tc_online(p.port, "carol");
+    assert_non_null(c);
+    assert_int_equal(ask(c, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":"
+                            "\"twenty characters...\"}"),
+                     400);
+    tc_close(c);
+    tc_close(b);
+    tc_close(a);
+    tc_close(ctl);
+    jimd_cleanup(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +490,7 @@ int main(void)
         cmocka_unit_test(admin_ban__sessions_on_both_workers__all_closed),
         cmocka_unit_test(admin_set__registration_closed__on_every_worker),
         cmocka_unit_test(set_password__old_wrong_then_right__only_new_works),
+        cmocka_unit_test(admin_set__message_chars__holds_for_a_new_connection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
