@@ -3,6 +3,7 @@
 
 #include "clock.hh"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace jimd {
@@ -65,7 +66,9 @@ void Checkpointer::after_commit(Store &main)
         stand_down_ = true;
         return;
     }
-    if (running_ || frames < frames_ || frames < tried_at_ + frames_ / 4)
+    // kFrames are 16 MB of 4 KiB pages; with larger pages, half the limit
+    int start = std::min(frames_, main.wal_limit_frames() / 2);
+    if (running_ || frames < start || frames < tried_at_ + start / 4)
         return;
     running_ = true;
     tried_at_ = frames;

@@ -96,6 +96,10 @@ class Loop {
             timespec ts = {static_cast<time_t>(wait / 1000000000),
                            static_cast<long>(wait % 1000000000)};
             int n = epoll_pwait2(ep_, ev, 512, &ts, nullptr);
+            if (n < 0 && errno != EINTR) { // ENOSYS before Linux 5.11: say so, do not spin
+                std::fprintf(stderr, "jimbench: epoll_pwait2: %s\n", std::strerror(errno));
+                return false;
+            }
             read_ns_ = now_ns();
             for (int i = 0; i < n; i++) {
                 Conn &c = conns_[ev[i].data.u32];
