@@ -44,7 +44,8 @@ bool Checkpointer::start(std::string *why)
     return true;
 }
 
-// Once the WAL holds kFrames (frames_), the thread (at nice kNice: the loop preempts it at once)
+// Once the WAL holds frames_ (kFrames; half Store::kWalLimit if that comes first, with pages
+// larger than 4 KiB), the thread (at nice kNice: the loop preempts it at once)
 // copies it back on its own connection, concurrently with the commits, in passes until
 // one copies at most kRest frames. A single worker then copies the few frames committed
 // meanwhile itself (finish), between two commits, so that copy reaches the WAL's end and
@@ -66,7 +67,6 @@ void Checkpointer::after_commit(Store &main)
         stand_down_ = true;
         return;
     }
-    // kFrames are 16 MB of 4 KiB pages; with larger pages, half the limit
     int start = std::min(frames_, main.wal_limit_frames() / 2);
     if (running_ || frames < start || frames < tried_at_ + start / 4)
         return;

@@ -5,6 +5,7 @@
 #include "checkpoint.hh"
 #include "clock.hh"
 #include "group_commit.hh"
+#include "name_set.hh"
 #include "store.hh"
 
 #include <cstdlib>
@@ -254,11 +255,7 @@ class SqliteJournal final : public Journal {
     // Names user_exists found in the database (accounts are never deleted), asked about
     // without a copy. Not every account that logs in: a recipient online is known to exist
     // by the router (may_address asks it first), and a name here costs ~72 bytes.
-    struct Hash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-    };
-    std::unordered_set<std::string, Hash, std::equal_to<>> known_users_;
+    NameSet known_users_;
     Batch batch_;      // accepted, waiting for the commit
     Batch committing_; // the batch being committed (its entries are reused afterwards)
     RowWork rows_;     // pending-row work for the next commit
