@@ -175,6 +175,61 @@ struct Reader {
                 return false;
         }
     }
+    // Steps over a string (or null) without decoding it: a backslash always escapes the
+    // byte after it, and no escape holds a quote other than \".
+    bool skip_string()
+    {
+        space();
+        if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+            p += 4;
+            return true;
+        }
+        if (!expect('"'))
+            return false;
+        for (;;) {
+            const char *q =
+                static_cast<const char *>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+            if (!q)
+                return false;
+            const char *b = q;
+            while (b > p && b[-1] == '\\')
+                b--;
+            p = q + 1;
+            if ((q - b) % 2 == 0)
+                return true; // not escaped: the string's end
+        }
+    }
+    // A seq as jimd writes it (digits, no sign or space), else integer()'s general case.
+    bool seq(int64_t *v)
+    {
+        int64_t n = 0;
+        const char *q = p;
+        for (; q < end && q - p < 18 && *q >= '0' && *q <= '9'; q++)
+            n = n * 10 + (*q - '0');
+        if (q == p || q == end || q - p == 18)
+            return integer(v);
+        *v = n;
+        p = q;
+        return true;
+    }
+    // Steps over a number without reading it.
+    bool skip_number()
+    {
+        space();
+        const char *q = p;
+        while (q < end && ((*q >= '0' && *q <= '9') || *q == '-'))
+            q++;
+        if (q == p)
+            return false;
+        p = q;
+        return true;
+    }
+    bool head(Head *h)
+    {
+        return expect('[') && seq(&h->seq) && expect(',') && skip_number() && expect(',') &&
+               string(&h->from) && expect(',') && string(&h->to) && expect(',') && skip_string() &&
+               expect(',') && skip_string() && expect(',') && string(&h->client_id) && expect(']');
+    }
     bool message(StoredMessage *m)
     {
         return expect('[') && integer(&m->seq) && expect(',') && integer(&m->time) && expect(',') &&
@@ -264,6 +319,26 @@ bool parse(const char *text, size_t n, std::vector<StoredMessage> *out)
     do {
         out->emplace_back();
         if (!r.message(&out->back()))
+            return false;
+    } while (r.expect(','));
+    if (!r.expect(']'))
+        return false;
+    r.space();
+    return r.p == r.end;
+}
+
+bool parse_heads(const char *text, size_t n, std::vector<Head> *out, size_t *count)
+{
+    *count = 0;
+    Reader r{text, text + n};
+    if (!r.expect('['))
+        return false;
+    if (r.expect(']'))
+        return true;
+    do {
+        if (*count == out->size())
+            out->emplace_back();
+        if (!r.head(&(*out)[(*count)++]))
             return false;
     } while (r.expect(','));
     if (!r.expect(']'))

@@ -23,4 +23,16 @@ void end(std::string *out);
 // Parses a batch row into *out (cleared first). False when the text is no batch.
 bool parse(const char *text, size_t n, std::vector<StoredMessage> *out);
 
+// What the history index needs of one stored message: not its time, encoding or text.
+struct Head {
+    int64_t seq = 0;
+    std::string from, to, client_id; // client_id empty: none
+};
+
+// Parses the heads of a batch row's messages into (*out)[0..*count), skipping the texts
+// without decoding them, and reusing the elements already in *out (it only grows): the
+// upkeep reads every message this way, so it allocates nothing once warm. False when
+// the text is no batch.
+bool parse_heads(const char *text, size_t n, std::vector<Head> *out, size_t *count);
+
 } // namespace jimd::batch_format

@@ -7,6 +7,7 @@
 // not an error the user sees.
 #pragma once
 
+#include "batch_format.hh"
 #include "journal.hh"
 #include "recent_ids.hh"
 
@@ -16,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace jimd {
@@ -160,7 +162,7 @@ class Store {
     // Folds the ids of the messages up to `upto` into `ids` (index_step's transaction).
     bool fold_ids(const std::vector<StoredMessage> &msgs, int64_t upto);
     // Adds each sender's count to users.messages_sent (the indexing step's transaction).
-    bool count_sent(const std::map<std::string, int64_t> &senders);
+    bool count_sent(const std::unordered_map<std::string, int64_t> &senders);
     // Runs an UPDATE of one account by name (?1) with one more text (?2): Ok, NotFound.
     Result update_user(const char *sql, const std::string &name, const std::string &value);
     sqlite3_stmt *prepare(const char *sql);
@@ -221,6 +223,7 @@ class Store {
     std::vector<const StoredMessage *> row_msgs_;
     // The last row read by message_at (rows never change once written): seqs first..last.
     std::vector<StoredMessage> cached_;
+    std::vector<batch_format::Head> heads_; // index_step's, reused
     int64_t cached_first_ = 0, cached_last_ = -1;
     // Prepared on first use (store_keys.cc).
     sqlite3_stmt *st_put_key_ = nullptr, *st_get_key_ = nullptr;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <unordered_map>
 
 namespace jimd {
 
@@ -374,24 +375,44 @@ bool Store::index_step(int max_rows, int *indexed_rows)
             return fail("index");
         from = sqlite3_column_int64(st_indexed_, 0);
     }
-    // Rows up to a committed seq never change, so they are read before the write lock.
-    std::map<std::string, std::string> chunks; // recipient -> packed seqs
-    std::map<std::string, int64_t> senders;    // sender -> messages in this step
-    std::vector<StoredMessage> with_ids;       // to fold into `ids`
+    // Rows up to a committed seq never change, so they are read before the write lock, and
+    // only the heads of their messages (the texts are stepped over): this read is most of
+    // the indexing's cost, and its read transaction holds the WAL back from starting over.
+    std::unordered_map<std::string, std::string> chunks; // recipient -> packed seqs
+    std::unordered_map<std::string, int64_t> senders;    // sender -> messages in this step
+    std::vector<StoredMessage> with_ids;                 // to fold into `ids`
     int64_t top = from;
-    if (!scan_from(from + 1, [&](StoredMessage &m) {
-            if (*indexed_rows >= max_rows)
+    {
+        Reset r{st_batches_};
+        sqlite3_bind_int64(st_batches_, 1, from + 1);
+        size_t count = 0;
+        int rc = SQLITE_DONE;
+        while (*indexed_rows < max_rows && (rc = sqlite3_step(st_batches_)) == SQLITE_ROW) {
+            const char *text = reinterpret_cast<const char *>(sqlite3_column_text(st_batches_, 1));
+            size_t n = static_cast<size_t>(sqlite3_column_bytes(st_batches_, 1));
+            if (!batch_format::parse_heads(text, n, &heads_, &count)) {
+                error_ = "a row of the message log is damaged";
                 return false;
-            top = m.seq;
-            std::string &chunk = chunks[m.to];
-            chunk.append(reinterpret_cast<const char *>(&top), 8);
-            senders[m.from]++;
-            if (!m.client_id.empty())
-                with_ids.push_back(std::move(m));
-            ++*indexed_rows;
-            return true;
-        }))
-        return false;
+            }
+            for (size_t i = 0; i < count && *indexed_rows < max_rows; i++) {
+                const batch_format::Head &h = heads_[i];
+                if (h.seq <= from)
+                    continue;
+                top = h.seq;
+                chunks[h.to].append(reinterpret_cast<const char *>(&top), 8);
+                senders[h.from]++;
+                if (!h.client_id.empty()) {
+                    StoredMessage &m = with_ids.emplace_back();
+                    m.seq = h.seq;
+                    m.from = h.from;
+                    m.client_id = h.client_id;
+                }
+                ++*indexed_rows;
+            }
+        }
+        if (*indexed_rows < max_rows && rc != SQLITE_DONE)
+            return fail("read messages");
+    }
     if (top == from)
         return true;
     if (!begin())

@@ -4,9 +4,11 @@
 // in a temporary folder), copying the WAL back every 1,000 frames so that it starts
 // over as jimd's does (here on the same thread, and with the syncs jimd's checkpoint
 // thread does), and reports messages per CPU-second and CPU-µs per message.
-// Bounded: at most -n messages per size (default 200,000) and -s CPU seconds (1). -i gives
-// every message a client id, as libjim's clients do (jimbench's do not), and then indexes
-// every 20,000 messages as the upkeep does (it folds the ids into `ids`), counted as well.
+// Bounded: at most -n messages per size (default 200,000) and -s CPU seconds (1). Every
+// 20,000 messages it indexes them as the upkeep does, counted too and shown apart ("of
+// which the upkeep"): the index is part of what storing a message costs. -i gives every
+// message a client id, as libjim's clients do (jimbench's do not; the upkeep then also
+// folds the ids into `ids`).
 // For instruction counts that do not depend on the machine's load:
 //   valgrind --tool=callgrind tests/bench_store -n 20000   (then callgrind_annotate
 //   --inclusive=yes: run_size is the storing alone, setup excluded, summed over all sizes)
@@ -50,9 +52,9 @@ long run_size(jimd::Store &store, std::vector<jimd::StoredMessage *> &msgs, size
             return 0;
         }
         done += static_cast<long>(batch);
-        // The ids go into `ids` when the upkeep indexes (about once a second in jimd): here
-        // every 20,000 messages, on this thread, so that its cost is counted too.
-        if (ids && done / 20000 != (done - static_cast<long>(batch)) / 20000) {
+        // The upkeep indexes about once a second in jimd (and folds the ids into `ids`):
+        // here every 20,000 messages, on this thread, so that its cost is counted too.
+        if (done / 20000 != (done - static_cast<long>(batch)) / 20000) {
             int rows = 0;
             double u0 = cpu_seconds();
             do {
@@ -128,9 +130,7 @@ int main(int argc, char **argv)
                         "(%ld messages, %.2f CPU s)",
                         sizes[k], static_cast<double>(n) / secs,
                         secs * 1e6 / static_cast<double>(n), n, secs);
-            if (ids)
-                std::printf("  of which the upkeep %.2f", upkeep * 1e6 / static_cast<double>(n));
-            std::printf("\n");
+            std::printf("  of which the upkeep %.2f\n", upkeep * 1e6 / static_cast<double>(n));
         }
     }
     for (const char *suffix : {"", "-wal", "-shm"})

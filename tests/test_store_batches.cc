@@ -124,6 +124,33 @@ void batch_format__any_string_round_trips_and_a_cut_row_is_refused(void **)
         assert_false(jimd::batch_format::parse(text.data(), n, &out));
     std::string extra = text + "x";
     assert_false(jimd::batch_format::parse(extra.data(), extra.size(), &out));
+
+    // The upkeep's reading: the same heads, the texts stepped over (one of them ends in an
+    // escaped backslash, another holds escaped quotes), and the elements reused.
+    in.push_back(msg("w", "x", "ends in a backslash \\", "id\\\""));
+    in.back().seq = 41 + static_cast<int64_t>(in.size()) - 1;
+    jimd::batch_format::begin(&text);
+    for (const StoredMessage &m : in)
+        jimd::batch_format::add(&text, m);
+    jimd::batch_format::end(&text);
+    std::vector<jimd::batch_format::Head> heads(2);
+    heads[1].from = "left over";
+    size_t count = 99;
+    assert_true(jimd::batch_format::parse_heads(text.data(), text.size(), &heads, &count));
+    assert_int_equal(count, in.size());
+    assert_true(heads.size() >= in.size());
+    for (size_t i = 0; i < in.size(); i++) {
+        assert_int_equal(heads[i].seq, in[i].seq);
+        assert_true(heads[i].from == in[i].from && heads[i].to == in[i].to);
+        assert_true(heads[i].client_id == in[i].client_id);
+    }
+    std::string empty = "[]";
+    assert_true(jimd::batch_format::parse_heads(empty.data(), empty.size(), &heads, &count));
+    assert_int_equal(count, 0);
+    for (size_t n = 0; n < text.size(); n++)
+        assert_false(jimd::batch_format::parse_heads(text.data(), n, &heads, &count));
+    extra = text + "x";
+    assert_false(jimd::batch_format::parse_heads(extra.data(), extra.size(), &heads, &count));
 }
 
 void commit__one_row_however_many_messages(void **)
