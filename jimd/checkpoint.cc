@@ -2,6 +2,7 @@
 #include "checkpoint.hh"
 
 #include "clock.hh"
+#include "wal_policy.hh"
 
 #include <algorithm>
 #include <cstdlib>
@@ -73,7 +74,7 @@ void Checkpointer::after_commit(Store &main)
     running_ = true;
     tried_at_ = frames;
     struct Outcome {
-        int left = -1; // frames the thread left, or -1 if it could not copy
+        int copied = -1; // how far the thread's last pass copied, or -1 if it could not
         std::string error;
     };
     auto out = std::make_shared<Outcome>();
@@ -99,26 +100,35 @@ void Checkpointer::after_commit(Store &main)
                     out->error = db->error();
                     return;
                 }
-                out->left = log - copied;
+                out->copied = copied;
                 if (copied - before <= kRest)
                     return;
                 before = copied;
             }
         },
-        [this, &main, out] { finish(main, out->left, out->error); });
+        [this, &main, out] { finish(main, out->copied, out->error); });
 }
 
-// On the loop, after the thread's passes: copies what they left (a few frames), with no
-// commit running meanwhile. Not with several workers: the others go on committing during
-// the copy, so it would seldom reach the end and would stall this loop for nothing; there
-// the threads' copying keeps the master's RESTART short.
-void Checkpointer::finish(Store &main, int left, const std::string &error)
+// On the loop, after the thread's passes: copies what they left, with no commit running
+// meanwhile, when that is little (wal_policy.hh); else the next commit starts the thread
+// again. Not with several workers: the others go on committing during the copy, so it
+// would seldom reach the end and would stall this loop for nothing; there the threads'
+// copying keeps the master's RESTART short.
+void Checkpointer::finish(Store &main, int thread_copied, const std::string &error)
 {
     running_ = false;
     if (!error.empty())
         CLOG(JIM_LOG_WARNING, "checkpoint failed: %s", error.c_str());
-    if (left < 0 || config_.workers > 1)
+    if (config_.workers > 1)
         return;
+    if (!loop_may_finish(main.wal_frames(), thread_copied)) {
+        if (thread_copied >= 0)
+            CLOG(JIM_LOG_DEBUG,
+                 "checkpoint from frame %d: the thread copied up to %d of %d, "
+                 "too far behind for the loop",
+                 tried_at_, thread_copied, main.wal_frames());
+        return;
+    }
     int64_t t0 = mono_us();
     int log = -1, copied = -1;
     if (!main.checkpoint(Store::Checkpoint::Passive, &log, &copied))

@@ -24,7 +24,7 @@ class Checkpointer {
     void after_commit(Store &main);
 
   private:
-    void finish(Store &main, int left, const std::string &error);
+    void finish(Store &main, int thread_copied, const std::string &error);
 
     // The WAL's length (4 KiB pages) at which a worker copies it back, and what the
     // thread may leave for the loop to copy. Each copy ends with a few device syncs on the
