@@ -150,17 +150,22 @@ struct Reader {
         utf8(out, cp);
         return true;
     }
+    // Steps past a string's opening quote (1) or past null (0); -1 for anything else.
+    int opening()
+    {
+        space();
+        if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
+            p += 4;
+            return 0;
+        }
+        return expect('"') ? 1 : -1;
+    }
     // A string, or null (as "").
     bool string(std::string *out)
     {
         out->clear();
-        space();
-        if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
-            p += 4;
-            return true;
-        }
-        if (!expect('"'))
-            return false;
+        if (int o = opening(); o <= 0)
+            return o == 0;
         for (;;) {
             const char *q = p;
             while (q < end && *q != '"' && *q != '\\')
@@ -179,13 +184,8 @@ struct Reader {
     // byte after it, and no escape holds a quote other than \".
     bool skip_string()
     {
-        space();
-        if (end - p >= 4 && std::memcmp(p, "null", 4) == 0) {
-            p += 4;
-            return true;
-        }
-        if (!expect('"'))
-            return false;
+        if (int o = opening(); o <= 0)
+            return o == 0;
         for (;;) {
             const char *q =
                 static_cast<const char *>(std::memchr(p, '"', static_cast<size_t>(end - p)));
@@ -308,17 +308,19 @@ void end(std::string *out)
     out->push_back(']');
 }
 
-bool parse(const char *text, size_t n, std::vector<StoredMessage> *out)
+namespace {
+
+// Walks a batch's array of messages, element(r) reading each; false when the text is no
+// batch.
+template <class Element> bool walk(const char *text, size_t n, Element element)
 {
-    out->clear();
     Reader r{text, text + n};
     if (!r.expect('['))
         return false;
     if (r.expect(']'))
         return true;
     do {
-        out->emplace_back();
-        if (!r.message(&out->back()))
+        if (!element(r))
             return false;
     } while (r.expect(','));
     if (!r.expect(']'))
@@ -327,24 +329,22 @@ bool parse(const char *text, size_t n, std::vector<StoredMessage> *out)
     return r.p == r.end;
 }
 
+} // namespace
+
+bool parse(const char *text, size_t n, std::vector<StoredMessage> *out)
+{
+    out->clear();
+    return walk(text, n, [out](Reader &r) { return r.message(&out->emplace_back()); });
+}
+
 bool parse_heads(const char *text, size_t n, std::vector<Head> *out, size_t *count)
 {
     *count = 0;
-    Reader r{text, text + n};
-    if (!r.expect('['))
-        return false;
-    if (r.expect(']'))
-        return true;
-    do {
+    return walk(text, n, [out, count](Reader &r) {
         if (*count == out->size())
             out->emplace_back();
-        if (!r.head(&(*out)[(*count)++]))
-            return false;
-    } while (r.expect(','));
-    if (!r.expect(']'))
-        return false;
-    r.space();
-    return r.p == r.end;
+        return r.head(&(*out)[(*count)++]);
+    });
 }
 
 } // namespace jimd::batch_format
