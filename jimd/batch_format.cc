@@ -212,14 +212,15 @@ struct Reader {
         p = q;
         return true;
     }
-    // Steps over a number without reading it.
+    // Steps over an integer (an optional minus and digits) without reading it.
     bool skip_number()
     {
         space();
-        const char *q = p;
-        while (q < end && ((*q >= '0' && *q <= '9') || *q == '-'))
+        const char *q = p < end && *p == '-' ? p + 1 : p;
+        const char *digits = q;
+        while (q < end && *q >= '0' && *q <= '9')
             q++;
-        if (q == p)
+        if (q == digits)
             return false;
         p = q;
         return true;
@@ -317,14 +318,14 @@ template <class Element> bool walk(const char *text, size_t n, Element element)
     Reader r{text, text + n};
     if (!r.expect('['))
         return false;
-    if (r.expect(']'))
-        return true;
-    do {
-        if (!element(r))
+    if (!r.expect(']')) {
+        do {
+            if (!element(r))
+                return false;
+        } while (r.expect(','));
+        if (!r.expect(']'))
             return false;
-    } while (r.expect(','));
-    if (!r.expect(']'))
-        return false;
+    }
     r.space();
     return r.p == r.end;
 }

@@ -32,7 +32,7 @@ struct Head {
 // Parses the heads of a batch row's messages into (*out)[0..*count), skipping the texts
 // without decoding them, and reusing the elements already in *out (it only grows): the
 // upkeep reads every message this way, so it allocates nothing once warm. False when
-// the text is no batch.
+// the text is no batch; the encodings and texts it steps over are not checked.
 bool parse_heads(const char *text, size_t n, std::vector<Head> *out, size_t *count);
 
 } // namespace jimd::batch_format

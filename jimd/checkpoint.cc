@@ -52,13 +52,14 @@ bool Checkpointer::start(std::string *why)
 // meanwhile itself (finish), between two commits, so that copy reaches the WAL's end and
 // the next commit starts the WAL over. The slow part — syncing megabytes of WAL and
 // database to disk — thus happens off the loop; the loop's part syncs little (about
-// 0.5 ms at 80,000 messages/s). The next try comes when the WAL has grown by a quarter of
-// kFrames more without starting over.
+// 0.5 ms at 80,000 messages/s). When the thread left more than the loop may copy, the next
+// commit starts it again; otherwise the next try comes when the WAL has grown by a
+// quarter of kFrames more without starting over.
 //
 // Past Store::kWalLimit the thread could not keep up (a core so busy that a nice-19 thread
-// gets no CPU): it stops after its current pass and starts no other, and the master's
-// upkeep restarts the WAL at the master's priority. A pass left running would hold
-// SQLite's checkpoint lock, starved, for as long as the core stays busy.
+// gets no CPU, or device syncs of tenths of a second): it stops after its current pass and starts
+// no other, and the master's upkeep restarts the WAL at the master's priority. A pass left running
+// would hold SQLite's checkpoint lock, starved, for as long as the core stays busy.
 void Checkpointer::after_commit(Store &main)
 {
     int frames = main.wal_frames();
@@ -122,6 +123,7 @@ void Checkpointer::finish(Store &main, int thread_copied, const std::string &err
     if (config_.workers > 1)
         return;
     if (!loop_may_finish(main.wal_frames(), thread_copied)) {
+        tried_at_ = 0; // the next commit starts the thread again
         if (thread_copied >= 0)
             CLOG(JIM_LOG_DEBUG,
                  "checkpoint from frame %d: the thread copied up to %d of %d, "

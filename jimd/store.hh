@@ -223,8 +223,8 @@ class Store {
     std::vector<const StoredMessage *> row_msgs_;
     // The last row read by message_at (rows never change once written): seqs first..last.
     std::vector<StoredMessage> cached_;
-    std::vector<batch_format::Head> heads_; // index_step's, reused
     int64_t cached_first_ = 0, cached_last_ = -1;
+    std::vector<batch_format::Head> heads_; // index_step's, reused
     // Prepared on first use (store_keys.cc).
     sqlite3_stmt *st_put_key_ = nullptr, *st_get_key_ = nullptr;
 };

@@ -125,10 +125,14 @@ void batch_format__any_string_round_trips_and_a_cut_row_is_refused(void **)
     std::string extra = text + "x";
     assert_false(jimd::batch_format::parse(extra.data(), extra.size(), &out));
 
-    // The upkeep's reading: the same heads, the texts stepped over (one of them ends in an
-    // escaped backslash, another holds escaped quotes), and the elements reused.
+    // The upkeep's reading: the same heads, the texts stepped over (one ends in an escaped
+    // backslash, another holds a backslash before a quote, an encoding a quote), and the
+    // elements reused.
     in.push_back(msg("w", "x", "ends in a backslash \\", "id\\\""));
-    in.back().seq = 41 + static_cast<int64_t>(in.size()) - 1;
+    in.push_back(msg("w", "x", "a backslash and a quote: \\\" and \\\\\" inside", "null"));
+    in.back().encoding = "quote \" in the encoding";
+    for (size_t i = 0; i < in.size(); i++)
+        in[i].seq = 41 + static_cast<int64_t>(i);
     jimd::batch_format::begin(&text);
     for (const StoredMessage &m : in)
         jimd::batch_format::add(&text, m);
@@ -147,6 +151,10 @@ void batch_format__any_string_round_trips_and_a_cut_row_is_refused(void **)
     std::string empty = "[]";
     assert_true(jimd::batch_format::parse_heads(empty.data(), empty.size(), &heads, &count));
     assert_int_equal(count, 0);
+    std::string after_empty = "[] x";
+    assert_false(jimd::batch_format::parse(after_empty.data(), after_empty.size(), &out));
+    assert_false(
+        jimd::batch_format::parse_heads(after_empty.data(), after_empty.size(), &heads, &count));
     for (size_t n = 0; n < text.size(); n++)
         assert_false(jimd::batch_format::parse_heads(text.data(), n, &heads, &count));
     extra = text + "x";
@@ -461,6 +469,10 @@ void resend__found_across_connections_before_and_after_the_fold(void **)
     assert_true(upkeep.index_step(10000, &rows));
     assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 0);
     assert_int_equal(count(d.db(), "SELECT count(*) FROM ids WHERE sender = 'carol'"), 3);
+    // ... and the history index holds each of bob's five messages once: c1, indexed by the
+    // first step, is not indexed again by the second, which starts in the same row.
+    assert_int_equal(
+        count(d.db(), "SELECT sum(length(seqs)) / 8 FROM by_recipient WHERE recipient = 'bob'"), 5);
     Store f;
     assert_true(f.open(d.db(), false, 1000, &why));
     std::vector<StoredMessage> six = {msg("carol", "bob", "1", "c1"),
