@@ -123,12 +123,12 @@ void Checkpointer::finish(Store &main, int thread_copied, const std::string &err
     if (config_.workers > 1)
         return;
     if (!loop_may_finish(main.wal_frames(), thread_copied)) {
-        tried_at_ = 0; // the next commit starts the thread again
         if (thread_copied >= 0)
             CLOG(JIM_LOG_DEBUG,
                  "checkpoint from frame %d: the thread copied up to %d of %d, "
                  "too far behind for the loop",
                  tried_at_, thread_copied, main.wal_frames());
+        tried_at_ = 0; // the next commit starts the thread again
         return;
     }
     int64_t t0 = mono_us();
