@@ -2,7 +2,6 @@
 #include "checkpoint.hh"
 
 #include "clock.hh"
-#include "wal_policy.hh"
 
 #include <algorithm>
 #include <cstdlib>
@@ -52,14 +51,13 @@ bool Checkpointer::start(std::string *why)
 // meanwhile itself (finish), between two commits, so that copy reaches the WAL's end and
 // the next commit starts the WAL over. The slow part — syncing megabytes of WAL and
 // database to disk — thus happens off the loop; the loop's part syncs little (about
-// 0.5 ms at 80,000 messages/s). When the thread left more than the loop may copy, the next
-// commit starts it again; otherwise the next try comes when the WAL has grown by a
-// quarter of kFrames more without starting over.
+// 0.5 ms at 80,000 messages/s). The next try comes when the WAL has grown by a quarter of
+// kFrames more without starting over.
 //
 // Past Store::kWalLimit the thread could not keep up (a core so busy that a nice-19 thread
-// gets no CPU, or device syncs of tenths of a second): it stops after its current pass and starts
-// no other, and the master's upkeep restarts the WAL at the master's priority. A pass left running
-// would hold SQLite's checkpoint lock, starved, for as long as the core stays busy.
+// gets no CPU): it stops after its current pass and starts no other, and the master's
+// upkeep restarts the WAL at the master's priority. A pass left running would hold
+// SQLite's checkpoint lock, starved, for as long as the core stays busy.
 void Checkpointer::after_commit(Store &main)
 {
     int frames = main.wal_frames();
@@ -75,7 +73,7 @@ void Checkpointer::after_commit(Store &main)
     running_ = true;
     tried_at_ = frames;
     struct Outcome {
-        int copied = -1; // how far the thread's last pass copied, or -1 if it could not
+        int left = -1; // frames the thread left, or -1 if it could not copy
         std::string error;
     };
     auto out = std::make_shared<Outcome>();
@@ -101,36 +99,26 @@ void Checkpointer::after_commit(Store &main)
                     out->error = db->error();
                     return;
                 }
-                out->copied = copied;
+                out->left = log - copied;
                 if (copied - before <= kRest)
                     return;
                 before = copied;
             }
         },
-        [this, &main, out] { finish(main, out->copied, out->error); });
+        [this, &main, out] { finish(main, out->left, out->error); });
 }
 
-// On the loop, after the thread's passes: copies what they left, with no commit running
-// meanwhile, when that is little (wal_policy.hh); else the next commit starts the thread
-// again. Not with several workers: the others go on committing during the copy, so it
-// would seldom reach the end and would stall this loop for nothing; there the threads'
-// copying keeps the master's RESTART short.
-void Checkpointer::finish(Store &main, int thread_copied, const std::string &error)
+// On the loop, after the thread's passes: copies what they left (a few frames), with no
+// commit running meanwhile. Not with several workers: the others go on committing during
+// the copy, so it would seldom reach the end and would stall this loop for nothing; there
+// the threads' copying keeps the master's RESTART short.
+void Checkpointer::finish(Store &main, int left, const std::string &error)
 {
     running_ = false;
     if (!error.empty())
         CLOG(JIM_LOG_WARNING, "checkpoint failed: %s", error.c_str());
-    if (config_.workers > 1)
+    if (left < 0 || config_.workers > 1)
         return;
-    if (!loop_may_finish(main.wal_frames(), thread_copied)) {
-        if (thread_copied >= 0)
-            CLOG(JIM_LOG_DEBUG,
-                 "checkpoint from frame %d: the thread copied up to %d of %d, "
-                 "too far behind for the loop",
-                 tried_at_, thread_copied, main.wal_frames());
-        tried_at_ = 0; // the next commit starts the thread again
-        return;
-    }
     int64_t t0 = mono_us();
     int log = -1, copied = -1;
     if (!main.checkpoint(Store::Checkpoint::Passive, &log, &copied))

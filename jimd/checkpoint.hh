@@ -24,12 +24,11 @@ class Checkpointer {
     void after_commit(Store &main);
 
   private:
-    void finish(Store &main, int thread_copied, const std::string &error);
+    void finish(Store &main, int left, const std::string &error);
 
-    // The WAL's length (4 KiB pages) at which a worker copies it back, and how few frames
-    // a pass copies when the thread stops (what the loop may copy: wal_policy.hh). Each
-    // copy ends with a few device syncs on the loop, so the longer the WAL between copies,
-    // the rarer those stalls (doc/benchmarks.md).
+    // The WAL's length (4 KiB pages) at which a worker copies it back, and what the
+    // thread may leave for the loop to copy. Each copy ends with a few device syncs on the
+    // loop, so the longer the WAL between copies, the rarer those stalls (doc/benchmarks.md).
     static constexpr int kFrames = 4000, kRest = 64;
     // kFrames, or for a test JIMD_TEST_CHECKPOINT_FRAMES (a crash test needs a copy to run
     // without writing 16 MB first).

@@ -28,7 +28,6 @@ unit_tests = \
 	tests/test_peer_protocol \
 	tests/test_line_templates \
 	tests/test_group_commit \
-	tests/test_wal_policy \
 	tests/test_name_set \
 	tests/test_session_list \
 	tests/test_store_batches
@@ -181,10 +180,6 @@ tests_test_line_templates_LDADD = $(TEST_LDADD)
 tests_test_group_commit_SOURCES = tests/test_group_commit.cc jimd/group_commit.hh
 tests_test_group_commit_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_group_commit_LDADD = $(CMOCKA_LIBS)
-# How much of the WAL's copy a worker's loop does itself (a header of jimd's own).
-tests_test_wal_policy_SOURCES = tests/test_wal_policy.cc jimd/wal_policy.hh
-tests_test_wal_policy_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
-tests_test_wal_policy_LDADD = $(CMOCKA_LIBS)
 # jimd's lazy set of names (a header of jimd's own).
 tests_test_name_set_SOURCES = tests/test_name_set.cc jimd/name_set.hh
 tests_test_name_set_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
