@@ -6,9 +6,12 @@
 #include "clock.hh"
 #include "group_commit.hh"
 #include "name_set.hh"
+#include "precise_timer.hh"
 #include "store.hh"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <sys/stat.h>
 #include <unordered_set>
@@ -263,11 +266,12 @@ class SqliteJournal final : public Journal {
     std::vector<StoredMessage *> run_; // the messages to store, and their entries
     std::vector<Entry *> run_entries_;
     std::vector<uint8_t> dup_;
-    event *commit_ev_ = nullptr;
+    event *commit_ev_ = nullptr; // the commit at the end of this loop iteration
+    PreciseTimer wait_;          // the commit after a wait (the policy's, or the test hook's)
     event *tick_ev_ = nullptr;
     bool scheduled_ = false;
-    bool now_ = false;       // scheduled for the end of this iteration, not a timer
-    bool gathering_ = false; // the test hook's timer: waiting for test_.min messages
+    bool now_ = false;       // scheduled for the end of this iteration, not after a wait
+    bool gathering_ = false; // the test hook's wait: for test_.min messages
     bool running_ = false;
     GroupCommit policy_;
     uint64_t commits_ = 0, last_ok_ = 0;
@@ -294,6 +298,10 @@ bool SqliteJournal::open(std::string *why)
     timeval one_second = {1, 0};
     if (!commit_ev_ || !tick_ev_ || event_add(tick_ev_, &one_second) != 0) {
         *why = "out of memory";
+        return false;
+    }
+    if (!wait_.open(base_, [this] { commit(); })) {
+        *why = std::string("commit timer: ") + strerror(errno);
         return false;
     }
     return true;
@@ -367,7 +375,7 @@ void SqliteJournal::schedule()
     bool full = batch_.size() >= kBatchMax;
     bool gathering = test_.min && batch_.size() < test_.min && !full;
     if (scheduled_ && !now_ && (full || (gathering_ && !gathering))) {
-        event_del(commit_ev_); // full: no reason to wait any longer
+        wait_.cancel(); // full: no reason to wait any longer
         scheduled_ = false;
     }
     if (scheduled_ || running_)
@@ -376,17 +384,14 @@ void SqliteJournal::schedule()
     int64_t wait = policy_.wait_us(mono_us());
     now_ = (wait == 0 || full) && !gathering;
     gathering_ = gathering;
-    if (gathering) {
-        timeval gather = {1, 0};
-        event_add(commit_ev_, &gather);
-    } else if (now_) {
-        event_active(commit_ev_, EV_TIMEOUT, 0);
-    } else {
+    if (gathering)
+        now_ = !wait_.arm(1'000'000);
+    else if (!now_) {
         policy_.waiting(batch_.size());
-        timeval gather = {static_cast<time_t>(wait / 1000000),
-                          static_cast<suseconds_t>(wait % 1000000)};
-        event_add(commit_ev_, &gather);
+        now_ = !wait_.arm(wait);
     }
+    if (now_)
+        event_active(commit_ev_, EV_TIMEOUT, 0);
 }
 
 void SqliteJournal::on_commit(evutil_socket_t, short, void *arg)
@@ -416,8 +421,10 @@ void SqliteJournal::commit()
 {
     if (running_)
         return; // reached from inside a commit: the next one is scheduled when it ends
-    if (scheduled_)
+    if (scheduled_ && now_)
         event_del(commit_ev_); // called directly: the scheduled run is not needed
+    else if (scheduled_)
+        wait_.cancel();
     scheduled_ = false;
     policy_.started(mono_us());
     if (batch_.empty() && rows_.empty())

@@ -54,6 +54,8 @@ jimd_jimd_SOURCES = \
 	jimd/password.hh \
 	jimd/peer_protocol.cc \
 	jimd/peer_protocol.hh \
+	jimd/precise_timer.cc \
+	jimd/precise_timer.hh \
 	jimd/recent_ids.cc \
 	jimd/recent_ids.hh \
 	jimd/replies.cc \

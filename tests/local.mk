@@ -28,6 +28,7 @@ unit_tests = \
 	tests/test_peer_protocol \
 	tests/test_line_templates \
 	tests/test_group_commit \
+	tests/test_precise_timer \
 	tests/test_name_set \
 	tests/test_session_list \
 	tests/test_store_batches
@@ -180,6 +181,11 @@ tests_test_line_templates_LDADD = $(TEST_LDADD)
 tests_test_group_commit_SOURCES = tests/test_group_commit.cc jimd/group_commit.hh
 tests_test_group_commit_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_group_commit_LDADD = $(CMOCKA_LIBS)
+tests_test_precise_timer_SOURCES = tests/test_precise_timer.cc jimd/precise_timer.cc \
+	jimd/precise_timer.hh
+tests_test_precise_timer_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_precise_timer_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS)
+tests_test_precise_timer_LDADD = $(CMOCKA_LIBS) $(LIBEVENT_LIBS)
 # jimd's lazy set of names (a header of jimd's own).
 tests_test_name_set_SOURCES = tests/test_name_set.cc jimd/name_set.hh
 tests_test_name_set_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
