@@ -254,8 +254,10 @@ bool Store::open(const std::string &path, bool sync_full, int busy_ms, std::stri
     sqlite3_busy_handler(db_, &Store::on_busy, this);
     sqlite3_extended_result_codes(db_, 1);
     // WAL: readers never block the writer. NORMAL loses nothing on a process crash
-    // (the durability jimd promises by default); FULL also survives power loss.
-    bool ok = exec("PRAGMA journal_mode = WAL") &&
+    // (the durability jimd promises by default); FULL also survives power loss. The page
+    // size counts only for a database not yet created (and must come before WAL).
+    bool ok = exec(("PRAGMA page_size = " + std::to_string(kNewPageSize)).c_str()) &&
+              exec("PRAGMA journal_mode = WAL") &&
               exec(sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") &&
               exec("PRAGMA foreign_keys = ON") &&
               exec(("PRAGMA journal_size_limit = " + std::to_string(kWalLimit)).c_str()) &&

@@ -2,7 +2,8 @@
 // messages go into one row whatever their number; resends are found by (sender, id) within a
 // commit and across commits; sync, pending, history and message_at read them back; a
 // database of schema 4 (a row per message) is converted, gaps in its seqs included; a batch
-// row's text survives writing and reading for any string and is refused when cut short.
+// row's text survives writing and reading for any string and is refused when cut short; a
+// new database gets jimd's page size and an existing one keeps its own.
 #include "batch_format.hh"
 #include "store.hh"
 
@@ -395,6 +396,41 @@ void migration__schema_4_rows_become_batches(void **)
     assert_int_equal(more[1].seq, 311);
 }
 
+// A database jimd creates has Store::kNewPageSize pages (a one-message commit writes one
+// such page to the WAL); one from before (schema 4, SQLite's 4 KiB) keeps its pages and is
+// converted and written as usual.
+void page_size__new_database_small_pages_an_old_one_keeps_its_own(void **)
+{
+    Dir d;
+    {
+        Store s;
+        std::string why;
+        assert_true(s.open(d.db(), false, 1000, &why));
+        std::vector<StoredMessage> one = {msg("a", "b", "hi")};
+        commit(s, one);
+        assert_int_equal(one[0].seq, 1);
+    }
+    assert_int_equal(count(d.db(), "PRAGMA page_size"), Store::kNewPageSize);
+    Dir old;
+    {
+        sqlite3 *h = nullptr;
+        assert_int_equal(sqlite3_open(old.db().c_str(), &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, "PRAGMA page_size = 4096", nullptr, nullptr, nullptr),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, kSchema4, nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(h);
+    }
+    Store s;
+    std::string why;
+    if (!s.open(old.db(), false, 1000, &why))
+        fail_msg("%s", why.c_str());
+    std::vector<StoredMessage> one = {msg("a", "b", "hi")};
+    commit(s, one);
+    assert_int_equal(one[0].seq, 311); // after schema 4's 310
+    assert_int_equal(count(old.db(), "PRAGMA page_size"), 4096);
+    assert_int_equal(count(old.db(), "SELECT count(*) FROM messages"), 310);
+}
+
 // Two connections are two workers; a third runs the upkeep's indexing, which folds ids.
 void resend__found_across_connections_before_and_after_the_fold(void **)
 {
@@ -649,6 +685,7 @@ int main(void)
         cmocka_unit_test(resend__same_sender_and_id_is_a_duplicate_in_and_across_commits),
         cmocka_unit_test(reads__sync_pending_history_over_batches),
         cmocka_unit_test(migration__schema_4_rows_become_batches),
+        cmocka_unit_test(page_size__new_database_small_pages_an_old_one_keeps_its_own),
         cmocka_unit_test(resend__found_across_connections_before_and_after_the_fold),
         cmocka_unit_test(resend__of_a_rolled_back_id_is_new),
         cmocka_unit_test(recent_ids__shared_hashes_growth_and_forgetting),
