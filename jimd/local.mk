@@ -82,6 +82,8 @@ jimd_jimd_SOURCES = \
 	jimd/transport.cc \
 	jimd/transport.hh \
 	jimd/transport_tls.cc \
+	jimd/wal_vfs.cc \
+	jimd/wal_vfs.hh \
 	jimd/worker.cc \
 	jimd/worker.hh
 jimd_jimd_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS) $(SQLITE_CFLAGS) $(OPENSSL_CFLAGS)

@@ -29,6 +29,7 @@ unit_tests = \
 	tests/test_line_templates \
 	tests/test_group_commit \
 	tests/test_precise_timer \
+	tests/test_wal_vfs \
 	tests/test_name_set \
 	tests/test_session_list \
 	tests/test_store_batches
@@ -202,7 +203,12 @@ tests_test_peer_protocol_LDADD = $(CMOCKA_LIBS)
 # jimd's message log, compiled from jimd's own source.
 store_sources = jimd/store.cc jimd/store_accounts.cc jimd/store_admin.cc jimd/store_keys.cc \
 	jimd/store_ids.cc jimd/store_messages.cc jimd/recent_ids.cc jimd/recent_ids.hh \
-	jimd/batch_format.cc jimd/batch_format.hh jimd/store.hh jimd/store_sql.hh jimd/journal.hh
+	jimd/batch_format.cc jimd/batch_format.hh jimd/store.hh jimd/store_sql.hh jimd/journal.hh \
+	jimd/wal_vfs.cc jimd/wal_vfs.hh
+tests_test_wal_vfs_SOURCES = tests/test_wal_vfs.cc jimd/wal_vfs.cc jimd/wal_vfs.hh
+tests_test_wal_vfs_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_wal_vfs_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)
+tests_test_wal_vfs_LDADD = $(SQLITE_LIBS) $(CMOCKA_LIBS)
 tests_test_store_batches_SOURCES = tests/test_store_batches.cc $(store_sources)
 tests_test_store_batches_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_store_batches_CXXFLAGS = $(AM_CXXFLAGS) $(SQLITE_CFLAGS)

@@ -1,0 +1,216 @@
+// The WAL-frame VFS (wal_vfs.hh). SQLite writes a frame as two writes, the header and then
+// the page at the next offset (wal.c, walWriteOneFrame). For a WAL file, a 24-byte write
+// at the end of what was written is held back, and joined with the write that follows it
+// when that is the page right after it; any other call on the file first writes what is
+// held. A frame's header and page thus still reach the file in order and before the
+// write call of the page returns, which is before SQLite publishes the frame to other
+// connections: nothing is held across a commit. Headers rewritten in place (SQLite's
+// checksum rewrite) are not at the end, and are written at once.
+#include "wal_vfs.hh"
+
+#include <cstdlib>
+#include <cstring>
+#include <sqlite3.h>
+
+namespace jimd {
+
+namespace {
+
+constexpr int kFrameHeader = 24;
+
+sqlite3_vfs *g_real = nullptr; // the default VFS
+sqlite3_vfs g_vfs;             // ours: the default's, with our xOpen and file size
+
+// A WAL file: ours in front, the default VFS's file right after it.
+struct WalFile {
+    sqlite3_file base;               // its pMethods: g_methods
+    sqlite3_file *real;              // the default VFS's file
+    sqlite3_int64 end;               // the end of what was written since the WAL's header
+    sqlite3_int64 held_at;           // where the held header goes; -1: none held
+    unsigned char held[kFrameHeader]; // a frame header not yet written
+    unsigned char *joined;           // header + page, for the joined write
+    int joined_size;
+};
+
+WalFile *wal(sqlite3_file *f)
+{
+    return reinterpret_cast<WalFile *>(f);
+}
+
+// Writes the held header, if any.
+int flush(WalFile *w)
+{
+    if (w->held_at < 0)
+        return SQLITE_OK;
+    sqlite3_int64 at = w->held_at;
+    w->held_at = -1;
+    return w->real->pMethods->xWrite(w->real, w->held, kFrameHeader, at);
+}
+
+int x_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset)
+{
+    WalFile *w = wal(f);
+    if (offset == 0)
+        w->end = 0; // the WAL's header: the log starts over
+    if (w->held_at >= 0 && offset == w->held_at + kFrameHeader && amount > 0) {
+        int size = kFrameHeader + amount;
+        if (size > w->joined_size) {
+            auto *grown = static_cast<unsigned char *>(std::realloc(w->joined, size));
+            if (!grown) {
+                int rc = flush(w);
+                return rc != SQLITE_OK ? rc
+                                       : w->real->pMethods->xWrite(w->real, data, amount, offset);
+            }
+            w->joined = grown;
+            w->joined_size = size;
+        }
+        std::memcpy(w->joined, w->held, kFrameHeader);
+        std::memcpy(w->joined + kFrameHeader, data, static_cast<size_t>(amount));
+        sqlite3_int64 at = w->held_at;
+        w->held_at = -1;
+        int rc = w->real->pMethods->xWrite(w->real, w->joined, size, at);
+        if (rc == SQLITE_OK && at + size > w->end)
+            w->end = at + size;
+        return rc;
+    }
+    int rc = flush(w);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (amount == kFrameHeader && offset == w->end && offset > 0) {
+        std::memcpy(w->held, data, kFrameHeader);
+        w->held_at = offset;
+        return SQLITE_OK;
+    }
+    rc = w->real->pMethods->xWrite(w->real, data, amount, offset);
+    if (rc == SQLITE_OK && offset + amount > w->end)
+        w->end = offset + amount;
+    return rc;
+}
+
+int x_close(sqlite3_file *f)
+{
+    WalFile *w = wal(f);
+    int rc = flush(w);
+    int closed = w->real->pMethods->xClose(w->real);
+    std::free(w->joined);
+    w->joined = nullptr;
+    return rc != SQLITE_OK ? rc : closed;
+}
+
+int x_read(sqlite3_file *f, void *data, int amount, sqlite3_int64 offset)
+{
+    WalFile *w = wal(f);
+    int rc = flush(w);
+    return rc != SQLITE_OK ? rc : w->real->pMethods->xRead(w->real, data, amount, offset);
+}
+
+int x_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+    WalFile *w = wal(f);
+    int rc = flush(w);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (w->end > size)
+        w->end = size;
+    return w->real->pMethods->xTruncate(w->real, size);
+}
+
+int x_sync(sqlite3_file *f, int flags)
+{
+    WalFile *w = wal(f);
+    int rc = flush(w);
+    return rc != SQLITE_OK ? rc : w->real->pMethods->xSync(w->real, flags);
+}
+
+int x_file_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+    WalFile *w = wal(f);
+    int rc = flush(w);
+    return rc != SQLITE_OK ? rc : w->real->pMethods->xFileSize(w->real, size);
+}
+
+int x_lock(sqlite3_file *f, int level)
+{
+    WalFile *w = wal(f);
+    int rc = flush(w);
+    return rc != SQLITE_OK ? rc : w->real->pMethods->xLock(w->real, level);
+}
+
+int x_unlock(sqlite3_file *f, int level)
+{
+    WalFile *w = wal(f);
+    int rc = flush(w);
+    return rc != SQLITE_OK ? rc : w->real->pMethods->xUnlock(w->real, level);
+}
+
+int x_check_reserved_lock(sqlite3_file *f, int *out)
+{
+    WalFile *w = wal(f);
+    int rc = flush(w);
+    return rc != SQLITE_OK ? rc : w->real->pMethods->xCheckReservedLock(w->real, out);
+}
+
+int x_file_control(sqlite3_file *f, int op, void *arg)
+{
+    WalFile *w = wal(f);
+    int rc = flush(w);
+    return rc != SQLITE_OK ? rc : w->real->pMethods->xFileControl(w->real, op, arg);
+}
+
+int x_sector_size(sqlite3_file *f)
+{
+    WalFile *w = wal(f);
+    return w->real->pMethods->xSectorSize(w->real);
+}
+
+int x_device_characteristics(sqlite3_file *f)
+{
+    WalFile *w = wal(f);
+    return w->real->pMethods->xDeviceCharacteristics(w->real);
+}
+
+// A WAL file is never mapped or used for the shared index (those are the database
+// file's), so the version-1 methods are all it needs.
+const sqlite3_io_methods g_methods = {
+    1,         x_close,     x_read,          x_write,         x_truncate,           x_sync,
+    x_file_size, x_lock,    x_unlock,        x_check_reserved_lock, x_file_control, x_sector_size,
+    x_device_characteristics, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+};
+
+// Every file but a WAL is the default VFS's own, in place: no call of it goes through here.
+int x_open(sqlite3_vfs *, sqlite3_filename name, sqlite3_file *file, int flags, int *out_flags)
+{
+    if (!(flags & SQLITE_OPEN_WAL))
+        return g_real->xOpen(g_real, name, file, flags, out_flags);
+    WalFile *w = wal(file);
+    std::memset(w, 0, sizeof *w);
+    w->held_at = -1;
+    w->real = reinterpret_cast<sqlite3_file *>(w + 1);
+    int rc = g_real->xOpen(g_real, name, w->real, flags, out_flags);
+    // SQLite calls xClose only when pMethods is set: set it exactly when the file is open.
+    w->base.pMethods = w->real->pMethods ? &g_methods : nullptr;
+    return rc;
+}
+
+bool register_vfs()
+{
+    g_real = sqlite3_vfs_find(nullptr);
+    if (!g_real)
+        return false;
+    g_vfs = *g_real;
+    g_vfs.zName = "jim-wal";
+    g_vfs.szOsFile = static_cast<int>(sizeof(WalFile)) + g_real->szOsFile;
+    g_vfs.xOpen = x_open;
+    g_vfs.pNext = nullptr;
+    return sqlite3_vfs_register(&g_vfs, 0) == SQLITE_OK;
+}
+
+} // namespace
+
+const char *wal_vfs_name()
+{
+    static const bool registered = register_vfs();
+    return registered ? g_vfs.zName : nullptr;
+}
+
+} // namespace jimd

@@ -1,0 +1,13 @@
+// A SQLite VFS over the default one that writes each WAL frame — its 24-byte header and
+// its page — with one write() instead of two. Everything else, the locks and the shared
+// WAL index included, is the default VFS's, so connections with and without it share a
+// database as usual.
+#pragma once
+
+namespace jimd {
+
+// The VFS's name for sqlite3_open_v2, registered on the first call (not as the default).
+// nullptr, meaning the default VFS, if it could not be registered.
+const char *wal_vfs_name();
+
+} // namespace jimd
