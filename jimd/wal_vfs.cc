@@ -1,13 +1,16 @@
 // The WAL-frame VFS (wal_vfs.hh). SQLite writes a frame as two writes, the header and then
 // the page at the next offset (wal.c, walWriteOneFrame). For a WAL file, a 24-byte write
-// at the end of what was written is held back, and joined with the write that follows it
-// when that is the page right after it; any other call on the file first writes what is
-// held. A frame's header and page thus still reach the file in order and before the
-// write call of the page returns, which is before SQLite publishes the frame to other
-// connections: nothing is held across a commit. Headers rewritten in place (SQLite's
-// checksum rewrite) are not at the end, and are written at once.
+// is held back only when it is a new frame's header: at a frame's place in the file
+// (32 + k * (page size + 24)) and at the end of what this handle wrote. It is joined with
+// the write that follows when that is the page right after it; any other call on the file
+// first writes what is held. A frame's header and page thus still reach the file in order
+// and before the write call of the page returns, which is before SQLite publishes the
+// frame to other connections: nothing is held across a commit. Not held: headers
+// rewritten in place (SQLite's checksum rewrite: below the end), and 24-byte tails of a
+// write that SQLite split at a sector for synchronous=FULL (never at a frame's place).
 #include "wal_vfs.hh"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <sqlite3.h>
@@ -17,18 +20,20 @@ namespace jimd {
 namespace {
 
 constexpr int kFrameHeader = 24;
+constexpr int kWalHeader = 32;
 
 sqlite3_vfs *g_real = nullptr; // the default VFS
 sqlite3_vfs g_vfs;             // ours: the default's, with our xOpen and file size
 
 // A WAL file: ours in front, the default VFS's file right after it.
 struct WalFile {
-    sqlite3_file base;               // its pMethods: g_methods
-    sqlite3_file *real;              // the default VFS's file
-    sqlite3_int64 end;               // the end of what was written since the WAL's header
-    sqlite3_int64 held_at;           // where the held header goes; -1: none held
+    sqlite3_file base;                // its pMethods: g_methods
+    sqlite3_file *real;               // the default VFS's file
+    sqlite3_int64 end;                // the end of what was written since the WAL's header
+    sqlite3_int64 frame;              // page size + kFrameHeader; 0 until known
+    sqlite3_int64 held_at;            // where the held header goes; -1: none held
     unsigned char held[kFrameHeader]; // a frame header not yet written
-    unsigned char *joined;           // header + page, for the joined write
+    unsigned char *joined;            // header + page, for the joined write
     int joined_size;
 };
 
@@ -47,11 +52,45 @@ int flush(WalFile *w)
     return w->real->pMethods->xWrite(w->real, w->held, kFrameHeader, at);
 }
 
+// The page size from a WAL header (big-endian at byte 8; 1 means 65536), or 0.
+sqlite3_int64 page_size_of(const unsigned char *header)
+{
+    uint32_t v = (uint32_t{header[8]} << 24) | (uint32_t{header[9]} << 16) |
+                 (uint32_t{header[10]} << 8) | uint32_t{header[11]};
+    if (v == 1)
+        return 65536;
+    return v >= 512 && v <= 32768 && (v & (v - 1)) == 0 ? v : 0;
+}
+
+// Whether a 24-byte write at offset is a new frame's header (see the top of the file). The
+// page size comes from the WAL's header, written by this handle or read once (it cannot
+// change while the database is in WAL mode).
+bool new_frame_header(WalFile *w, sqlite3_int64 offset)
+{
+    if (offset != w->end || offset < kWalHeader)
+        return false;
+    if (w->frame == 0) {
+        unsigned char header[kWalHeader];
+        if (w->real->pMethods->xRead(w->real, header, kWalHeader, 0) != SQLITE_OK)
+            return false;
+        sqlite3_int64 page = page_size_of(header);
+        if (page == 0)
+            return false;
+        w->frame = page + kFrameHeader;
+    }
+    return (offset - kWalHeader) % w->frame == 0;
+}
+
 int x_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset)
 {
     WalFile *w = wal(f);
-    if (offset == 0)
+    if (offset == 0) {
         w->end = 0; // the WAL's header: the log starts over
+        if (amount >= kWalHeader) {
+            sqlite3_int64 page = page_size_of(static_cast<const unsigned char *>(data));
+            w->frame = page ? page + kFrameHeader : 0;
+        }
+    }
     if (w->held_at >= 0 && offset == w->held_at + kFrameHeader && amount > 0) {
         int size = kFrameHeader + amount;
         if (size > w->joined_size) {
@@ -76,7 +115,7 @@ int x_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset)
     int rc = flush(w);
     if (rc != SQLITE_OK)
         return rc;
-    if (amount == kFrameHeader && offset == w->end && offset > 0) {
+    if (amount == kFrameHeader && new_frame_header(w, offset)) {
         std::memcpy(w->held, data, kFrameHeader);
         w->held_at = offset;
         return SQLITE_OK;
@@ -172,13 +211,30 @@ int x_device_characteristics(sqlite3_file *f)
 // A WAL file is never mapped or used for the shared index (those are the database
 // file's), so the version-1 methods are all it needs.
 const sqlite3_io_methods g_methods = {
-    1,         x_close,     x_read,          x_write,         x_truncate,           x_sync,
-    x_file_size, x_lock,    x_unlock,        x_check_reserved_lock, x_file_control, x_sector_size,
-    x_device_characteristics, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+    1,
+    x_close,
+    x_read,
+    x_write,
+    x_truncate,
+    x_sync,
+    x_file_size,
+    x_lock,
+    x_unlock,
+    x_check_reserved_lock,
+    x_file_control,
+    x_sector_size,
+    x_device_characteristics,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 
 // Every file but a WAL is the default VFS's own, in place: no call of it goes through here.
-int x_open(sqlite3_vfs *, sqlite3_filename name, sqlite3_file *file, int flags, int *out_flags)
+// The file name's type is sqlite3_filename since SQLite 3.40, const char * before.
+int x_open(sqlite3_vfs *, const char *name, sqlite3_file *file, int flags, int *out_flags)
 {
     if (!(flags & SQLITE_OPEN_WAL))
         return g_real->xOpen(g_real, name, file, flags, out_flags);
