@@ -136,11 +136,12 @@ int x_close(sqlite3_file *f)
     return rc != SQLITE_OK ? rc : closed;
 }
 
-int x_read(sqlite3_file *f, void *data, int amount, sqlite3_int64 offset)
+// The other calls: what is held is written first, then the default VFS's method runs.
+template <auto Method, typename... Args> int forward(sqlite3_file *f, Args... args)
 {
     WalFile *w = wal(f);
     int rc = flush(w);
-    return rc != SQLITE_OK ? rc : w->real->pMethods->xRead(w->real, data, amount, offset);
+    return rc != SQLITE_OK ? rc : (w->real->pMethods->*Method)(w->real, args...);
 }
 
 int x_truncate(sqlite3_file *f, sqlite3_int64 size)
@@ -152,48 +153,6 @@ int x_truncate(sqlite3_file *f, sqlite3_int64 size)
     if (w->end > size)
         w->end = size;
     return w->real->pMethods->xTruncate(w->real, size);
-}
-
-int x_sync(sqlite3_file *f, int flags)
-{
-    WalFile *w = wal(f);
-    int rc = flush(w);
-    return rc != SQLITE_OK ? rc : w->real->pMethods->xSync(w->real, flags);
-}
-
-int x_file_size(sqlite3_file *f, sqlite3_int64 *size)
-{
-    WalFile *w = wal(f);
-    int rc = flush(w);
-    return rc != SQLITE_OK ? rc : w->real->pMethods->xFileSize(w->real, size);
-}
-
-int x_lock(sqlite3_file *f, int level)
-{
-    WalFile *w = wal(f);
-    int rc = flush(w);
-    return rc != SQLITE_OK ? rc : w->real->pMethods->xLock(w->real, level);
-}
-
-int x_unlock(sqlite3_file *f, int level)
-{
-    WalFile *w = wal(f);
-    int rc = flush(w);
-    return rc != SQLITE_OK ? rc : w->real->pMethods->xUnlock(w->real, level);
-}
-
-int x_check_reserved_lock(sqlite3_file *f, int *out)
-{
-    WalFile *w = wal(f);
-    int rc = flush(w);
-    return rc != SQLITE_OK ? rc : w->real->pMethods->xCheckReservedLock(w->real, out);
-}
-
-int x_file_control(sqlite3_file *f, int op, void *arg)
-{
-    WalFile *w = wal(f);
-    int rc = flush(w);
-    return rc != SQLITE_OK ? rc : w->real->pMethods->xFileControl(w->real, op, arg);
 }
 
 int x_sector_size(sqlite3_file *f)
@@ -213,15 +172,15 @@ int x_device_characteristics(sqlite3_file *f)
 const sqlite3_io_methods g_methods = {
     1,
     x_close,
-    x_read,
+    forward<&sqlite3_io_methods::xRead, void *, int, sqlite3_int64>,
     x_write,
     x_truncate,
-    x_sync,
-    x_file_size,
-    x_lock,
-    x_unlock,
-    x_check_reserved_lock,
-    x_file_control,
+    forward<&sqlite3_io_methods::xSync, int>,
+    forward<&sqlite3_io_methods::xFileSize, sqlite3_int64 *>,
+    forward<&sqlite3_io_methods::xLock, int>,
+    forward<&sqlite3_io_methods::xUnlock, int>,
+    forward<&sqlite3_io_methods::xCheckReservedLock, int *>,
+    forward<&sqlite3_io_methods::xFileControl, int, void *>,
     x_sector_size,
     x_device_characteristics,
     nullptr,
