@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <map>
 #include <unordered_map>
 
 namespace jimd {
