@@ -23,7 +23,7 @@ constexpr int kFrameHeader = 24;
 constexpr int kWalHeader = 32;
 
 sqlite3_vfs *g_real = nullptr; // the default VFS
-sqlite3_vfs g_vfs;             // ours: the default's, with our xOpen and file size
+sqlite3_vfs g_vfs;             // ours: the default's, with our xOpen and a larger file
 
 // A WAL file: ours in front, the default VFS's file right after it.
 struct WalFile {
@@ -42,6 +42,15 @@ WalFile *wal(sqlite3_file *f)
     return reinterpret_cast<WalFile *>(f);
 }
 
+// Writes through to the default VFS's file and moves the end of what was written.
+int write_through(WalFile *w, const void *data, int amount, sqlite3_int64 offset)
+{
+    int rc = w->real->pMethods->xWrite(w->real, data, amount, offset);
+    if (rc == SQLITE_OK && offset + amount > w->end)
+        w->end = offset + amount;
+    return rc;
+}
+
 // Writes the held header, if any.
 int flush(WalFile *w)
 {
@@ -49,7 +58,7 @@ int flush(WalFile *w)
         return SQLITE_OK;
     sqlite3_int64 at = w->held_at;
     w->held_at = -1;
-    return w->real->pMethods->xWrite(w->real, w->held, kFrameHeader, at);
+    return write_through(w, w->held, kFrameHeader, at);
 }
 
 // The page size from a WAL header (big-endian at byte 8; 1 means 65536), or 0.
@@ -81,6 +90,28 @@ bool new_frame_header(WalFile *w, sqlite3_int64 offset)
     return (offset - kWalHeader) % w->frame == 0;
 }
 
+// The page right after a held header: both in one write (or, if the buffer for that cannot
+// grow, the header and then the page).
+int write_joined(WalFile *w, const void *page, int amount)
+{
+    int size = kFrameHeader + amount;
+    if (size > w->joined_size) {
+        auto *grown = static_cast<unsigned char *>(std::realloc(w->joined, size));
+        if (!grown) {
+            sqlite3_int64 at = w->held_at + kFrameHeader;
+            int rc = flush(w);
+            return rc != SQLITE_OK ? rc : write_through(w, page, amount, at);
+        }
+        w->joined = grown;
+        w->joined_size = size;
+    }
+    std::memcpy(w->joined, w->held, kFrameHeader);
+    std::memcpy(w->joined + kFrameHeader, page, static_cast<size_t>(amount));
+    sqlite3_int64 at = w->held_at;
+    w->held_at = -1;
+    return write_through(w, w->joined, size, at);
+}
+
 int x_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset)
 {
     WalFile *w = wal(f);
@@ -91,27 +122,8 @@ int x_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset)
             w->frame = page ? page + kFrameHeader : 0;
         }
     }
-    if (w->held_at >= 0 && offset == w->held_at + kFrameHeader && amount > 0) {
-        int size = kFrameHeader + amount;
-        if (size > w->joined_size) {
-            auto *grown = static_cast<unsigned char *>(std::realloc(w->joined, size));
-            if (!grown) {
-                int rc = flush(w);
-                return rc != SQLITE_OK ? rc
-                                       : w->real->pMethods->xWrite(w->real, data, amount, offset);
-            }
-            w->joined = grown;
-            w->joined_size = size;
-        }
-        std::memcpy(w->joined, w->held, kFrameHeader);
-        std::memcpy(w->joined + kFrameHeader, data, static_cast<size_t>(amount));
-        sqlite3_int64 at = w->held_at;
-        w->held_at = -1;
-        int rc = w->real->pMethods->xWrite(w->real, w->joined, size, at);
-        if (rc == SQLITE_OK && at + size > w->end)
-            w->end = at + size;
-        return rc;
-    }
+    if (w->held_at >= 0 && offset == w->held_at + kFrameHeader && amount > 0)
+        return write_joined(w, data, amount);
     int rc = flush(w);
     if (rc != SQLITE_OK)
         return rc;
@@ -120,10 +132,7 @@ int x_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset)
         w->held_at = offset;
         return SQLITE_OK;
     }
-    rc = w->real->pMethods->xWrite(w->real, data, amount, offset);
-    if (rc == SQLITE_OK && offset + amount > w->end)
-        w->end = offset + amount;
-    return rc;
+    return write_through(w, data, amount, offset);
 }
 
 int x_close(sqlite3_file *f)
