@@ -316,6 +316,133 @@ static void next_msg__decodes_and_reports_reason(void **state)
     jim_msg_free(m);
 }
 
+/* What next_msg makes of one object, and where the framer stands after it. */
+struct outcome {
+    int rc;
+    char why[128];
+    int action;
+    char to[32], message[64];
+    size_t left;
+};
+
+static struct outcome next_msg_of(const char *input)
+{
+    struct outcome o;
+    memset(&o, 0, sizeof o);
+    jim_framer *f = NULL;
+    jim_msg *m = NULL;
+    assert_int_equal(jim_framer_new(&f, NULL), JIM_OK);
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    feed(f, input);
+    o.rc = jim_framer_next_msg(f, m);
+    snprintf(o.why, sizeof o.why, "%s", o.rc == JIM_OK ? "" : jim_framer_errmsg(f));
+    if (o.rc == JIM_OK) {
+        o.action = (int)jim_msg_action(m);
+        const char *to = jim_msg_get_str(m, JIM_FIELD_TO);
+        const char *text = jim_msg_get_str(m, JIM_FIELD_MESSAGE);
+        snprintf(o.to, sizeof o.to, "%s", to ? to : "");
+        snprintf(o.message, sizeof o.message, "%s", text ? text : "");
+    }
+    o.left = jim_framer_buffered(f);
+    jim_msg_free(m);
+    jim_framer_free(f);
+    return o;
+}
+
+/* A whole line with one flat object is decoded in one pass (no scan first): each such
+ * line, a tail after it or not, comes out exactly as the same object does the general
+ * way (a second object after it on the line, so the line is not flat). */
+static void next_msg__whole_flat_lines__same_outcome_as_the_general_way(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "{\"action\":\"msg\",\"time\":0,\"to\":\"bob\",\"message\":\"hello there\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"caf\xc3\xa9 \xe2\x98\x95 "
+        "\xf0\x9f\x98\x80\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"bad \xff byte\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"surrogate \xed\xa0\x80\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"overlong \xc0\xaf\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"cut \xe2\x98\"}",
+        "{\"action\":\"msg\",\"to\":\"b\xc3\xb6\x62\",\"message\":\"x\"}",
+        "{\"action\":\"fly\",\"to\":\"bob\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\"}",
+        "{\"action\":\"msg\",\"to\":5,\"message\":\"x\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"esc\\\"aped\"}",
+        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"x\",\"n\":null,\"b\":true,\"f\":1.5}",
+        "{\"response\":200,\"seq\":7}",
+        "{\"response\":99}",
+        "{}",
+        "  {\"action\":\"quit\"}  \r",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char line[256], general[512];
+        snprintf(line, sizeof line, "%s\n{\"action\":\"quit\"}", lines[i]);
+        snprintf(general, sizeof general, "%s{\"action\":\"quit\"}\n", lines[i]);
+        struct outcome a = next_msg_of(line), b = next_msg_of(general);
+        if (a.rc != b.rc || strcmp(a.why, b.why) != 0)
+            fail_msg("line %zu: %d '%s' against %d '%s'", i, a.rc, a.why, b.rc, b.why);
+        assert_int_equal(a.action, b.action);
+        assert_string_equal(a.to, b.to);
+        assert_string_equal(a.message, b.message);
+        assert_int_equal(a.left, strlen("{\"action\":\"quit\"}"));
+    }
+    /* Checked on their own: the two ways cannot both be wrong the same way. */
+    assert_int_equal(next_msg_of(lines[0]).rc, JIM_OK);
+    struct outcome cafe = next_msg_of("{\"action\":\"msg\",\"to\":\"bob\",\"message\":"
+                                      "\"caf\xc3\xa9 \xe2\x98\x95 \xf0\x9f\x98\x80\"}\n");
+    assert_int_equal(cafe.rc, JIM_OK);
+    assert_string_equal(cafe.message, "caf\xc3\xa9 \xe2\x98\x95 \xf0\x9f\x98\x80");
+    assert_int_equal(cafe.left, 0);
+    assert_int_equal(
+        next_msg_of("{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"\xed\xa0\x80\"}\n").rc,
+        JIM_EUTF8);
+    assert_int_equal(next_msg_of("{\"action\":\"fly\"}\n").rc, JIM_EACTION);
+}
+
+/* Bad flat lines count as bad objects: sixteen in a row end the stream, as anywhere. */
+static void next_msg__bad_flat_lines_in_a_row__closed_at_limit(void **state)
+{
+    jim_framer *f = *state;
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    feed(f, "{\"action\":\"fly\"}\n{\"action\":\"quit\"}\n");
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_EACTION);
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_OK);
+    for (int i = 1; i <= 16; i++) {
+        feed(f, i % 2 ? "{\"action\":5}\n" : "{\"m\":\"\xff\"}\n");
+        assert_int_equal(jim_framer_next_msg(f, m), i % 2 ? JIM_EFIELD : JIM_EUTF8);
+        assert_int_equal(jim_framer_can_continue(f), i < 16);
+    }
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_ECLOSED);
+    jim_msg_free(m);
+}
+
+/* A flat line within the object limit is decoded; one past it is too big, not decoded. */
+static void next_msg__flat_line_over_the_limit__etoobig(void **state)
+{
+    (void)state;
+    jim_limits *lim = NULL;
+    assert_int_equal(jim_limits_new(&lim), JIM_OK);
+    assert_int_equal(jim_limits_set(lim, JIM_LIMIT_OBJECT_BYTES, 256), JIM_OK);
+    jim_framer *f = NULL;
+    assert_int_equal(jim_framer_new(&f, lim), JIM_OK);
+    jim_limits_free(lim);
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    char line[400];
+    const char *head = "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"";
+    size_t h = strlen(head);
+    for (size_t size = 256; size <= 257; size++) { /* the object's bytes, the '}' included */
+        memset(line, 'x', sizeof line);
+        memcpy(line, head, h);
+        memcpy(line + size - 2, "\"}\n", 3);
+        assert_int_equal(jim_framer_feed(f, line, size + 1), JIM_OK);
+        assert_int_equal(jim_framer_next_msg(f, m), size == 256 ? JIM_OK : JIM_ETOOBIG);
+    }
+    jim_msg_free(m);
+    jim_framer_free(f);
+}
+
 static void reserve_commit__reads_in_place(void **state)
 {
     jim_framer *f = *state;
@@ -595,6 +722,9 @@ int main(void)
         T(unterminated_string__ends_at_newline),
         T(bad_objects_in_a_row__closed_at_limit),
         T(next_msg__decodes_and_reports_reason),
+        T(next_msg__whole_flat_lines__same_outcome_as_the_general_way),
+        T(next_msg__bad_flat_lines_in_a_row__closed_at_limit),
+        T(next_msg__flat_line_over_the_limit__etoobig),
         T(reserve_commit__reads_in_place),
         T(release__frees_only_when_empty),
         T(reserve__huge_want__refused_and_framer_goes_on),

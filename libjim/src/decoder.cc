@@ -369,13 +369,9 @@ class Decoder {
     int parse(Message *msg, std::string_view json, long max_depth)
     {
         begin(msg, max_depth, nullptr);
-        if (flat(json)) { // the common case, without yajl: the same callbacks, the same outcome
-            if (state_.code != JIM_OK)
-                return msg->fail(state_.code, state_.why);
-            if (state_.top_account)
-                top_account_name(msg);
-            return JIM_OK;
-        }
+        if (flat<false>(
+                json)) // the common case, without yajl: the same callbacks, the same outcome
+            return flat_outcome(msg);
         msg->reset(); // what the flat scanner set before it gave up
         if (!clean_)
             drop(); // the last parse did not end cleanly: its handle's state is unknown
@@ -411,7 +407,23 @@ class Decoder {
         return msg->fail(code, why); // clean_ stays false: the next parse starts afresh
     }
 
+    // One flat object that fills json but for whitespace, read in one pass that checks
+    // its UTF-8 too; JIM_EAGAIN (msg then holds a part) for anything else.
+    int parse_flat(Message *msg, std::string_view json, long max_depth)
+    {
+        begin(msg, max_depth, nullptr);
+        return flat<true>(json) ? flat_outcome(msg) : JIM_EAGAIN;
+    }
+
   private:
+    int flat_outcome(Message *msg)
+    {
+        if (state_.code != JIM_OK)
+            return msg->fail(state_.code, state_.why);
+        if (state_.top_account)
+            top_account_name(msg);
+        return JIM_OK;
+    }
     void begin(Message *msg, long max_depth, yajl_handle handle)
     {
         state_.msg = msg;
@@ -431,8 +443,9 @@ class Decoder {
     // order as yajl would, so the outcome is the same. Anything else (a nested value, an
     // escape, a fraction or exponent, whitespace other than JSON's four, a syntax error,
     // bytes after the object) returns false, and yajl parses the object from the start.
-    // UTF-8 was checked before (by the framer or decode()).
-    bool flat(std::string_view json)
+    // UTF-8 was checked before (by the framer or decode()), unless check_utf8: then a
+    // string with a byte that is not ASCII is checked here, and bad UTF-8 returns false.
+    template <bool check_utf8> bool flat(std::string_view json)
     {
         const char *p = json.data(), *const end = p + json.size();
         void *ctx = &state_;
@@ -445,9 +458,10 @@ class Decoder {
             if (p == end || *p != '"')
                 return false;
             const char *b = ++p;
+            unsigned char high = 0; // the high bits of the string's bytes
             for (;;) {
                 if (end - p >= 8) { // eight at a time, to the first byte that is not plain
-                    uint64_t special = special_in_word(p, false);
+                    uint64_t special = special_in_word(p, check_utf8);
                     if (!special) {
                         p += 8;
                         continue;
@@ -461,12 +475,14 @@ class Decoder {
                     break;
                 if (c == '\\' || c < 0x20)
                     return false;
+                high |= c;
                 p++;
             }
             *s = reinterpret_cast<const unsigned char *>(b);
             *n = static_cast<size_t>(p - b);
             p++;
-            return true;
+            return !check_utf8 || high < 0x80 ||
+                   utf8_valid(std::string_view(reinterpret_cast<const char *>(*s), *n));
         };
         auto literal = [&](std::string_view word) {
             if (static_cast<size_t>(end - p) < word.size() ||
@@ -663,11 +679,19 @@ size_t lone_surrogate(std::string_view json)
     return std::string_view::npos;
 }
 
+// The thread's decoder, made at its first use.
+Decoder &thread_decoder()
+{
+    thread_local std::unique_ptr<Decoder> decoder;
+    if (!decoder)
+        decoder = std::make_unique<Decoder>();
+    return *decoder;
+}
+
 } // namespace
 
 int Message::decode(std::string_view json, const Limits &lim, bool skip_utf8_check)
 {
-    thread_local std::unique_ptr<Decoder> decoder;
     reset();
     if (static_cast<long>(json.size()) > lim[JIM_LIMIT_OBJECT_BYTES])
         return fail(JIM_ETOOBIG,
@@ -677,11 +701,21 @@ int Message::decode(std::string_view json, const Limits &lim, bool skip_utf8_che
     if (size_t at = lone_surrogate(json); at != std::string_view::npos)
         return fail(JIM_EUTF8, "invalid UTF-8: lone surrogate " + std::string(json.substr(at, 6)) +
                                    " (a \\u escape of D800-DFFF must be a high-low pair)");
-    if (!decoder)
-        decoder = std::make_unique<Decoder>();
-    int rc = decoder->parse(this, json, lim[JIM_LIMIT_DEPTH]);
-    if (rc != JIM_OK)
-        return rc;
+    int rc = thread_decoder().parse(this, json, lim[JIM_LIMIT_DEPTH]);
+    return rc == JIM_OK ? decoded(lim) : rc;
+}
+
+int Message::decode_flat_line(std::string_view line, const Limits &lim)
+{
+    reset();
+    if (static_cast<long>(line.size()) > lim[JIM_LIMIT_OBJECT_BYTES])
+        return JIM_EAGAIN;
+    int rc = thread_decoder().parse_flat(this, line, lim[JIM_LIMIT_DEPTH]);
+    return rc == JIM_OK ? decoded(lim) : rc;
+}
+
+int Message::decoded(const Limits &lim)
+{
     if (action_ == JIM_ACTION_NONE && response_ == 0)
         return fail(JIM_EFIELD, "missing field 'action'");
     return validate(lim);

@@ -181,6 +181,36 @@ bool Framer::starts_truncating_line(size_t at) const
     return prev != ':';
 }
 
+// The common case in one pass: a whole line that holds one flat object is decoded
+// without scanning it first (Message::decode_flat_line checks what scan() would have).
+// JIM_EAGAIN when the next bytes are not such a line, with nothing consumed: next_msg
+// then takes the general way.
+int Framer::next_flat_line(Message &m)
+{
+    if (pending_ || closed_ || in_object_ || scan_ == end_ || buf_[scan_] != '{')
+        return JIM_EAGAIN;
+    const char *obj = buf_.data() + scan_;
+    size_t bound = std::min(end_ - scan_, static_cast<size_t>(limits_[JIM_LIMIT_OBJECT_BYTES]) + 1);
+    const char *nl = static_cast<const char *>(std::memchr(obj, '\n', bound));
+    if (!nl)
+        return JIM_EAGAIN;
+    int rc = m.decode_flat_line(std::string_view(obj, static_cast<size_t>(nl - obj)), limits_);
+    if (rc == JIM_EAGAIN)
+        return JIM_EAGAIN;
+    // Consumed with its delimiter and the whitespace after it, as step() does.
+    scan_ = static_cast<size_t>(nl - buf_.data()) + 1;
+    while (scan_ < end_ && (buf_[scan_] == '\n' || buf_[scan_] == '\r' || buf_[scan_] == ' ' ||
+                            buf_[scan_] == '\t'))
+        scan_++;
+    start_ = scan_;
+    in_garbage_ = false;
+    if (rc != JIM_OK)
+        return bad(rc, m.error());
+    bad_in_row_ = 0;
+    error_.clear();
+    return JIM_OK;
+}
+
 // Scans from scan_ for the end of the current object.
 Framer::Outcome Framer::scan()
 {
@@ -372,6 +402,8 @@ int Framer::step(std::string_view *obj)
 
 int Framer::next_msg(Message &m)
 {
+    if (int rc = next_flat_line(m); rc != JIM_EAGAIN)
+        return rc;
     std::string_view obj;
     int rc = next_raw(&obj);
     if (rc != JIM_OK) {

@@ -74,6 +74,7 @@ class Framer {
     enum class Outcome { Incomplete, Complete };
     Outcome scan();
     int next_raw(std::string_view *obj);
+    int next_flat_line(Message &m);
     // Scans for the next object or bad object, as next() reports it.
     int step(std::string_view *obj);
     // Makes room for want more bytes; past max_held() only when force (feed()).

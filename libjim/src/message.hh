@@ -97,8 +97,16 @@ class Message {
     int encode(std::string_view *out);
     // Parses one JSON object; skip_utf8_check when a framer already checked it (decoder.cc).
     int decode(std::string_view json, const Limits &lim, bool skip_utf8_check);
+    // decode() of the common object in one pass, for the framer: one flat object (strings
+    // without escapes, integers, true, false, null) that fills line but for whitespace,
+    // its UTF-8 checked on the way. JIM_EAGAIN, and nothing said of line, for anything
+    // else: the framer then scans and decodes it the general way.
+    int decode_flat_line(std::string_view line, const Limits &lim);
 
   private:
+    // The checks after a successful parse: an action or a response, then validate().
+    int decoded(const Limits &lim);
+
     struct Value {
         int64_t i;
         uint32_t off, len;
