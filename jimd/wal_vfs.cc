@@ -1,13 +1,17 @@
 // The WAL-frame VFS (wal_vfs.hh). SQLite writes a frame as two writes, the header and then
-// the page at the next offset (wal.c, walWriteOneFrame). For a WAL file, a 24-byte write
-// is held back only when it is a new frame's header: at a frame's place in the file
-// (32 + k * (page size + 24)) and at the end of what this handle wrote. It is joined with
-// the write that follows when that is the page right after it; any other call on the file
-// first writes what is held. A frame's header and page thus still reach the file in order
-// and before the write call of the page returns, which is before SQLite publishes the
-// frame to other connections: nothing is held across a commit. Not held: headers
-// rewritten in place (SQLite's checksum rewrite: below the end), and 24-byte tails of a
-// write that SQLite split at a sector for synchronous=FULL (never at a frame's place).
+// the page at the next offset (wal.c, walWriteOneFrame), and a commit's frames one after
+// the other. For a WAL file, the frames of a commit are held and written with one write
+// when its last frame (the commit frame: its header holds the database size) has come, or
+// when the next frame would make the run longer than kMaxRun. Only whole frames written in order at
+// the end of what this handle wrote are held: a 24-byte write at a frame's place in the file (32 +
+// k * (page size + 24)) starts or extends the run, and the page right after it joins it; any other
+// call on the file first writes what is held. The frames thus reach the file in order and
+// before the write call of the commit frame's page returns, which is before SQLite
+// publishes them to other connections: nothing is held across a commit. A transaction
+// that spills its cache writes frames without a commit frame; the same connection reads
+// them back through xRead, which writes them first. Not held: headers rewritten in place
+// (SQLite's checksum rewrite: below the end), and 24-byte tails of a write that SQLite
+// split at a sector for synchronous=FULL (never at a frame's place).
 #include "wal_vfs.hh"
 
 #include <cstdint>
@@ -21,20 +25,24 @@ namespace {
 
 constexpr int kFrameHeader = 24;
 constexpr int kWalHeader = 32;
+// Held at most, but for a lone frame of 64 KiB pages. The default VFS writes at most
+// 128 KiB - 1 bytes a call (os_unix.c, seekAndWrite): a longer write fails as disk full.
+constexpr int kMaxRun = 64 * 1024;
 
 sqlite3_vfs *g_real = nullptr; // the default VFS
 sqlite3_vfs g_vfs;             // ours: the default's, with our xOpen and a larger file
 
 // A WAL file: ours in front, the default VFS's file right after it.
 struct WalFile {
-    sqlite3_file base;                // its pMethods: g_methods
-    sqlite3_file *real;               // the default VFS's file
-    sqlite3_int64 end;                // the end of what was written since the WAL's header
-    sqlite3_int64 frame;              // page size + kFrameHeader; 0 until known
-    sqlite3_int64 held_at;            // where the held header goes; -1: none held
-    unsigned char held[kFrameHeader]; // a frame header not yet written
-    unsigned char *joined;            // header + page, for the joined write
-    int joined_size;
+    sqlite3_file base;    // its pMethods: g_methods
+    sqlite3_file *real;   // the default VFS's file
+    sqlite3_int64 end;    // the end of what was written since the WAL's header, run included
+    sqlite3_int64 frame;  // page size + kFrameHeader; 0 until known
+    sqlite3_int64 run_at; // where the held run goes; -1: none held
+    unsigned char *run;   // whole frames, then maybe one frame's header, not yet written
+    int run_len, run_cap;
+    bool page_due; // the run ends with a header: its page comes next
+    bool commit;   // ... and it is a commit frame's
 };
 
 WalFile *wal(sqlite3_file *f)
@@ -51,14 +59,15 @@ int write_through(WalFile *w, const void *data, int amount, sqlite3_int64 offset
     return rc;
 }
 
-// Writes the held header, if any.
+// Writes the held run, if any.
 int flush(WalFile *w)
 {
-    if (w->held_at < 0)
+    if (w->run_at < 0)
         return SQLITE_OK;
-    sqlite3_int64 at = w->held_at;
-    w->held_at = -1;
-    return write_through(w, w->held, kFrameHeader, at);
+    sqlite3_int64 at = w->run_at;
+    w->run_at = -1;
+    w->page_due = false;
+    return write_through(w, w->run, w->run_len, at);
 }
 
 // The page size from a WAL header (big-endian at byte 8; 1 means 65536), or 0.
@@ -90,26 +99,57 @@ bool new_frame_header(WalFile *w, sqlite3_int64 offset)
     return (offset - kWalHeader) % w->frame == 0;
 }
 
-// The page right after a held header: both in one write (or, if the buffer for that cannot
-// grow, the header and then the page).
-int write_joined(WalFile *w, const void *page, int amount)
+// Appends to the run (starting one at offset if none is held); false if the buffer for
+// it cannot grow.
+bool hold(WalFile *w, const void *data, int amount, sqlite3_int64 offset)
 {
-    int size = kFrameHeader + amount;
-    if (size > w->joined_size) {
-        auto *grown = static_cast<unsigned char *>(std::realloc(w->joined, size));
-        if (!grown) {
-            sqlite3_int64 at = w->held_at + kFrameHeader;
-            int rc = flush(w);
-            return rc != SQLITE_OK ? rc : write_through(w, page, amount, at);
-        }
-        w->joined = grown;
-        w->joined_size = size;
+    int len = w->run_at < 0 ? 0 : w->run_len;
+    if (len + amount > w->run_cap) {
+        int cap = w->run_cap ? w->run_cap : 8192;
+        while (cap < len + amount)
+            cap *= 2;
+        auto *grown = static_cast<unsigned char *>(std::realloc(w->run, static_cast<size_t>(cap)));
+        if (!grown)
+            return false;
+        w->run = grown;
+        w->run_cap = cap;
     }
-    std::memcpy(w->joined, w->held, kFrameHeader);
-    std::memcpy(w->joined + kFrameHeader, page, static_cast<size_t>(amount));
-    sqlite3_int64 at = w->held_at;
-    w->held_at = -1;
-    return write_through(w, w->joined, size, at);
+    if (w->run_at < 0) {
+        w->run_at = offset;
+        w->run_len = 0;
+    }
+    std::memcpy(w->run + w->run_len, data, static_cast<size_t>(amount));
+    w->run_len += amount;
+    if (offset + amount > w->end)
+        w->end = offset + amount;
+    return true;
+}
+
+// A write that continues the run: a frame's header at its place, or the page after the
+// run's last header. The run is written when the page ends a commit frame, and before a
+// header that would make it longer than kMaxRun; SQLITE_NOTFOUND when the write is
+// neither, for the caller to write the plain way.
+int continue_run(WalFile *w, const void *data, int amount, sqlite3_int64 offset)
+{
+    if (w->page_due && amount == w->frame - kFrameHeader) {
+        if (!hold(w, data, amount, offset))
+            return SQLITE_NOTFOUND;
+        w->page_due = false;
+        return w->commit ? flush(w) : SQLITE_OK;
+    }
+    if (!w->page_due && amount == kFrameHeader && new_frame_header(w, offset)) {
+        if (w->run_at >= 0 && w->run_len + w->frame > kMaxRun) {
+            if (int rc = flush(w); rc != SQLITE_OK)
+                return rc;
+        }
+        if (!hold(w, data, amount, offset))
+            return SQLITE_NOTFOUND;
+        const auto *h = static_cast<const unsigned char *>(data);
+        w->page_due = true;
+        w->commit = (h[4] | h[5] | h[6] | h[7]) != 0; // the database size after a commit
+        return SQLITE_OK;
+    }
+    return SQLITE_NOTFOUND;
 }
 
 int x_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset)
@@ -122,17 +162,14 @@ int x_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset)
             w->frame = page ? page + kFrameHeader : 0;
         }
     }
-    if (w->held_at >= 0 && offset == w->held_at + kFrameHeader && amount > 0)
-        return write_joined(w, data, amount);
-    int rc = flush(w);
-    if (rc != SQLITE_OK)
-        return rc;
-    if (amount == kFrameHeader && new_frame_header(w, offset)) {
-        std::memcpy(w->held, data, kFrameHeader);
-        w->held_at = offset;
-        return SQLITE_OK;
+    bool at_run_end = w->run_at >= 0 && offset == w->run_at + w->run_len;
+    if (at_run_end || (w->run_at < 0 && amount == kFrameHeader)) {
+        int rc = continue_run(w, data, amount, offset);
+        if (rc != SQLITE_NOTFOUND)
+            return rc;
     }
-    return write_through(w, data, amount, offset);
+    int rc = flush(w);
+    return rc != SQLITE_OK ? rc : write_through(w, data, amount, offset);
 }
 
 int x_close(sqlite3_file *f)
@@ -140,8 +177,8 @@ int x_close(sqlite3_file *f)
     WalFile *w = wal(f);
     int rc = flush(w);
     int closed = w->real->pMethods->xClose(w->real);
-    std::free(w->joined);
-    w->joined = nullptr;
+    std::free(w->run);
+    w->run = nullptr;
     return rc != SQLITE_OK ? rc : closed;
 }
 
@@ -208,7 +245,7 @@ int x_open(sqlite3_vfs *, const char *name, sqlite3_file *file, int flags, int *
         return g_real->xOpen(g_real, name, file, flags, out_flags);
     WalFile *w = wal(file);
     std::memset(w, 0, sizeof *w);
-    w->held_at = -1;
+    w->run_at = -1;
     w->real = reinterpret_cast<sqlite3_file *>(w + 1);
     int rc = g_real->xOpen(g_real, name, w->real, flags, out_flags);
     // SQLite calls xClose only when pMethods is set: set it exactly when the file is open.

@@ -3,7 +3,9 @@
 // files as a kill -9 would leave them (nothing held back across a commit), SQLite's
 // checksum rewrite of a transaction that spills its cache stays intact, so do the frames
 // that synchronous=FULL pads to a sector (a write split there is not a frame's header),
-// and a commit writes each frame with one write() where the default VFS needs two.
+// frames spilled by a transaction that then rolls back leave the next commits whole, and
+// a commit writes its frames with one write() per 64 KiB where the default VFS needs two
+// per frame.
 #include "wal_vfs.hh"
 
 #include <cstdarg>
@@ -243,6 +245,70 @@ void one_write_per_frame(void **)
     assert_true(joined <= 210);
 }
 
+// A transaction that spills its cache (frames written without a commit frame, held by
+// the VFS until SQLite reads them back) and then rolls back; then 20 commits over the
+// frames it left. A default-VFS connection and a copy of the files (what kill -9 leaves)
+// see exactly the committed rows.
+void spilled_then_rolled_back__next_commits_whole(void **)
+{
+    std::string db_path = path("h.db");
+    sqlite3 *w = open_db(db_path, jimd::wal_vfs_name());
+    exec(w, "PRAGMA cache_size = 10; CREATE TABLE t(n INTEGER, pad BLOB)");
+    exec(w, "BEGIN");
+    for (int i = 1; i <= 500; i++) {
+        std::string sql = "INSERT INTO t VALUES(" + std::to_string(-i) + ", randomblob(300))";
+        exec(w, sql.c_str());
+    }
+    exec(w, "ROLLBACK");
+    int64_t want_sum = 0;
+    for (int i = 1; i <= 20; i++) {
+        std::string sql = "INSERT INTO t VALUES(" + std::to_string(i) + ", randomblob(900))";
+        exec(w, sql.c_str());
+        want_sum += i;
+    }
+    sqlite3 *r = open_db(db_path, nullptr);
+    int64_t sum = 0;
+    assert_int_equal(count_and_sum(r, &sum), 20);
+    assert_int_equal(sum, want_sum);
+    sqlite3_close(r);
+    copy_file(db_path, path("i.db"));
+    copy_file(db_path + "-wal", path("i.db-wal"));
+    sqlite3 *c = open_db(path("i.db"), nullptr);
+    assert_int_equal(count_and_sum(c, &sum), 20);
+    assert_int_equal(sum, want_sum);
+    integrity_ok(c);
+    sqlite3_close(c);
+    sqlite3_close(w);
+}
+
+// One commit of 200 rows of 1,000 bytes (about 50 frames of 4 KiB, 200 KiB): through the
+// VFS a write per 64 KiB, on the default VFS two per frame.
+int64_t writes_for_a_large_commit(const char *vfs, const char *name)
+{
+    sqlite3 *w = open_db(path(name), vfs);
+    exec(w, "PRAGMA page_size = 4096; CREATE TABLE t(n INTEGER, pad BLOB)");
+    exec(w, "INSERT INTO t VALUES(0, x'00')");
+    int64_t before = write_calls();
+    exec(w, "BEGIN");
+    for (int i = 1; i <= 200; i++) {
+        std::string sql = "INSERT INTO t VALUES(" + std::to_string(i) + ", randomblob(1000))";
+        exec(w, sql.c_str());
+    }
+    exec(w, "COMMIT");
+    int64_t n = write_calls() - before;
+    sqlite3_close(w);
+    return n;
+}
+
+void large_commit__one_write_per_64_kib(void **)
+{
+    int64_t held = writes_for_a_large_commit(jimd::wal_vfs_name(), "j.db");
+    int64_t plain = writes_for_a_large_commit(nullptr, "k.db");
+    assert_true(plain >= 100);
+    assert_true(held >= 3);
+    assert_true(held <= 6);
+}
+
 int setup(void **)
 {
     char dir[] = "/tmp/test_wal_vfs.XXXXXX";
@@ -267,6 +333,8 @@ int main()
         cmocka_unit_test(wal_restart__still_whole),
         cmocka_unit_test(full_sync_padding__every_published_frame_in_the_file),
         cmocka_unit_test(one_write_per_frame),
+        cmocka_unit_test(spilled_then_rolled_back__next_commits_whole),
+        cmocka_unit_test(large_commit__one_write_per_64_kib),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
