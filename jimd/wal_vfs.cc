@@ -9,15 +9,20 @@
 // before the write call of the commit frame's page returns, which is before SQLite
 // publishes them to other connections: nothing is held across a commit. A transaction
 // that spills its cache writes frames without a commit frame; the same connection reads
-// them back through xRead, which writes them first. Not held: headers rewritten in place
+// them back through xRead, which writes them first, and if it rolls back they are written
+// when it gives up the WAL's write lock (the database file is ours too, for its xShmLock),
+// before another connection can write at their place. Not held: headers rewritten in place
 // (SQLite's checksum rewrite: below the end), and 24-byte tails of a write that SQLite
 // split at a sector for synchronous=FULL (never at a frame's place).
 #include "wal_vfs.hh"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sqlite3.h>
+#include <vector>
 
 namespace jimd {
 
@@ -41,9 +46,26 @@ struct WalFile {
     sqlite3_int64 run_at; // where the held run goes; -1: none held
     unsigned char *run;   // whole frames, then maybe one frame's header, not yet written
     int run_len, run_cap;
-    bool page_due; // the run ends with a header: its page comes next
-    bool commit;   // ... and it is a commit frame's
+    bool page_due;     // the run ends with a header: its page comes next
+    bool commit;       // ... and it is a commit frame's
+    struct DbFile *db; // its connection's database file; nullptr: not found
 };
+
+// A database file: ours in front, the default VFS's right after it. Ours only to learn
+// when its connection gives up the WAL's write lock (db_shm_lock).
+struct DbFile {
+    sqlite3_file base;  // its pMethods: g_db_methods
+    sqlite3_file *real; // the default VFS's file
+    const char *name;   // as SQLite opened it: its WAL's name leads back to it
+    WalFile *wal;       // the connection's WAL file, while open
+};
+
+// Our part of a file, the default VFS's file after it (aligned for it).
+constexpr size_t kOursSize = (std::max(sizeof(WalFile), sizeof(DbFile)) + 15) & ~size_t{15};
+
+// The open database files, to pair each WAL file with its connection's.
+std::mutex g_dbs_lock;
+std::vector<DbFile *> g_dbs;
 
 WalFile *wal(sqlite3_file *f)
 {
@@ -135,7 +157,9 @@ int continue_run(WalFile *w, const void *data, int amount, sqlite3_int64 offset)
         if (!hold(w, data, amount, offset))
             return SQLITE_NOTFOUND;
         w->page_due = false;
-        return w->commit ? flush(w) : SQLITE_OK;
+        // Without its database file no held frame could be written when the transaction
+        // ends without a commit (db_shm_lock): then each frame is written at once.
+        return w->commit || !w->db ? flush(w) : SQLITE_OK;
     }
     if (!w->page_due && amount == kFrameHeader && new_frame_header(w, offset)) {
         if (w->run_at >= 0 && w->run_len + w->frame > kMaxRun) {
@@ -175,6 +199,8 @@ int x_write(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset)
 int x_close(sqlite3_file *f)
 {
     WalFile *w = wal(f);
+    if (w->db)
+        w->db->wal = nullptr;
     int rc = flush(w);
     int closed = w->real->pMethods->xClose(w->real);
     std::free(w->run);
@@ -237,19 +263,126 @@ const sqlite3_io_methods g_methods = {
     nullptr,
 };
 
-// Every file but a WAL is the default VFS's own, in place: no call of it goes through here.
-// The file name's type is sqlite3_filename since SQLite 3.40, const char * before.
+DbFile *db_file(sqlite3_file *f)
+{
+    return reinterpret_cast<DbFile *>(f);
+}
+
+// A transaction that ends without a commit frame (a rollback after its cache spilled
+// frames to the WAL) leaves frames held; they must reach the file before another
+// connection can write at their place — which it can once this one gives up the WAL's
+// write lock (lock 0 of the shared index, wal.c) — or writing them later would overwrite
+// its frames. They are written here, just before (they are past the WAL's end for
+// SQLite: what the default VFS would have written at once).
+int db_shm_lock(sqlite3_file *f, int offset, int n, int flags)
+{
+    DbFile *d = db_file(f);
+    if (d->wal && (flags & SQLITE_SHM_UNLOCK) && offset == 0 && n > 0)
+        flush(d->wal);
+    return d->real->pMethods->xShmLock(d->real, offset, n, flags);
+}
+
+int db_close(sqlite3_file *f)
+{
+    DbFile *d = db_file(f);
+    {
+        std::lock_guard<std::mutex> lock(g_dbs_lock);
+        std::erase(g_dbs, d);
+    }
+    if (d->wal)
+        d->wal->db = nullptr;
+    return d->real->pMethods->xClose(d->real);
+}
+
+// The database file's other calls: the default VFS's method.
+template <auto Method, typename... Args> int db_forward(sqlite3_file *f, Args... args)
+{
+    DbFile *d = db_file(f);
+    return (d->real->pMethods->*Method)(d->real, args...);
+}
+
+template <auto Method, typename R, typename... Args> R db_forward_r(sqlite3_file *f, Args... args)
+{
+    DbFile *d = db_file(f);
+    return (d->real->pMethods->*Method)(d->real, args...);
+}
+
+using M = sqlite3_io_methods;
+const sqlite3_io_methods g_db_methods = {
+    3,
+    db_close,
+    db_forward<&M::xRead, void *, int, sqlite3_int64>,
+    db_forward<&M::xWrite, const void *, int, sqlite3_int64>,
+    db_forward<&M::xTruncate, sqlite3_int64>,
+    db_forward<&M::xSync, int>,
+    db_forward<&M::xFileSize, sqlite3_int64 *>,
+    db_forward<&M::xLock, int>,
+    db_forward<&M::xUnlock, int>,
+    db_forward<&M::xCheckReservedLock, int *>,
+    db_forward<&M::xFileControl, int, void *>,
+    db_forward_r<&M::xSectorSize, int>,
+    db_forward_r<&M::xDeviceCharacteristics, int>,
+    db_forward<&M::xShmMap, int, int, int, void volatile **>,
+    db_shm_lock,
+    db_forward_r<&M::xShmBarrier, void>,
+    db_forward<&M::xShmUnmap, int>,
+    db_forward<&M::xFetch, sqlite3_int64, int, void **>,
+    db_forward<&M::xUnfetch, sqlite3_int64, void *>,
+};
+
+// A database file: the default VFS's, behind ours if it has every method ours forwards.
+int open_db_file(const char *name, sqlite3_file *file, int flags, int *out_flags)
+{
+    DbFile *d = db_file(file);
+    std::memset(d, 0, sizeof *d);
+    d->real = reinterpret_cast<sqlite3_file *>(reinterpret_cast<char *>(file) + kOursSize);
+    int rc = g_real->xOpen(g_real, name, d->real, flags, out_flags);
+    if (!d->real->pMethods) {
+        d->base.pMethods = nullptr;
+        return rc;
+    }
+    if (d->real->pMethods->iVersion < 3) {
+        // Not expected of the unix VFS: then the default VFS's file alone, in place.
+        d->real->pMethods->xClose(d->real);
+        return g_real->xOpen(g_real, name, file, flags, out_flags);
+    }
+    d->name = name;
+    d->base.pMethods = &g_db_methods;
+    std::lock_guard<std::mutex> lock(g_dbs_lock);
+    g_dbs.push_back(d);
+    return rc;
+}
+
+// The database file of the connection that opens the WAL file name: the one SQLite opened
+// with the very name its WAL's name leads back to (sqlite3_filename_database).
+DbFile *db_of_wal(const char *name)
+{
+    const char *db_name = name ? sqlite3_filename_database(name) : nullptr;
+    std::lock_guard<std::mutex> lock(g_dbs_lock);
+    for (DbFile *d : g_dbs)
+        if (d->name == db_name && !d->wal)
+            return d;
+    return nullptr;
+}
+
+// The database and WAL files are ours, every other file is the default VFS's own, in place:
+// no call of it goes through here. The file name's type is sqlite3_filename since SQLite
+// 3.40, const char * before.
 int x_open(sqlite3_vfs *, const char *name, sqlite3_file *file, int flags, int *out_flags)
 {
+    if (flags & SQLITE_OPEN_MAIN_DB)
+        return open_db_file(name, file, flags, out_flags);
     if (!(flags & SQLITE_OPEN_WAL))
         return g_real->xOpen(g_real, name, file, flags, out_flags);
     WalFile *w = wal(file);
     std::memset(w, 0, sizeof *w);
     w->run_at = -1;
-    w->real = reinterpret_cast<sqlite3_file *>(w + 1);
+    w->real = reinterpret_cast<sqlite3_file *>(reinterpret_cast<char *>(file) + kOursSize);
     int rc = g_real->xOpen(g_real, name, w->real, flags, out_flags);
     // SQLite calls xClose only when pMethods is set: set it exactly when the file is open.
     w->base.pMethods = w->real->pMethods ? &g_methods : nullptr;
+    if (w->base.pMethods && (w->db = db_of_wal(name)) != nullptr)
+        w->db->wal = w;
     return rc;
 }
 
@@ -260,7 +393,7 @@ bool register_vfs()
         return false;
     g_vfs = *g_real;
     g_vfs.zName = "jim-wal";
-    g_vfs.szOsFile = static_cast<int>(sizeof(WalFile)) + g_real->szOsFile;
+    g_vfs.szOsFile = static_cast<int>(kOursSize) + g_real->szOsFile;
     g_vfs.xOpen = x_open;
     g_vfs.pNext = nullptr;
     return sqlite3_vfs_register(&g_vfs, 0) == SQLITE_OK;

@@ -1,7 +1,7 @@
-// A SQLite VFS over the default one that writes each WAL frame — its 24-byte header and
-// its page — with one write() instead of two. Everything else, the locks and the shared
-// WAL index included, is the default VFS's, so connections with and without it share a
-// database as usual.
+// A SQLite VFS over the default one that writes the WAL frames a commit appends — each a
+// 24-byte header and a page — with one write() per 64 KiB instead of two per frame.
+// Everything else, the locks and the shared WAL index included, is the default VFS's, so
+// connections with and without it share a database as usual.
 #pragma once
 
 namespace jimd {

@@ -3,7 +3,8 @@
 // files as a kill -9 would leave them (nothing held back across a commit), SQLite's
 // checksum rewrite of a transaction that spills its cache stays intact, so do the frames
 // that synchronous=FULL pads to a sector (a write split there is not a frame's header),
-// frames spilled by a transaction that then rolls back leave the next commits whole, and
+// frames spilled by a transaction that then rolls back leave another connection's next
+// commits whole, and
 // a commit writes its frames with one write() per 64 KiB where the default VFS needs two
 // per frame.
 #include "wal_vfs.hh"
@@ -246,39 +247,45 @@ void one_write_per_frame(void **)
 }
 
 // A transaction that spills its cache (frames written without a commit frame, held by
-// the VFS until SQLite reads them back) and then rolls back; then 20 commits over the
-// frames it left. A default-VFS connection and a copy of the files (what kill -9 leaves)
-// see exactly the committed rows.
-void spilled_then_rolled_back__next_commits_whole(void **)
+// the VFS) and then rolls back; then another connection commits 40 times where those
+// frames would go, and the first one reads. Page 1 is kept out of the WAL (a checkpoint
+// first), so nothing in the rollback reads the WAL back. Both connections, and a copy of
+// the files taken then (what kill -9 leaves), see exactly the committed rows: the held
+// frames reached the file when the first connection gave up the write lock, not later
+// over the other's.
+void spilled_then_rolled_back__other_connections_commits_whole(void **)
 {
     std::string db_path = path("h.db");
-    sqlite3 *w = open_db(db_path, jimd::wal_vfs_name());
-    exec(w, "PRAGMA cache_size = 10; CREATE TABLE t(n INTEGER, pad BLOB)");
-    exec(w, "BEGIN");
-    for (int i = 1; i <= 500; i++) {
+    sqlite3 *a = open_db(db_path, jimd::wal_vfs_name());
+    sqlite3 *b = open_db(db_path, jimd::wal_vfs_name());
+    exec(a, "CREATE TABLE t(n INTEGER, pad BLOB); INSERT INTO t VALUES(0, x'00')");
+    exec(a, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA cache_size = 10; BEGIN");
+    for (int i = 1; i <= 300; i++) {
         std::string sql = "INSERT INTO t VALUES(" + std::to_string(-i) + ", randomblob(300))";
-        exec(w, sql.c_str());
+        exec(a, sql.c_str());
     }
-    exec(w, "ROLLBACK");
+    exec(a, "ROLLBACK");
     int64_t want_sum = 0;
-    for (int i = 1; i <= 20; i++) {
-        std::string sql = "INSERT INTO t VALUES(" + std::to_string(i) + ", randomblob(900))";
-        exec(w, sql.c_str());
+    for (int i = 1; i <= 40; i++) {
+        std::string sql = "INSERT INTO t VALUES(" + std::to_string(i) + ", randomblob(3000))";
+        exec(b, sql.c_str());
         want_sum += i;
     }
-    sqlite3 *r = open_db(db_path, nullptr);
     int64_t sum = 0;
-    assert_int_equal(count_and_sum(r, &sum), 20);
+    assert_int_equal(count_and_sum(a, &sum), 41);
     assert_int_equal(sum, want_sum);
-    sqlite3_close(r);
+    integrity_ok(a);
+    assert_int_equal(count_and_sum(b, &sum), 41);
+    assert_int_equal(sum, want_sum);
     copy_file(db_path, path("i.db"));
     copy_file(db_path + "-wal", path("i.db-wal"));
     sqlite3 *c = open_db(path("i.db"), nullptr);
-    assert_int_equal(count_and_sum(c, &sum), 20);
+    assert_int_equal(count_and_sum(c, &sum), 41);
     assert_int_equal(sum, want_sum);
     integrity_ok(c);
     sqlite3_close(c);
-    sqlite3_close(w);
+    sqlite3_close(b);
+    sqlite3_close(a);
 }
 
 // One commit of 200 rows of 1,000 bytes (about 50 frames of 4 KiB, 200 KiB): through the
@@ -333,7 +340,7 @@ int main()
         cmocka_unit_test(wal_restart__still_whole),
         cmocka_unit_test(full_sync_padding__every_published_frame_in_the_file),
         cmocka_unit_test(one_write_per_frame),
-        cmocka_unit_test(spilled_then_rolled_back__next_commits_whole),
+        cmocka_unit_test(spilled_then_rolled_back__other_connections_commits_whole),
         cmocka_unit_test(large_commit__one_write_per_64_kib),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
