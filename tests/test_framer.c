@@ -1,4 +1,5 @@
 /* test_framer.c — the stream framer: chunking, resynchronisation and limits. */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -443,6 +445,68 @@ static void next_msg__flat_line_over_the_limit__etoobig(void **state)
     jim_framer_free(f);
 }
 
+/* Many objects on one long line with no newline yet, under a 4 MiB object limit: each
+ * byte is searched for the line's end once, not once per object (that took seconds of
+ * CPU for this line; now milliseconds: the bound leaves a wide margin). */
+static void next_msg__many_objects_on_one_line__linear(void **state)
+{
+    (void)state;
+    jim_limits *lim = NULL;
+    assert_int_equal(jim_limits_new(&lim), JIM_OK);
+    assert_int_equal(jim_limits_set(lim, JIM_LIMIT_OBJECT_BYTES, 4 << 20), JIM_OK);
+    jim_framer *f = NULL;
+    assert_int_equal(jim_framer_new(&f, lim), JIM_OK);
+    jim_limits_free(lim);
+    const char *one = "{\"action\":\"quit\"} ";
+    size_t n1 = strlen(one), count = 100000;
+    char *line = malloc(n1 * count);
+    assert_non_null(line);
+    for (size_t i = 0; i < count; i++)
+        memcpy(line + i * n1, one, n1);
+    assert_int_equal(jim_framer_feed(f, line, n1 * count), JIM_OK);
+    free(line);
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    size_t got = 0;
+    while (jim_framer_next_msg(f, m) == JIM_OK)
+        got++;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_int_equal(got, count);
+    if (secs > 0.4)
+        fail_msg("%zu objects on one line took %.2f CPU s", count, secs);
+    /* A newline then: the next line is read the one-pass way again, and whole. */
+    feed(f, "\n{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"hi\"}\n");
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_OK);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_TO), "bob");
+    jim_msg_free(m);
+    jim_framer_free(f);
+}
+
+/* After a decode error the message holds what was read (the id, for the 400); after an
+ * error of the framer's own it holds nothing, not the last good object's id nor part of
+ * the refused one. */
+static void next_msg__framer_error__no_fields_left(void **state)
+{
+    jim_framer *f = *state;
+    jim_msg *m = NULL;
+    assert_int_equal(jim_msg_new(&m), JIM_OK);
+    feed(f, "{\"action\":\"msg\",\"id\":\"A1\",\"to\":\"bob\",\"message\":\"hi\"}\n"
+            "{\"action\":\"msg\",\"id\":\"X\",\"to\":\"bob\",\"message\":\"bad \xff\"}\n"
+            "{\"action\":\"msg\",\"id\":\"B2\",\"to\":5,\"message\":\"hi\"}\n");
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_OK);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_ID), "A1");
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_EUTF8);
+    assert_null(jim_msg_get_str(m, JIM_FIELD_ID));
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_EFIELD);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_ID), "B2");
+    assert_int_equal(jim_framer_next_msg(f, m), JIM_EAGAIN);
+    assert_null(jim_msg_get_str(m, JIM_FIELD_ID));
+    jim_msg_free(m);
+}
+
 static void reserve_commit__reads_in_place(void **state)
 {
     jim_framer *f = *state;
@@ -725,6 +789,8 @@ int main(void)
         T(next_msg__whole_flat_lines__same_outcome_as_the_general_way),
         T(next_msg__bad_flat_lines_in_a_row__closed_at_limit),
         T(next_msg__flat_line_over_the_limit__etoobig),
+        T(next_msg__many_objects_on_one_line__linear),
+        T(next_msg__framer_error__no_fields_left),
         T(reserve_commit__reads_in_place),
         T(release__frees_only_when_empty),
         T(reserve__huge_want__refused_and_framer_goes_on),

@@ -138,6 +138,7 @@ void Framer::compact()
     start_ -= from;
     scan_ -= from;
     end_ -= from;
+    no_flat_until_ = no_flat_until_ > from ? no_flat_until_ - from : 0;
 }
 
 bool Framer::release()
@@ -145,7 +146,7 @@ bool Framer::release()
     if (end_ != start_ || in_object_ || reserved_ || pending_)
         return false;
     buf_.clear();
-    start_ = scan_ = end_ = 0;
+    start_ = scan_ = end_ = no_flat_until_ = 0;
     return true;
 }
 
@@ -187,16 +188,24 @@ bool Framer::starts_truncating_line(size_t at) const
 // then takes the general way.
 int Framer::next_flat_line(Message &m)
 {
-    if (pending_ || closed_ || in_object_ || scan_ == end_ || buf_[scan_] != '{')
+    if (pending_ || closed_ || in_object_ || scan_ == end_ || buf_[scan_] != '{' ||
+        scan_ < no_flat_until_)
         return JIM_EAGAIN;
     const char *obj = buf_.data() + scan_;
     size_t bound = std::min(end_ - scan_, static_cast<size_t>(limits_[JIM_LIMIT_OBJECT_BYTES]) + 1);
     const char *nl = static_cast<const char *>(std::memchr(obj, '\n', bound));
-    if (!nl)
+    // Bytes searched are not searched again for the objects that follow on them (several
+    // on one line, or a line not yet whole): those take the general way, so each byte is
+    // searched once however the line goes on.
+    if (!nl) {
+        no_flat_until_ = scan_ + bound;
         return JIM_EAGAIN;
+    }
     int rc = m.decode_flat_line(std::string_view(obj, static_cast<size_t>(nl - obj)), limits_);
-    if (rc == JIM_EAGAIN)
+    if (rc == JIM_EAGAIN) {
+        no_flat_until_ = static_cast<size_t>(nl - buf_.data());
         return JIM_EAGAIN;
+    }
     // Consumed with its delimiter and the whitespace after it, as step() does.
     scan_ = static_cast<size_t>(nl - buf_.data()) + 1;
     while (scan_ < end_ && (buf_[scan_] == '\n' || buf_[scan_] == '\r' || buf_[scan_] == ' ' ||
@@ -355,7 +364,7 @@ int Framer::step(std::string_view *obj)
                 start_ = ++scan_;
             }
             if (!in_object_) {
-                start_ = scan_ = end_ = 0; // everything was consumed
+                start_ = scan_ = end_ = no_flat_until_ = 0; // everything was consumed
                 return JIM_EAGAIN;
             }
             in_string_ = escape_ = bad_utf8_ = too_deep_ = broken_ = truncated_ = false;
@@ -407,6 +416,7 @@ int Framer::next_msg(Message &m)
     std::string_view obj;
     int rc = next_raw(&obj);
     if (rc != JIM_OK) {
+        m.reset(); // nothing of an object the framer refused (a flat try may have begun)
         if (rc != JIM_EAGAIN)
             m.fail(rc, error_);
         return rc;

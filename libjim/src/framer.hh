@@ -88,9 +88,10 @@ class Framer {
 
     Limits limits_;
     ByteBuffer buf_;
-    size_t start_ = 0; // first byte not yet handed out or skipped
-    size_t scan_ = 0;  // next byte to scan
-    size_t end_ = 0;   // end of data
+    size_t start_ = 0;         // first byte not yet handed out or skipped
+    size_t scan_ = 0;          // next byte to scan
+    size_t end_ = 0;           // end of data
+    size_t no_flat_until_ = 0; // next_flat_line() searched up to here: no new try before
     size_t reserved_ = 0;
 
     // What step() found when make_room() looked ahead, kept for the next next().

@@ -102,6 +102,8 @@ JIM_EXTERN(int) jim_framer_next(jim_framer *framer, const char **obj, size_t *le
  * Returns what jim_framer_next() returns, or a decode error (#JIM_EFIELD,
  * #JIM_EACTION, #JIM_ERANGE, #JIM_ESYNTAX) for an object that framed but did
  * not decode; such an object counts as bad, and jim_msg_errmsg() says why.
+ * After a decode error @p msg holds the fields read (its "id", say, for the
+ * 400); after any other error, and after #JIM_EAGAIN, it holds none.
  */
 JIM_EXTERN(int) jim_framer_next_msg(jim_framer *framer, jim_msg *msg);
 
