@@ -295,13 +295,7 @@ int db_close(sqlite3_file *f)
 }
 
 // The database file's other calls: the default VFS's method.
-template <auto Method, typename... Args> int db_forward(sqlite3_file *f, Args... args)
-{
-    DbFile *d = db_file(f);
-    return (d->real->pMethods->*Method)(d->real, args...);
-}
-
-template <auto Method, typename R, typename... Args> R db_forward_r(sqlite3_file *f, Args... args)
+template <auto Method, typename... Args> auto db_forward(sqlite3_file *f, Args... args)
 {
     DbFile *d = db_file(f);
     return (d->real->pMethods->*Method)(d->real, args...);
@@ -320,11 +314,11 @@ const sqlite3_io_methods g_db_methods = {
     db_forward<&M::xUnlock, int>,
     db_forward<&M::xCheckReservedLock, int *>,
     db_forward<&M::xFileControl, int, void *>,
-    db_forward_r<&M::xSectorSize, int>,
-    db_forward_r<&M::xDeviceCharacteristics, int>,
+    db_forward<&M::xSectorSize>,
+    db_forward<&M::xDeviceCharacteristics>,
     db_forward<&M::xShmMap, int, int, int, void volatile **>,
     db_shm_lock,
-    db_forward_r<&M::xShmBarrier, void>,
+    db_forward<&M::xShmBarrier>,
     db_forward<&M::xShmUnmap, int>,
     db_forward<&M::xFetch, sqlite3_int64, int, void **>,
     db_forward<&M::xUnfetch, sqlite3_int64, void *>,
