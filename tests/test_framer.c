@@ -359,8 +359,8 @@ static void next_msg__whole_flat_lines__same_outcome_as_the_general_way(void **s
     (void)state;
     static const char *const lines[] = {
         "{\"action\":\"msg\",\"time\":0,\"to\":\"bob\",\"message\":\"hello there\"}",
-        "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"caf\xc3\xa9 \xe2\x98\x95 "
-        "\xf0\x9f\x98\x80\"}",
+        ("{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"caf\xc3\xa9 \xe2\x98\x95 "
+         "\xf0\x9f\x98\x80\"}"),
         "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"bad \xff byte\"}",
         "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"surrogate \xed\xa0\x80\"}",
         "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"overlong \xc0\xaf\"}",
