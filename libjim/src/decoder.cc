@@ -369,8 +369,8 @@ class Decoder {
     int parse(Message *msg, std::string_view json, long max_depth)
     {
         begin(msg, max_depth, nullptr);
-        if (flat<false>(
-                json)) // the common case, without yajl: the same callbacks, the same outcome
+        // The common case, without yajl: the same callbacks, the same outcome.
+        if (flat<false>(json))
             return flat_outcome(msg);
         msg->reset(); // what the flat scanner set before it gave up
         if (!clean_)

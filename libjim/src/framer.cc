@@ -8,7 +8,8 @@
 // closed ends at a line starting with '{' where it could not take one (the rule
 // is in jim/framer.h): for that the scanner keeps each open container's kind and,
 // at a '{', looks back at the bytes before it. The buffer holds at most the object
-// limit plus one read (make_room()).
+// limit plus one read (make_room()). next_msg() reads a whole line holding one flat object
+// in one pass instead (next_flat_line()): the decoder checks what the scan would have.
 #include "framer.hh"
 #include "message.hh"
 #include "scan8.hh"
@@ -182,6 +183,16 @@ bool Framer::starts_truncating_line(size_t at) const
     return prev != ':';
 }
 
+// The delimiter after an object (whitespace, newlines) is consumed with it, so buffered()
+// is what is left.
+void Framer::skip_delimiter()
+{
+    while (scan_ < end_ && (buf_[scan_] == '\n' || buf_[scan_] == '\r' || buf_[scan_] == ' ' ||
+                            buf_[scan_] == '\t'))
+        scan_++;
+    start_ = scan_;
+}
+
 // The common case in one pass: a whole line that holds one flat object is decoded
 // without scanning it first (Message::decode_flat_line checks what scan() would have).
 // JIM_EAGAIN when the next bytes are not such a line, with nothing consumed: next_msg
@@ -206,12 +217,8 @@ int Framer::next_flat_line(Message &m)
         no_flat_until_ = static_cast<size_t>(nl - buf_.data());
         return JIM_EAGAIN;
     }
-    // Consumed with its delimiter and the whitespace after it, as step() does.
     scan_ = static_cast<size_t>(nl - buf_.data()) + 1;
-    while (scan_ < end_ && (buf_[scan_] == '\n' || buf_[scan_] == '\r' || buf_[scan_] == ' ' ||
-                            buf_[scan_] == '\t'))
-        scan_++;
-    start_ = scan_;
+    skip_delimiter();
     in_garbage_ = false;
     if (rc != JIM_OK)
         return bad(rc, m.error());
@@ -385,11 +392,7 @@ int Framer::step(std::string_view *obj)
         }
         in_object_ = false;
         std::string_view found(buf_.data() + start_, size);
-        // The delimiter after an object is consumed with it, so buffered() is what is left.
-        while (scan_ < end_ && (buf_[scan_] == '\n' || buf_[scan_] == '\r' || buf_[scan_] == ' ' ||
-                                buf_[scan_] == '\t'))
-            scan_++;
-        start_ = scan_;
+        skip_delimiter();
         if (static_cast<long>(size) > max_bytes)
             return bad(JIM_ETOOBIG, "object larger than " + std::to_string(max_bytes) + " bytes");
         if (too_deep_)

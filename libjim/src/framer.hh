@@ -75,6 +75,7 @@ class Framer {
     Outcome scan();
     int next_raw(std::string_view *obj);
     int next_flat_line(Message &m);
+    void skip_delimiter();
     // Scans for the next object or bad object, as next() reports it.
     int step(std::string_view *obj);
     // Makes room for want more bytes; past max_held() only when force (feed()).
