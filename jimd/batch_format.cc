@@ -272,7 +272,7 @@ bool add(std::string *out, const StoredMessage &m)
         *w++ = '[';
         w = put_int(w, m.seq);
         *w++ = ',';
-        w = put_int(w, m.time);
+        w = put_time(w, m.time);
         *w++ = ',';
         for (const std::string *str : strings)
             w = put_plain(w, *str, ',');

@@ -74,4 +74,22 @@ inline char *put_int(char *w, int64_t v)
     return end;
 }
 
+// put_int for a time in seconds, which repeats: every message of the same second has the
+// same one, so each thread keeps the text of the last it wrote.
+inline char *put_time(char *w, int64_t t)
+{
+    struct Last {
+        int64_t t = -1;
+        char text[24];
+        size_t n = 0;
+    };
+    static thread_local Last last;
+    if (t != last.t) {
+        last.n = static_cast<size_t>(put_int(last.text, t) - last.text);
+        last.t = t;
+    }
+    std::memcpy(w, last.text, last.n);
+    return w + last.n;
+}
+
 } // namespace jimd

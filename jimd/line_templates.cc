@@ -51,7 +51,7 @@ size_t ack_line(char *out, int code, int64_t now, const char *id, int64_t seq, c
     char *w = put(out, LIT("{\"response\":"));
     w = put_int(w, code);
     w = put(w, LIT(",\"time\":"));
-    w = put_int(w, now);
+    w = put_time(w, now);
     if (id && *id) {
         size_t n = std::strlen(id);
         if (n > kAckIdMax)
@@ -84,7 +84,7 @@ bool push_line(std::string *out, int64_t time, const std::string &id, const std:
     char *begin = out->data();
 #define LIT(s) s, sizeof(s) - 1
     char *w = put(begin, LIT("{\"action\":\"msg\",\"time\":"));
-    w = put_int(w, time);
+    w = put_time(w, time);
     if (!id.empty())
         w = put_member(w, LIT("id"), id);
     w = put_member(w, LIT("to"), to);

@@ -101,6 +101,22 @@ void put_int__same_text_as_to_chars(void **)
     }
 }
 
+// put_time keeps the text of the last time it wrote: a repeated time, a new one, and the
+// old one again each come out as std::to_chars writes them, with nothing past the end.
+void put_time__repeated_and_changed_times__same_text_as_to_chars(void **)
+{
+    for (int64_t v : {int64_t{1700000000}, int64_t{1700000000}, int64_t{1700000001}, int64_t{7},
+                      int64_t{1700000000}, int64_t{-1}, INT64_MAX, int64_t{0}, int64_t{0}}) {
+        char want[24], got[32];
+        std::memset(got, '#', sizeof got);
+        size_t n = static_cast<size_t>(std::to_chars(want, want + sizeof want, v).ptr - want);
+        char *end = jimd::put_time(got, v);
+        assert_int_equal(end - got, n);
+        assert_memory_equal(got, want, n);
+        assert_int_equal(got[n], '#');
+    }
+}
+
 // The push as jimd built it through a jim_msg (Replies::push_line), in jim's dialect.
 std::string push_through_jim_msg(int64_t time, const std::string &id, const std::string &to,
                                  const std::string &from, const std::string &encoding,
@@ -173,6 +189,7 @@ int main()
         cmocka_unit_test(push__plain_strings__same_bytes_as_jim_msg),
         cmocka_unit_test(push__strings_to_escape__declined),
         cmocka_unit_test(put_int__same_text_as_to_chars),
+        cmocka_unit_test(put_time__repeated_and_changed_times__same_text_as_to_chars),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
