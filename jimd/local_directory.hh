@@ -41,7 +41,7 @@ class LocalDirectory {
     void join(const std::string &user, const std::string &room);
     void leave(const std::string &user, const std::string &room);
     std::span<Session *const> of(const std::string &user) const;
-    bool has(std::string_view user) const { return by_user_.count(user) != 0; }
+    bool has(std::string_view user) const { return by_user_.find(user) != by_user_.end(); }
     // Calls fn(user, sessions here) for every user with sessions here.
     void each_user(const std::function<void(const std::string &, size_t)> &fn) const;
 
