@@ -95,8 +95,7 @@ void LocalDirectory::each_user(const std::function<void(const std::string &, siz
         fn(user, sessions.size());
 }
 
-bool LocalDirectory::hand(const std::string &user, const std::string &line, int64_t seq,
-                          bool remember)
+bool LocalDirectory::hand(std::string_view user, std::string_view line, int64_t seq, bool remember)
 {
     auto it = by_user_.find(user);
     if (it == by_user_.end())

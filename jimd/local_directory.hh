@@ -48,7 +48,7 @@ class LocalDirectory {
     // Writes a direct message to the user's sessions here; false if there are none.
     // `remember`: the message could also be found by the user's offline queries (it has a
     // pending row elsewhere), so a session in its login window remembers it.
-    bool hand(const std::string &user, const std::string &line, int64_t seq, bool remember);
+    bool hand(std::string_view user, std::string_view line, int64_t seq, bool remember);
     // Writes a room message to the room's members here, except one session.
     void fan_out(const std::string &room, const std::string &line, uint64_t except_session);
     // Tells the ndjson sessions here that have user as a contact.

@@ -93,7 +93,7 @@ const std::string &Replies::push_line(const StoredMessage &m)
     return line_;
 }
 
-void Replies::deliver(Session &s, const std::string &jim_line)
+void Replies::deliver(Session &s, std::string_view jim_line)
 {
     if (counters_)
         WorkerCounters::add(counters_->deliveries);
@@ -103,7 +103,7 @@ void Replies::deliver(Session &s, const std::string &jim_line)
 // The course's dialects (reference and database course) share one form of a push, made
 // once per push however many sessions read it: a general chat's fan-out re-encodes nothing
 // per session.
-void Replies::push(Session &s, const std::string &jim_line)
+void Replies::push(Session &s, std::string_view jim_line)
 {
     if (counters_)
         WorkerCounters::add(counters_->messages_out);

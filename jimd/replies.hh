@@ -10,6 +10,7 @@
 #include <jim/jim.h>
 
 #include <string>
+#include <string_view>
 
 namespace jimd {
 
@@ -42,11 +43,11 @@ class Replies {
     // The push of m in jim's dialect, in a buffer reused by the next call.
     const std::string &push_line(const StoredMessage &m);
     // Writes a push made by push_line (here or on another worker) to s, in its dialect.
-    void push(Session &s, const std::string &jim_line);
+    void push(Session &s, std::string_view jim_line);
     void push(Session &s, const StoredMessage &m) { push(s, push_line(m)); }
     // A push that delivers the message to its recipient (live, or pending at login), not a
     // replay (sync, history): counted as a delivery too.
-    void deliver(Session &s, const std::string &jim_line);
+    void deliver(Session &s, std::string_view jim_line);
     void deliver(Session &s, const StoredMessage &m) { deliver(s, push_line(m)); }
 
   private:

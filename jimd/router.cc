@@ -116,7 +116,6 @@ class MeshRouter final : public Router {
     uint64_t last_ok_ = 0;           // the journal's
     event *confirm_ev_ = nullptr;
     bool confirm_scheduled_ = false;
-    std::string user_, line_; // a Deliver frame's fields (capacity reused)
 };
 
 MeshRouter::MeshRouter(const RouterSetup &setup, Replies &replies, RouterEvents &events)
@@ -277,10 +276,9 @@ void MeshRouter::on(int from, const peer::Deliver &f)
 {
     Handover &h = handover_[static_cast<size_t>(from)];
     h.got++;
-    user_.assign(f.user);
-    line_.assign(f.line);
-    if (!local_.hand(user_, line_, f.seq, remote_.count(user_) != 0))
-        h.unsure.emplace_back(h.got, events_.keep_pending(user_, f.seq));
+    // The frame's fields are read where they are: the frame outlives this call.
+    if (!local_.hand(f.user, f.line, f.seq, remote_.find(f.user) != remote_.end()))
+        h.unsure.emplace_back(h.got, events_.keep_pending(std::string(f.user), f.seq));
     confirm_soon();
 }
 
