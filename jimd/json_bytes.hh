@@ -78,10 +78,10 @@ inline char *put_int(char *w, int64_t v)
 // same one, so each thread keeps the text of the last it wrote.
 inline char *put_time(char *w, int64_t t)
 {
-    struct Last {
-        int64_t t = -1;
-        char text[24];
-        size_t n = 0;
+    struct Last { // starts as the text of 0, so that every value, -1 too, agrees with it
+        int64_t t = 0;
+        char text[24] = {'0'};
+        size_t n = 1;
     };
     static thread_local Last last;
     if (t != last.t) {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <setjmp.h>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern "C" {
@@ -101,19 +102,34 @@ void put_int__same_text_as_to_chars(void **)
     }
 }
 
+// Whether put_time wrote v as std::to_chars does, with nothing past the end.
+bool put_time_as_to_chars(int64_t v)
+{
+    char want[24], got[32];
+    std::memset(got, '#', sizeof got);
+    size_t n = static_cast<size_t>(std::to_chars(want, want + sizeof want, v).ptr - want);
+    char *end = jimd::put_time(got, v);
+    return static_cast<size_t>(end - got) == n && std::memcmp(got, want, n) == 0 && got[n] == '#';
+}
+
 // put_time keeps the text of the last time it wrote: a repeated time, a new one, and the
 // old one again each come out as std::to_chars writes them, with nothing past the end.
 void put_time__repeated_and_changed_times__same_text_as_to_chars(void **)
 {
-    for (int64_t v : {int64_t{1700000000}, int64_t{1700000000}, int64_t{1700000001}, int64_t{7},
-                      int64_t{1700000000}, int64_t{-1}, INT64_MAX, int64_t{0}, int64_t{0}}) {
-        char want[24], got[32];
-        std::memset(got, '#', sizeof got);
-        size_t n = static_cast<size_t>(std::to_chars(want, want + sizeof want, v).ptr - want);
-        char *end = jimd::put_time(got, v);
-        assert_int_equal(end - got, n);
-        assert_memory_equal(got, want, n);
-        assert_int_equal(got[n], '#');
+    for (int64_t v :
+         {int64_t{1700000000}, int64_t{1700000000}, int64_t{1700000001}, int64_t{7},
+          int64_t{1700000000}, int64_t{-1}, INT64_MAX, INT64_MIN, int64_t{0}, int64_t{0}})
+        assert_true(put_time_as_to_chars(v));
+}
+
+// A thread's first time, whatever it is, is written in full: its kept text starts as that
+// of 0, which agrees with it (not "nothing" for some value taken as the empty start).
+void put_time__first_of_a_thread__written_in_full(void **)
+{
+    for (int64_t v : {int64_t{-1}, int64_t{0}, int64_t{1700000000}, INT64_MIN}) {
+        bool ok = false;
+        std::thread([&ok, v] { ok = put_time_as_to_chars(v); }).join();
+        assert_true(ok);
     }
 }
 
@@ -190,6 +206,7 @@ int main()
         cmocka_unit_test(push__strings_to_escape__declined),
         cmocka_unit_test(put_int__same_text_as_to_chars),
         cmocka_unit_test(put_time__repeated_and_changed_times__same_text_as_to_chars),
+        cmocka_unit_test(put_time__first_of_a_thread__written_in_full),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
