@@ -90,7 +90,7 @@ void name_hash__every_byte_counts(void **)
 }
 
 // Names as jimd's users have them ("user1".."user20000") spread over a set's buckets: all
-// found, and no bucket holds more than a few.
+// found, and no bucket holds more than a few (a hash that skipped bytes would pile them up).
 void name_hash__spreads_numbered_names(void **)
 {
     jimd::NameSet set;
@@ -99,7 +99,7 @@ void name_hash__spreads_numbered_names(void **)
     size_t most = 0;
     for (size_t b = 0; b < set.bucket_count(); b++)
         most = std::max(most, set.bucket_size(b));
-    assert_true(most <= 8);
+    assert_true(most <= 10); // 7 here; random placement gives about as many
     for (int i = 1; i <= 20000; i++)
         assert_true(set.find(std::string_view("user" + std::to_string(i))) != set.end());
     assert_true(set.find(std::string_view("user0")) == set.end());
