@@ -47,7 +47,8 @@ class LocalDirectory {
 
     // Writes a direct message to the user's sessions here; false if there are none.
     // `remember`: the message could also be found by the user's offline queries (it has a
-    // pending row elsewhere), so a session in its login window remembers it.
+    // pending row elsewhere), so a session in its login window remembers it. user and line
+    // are read during the call only (a mesh frame's may be views of its input buffer).
     bool hand(std::string_view user, std::string_view line, int64_t seq, bool remember);
     // Writes a room message to the room's members here, except one session.
     void fan_out(const std::string &room, const std::string &line, uint64_t except_session);

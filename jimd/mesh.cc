@@ -205,6 +205,11 @@ bool Mesh::handle_frames(Link &l)
             return true;
         const char *p =
             reinterpret_cast<const char *>(evbuffer_pullup(l.in, static_cast<ev_ssize_t>(len)));
+        if (!p) { // no memory to make the frame contiguous: as for a dead link, the peer's
+                  // ledger keeps what it handed over
+            drop(l.peer, "out of memory for a frame");
+            return false;
+        }
         if (!on_frame_(l.peer, h.type, std::string_view(p + peer::kHeaderBytes, h.length))) {
             drop(l.peer, "a frame that does not decode");
             return false;

@@ -276,7 +276,8 @@ void MeshRouter::on(int from, const peer::Deliver &f)
 {
     Handover &h = handover_[static_cast<size_t>(from)];
     h.got++;
-    // The frame's fields are read where they are: the frame outlives this call.
+    // The frame's fields are read where they are: the frame stays in the mesh's input buffer
+    // until this handler returns (Mesh::handle_frames drains it after).
     if (!local_.hand(f.user, f.line, f.seq, remote_.find(f.user) != remote_.end()))
         h.unsure.emplace_back(h.got, events_.keep_pending(std::string(f.user), f.seq));
     confirm_soon();
