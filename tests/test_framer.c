@@ -120,17 +120,23 @@ static void feed__split_at_every_byte__same_objects(void **state)
     }
 }
 
+/* Feeds f count copies of one, in one chunk. */
+static void feed_repeated(jim_framer *f, const char *one, size_t count)
+{
+    size_t n1 = strlen(one);
+    char *chunk = malloc(n1 * count);
+    assert_non_null(chunk);
+    for (size_t i = 0; i < count; i++)
+        memcpy(chunk + i * n1, one, n1);
+    assert_int_equal(jim_framer_feed(f, chunk, n1 * count), JIM_OK);
+    free(chunk);
+}
+
 static void feed__ten_thousand_objects_in_one_chunk__all_out(void **state)
 {
     jim_framer *f = *state;
-    const char *one = "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"hello there\"}";
-    size_t n1 = strlen(one), count = 10000;
-    char *big = malloc(n1 * count);
-    assert_non_null(big);
-    for (size_t i = 0; i < count; i++)
-        memcpy(big + i * n1, one, n1);
-    assert_int_equal(jim_framer_feed(f, big, n1 * count), JIM_OK);
-    free(big);
+    size_t count = 10000;
+    feed_repeated(f, "{\"action\":\"msg\",\"to\":\"bob\",\"message\":\"hello there\"}", count);
     jim_msg *m = NULL;
     assert_int_equal(jim_msg_new(&m), JIM_OK);
     size_t got = 0;
@@ -457,14 +463,8 @@ static void next_msg__many_objects_on_one_line__linear(void **state)
     jim_framer *f = NULL;
     assert_int_equal(jim_framer_new(&f, lim), JIM_OK);
     jim_limits_free(lim);
-    const char *one = "{\"action\":\"quit\"} ";
-    size_t n1 = strlen(one), count = 100000;
-    char *line = malloc(n1 * count);
-    assert_non_null(line);
-    for (size_t i = 0; i < count; i++)
-        memcpy(line + i * n1, one, n1);
-    assert_int_equal(jim_framer_feed(f, line, n1 * count), JIM_OK);
-    free(line);
+    size_t count = 100000;
+    feed_repeated(f, "{\"action\":\"quit\"} ", count);
     jim_msg *m = NULL;
     assert_int_equal(jim_msg_new(&m), JIM_OK);
     struct timespec t0, t1;
