@@ -459,7 +459,7 @@ Result w3(const Options &o, Server &srv)
     Result r;
     Loop L;
     int64_t deadline = now_ns() + static_cast<int64_t>(o.time_limit * 1e9);
-    long before = srv.rss_bytes();
+    long before = srv.pss_bytes();
     for (int done = 0; done < o.idle; done += 500) {
         int n = std::min(500, o.idle - done);
         size_t from = L.size();
@@ -469,7 +469,7 @@ Result w3(const Options &o, Server &srv)
             return r;
     }
     usleep(500000);
-    long after = srv.rss_bytes();
+    long after = srv.pss_bytes();
     r.ok = true;
     r.count = o.idle;
     r.extra = static_cast<double>(after - before) / o.idle;
@@ -709,7 +709,7 @@ int run_benchmarks(const Options &o, const char *self)
                 return 1;
             Result r = w3(t, srv);
             if (r.ok)
-                std::printf("W3   %-6s %d idle logged-in connections: %.0f bytes each (server RSS "
+                std::printf("W3   %-6s %d idle logged-in connections: %.0f bytes each (server PSS "
                             "%.1f MiB)\n",
                             name, o.idle, r.extra, r.rate);
             else

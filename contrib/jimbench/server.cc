@@ -170,15 +170,15 @@ double Server::cpu_seconds() const
     return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-long Server::rss_bytes() const
+long Server::pss_bytes() const
 {
     long kb = 0;
     for (pid_t p : pids()) {
-        std::ifstream f("/proc/" + std::to_string(p) + "/status");
+        std::ifstream f("/proc/" + std::to_string(p) + "/smaps_rollup");
         std::string line;
         while (std::getline(f, line))
-            if (line.rfind("VmRSS:", 0) == 0)
-                kb += std::atol(line.c_str() + 6);
+            if (line.rfind("Pss:", 0) == 0)
+                kb += std::atol(line.c_str() + 4);
     }
     return kb * 1024;
 }

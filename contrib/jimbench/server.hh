@@ -35,8 +35,10 @@ class Server {
     int port() const { return port_; }
     // CPU seconds (user + system) used so far by the server's processes and threads.
     double cpu_seconds() const;
-    // Resident memory of the server's processes, in bytes.
-    long rss_bytes() const;
+    // The memory of the server's processes, in bytes: the sum of their proportional set
+    // sizes (PSS), so that a page shared by the master and a child it forked (the upkeep
+    // child, alive now and then) counts once, not once per process as RSS would.
+    long pss_bytes() const;
 
   private:
     std::vector<pid_t> pids() const;
