@@ -380,7 +380,15 @@ static void load_names(jimc *app)
     jim_list_free(l);
 }
 
-int main(int argc, char **argv)
+/* The options that decide how jimc starts; the others go straight into the app. */
+struct options {
+    const char *password_file, *to, *store_kind, *ca;
+    int do_register, read_mode, write_mode, tls;
+};
+
+/* Reads the command line into *o and *app: -1 to go on, else jimc's exit code (after
+ * --help, --version, or a one-line usage error). */
+static int parse_options(int argc, char **argv, struct options *o, jimc *app)
 {
     static const struct option longopts[] = {
         {"user", required_argument, NULL, 'u'}, {"password-file", required_argument, NULL, 'P'},
@@ -391,25 +399,24 @@ int main(int argc, char **argv)
         {"insecure", no_argument, NULL, 'I'},   {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0},
     };
-    jimc app;
-    memset(&app, 0, sizeof app);
-    const char *password_file = NULL, *to = NULL, *store_kind = "sqlite", *ca = NULL;
-    int do_register = 0, read_mode = 0, write_mode = 0, tls = 0, opt;
-    app.user = getenv("USER");
+    memset(o, 0, sizeof *o);
+    o->store_kind = "sqlite";
+    app->user = getenv("USER");
     opterr = 0; /* one line of our own instead of getopt's */
+    int opt;
     while ((opt = getopt_long(argc, argv, ":u:rwhV", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'u': app.user = optarg; break;
-        case 'P': password_file = optarg; break;
-        case 'R': do_register = 1; break;
-        case 'r': read_mode = 1; break;
-        case 'w': write_mode = 1; break;
-        case 't': to = optarg; break;
-        case 'j': app.json = 1; break;
-        case 's': store_kind = optarg; break;
-        case 'T': tls = 1; break;
-        case 'C': ca = optarg; break;
-        case 'I': app.insecure = 1; break;
+        case 'u': app->user = optarg; break;
+        case 'P': o->password_file = optarg; break;
+        case 'R': o->do_register = 1; break;
+        case 'r': o->read_mode = 1; break;
+        case 'w': o->write_mode = 1; break;
+        case 't': o->to = optarg; break;
+        case 'j': app->json = 1; break;
+        case 's': o->store_kind = optarg; break;
+        case 'T': o->tls = 1; break;
+        case 'C': o->ca = optarg; break;
+        case 'I': app->insecure = 1; break;
         case 'h': usage(stdout); return JIMC_EXIT_OK;
         case 'V': printf("jimc %s (libjim %s)\n", JIM_VERSION_STRING, jim_version()); return 0;
         case ':': return usage_error("%s needs a value", argv[optind - 1]);
@@ -419,117 +426,154 @@ int main(int argc, char **argv)
     const char *why = NULL;
     if (optind >= argc || argc - optind > 2)
         why = "give the server's address, and optionally its port";
-    else if (read_mode && write_mode)
+    else if (o->read_mode && o->write_mode)
         why = "-r and -w do not go together";
-    else if (!app.user || !*app.user)
+    else if (!app->user || !*app->user)
         why = "who are you? give -u NAME";
-    else if (strcmp(store_kind, "sqlite") && strcmp(store_kind, "files") &&
-             strcmp(store_kind, "none"))
+    else if (strcmp(o->store_kind, "sqlite") && strcmp(o->store_kind, "files") &&
+             strcmp(o->store_kind, "none"))
         why = "--store is sqlite, files or none";
-    else if (ca && app.insecure)
+    else if (o->ca && app->insecure)
         why = "--ca and --insecure do not go together: --insecure checks no certificate";
-    app.host = optind < argc ? argv[optind] : NULL;
-    app.port = optind + 1 < argc ? parse_port(argv[optind + 1]) : 7777;
-    if (!why && app.port < 0)
+    app->host = optind < argc ? argv[optind] : NULL;
+    app->port = optind + 1 < argc ? parse_port(argv[optind + 1]) : 7777;
+    if (!why && app->port < 0)
         why = "the port is a number from 1 to 65535";
     if (why)
         return usage_error("%s", why);
-    if (to && strlen(to) < sizeof app.current)
-        snprintf(app.current, sizeof app.current, "%s", to);
+    if (o->to && strlen(o->to) < sizeof app->current)
+        snprintf(app->current, sizeof app->current, "%s", o->to);
+    app->mode = o->read_mode ? JIMC_READ : o->write_mode ? JIMC_WRITE : JIMC_COMMANDS;
+    app->tty = app->mode == JIMC_COMMANDS && isatty(STDIN_FILENO);
+    app->color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !app->json;
+    return -1;
+}
 
+/* Signals end the loop (no SA_RESTART: poll() and read() return EINTR), a reader that
+ * went away is an error return rather than SIGPIPE, and output goes out line by line. */
+static void set_up_process(void)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: poll() and read() return EINTR */
+    sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    app.mode = read_mode ? JIMC_READ : write_mode ? JIMC_WRITE : JIMC_COMMANDS;
-    int interactive = app.mode == JIMC_COMMANDS && isatty(STDIN_FILENO);
-    app.tty = interactive;
-    app.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !app.json;
+}
 
-    char *password = NULL;
-    int rc = get_password(&password, password_file, app.user, do_register);
+/* Sets up app->client's callbacks, TLS as asked and the account's key directory, and
+ * connects: 0, or the exit code after a one-line message. */
+static int connect_client(jimc *app, const struct options *o)
+{
+    jim_client_set_outgoing_callback(app->client, events_on_outgoing, app);
+    jim_client_set_e2e_callback(app->client, events_on_e2e, app);
+    if ((o->tls || o->ca || app->insecure) &&
+        jim_client_set_tls(app->client, app->insecure ? JIM_TLS_INSECURE : JIM_TLS_VERIFY, o->ca) !=
+            JIM_OK) {
+        fprintf(stderr, "jimc: %s\n", jim_client_last_error(app->client));
+        return JIMC_EXIT_USAGE; /* a CA file that cannot be read */
+    }
+    if (app->insecure)
+        events_warn_insecure(app);
+    /* The account's end-to-end keys live beside its store, from the first login on (the
+     * directory is made only once the login succeeded) — with --store none too: a key
+     * made afresh at every run would replace the one peers have pinned, and what they
+     * sealed for this account could no longer be read. */
+    char dir[1024];
+    if (jim_store_default_dir(dir, sizeof dir, app->user, app->host, app->port) == JIM_OK)
+        jim_client_set_key_dir(app->client, dir);
+    if (jim_client_connect(app->client, app->host, app->port) != JIM_OK) {
+        fprintf(stderr, "jimc: cannot connect to %s port %d: %s\n", app->host, app->port,
+                jim_client_last_error(app->client));
+        return JIMC_EXIT_CONNECT;
+    }
+    return 0;
+}
+
+/* Creates the account first if asked (one that exists already is logged in to), logs in
+ * and opens the store: 0, or the exit code after a one-line message. */
+static int log_in_and_open_store(jimc *app, const struct options *o, const char *password)
+{
+    if (o->do_register) {
+        int r = jim_client_register(app->client, app->user, password, NULL);
+        if (r == JIM_OK) {
+            out_info(app, "account %s created", app->user);
+        } else if (r == JIM_ESERVER && jim_client_last_code(app->client) == 409) {
+            out_info(app, "account %s exists already; logging in", app->user);
+        } else {
+            long long wait = retry_after(app);
+            char later[48] = "";
+            if (wait > 0)
+                snprintf(later, sizeof later, "; try again in %lld s", wait);
+            fprintf(stderr, "jimc: registration of %s refused: %s%s\n", app->user,
+                    jim_client_last_error(app->client), later);
+            return refusal_code(r);
+        }
+    }
+    int rc = log_in(app, password);
     if (rc != 0)
+        return rc;
+    if ((rc = open_store(app, o->store_kind)) != 0)
+        jim_client_quit(app->client);
+    return rc;
+}
+
+/* Runs the mode the options chose, to its end; then leaves the server. The exit code. */
+static int run_mode(jimc *app, const struct options *o)
+{
+    int rc;
+    if (app->tty) {
+        load_names(app);
+        out_info(app, "logged in as %s on %s port %d; /help lists the commands", app->user,
+                 app->host, app->port);
+        rc = run_interactive(app);
+        events_tell_pending(app);
+    } else if (o->read_mode) {
+        rc = run_reader(app);
+    } else if (o->write_mode) {
+        rc = run_writer(app, o->to);
+    } else {
+        rc = run_script(app);
+    }
+    if (jim_client_get_state(app->client) != JIM_CLIENT_DISCONNECTED)
+        jim_client_quit(app->client);
+    return rc;
+}
+
+/* Frees what main made, the password wiped first. */
+static void tear_down(jimc *app, char *password)
+{
+    jim_client_free(app->client);
+    jim_store_close(app->store);
+    wipe(password);
+    events_free(app);
+    for (size_t i = 0; i < app->n_names; i++)
+        free(app->names[i]);
+    free(app->names);
+}
+
+int main(int argc, char **argv)
+{
+    jimc app;
+    memset(&app, 0, sizeof app);
+    struct options o;
+    int rc = parse_options(argc, argv, &o, &app);
+    if (rc >= 0)
+        return rc;
+    set_up_process();
+    char *password = NULL;
+    if ((rc = get_password(&password, o.password_file, app.user, o.do_register)) != 0)
         return rc;
     if (jim_client_new(&app.client, &events_callbacks, &app) != JIM_OK) {
         wipe(password);
         fprintf(stderr, "jimc: out of memory\n");
         return JIMC_EXIT_INTERNAL;
     }
-    jim_client_set_outgoing_callback(app.client, events_on_outgoing, &app);
-    jim_client_set_e2e_callback(app.client, events_on_e2e, &app);
-    if ((tls || ca || app.insecure) &&
-        jim_client_set_tls(app.client, app.insecure ? JIM_TLS_INSECURE : JIM_TLS_VERIFY, ca) !=
-            JIM_OK) {
-        fprintf(stderr, "jimc: %s\n", jim_client_last_error(app.client));
-        rc = JIMC_EXIT_USAGE; /* a CA file that cannot be read */
-        goto out;
-    }
-    if (app.insecure)
-        events_warn_insecure(&app);
-    {
-        /* The account's end-to-end keys live beside its store, from the first login on
-         * (the directory is made only once the login succeeded) — with --store none too:
-         * a key made afresh at every run would replace the one peers have pinned, and what
-         * they sealed for this account could no longer be read. */
-        char dir[1024];
-        if (jim_store_default_dir(dir, sizeof dir, app.user, app.host, app.port) == JIM_OK)
-            jim_client_set_key_dir(app.client, dir);
-    }
-    if (jim_client_connect(app.client, app.host, app.port) != JIM_OK) {
-        fprintf(stderr, "jimc: cannot connect to %s port %d: %s\n", app.host, app.port,
-                jim_client_last_error(app.client));
-        rc = JIMC_EXIT_CONNECT;
-        goto out;
-    }
-    if (do_register) {
-        int r = jim_client_register(app.client, app.user, password, NULL);
-        if (r == JIM_OK) {
-            out_info(&app, "account %s created", app.user);
-        } else if (r == JIM_ESERVER && jim_client_last_code(app.client) == 409) {
-            out_info(&app, "account %s exists already; logging in", app.user);
-        } else {
-            long long wait = retry_after(&app);
-            char later[48] = "";
-            if (wait > 0)
-                snprintf(later, sizeof later, "; try again in %lld s", wait);
-            fprintf(stderr, "jimc: registration of %s refused: %s%s\n", app.user,
-                    jim_client_last_error(app.client), later);
-            rc = refusal_code(r);
-            goto out;
-        }
-    }
-    if ((rc = log_in(&app, password)) != 0)
-        goto out;
-    if ((rc = open_store(&app, store_kind)) != 0) {
-        jim_client_quit(app.client);
-        goto out;
-    }
-    if (interactive) {
-        load_names(&app);
-        out_info(&app, "logged in as %s on %s port %d; /help lists the commands", app.user,
-                 app.host, app.port);
-        rc = run_interactive(&app);
-        events_tell_pending(&app);
-    } else if (read_mode) {
-        rc = run_reader(&app);
-    } else if (write_mode) {
-        rc = run_writer(&app, to);
-    } else {
-        rc = run_script(&app);
-    }
-    if (jim_client_get_state(app.client) != JIM_CLIENT_DISCONNECTED)
-        jim_client_quit(app.client);
-out:
-    jim_client_free(app.client);
-    jim_store_close(app.store);
-    wipe(password);
-    events_free(&app);
-    for (size_t i = 0; i < app.n_names; i++)
-        free(app.names[i]);
-    free(app.names);
+    if ((rc = connect_client(&app, &o)) == 0 &&
+        (rc = log_in_and_open_store(&app, &o, password)) == 0)
+        rc = run_mode(&app, &o);
+    tear_down(&app, password);
     if (out_broken())
         return JIMC_EXIT_OK; /* the reader went away: that is how pipes end */
     return rc;
