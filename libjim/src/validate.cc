@@ -93,6 +93,79 @@ std::string field_label(jim_field f)
     return s;
 }
 
+// What is wrong with the value of m's field f, present, by the field's syntax: null if
+// nothing; buf holds a reason that had to be made up.
+const char *field_problem(const Message &m, jim_field f, const Limits &lim, std::string &buf)
+{
+    const long name_max = lim[JIM_LIMIT_NAME_CHARS];
+    std::string_view s = kFields[f].type == JIM_TYPE_STRING ? m.str(f) : std::string_view{};
+    int64_t n = m.num(f);
+    switch (kFields[f].syntax) {
+    case Syntax::Any:
+    case Syntax::None: break;
+    case Syntax::Text:
+        if (more_chars_than(s, lim[JIM_LIMIT_INFO_CHARS]))
+            return "too long";
+        break;
+    case Syntax::User:
+        if (!valid_name(s, name_max, false))
+            return "bad account name (letters, digits, _ - . only; length limited)";
+        break;
+    case Syntax::Room:
+        if (!valid_name(s, name_max, true))
+            return "bad room name (# then letters, digits, _ - .; length limited)";
+        break;
+    case Syntax::Target:
+        if (!valid_name(s, name_max, !s.empty() && s[0] == '#'))
+            return "bad account or room name";
+        break;
+    case Syntax::Prefix:
+        if (!valid_prefix(s, name_max))
+            return "bad name prefix";
+        break;
+    case Syntax::Message:
+        if (m.has(JIM_FIELD_ENCODING) && m.str(JIM_FIELD_ENCODING) == JIM_E2E_ENCODING)
+            return envelope_problem(s, m.has(JIM_FIELD_TO), m.str(JIM_FIELD_TO),
+                                    lim[JIM_LIMIT_MESSAGE_CHARS], buf);
+        if (more_chars_than(s, lim[JIM_LIMIT_MESSAGE_CHARS])) {
+            buf = "longer than " + std::to_string(lim[JIM_LIMIT_MESSAGE_CHARS]) + " characters";
+            return buf.c_str();
+        }
+        break;
+    case Syntax::Id:
+        if (more_chars_than(s, lim[JIM_LIMIT_ID_CHARS]))
+            return "too long";
+        break;
+    case Syntax::Password:
+        if (s.empty())
+            return "empty";
+        if (static_cast<long>(s.size()) > lim[JIM_LIMIT_PASSWORD_BYTES])
+            return "too long";
+        if (sets_password(m.action(), f) &&
+            static_cast<long>(utf8_count(s)) < lim[JIM_LIMIT_PASSWORD_MIN]) {
+            buf = "too short (at least " + std::to_string(lim[JIM_LIMIT_PASSWORD_MIN]) +
+                  " characters)";
+            return buf.c_str();
+        }
+        break;
+    case Syntax::Base64:
+        if (!valid_key(s))
+            return "not a base64 X25519 public key (32 bytes)";
+        break;
+    case Syntax::Seq:
+        if (n < 0)
+            return "must not be negative";
+        break;
+    case Syntax::Limit:
+        if (n < 1 || n > lim[JIM_LIMIT_HISTORY]) {
+            buf = "must be from 1 to " + std::to_string(lim[JIM_LIMIT_HISTORY]);
+            return buf.c_str();
+        }
+        break;
+    }
+    return nullptr;
+}
+
 } // namespace
 
 int Message::validate(const Limits &lim)
@@ -110,82 +183,15 @@ int Message::validate(const Limits &lim)
             return fail(JIM_EFIELD, "missing " + field_label(f));
         }
     }
-
-    const long name_max = lim[JIM_LIMIT_NAME_CHARS];
+    std::string buf;
     for (uint64_t bits = present_; bits; bits &= bits - 1) {
         auto f = static_cast<jim_field>(__builtin_ctzll(bits));
-        std::string_view s = kFields[f].type == JIM_TYPE_STRING ? str(f) : std::string_view{};
-        int64_t n = num(f);
-        const char *why = nullptr;
-        std::string buf;
         // U+0000 is carried in message text only (doc/protocol.md §2).
-        if (f != JIM_FIELD_MESSAGE && s.find('\0') != std::string_view::npos)
+        if (f != JIM_FIELD_MESSAGE && kFields[f].type == JIM_TYPE_STRING &&
+            str(f).find('\0') != std::string_view::npos)
             return fail(JIM_ERANGE,
                         field_label(f) + ": contains U+0000 (allowed in message text only)");
-        switch (kFields[f].syntax) {
-        case Syntax::Any:
-        case Syntax::None: break;
-        case Syntax::Text:
-            if (more_chars_than(s, lim[JIM_LIMIT_INFO_CHARS]))
-                why = "too long";
-            break;
-        case Syntax::User:
-            if (!valid_name(s, name_max, false))
-                why = "bad account name (letters, digits, _ - . only; length limited)";
-            break;
-        case Syntax::Room:
-            if (!valid_name(s, name_max, true))
-                why = "bad room name (# then letters, digits, _ - .; length limited)";
-            break;
-        case Syntax::Target:
-            if (!valid_name(s, name_max, !s.empty() && s[0] == '#'))
-                why = "bad account or room name";
-            break;
-        case Syntax::Prefix:
-            if (!valid_prefix(s, name_max))
-                why = "bad name prefix";
-            break;
-        case Syntax::Message:
-            if (has(JIM_FIELD_ENCODING) && str(JIM_FIELD_ENCODING) == JIM_E2E_ENCODING)
-                why = envelope_problem(s, has(JIM_FIELD_TO), str(JIM_FIELD_TO),
-                                       lim[JIM_LIMIT_MESSAGE_CHARS], buf);
-            else if (more_chars_than(s, lim[JIM_LIMIT_MESSAGE_CHARS])) {
-                buf = "longer than " + std::to_string(lim[JIM_LIMIT_MESSAGE_CHARS]) + " characters";
-                why = buf.c_str();
-            }
-            break;
-        case Syntax::Id:
-            if (more_chars_than(s, lim[JIM_LIMIT_ID_CHARS]))
-                why = "too long";
-            break;
-        case Syntax::Password:
-            if (s.empty())
-                why = "empty";
-            else if (static_cast<long>(s.size()) > lim[JIM_LIMIT_PASSWORD_BYTES])
-                why = "too long";
-            else if (sets_password(action_, f) &&
-                     static_cast<long>(utf8_count(s)) < lim[JIM_LIMIT_PASSWORD_MIN]) {
-                buf = "too short (at least " + std::to_string(lim[JIM_LIMIT_PASSWORD_MIN]) +
-                      " characters)";
-                why = buf.c_str();
-            }
-            break;
-        case Syntax::Base64:
-            if (!valid_key(s))
-                why = "not a base64 X25519 public key (32 bytes)";
-            break;
-        case Syntax::Seq:
-            if (n < 0)
-                why = "must not be negative";
-            break;
-        case Syntax::Limit:
-            if (n < 1 || n > lim[JIM_LIMIT_HISTORY]) {
-                buf = "must be from 1 to " + std::to_string(lim[JIM_LIMIT_HISTORY]);
-                why = buf.c_str();
-            }
-            break;
-        }
-        if (why)
+        if (const char *why = field_problem(*this, f, lim, buf))
             return fail(JIM_ERANGE, field_label(f) + ": " + why);
     }
     return JIM_OK;
