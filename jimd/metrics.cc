@@ -69,6 +69,63 @@ void histogram(std::string *out, const char *name, int worker, const Histogram<N
     *out += line;
 }
 
+// A series with one sample per worker, read from its counters.
+struct Gauge {
+    const char *name, *type, *help;
+    uint64_t (*get)(const WorkerCounters &);
+};
+const Gauge kPerWorker[] = {
+    {"jimd_connections", "gauge", "Connections open on the worker (control connections too).",
+     [](const WorkerCounters &c) {
+         return static_cast<uint64_t>(c.connections.load(std::memory_order_relaxed));
+     }},
+    {"jimd_sessions", "gauge", "Sessions logged in on the worker.",
+     [](const WorkerCounters &c) {
+         return static_cast<uint64_t>(c.sessions.load(std::memory_order_relaxed));
+     }},
+    {"jimd_messages_in_total", "counter", "Messages clients sent to the worker.",
+     [](const WorkerCounters &c) { return c.messages_in.load(std::memory_order_relaxed); }},
+    {"jimd_messages_out_total", "counter",
+     "Messages the worker pushed to its clients: deliveries, and sync and history replays.",
+     [](const WorkerCounters &c) { return c.messages_out.load(std::memory_order_relaxed); }},
+    {"jimd_deliveries_total", "counter",
+     "Messages written to a recipient's session as they came or at login (one per session; "
+     "no sync or history replays).",
+     [](const WorkerCounters &c) { return c.deliveries.load(std::memory_order_relaxed); }},
+    {"jimd_offline_stores_total", "counter",
+     "Direct messages stored for a recipient online nowhere (answered 202).",
+     [](const WorkerCounters &c) { return c.offline_stores.load(std::memory_order_relaxed); }},
+    {"jimd_logins_total", "counter", "Successful logins on the worker.",
+     [](const WorkerCounters &c) { return c.logins.load(std::memory_order_relaxed); }},
+    {"jimd_login_failures_total", "counter",
+     "Logins refused on the worker (wrong password, too many failures, banned, ...).",
+     [](const WorkerCounters &c) { return c.login_failures.load(std::memory_order_relaxed); }},
+    {"jimd_errors_total", "counter", "Error responses (code 400 and above) the worker sent.",
+     [](const WorkerCounters &c) { return c.errors.load(std::memory_order_relaxed); }},
+    {"jimd_worker_restarts_total", "counter", "Times the master started the worker again.",
+     [](const WorkerCounters &c) { return c.restarts.load(std::memory_order_relaxed); }},
+};
+
+// The samples of jimd_responses_total for worker i: one per code jimd sends, and one for any
+// other code once it was sent.
+void responses(std::string *out, int i, const WorkerCounters &w)
+{
+    for (int k = 0; k < kResponseSlots; k++) {
+        uint64_t v = w.responses[k].load(std::memory_order_relaxed);
+        char line[160];
+        if (k < kResponseSlots - 1)
+            std::snprintf(line, sizeof line,
+                          "jimd_responses_total{worker=\"%d\",code=\"%d\"} %" PRIu64 "\n", i,
+                          kResponseCodes[k], v);
+        else if (v != 0) // a code jimd is not known to send: shown once it was
+            std::snprintf(line, sizeof line,
+                          "jimd_responses_total{worker=\"%d\",code=\"other\"} %" PRIu64 "\n", i, v);
+        else
+            continue;
+        *out += line;
+    }
+}
+
 } // namespace
 
 MetricsServer::MetricsServer(event_base *base, CounterBoard *board, std::string database,
@@ -120,41 +177,6 @@ bool MetricsServer::start(const std::string &address)
 
 std::string MetricsServer::page() const
 {
-    struct Gauge {
-        const char *name, *type, *help;
-        uint64_t (*get)(const WorkerCounters &);
-    };
-    static const Gauge kPerWorker[] = {
-        {"jimd_connections", "gauge", "Connections open on the worker (control connections too).",
-         [](const WorkerCounters &c) {
-             return static_cast<uint64_t>(c.connections.load(std::memory_order_relaxed));
-         }},
-        {"jimd_sessions", "gauge", "Sessions logged in on the worker.",
-         [](const WorkerCounters &c) {
-             return static_cast<uint64_t>(c.sessions.load(std::memory_order_relaxed));
-         }},
-        {"jimd_messages_in_total", "counter", "Messages clients sent to the worker.",
-         [](const WorkerCounters &c) { return c.messages_in.load(std::memory_order_relaxed); }},
-        {"jimd_messages_out_total", "counter",
-         "Messages the worker pushed to its clients: deliveries, and sync and history replays.",
-         [](const WorkerCounters &c) { return c.messages_out.load(std::memory_order_relaxed); }},
-        {"jimd_deliveries_total", "counter",
-         "Messages written to a recipient's session as they came or at login (one per session; "
-         "no sync or history replays).",
-         [](const WorkerCounters &c) { return c.deliveries.load(std::memory_order_relaxed); }},
-        {"jimd_offline_stores_total", "counter",
-         "Direct messages stored for a recipient online nowhere (answered 202).",
-         [](const WorkerCounters &c) { return c.offline_stores.load(std::memory_order_relaxed); }},
-        {"jimd_logins_total", "counter", "Successful logins on the worker.",
-         [](const WorkerCounters &c) { return c.logins.load(std::memory_order_relaxed); }},
-        {"jimd_login_failures_total", "counter",
-         "Logins refused on the worker (wrong password, too many failures, banned, ...).",
-         [](const WorkerCounters &c) { return c.login_failures.load(std::memory_order_relaxed); }},
-        {"jimd_errors_total", "counter", "Error responses (code 400 and above) the worker sent.",
-         [](const WorkerCounters &c) { return c.errors.load(std::memory_order_relaxed); }},
-        {"jimd_worker_restarts_total", "counter", "Times the master started the worker again.",
-         [](const WorkerCounters &c) { return c.restarts.load(std::memory_order_relaxed); }},
-    };
     std::string out;
     for (const Gauge &g : kPerWorker) {
         header(&out, g.name, g.type, g.help);
@@ -169,24 +191,8 @@ std::string MetricsServer::page() const
     header(&out, "jimd_responses_total", "counter",
            "Error responses (400 and up) the worker sent, by code; they add up to "
            "jimd_errors_total.");
-    for (int i = 0; i < board_->workers(); i++) {
-        const WorkerCounters &w = board_->worker(i);
-        for (int k = 0; k < kResponseSlots; k++) {
-            uint64_t v = w.responses[k].load(std::memory_order_relaxed);
-            char line[160];
-            if (k < kResponseSlots - 1)
-                std::snprintf(line, sizeof line,
-                              "jimd_responses_total{worker=\"%d\",code=\"%d\"} %" PRIu64 "\n", i,
-                              kResponseCodes[k], v);
-            else if (v != 0) // a code jimd is not known to send: shown once it was
-                std::snprintf(line, sizeof line,
-                              "jimd_responses_total{worker=\"%d\",code=\"other\"} %" PRIu64 "\n", i,
-                              v);
-            else
-                continue;
-            out += line;
-        }
-    }
+    for (int i = 0; i < board_->workers(); i++)
+        responses(&out, i, board_->worker(i));
     header(&out, "jimd_commit_batch_messages", "histogram",
            "Messages per journal commit (one SQLite transaction).");
     for (int i = 0; i < board_->workers(); i++)
