@@ -541,7 +541,7 @@ static int run_mode(jimc *app, const struct options *o)
     return rc;
 }
 
-/* Frees what main made, the password wiped first. */
+/* Frees what main made, and wipes the password. */
 static void tear_down(jimc *app, char *password)
 {
     jim_client_free(app->client);
