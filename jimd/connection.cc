@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <new>
 #include <sys/socket.h>
 
 namespace jimd {
@@ -24,8 +25,8 @@ ConnectionLoop::~ConnectionLoop()
         event_free(more_ev_);
     jim_msg_free(request_);
     SSL_CTX_free(tls_);
-    for (evbuffer *out : spare_outputs_)
-        evbuffer_free(out);
+    for (OutputBuffer *out : spare_outputs_)
+        delete out;
     limits_changed();
 }
 
@@ -42,12 +43,13 @@ void ConnectionLoop::limits_changed()
 // Connections give their empty buffers back at once and take them again when input or
 // output comes: at any moment only the busy ones hold any (an idle connection none, and a
 // burst of logins no thousands waiting for release_idle), without a malloc per turn.
-evbuffer *ConnectionLoop::take_output()
+OutputBuffer *ConnectionLoop::take_output()
 {
     if (spare_outputs_.empty())
-        return evbuffer_new();
-    evbuffer *out = spare_outputs_.back();
+        return new (std::nothrow) OutputBuffer;
+    OutputBuffer *out = spare_outputs_.back();
     spare_outputs_.pop_back();
+    spare_bytes_ -= out->capacity();
     return out;
 }
 
@@ -62,12 +64,15 @@ jim_framer *ConnectionLoop::take_framer(uint16_t *limits_gen)
     return f;
 }
 
-void ConnectionLoop::give_output(evbuffer *out)
+void ConnectionLoop::give_output(OutputBuffer *out)
 {
-    if (spare_outputs_.size() < kSpares)
+    out->clear();
+    if (spare_outputs_.size() < kSpareOutputs && spare_bytes_ + out->capacity() <= kSpareBytes) {
         spare_outputs_.push_back(out); // reserve()d in start(): no allocation here
-    else
-        evbuffer_free(out);
+        spare_bytes_ += out->capacity();
+    } else {
+        delete out;
+    }
 }
 
 void ConnectionLoop::give_framer(jim_framer *framer, uint16_t limits_gen)
@@ -91,7 +96,7 @@ bool ConnectionLoop::start()
 {
     flush_ev_ = event_new(base_, -1, 0, on_flush, this);
     more_ev_ = event_new(base_, -1, 0, on_more, this);
-    spare_outputs_.reserve(kSpares);
+    spare_outputs_.reserve(kSpareOutputs);
     spare_framers_.reserve(kSpares);
     return flush_ev_ && more_ev_ && jim_msg_new(&request_) == JIM_OK;
 }
@@ -167,8 +172,7 @@ Connection::~Connection()
         loop_.forget(this);
     if (paced_ && paced_->ev)
         event_free(paced_->ev);
-    if (out_)
-        evbuffer_free(out_);
+    delete out_;
     jim_framer_free(framer_);
     tls_.reset();
 }
@@ -196,8 +200,8 @@ void Connection::release_idle()
         framer_ = nullptr;
         bad_input_ = false;
     }
-    if (out_ && !dirty_ && evbuffer_get_length(out_) == 0 && !transport_->writing()) {
-        evbuffer_free(out_);
+    if (out_ && !dirty_ && out_->size() == 0 && !transport_->writing()) {
+        delete out_;
         out_ = nullptr;
     }
     // A second since the last paced object: the next one needs no gap.
@@ -394,7 +398,7 @@ void Connection::send(std::string_view line)
     }
     if (!make_output())
         return; // out of memory: the object is lost, as a write error would lose it
-    evbuffer_add(out_, line.data(), line.size());
+    out_->append(line);
     flush_soon();
 }
 
@@ -442,7 +446,7 @@ void Connection::pace_next()
     if (p.head == p.lines.size() || !make_output())
         return;
     std::string &line = p.lines[p.head++];
-    evbuffer_add(out_, line.data(), line.size());
+    out_->append(line);
     p.bytes -= line.size();
     std::string().swap(line);
     if (p.head == p.lines.size()) {
@@ -475,9 +479,9 @@ void Connection::on_writable()
 {
     if (finished_)
         return;
-    int n = queued() ? transport_->write(out_) : 0;
+    ssize_t n = queued() ? transport_->write(*out_) : 0;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        evbuffer_drain(out_, evbuffer_get_length(out_)); // nobody will read it
+        out_->clear(); // nobody will read it
         if (closing_)
             finish();
         else
@@ -518,7 +522,7 @@ void Connection::close()
     if (paced_ && paced_->head < paced_->lines.size() && make_output()) {
         // Whatever is paced still goes out, all at once now.
         for (size_t i = paced_->head; i < paced_->lines.size(); i++)
-            evbuffer_add(out_, paced_->lines[i].data(), paced_->lines[i].size());
+            out_->append(paced_->lines[i]);
         paced_->lines.clear();
         paced_->head = paced_->bytes = 0;
         if (paced_->ev)
@@ -533,7 +537,7 @@ void Connection::close()
 void Connection::abort()
 {
     if (out_)
-        evbuffer_drain(out_, evbuffer_get_length(out_));
+        out_->clear();
     if (paced_) {
         paced_->lines.clear();
         paced_->head = paced_->bytes = 0;

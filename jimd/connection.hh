@@ -9,7 +9,6 @@
 
 #include <jim/jim.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include <cstdint>
@@ -61,13 +60,18 @@ class ConnectionLoop {
     void forget(Connection *c);
     // A spare output buffer or framer, else a new one; null when out of memory. A framer
     // comes with the count of limits_changed() calls, which give_framer wants back.
-    evbuffer *take_output();
+    OutputBuffer *take_output();
     jim_framer *take_framer(uint16_t *limits_gen);
-    // Keeps an empty one for the next connection that needs one (up to kSpares), or frees it.
-    void give_output(evbuffer *out);
+    // Keeps an empty one for the next connection that needs one (up to kSpares framers, and
+    // kSpareOutputs output buffers holding kSpareBytes in all), or frees it.
+    void give_output(OutputBuffer *out);
     void give_framer(jim_framer *framer, uint16_t limits_gen);
-    // Enough for the connections one loop turn reads or writes, at ~250 bytes each.
+    // Enough framers for the connections one loop turn reads. An output buffer is kept with
+    // its block, so that the next turn's appends do not allocate: as many as one turn
+    // writes to (a room's members), within kSpareBytes; a slow reader's large one is freed.
     static constexpr size_t kSpares = 64;
+    static constexpr size_t kSpareOutputs = 1024;
+    static constexpr size_t kSpareBytes = 4 << 20;
 
     event_base *base_;
     const jim_limits *limits_;
@@ -77,7 +81,8 @@ class ConnectionLoop {
     std::vector<Connection *> dirty_, flushing_; // output to write this iteration; on_flush's
     std::vector<Connection *> more_, moving_;    // requests left after a turn; on_more's
     std::vector<Connection *> held_;             // left unread while backed up
-    std::vector<evbuffer *> spare_outputs_;      // empty, given back by connections
+    std::vector<OutputBuffer *> spare_outputs_;  // empty, given back by connections
+    size_t spare_bytes_ = 0;                     // their blocks' capacity
     std::vector<jim_framer *> spare_framers_;    // empty and never fed a bad object
     uint16_t limits_gen_ = 0;                    // limits_changed() calls: a framer's limits
     bool (*backed_up_)(void *) = nullptr;
@@ -186,14 +191,14 @@ class Connection {
     void finish();
     // Makes the output buffer if there is none; false: out of memory.
     bool make_output();
-    size_t queued() const { return out_ ? evbuffer_get_length(out_) : 0; }
+    size_t queued() const { return out_ ? out_->size() : 0; }
 
     ConnectionLoop &loop_;
     Owner &owner_;
     PlainTransport plain_;
     Transport *transport_ = &plain_;
     std::unique_ptr<Transport> tls_; // made when the first byte starts a TLS handshake
-    evbuffer *out_ = nullptr;        // made on the first output, freed when idle
+    OutputBuffer *out_ = nullptr;    // made on the first output, freed when idle
     jim_framer *framer_ = nullptr;   // made on the first input, freed when idle
     std::unique_ptr<Paced> paced_;
     int64_t last_input_us_ = 0;

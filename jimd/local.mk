@@ -50,6 +50,7 @@ jimd_jimd_SOURCES = \
 	jimd/name_set.hh \
 	jimd/notify.cc \
 	jimd/notify.hh \
+	jimd/output_buffer.hh \
 	jimd/password.cc \
 	jimd/password.hh \
 	jimd/peer_protocol.cc \

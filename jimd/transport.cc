@@ -74,9 +74,12 @@ ssize_t PlainTransport::read(void *buf, size_t cap)
     return ::read(fd_, buf, cap);
 }
 
-int PlainTransport::write(evbuffer *out)
+ssize_t PlainTransport::write(OutputBuffer &out)
 {
-    return evbuffer_write(out, fd_);
+    ssize_t n = ::write(fd_, out.data(), out.size());
+    if (n > 0)
+        out.consume(static_cast<size_t>(n));
+    return n;
 }
 
 } // namespace jimd

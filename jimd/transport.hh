@@ -4,7 +4,8 @@
 // both and the plain path pays nothing for TLS.
 #pragma once
 
-#include <event2/buffer.h>
+#include "output_buffer.hh"
+
 #include <event2/event.h>
 
 #include <openssl/types.h>
@@ -30,12 +31,12 @@ class Transport {
     // Reads up to cap bytes into buf: how many, 0 at the end of the stream, -1 with errno
     // (EAGAIN: nothing now).
     virtual ssize_t read(void *buf, size_t cap) = 0;
-    // Writes from out what the socket takes now (and drains it from out): how many bytes,
-    // or -1 with errno (EAGAIN: nothing now).
-    virtual int write(evbuffer *out) = 0;
+    // Writes from out what the socket takes now (and consumes it from out): how many
+    // bytes, or -1 with errno (EAGAIN: nothing now).
+    virtual ssize_t write(OutputBuffer &out) = 0;
 };
 
-// Plain TCP: read(2) and evbuffer_write on the socket, one event each way. The write
+// Plain TCP: read(2) and write(2) on the socket, one event each way. The write
 // event is made on the first write that does not go out at once: most connections never
 // need one.
 class PlainTransport final : public Transport {
@@ -49,7 +50,7 @@ class PlainTransport final : public Transport {
     void want_write() override;
     bool writing() const override;
     ssize_t read(void *buf, size_t cap) override;
-    int write(evbuffer *out) override;
+    ssize_t write(OutputBuffer &out) override;
     int fd() const { return fd_; }
     // Gives the socket up (for another transport): its events are freed, it is not closed.
     int release_fd();
@@ -78,7 +79,7 @@ class TlsTransport final : public Transport {
     void want_write() override;
     bool writing() const override;
     ssize_t read(void *buf, size_t cap) override;
-    int write(evbuffer *out) override;
+    ssize_t write(OutputBuffer &out) override;
 
   private:
     static void on_read(evutil_socket_t, short, void *arg);

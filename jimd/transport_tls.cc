@@ -168,20 +168,17 @@ ssize_t TlsTransport::read(void *buf, size_t cap)
     return static_cast<ssize_t>(got);
 }
 
-int TlsTransport::write(evbuffer *out)
+ssize_t TlsTransport::write(OutputBuffer &out)
 {
-    int total = 0;
-    while (size_t left = evbuffer_get_length(out)) {
+    ssize_t total = 0;
+    while (size_t left = out.size()) {
         size_t len = std::min(left, kRecord);
-        unsigned char *p = evbuffer_pullup(out, static_cast<ssize_t>(len));
-        if (!p) {
-            errno = ENOMEM;
-            return total > 0 ? total : -1;
-        }
         ERR_clear_error();
-        int n = SSL_write(ssl_, p, static_cast<int>(len));
+        // The block may have moved since a write that could not finish was begun
+        // (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER): its bytes are the same.
+        int n = SSL_write(ssl_, out.data(), static_cast<int>(len));
         if (n > 0) {
-            evbuffer_drain(out, static_cast<size_t>(n));
+            out.consume(static_cast<size_t>(n));
             total += n;
             continue;
         }

@@ -31,6 +31,7 @@ unit_tests = \
 	tests/test_precise_timer \
 	tests/test_wal_vfs \
 	tests/test_name_set \
+	tests/test_output_buffer \
 	tests/test_session_list \
 	tests/test_store_batches
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
@@ -191,6 +192,10 @@ tests_test_precise_timer_LDADD = $(CMOCKA_LIBS) $(LIBEVENT_LIBS)
 tests_test_name_set_SOURCES = tests/test_name_set.cc jimd/name_set.hh
 tests_test_name_set_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_name_set_LDADD = $(CMOCKA_LIBS)
+# A connection's output queue (a header of jimd's own).
+tests_test_output_buffer_SOURCES = tests/test_output_buffer.cc jimd/output_buffer.hh
+tests_test_output_buffer_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_output_buffer_LDADD = $(CMOCKA_LIBS)
 # The router's list of a user's sessions (a header of jimd's own).
 tests_test_session_list_SOURCES = tests/test_session_list.cc jimd/session_list.hh
 tests_test_session_list_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd

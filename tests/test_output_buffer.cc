@@ -1,0 +1,102 @@
+// test_output_buffer.cc — a connection's output queue (jimd/output_buffer.hh): bytes come out
+// in the order they went in across partial writes, an emptied queue keeps its block (so the
+// next turn appends without allocating), and a slow reader's written bytes are dropped before
+// the block grows.
+#include "output_buffer.hh"
+
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <setjmp.h>
+#include <string>
+#include <string_view>
+
+extern "C" {
+#include <cmocka.h>
+}
+
+namespace {
+
+using jimd::OutputBuffer;
+
+std::string contents(const OutputBuffer &b)
+{
+    return std::string(b.data(), b.size());
+}
+
+void append_consume__in_order(void **)
+{
+    OutputBuffer b;
+    assert_int_equal(b.size(), 0);
+    b.append("hello ");
+    b.append("world\n");
+    assert_string_equal(contents(b).c_str(), "hello world\n");
+    b.consume(3); // a partial write
+    assert_string_equal(contents(b).c_str(), "lo world\n");
+    b.append("again\n");
+    assert_string_equal(contents(b).c_str(), "lo world\nagain\n");
+    b.consume(b.size());
+    assert_int_equal(b.size(), 0);
+    b.append("x");
+    assert_string_equal(contents(b).c_str(), "x");
+}
+
+void written_out__keeps_its_block(void **)
+{
+    OutputBuffer b;
+    std::string line(200, 'a');
+    for (int i = 0; i < 20; i++)
+        b.append(line);
+    const char *block = b.data();
+    size_t cap = b.capacity();
+    b.consume(b.size()); // all written
+    assert_int_equal(b.size(), 0);
+    assert_int_equal(b.capacity(), cap);
+    for (int i = 0; i < 20; i++)
+        b.append(line);
+    assert_ptr_equal(b.data(), block); // the same block, no allocation
+    b.clear();
+    assert_int_equal(b.size(), 0);
+    assert_int_equal(b.capacity(), cap);
+}
+
+void slow_reader__written_bytes_dropped_before_growing(void **)
+{
+    OutputBuffer b;
+    std::string expect;
+    uint64_t next = 0; // every byte is the low byte of its position in the stream
+    auto add = [&](size_t n) {
+        std::string s;
+        for (size_t i = 0; i < n; i++)
+            s += static_cast<char>(next++ & 0xff);
+        b.append(s);
+        expect += s;
+    };
+    add(1000);
+    size_t cap = b.capacity();
+    // Written a little at a time while more comes: the block never grows past what the
+    // unwritten bytes need, and they stay in order.
+    for (int round = 0; round < 1000; round++) {
+        size_t w = b.size() / 2 + 1;
+        b.consume(w);
+        expect.erase(0, w);
+        add(w);
+        assert_int_equal(b.size(), expect.size());
+        assert_memory_equal(b.data(), expect.data(), expect.size());
+        assert_true(b.capacity() <= 2 * cap);
+    }
+    b.consume(b.size() + 5); // more than it holds: empty, not past its end
+    assert_int_equal(b.size(), 0);
+}
+
+} // namespace
+
+int main()
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(append_consume__in_order),
+        cmocka_unit_test(written_out__keeps_its_block),
+        cmocka_unit_test(slow_reader__written_bytes_dropped_before_growing),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
