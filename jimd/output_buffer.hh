@@ -44,12 +44,14 @@ class OutputBuffer {
     size_t capacity() const { return cap_; }
 
   private:
-    // Room for n more bytes at the end: the bytes already written are dropped first (a
-    // slow reader's backlog moves once each time the block fills), then the block grows,
-    // at least twofold (realloc, which often needs no copy).
+    // Room for n more bytes at the end. The bytes already written are dropped by moving the
+    // others to the front, but only when they are at least as many (so each byte is moved
+    // at most once per block it fills: a slow reader's backlog of megabytes is not copied
+    // for every few bytes it reads); else the block grows, twofold up to kMaxGrowth at a
+    // time (realloc, which often needs no copy, and a block at most that much too big).
     bool make_room(size_t n)
     {
-        if (head_ > 0) {
+        if (head_ > 0 && head_ >= end_ - head_) {
             size_t live = end_ - head_;
             std::memmove(buf_, buf_ + head_, live);
             head_ = 0;
@@ -57,7 +59,7 @@ class OutputBuffer {
             if (n <= cap_ - end_)
                 return true;
         }
-        size_t want = std::max({end_ + n, 2 * cap_, kFirstBlock});
+        size_t want = std::max({end_ + n, cap_ + std::min(cap_, kMaxGrowth), kFirstBlock});
         auto *p = static_cast<char *>(std::realloc(buf_, want));
         if (!p)
             return false;
@@ -67,6 +69,7 @@ class OutputBuffer {
     }
 
     static constexpr size_t kFirstBlock = 512; // a few objects
+    static constexpr size_t kMaxGrowth = 1 << 20;
     char *buf_ = nullptr;
     size_t head_ = 0; // bytes at the front already written
     size_t end_ = 0;  // bytes in the block

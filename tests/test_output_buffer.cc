@@ -89,6 +89,37 @@ void slow_reader__written_bytes_dropped_before_growing(void **)
     assert_int_equal(b.size(), 0);
 }
 
+// A slow reader: the written bytes are moved out of the way only when they are at least as
+// many as those still to write; a few written bytes in front of a large backlog make the
+// block grow instead of moving the backlog (which could be megabytes, every loop turn).
+void backlog__moved_only_when_half_is_written(void **)
+{
+    OutputBuffer b;
+    std::string block(1000, 'b');
+    b.append(block);
+    size_t cap = b.capacity();
+    b.consume(600); // more written than left: moving 400 bytes makes the room
+    b.append(std::string(cap - 400, 'c'));
+    assert_int_equal(b.capacity(), cap);
+    assert_int_equal(b.size(), cap);
+    b.consume(10); // 10 written in front of the rest: the block grows, nothing moves
+    b.append("dd");
+    assert_true(b.capacity() > cap);
+    assert_int_equal(b.size(), cap - 10 + 2);
+    assert_memory_equal(b.data(), std::string(390, 'b').data(), 390);
+    assert_memory_equal(b.data() + b.size() - 2, "dd", 2);
+}
+
+// Past kMaxGrowth a full block grows by that much, not twofold.
+void large_block__grows_by_a_megabyte(void **)
+{
+    OutputBuffer b;
+    b.append(std::string(4 << 20, 'x'));
+    size_t cap = b.capacity();
+    b.append(std::string(cap - b.size() + 1, 'y'));
+    assert_int_equal(b.capacity(), cap + (1 << 20));
+}
+
 } // namespace
 
 int main()
@@ -97,6 +128,8 @@ int main()
         cmocka_unit_test(append_consume__in_order),
         cmocka_unit_test(written_out__keeps_its_block),
         cmocka_unit_test(slow_reader__written_bytes_dropped_before_growing),
+        cmocka_unit_test(backlog__moved_only_when_half_is_written),
+        cmocka_unit_test(large_block__grows_by_a_megabyte),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
