@@ -25,8 +25,6 @@ ConnectionLoop::~ConnectionLoop()
         event_free(more_ev_);
     jim_msg_free(request_);
     SSL_CTX_free(tls_);
-    for (OutputBuffer *out : spare_outputs_)
-        delete out;
     limits_changed();
 }
 
@@ -45,12 +43,7 @@ void ConnectionLoop::limits_changed()
 // burst of logins no thousands waiting for release_idle), without a malloc per turn.
 OutputBuffer *ConnectionLoop::take_output()
 {
-    if (spare_outputs_.empty())
-        return new (std::nothrow) OutputBuffer;
-    OutputBuffer *out = spare_outputs_.back();
-    spare_outputs_.pop_back();
-    spare_bytes_ -= out->capacity();
-    return out;
+    return spare_outputs_.take();
 }
 
 jim_framer *ConnectionLoop::take_framer(uint16_t *limits_gen)
@@ -66,13 +59,7 @@ jim_framer *ConnectionLoop::take_framer(uint16_t *limits_gen)
 
 void ConnectionLoop::give_output(OutputBuffer *out)
 {
-    out->clear();
-    if (spare_outputs_.size() < kSpareOutputs && spare_bytes_ + out->capacity() <= kSpareBytes) {
-        spare_outputs_.push_back(out); // reserve()d in start(): no allocation here
-        spare_bytes_ += out->capacity();
-    } else {
-        delete out;
-    }
+    spare_outputs_.give(out);
 }
 
 void ConnectionLoop::give_framer(jim_framer *framer, uint16_t limits_gen)
@@ -96,7 +83,6 @@ bool ConnectionLoop::start()
 {
     flush_ev_ = event_new(base_, -1, 0, on_flush, this);
     more_ev_ = event_new(base_, -1, 0, on_more, this);
-    spare_outputs_.reserve(kSpareOutputs);
     spare_framers_.reserve(kSpares);
     return flush_ev_ && more_ev_ && jim_msg_new(&request_) == JIM_OK;
 }

@@ -5,6 +5,7 @@
 // encoded lines come back.
 #pragma once
 
+#include "spare_outputs.hh"
 #include "transport.hh"
 
 #include <jim/jim.h>
@@ -46,6 +47,8 @@ class ConnectionLoop {
     size_t held() const { return held_.size(); }
     // The limits changed: spare framers (made with the old ones) are dropped.
     void limits_changed();
+    // Called once a second: frees the spare output buffers no turn took meanwhile.
+    void trim_spares() { spare_outputs_.trim(); }
     // TLS for the connections accepted from now on (ctx null: none): a connection whose
     // first byte starts a TLS handshake gets a TLS transport; with required, any other
     // gets one 403 and is closed. The loop keeps a reference to ctx.
@@ -62,16 +65,12 @@ class ConnectionLoop {
     // comes with the count of limits_changed() calls, which give_framer wants back.
     OutputBuffer *take_output();
     jim_framer *take_framer(uint16_t *limits_gen);
-    // Keeps an empty one for the next connection that needs one (up to kSpares framers, and
-    // kSpareOutputs output buffers holding kSpareBytes in all), or frees it.
+    // Keeps an empty one for the next connection that needs one (up to kSpares framers;
+    // output buffers: SpareOutputs), or frees it.
     void give_output(OutputBuffer *out);
     void give_framer(jim_framer *framer, uint16_t limits_gen);
-    // Enough framers for the connections one loop turn reads. An output buffer is kept with
-    // its block, so that the next turn's appends do not allocate: as many as one turn
-    // writes to (a room's members), within kSpareBytes; a slow reader's large one is freed.
+    // Enough framers for the connections one loop turn reads.
     static constexpr size_t kSpares = 64;
-    static constexpr size_t kSpareOutputs = 1024;
-    static constexpr size_t kSpareBytes = 4 << 20;
 
     event_base *base_;
     const jim_limits *limits_;
@@ -81,8 +80,7 @@ class ConnectionLoop {
     std::vector<Connection *> dirty_, flushing_; // output to write this iteration; on_flush's
     std::vector<Connection *> more_, moving_;    // requests left after a turn; on_more's
     std::vector<Connection *> held_;             // left unread while backed up
-    std::vector<OutputBuffer *> spare_outputs_;  // empty, given back by connections
-    size_t spare_bytes_ = 0;                     // their blocks' capacity
+    SpareOutputs spare_outputs_;                 // empty, given back by connections
     std::vector<jim_framer *> spare_framers_;    // empty and never fed a bad object
     uint16_t limits_gen_ = 0;                    // limits_changed() calls: a framer's limits
     bool (*backed_up_)(void *) = nullptr;

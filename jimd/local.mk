@@ -66,6 +66,7 @@ jimd_jimd_SOURCES = \
 	jimd/session.cc \
 	jimd/session.hh \
 	jimd/session_list.hh \
+	jimd/spare_outputs.hh \
 	jimd/settings.cc \
 	jimd/settings.hh \
 	jimd/store.cc \

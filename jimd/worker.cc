@@ -583,16 +583,18 @@ void Worker::on_tick(evutil_socket_t, short, void *arg)
     w->watch_idle();
 }
 
-// Once a second: a connection quiet since the last time frees its buffers; a client that
-// stopped reading would hold ever more memory, so it is dropped (it catches up with sync when it
-// comes back); a connection that does not log in holds a slot of its address for nothing; quiet
-// ndjson sessions are probed, and those that never answer closed.
+// Once a second: a connection quiet since the last time frees its buffers (and the loop the
+// spare ones no turn took); a client that stopped reading would hold ever more memory, so it
+// is dropped (it catches up with sync when it comes back); a connection that does not log in
+// holds a slot of its address for nothing; quiet ndjson sessions are probed, and those that
+// never answer closed.
 void Worker::watch_idle()
 {
     int64_t now = mono_us();
     std::vector<uint64_t> stuck, late, dead;
     for (auto &kv : sessions_)
         check_session(*kv.second, now, &stuck, &late, &dead);
+    loop_->trim_spares();
     for (uint64_t id : stuck)
         if (Session *s = find(id)) {
             WLOG(JIM_LOG_WARNING, "session %llu (%s) does not read its messages: closed",

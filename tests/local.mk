@@ -192,8 +192,9 @@ tests_test_precise_timer_LDADD = $(CMOCKA_LIBS) $(LIBEVENT_LIBS)
 tests_test_name_set_SOURCES = tests/test_name_set.cc jimd/name_set.hh
 tests_test_name_set_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_name_set_LDADD = $(CMOCKA_LIBS)
-# A connection's output queue (a header of jimd's own).
-tests_test_output_buffer_SOURCES = tests/test_output_buffer.cc jimd/output_buffer.hh
+# A connection's output queue and the loop's spare ones (headers of jimd's own).
+tests_test_output_buffer_SOURCES = tests/test_output_buffer.cc jimd/output_buffer.hh \
+	jimd/spare_outputs.hh
 tests_test_output_buffer_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_output_buffer_LDADD = $(CMOCKA_LIBS)
 # The router's list of a user's sessions (a header of jimd's own).

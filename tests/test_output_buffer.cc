@@ -1,8 +1,10 @@
 // test_output_buffer.cc — a connection's output queue (jimd/output_buffer.hh): bytes come out
 // in the order they went in across partial writes, an emptied queue keeps its block (so the
 // next turn appends without allocating), and a slow reader's written bytes are dropped before
-// the block grows.
+// the block grows; and the loop's spare buffers (jimd/spare_outputs.hh): a busy turn's are
+// kept however many bytes they hold, and those no turn takes are freed down to a reserve.
 #include "output_buffer.hh"
+#include "spare_outputs.hh"
 
 #include <cstdarg>
 #include <cstddef>
@@ -10,6 +12,7 @@
 #include <setjmp.h>
 #include <string>
 #include <string_view>
+#include <vector>
 
 extern "C" {
 #include <cmocka.h>
@@ -18,6 +21,7 @@ extern "C" {
 namespace {
 
 using jimd::OutputBuffer;
+using jimd::SpareOutputs;
 
 std::string contents(const OutputBuffer &b)
 {
@@ -120,6 +124,97 @@ void large_block__grows_by_a_megabyte(void **)
     assert_int_equal(b.capacity(), cap + (1 << 20));
 }
 
+// n buffers from the spares, each filled with `fill` bytes (its block grows to hold them).
+std::vector<OutputBuffer *> take_filled(SpareOutputs &spares, size_t n, size_t fill)
+{
+    std::vector<OutputBuffer *> v;
+    for (size_t i = 0; i < n; i++) {
+        v.push_back(spares.take());
+        assert_non_null(v.back());
+        v.back()->append(std::string(fill, 'm'));
+    }
+    return v;
+}
+
+void give_all(SpareOutputs &spares, std::vector<OutputBuffer *> &v)
+{
+    for (OutputBuffer *b : v)
+        spares.give(b);
+    v.clear();
+}
+
+// A room of 100 members, 64 KiB each a turn: 6.4 MiB, more than the idle reserve. The next
+// turn takes the same blocks again (none is freed and made again, grown a doubling at a
+// time), and a trim between busy turns frees none of them.
+void spares__a_busy_turn_keeps_its_blocks(void **)
+{
+    SpareOutputs spares;
+    auto turn = take_filled(spares, 100, 64 << 10);
+    give_all(spares, turn);
+    assert_int_equal(spares.count(), 100);
+    assert_true(spares.bytes() >= 100 * (64u << 10));
+    assert_true(spares.bytes() > SpareOutputs::kIdleBytes);
+    spares.trim();
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < 100; i++) {
+            turn.push_back(spares.take());
+            assert_true(turn.back()->capacity() >= 64u << 10);
+            assert_int_equal(turn.back()->size(), 0);
+        }
+        give_all(spares, turn);
+        spares.trim(); // every spare was taken since the last trim: all kept
+        assert_int_equal(spares.count(), 100);
+    }
+}
+
+// Once no turn takes them, two trims leave the idle reserve, and the spares last given back
+// are the ones kept.
+void spares__unused_ones_trimmed_to_the_reserve(void **)
+{
+    SpareOutputs spares;
+    auto turn = take_filled(spares, 100, 64 << 10);
+    OutputBuffer *last = turn.back();
+    give_all(spares, turn);
+    spares.trim();
+    assert_int_equal(spares.count(), 100);
+    spares.trim(); // nothing taken since: down to the reserve
+    assert_true(spares.bytes() <= SpareOutputs::kIdleBytes);
+    assert_true(spares.bytes() > SpareOutputs::kIdleBytes - (128u << 10));
+    assert_ptr_equal(spares.take(), last);
+    delete last;
+}
+
+// Half the spares taken between two trims: the half never taken is freed (down to the
+// reserve), the half in use is kept.
+void spares__half_used_keeps_the_used_half(void **)
+{
+    SpareOutputs spares;
+    auto turn = take_filled(spares, 200, 64 << 10); // 12.5 MiB
+    give_all(spares, turn);
+    spares.trim();
+    turn = take_filled(spares, 100, 0);
+    give_all(spares, turn);
+    spares.trim();
+    assert_int_equal(spares.count(), 100);
+    spares.trim();
+    assert_true(spares.bytes() <= SpareOutputs::kIdleBytes);
+}
+
+// However busy, the spares hold at most kBusyBytes and kMaxCount buffers.
+void spares__bounded(void **)
+{
+    SpareOutputs spares;
+    size_t n = SpareOutputs::kBusyBytes / (1 << 20) + 8;
+    auto big = take_filled(spares, n, 1 << 20);
+    give_all(spares, big);
+    assert_true(spares.bytes() <= SpareOutputs::kBusyBytes);
+    assert_true(spares.count() < n);
+    SpareOutputs many;
+    auto small = take_filled(many, SpareOutputs::kMaxCount + 10, 10);
+    give_all(many, small);
+    assert_int_equal(many.count(), SpareOutputs::kMaxCount);
+}
+
 } // namespace
 
 int main()
@@ -130,6 +225,10 @@ int main()
         cmocka_unit_test(slow_reader__written_bytes_dropped_before_growing),
         cmocka_unit_test(backlog__moved_only_when_half_is_written),
         cmocka_unit_test(large_block__grows_by_a_megabyte),
+        cmocka_unit_test(spares__a_busy_turn_keeps_its_blocks),
+        cmocka_unit_test(spares__unused_ones_trimmed_to_the_reserve),
+        cmocka_unit_test(spares__half_used_keeps_the_used_half),
+        cmocka_unit_test(spares__bounded),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
