@@ -61,6 +61,7 @@ jimd_jimd_SOURCES = \
 	jimd/recent_ids.hh \
 	jimd/replies.cc \
 	jimd/replies.hh \
+	jimd/room_run.hh \
 	jimd/router.cc \
 	jimd/router.hh \
 	jimd/session.cc \

@@ -122,9 +122,7 @@ void LocalDirectory::fan_out(const std::string &room, const std::string &line,
     if (it == by_room_.end())
         return;
     if (fanouts_.empty() && it->second.size() <= kFanoutChunk) {
-        for (Session *s : it->second)
-            if (s->id != except_session && !s->conn.closing())
-                replies_.deliver(*s, line);
+        replies_.deliver_room(it->second, line, except_session);
         return;
     }
     Fanout &f = fanouts_.emplace_back();

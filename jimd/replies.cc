@@ -3,6 +3,7 @@
 
 #include "line_templates.hh"
 
+#include <algorithm>
 #include <ctime>
 
 namespace jimd {
@@ -38,6 +39,12 @@ jim_msg *Replies::object(jim_action action)
 
 void Replies::send(Session &s, jim_msg *m)
 {
+    end_run();
+    send_now(s, m);
+}
+
+void Replies::send_now(Session &s, jim_msg *m)
+{
     const char *json;
     size_t len;
     jim_msg_set_dialect(m, s.dialect);
@@ -49,13 +56,16 @@ void Replies::ack(Session &s, const char *id, int code, const char *text, int64_
 {
     char line[kAckLineMax];
     size_t n = ack_line(line, code, static_cast<int64_t>(time(nullptr)), id, seq, text);
+    if (n && run_.attach_ack(s, std::string_view(line, n)))
+        return; // written in its line's place
+    end_run();
     if (n) {
         s.conn.send(std::string_view(line, n));
         return;
     }
     jim_msg *r = response(id, code, text);
     jim_msg_set_int(r, JIM_FIELD_SEQ, seq);
-    send(s, r);
+    send_now(s, r);
 }
 
 void Replies::reply(Session &s, const char *id, int code, const char *text)
@@ -95,15 +105,90 @@ const std::string &Replies::push_line(const StoredMessage &m)
 
 void Replies::deliver(Session &s, std::string_view jim_line)
 {
+    end_run();
     if (counters_)
         WorkerCounters::add(counters_->deliveries);
-    push(s, jim_line);
+    push_now(s, jim_line);
+}
+
+void Replies::deliver_room(const std::vector<Session *> &members, std::string_view jim_line,
+                           uint64_t except)
+{
+    if (!runs_) {
+        for (Session *s : members)
+            if (s->id != except && !s->conn.closing())
+                deliver(*s, jim_line);
+        return;
+    }
+    if (!run_.empty() && run_.members() != &members)
+        write_run();
+    if (run_.empty())
+        run_.start(members);
+    run_.add(jim_line, except);
+}
+
+// Each member gets the lines not its own in order, and a sender its answers in its lines'
+// places (also when it is not a member here). A member that sent none of them and reads
+// jim's dialect gets the whole run in one append; those reading the course's dialect get
+// it line by line, all of them a line at a time, so that each line is converted once.
+void Replies::write_run()
+{
+    run_.close();
+    size_t n = run_.count();
+    served_.clear();
+    course_.clear();
+    for (Session *s : *run_.members()) {
+        if (s->conn.closing())
+            continue;
+        bool sender = run_.sent_by(s->id);
+        if (sender)
+            served_.push_back(s->id);
+        if (s->dialect != JIM_DIALECT_JIM) {
+            course_.push_back(s);
+        } else if (!sender) {
+            if (counters_) {
+                WorkerCounters::add(counters_->deliveries, n);
+                WorkerCounters::add(counters_->messages_out, n);
+            }
+            s->conn.send(run_.text());
+        } else {
+            for (size_t i = 0; i < n; i++)
+                write_run_line(*s, i);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        for (Session *s : course_)
+            write_run_line(*s, i);
+    std::sort(served_.begin(), served_.end());
+    for (size_t i = 0; i < n; i++)
+        if (Session *to = run_.acked(i);
+            to && !std::binary_search(served_.begin(), served_.end(), to->id))
+            to->conn.send(run_.ack(i));
+    run_.clear();
+}
+
+// Line i of the run to member s: the line, or if s sent it, its answer.
+void Replies::write_run_line(Session &s, size_t i)
+{
+    if (run_.except(i) != s.id) {
+        if (counters_)
+            WorkerCounters::add(counters_->deliveries);
+        push_now(s, run_.line(i));
+    } else if (Session *to = run_.acked(i)) {
+        to->conn.send(run_.ack(i));
+    }
 }
 
 // The course's dialects (reference and database course) share one form of a push, made
 // once per push however many sessions read it: a general chat's fan-out re-encodes nothing
 // per session.
 void Replies::push(Session &s, std::string_view jim_line)
+{
+    end_run();
+    push_now(s, jim_line);
+}
+
+void Replies::push_now(Session &s, std::string_view jim_line)
 {
     if (counters_)
         WorkerCounters::add(counters_->messages_out);

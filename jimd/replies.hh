@@ -5,12 +5,14 @@
 
 #include "counters.hh"
 #include "journal.hh"
+#include "room_run.hh"
 #include "session.hh"
 
 #include <jim/jim.h>
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace jimd {
 
@@ -50,13 +52,42 @@ class Replies {
     void deliver(Session &s, std::string_view jim_line);
     void deliver(Session &s, const StoredMessage &m) { deliver(s, push_line(m)); }
 
+    // Between begin_runs() and end_runs() (a commit's messages), room lines to the same
+    // members one after another, each with its sender's ack, are held (RoomRun) and written
+    // member by member when anything else is written, or at end_runs(). Outside: at once.
+    void begin_runs() { runs_ = true; }
+    void end_runs()
+    {
+        end_run();
+        runs_ = false;
+    }
+    // Delivers a room line to members (a room's list here, unchanged until end_runs()),
+    // but not to the session except (its sender).
+    void deliver_room(const std::vector<Session *> &members, std::string_view jim_line,
+                      uint64_t except);
+
   private:
+    // Writes the run held, if any (before anything else is written).
+    void end_run()
+    {
+        if (!run_.empty())
+            write_run();
+    }
+    void write_run();
+    void write_run_line(Session &s, size_t i);
+    void push_now(Session &s, std::string_view jim_line);
+    void send_now(Session &s, jim_msg *m);
+
     const jim_limits *limits_;
     WorkerCounters *counters_ = nullptr;
     jim_msg *out_ = nullptr;              // the response or object being built
     jim_msg *tmp_ = nullptr;              // push_line's and the course form's
     std::string line_;                    // push_line's output
     std::string course_of_, course_line_; // the last push converted, and its course form
+    bool runs_ = false;                   // between begin_runs() and end_runs()
+    RoomRun run_;
+    std::vector<uint64_t> served_;  // write_run's: the senders it wrote to as members
+    std::vector<Session *> course_; // write_run's: the members reading the course's dialect
 };
 
 } // namespace jimd

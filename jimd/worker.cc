@@ -390,6 +390,7 @@ void Worker::committed(Entry *entries, size_t n, bool)
 {
     refreshed_ = false;
     resumed_.clear();
+    replies_->begin_runs(); // a room's lines written member by member (Replies)
     for (size_t i = 0; i < n; i++) {
         Entry &e = entries[i];
         Session *s = find(e.origin);
@@ -397,6 +398,7 @@ void Worker::committed(Entry *entries, size_t n, bool)
             resumed_.push_back(s->id);
         message_committed(*cx_, e, s && !s->conn.closing() ? s : nullptr);
     }
+    replies_->end_runs();
     router_->committed(journal_->last_ok());
     for (uint64_t id : resumed_)
         if (Session *s = find(id))

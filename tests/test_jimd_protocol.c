@@ -350,6 +350,86 @@ static void rooms__join_send_leave__codes_and_fanout(void **state)
     tc_close(c);
 }
 
+/* Reads a room member's next 2n objects: n answers (a sender's own, if own is set) and
+   the lines of the senders it is not, each sender's in the order sent; every seq larger
+   than the one before. */
+static void read_room_burst(tclient *c, int n, char own, int with_seq)
+{
+    int next[2] = {0, 0}, answers = 0, lines = 0;
+    int64_t prev = 0;
+    for (int k = 0; k < 2 * n; k++) {
+        jim_msg *m = tc_recv(c, T);
+        if (!m)
+            fail_msg("member %c: %d answers and %d lines, then nothing", own ? own : '-', answers,
+                     lines);
+        int64_t seq = 0;
+        jim_msg_get_int(m, JIM_FIELD_SEQ, &seq);
+        if (jim_msg_response(m)) {
+            assert_true(own);
+            assert_int_equal(jim_msg_response(m), 200);
+            answers++;
+        } else {
+            assert_int_equal(jim_msg_action(m), JIM_ACTION_MSG);
+            const char *text = str(m, JIM_FIELD_MESSAGE);
+            assert_true(text[0] == 'a' || text[0] == 'b');
+            assert_int_not_equal(text[0], own); /* never its own line back */
+            int who = text[0] - 'a';
+            assert_int_equal(atoi(text + 1), next[who]);
+            next[who]++;
+            lines++;
+        }
+        if (with_seq) {
+            assert_true(seq > prev);
+            prev = seq;
+        }
+    }
+    assert_int_equal(answers, own ? n : 0);
+    assert_int_equal(lines, own ? n : 2 * n);
+}
+
+/* Two members send pipelined room messages, so that one commit holds many of them (a run,
+   written member by member): a member that sends none reads every line once in seq order;
+   a sender reads the other's lines and its own answers interleaved in seq order, its own
+   lines never; a member reading the course's dialect reads every line once, in order. */
+static void room_burst__each_member_reads_in_seq_order(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    tclient *a = login("rb_a"), *b = login("rb_b"), *c = login("rb_c");
+    tclient *d = tc_connect(jimd_group.port);
+    assert_non_null(d);
+    const char *reg = "{\"action\":\"register\",\"time\":1,\"user\":{\"account_name\":\"rb_d\","
+                      "\"password\":\"password1\"}}";
+    tc_send_raw(d, reg, strlen(reg));
+    assert_int_equal(tc_response(d, T), 201);
+    const char *auth = "{\"action\":\"authenticate\",\"time\":1,\"user\":{\"account_name\":"
+                       "\"rb_d\",\"password\":\"password1\"}}";
+    tc_send_raw(d, auth, strlen(auth));
+    assert_int_equal(tc_response(d, T), 200);
+    const char *join = "{\"action\":\"join\",\"time\":1,\"room\":\"#rb\"}";
+    tc_send_raw(d, join, strlen(join));
+    assert_int_equal(tc_response(d, T), 200);
+    tclient *members[] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        tc_send(members[i], "{\"action\":\"join\",\"room\":\"#rb\"}");
+        assert_int_equal(tc_response(members[i], T), 200);
+    }
+    for (int i = 0; i < N; i++) {
+        tc_send(a, "{\"action\":\"msg\",\"to\":\"#rb\",\"message\":\"a%d\"}", i);
+        tc_send(b, "{\"action\":\"msg\",\"to\":\"#rb\",\"message\":\"b%d\"}", i);
+    }
+    read_room_burst(a, N, 'a', 1);
+    read_room_burst(b, N, 'b', 1);
+    read_room_burst(c, N, 0, 1);
+    read_room_burst(d, N, 0, 0);
+    assert_null(tc_next_msg(a, 200));
+    assert_null(tc_next_msg(c, 100));
+    tc_close(a);
+    tc_close(b);
+    tc_close(c);
+    tc_close(d);
+}
+
 static void contacts__add_list_del_and_presence_push(void **state)
 {
     (void)state;
@@ -822,6 +902,7 @@ int main(void)
         cmocka_unit_test(msg_direct__offline_202_online_200_and_pushed),
         cmocka_unit_test(msg_burst__seqs_and_delivery_follow_send_order),
         cmocka_unit_test(rooms__join_send_leave__codes_and_fanout),
+        cmocka_unit_test(room_burst__each_member_reads_in_seq_order),
         cmocka_unit_test(contacts__add_list_del_and_presence_push),
         cmocka_unit_test(users_sync_history__lists_and_seq),
         cmocka_unit_test(history__indexed_part_and_recent_tail__one_answer),
