@@ -148,6 +148,8 @@ class Connection {
     // The same, dropping what is queued.
     void abort();
     bool closing() const { return closing_; }
+    // Whether its objects go out one a write, legacy_pacing_ms apart (set_pacing).
+    bool paced() const { return pacing_us_ > 0; }
     // Bytes queued for the client: in the output buffer and waiting for pacing.
     size_t output_bytes() const;
     // When the client last sent something (monotonic microseconds).

@@ -128,23 +128,24 @@ void Replies::deliver_room(const std::vector<Session *> &members, std::string_vi
 }
 
 // Each member gets the lines not its own in order, and a sender its answers in its lines'
-// places (also when it is not a member here). A member that sent none of them and reads
-// jim's dialect gets the whole run in one append; those reading the course's dialect get
-// it line by line, all of them a line at a time, so that each line is converted once.
+// places (also when it is not a member here). A member that sent none of them, reads jim's
+// dialect and is not paced gets the whole run in one append; those reading the course's
+// dialect or paced (one object a write) get it line by line, all of them a line at a time,
+// so that each line is converted once.
 void Replies::write_run()
 {
     run_.close();
     size_t n = run_.count();
     served_.clear();
-    course_.clear();
+    by_line_.clear();
     for (Session *s : *run_.members()) {
         if (s->conn.closing())
             continue;
         bool sender = run_.sent_by(s->id);
         if (sender)
             served_.push_back(s->id);
-        if (s->dialect != JIM_DIALECT_JIM) {
-            course_.push_back(s);
+        if (s->dialect != JIM_DIALECT_JIM || s->conn.paced()) {
+            by_line_.push_back(s);
         } else if (!sender) {
             if (counters_) {
                 WorkerCounters::add(counters_->deliveries, n);
@@ -157,7 +158,7 @@ void Replies::write_run()
         }
     }
     for (size_t i = 0; i < n; i++)
-        for (Session *s : course_)
+        for (Session *s : by_line_)
             write_run_line(*s, i);
     std::sort(served_.begin(), served_.end());
     for (size_t i = 0; i < n; i++)

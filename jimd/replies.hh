@@ -86,8 +86,8 @@ class Replies {
     std::string course_of_, course_line_; // the last push converted, and its course form
     bool runs_ = false;                   // between begin_runs() and end_runs()
     RoomRun run_;
-    std::vector<uint64_t> served_;  // write_run's: the senders it wrote to as members
-    std::vector<Session *> course_; // write_run's: the members reading the course's dialect
+    std::vector<uint64_t> served_;   // write_run's: the senders it wrote to as members
+    std::vector<Session *> by_line_; // write_run's: members paced or in the course's dialect
 };
 
 } // namespace jimd

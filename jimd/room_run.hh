@@ -3,7 +3,8 @@
 // a member that only reads the run gets all of it with one append (one copy of a block
 // that stays in the cache, and one look at the member's connection) instead of one append
 // per line. A line's sender does not get it back but its acknowledgement at its place
-// (attached here), so every session still receives its bytes in the order of the seqs.
+// (attached here), so every session receives the same bytes in the same order as if each
+// line had been written at once.
 #pragma once
 
 #include "session.hh"
@@ -71,17 +72,20 @@ class RoomRun {
     {
         return std::binary_search(senders_.begin(), senders_.end(), session);
     }
-    // Drops the run, keeping the buffers' capacity.
+    // Drops the run, keeping the buffers' capacity up to kKeptBytes.
     void clear()
     {
         members_ = nullptr;
         text_.clear();
         acks_.clear();
+        if (text_.capacity() > kKeptBytes)
+            std::string().swap(text_);
         lines_.clear();
         senders_.clear();
     }
 
   private:
+    static constexpr size_t kKeptBytes = 1 << 20; // a commit of long messages: not kept
     struct Line {
         size_t end; // in text_
         uint64_t except;

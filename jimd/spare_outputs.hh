@@ -1,7 +1,7 @@
 // The empty output buffers a connection loop keeps for the next connections that write, so
 // that a busy connection's appends do not allocate: a connection gives its buffer back as
-// soon as it is written out (an idle connection holds none), and takes one again when
-// output comes. The spares are a stack; what lay at its bottom, untaken, between two
+// soon as it is written out, and takes one again when output comes (so an idle one holds
+// none). The spares are a stack; what lay at its bottom, untaken, between two
 // trim() calls is freed down to a small reserve, so a loop keeps what its turns use (a
 // room's members written every turn) and an idle one gives the rest back.
 #pragma once
@@ -21,6 +21,8 @@ class SpareOutputs {
     static constexpr size_t kIdleBytes = 4 << 20;
     static constexpr size_t kBusyBytes = 64 << 20;
     static constexpr size_t kMaxCount = 1024;
+    // A larger block (a slow reader's backlog) is freed, not kept.
+    static constexpr size_t kMaxBlock = 1 << 20;
 
     SpareOutputs() { spares_.reserve(kMaxCount); }
     ~SpareOutputs()
@@ -42,11 +44,13 @@ class SpareOutputs {
         low_ = std::min(low_, bytes_);
         return out;
     }
-    // Keeps an emptied buffer with its block (within kMaxCount and kBusyBytes), or frees it.
+    // Keeps an emptied buffer with its block (within kMaxBlock, kMaxCount and kBusyBytes),
+    // or frees it.
     void give(OutputBuffer *out)
     {
         out->clear();
-        if (spares_.size() < kMaxCount && bytes_ + out->capacity() <= kBusyBytes) {
+        if (out->capacity() <= kMaxBlock && spares_.size() < kMaxCount &&
+            bytes_ + out->capacity() <= kBusyBytes) {
             spares_.push_back(out); // reserve()d: no allocation here
             bytes_ += out->capacity();
         } else {

@@ -390,7 +390,8 @@ static void read_room_burst(tclient *c, int n, char own, int with_seq)
 /* Two members send pipelined room messages, so that one commit holds many of them (a run,
    written member by member): a member that sends none reads every line once in seq order;
    a sender reads the other's lines and its own answers interleaved in seq order, its own
-   lines never; a member reading the course's dialect reads every line once, in order. */
+   lines never; a member that did not announce ndjson reads every line once, in order, one
+   object a write, legacy_pacing_ms (20) apart. */
 static void room_burst__each_member_reads_in_seq_order(void **state)
 {
     (void)state;
@@ -414,6 +415,8 @@ static void room_burst__each_member_reads_in_seq_order(void **state)
         tc_send(members[i], "{\"action\":\"join\",\"room\":\"#rb\"}");
         assert_int_equal(tc_response(members[i], T), 200);
     }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < N; i++) {
         tc_send(a, "{\"action\":\"msg\",\"to\":\"#rb\",\"message\":\"a%d\"}", i);
         tc_send(b, "{\"action\":\"msg\",\"to\":\"#rb\",\"message\":\"b%d\"}", i);
@@ -422,6 +425,9 @@ static void room_burst__each_member_reads_in_seq_order(void **state)
     read_room_burst(b, N, 'b', 1);
     read_room_burst(c, N, 0, 1);
     read_room_burst(d, N, 0, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms >= (2 * N - 1) * 20 * 3 / 4); /* paced: not the whole run in one write */
     assert_null(tc_next_msg(a, 200));
     assert_null(tc_next_msg(c, 100));
     tc_close(a);

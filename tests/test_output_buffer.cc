@@ -200,7 +200,8 @@ void spares__half_used_keeps_the_used_half(void **)
     assert_true(spares.bytes() <= SpareOutputs::kIdleBytes);
 }
 
-// However busy, the spares hold at most kBusyBytes and kMaxCount buffers.
+// However busy, the spares hold at most kBusyBytes and kMaxCount buffers, none of them
+// larger than kMaxBlock.
 void spares__bounded(void **)
 {
     SpareOutputs spares;
@@ -213,6 +214,11 @@ void spares__bounded(void **)
     auto small = take_filled(many, SpareOutputs::kMaxCount + 10, 10);
     give_all(many, small);
     assert_int_equal(many.count(), SpareOutputs::kMaxCount);
+    SpareOutputs one; // a slow reader's large block is not kept
+    auto large = take_filled(one, 1, 2 * SpareOutputs::kMaxBlock);
+    give_all(one, large);
+    assert_int_equal(one.count(), 0);
+    assert_int_equal(one.bytes(), 0);
 }
 
 } // namespace
