@@ -24,8 +24,10 @@ bool LocalDirectory::start()
     return fanout_ev_ != nullptr;
 }
 
+// Before a member list changes, the run Replies holds for one is written (Replies).
 bool LocalDirectory::add(Session &s)
 {
+    replies_.flush_run();
     for (const std::string &r : s.rooms)
         by_room_[r].push_back(&s);
     if (!general_.empty())
@@ -37,6 +39,7 @@ bool LocalDirectory::add(Session &s)
 
 bool LocalDirectory::remove(Session &s)
 {
+    replies_.flush_run();
     auto leave_room = [&](const std::string &room) {
         auto it = by_room_.find(room);
         if (it == by_room_.end())
@@ -62,6 +65,7 @@ bool LocalDirectory::remove(Session &s)
 // A user's membership lives in each of their sessions on this worker.
 void LocalDirectory::join(const std::string &user, const std::string &room)
 {
+    replies_.flush_run();
     auto it = by_user_.find(user);
     if (it == by_user_.end())
         return;
@@ -72,6 +76,7 @@ void LocalDirectory::join(const std::string &user, const std::string &room)
 
 void LocalDirectory::leave(const std::string &user, const std::string &room)
 {
+    replies_.flush_run();
     auto it = by_user_.find(user);
     if (it == by_user_.end())
         return;

@@ -185,10 +185,17 @@ void Mesh::poll_input()
 bool Mesh::handle_frames(Link &l)
 {
     reading_ = true;
+    if (frames_)
+        frames_(true);
     struct Done {
-        bool &flag;
-        ~Done() { flag = false; }
-    } done{reading_};
+        Mesh &m;
+        ~Done()
+        {
+            m.reading_ = false;
+            if (m.frames_)
+                m.frames_(false);
+        }
+    } done{*this};
     for (;;) {
         size_t avail = evbuffer_get_length(l.in);
         uint8_t head[peer::kHeaderBytes];

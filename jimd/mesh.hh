@@ -59,6 +59,8 @@ class Mesh {
     size_t backlog() const;
     // Called when every link has drained below the low-water mark after being above it.
     void on_drained(std::function<void()> fn) { drained_ = std::move(fn); }
+    // Called with true before the frames of one read are handled, and with false after.
+    void on_frames(std::function<void(bool start)> fn) { frames_ = std::move(fn); }
     static constexpr size_t kLowWater = 256 << 10;
     int self() const { return self_; }
     int count() const { return count_; }
@@ -97,6 +99,7 @@ class Mesh {
     PeerEvent on_peer_;
     std::vector<Link> links_;
     std::function<void()> drained_;
+    std::function<void(bool)> frames_;
     bool reading_ = false; // inside a frame handler: poll_input waits for the loop
 };
 

@@ -52,15 +52,18 @@ class Replies {
     void deliver(Session &s, std::string_view jim_line);
     void deliver(Session &s, const StoredMessage &m) { deliver(s, push_line(m)); }
 
-    // Between begin_runs() and end_runs() (a commit's messages), room lines to the same
-    // members one after another, each with its sender's ack, are held (RoomRun) and written
-    // member by member when anything else is written, or at end_runs(). Outside: at once.
-    void begin_runs() { runs_ = true; }
+    // Between begin_runs() and end_runs() (a commit's messages, a read of mesh frames;
+    // nested pairs count as one), room lines to the same members one after another, each
+    // with its sender's ack, are held (RoomRun) and written member by member when anything
+    // else is written, at flush_run() or at the last end_runs(). Outside: at once.
+    void begin_runs() { runs_++; }
     void end_runs()
     {
-        end_run();
-        runs_ = false;
+        if (--runs_ == 0)
+            end_run();
     }
+    // Writes the run held now (before a room's member list changes).
+    void flush_run() { end_run(); }
     // Delivers a room line to members (a room's list here, unchanged until end_runs()),
     // but not to the session except (its sender).
     void deliver_room(const std::vector<Session *> &members, std::string_view jim_line,
@@ -84,7 +87,7 @@ class Replies {
     jim_msg *tmp_ = nullptr;              // push_line's and the course form's
     std::string line_;                    // push_line's output
     std::string course_of_, course_line_; // the last push converted, and its course form
-    bool runs_ = false;                   // between begin_runs() and end_runs()
+    int runs_ = 0;                        // begin_runs() not yet ended
     RoomRun run_;
     std::vector<uint64_t> served_;   // write_run's: the senders it wrote to as members
     std::vector<Session *> by_line_; // write_run's: members paced or in the course's dialect

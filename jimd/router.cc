@@ -129,6 +129,8 @@ MeshRouter::MeshRouter(const RouterSetup &setup, Replies &replies, RouterEvents 
       handover_(static_cast<size_t>(setup.count))
 {
     mesh_.on_drained([this] { events_.peers_drained(); });
+    // A read's Room frames to one room reach its members here as one run (Replies).
+    mesh_.on_frames([&replies](bool start) { start ? replies.begin_runs() : replies.end_runs(); });
     confirm_ev_ = event_new(setup.base, -1, 0, on_confirm, this);
 }
 

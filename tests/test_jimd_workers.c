@@ -147,6 +147,54 @@ static void room__message_reaches_each_member_once(void **state)
         assert_null(tc_next_msg(cl[i], i == 0 ? 300 : 5));
 }
 
+/* Three members on any workers send pipelined messages to a room of all 40: the lines a
+   worker reads in one go from its peers, or handles in one commit, reach its members as a
+   run. Each member reads every other sender's lines once, in the order sent, never its
+   own, and a sender its answers in order. */
+static void room_burst__across_workers__each_line_once_in_order(void **state)
+{
+    (void)state;
+    enum { PER = 30, SENDERS = 3 };
+    for (int i = 0; i < N; i++) {
+        tc_send(cl[i], "{\"action\":\"join\",\"room\":\"#burst\"}");
+        assert_int_equal(tc_response(cl[i], T), 200);
+    }
+    for (int k = 0; k < PER; k++)
+        for (int s = 0; s < SENDERS; s++)
+            tc_send(cl[s], "{\"action\":\"msg\",\"to\":\"#burst\",\"message\":\"%d %d\"}", s, k);
+    for (int i = 0; i < N; i++) {
+        int next[SENDERS] = {0}, answers = 0, lines = 0;
+        int sender = i < SENDERS;
+        int64_t last_answer = 0;
+        while (lines < PER * (SENDERS - sender) || answers < PER * sender) {
+            jim_msg *m = tc_recv(cl[i], T);
+            if (!m)
+                fail_msg("client %d: %d lines and %d answers, then nothing", i, lines, answers);
+            if (jim_msg_response(m)) {
+                assert_true(sender);
+                assert_int_equal(jim_msg_response(m), 200);
+                int64_t seq = 0;
+                jim_msg_get_int(m, JIM_FIELD_SEQ, &seq);
+                assert_true(seq > last_answer);
+                last_answer = seq;
+                answers++;
+                continue;
+            }
+            if (jim_msg_action(m) != JIM_ACTION_MSG)
+                continue;
+            int from = -1, k = -1;
+            assert_int_equal(sscanf(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "%d %d", &from, &k), 2);
+            assert_true(from >= 0 && from < SENDERS);
+            assert_int_not_equal(from, i);
+            assert_int_equal(k, next[from]);
+            next[from]++;
+            lines++;
+        }
+    }
+    for (int i = 0; i < N; i++)
+        assert_null(tc_next_msg(cl[i], i == 0 ? 300 : 5));
+}
+
 /* Once a login is answered, a message sent to that user from any worker is delivered
    live (200), not stored for later (202): the worker that logged the user in has put the
    news on the mesh before answering, and the sender's worker reads it before deciding. */
@@ -393,6 +441,7 @@ int main(void)
         cmocka_unit_test(clients__spread_over_workers),
         cmocka_unit_test(direct__everyone_to_everyone__exactly_once),
         cmocka_unit_test(room__message_reaches_each_member_once),
+        cmocka_unit_test(room_burst__across_workers__each_line_once_in_order),
         cmocka_unit_test(login__answered_then_messaged_from_any_worker__delivered_live),
         cmocka_unit_test(login_while_messages_stream__each_arrives_once),
         cmocka_unit_test(presence__crosses_workers),
