@@ -33,6 +33,27 @@ static const char *str(jim_msg *m, jim_field f)
     return s ? s : "";
 }
 
+/* A client as the course's were: it registers and logs in without announcing ndjson
+   (a float time in the log-in), so it is paced, one object a write. */
+static tclient *legacy_online(int port, const char *name)
+{
+    tclient *c = tc_connect(port);
+    assert_non_null(c);
+    tc_send(c,
+            "{\"action\":\"register\",\"time\":1,\"user\":{\"account_name\":\"%s\","
+            "\"password\":\"password1\"}}",
+            name);
+    assert_int_equal(tc_response(c, T), 201);
+    char auth[160];
+    snprintf(auth, sizeof auth,
+             "{\"action\":\"authenticate\",\"time\":1.5,\"user\":{\"account_name\":"
+             "\"%s\",\"password\":\"password1\"}}",
+             name);
+    tc_send_raw(c, auth, strlen(auth));
+    assert_int_equal(tc_response(c, T), 200);
+    return c;
+}
+
 static void register__new_duplicate_and_bad__codes(void **state)
 {
     (void)state;
@@ -397,16 +418,7 @@ static void room_burst__each_member_reads_in_seq_order(void **state)
     (void)state;
     enum { N = 40 };
     tclient *a = login("rb_a"), *b = login("rb_b"), *c = login("rb_c");
-    tclient *d = tc_connect(jimd_group.port);
-    assert_non_null(d);
-    const char *reg = "{\"action\":\"register\",\"time\":1,\"user\":{\"account_name\":\"rb_d\","
-                      "\"password\":\"password1\"}}";
-    tc_send_raw(d, reg, strlen(reg));
-    assert_int_equal(tc_response(d, T), 201);
-    const char *auth = "{\"action\":\"authenticate\",\"time\":1,\"user\":{\"account_name\":"
-                       "\"rb_d\",\"password\":\"password1\"}}";
-    tc_send_raw(d, auth, strlen(auth));
-    assert_int_equal(tc_response(d, T), 200);
+    tclient *d = legacy_online(jimd_group.port, "rb_d");
     const char *join = "{\"action\":\"join\",\"time\":1,\"room\":\"#rb\"}";
     tc_send_raw(d, join, strlen(join));
     assert_int_equal(tc_response(d, T), 200);
@@ -598,15 +610,7 @@ static void course_client__reference_dialect_and_pacing(void **state)
     assert_non_null(a);
     assert_int_equal(tc_login(a, "cc_a", "password1"), 200);
     /* A minimal client: no ndjson, no newlines, the course's "message" dialect. */
-    tclient *old = tc_connect(p.port);
-    assert_non_null(old);
-    tc_send(old, "{\"action\":\"register\",\"time\":1,\"user\":{\"account_name\":\"cc_old\","
-                 "\"password\":\"password1\"}}");
-    assert_int_equal(tc_response(old, T), 201);
-    const char *auth = "{\"action\":\"authenticate\",\"time\":1.5,\"user\":{\"account_name\":"
-                       "\"cc_old\",\"password\":\"password1\"}}";
-    tc_send_raw(old, auth, strlen(auth));
-    assert_int_equal(tc_response(old, T), 200);
+    tclient *old = legacy_online(p.port, "cc_old");
     const char *msg = "{\"action\":\"message\",\"time\":\"1700000000\",\"to\":\"cc_a\","
                       "\"from\":\"cc_old\",\"mess_text\":\"old style\"}";
     tc_send_raw(old, msg, strlen(msg));
