@@ -64,8 +64,8 @@ class Replies {
     }
     // Writes the run held now (before a room's member list changes).
     void flush_run() { end_run(); }
-    // Delivers a room line to members (a room's list here, unchanged until end_runs()),
-    // but not to the session except (its sender).
+    // Delivers a room line to members (a room's list here: whoever changes it calls
+    // flush_run() first), but not to the session except (its sender).
     void deliver_room(const std::vector<Session *> &members, std::string_view jim_line,
                       uint64_t except);
 

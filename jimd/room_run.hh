@@ -1,5 +1,6 @@
-// The room lines one commit puts, one after another, to the same room's members here, held
-// by Replies while it handles the commit and written member by member when the run ends:
+// The room lines that come one after another for the same room's members here while
+// Replies handles a commit's outcomes (or a read of another worker's frames), held and
+// written member by member when the run ends:
 // a member that only reads the run gets all of it with one append (one copy of a block
 // that stays in the cache, and one look at the member's connection) instead of one append
 // per line. A line's sender does not get it back but its acknowledgement at its place
