@@ -1,11 +1,10 @@
 // The room lines that come one after another for the same room's members here while
 // Replies handles a commit's outcomes (or a read of another worker's frames), held and
-// written member by member when the run ends:
-// a member that only reads the run gets all of it with one append (one copy of a block
-// that stays in the cache, and one look at the member's connection) instead of one append
-// per line. A line's sender does not get it back but its acknowledgement at its place
-// (attached here), so every session receives the same bytes in the same order as if each
-// line had been written at once.
+// written member by member when the run ends: a member that only reads the run gets all of
+// it with one append (one copy of a block that stays in the cache, and one look at the
+// member's connection) instead of one append per line. A line's sender does not get it back
+// but its acknowledgement at its place (attached here), so every session receives the same
+// bytes in the same order as if each line had been written at once.
 #pragma once
 
 #include "session.hh"
@@ -22,7 +21,8 @@ class RoomRun {
   public:
     // No line held.
     bool empty() const { return lines_.empty(); }
-    // The member list the run goes to (the room's list here, which no commit changes).
+    // The member list the run goes to (the room's list here; whoever changes that list
+    // has the run written first, Replies::flush_run).
     const std::vector<Session *> *members() const { return members_; }
     // Starts a run to members (the last one must have been taken: clear()).
     void start(const std::vector<Session *> &members) { members_ = &members; }
