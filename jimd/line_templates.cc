@@ -4,6 +4,7 @@
 
 #include "json_bytes.hh"
 
+#include <array>
 #include <cstring>
 
 namespace jimd {
@@ -11,12 +12,21 @@ namespace jimd {
 namespace {
 
 // Copies s to w; false when s holds a byte that the encoder would escape, one that is not
-// ASCII, or DEL.
+// ASCII, or DEL. Byte by byte, checking as it copies: s is an id or an alert, a few bytes.
 bool put_plain(char *&w, const char *s, size_t n)
 {
-    if (needs_escape(std::string_view(s, n), true) || std::memchr(s, 0x7f, n))
-        return false;
-    std::memcpy(w, s, n);
+    static constexpr auto kPlain = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0x20; c < 0x7f; c++)
+            t[static_cast<size_t>(c)] = c != '"' && c != '\\';
+        return t;
+    }();
+    for (size_t i = 0; i < n; i++) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (!kPlain[c])
+            return false;
+        w[i] = static_cast<char>(c);
+    }
     w += n;
     return true;
 }
@@ -49,7 +59,13 @@ size_t ack_line(char *out, int code, int64_t now, const char *id, int64_t seq, c
 {
 #define LIT(s) s, sizeof(s) - 1
     char *w = put(out, LIT("{\"response\":"));
-    w = put_int(w, code);
+    if (code >= 100 && code <= 999) { // every response code: three digits
+        *w++ = static_cast<char>('0' + code / 100);
+        *w++ = static_cast<char>('0' + code / 10 % 10);
+        *w++ = static_cast<char>('0' + code % 10);
+    } else {
+        w = put_int(w, code);
+    }
     w = put(w, LIT(",\"time\":"));
     w = put_time(w, now);
     if (id && *id) {

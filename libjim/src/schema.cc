@@ -184,6 +184,11 @@ const Tables &tables()
 
 jim_action action_lookup(std::string_view name, jim_dialect *dialect)
 {
+    if (name == "msg") { // the action of nearly every object a server reads
+        if (dialect)
+            *dialect = JIM_DIALECT_JIM;
+        return JIM_ACTION_MSG;
+    }
     int v = tables().actions.find(name);
     if (v < 0)
         return JIM_ACTION_NONE;
@@ -194,8 +199,31 @@ jim_action action_lookup(std::string_view name, jim_dialect *dialect)
     return static_cast<jim_action>(v & ~(kReferenceFlag | kDbFlag));
 }
 
+// The keys of a msg come first, each compared as one or two words (a memcmp of a constant
+// length compiles to that); the table holds them too, and every other key.
 int top_key_lookup(std::string_view key)
 {
+    switch (key.size()) {
+    case 2:
+        if (key == "to")
+            return JIM_FIELD_TO;
+        if (key == "id")
+            return JIM_FIELD_ID;
+        break;
+    case 4:
+        if (key == "time")
+            return JIM_FIELD_TIME;
+        break;
+    case 6:
+        if (key == "action")
+            return KEY_ACTION;
+        break;
+    case 7:
+        if (key == "message")
+            return JIM_FIELD_MESSAGE;
+        break;
+    default: break;
+    }
     return tables().top.find(key);
 }
 
