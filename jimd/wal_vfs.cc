@@ -58,6 +58,7 @@ struct DbFile {
     sqlite3_file *real; // the default VFS's file
     const char *name;   // as SQLite opened it: its WAL's name leads back to it
     WalFile *wal;       // the connection's WAL file, while open
+    int chunk;          // SQLITE_FCNTL_CHUNK_SIZE, kept here (db_file_control); 0: none
 };
 
 // Our part of a file, the default VFS's file after it (aligned for it).
@@ -282,6 +283,43 @@ int db_shm_lock(sqlite3_file *f, int offset, int n, int flags)
     return d->real->pMethods->xShmLock(d->real, offset, n, flags);
 }
 
+// A size rounded up to the file's chunk, as the default VFS rounds for its own chunks.
+sqlite3_int64 whole_chunks(const DbFile *d, sqlite3_int64 size)
+{
+    return d->chunk > 0 ? (size + d->chunk - 1) / d->chunk * d->chunk : size;
+}
+
+// The database file's chunks are ours. The default VFS grows a file by a chunk with
+// posix_fallocate where it was built with it, and otherwise (Debian's libsqlite3) by
+// writing one byte in each 4 KiB block: 2,048 writes for 8 MiB, in the loop of the
+// connection whose checkpoint needs the room. Here a chunk is one ftruncate (through the
+// default VFS's xTruncate): the size is set at once, which is what chunks are for (a sync
+// after a checkpoint seldom records a new size), and blocks are taken as pages are written.
+int db_file_control(sqlite3_file *f, int op, void *arg)
+{
+    DbFile *d = db_file(f);
+    if (op == SQLITE_FCNTL_CHUNK_SIZE) {
+        d->chunk = std::max(*static_cast<int *>(arg), 0);
+        return SQLITE_OK;
+    }
+    if (op == SQLITE_FCNTL_SIZE_HINT && d->chunk > 0) {
+        sqlite3_int64 want = whole_chunks(d, *static_cast<sqlite3_int64 *>(arg)), size = 0;
+        int rc = d->real->pMethods->xFileSize(d->real, &size);
+        if (rc != SQLITE_OK || want <= size)
+            return rc;
+        return d->real->pMethods->xTruncate(d->real, want);
+    }
+    return d->real->pMethods->xFileControl(d->real, op, arg);
+}
+
+// A checkpoint that copied the whole WAL truncates the file to its pages: to whole chunks
+// here, as the default VFS does for its own, so the next one need not grow it again.
+int db_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+    DbFile *d = db_file(f);
+    return d->real->pMethods->xTruncate(d->real, whole_chunks(d, size));
+}
+
 int db_close(sqlite3_file *f)
 {
     DbFile *d = db_file(f);
@@ -307,13 +345,13 @@ const sqlite3_io_methods g_db_methods = {
     db_close,
     db_forward<&M::xRead, void *, int, sqlite3_int64>,
     db_forward<&M::xWrite, const void *, int, sqlite3_int64>,
-    db_forward<&M::xTruncate, sqlite3_int64>,
+    db_truncate,
     db_forward<&M::xSync, int>,
     db_forward<&M::xFileSize, sqlite3_int64 *>,
     db_forward<&M::xLock, int>,
     db_forward<&M::xUnlock, int>,
     db_forward<&M::xCheckReservedLock, int *>,
-    db_forward<&M::xFileControl, int, void *>,
+    db_file_control,
     db_forward<&M::xSectorSize>,
     db_forward<&M::xDeviceCharacteristics>,
     db_forward<&M::xShmMap, int, int, int, void volatile **>,

@@ -6,7 +6,7 @@
 // frames spilled by a transaction that then rolls back leave another connection's next
 // commits whole, and
 // a commit writes its frames with one write() per 64 KiB where the default VFS needs two
-// per frame.
+// per frame; a database file grows by whole chunks without a write per 4 KiB block.
 #include "wal_vfs.hh"
 
 #include <cstdarg>
@@ -316,6 +316,54 @@ void large_commit__one_write_per_64_kib(void **)
     assert_true(held <= 6);
 }
 
+// Pages in the database file (PRAGMA page_count).
+int64_t page_count(sqlite3 *db)
+{
+    sqlite3_stmt *st = nullptr;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, nullptr), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+// With SQLITE_FCNTL_CHUNK_SIZE (jimd asks for 8 MiB), a checkpoint that grows the database
+// file grows it by whole chunks without a write per 4 KiB block (the default VFS's way
+// where it lacks posix_fallocate): about one write per page copied. The file stays whole
+// chunks after the checkpoint's truncate, and a default-VFS connection reads every row.
+void chunked_database__grown_without_a_write_per_block(void **)
+{
+    std::string db_path = path("chunk.db");
+    sqlite3 *w = open_db(db_path, jimd::wal_vfs_name());
+    int chunk = 1 << 20;
+    assert_int_equal(sqlite3_file_control(w, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk), SQLITE_OK);
+    exec(w, "PRAGMA page_size = 4096; CREATE TABLE t(n INTEGER, pad BLOB); BEGIN");
+    int64_t want_sum = 0;
+    for (int i = 1; i <= 2500; i++) { // about 2.6 MiB: three chunks
+        std::string sql = "INSERT INTO t VALUES(" + std::to_string(i) + ", randomblob(1000))";
+        exec(w, sql.c_str());
+        want_sum += i;
+    }
+    exec(w, "COMMIT");
+    int64_t pages = page_count(w), before = write_calls();
+    exec(w, "PRAGMA wal_checkpoint(TRUNCATE)");
+    int64_t writes = write_calls() - before;
+    struct stat st {};
+    assert_int_equal(stat(db_path.c_str(), &st), 0);
+    assert_int_equal(st.st_size % chunk, 0);
+    assert_true(st.st_size >= pages * 4096);
+    assert_true(writes >= pages / 2); // the pages were copied (the VFS may join none)
+    assert_true(writes < pages + pages / 4);
+
+    sqlite3 *r = open_db(db_path, nullptr);
+    int64_t sum = 0;
+    assert_int_equal(count_and_sum(r, &sum), 2500);
+    assert_int_equal(sum, want_sum);
+    integrity_ok(r);
+    sqlite3_close(r);
+    sqlite3_close(w);
+}
+
 int setup(void **)
 {
     char dir[] = "/tmp/test_wal_vfs.XXXXXX";
@@ -342,6 +390,7 @@ int main()
         cmocka_unit_test(one_write_per_frame),
         cmocka_unit_test(spilled_then_rolled_back__other_connections_commits_whole),
         cmocka_unit_test(large_commit__one_write_per_64_kib),
+        cmocka_unit_test(chunked_database__grown_without_a_write_per_block),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
