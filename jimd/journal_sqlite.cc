@@ -386,10 +386,8 @@ void SqliteJournal::schedule()
     gathering_ = gathering;
     if (gathering)
         now_ = !wait_.arm(1'000'000);
-    else if (!now_) {
-        policy_.waiting(batch_.size());
+    else if (!now_)
         now_ = !wait_.arm(wait);
-    }
     if (now_)
         event_active(commit_ev_, EV_TIMEOUT, 0);
 }
