@@ -51,8 +51,9 @@ struct WalFile {
     struct DbFile *db; // its connection's database file; nullptr: not found
 };
 
-// A database file: ours in front, the default VFS's right after it. Ours only to learn
-// when its connection gives up the WAL's write lock (db_shm_lock).
+// A database file: ours in front, the default VFS's right after it. Ours to learn when its
+// connection gives up the WAL's write lock (db_shm_lock), and to grow it by whole chunks
+// (db_file_control, db_truncate).
 struct DbFile {
     sqlite3_file base;  // its pMethods: g_db_methods
     sqlite3_file *real; // the default VFS's file
@@ -305,9 +306,13 @@ int db_file_control(sqlite3_file *f, int op, void *arg)
     if (op == SQLITE_FCNTL_SIZE_HINT && d->chunk > 0) {
         sqlite3_int64 want = whole_chunks(d, *static_cast<sqlite3_int64 *>(arg)), size = 0;
         int rc = d->real->pMethods->xFileSize(d->real, &size);
-        if (rc != SQLITE_OK || want <= size)
+        if (rc == SQLITE_OK && want > size)
+            rc = d->real->pMethods->xTruncate(d->real, want);
+        if (rc != SQLITE_OK)
             return rc;
-        return d->real->pMethods->xTruncate(d->real, want);
+        // The default VFS's own part of the hint: growing a memory map, where mmap_size
+        // is set (jimd sets none). With the rounded size, which the file already has.
+        return d->real->pMethods->xFileControl(d->real, SQLITE_FCNTL_SIZE_HINT, &want);
     }
     return d->real->pMethods->xFileControl(d->real, op, arg);
 }

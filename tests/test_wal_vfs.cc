@@ -316,11 +316,11 @@ void large_commit__one_write_per_64_kib(void **)
     assert_true(held <= 6);
 }
 
-// Pages in the database file (PRAGMA page_count).
-int64_t page_count(sqlite3 *db)
+// An integer pragma's value (page_count, page_size).
+int64_t pragma(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *st = nullptr;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, nullptr), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     int64_t n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -337,7 +337,7 @@ void chunked_database__grown_without_a_write_per_block(void **)
     sqlite3 *w = open_db(db_path, jimd::wal_vfs_name());
     int chunk = 1 << 20;
     assert_int_equal(sqlite3_file_control(w, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk), SQLITE_OK);
-    exec(w, "PRAGMA page_size = 4096; CREATE TABLE t(n INTEGER, pad BLOB); BEGIN");
+    exec(w, "CREATE TABLE t(n INTEGER, pad BLOB); BEGIN");
     int64_t want_sum = 0;
     for (int i = 1; i <= 2500; i++) { // about 2.6 MiB: three chunks
         std::string sql = "INSERT INTO t VALUES(" + std::to_string(i) + ", randomblob(1000))";
@@ -345,13 +345,14 @@ void chunked_database__grown_without_a_write_per_block(void **)
         want_sum += i;
     }
     exec(w, "COMMIT");
-    int64_t pages = page_count(w), before = write_calls();
+    int64_t pages = pragma(w, "PRAGMA page_count"), page_size = pragma(w, "PRAGMA page_size");
+    int64_t before = write_calls();
     exec(w, "PRAGMA wal_checkpoint(TRUNCATE)");
     int64_t writes = write_calls() - before;
     struct stat st {};
     assert_int_equal(stat(db_path.c_str(), &st), 0);
     assert_int_equal(st.st_size % chunk, 0);
-    assert_true(st.st_size >= pages * 4096);
+    assert_true(st.st_size >= pages * page_size);
     assert_true(writes >= pages / 2); // the pages were copied (the VFS may join none)
     assert_true(writes < pages + pages / 4);
 
