@@ -160,6 +160,26 @@ struct Reader {
         }
         return expect('"') ? 1 : -1;
     }
+    // A string, or null (as ""), as a view: into the text when it has no escape, else
+    // into *own, which it is decoded to.
+    bool view(std::string_view *v, std::string *own)
+    {
+        space();
+        if (p < end && *p == '"') {
+            const char *b = p + 1, *q = b;
+            while (q < end && *q != '"' && *q != '\\')
+                q++;
+            if (q < end && *q == '"') {
+                *v = std::string_view(b, static_cast<size_t>(q - b));
+                p = q + 1;
+                return true;
+            }
+        }
+        if (!string(own))
+            return false;
+        *v = *own;
+        return true;
+    }
     // A string, or null (as "").
     bool string(std::string *out)
     {
@@ -228,8 +248,9 @@ struct Reader {
     bool head(Head *h)
     {
         return expect('[') && seq(&h->seq) && expect(',') && skip_number() && expect(',') &&
-               string(&h->from) && expect(',') && string(&h->to) && expect(',') && skip_string() &&
-               expect(',') && skip_string() && expect(',') && string(&h->client_id) && expect(']');
+               view(&h->from, &h->own_from) && expect(',') && view(&h->to, &h->own_to) &&
+               expect(',') && skip_string() && expect(',') && skip_string() && expect(',') &&
+               view(&h->client_id, &h->own_client_id) && expect(']');
     }
     bool message(StoredMessage *m)
     {
@@ -341,11 +362,28 @@ bool parse(const char *text, size_t n, std::vector<StoredMessage> *out)
 bool parse_heads(const char *text, size_t n, std::vector<Head> *out, size_t *count)
 {
     *count = 0;
-    return walk(text, n, [out, count](Reader &r) {
-        if (*count == out->size())
-            out->emplace_back();
-        return r.head(&(*out)[(*count)++]);
-    });
+    if (!walk(text, n, [out, count](Reader &r) {
+            if (*count == out->size())
+                out->emplace_back();
+            return r.head(&(*out)[(*count)++]);
+        }))
+        return false;
+    // A view of a decoded name points into its element's own string, which moved if the
+    // vector grew after it: made again now that every element is in place.
+    auto in_text = [text, n](std::string_view v) {
+        auto at = reinterpret_cast<uintptr_t>(v.data()), begin = reinterpret_cast<uintptr_t>(text);
+        return at >= begin && at <= begin + n;
+    };
+    for (size_t i = 0; i < *count; i++) {
+        Head &h = (*out)[i];
+        if (!in_text(h.from))
+            h.from = h.own_from;
+        if (!in_text(h.to))
+            h.to = h.own_to;
+        if (!in_text(h.client_id))
+            h.client_id = h.own_client_id;
+    }
+    return true;
 }
 
 } // namespace jimd::batch_format

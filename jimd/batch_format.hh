@@ -7,6 +7,7 @@
 #include "journal.hh"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jimd::batch_format {
@@ -24,15 +25,19 @@ void end(std::string *out);
 bool parse(const char *text, size_t n, std::vector<StoredMessage> *out);
 
 // What the history index needs of one stored message: not its time, encoding or text.
+// The names are views into the parsed text, or into the element's own strings for a
+// name written with escapes: valid while both the text and the element are.
 struct Head {
     int64_t seq = 0;
-    std::string from, to, client_id; // client_id empty: none
+    std::string_view from, to, client_id;        // client_id empty: none
+    std::string own_from, own_to, own_client_id; // what escaped names decode to
 };
 
 // Parses the heads of a batch row's messages into (*out)[0..*count), skipping the texts
-// without decoding them, and reusing the elements already in *out (it only grows): the
-// upkeep reads every message this way, so it allocates nothing once warm. False when
-// the text is no batch; the encodings and texts it steps over are not checked.
+// without decoding them and copying no plain name, and reusing the elements already in
+// *out (it only grows): the upkeep reads every message this way, so it allocates nothing
+// once warm. False when the text is no batch; the encodings and texts it steps over are
+// not checked.
 bool parse_heads(const char *text, size_t n, std::vector<Head> *out, size_t *count);
 
 } // namespace jimd::batch_format

@@ -1,7 +1,7 @@
-// Sets of names (users, rooms) asked about by std::string_view without making a string, and
-// the lazy form a session keeps its rooms and contacts in: an empty one is a null pointer
-// (8 bytes, no allocation) instead of an empty hash table (56 bytes), since most sessions
-// join no room and have no contact.
+// Sets and maps of names (users, rooms) asked about by std::string_view without making a
+// string, and the lazy form a session keeps its rooms and contacts in: an empty one is a
+// null pointer (8 bytes, no allocation) instead of an empty hash table (56 bytes), since
+// most sessions join no room and have no contact.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace jimd {
@@ -51,6 +52,18 @@ struct NameHash {
     }
 };
 using NameSet = std::unordered_set<std::string, NameHash, std::equal_to<>>;
+// A map from names, asked about by std::string_view as well.
+template <class T> using NameMap = std::unordered_map<std::string, T, NameHash, std::equal_to<>>;
+
+// The value of name in map, made (value-initialized) if it is not there: operator[] for a
+// std::string_view, which makes a string only for a new name.
+template <class T> T &at_name(NameMap<T> &map, std::string_view name)
+{
+    auto it = map.find(name);
+    if (it == map.end())
+        it = map.emplace(std::string(name), T{}).first;
+    return it->second;
+}
 
 // A NameSet made on the first insert and freed when the last name leaves.
 class LazyNameSet {

@@ -9,6 +9,7 @@
 
 #include "batch_format.hh"
 #include "journal.hh"
+#include "name_set.hh"
 #include "recent_ids.hh"
 
 #include <sqlite3.h>
@@ -166,7 +167,7 @@ class Store {
     // Folds the ids of the messages up to `upto` into `ids` (index_step's transaction).
     bool fold_ids(const std::vector<StoredMessage> &msgs, int64_t upto);
     // Adds each sender's count to users.messages_sent (the indexing step's transaction).
-    bool count_sent(const std::unordered_map<std::string, int64_t> &senders);
+    bool count_sent(const NameMap<int64_t> &senders);
     // Runs an UPDATE of one account by name (?1) with one more text (?2): Ok, NotFound.
     Result update_user(const char *sql, const std::string &name, const std::string &value);
     sqlite3_stmt *prepare(const char *sql);

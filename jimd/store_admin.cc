@@ -87,7 +87,7 @@ bool Store::user_stats(const std::string &prefix, const std::string &after, int 
     return rc == SQLITE_DONE || fail("list accounts");
 }
 
-bool Store::count_sent(const std::unordered_map<std::string, int64_t> &senders)
+bool Store::count_sent(const NameMap<int64_t> &senders)
 {
     if (senders.empty())
         return true;

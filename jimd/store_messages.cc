@@ -377,9 +377,9 @@ bool Store::index_step(int max_rows, int *indexed_rows)
     // Rows up to a committed seq never change, so they are read before the write lock, and
     // only the heads of their messages (the texts are stepped over): this read is most of
     // the indexing's cost, and its read transaction holds the WAL back from starting over.
-    std::unordered_map<std::string, std::string> chunks; // recipient -> packed seqs
-    std::unordered_map<std::string, int64_t> senders;    // sender -> messages in this step
-    std::vector<StoredMessage> with_ids;                 // to fold into `ids`
+    NameMap<std::string> chunks;         // recipient -> packed seqs
+    NameMap<int64_t> senders;            // sender -> messages in this step
+    std::vector<StoredMessage> with_ids; // to fold into `ids`
     int64_t top = from;
     {
         Reset r{st_batches_};
@@ -398,13 +398,13 @@ bool Store::index_step(int max_rows, int *indexed_rows)
                 if (h.seq <= from)
                     continue;
                 top = h.seq;
-                chunks[h.to].append(reinterpret_cast<const char *>(&top), 8);
-                senders[h.from]++;
+                at_name(chunks, h.to).append(reinterpret_cast<const char *>(&top), 8);
+                at_name(senders, h.from)++;
                 if (!h.client_id.empty()) {
                     StoredMessage &m = with_ids.emplace_back();
                     m.seq = h.seq;
-                    m.from = h.from;
-                    m.client_id = h.client_id;
+                    m.from.assign(h.from);
+                    m.client_id.assign(h.client_id);
                 }
                 ++*indexed_rows;
             }
