@@ -6,7 +6,7 @@
 #include "stream.hh"
 
 #include <algorithm>
-#include <cstring>
+#include <string_view>
 
 namespace jimd {
 
@@ -52,12 +52,12 @@ bool may_address(Context &cx, Session &s, const Request &rq, std::string_view to
     return false;
 }
 
-// Sets s to n bytes at p, keeping its capacity: a batch entry's strings are reused, and an
-// append to a cleared string that fits is cheaper than assign's general replace.
-void put(std::string &s, const char *p, size_t n)
+// Sets s to v, keeping its capacity: a batch entry's strings are reused, and an append to
+// a cleared string that fits is cheaper than assign's general replace.
+void put(std::string &s, std::string_view v)
 {
     s.clear();
-    s.append(p, n);
+    s.append(v);
 }
 
 } // namespace
@@ -81,25 +81,19 @@ void h_msg(Context &cx, Session &s, const Request &rq)
     // Whether the recipient is online is decided when the batch is committed.
     WorkerCounters::add(cx.counters.messages_in);
     Entry &e = cx.journal.append();
-    put(e.msg.to, name.data(), name.size());
+    put(e.msg.to, name);
     e.origin = s.id;
     e.room = name[0] == '#';
     e.keep_offline = cx.settings.str(S_OFFLINE_STORAGE) != "off";
-    put(e.msg.from, s.user.data(), s.user.size());
+    put(e.msg.from, s.user);
     e.msg.time = wall_seconds();
     size_t text_len = 0;
     const char *text = "";
     jim_msg_get_strn(rq.msg, JIM_FIELD_MESSAGE, &text, &text_len);
-    put(e.msg.text, text, text_len);
+    put(e.msg.text, std::string_view(text, text_len));
     const char *enc = jim_msg_get_str(rq.msg, JIM_FIELD_ENCODING);
-    if (enc)
-        put(e.msg.encoding, enc, std::strlen(enc));
-    else
-        e.msg.encoding.clear();
-    if (rq.id)
-        put(e.msg.client_id, rq.id, std::strlen(rq.id));
-    else
-        e.msg.client_id.clear();
+    put(e.msg.encoding, enc ? enc : "");
+    put(e.msg.client_id, rq.id ? rq.id : "");
     s.in_batch++;
 }
 
