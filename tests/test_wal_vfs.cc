@@ -76,12 +76,29 @@ void integrity_ok(sqlite3 *db)
     sqlite3_finalize(st);
 }
 
+// Asserts that db's table t holds `rows` rows whose n add up to want_sum.
+void has_rows(sqlite3 *db, int64_t rows, int64_t want_sum)
+{
+    int64_t sum = 0;
+    assert_int_equal(count_and_sum(db, &sum), rows);
+    assert_int_equal(sum, want_sum);
+}
+
 void copy_file(const std::string &from, const std::string &to)
 {
     std::ifstream in(from, std::ios::binary);
     std::ofstream out(to, std::ios::binary | std::ios::trunc);
     if (in)
         out << in.rdbuf();
+}
+
+// A copy of the database at db_path and its WAL, made while its writer is still open (what
+// a kill -9 leaves), opened on the default VFS as `name` (which recovers the WAL).
+sqlite3 *open_copy(const std::string &db_path, const char *name)
+{
+    copy_file(db_path, path(name));
+    copy_file(db_path + "-wal", path(name) + "-wal");
+    return open_db(path(name), nullptr);
 }
 
 // Write system calls of this process so far (/proc/self/io).
@@ -123,16 +140,11 @@ void committed__in_the_files_and_readable_elsewhere(void **)
     exec(w, "COMMIT");
 
     sqlite3 *r = open_db(db_path, nullptr);
-    int64_t sum = 0;
-    assert_int_equal(count_and_sum(r, &sum), 2300);
-    assert_int_equal(sum, want_sum);
+    has_rows(r, 2300, want_sum);
     sqlite3_close(r);
 
-    copy_file(db_path, path("b.db"));
-    copy_file(db_path + "-wal", path("b.db-wal"));
-    sqlite3 *c = open_db(path("b.db"), nullptr); // recovers the copied WAL from its frames
-    assert_int_equal(count_and_sum(c, &sum), 2300);
-    assert_int_equal(sum, want_sum);
+    sqlite3 *c = open_copy(db_path, "b.db"); // recovers the copied WAL from its frames
+    has_rows(c, 2300, want_sum);
     integrity_ok(c);
     sqlite3_close(c);
     sqlite3_close(w);
@@ -157,12 +169,8 @@ void wal_restart__still_whole(void **)
     }
     exec(w, "INSERT INTO t VALUES(1000, x'00')");
     want_sum += 1000;
-    copy_file(db_path, path("d.db"));
-    copy_file(db_path + "-wal", path("d.db-wal"));
-    sqlite3 *c = open_db(path("d.db"), nullptr);
-    int64_t sum = 0;
-    assert_int_equal(count_and_sum(c, &sum), 151);
-    assert_int_equal(sum, want_sum);
+    sqlite3 *c = open_copy(db_path, "d.db");
+    has_rows(c, 151, want_sum);
     integrity_ok(c);
     sqlite3_close(c);
     sqlite3_close(w);
@@ -211,9 +219,7 @@ void full_sync_padding__every_published_frame_in_the_file(void **)
         if (st.st_size < 32 + int64_t{g_wal_frames} * (2048 + 24))
             fail_msg("commit %d: %d frames, WAL file %lld bytes", i, g_wal_frames,
                      static_cast<long long>(st.st_size));
-        int64_t sum = 0;
-        assert_int_equal(count_and_sum(r, &sum), rows);
-        assert_int_equal(sum, want_sum);
+        has_rows(r, rows, want_sum);
     }
     integrity_ok(r);
     sqlite3_close(r);
@@ -271,17 +277,11 @@ void spilled_then_rolled_back__other_connections_commits_whole(void **)
         exec(b, sql.c_str());
         want_sum += i;
     }
-    int64_t sum = 0;
-    assert_int_equal(count_and_sum(a, &sum), 41);
-    assert_int_equal(sum, want_sum);
+    has_rows(a, 41, want_sum);
     integrity_ok(a);
-    assert_int_equal(count_and_sum(b, &sum), 41);
-    assert_int_equal(sum, want_sum);
-    copy_file(db_path, path("i.db"));
-    copy_file(db_path + "-wal", path("i.db-wal"));
-    sqlite3 *c = open_db(path("i.db"), nullptr);
-    assert_int_equal(count_and_sum(c, &sum), 41);
-    assert_int_equal(sum, want_sum);
+    has_rows(b, 41, want_sum);
+    sqlite3 *c = open_copy(db_path, "i.db");
+    has_rows(c, 41, want_sum);
     integrity_ok(c);
     sqlite3_close(c);
     sqlite3_close(b);
@@ -357,9 +357,7 @@ void chunked_database__grown_without_a_write_per_block(void **)
     assert_true(writes < pages + pages / 4);
 
     sqlite3 *r = open_db(db_path, nullptr);
-    int64_t sum = 0;
-    assert_int_equal(count_and_sum(r, &sum), 2500);
-    assert_int_equal(sum, want_sum);
+    has_rows(r, 2500, want_sum);
     integrity_ok(r);
     sqlite3_close(r);
     sqlite3_close(w);
