@@ -27,6 +27,8 @@ jimd_jimd_SOURCES = \
 	jimd/handlers_login.cc \
 	jimd/handlers_messages.cc \
 	jimd/handlers_rooms.cc \
+	jimd/heads_row.cc \
+	jimd/heads_row.hh \
 	jimd/helper.cc \
 	jimd/helper.hh \
 	jimd/ip_slots.cc \

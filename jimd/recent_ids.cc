@@ -1,4 +1,4 @@
-// The recent ids' table in memory and the row format of `batch_ids` (recent_ids.hh).
+// The recent ids' table in memory (recent_ids.hh).
 #include "recent_ids.hh"
 
 #include <functional>
@@ -63,29 +63,5 @@ void RecentIds::rebuild(size_t slots)
         slots_[i] = static_cast<uint32_t>(k + 1);
     }
 }
-
-namespace ids_row {
-
-namespace {
-void put(std::string *out, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++, v >>= 8)
-        out->push_back(static_cast<char>(v & 0xff));
-}
-} // namespace
-
-bool add(std::string *out, int64_t seq, std::string_view from, std::string_view client_id)
-{
-    if (from.size() > 0xffff || client_id.size() > 0xffff)
-        return false;
-    put(out, static_cast<uint64_t>(seq), 8);
-    put(out, from.size(), 2);
-    put(out, client_id.size(), 2);
-    out->append(from);
-    out->append(client_id);
-    return true;
-}
-
-} // namespace ids_row
 
 } // namespace jimd

@@ -105,9 +105,15 @@ const char *const kMigrations[] = {
     // each (a page written per sender per commit); the upkeep folds them into `ids` in bulk
     // as it indexes, and deletes the rows it folded. `ids` holds every id up to `indexed`.
     "CREATE TABLE batch_ids (last_seq INTEGER PRIMARY KEY, ids BLOB NOT NULL);",
+    // 8: a commit's message heads (heads_row.hh: seq, sender, recipient, id) go into one
+    // `batch_heads` row beside its batch, instead of its ids into `batch_ids`, so that the
+    // upkeep's indexing reads those and never the texts. convert_heads() then writes the
+    // heads of the batches not indexed yet, and batch_ids goes.
+    "CREATE TABLE batch_heads (last_seq INTEGER PRIMARY KEY, heads BLOB NOT NULL);",
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 constexpr int kBatchesVersion = 5;
+constexpr int kHeadsVersion = 8;
 // After migration 5 has moved the rows: the log as a view with the old table's columns, for
 // people with the sqlite3 shell and for tests (jimd itself reads the rows: store_messages.cc).
 const char kMessagesView[] =
@@ -226,7 +232,8 @@ bool Store::migrate()
     }
     for (int v = version; v < kSchemaVersion; v++) {
         if (!exec(kMigrations[v]) ||
-            (v + 1 == kBatchesVersion && !(convert_messages() && exec(kMessagesView)))) {
+            (v + 1 == kBatchesVersion && !(convert_messages() && exec(kMessagesView))) ||
+            (v + 1 == kHeadsVersion && !(convert_heads() && exec("DROP TABLE batch_ids;")))) {
             std::string why = error_;
             exec("ROLLBACK");
             error_ = "schema migration " + std::to_string(v + 1) + ": " + why;
@@ -327,10 +334,15 @@ const Store::Statement Store::kStatements[] = {
     {&Store::st_last_seq_, "SELECT coalesce(max(last_seq), 0) FROM batches"},
     {&Store::st_add_id_, "INSERT INTO ids(sender, client_id, seq) VALUES(?1, ?2, ?3) "
                          "ON CONFLICT DO NOTHING"},
-    {&Store::st_add_batch_ids_, "INSERT INTO batch_ids(last_seq, ids) VALUES(?1, ?2)"},
-    {&Store::st_batch_ids_, "SELECT last_seq, ids FROM batch_ids WHERE last_seq > ?1 "
-                            "ORDER BY last_seq"},
-    {&Store::st_drop_batch_ids_, "DELETE FROM batch_ids WHERE last_seq <= ?1"},
+    {&Store::st_add_heads_, "INSERT INTO batch_heads(last_seq, heads) VALUES(?1, ?2)"},
+    {&Store::st_heads_, "SELECT last_seq, heads FROM batch_heads WHERE last_seq > ?1 "
+                        "ORDER BY last_seq"},
+    {&Store::st_drop_heads_, "DELETE FROM batch_heads WHERE last_seq <= ?1"},
+    // A batch's text only where it has no heads row (SQLite reads a column only when the
+    // CASE asks for it, and so steps into no overflow page of a long text).
+    {&Store::st_index_rows_, "SELECT b.last_seq, h.heads, CASE WHEN h.heads IS NULL THEN b.data "
+                             "END FROM batches b LEFT JOIN batch_heads h ON h.last_seq = "
+                             "b.last_seq WHERE b.last_seq > ?1 ORDER BY b.last_seq"},
     {&Store::st_dup_, "SELECT seq FROM ids WHERE sender = ?1 AND client_id = ?2"},
     {&Store::st_add_batch_, "INSERT INTO batches(last_seq, first_seq, data) VALUES(?1, ?2, ?3)"},
     {&Store::st_batches_, "SELECT first_seq, data FROM batches WHERE last_seq >= ?1 "

@@ -131,6 +131,10 @@ class Store {
     // message in one page: 2 KiB rather than SQLite's 4 KiB halves the bytes written and
     // synced per message, and the WAL checksum over them (doc/benchmarks.md).
     static constexpr int kNewPageSize = 2048;
+    // A batch's text up to this many bytes stays in its page (SQLite keeps up to ~2,000
+    // bytes of a row there on 2 KiB pages), so the upkeep reads it about as cheaply as a
+    // heads row: such a batch without ids gets none, and its commit writes one page less.
+    static constexpr size_t kTextInPage = 1024;
     // Writes the database file and the WAL to disk (fdatasync), so that a checkpoint's
     // own syncs that follow find little to write.
     bool sync_files();
@@ -162,10 +166,14 @@ class Store {
     // The seq of the message stored before with m's (from, client_id) into *seq, 0 if none:
     // among the recent ids (the batch being written starts at seq first), then in `ids`.
     bool find_id(const StoredMessage &m, uint64_t hash, int64_t first, int64_t *seq);
-    // Writes the ids of a batch ending at last_seq into ids_text_'s row, if it has any.
-    bool add_batch_ids(int64_t last_seq);
+    // Writes the heads of a batch ending at last_seq (heads_text_) into `batch_heads`,
+    // unless there are none; had_ids: the batch has ids, so refresh_recent_ids() ran in
+    // this transaction.
+    bool add_heads(int64_t last_seq, bool had_ids);
     // Folds the ids of the messages up to `upto` into `ids` (index_step's transaction).
-    bool fold_ids(const std::vector<StoredMessage> &msgs, int64_t upto);
+    // ids is a heads row (heads_row.hh) of the messages that have one, and the `batch_heads`
+    // rows up to upto go.
+    bool fold_ids(const std::string &ids, int64_t upto);
     // Adds each sender's count to users.messages_sent (the indexing step's transaction).
     bool count_sent(const NameMap<int64_t> &senders);
     // Runs an UPDATE of one account by name (?1) with one more text (?2): Ok, NotFound.
@@ -175,9 +183,15 @@ class Store {
     bool migrate();
     bool has_tables(); // any table but SQLite's own
     bool convert_messages();
+    // Writes the `batch_heads` rows of the batches past meta.indexed (schema 8).
+    bool convert_heads();
     // Calls each(m) for every stored message from seq `from` on, ascending, until it
     // returns false; false on a database error.
     template <class F> bool scan_from(int64_t from, F each);
+    // Calls each(head) (heads_row.hh) for every stored message after seq `after`, ascending,
+    // until it returns false: from the heads rows, and from the texts of the batches that
+    // have none. False on a database error or a damaged row.
+    template <class F> bool scan_heads(int64_t after, F each);
     bool prepare_all();
     // One prepared statement: where it is kept, and its SQL.
     struct Statement {
@@ -211,8 +225,8 @@ class Store {
                  *st_indexed_ = nullptr, *st_add_chunk_ = nullptr, *st_set_indexed_ = nullptr,
                  *st_member_ = nullptr, *st_memberships_ = nullptr, *st_created_since_ = nullptr,
                  *st_user_count_ = nullptr, *st_events_ = nullptr, *st_add_event_ = nullptr,
-                 *st_forgive_ = nullptr, *st_prune_events_ = nullptr, *st_add_batch_ids_ = nullptr,
-                 *st_batch_ids_ = nullptr, *st_drop_batch_ids_ = nullptr;
+                 *st_forgive_ = nullptr, *st_prune_events_ = nullptr, *st_add_heads_ = nullptr,
+                 *st_heads_ = nullptr, *st_drop_heads_ = nullptr, *st_index_rows_ = nullptr;
     std::string batch_text_; // the row being written (its capacity reused)
     // next_seq()'s memory: the seq after this connection's last committed batch and the
     // data version (SQLITE_FCNTL_DATA_VERSION) right after that commit; 0: not known.
@@ -221,15 +235,16 @@ class Store {
     unsigned seq_version_ = 0;
     uint64_t seq_queries_ = 0;
     // De-duplication (store_ids.cc): the ids committed since the upkeep's last fold, the
-    // batch's row of them being written, and the batch's new messages in seq order.
+    // heads row of the batch being written (heads_row.hh), and its new messages in seq order.
     RecentIds recent_;
     bool recent_own_ = false; // recent_ holds ids of the open transaction (a rollback drops it)
-    std::string ids_text_;
+    std::string heads_text_;
     std::vector<const StoredMessage *> row_msgs_;
     // The last row read by message_at (rows never change once written): seqs first..last.
     std::vector<StoredMessage> cached_;
     int64_t cached_first_ = 0, cached_last_ = -1;
-    std::vector<batch_format::Head> heads_; // index_step's, reused
+    std::string step_ids_; // index_step's heads of the messages with ids, reused
+    std::vector<batch_format::Head> text_heads_; // scan_heads's, from a text, reused
     // Prepared on first use (store_keys.cc).
     sqlite3_stmt *st_put_key_ = nullptr, *st_get_key_ = nullptr;
 };

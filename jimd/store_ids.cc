@@ -1,11 +1,13 @@
 // The store's de-duplication of resends by (sender, client id) (store.hh). The ids up to
 // meta.indexed are in `ids`, folded there by the upkeep in bulk; the newer ones are in the
-// `batch_ids` rows, one per commit, and in each worker's memory (recent_ids.hh), read in
-// under the write lock at the start of each commit that has ids. A commit thus writes one
-// row for its ids instead of a page of `ids` per sender, and the check stays exact across
-// workers: every id is either at most meta.indexed (in `ids`) or in a `batch_ids` row.
+// `batch_heads` rows, one per commit (heads_row.hh), and in each worker's memory
+// (recent_ids.hh), read in under the write lock at the start of each commit that has ids.
+// A commit thus writes one row for its ids instead of a page of `ids` per sender, and the
+// check stays exact across workers: every id is either at most meta.indexed (in `ids`) or in
+// a `batch_heads` row.
 #include "store.hh"
 
+#include "heads_row.hh"
 #include "store_sql.hh"
 
 namespace jimd {
@@ -34,21 +36,21 @@ bool Store::refresh_recent_ids()
             recent_.forget_through(indexed);
         }
     }
-    Reset r{st_batch_ids_};
-    sqlite3_bind_int64(st_batch_ids_, 1, recent_.seen);
+    Reset r{st_heads_};
+    sqlite3_bind_int64(st_heads_, 1, recent_.seen);
     int rc;
-    while ((rc = sqlite3_step(st_batch_ids_)) == SQLITE_ROW) {
-        const auto *row = static_cast<const unsigned char *>(sqlite3_column_blob(st_batch_ids_, 1));
-        auto bytes = static_cast<size_t>(sqlite3_column_bytes(st_batch_ids_, 1));
-        if (!ids_row::parse(row, bytes,
-                            [&](int64_t seq, std::string_view from, std::string_view id) {
-                                recent_.add(RecentIds::hash(from, id), seq);
-                            })) {
+    while ((rc = sqlite3_step(st_heads_)) == SQLITE_ROW) {
+        const auto *row = static_cast<const unsigned char *>(sqlite3_column_blob(st_heads_, 1));
+        auto bytes = static_cast<size_t>(sqlite3_column_bytes(st_heads_, 1));
+        if (!heads_row::parse(row, bytes, [&](const heads_row::Head &h) {
+                if (!h.client_id.empty())
+                    recent_.add(RecentIds::hash(h.from, h.client_id), h.seq);
+            })) {
             recent_.clear();
-            error_ = "a row of the message ids is damaged";
+            error_ = "a row of the message heads is damaged";
             return false;
         }
-        recent_.seen = sqlite3_column_int64(st_batch_ids_, 0);
+        recent_.seen = sqlite3_column_int64(st_heads_, 0);
     }
     if (rc != SQLITE_DONE) {
         recent_.clear();
@@ -90,35 +92,44 @@ bool Store::find_id(const StoredMessage &m, uint64_t hash, int64_t first, int64_
     return rc == SQLITE_ROW || rc == SQLITE_DONE || fail("find duplicate");
 }
 
-bool Store::add_batch_ids(int64_t last_seq)
+bool Store::add_heads(int64_t last_seq, bool had_ids)
 {
-    if (ids_text_.empty())
+    if (heads_text_.empty())
         return true;
-    Reset r{st_add_batch_ids_};
-    sqlite3_bind_int64(st_add_batch_ids_, 1, last_seq);
-    sqlite3_bind_blob(st_add_batch_ids_, 2, ids_text_.data(), static_cast<int>(ids_text_.size()),
+    Reset r{st_add_heads_};
+    sqlite3_bind_int64(st_add_heads_, 1, last_seq);
+    sqlite3_bind_blob(st_add_heads_, 2, heads_text_.data(), static_cast<int>(heads_text_.size()),
                       SQLITE_STATIC);
-    if (sqlite3_step(st_add_batch_ids_) != SQLITE_DONE)
-        return fail("insert message ids");
-    recent_.seen = last_seq; // read in up to the batch before (under this write lock)
+    if (sqlite3_step(st_add_heads_) != SQLITE_DONE)
+        return fail("insert message heads");
+    if (had_ids)
+        recent_.seen = last_seq; // read in up to the batch before (under this write lock)
     return true;
 }
 
-bool Store::fold_ids(const std::vector<StoredMessage> &msgs, int64_t upto)
+bool Store::fold_ids(const std::string &ids, int64_t upto)
 {
     // One transaction: each page of `ids` is written once however many ids it gets.
-    for (const StoredMessage &m : msgs) {
-        Reset r{st_add_id_};
-        bind_text(st_add_id_, 1, m.from);
-        bind_text(st_add_id_, 2, m.client_id);
-        sqlite3_bind_int64(st_add_id_, 3, m.seq);
-        if (sqlite3_step(st_add_id_) != SQLITE_DONE)
-            return fail("fold message ids");
-    }
+    bool ok = true;
+    if (!heads_row::parse(reinterpret_cast<const unsigned char *>(ids.data()), ids.size(),
+                          [&](const heads_row::Head &h) {
+                              if (!ok)
+                                  return;
+                              Reset r{st_add_id_};
+                              sqlite3_bind_text(st_add_id_, 1, h.from.data(),
+                                                static_cast<int>(h.from.size()), SQLITE_STATIC);
+                              sqlite3_bind_text(st_add_id_, 2, h.client_id.data(),
+                                                static_cast<int>(h.client_id.size()),
+                                                SQLITE_STATIC);
+                              sqlite3_bind_int64(st_add_id_, 3, h.seq);
+                              ok = sqlite3_step(st_add_id_) == SQLITE_DONE;
+                          }) ||
+        !ok)
+        return fail("fold message ids");
     // A row whose batch was indexed only in part stays (its last seq is past upto).
-    Reset r{st_drop_batch_ids_};
-    sqlite3_bind_int64(st_drop_batch_ids_, 1, upto);
-    return sqlite3_step(st_drop_batch_ids_) == SQLITE_DONE || fail("fold message ids");
+    Reset r{st_drop_heads_};
+    sqlite3_bind_int64(st_drop_heads_, 1, upto);
+    return sqlite3_step(st_drop_heads_) == SQLITE_DONE || fail("fold message ids");
 }
 
 bool Store::forget_folded_ids()

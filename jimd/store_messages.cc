@@ -3,6 +3,7 @@
 #include "store.hh"
 
 #include "batch_format.hh"
+#include "heads_row.hh"
 #include "store_sql.hh"
 
 #include <algorithm>
@@ -45,14 +46,16 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
     if (!next_seq(&next))
         return false;
     int64_t first = next;
+    bool had_ids = false;
     for (size_t i = 0; i < n; i++)
         if (!msgs[i]->client_id.empty()) {
             if (!refresh_recent_ids())
                 return false;
+            had_ids = true;
             break;
         }
     batch_format::begin(&batch_text_);
-    ids_text_.clear();
+    heads_text_.clear();
     row_msgs_.clear();
     for (size_t i = 0; i < n; i++) {
         StoredMessage &m = *msgs[i];
@@ -68,11 +71,11 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
                 m.seq = was;
                 continue;
             }
-            if (!ids_row::add(&ids_text_, next, m.from, m.client_id))
-                return fail("message id too long");
             recent_.add(hash, next);
             recent_own_ = true;
         }
+        if (!heads_row::add(&heads_text_, next, m.from, m.to, m.client_id))
+            return fail("message name or id too long");
         m.plain_ascii = batch_format::add(&batch_text_, m);
         row_msgs_.push_back(&m);
         next++;
@@ -80,6 +83,8 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
     if (next == first)
         return true; // resends only
     batch_format::end(&batch_text_);
+    if (!had_ids && batch_text_.size() <= kTextInPage)
+        heads_text_.clear(); // no heads row: the upkeep reads this text as cheaply
     Reset r{st_add_batch_};
     sqlite3_bind_int64(st_add_batch_, 1, next - 1);
     sqlite3_bind_int64(st_add_batch_, 2, first);
@@ -88,7 +93,7 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
     if (sqlite3_step(st_add_batch_) != SQLITE_DONE)
         return fail("insert messages");
     pending_next_ = next; // remembered by commit()
-    return add_batch_ids(next - 1);
+    return add_heads(next - 1, had_ids);
 }
 
 template <class F> bool Store::scan_from(int64_t from, F each)
@@ -109,6 +114,47 @@ template <class F> bool Store::scan_from(int64_t from, F each)
                 return true;
     }
     return rc == SQLITE_DONE || fail("read messages");
+}
+
+template <class F> bool Store::scan_heads(int64_t after, F each)
+{
+    Reset r{st_index_rows_};
+    sqlite3_bind_int64(st_index_rows_, 1, after);
+    bool more = true;
+    auto offer = [&](const heads_row::Head &h) {
+        if (more && h.seq > after)
+            more = each(h);
+    };
+    int rc;
+    while (more && (rc = sqlite3_step(st_index_rows_)) == SQLITE_ROW) {
+        const auto *row =
+            static_cast<const unsigned char *>(sqlite3_column_blob(st_index_rows_, 1));
+        auto bytes = static_cast<size_t>(sqlite3_column_bytes(st_index_rows_, 1));
+        if (row) {
+            if (!heads_row::parse(row, bytes, offer)) {
+                error_ = "a row of the message heads is damaged";
+                return false;
+            }
+            continue;
+        }
+        // A small batch without ids has no heads row: its text is in its page.
+        const char *text = reinterpret_cast<const char *>(sqlite3_column_text(st_index_rows_, 2));
+        size_t count = 0;
+        if (!batch_format::parse_heads(text,
+                                       static_cast<size_t>(sqlite3_column_bytes(st_index_rows_, 2)),
+                                       &text_heads_, &count)) {
+            error_ = "a row of the message log is damaged";
+            return false;
+        }
+        heads_text_.clear();
+        for (size_t i = 0; i < count; i++) {
+            const batch_format::Head &h = text_heads_[i];
+            heads_row::add(&heads_text_, h.seq, h.from, h.to, h.client_id);
+        }
+        heads_row::parse(reinterpret_cast<const unsigned char *>(heads_text_.data()),
+                         heads_text_.size(), offer);
+    }
+    return !more || rc == SQLITE_DONE || fail("read message heads");
 }
 
 bool Store::message_at(int64_t seq, StoredMessage *out, bool *found)
@@ -188,6 +234,44 @@ bool Store::convert_messages()
     ok = ok && rc == SQLITE_DONE && flush();
     if (!ok)
         fail("convert messages");
+    sqlite3_finalize(read);
+    sqlite3_finalize(write);
+    return ok;
+}
+
+// Writes the heads rows of the batches past meta.indexed from their texts (schema 7 kept
+// only their ids, in `batch_ids`); those up to it are in the index and `ids` already.
+bool Store::convert_heads()
+{
+    sqlite3_stmt *read = nullptr, *write = nullptr;
+    const char *read_sql = "SELECT last_seq, data FROM batches WHERE last_seq > "
+                           "(SELECT value FROM meta WHERE key = 'indexed') ORDER BY last_seq";
+    if (sqlite3_prepare_v2(db_, read_sql, -1, &read, nullptr) != SQLITE_OK ||
+        sqlite3_prepare_v2(db_, "INSERT INTO batch_heads(last_seq, heads) VALUES(?1, ?2)", -1,
+                           &write, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(read);
+        return fail("convert message heads");
+    }
+    std::vector<batch_format::Head> heads;
+    std::string row;
+    bool ok = true;
+    int rc;
+    while (ok && (rc = sqlite3_step(read)) == SQLITE_ROW) {
+        const char *text = reinterpret_cast<const char *>(sqlite3_column_text(read, 1));
+        size_t count = 0;
+        ok = batch_format::parse_heads(text, static_cast<size_t>(sqlite3_column_bytes(read, 1)),
+                                       &heads, &count);
+        row.clear();
+        for (size_t i = 0; ok && i < count; i++)
+            ok = heads_row::add(&row, heads[i].seq, heads[i].from, heads[i].to, heads[i].client_id);
+        sqlite3_bind_int64(write, 1, sqlite3_column_int64(read, 0));
+        sqlite3_bind_blob(write, 2, row.data(), static_cast<int>(row.size()), SQLITE_STATIC);
+        ok = ok && sqlite3_step(write) == SQLITE_DONE;
+        sqlite3_reset(write);
+    }
+    ok = ok && rc == SQLITE_DONE;
+    if (!ok)
+        fail("convert message heads");
     sqlite3_finalize(read);
     sqlite3_finalize(write);
     return ok;
@@ -374,44 +458,24 @@ bool Store::index_step(int max_rows, int *indexed_rows)
             return fail("index");
         from = sqlite3_column_int64(st_indexed_, 0);
     }
-    // Rows up to a committed seq never change, so they are read before the write lock, and
-    // only the heads of their messages (the texts are stepped over): this read is most of
-    // the indexing's cost, and its read transaction holds the WAL back from starting over.
-    NameMap<std::string> chunks;         // recipient -> packed seqs
-    NameMap<int64_t> senders;            // sender -> messages in this step
-    std::vector<StoredMessage> with_ids; // to fold into `ids`
+    // Rows up to a committed seq never change (the `batch_heads` ones go only with this
+    // step's write), so they are read before the write lock.
+    NameMap<std::string> chunks; // recipient -> packed seqs
+    NameMap<int64_t> senders;    // sender -> messages in this step
+    step_ids_.clear();           // the heads of those with an id, to fold into `ids`
     int64_t top = from;
-    {
-        Reset r{st_batches_};
-        sqlite3_bind_int64(st_batches_, 1, from + 1);
-        size_t count = 0;
-        int rc = SQLITE_DONE;
-        while (*indexed_rows < max_rows && (rc = sqlite3_step(st_batches_)) == SQLITE_ROW) {
-            const char *text = reinterpret_cast<const char *>(sqlite3_column_text(st_batches_, 1));
-            size_t n = static_cast<size_t>(sqlite3_column_bytes(st_batches_, 1));
-            if (!batch_format::parse_heads(text, n, &heads_, &count)) {
-                error_ = "a row of the message log is damaged";
+    if (!scan_heads(from, [&](const heads_row::Head &h) {
+            if (*indexed_rows >= max_rows)
                 return false;
-            }
-            for (size_t i = 0; i < count && *indexed_rows < max_rows; i++) {
-                const batch_format::Head &h = heads_[i];
-                if (h.seq <= from)
-                    continue;
-                top = h.seq;
-                at_name(chunks, h.to).append(reinterpret_cast<const char *>(&top), 8);
-                at_name(senders, h.from)++;
-                if (!h.client_id.empty()) {
-                    StoredMessage &m = with_ids.emplace_back();
-                    m.seq = h.seq;
-                    m.from.assign(h.from);
-                    m.client_id.assign(h.client_id);
-                }
-                ++*indexed_rows;
-            }
-        }
-        if (*indexed_rows < max_rows && rc != SQLITE_DONE)
-            return fail("read messages");
-    }
+            top = h.seq;
+            at_name(chunks, h.to).append(reinterpret_cast<const char *>(&top), 8);
+            at_name(senders, h.from)++;
+            if (!h.client_id.empty())
+                step_ids_.append(h.bytes);
+            ++*indexed_rows;
+            return true;
+        }))
+        return false;
     if (top == from)
         return true;
     if (!begin())
@@ -437,7 +501,7 @@ bool Store::index_step(int max_rows, int *indexed_rows)
         if (sqlite3_step(st_add_chunk_) != SQLITE_DONE)
             return fail("index"), rollback(), false;
     }
-    if (!count_sent(senders) || !fold_ids(with_ids, top))
+    if (!count_sent(senders) || !fold_ids(step_ids_, top))
         return rollback(), false;
     Reset r{st_set_indexed_};
     sqlite3_bind_int64(st_set_indexed_, 1, top);

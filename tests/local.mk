@@ -209,6 +209,7 @@ tests_test_peer_protocol_LDADD = $(CMOCKA_LIBS)
 # jimd's message log, compiled from jimd's own source.
 store_sources = jimd/store.cc jimd/store_accounts.cc jimd/store_admin.cc jimd/store_keys.cc \
 	jimd/store_ids.cc jimd/store_messages.cc jimd/recent_ids.cc jimd/recent_ids.hh \
+	jimd/heads_row.cc jimd/heads_row.hh \
 	jimd/batch_format.cc jimd/batch_format.hh jimd/store.hh jimd/store_sql.hh jimd/journal.hh \
 	jimd/wal_vfs.cc jimd/wal_vfs.hh
 tests_test_wal_vfs_SOURCES = tests/test_wal_vfs.cc jimd/wal_vfs.cc jimd/wal_vfs.hh

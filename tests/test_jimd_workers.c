@@ -361,7 +361,7 @@ static void resend__found_by_any_worker_before_and_after_the_fold(void **state)
          i++)
         usleep(100000);
     assert_int_equal(db_count("SELECT count(*) FROM ids WHERE sender = 'rs_a'"), 2);
-    assert_int_equal(db_count("SELECT count(*) FROM batch_ids"), 0);
+    assert_int_equal(db_count("SELECT count(*) FROM batch_heads"), 0);
     assert_int_equal(send_id(a1, "k1"), k1);
     assert_int_equal(send_id(a2, "k2"), k2);
     assert_int_equal(send_id(a2, "k1"), k1);

@@ -5,6 +5,7 @@
 // row's text survives writing and reading for any string and is refused when cut short; a
 // new database gets jimd's page size and an existing one keeps its own.
 #include "batch_format.hh"
+#include "heads_row.hh"
 #include "store.hh"
 
 #include <sqlite3.h>
@@ -160,6 +161,101 @@ void batch_format__any_string_round_trips_and_a_cut_row_is_refused(void **)
         assert_false(jimd::batch_format::parse_heads(text.data(), n, &heads, &count));
     extra = text + "x";
     assert_false(jimd::batch_format::parse_heads(extra.data(), extra.size(), &heads, &count));
+}
+
+// The heads row beside each batch: every message's seq, names and id (none: empty) read
+// back as written, any bytes in them; a row cut anywhere but between heads is refused.
+void heads_row__round_trips_and_a_cut_row_is_refused(void **)
+{
+    std::string all;
+    for (int c = 0; c < 256; c++)
+        all.push_back(static_cast<char>(c));
+    struct In {
+        int64_t seq;
+        std::string from, to, id;
+    };
+    std::vector<In> in = {{1, "alice", "bob", "m1"},
+                          {2, "alice", "#room", ""},
+                          {INT64_MAX, all, std::string(70000, 'x').substr(0, 65535), all},
+                          {4, "", "", ""}};
+    std::string row;
+    std::vector<size_t> ends;
+    for (const In &h : in) {
+        assert_true(jimd::heads_row::add(&row, h.seq, h.from, h.to, h.id));
+        ends.push_back(row.size());
+    }
+    assert_false(jimd::heads_row::add(&row, 5, std::string(65536, 'y'), "b", ""));
+    assert_int_equal(row.size(), ends.back()); // nothing appended
+    size_t i = 0;
+    std::string copied;
+    assert_true(jimd::heads_row::parse(reinterpret_cast<const unsigned char *>(row.data()),
+                                       row.size(), [&](const jimd::heads_row::Head &h) {
+                                           assert_true(i < in.size());
+                                           assert_int_equal(h.seq, in[i].seq);
+                                           assert_true(h.from == in[i].from && h.to == in[i].to &&
+                                                       h.client_id == in[i].id);
+                                           copied.append(h.bytes);
+                                           i++;
+                                       }));
+    assert_int_equal(i, in.size());
+    assert_true(copied == row); // an entry's bytes are a row of that one head
+    for (size_t n = 0; n < row.size(); n++) {
+        bool whole = n == 0 || std::find(ends.begin(), ends.end(), n) != ends.end();
+        assert_int_equal(jimd::heads_row::parse(reinterpret_cast<const unsigned char *>(row.data()),
+                                                n, [](const jimd::heads_row::Head &) {}),
+                         whole);
+    }
+}
+
+// The upkeep indexes from the heads rows: with the text of every batch that has one
+// damaged, it still builds the history index, counts the senders and folds the ids. A batch
+// with ids, or with a text too long to stay in its page, has a heads row; a small one without
+// ids has none, and is read from its text. The heads rows go once indexed.
+void index_step__reads_the_heads_and_not_the_texts(void **)
+{
+    Dir d;
+    Store s;
+    std::string why;
+    assert_true(s.open(d.db(), false, 1000, &why));
+    assert_true(s.create_user("alice", "", "", 1700000000) == jimd::Result::Ok);
+    std::vector<StoredMessage> one = {msg("alice", "bob", "1", "a1"), msg("alice", "#r", "2"),
+                                      msg("carol", "bob", "3", "c1")};
+    std::vector<StoredMessage> two = {msg("alice", "bob", std::string(Store::kTextInPage, 'x'))};
+    std::vector<StoredMessage> three = {msg("alice", "#r", "small")};
+    commit(s, one);
+    commit(s, two);
+    commit(s, three);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 2);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads WHERE last_seq = 5"), 0);
+    {
+        sqlite3 *h = nullptr;
+        assert_int_equal(sqlite3_open(d.db().c_str(), &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h,
+                                      "UPDATE batches SET data = '[damaged' WHERE last_seq IN "
+                                      "(SELECT last_seq FROM batch_heads)",
+                                      nullptr, nullptr, nullptr),
+                         SQLITE_OK);
+        sqlite3_close(h);
+    }
+    Store upkeep;
+    assert_true(upkeep.open(d.db(), false, 1000, &why));
+    int rows = 0;
+    assert_true(upkeep.index_step(10000, &rows));
+    assert_int_equal(rows, 5);
+    assert_int_equal(count(d.db(), "SELECT value FROM meta WHERE key = 'indexed'"), 5);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 0);
+    assert_int_equal(count(d.db(),
+                           "SELECT count(*) FROM by_recipient WHERE recipient = 'bob' "
+                           "AND seqs = x'010000000000000003000000000000000400000000000000'"),
+                     1);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM by_recipient WHERE recipient = '#r' "
+                                   "AND seqs = x'02000000000000000500000000000000'"),
+                     1);
+    assert_int_equal(count(d.db(), "SELECT messages_sent FROM users WHERE name = 'alice'"), 4);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM ids"), 2);
+    assert_int_equal(count(d.db(), "SELECT seq FROM ids WHERE sender = 'carol' AND "
+                                   "client_id = 'c1'"),
+                     3);
 }
 
 void commit__one_row_however_many_messages(void **)
@@ -369,7 +465,7 @@ void migration__schema_4_rows_become_batches(void **)
     Store s;
     std::string why;
     assert_true(s.open(d.db(), false, 1000, &why));
-    assert_int_equal(count(d.db(), "PRAGMA user_version"), 7); /* 5: batches; 7: batch_ids */
+    assert_int_equal(count(d.db(), "PRAGMA user_version"), 8); /* 5: batches; 8: batch_heads */
     // 1..256, 257..300, 302..310: a row's seqs are consecutive.
     assert_int_equal(count(d.db(), "SELECT count(*) FROM batches"), 3);
     assert_int_equal(count(d.db(), "SELECT count(*) FROM messages"), 309);
@@ -394,6 +490,23 @@ void migration__schema_4_rows_become_batches(void **)
     assert_int_equal(dup[0], 1);
     assert_int_equal(more[0].seq, 30);
     assert_int_equal(more[1].seq, 311);
+    // Schema 8 wrote the heads of the batches not indexed (all three here) from their texts:
+    // the upkeep indexes every message from them.
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 4);
+    int rows = 0;
+    assert_true(s.index_step(10000, &rows));
+    assert_int_equal(rows, 310);
+    assert_int_equal(count(d.db(), "SELECT sum(length(seqs)) / 8 FROM by_recipient"), 310);
+    assert_int_equal(count(d.db(), "SELECT sum(length(seqs)) / 8 FROM by_recipient WHERE "
+                                   "recipient = 'to1'"),
+                     154); // the odd seqs of 1..310 but 301
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM ids"), 31);
+    std::vector<StoredMessage> h;
+    assert_true(s.history("old1", "to1", INT64_MAX, 3, &h));
+    assert_int_equal(h.size(), 3);
+    assert_int_equal(h[0].seq, 307); // old1 to to1: seq % 6 == 1, and 301 is the gap
+    assert_int_equal(h[1].seq, 295);
+    assert_int_equal(h[2].seq, 289);
 }
 
 // A database jimd creates has Store::kNewPageSize pages (a one-message commit writes one
@@ -452,13 +565,14 @@ void resend__found_across_connections_before_and_after_the_fold(void **)
     std::vector<StoredMessage> three = {msg("alice", "bob", "2", "m2")};
     assert_int_equal(commit(a, three)[0], 1); // b's id, read in by a
     assert_int_equal(three[0].seq, 2);
-    // A commit writes its ids as one row; `ids` gets them when the upkeep indexes.
-    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 2);
+    // A commit writes its heads (with its ids) as one row; `ids` gets them when the upkeep
+    // indexes.
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 2);
     assert_int_equal(count(d.db(), "SELECT count(*) FROM ids"), 0);
     int rows = 0;
     assert_true(upkeep.index_step(10000, &rows));
     assert_int_equal(rows, 2);
-    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 0);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 0);
     assert_int_equal(count(d.db(), "SELECT count(*) FROM ids"), 2);
     // After the fold: found by a worker that remembers them (b), by one that forgot them (a),
     // and by one that never saw them (a new connection: a restarted worker).
@@ -491,7 +605,7 @@ void resend__found_across_connections_before_and_after_the_fold(void **)
     int64_t indexed_to = four[0].seq;
     assert_true(upkeep.index_step(static_cast<int>(indexed_to - 3 + 1), &rows)); // up to c1
     assert_int_equal(count(d.db(), "SELECT value FROM meta WHERE key = 'indexed'"), indexed_to);
-    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 1);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 1);
     Store e;
     assert_true(e.open(d.db(), false, 1000, &why));
     std::vector<StoredMessage> five = {msg("carol", "bob", "3", "c3"),
@@ -503,7 +617,7 @@ void resend__found_across_connections_before_and_after_the_fold(void **)
     assert_int_equal(five[1].seq, four[0].seq);
     // The rest folded: the row goes, and a new connection finds all three in `ids`.
     assert_true(upkeep.index_step(10000, &rows));
-    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 0);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 0);
     assert_int_equal(count(d.db(), "SELECT count(*) FROM ids WHERE sender = 'carol'"), 3);
     // ... and the history index holds each of bob's five messages once: c1, indexed by the
     // first step, is not indexed again by the second, which starts in the same row.
@@ -519,6 +633,28 @@ void resend__found_across_connections_before_and_after_the_fold(void **)
         assert_int_equal(dup[i], 1);
         assert_int_equal(six[i].seq, four[i].seq);
     }
+}
+
+// A commit without ids reads no ids in, so it must not move the worker's mark of what it
+// read past another worker's ids committed before it: a resend of one is still found.
+void resend__found_after_the_worker_committed_messages_without_ids(void **)
+{
+    Dir d;
+    Store a, b;
+    std::string why;
+    assert_true(a.open(d.db(), false, 1000, &why));
+    assert_true(b.open(d.db(), false, 1000, &why));
+    std::vector<StoredMessage> first = {msg("carol", "dave", "b's", "b0")};
+    commit(b, first); // b has read the ids in up to here
+    std::vector<StoredMessage> other = {msg("alice", "bob", "a's", "m1")};
+    commit(a, other);
+    std::vector<StoredMessage> plain = {msg("carol", "dave", "no id")};
+    commit(b, plain);
+    assert_true(plain[0].seq > other[0].seq);
+    std::vector<StoredMessage> resend = {msg("alice", "bob", "a's", "m1")};
+    std::vector<uint8_t> dup = commit(b, resend);
+    assert_int_equal(dup[0], 1);
+    assert_int_equal(resend[0].seq, other[0].seq);
 }
 
 void resend__of_a_rolled_back_id_is_new(void **)
@@ -681,12 +817,15 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(batch_format__any_string_round_trips_and_a_cut_row_is_refused),
+        cmocka_unit_test(heads_row__round_trips_and_a_cut_row_is_refused),
+        cmocka_unit_test(index_step__reads_the_heads_and_not_the_texts),
         cmocka_unit_test(commit__one_row_however_many_messages),
         cmocka_unit_test(resend__same_sender_and_id_is_a_duplicate_in_and_across_commits),
         cmocka_unit_test(reads__sync_pending_history_over_batches),
         cmocka_unit_test(migration__schema_4_rows_become_batches),
         cmocka_unit_test(page_size__new_database_small_pages_an_old_one_keeps_its_own),
         cmocka_unit_test(resend__found_across_connections_before_and_after_the_fold),
+        cmocka_unit_test(resend__found_after_the_worker_committed_messages_without_ids),
         cmocka_unit_test(resend__of_a_rolled_back_id_is_new),
         cmocka_unit_test(recent_ids__shared_hashes_growth_and_forgetting),
         cmocka_unit_test(next_seq__exact_across_workers_and_read_only_after_a_change),
