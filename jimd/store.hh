@@ -192,6 +192,9 @@ class Store {
     // until it returns false: from the heads rows, and from the texts of the batches that
     // have none. False on a database error or a damaged row.
     template <class F> bool scan_heads(int64_t after, F each);
+    // Writes text_heads_[0..count) as a heads row into text_row_; false (error_ says why)
+    // for a name or id too long for one.
+    bool text_heads_row(size_t count);
     bool prepare_all();
     // One prepared statement: where it is kept, and its SQL.
     struct Statement {
@@ -244,7 +247,9 @@ class Store {
     std::vector<StoredMessage> cached_;
     int64_t cached_first_ = 0, cached_last_ = -1;
     std::string step_ids_; // index_step's heads of the messages with ids, reused
-    std::vector<batch_format::Head> text_heads_; // scan_heads's, from a text, reused
+    // A batch text's heads (scan_heads, convert_heads) and their heads row, reused.
+    std::vector<batch_format::Head> text_heads_;
+    std::string text_row_;
     // Prepared on first use (store_keys.cc).
     sqlite3_stmt *st_put_key_ = nullptr, *st_get_key_ = nullptr;
 };

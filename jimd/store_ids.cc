@@ -102,8 +102,10 @@ bool Store::add_heads(int64_t last_seq, bool had_ids)
                       SQLITE_STATIC);
     if (sqlite3_step(st_add_heads_) != SQLITE_DONE)
         return fail("insert message heads");
-    if (had_ids)
-        recent_.seen = last_seq; // read in up to the batch before (under this write lock)
+    if (had_ids) { // read in up to the batch before (under this write lock)
+        recent_.seen = last_seq;
+        recent_own_ = true; // a seq a rollback frees: then read in again
+    }
     return true;
 }
 

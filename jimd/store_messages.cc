@@ -116,6 +116,19 @@ template <class F> bool Store::scan_from(int64_t from, F each)
     return rc == SQLITE_DONE || fail("read messages");
 }
 
+bool Store::text_heads_row(size_t count)
+{
+    text_row_.clear();
+    for (size_t i = 0; i < count; i++) {
+        const batch_format::Head &h = text_heads_[i];
+        if (!heads_row::add(&text_row_, h.seq, h.from, h.to, h.client_id)) {
+            error_ = "a stored message's name or id is too long";
+            return false;
+        }
+    }
+    return true;
+}
+
 template <class F> bool Store::scan_heads(int64_t after, F each)
 {
     Reset r{st_index_rows_};
@@ -127,10 +140,10 @@ template <class F> bool Store::scan_heads(int64_t after, F each)
     };
     int rc;
     while (more && (rc = sqlite3_step(st_index_rows_)) == SQLITE_ROW) {
-        const auto *row =
-            static_cast<const unsigned char *>(sqlite3_column_blob(st_index_rows_, 1));
-        auto bytes = static_cast<size_t>(sqlite3_column_bytes(st_index_rows_, 1));
-        if (row) {
+        if (sqlite3_column_type(st_index_rows_, 1) != SQLITE_NULL) {
+            const auto *row =
+                static_cast<const unsigned char *>(sqlite3_column_blob(st_index_rows_, 1));
+            auto bytes = static_cast<size_t>(sqlite3_column_bytes(st_index_rows_, 1));
             if (!heads_row::parse(row, bytes, offer)) {
                 error_ = "a row of the message heads is damaged";
                 return false;
@@ -146,13 +159,10 @@ template <class F> bool Store::scan_heads(int64_t after, F each)
             error_ = "a row of the message log is damaged";
             return false;
         }
-        heads_text_.clear();
-        for (size_t i = 0; i < count; i++) {
-            const batch_format::Head &h = text_heads_[i];
-            heads_row::add(&heads_text_, h.seq, h.from, h.to, h.client_id);
-        }
-        heads_row::parse(reinterpret_cast<const unsigned char *>(heads_text_.data()),
-                         heads_text_.size(), offer);
+        if (!text_heads_row(count))
+            return false;
+        heads_row::parse(reinterpret_cast<const unsigned char *>(text_row_.data()),
+                         text_row_.size(), offer);
     }
     return !more || rc == SQLITE_DONE || fail("read message heads");
 }
@@ -249,29 +259,33 @@ bool Store::convert_heads()
     if (sqlite3_prepare_v2(db_, read_sql, -1, &read, nullptr) != SQLITE_OK ||
         sqlite3_prepare_v2(db_, "INSERT INTO batch_heads(last_seq, heads) VALUES(?1, ?2)", -1,
                            &write, nullptr) != SQLITE_OK) {
+        fail("convert message heads");
         sqlite3_finalize(read);
-        return fail("convert message heads");
+        return false;
     }
-    std::vector<batch_format::Head> heads;
-    std::string row;
     bool ok = true;
     int rc;
     while (ok && (rc = sqlite3_step(read)) == SQLITE_ROW) {
         const char *text = reinterpret_cast<const char *>(sqlite3_column_text(read, 1));
         size_t count = 0;
-        ok = batch_format::parse_heads(text, static_cast<size_t>(sqlite3_column_bytes(read, 1)),
-                                       &heads, &count);
-        row.clear();
-        for (size_t i = 0; ok && i < count; i++)
-            ok = heads_row::add(&row, heads[i].seq, heads[i].from, heads[i].to, heads[i].client_id);
+        if (!batch_format::parse_heads(text, static_cast<size_t>(sqlite3_column_bytes(read, 1)),
+                                       &text_heads_, &count)) {
+            error_ = "convert message heads: a row of the message log is damaged";
+            ok = false;
+            break;
+        }
+        if (!text_heads_row(count)) {
+            ok = false;
+            break;
+        }
         sqlite3_bind_int64(write, 1, sqlite3_column_int64(read, 0));
-        sqlite3_bind_blob(write, 2, row.data(), static_cast<int>(row.size()), SQLITE_STATIC);
-        ok = ok && sqlite3_step(write) == SQLITE_DONE;
+        sqlite3_bind_blob(write, 2, text_row_.data(), static_cast<int>(text_row_.size()),
+                          SQLITE_STATIC);
+        ok = sqlite3_step(write) == SQLITE_DONE || fail("convert message heads");
         sqlite3_reset(write);
     }
-    ok = ok && rc == SQLITE_DONE;
-    if (!ok)
-        fail("convert message heads");
+    if (ok && rc != SQLITE_DONE)
+        ok = fail("convert message heads");
     sqlite3_finalize(read);
     sqlite3_finalize(write);
     return ok;

@@ -490,8 +490,8 @@ void migration__schema_4_rows_become_batches(void **)
     assert_int_equal(dup[0], 1);
     assert_int_equal(more[0].seq, 30);
     assert_int_equal(more[1].seq, 311);
-    // Schema 8 wrote the heads of the batches not indexed (all three here) from their texts:
-    // the upkeep indexes every message from them.
+    // Schema 8 wrote the heads of the batches not indexed (all three here) from their texts,
+    // and the new commit one of its own (it has an id): the upkeep indexes every message.
     assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 4);
     int rows = 0;
     assert_true(s.index_step(10000, &rows));
@@ -507,6 +507,118 @@ void migration__schema_4_rows_become_batches(void **)
     assert_int_equal(h[0].seq, 307); // old1 to to1: seq % 6 == 1, and 301 is the gap
     assert_int_equal(h[1].seq, 295);
     assert_int_equal(h[2].seq, 289);
+}
+
+// A database of schema 7, made here from one of schema 8: the ids of a commit were in a
+// `batch_ids` row (seq: 8 bytes, sender's and id's lengths: 2 each, little-endian, then
+// their bytes), without its recipients, for the commits that had ids.
+void downgrade_to_schema_7(const std::string &db)
+{
+    sqlite3 *h = nullptr;
+    assert_int_equal(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h,
+                                  "CREATE TABLE batch_ids (last_seq INTEGER PRIMARY KEY, "
+                                  "ids BLOB NOT NULL)",
+                                  nullptr, nullptr, nullptr),
+                     SQLITE_OK);
+    sqlite3_stmt *read = nullptr, *write = nullptr;
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "SELECT last_seq, heads FROM batch_heads", -1, &read, nullptr),
+        SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "INSERT INTO batch_ids VALUES(?1, ?2)", -1, &write, nullptr),
+        SQLITE_OK);
+    while (sqlite3_step(read) == SQLITE_ROW) {
+        std::string ids;
+        auto put = [&](uint64_t v, int bytes) {
+            for (int i = 0; i < bytes; i++, v >>= 8)
+                ids.push_back(static_cast<char>(v & 0xff));
+        };
+        assert_true(
+            jimd::heads_row::parse(static_cast<const unsigned char *>(sqlite3_column_blob(read, 1)),
+                                   static_cast<size_t>(sqlite3_column_bytes(read, 1)),
+                                   [&](const jimd::heads_row::Head &m) {
+                                       if (m.client_id.empty())
+                                           return;
+                                       put(static_cast<uint64_t>(m.seq), 8);
+                                       put(m.from.size(), 2);
+                                       put(m.client_id.size(), 2);
+                                       ids.append(m.from).append(m.client_id);
+                                   }));
+        if (ids.empty())
+            continue;
+        sqlite3_bind_int64(write, 1, sqlite3_column_int64(read, 0));
+        sqlite3_bind_blob(write, 2, ids.data(), static_cast<int>(ids.size()), SQLITE_TRANSIENT);
+        assert_int_equal(sqlite3_step(write), SQLITE_DONE);
+        sqlite3_reset(write);
+    }
+    sqlite3_finalize(read);
+    sqlite3_finalize(write);
+    assert_int_equal(sqlite3_exec(h, "DROP TABLE batch_heads; PRAGMA user_version = 7;", nullptr,
+                                  nullptr, nullptr),
+                     SQLITE_OK);
+    sqlite3_close(h);
+}
+
+// Schema 7 to 8, as a deployed database takes it: batches past meta.indexed (one of them
+// indexed in part) get their heads rows from their texts, the ids that were only in
+// `batch_ids` are still found, and the upkeep indexes the rest from the new rows.
+void migration__schema_7_batch_ids_become_heads_rows(void **)
+{
+    Dir d;
+    {
+        Store s;
+        std::string why;
+        assert_true(s.open(d.db(), false, 1000, &why));
+        std::vector<StoredMessage> b1 = {msg("alice", "bob", "1", "x1"), msg("carol", "dave", "2")};
+        std::vector<StoredMessage> b2 = {msg("alice", "bob", "3", "x2"), msg("alice", "#r", "4")};
+        std::vector<StoredMessage> b3 = {msg("erin", "bob", "5")};
+        std::vector<StoredMessage> b4 = {msg("carol", "bob", "6", "y1"),
+                                         msg("carol", "bob", "7", "y2"),
+                                         msg("carol", "bob", "8", "y3")};
+        commit(s, b1);
+        int rows = 0;
+        assert_true(s.index_step(10000, &rows));
+        commit(s, b2);
+        commit(s, b3);
+        commit(s, b4);
+        assert_int_equal(b4[2].seq, 8);
+        assert_true(s.index_step(4, &rows)); // 3..6: b4 in part
+        assert_int_equal(count(d.db(), "SELECT value FROM meta WHERE key = 'indexed'"), 6);
+    }
+    downgrade_to_schema_7(d.db());
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_ids"), 1); // b4's
+    Store s;
+    std::string why;
+    if (!s.open(d.db(), false, 1000, &why))
+        fail_msg("%s", why.c_str());
+    assert_int_equal(count(d.db(), "PRAGMA user_version"), 8);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM sqlite_master WHERE name = 'batch_ids'"),
+                     0);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads WHERE last_seq = 8"), 1);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 1);
+    // y2 and y3 were only in batch_ids, y1 and x2 are in `ids` already.
+    std::vector<StoredMessage> again = {
+        msg("carol", "bob", "7", "y2"), msg("carol", "bob", "8", "y3"),
+        msg("carol", "bob", "6", "y1"), msg("alice", "bob", "3", "x2")};
+    std::vector<uint8_t> dup = commit(s, again);
+    const int64_t want[] = {7, 8, 6, 3};
+    for (size_t i = 0; i < again.size(); i++) {
+        assert_int_equal(dup[i], 1);
+        assert_int_equal(again[i].seq, want[i]);
+    }
+    int rows = 0;
+    assert_true(s.index_step(10000, &rows));
+    assert_int_equal(rows, 2); // 7 and 8
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM batch_heads"), 0);
+    assert_int_equal(count(d.db(), "SELECT count(*) FROM ids"), 5);
+    assert_int_equal(
+        count(d.db(), "SELECT sum(length(seqs)) / 8 FROM by_recipient WHERE recipient = 'bob'"), 6);
+    std::vector<StoredMessage> h;
+    assert_true(s.history("carol", "bob", INT64_MAX, 10, &h));
+    assert_int_equal(h.size(), 3);
+    assert_int_equal(h[0].seq, 8);
+    assert_int_equal(h[2].seq, 6);
 }
 
 // A database jimd creates has Store::kNewPageSize pages (a one-message commit writes one
@@ -648,13 +760,42 @@ void resend__found_after_the_worker_committed_messages_without_ids(void **)
     commit(b, first); // b has read the ids in up to here
     std::vector<StoredMessage> other = {msg("alice", "bob", "a's", "m1")};
     commit(a, other);
-    std::vector<StoredMessage> plain = {msg("carol", "dave", "no id")};
+    // Long enough for a heads row, which the commit writes without reading any ids in.
+    std::vector<StoredMessage> plain = {msg("carol", "dave", std::string(Store::kTextInPage, 'x'))};
     commit(b, plain);
     assert_true(plain[0].seq > other[0].seq);
     std::vector<StoredMessage> resend = {msg("alice", "bob", "a's", "m1")};
     std::vector<uint8_t> dup = commit(b, resend);
     assert_int_equal(dup[0], 1);
     assert_int_equal(resend[0].seq, other[0].seq);
+}
+
+// A commit that read the ids in (it has a resend) but adds none, rolled back: its seqs are
+// free again, and the ids another worker commits at them are read in by the next commit.
+void resend__found_at_the_seqs_of_a_rolled_back_commit(void **)
+{
+    Dir d;
+    Store a, b;
+    std::string why;
+    assert_true(a.open(d.db(), false, 1000, &why));
+    assert_true(b.open(d.db(), false, 1000, &why));
+    std::vector<StoredMessage> first = {msg("alice", "bob", "1", "m1")};
+    commit(a, first);
+    std::vector<StoredMessage> undone = {msg("alice", "bob", "1", "m1"), msg("alice", "bob", "2")};
+    std::vector<StoredMessage *> ptrs = {&undone[0], &undone[1]};
+    uint8_t dup[2];
+    assert_true(a.begin());
+    assert_true(a.insert_batch(ptrs.data(), 2, dup));
+    assert_int_equal(dup[0], 1);
+    assert_int_equal(undone[1].seq, 2);
+    a.rollback();
+    std::vector<StoredMessage> other = {msg("carol", "bob", "3", "c1")};
+    commit(b, other);
+    assert_int_equal(other[0].seq, 2); // the seq the rollback freed
+    std::vector<StoredMessage> resend = {msg("carol", "bob", "3", "c1")};
+    std::vector<uint8_t> d2 = commit(a, resend);
+    assert_int_equal(d2[0], 1);
+    assert_int_equal(resend[0].seq, 2);
 }
 
 void resend__of_a_rolled_back_id_is_new(void **)
@@ -823,9 +964,11 @@ int main(void)
         cmocka_unit_test(resend__same_sender_and_id_is_a_duplicate_in_and_across_commits),
         cmocka_unit_test(reads__sync_pending_history_over_batches),
         cmocka_unit_test(migration__schema_4_rows_become_batches),
+        cmocka_unit_test(migration__schema_7_batch_ids_become_heads_rows),
         cmocka_unit_test(page_size__new_database_small_pages_an_old_one_keeps_its_own),
         cmocka_unit_test(resend__found_across_connections_before_and_after_the_fold),
         cmocka_unit_test(resend__found_after_the_worker_committed_messages_without_ids),
+        cmocka_unit_test(resend__found_at_the_seqs_of_a_rolled_back_commit),
         cmocka_unit_test(resend__of_a_rolled_back_id_is_new),
         cmocka_unit_test(recent_ids__shared_hashes_growth_and_forgetting),
         cmocka_unit_test(next_seq__exact_across_workers_and_read_only_after_a_change),
