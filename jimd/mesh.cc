@@ -1,5 +1,5 @@
 // The worker mesh's links: each is a non-blocking socketpair end with an input and an output
-// evbuffer; reads and writes happen in the loop's callbacks, or at once through flush_now
+// buffer; reads and writes happen in the loop's callbacks, or at once through flush_now
 // and poll_input when ordering against clients matters. Frames are cut by their header
 // (peer_protocol.hh) and handed whole to the owner.
 #include "mesh.hh"
@@ -38,10 +38,6 @@ void Mesh::release(Link &l)
         event_free(l.read_ev);
     if (l.write_ev)
         event_free(l.write_ev);
-    if (l.in)
-        evbuffer_free(l.in);
-    if (l.out)
-        evbuffer_free(l.out);
     if (l.fd >= 0)
         close(l.fd);
     l = Link{l.mesh, l.peer};
@@ -59,8 +55,8 @@ bool Mesh::attach(int peer, int fd)
     Link &l = links_[peer];
     l.read_ev = event_new(base_, fd, EV_READ | EV_PERSIST, on_readable, &l);
     l.write_ev = event_new(base_, fd, EV_WRITE, on_writable, &l);
-    l.in = evbuffer_new();
-    l.out = evbuffer_new();
+    l.in = std::make_unique<OutputBuffer>();
+    l.out = std::make_unique<OutputBuffer>();
     l.fd = fd;
     if (!l.read_ev || !l.write_ev || !l.in || !l.out || event_add(l.read_ev, nullptr) != 0) {
         release(l);
@@ -84,18 +80,18 @@ uint8_t *Mesh::reserve(int peer, size_t n)
     if (!connected(peer) || n > peer::kHeaderBytes + peer::kMaxBody)
         return nullptr;
     Link &l = links_[peer];
-    // One extent: evbuffer_reserve_space with one vector makes it contiguous.
-    if (evbuffer_reserve_space(l.out, static_cast<ev_ssize_t>(n), &l.reserved, 1) != 1)
+    char *at = l.out->reserve(n);
+    if (!at)
         return nullptr;
-    l.reserved.iov_len = n;
-    return static_cast<uint8_t *>(l.reserved.iov_base);
+    l.reserved = n;
+    return reinterpret_cast<uint8_t *>(at);
 }
 
 bool Mesh::commit(int peer)
 {
     Link &l = links_[peer];
-    if (evbuffer_commit_space(l.out, &l.reserved, 1) != 0)
-        return false;
+    l.out->commit(l.reserved);
+    l.reserved = 0;
     if (!l.writing) {
         l.writing = true;
         event_add(l.write_ev, nullptr);
@@ -105,10 +101,12 @@ bool Mesh::commit(int peer)
 
 bool Mesh::write_out(Link &l)
 {
-    while (evbuffer_get_length(l.out)) {
-        int n = evbuffer_write(l.out, l.fd);
-        if (n > 0)
+    while (l.out->size()) {
+        ssize_t n = write(l.fd, l.out->data(), l.out->size());
+        if (n > 0) {
+            l.out->consume(static_cast<size_t>(n));
             continue;
+        }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return true;
         return false;
@@ -119,7 +117,7 @@ bool Mesh::write_out(Link &l)
 void Mesh::flush_now()
 {
     for (Link &l : links_) {
-        size_t queued = l.fd >= 0 ? evbuffer_get_length(l.out) : 0;
+        size_t queued = l.fd >= 0 ? l.out->size() : 0;
         if (queued && queued <= kLowWater) // a backed-up link drains through the loop
             write_out(l);                  // an error is found by the loop's own write or read
     }
@@ -134,7 +132,7 @@ void Mesh::on_writable(evutil_socket_t, short, void *arg)
         m.drop(l.peer, nullptr);
         return;
     }
-    if (evbuffer_get_length(l.out)) {
+    if (l.out->size()) {
         l.writing = true;
         event_add(l.write_ev, nullptr);
     }
@@ -145,18 +143,16 @@ void Mesh::on_writable(evutil_socket_t, short, void *arg)
 bool Mesh::fill(Link &l)
 {
     for (int reads = 0; reads < kMaxReads; reads++) {
-        evbuffer_iovec vec;
-        if (evbuffer_reserve_space(l.in, kReadChunk, &vec, 1) != 1)
+        char *room = l.in->reserve(kReadChunk);
+        if (!room)
             return true; // out of memory: try again later
-        ssize_t n = read(l.fd, vec.iov_base, vec.iov_len);
+        ssize_t n = read(l.fd, room, kReadChunk);
         if (n > 0) {
-            vec.iov_len = static_cast<size_t>(n);
-            evbuffer_commit_space(l.in, &vec, 1);
+            l.in->commit(static_cast<size_t>(n));
             if (static_cast<size_t>(n) < kReadChunk)
                 return true;
             continue;
         }
-        evbuffer_commit_space(l.in, &vec, 0);
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
     }
     return true;
@@ -197,33 +193,26 @@ bool Mesh::handle_frames(Link &l)
         }
     } done{*this};
     for (;;) {
-        size_t avail = evbuffer_get_length(l.in);
-        uint8_t head[peer::kHeaderBytes];
-        if (evbuffer_copyout(l.in, head, sizeof head) != static_cast<ev_ssize_t>(sizeof head))
+        size_t avail = l.in->size();
+        if (avail < peer::kHeaderBytes)
             return true;
+        const char *p = l.in->data(); // the input is one block: a frame is contiguous in it
         peer::Header h;
         const char *why = nullptr;
-        if (peer::decode_header(head, sizeof head, &h, &why) != peer::HeaderStatus::Ok) {
+        if (peer::decode_header(p, peer::kHeaderBytes, &h, &why) != peer::HeaderStatus::Ok) {
             drop(l.peer, why); // a peer speaking another version: refuse it
             return false;
         }
         size_t len = peer::kHeaderBytes + h.length;
         if (avail < len)
             return true;
-        const char *p =
-            reinterpret_cast<const char *>(evbuffer_pullup(l.in, static_cast<ev_ssize_t>(len)));
-        if (!p) { // no memory to make the frame contiguous: as for a dead link, the peer's
-                  // ledger keeps what it handed over
-            drop(l.peer, "out of memory for a frame");
-            return false;
-        }
         if (!on_frame_(l.peer, h.type, std::string_view(p + peer::kHeaderBytes, h.length))) {
             drop(l.peer, "a frame that does not decode");
             return false;
         }
         if (l.fd < 0)
             return false; // dropped by the handler
-        evbuffer_drain(l.in, len);
+        l.in->consume(len);
     }
 }
 
@@ -232,7 +221,7 @@ size_t Mesh::backlog() const
     size_t most = 0;
     for (const Link &l : links_)
         if (l.fd >= 0)
-            most = std::max(most, evbuffer_get_length(l.out));
+            most = std::max(most, l.out->size());
     return most;
 }
 

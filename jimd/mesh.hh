@@ -3,13 +3,14 @@
 // sends a frame of another version, or one that does not decode, is dropped.
 #pragma once
 
+#include "output_buffer.hh"
 #include "peer_protocol.hh"
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -73,10 +74,9 @@ class Mesh {
         int fd = -1;
         event *read_ev = nullptr;
         event *write_ev = nullptr; // pending while `out` holds bytes
-        evbuffer *in = nullptr;
-        evbuffer *out = nullptr;
+        std::unique_ptr<OutputBuffer> in = nullptr, out = nullptr;
         bool writing = false; // write_ev is pending
-        evbuffer_iovec reserved = {};
+        size_t reserved = 0;  // the size of the frame being written at out's end
     };
     // Room for a frame of n bytes at the end of peer's output, or null.
     uint8_t *reserve(int peer, size_t n);

@@ -9,6 +9,7 @@
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <setjmp.h>
 #include <string>
 #include <string_view>
@@ -26,6 +27,36 @@ using jimd::SpareOutputs;
 std::string contents(const OutputBuffer &b)
 {
     return std::string(b.data(), b.size());
+}
+
+// A mesh link writes a frame in place and reads a socket into the buffer: reserve gives room
+// at the end, only what is committed counts, a frame cut by a read is whole once the rest
+// is committed behind it, and the room comes from the bytes handled before growing.
+void reserve_commit__in_place_and_in_order(void **)
+{
+    OutputBuffer b;
+    char *at = b.reserve(5);
+    assert_non_null(at);
+    std::memcpy(at, "frame", 5);
+    assert_int_equal(b.size(), 0); // not committed yet
+    b.commit(5);
+    assert_string_equal(contents(b).c_str(), "frame");
+    at = b.reserve(100);
+    std::memcpy(at, " and more", 9);
+    b.commit(3); // a read that brought fewer bytes than the room
+    assert_string_equal(contents(b).c_str(), "frame an");
+    b.append("d");
+    assert_string_equal(contents(b).c_str(), "frame and");
+    b.consume(6);
+    size_t cap = b.capacity();
+    at = b.reserve(cap - 4); // room by moving "and" (3 bytes) over the 6 handled ones
+    assert_non_null(at);
+    assert_int_equal(b.capacity(), cap);
+    assert_string_equal(contents(b).c_str(), "and");
+    at = b.reserve(cap); // more than the block holds: it grows, and keeps what it had
+    assert_true(b.capacity() > cap);
+    b.commit(0);
+    assert_string_equal(contents(b).c_str(), "and");
 }
 
 void append_consume__in_order(void **)
@@ -226,6 +257,7 @@ void spares__bounded(void **)
 int main()
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reserve_commit__in_place_and_in_order),
         cmocka_unit_test(append_consume__in_order),
         cmocka_unit_test(written_out__keeps_its_block),
         cmocka_unit_test(slow_reader__written_bytes_dropped_before_growing),
