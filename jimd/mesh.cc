@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <new>
 #include <unistd.h>
 
 namespace jimd {
@@ -13,6 +14,9 @@ namespace jimd {
 namespace {
 constexpr size_t kReadChunk = 64 << 10;
 constexpr int kMaxReads = 64; // per call: 4 MB, more than a link holds before backpressure
+// A link's input or output block bigger than this is freed once it is empty (a burst's);
+// one that a read ends in the middle of a frame grows to two read chunks, and is kept.
+constexpr size_t kKeepBlock = 2 * kReadChunk;
 } // namespace
 
 Mesh::Mesh(event_base *base, int self, int count, Handler on_frame, PeerEvent on_peer)
@@ -55,8 +59,8 @@ bool Mesh::attach(int peer, int fd)
     Link &l = links_[peer];
     l.read_ev = event_new(base_, fd, EV_READ | EV_PERSIST, on_readable, &l);
     l.write_ev = event_new(base_, fd, EV_WRITE, on_writable, &l);
-    l.in = std::make_unique<OutputBuffer>();
-    l.out = std::make_unique<OutputBuffer>();
+    l.in.reset(new (std::nothrow) OutputBuffer);
+    l.out.reset(new (std::nothrow) OutputBuffer);
     l.fd = fd;
     if (!l.read_ev || !l.write_ev || !l.in || !l.out || event_add(l.read_ev, nullptr) != 0) {
         release(l);
@@ -111,6 +115,7 @@ bool Mesh::write_out(Link &l)
             return true;
         return false;
     }
+    l.out->trim(kKeepBlock);
     return true;
 }
 
@@ -163,18 +168,25 @@ void Mesh::on_readable(evutil_socket_t, short, void *arg)
     Link &l = *static_cast<Link *>(arg);
     Mesh &m = *l.mesh;
     bool open = fill(l);
-    if (m.handle_frames(l) && !open)
+    if (!m.handle_frames(l))
+        return; // dropped
+    if (!open)
         m.drop(l.peer, nullptr); // EOF: the frames that came before it were handled
+    else
+        l.in->trim(kKeepBlock);
 }
 
 void Mesh::poll_input()
 {
+    // Only fill() adds bytes to a link's input, and never while a frame handler runs: the
+    // handler's body is a view into that block, which must not move under it.
     if (reading_)
         return; // from inside a frame handler: the outer call takes the rest
     for (Link &l : links_)
         if (l.fd >= 0) {
             fill(l); // EOF and errors are left for the loop's own read to find
-            handle_frames(l);
+            if (handle_frames(l))
+                l.in->trim(kKeepBlock);
         }
 }
 
@@ -214,6 +226,15 @@ bool Mesh::handle_frames(Link &l)
             return false; // dropped by the handler
         l.in->consume(len);
     }
+}
+
+size_t Mesh::held() const
+{
+    size_t bytes = 0;
+    for (const Link &l : links_)
+        if (l.fd >= 0)
+            bytes += l.in->capacity() + l.out->capacity();
+    return bytes;
 }
 
 size_t Mesh::backlog() const

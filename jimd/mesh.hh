@@ -58,6 +58,8 @@ class Mesh {
     bool connected(int peer) const { return peer >= 0 && peer < count_ && links_[peer].fd >= 0; }
     // Bytes waiting to be written on the fullest link.
     size_t backlog() const;
+    // Bytes the links' input and output blocks hold (their capacity, used or not).
+    size_t held() const;
     // Called when every link has drained below the low-water mark after being above it.
     void on_drained(std::function<void()> fn) { drained_ = std::move(fn); }
     // Called with true before the frames of one read are handled, and with false after.

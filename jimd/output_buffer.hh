@@ -40,10 +40,10 @@ class OutputBuffer {
     }
     // The first n bytes of reserve()'s room now belong to the buffer.
     void commit(size_t n) { end_ += n; }
-    // The bytes not written yet.
+    // The bytes not consumed yet (not written out, or not handled).
     const char *data() const { return buf_ + head_; }
     size_t size() const { return end_ - head_; }
-    // n bytes from the front have been written.
+    // n bytes from the front have been written out (or handled).
     void consume(size_t n)
     {
         head_ += n;
@@ -53,6 +53,16 @@ class OutputBuffer {
     // Drops every byte, keeping the block.
     void clear() { head_ = end_ = 0; }
     size_t capacity() const { return cap_; }
+    // Frees the block when it is empty and bigger than `keep` bytes: what a burst grew is
+    // given back once it has gone through, and a block of ordinary use is kept.
+    void trim(size_t keep)
+    {
+        if (end_ == head_ && cap_ > keep) {
+            std::free(buf_);
+            buf_ = nullptr;
+            head_ = end_ = cap_ = 0;
+        }
+    }
 
   private:
     // Room for n more bytes at the end. The bytes already written are dropped by moving the

@@ -32,6 +32,7 @@ unit_tests = \
 	tests/test_wal_vfs \
 	tests/test_name_set \
 	tests/test_output_buffer \
+	tests/test_mesh \
 	tests/test_session_list \
 	tests/test_store_batches
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
@@ -197,6 +198,12 @@ tests_test_output_buffer_SOURCES = tests/test_output_buffer.cc jimd/output_buffe
 	jimd/spare_outputs.hh
 tests_test_output_buffer_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_output_buffer_LDADD = $(CMOCKA_LIBS)
+# The links between workers, over a socketpair and a libevent loop.
+tests_test_mesh_SOURCES = tests/test_mesh.cc jimd/mesh.cc jimd/mesh.hh jimd/output_buffer.hh \
+	jimd/peer_protocol.cc jimd/peer_protocol.hh
+tests_test_mesh_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_mesh_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS)
+tests_test_mesh_LDADD = $(CMOCKA_LIBS) $(LIBEVENT_LIBS)
 # The router's list of a user's sessions (a header of jimd's own).
 tests_test_session_list_SOURCES = tests/test_session_list.cc jimd/session_list.hh
 tests_test_session_list_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd

@@ -59,6 +59,23 @@ void reserve_commit__in_place_and_in_order(void **)
     assert_string_equal(contents(b).c_str(), "and");
 }
 
+// trim gives back an empty block bigger than asked, and keeps one holding bytes or small.
+void trim__only_an_empty_block_over_the_size(void **)
+{
+    OutputBuffer b;
+    b.append(std::string(4096, 'x'));
+    b.trim(1024);
+    assert_int_equal(b.size(), 4096); // not empty: kept
+    b.consume(4096);
+    size_t cap = b.capacity();
+    b.trim(cap);
+    assert_int_equal(b.capacity(), cap); // not bigger than asked: kept
+    b.trim(1024);
+    assert_int_equal(b.capacity(), 0);
+    b.append("again"); // a new block when bytes come
+    assert_string_equal(contents(b).c_str(), "again");
+}
+
 void append_consume__in_order(void **)
 {
     OutputBuffer b;
@@ -258,6 +275,7 @@ int main()
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reserve_commit__in_place_and_in_order),
+        cmocka_unit_test(trim__only_an_empty_block_over_the_size),
         cmocka_unit_test(append_consume__in_order),
         cmocka_unit_test(written_out__keeps_its_block),
         cmocka_unit_test(slow_reader__written_bytes_dropped_before_growing),
