@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <setjmp.h>
 #include <string>
 #include <sys/socket.h>
@@ -32,7 +33,10 @@ using namespace jimd;
 
 // Worker 0's mesh with a link to worker 1, whose end (`far`) the test writes and reads.
 struct Fixture {
-    event_base *base = event_base_new();
+    // Declared before the mesh, so freed after it (the mesh frees its events first).
+    std::unique_ptr<event_base, decltype(&event_base_free)> owner{event_base_new(),
+                                                                  event_base_free};
+    event_base *base = owner.get();
     int far = -1;
     std::vector<std::string> bodies; // Deliver lines, as handled
     std::vector<int64_t> seqs;
