@@ -74,8 +74,6 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
             recent_.add(hash, next);
             recent_own_ = true;
         }
-        if (!heads_row::add(&heads_text_, next, m.from, m.to, m.client_id))
-            return fail("message name or id too long");
         m.plain_ascii = batch_format::add(&batch_text_, m);
         row_msgs_.push_back(&m);
         next++;
@@ -83,8 +81,13 @@ bool Store::insert_batch(StoredMessage *const *msgs, size_t n, uint8_t *dup)
     if (next == first)
         return true; // resends only
     batch_format::end(&batch_text_);
-    if (!had_ids && batch_text_.size() <= kTextInPage)
-        heads_text_.clear(); // no heads row: the upkeep reads this text as cheaply
+    // A heads row when the batch has ids (the de-duplication reads them there) or a text
+    // past its page; else the upkeep reads the text as cheaply, and the commit writes one
+    // page less.
+    if (had_ids || batch_text_.size() > kTextInPage)
+        for (const StoredMessage *m : row_msgs_)
+            if (!heads_row::add(&heads_text_, m->seq, m->from, m->to, m->client_id))
+                return fail("message name or id too long");
     Reset r{st_add_batch_};
     sqlite3_bind_int64(st_add_batch_, 1, next - 1);
     sqlite3_bind_int64(st_add_batch_, 2, first);
