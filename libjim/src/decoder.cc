@@ -372,6 +372,163 @@ const yajl_callbacks kCallbacks = {
     on_start_map, on_map_key, on_end_map, on_start_array, on_end_array,
 };
 
+// The common case, one flat object whose values are strings without escapes, integers,
+// true, false or null, read without yajl: it calls the same callbacks in the same order as
+// yajl would, so the outcome is the same. Anything else (a nested value, an escape, a
+// fraction or exponent, whitespace other than JSON's four, a syntax error) makes a step
+// return false, and yajl parses the object from the start. UTF-8 was checked before (by
+// the framer or decode()), unless check_utf8: then a string with a byte that is not ASCII
+// is checked here, and bad UTF-8 returns false.
+template <bool check_utf8> class FlatScanner {
+  public:
+    FlatScanner(std::string_view json, void *ctx)
+        : begin_(json.data()), p_(begin_), end_(begin_ + json.size()), ctx_(ctx)
+    {
+    }
+
+    // The object at the start, up to its '}' (whitespace before it skipped).
+    bool object()
+    {
+        space();
+        if (p_ == end_ || *p_ != '{')
+            return false;
+        p_++;
+        if (!on_start_map(ctx_))
+            return false;
+        space();
+        if (p_ < end_ && *p_ == '}')
+            p_++;
+        else if (!members())
+            return false;
+        return on_end_map(ctx_) != 0;
+    }
+    // Bytes read so far.
+    size_t offset() const { return static_cast<size_t>(p_ - begin_); }
+    // Skips whitespace; true when nothing else is left.
+    bool only_space_left()
+    {
+        space();
+        return p_ == end_;
+    }
+
+  private:
+    // One comparison for the common byte, which is no whitespace.
+    void space()
+    {
+        while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ' &&
+               (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
+            p_++;
+    }
+    // "key": value pairs up to and past the object's '}'.
+    bool members()
+    {
+        for (;;) {
+            const unsigned char *s;
+            size_t n;
+            if (!string(&s, &n) || !on_map_key(ctx_, s, n))
+                return false;
+            space();
+            if (p_ == end_ || *p_ != ':')
+                return false;
+            p_++;
+            space();
+            if (!value())
+                return false;
+            space();
+            if (p_ == end_)
+                return false;
+            if (*p_ == '}') {
+                p_++;
+                return true;
+            }
+            if (*p_ != ',')
+                return false;
+            p_++;
+            space();
+        }
+    }
+    // One value after a key; false for an object, an array or anything yajl must read.
+    bool value()
+    {
+        if (p_ == end_)
+            return false;
+        if (*p_ == '"') {
+            const unsigned char *s;
+            size_t n;
+            return string(&s, &n) && on_string(ctx_, s, n);
+        }
+        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9'))
+            return integer();
+        if (literal("true"))
+            return on_boolean(ctx_, 1);
+        if (literal("false"))
+            return on_boolean(ctx_, 0);
+        if (literal("null"))
+            return on_null(ctx_);
+        return false;
+    }
+    // A string at p_ without escapes or control characters; p_ ends past its quote.
+    bool string(const unsigned char **s, size_t *n)
+    {
+        if (p_ == end_ || *p_ != '"')
+            return false;
+        const char *b = ++p_;
+        unsigned char high = 0; // the high bits of the string's bytes
+        for (;;) {
+            if (end_ - p_ >= 8) { // eight at a time, to the first byte that is not plain
+                uint64_t special = special_in_word(p_, check_utf8);
+                if (!special) {
+                    p_ += 8;
+                    continue;
+                }
+                p_ += __builtin_ctzll(special) / 8; // the lowest byte is the first
+            } else if (p_ == end_) {
+                return false;
+            }
+            auto c = static_cast<unsigned char>(*p_);
+            if (c == '"')
+                break;
+            if (c == '\\' || c < 0x20)
+                return false;
+            high |= c;
+            p_++;
+        }
+        *s = reinterpret_cast<const unsigned char *>(b);
+        *n = static_cast<size_t>(p_ - b);
+        p_++;
+        return !check_utf8 || high < 0x80 ||
+               utf8_valid(std::string_view(reinterpret_cast<const char *>(*s), *n));
+    }
+    // An integer (a double goes to yajl).
+    bool integer()
+    {
+        const char *b = p_;
+        if (*p_ == '-')
+            p_++;
+        if (p_ < end_ && *p_ == '0')
+            p_++;
+        else if (p_ < end_ && *p_ >= '1' && *p_ <= '9')
+            while (p_ < end_ && *p_ >= '0' && *p_ <= '9')
+                p_++;
+        else
+            return false;
+        if (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E'))
+            return false;
+        return on_number(ctx_, b, static_cast<size_t>(p_ - b));
+    }
+    bool literal(std::string_view word)
+    {
+        if (static_cast<size_t>(end_ - p_) < word.size() ||
+            std::memcmp(p_, word.data(), word.size()) != 0)
+            return false;
+        p_ += word.size();
+        return true;
+    }
+
+    const char *begin_, *p_, *end_;
+    void *ctx_;
+};
+
 // A thread's parser: a reusable yajl handle and the state its callbacks fill.
 class Decoder {
   public:
@@ -449,135 +606,14 @@ class Decoder {
         state_.why.clear();
     }
 
-    // The common case, one flat object whose values are strings without escapes, integers,
-    // true, false or null, parsed without yajl: it calls the same callbacks in the same
-    // order as yajl would, so the outcome is the same. Anything else (a nested value, an
-    // escape, a fraction or exponent, whitespace other than JSON's four, a syntax error,
-    // bytes after the object) returns false, and yajl parses the object from the start.
-    // UTF-8 was checked before (by the framer or decode()), unless check_utf8: then a
-    // string with a byte that is not ASCII is checked here, and bad UTF-8 returns false.
+    // The common case, one flat object without yajl (FlatScanner); then only whitespace.
     template <bool check_utf8> bool flat(std::string_view json)
     {
-        const char *p = json.data(), *const end = p + json.size();
-        void *ctx = &state_;
-        auto ws = [&] { // one comparison for the common byte, which is no whitespace
-            while (p < end && static_cast<unsigned char>(*p) <= ' ' &&
-                   (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-                p++;
-        };
-        // A string at p without escapes or control characters; p ends past its quote.
-        auto string = [&](const unsigned char **s, size_t *n) {
-            if (p == end || *p != '"')
-                return false;
-            const char *b = ++p;
-            unsigned char high = 0; // the high bits of the string's bytes
-            for (;;) {
-                if (end - p >= 8) { // eight at a time, to the first byte that is not plain
-                    uint64_t special = special_in_word(p, check_utf8);
-                    if (!special) {
-                        p += 8;
-                        continue;
-                    }
-                    p += __builtin_ctzll(special) / 8; // the lowest byte is the first
-                } else if (p == end) {
-                    return false;
-                }
-                auto c = static_cast<unsigned char>(*p);
-                if (c == '"')
-                    break;
-                if (c == '\\' || c < 0x20)
-                    return false;
-                high |= c;
-                p++;
-            }
-            *s = reinterpret_cast<const unsigned char *>(b);
-            *n = static_cast<size_t>(p - b);
-            p++;
-            return !check_utf8 || high < 0x80 ||
-                   utf8_valid(std::string_view(reinterpret_cast<const char *>(*s), *n));
-        };
-        auto literal = [&](std::string_view word) {
-            if (static_cast<size_t>(end - p) < word.size() ||
-                std::memcmp(p, word.data(), word.size()) != 0)
-                return false;
-            p += word.size();
-            return true;
-        };
-        ws();
-        if (p == end || *p != '{')
+        FlatScanner<check_utf8> scan(json, &state_);
+        if (!scan.object())
             return false;
-        p++;
-        if (!on_start_map(ctx))
-            return false;
-        ws();
-        if (p < end && *p == '}') {
-            p++;
-        } else {
-            for (;;) {
-                const unsigned char *s;
-                size_t n;
-                if (!string(&s, &n))
-                    return false;
-                if (!on_map_key(ctx, s, n))
-                    return false;
-                ws();
-                if (p == end || *p != ':')
-                    return false;
-                p++;
-                ws();
-                if (p == end)
-                    return false;
-                if (*p == '"') {
-                    if (!string(&s, &n))
-                        return false;
-                    if (!on_string(ctx, s, n))
-                        return false;
-                } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-                    const char *b = p;
-                    if (*p == '-')
-                        p++;
-                    if (p < end && *p == '0')
-                        p++;
-                    else if (p < end && *p >= '1' && *p <= '9')
-                        while (p < end && *p >= '0' && *p <= '9')
-                            p++;
-                    else
-                        return false;
-                    if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
-                        return false; // a double: yajl reads it
-                    if (!on_number(ctx, b, static_cast<size_t>(p - b)))
-                        return false;
-                } else if (literal("true")) {
-                    if (!on_boolean(ctx, 1))
-                        return false;
-                } else if (literal("false")) {
-                    if (!on_boolean(ctx, 0))
-                        return false;
-                } else if (literal("null")) {
-                    if (!on_null(ctx))
-                        return false;
-                } else {
-                    return false; // an object, an array or not JSON
-                }
-                ws();
-                if (p == end)
-                    return false;
-                if (*p == ',') {
-                    p++;
-                    ws();
-                    continue;
-                }
-                if (*p != '}')
-                    return false;
-                p++;
-                break;
-            }
-        }
-        if (!on_end_map(ctx))
-            return false;
-        state_.end = static_cast<size_t>(p - json.data());
-        ws();
-        return p == end && state_.done;
+        state_.end = scan.offset();
+        return scan.only_space_left() && state_.done;
     }
 
     // The database course puts account names outside "user": in add/remove the contact

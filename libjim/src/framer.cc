@@ -227,100 +227,134 @@ int Framer::next_flat_line(Message &m)
     return JIM_OK;
 }
 
+// The position after the first byte at or after p that is not plain in a string (or end,
+// when all are): eight at a time while eight are left.
+[[gnu::always_inline]] inline const unsigned char *skip_plain(const unsigned char *p,
+                                                              const unsigned char *end)
+{
+    for (;;) {
+        if (end - p >= 8) {
+            uint64_t special = special_in_word(p, true);
+            if (!special) {
+                p += 8;
+                continue;
+            }
+            return p + __builtin_ctzll(special) / 8 + 1; // the lowest byte is the first
+        }
+        if (p == end)
+            return p;
+        if (!plain_string_byte(*p++))
+            return p;
+    }
+}
+
+// Byte c outside strings, read from just before p. True when the object ended (its
+// closing brace, or a line that starts another), with scan_ set where it ends.
+[[gnu::always_inline]] inline bool Framer::structural_byte(unsigned char c, const unsigned char *p)
+{
+    auto at = [&] {
+        return static_cast<size_t>(p - reinterpret_cast<const unsigned char *>(buf_.data()));
+    };
+    switch (c) {
+    case '"': in_string_ = true; break;
+    case '{':
+    case '[':
+        // A line that starts with '{' where no object may stand ends the object in
+        // progress, unfinished: the new line is the next object (doc/protocol.md §1).
+        if (c == '{' && starts_truncating_line(at() - 1)) {
+            truncated_ = true;
+            scan_ = at() - 1;
+            return true;
+        }
+        if (++depth_ > limits_[JIM_LIMIT_DEPTH])
+            too_deep_ = true;
+        if (depth_ <= static_cast<int>(in_array_.size()))
+            in_array_[static_cast<size_t>(depth_ - 1)] = c == '[';
+        break;
+    case '}':
+    case ']':
+        if (--depth_ == 0) {
+            scan_ = at();
+            return true;
+        }
+        break;
+    default:
+        if (c >= 0x80)
+            bad_utf8_ = bad_utf8_ || utf8_tail_len(c) < 0;
+        break;
+    }
+    return false;
+}
+
+// Byte c of a string that follows a backslash or starts a UTF-8 sequence: true when it
+// was that escaped byte or a byte of the sequence; else c is to be looked at afresh.
+[[gnu::always_inline]] inline bool Framer::continued_byte(unsigned char c)
+{
+    if (utf8_tail_) {
+        if (c >= utf8_lo_ && c <= utf8_hi_) {
+            utf8_tail_--;
+            utf8_lo_ = 0x80;
+            utf8_hi_ = 0xBF;
+            return true;
+        }
+        bad_utf8_ = true; // truncated sequence: look at c afresh
+        utf8_tail_ = 0;
+    }
+    if (escape_) {
+        escape_ = false;
+        return true;
+    }
+    return false;
+}
+
+// Byte c of a string that is not plain (or the last plain one read), read from just
+// before p. True when the object ended (a raw newline breaks it), with scan_ set past it.
+[[gnu::always_inline]] inline bool Framer::string_byte(unsigned char c, const unsigned char *p)
+{
+    if (c == '"') {
+        in_string_ = false;
+    } else if (c == '\n') {
+        // A raw newline cannot be inside a JSON string: the object is broken and the
+        // next line starts afresh.
+        broken_ = true;
+        scan_ = static_cast<size_t>(p - reinterpret_cast<const unsigned char *>(buf_.data()));
+        return true;
+    } else if (c == '\\') {
+        escape_ = true;
+    } else if (c >= 0x80) {
+        int tail = utf8_tail_len(c);
+        if (tail < 0) {
+            bad_utf8_ = true;
+        } else {
+            utf8_tail_ = tail;
+            utf8_second_range(c, &utf8_lo_, &utf8_hi_);
+        }
+    }
+    return false;
+}
+
 // Scans from scan_ for the end of the current object.
 Framer::Outcome Framer::scan()
 {
     const unsigned char *p = reinterpret_cast<const unsigned char *>(buf_.data()) + scan_;
     const unsigned char *end = reinterpret_cast<const unsigned char *>(buf_.data()) + end_;
-    const long max_depth = limits_[JIM_LIMIT_DEPTH];
     while (p < end) {
         unsigned char c = *p++;
-        if (in_string_) {
-            if (utf8_tail_) {
-                if (c >= utf8_lo_ && c <= utf8_hi_) {
-                    utf8_tail_--;
-                    utf8_lo_ = 0x80;
-                    utf8_hi_ = 0xBF;
-                    continue;
-                }
-                bad_utf8_ = true; // truncated sequence: look at c afresh
-                utf8_tail_ = 0;
-            }
-            if (escape_) {
-                escape_ = false;
-                continue;
-            }
-            // Plain ASCII string bytes are the common case: skip eight at a time to the
-            // first byte that is not plain (one at a time near the end).
-            if (plain_string_byte(c)) {
-                for (;;) {
-                    if (end - p >= 8) {
-                        uint64_t special = special_in_word(p, true);
-                        if (!special) {
-                            p += 8;
-                            continue;
-                        }
-                        p += __builtin_ctzll(special) / 8; // the lowest byte is the first
-                        c = *p++;
-                        break;
-                    }
-                    if (p == end)
-                        break;
-                    c = *p++;
-                    if (!plain_string_byte(c))
-                        break;
-                }
-            }
-            if (c == '"') {
-                in_string_ = false;
-            } else if (c == '\n') {
-                // A raw newline cannot be inside a JSON string: the object is broken
-                // and the next line starts afresh.
-                broken_ = true;
-                scan_ = p - reinterpret_cast<const unsigned char *>(buf_.data());
-                return Outcome::Complete;
-            } else if (c == '\\') {
-                escape_ = true;
-            } else if (c >= 0x80) {
-                int tail = utf8_tail_len(c);
-                if (tail < 0) {
-                    bad_utf8_ = true;
-                } else {
-                    utf8_tail_ = tail;
-                    utf8_second_range(c, &utf8_lo_, &utf8_hi_);
-                }
-            }
+        if (!in_string_) {
+            if (structural_byte(c, p))
+                return Outcome::Complete; // scan_ was set where the object ends
             continue;
         }
-        switch (c) {
-        case '"': in_string_ = true; break;
-        case '{':
-        case '[':
-            // A line that starts with '{' where no object may stand ends the object in
-            // progress, unfinished: the new line is the next object (doc/protocol.md §1).
-            if (c == '{' && starts_truncating_line(
-                                p - 1 - reinterpret_cast<const unsigned char *>(buf_.data()))) {
-                truncated_ = true;
-                scan_ = p - 1 - reinterpret_cast<const unsigned char *>(buf_.data());
-                return Outcome::Complete;
-            }
-            if (++depth_ > max_depth)
-                too_deep_ = true;
-            if (depth_ <= static_cast<int>(in_array_.size()))
-                in_array_[static_cast<size_t>(depth_ - 1)] = c == '[';
-            break;
-        case '}':
-        case ']':
-            if (--depth_ == 0) {
-                scan_ = p - reinterpret_cast<const unsigned char *>(buf_.data());
-                return Outcome::Complete;
-            }
-            break;
-        default:
-            if (c >= 0x80)
-                bad_utf8_ = bad_utf8_ || utf8_tail_len(c) < 0;
-            break;
+        if ((utf8_tail_ || escape_) && continued_byte(c))
+            continue;
+        // Plain ASCII string bytes are the common case: skip them to the first that is
+        // not plain.
+        if (plain_string_byte(c)) {
+            p = skip_plain(p, end);
+            c = p[-1];
         }
+        if (string_byte(c, p))
+            return Outcome::Complete;
     }
     scan_ = end_;
     return Outcome::Incomplete;

@@ -73,6 +73,9 @@ class Framer {
   private:
     enum class Outcome { Incomplete, Complete };
     Outcome scan();
+    bool continued_byte(unsigned char c);
+    bool string_byte(unsigned char c, const unsigned char *p);
+    bool structural_byte(unsigned char c, const unsigned char *p);
     int next_raw(std::string_view *obj);
     int next_flat_line(Message &m);
     void skip_delimiter();
