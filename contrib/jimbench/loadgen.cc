@@ -651,6 +651,108 @@ bool selected(const Options &o, const char *w)
     return o.workload == "all" || o.workload == w;
 }
 
+// Each run_wN runs its workload against a server started for it and prints the lines:
+// the failures, or -1 when the server did not start.
+
+int run_w1(const Options &t, const char *self, const char *name, double *per_cpu)
+{
+    Server srv;
+    if (!srv.start(t, self, kAuthNone))
+        return -1;
+    Result r = w1(t, srv, t.messages, t.rate);
+    print_flow("W1", name, r);
+    *per_cpu = r.per_cpu;
+    if (!r.ok || t.rate != 0)
+        return !r.ok;
+    // Unloaded latency: one message in flight.
+    Options one = t;
+    one.pairs = 1;
+    one.inflight = 1;
+    Result u = w1(one, srv, std::min(t.messages, 20000L), 0);
+    std::printf("W1   %-6s unloaded (1 in flight): latency p50 %.0f us  p99 %.0f us\n", name, u.p50,
+                u.p99);
+    // p99 at half the maximum rate.
+    Result h = w1(t, srv, std::min(t.messages, static_cast<long>(r.rate * 3)),
+                  static_cast<long>(r.rate / 2));
+    std::printf("W1   %-6s at half rate (%.0f/s): latency p50 %.0f us  p99 %.0f us  "
+                "max %.0f us  (%.0f per server CPU-s)\n",
+                name, r.rate / 2, h.p50, h.p99, h.max, h.per_cpu);
+    print_loads("W1", name, h);
+    return !u.ok + !h.ok;
+}
+
+int run_w2(const Options &t, const char *self, const char *name, double *per_cpu)
+{
+    Server srv;
+    if (!srv.start(t, self, kAuthNone))
+        return -1;
+    Result r = w2(t, srv);
+    print_flow("W2", name, r);
+    *per_cpu = r.per_cpu;
+    return !r.ok;
+}
+
+int run_w3(const Options &t, const char *self, const char *name)
+{
+    Server srv;
+    if (!srv.start(t, self, kAuthNone))
+        return -1;
+    Result r = w3(t, srv);
+    if (r.ok)
+        std::printf("W3   %-6s %d idle logged-in connections: %.0f bytes each (server PSS "
+                    "%.1f MiB)\n",
+                    name, t.idle, r.extra, r.rate);
+    else
+        std::printf("W3   %-6s FAILED\n", name);
+    return !r.ok;
+}
+
+// Logins without a password, and (jimd only) with scrypt.
+int run_w4(const Options &t, const char *self, const char *name)
+{
+    int failures = 0;
+    {
+        Server srv;
+        if (!srv.start(t, self, kAuthNone))
+            return -1;
+        Result r = w4(t, srv, false, t.logins_plain);
+        std::printf("W4   %-6s %.0f logins/s without a password (%ld)\n", name, r.rate, r.count);
+        failures += !r.ok;
+    }
+    if (t.relay)
+        return failures;
+    Server srv;
+    if (!srv.start(t, self, ""))
+        return -1;
+    Result r = w4(t, srv, true, t.logins_scrypt);
+    std::printf("W4   %-6s %.1f logins/s with scrypt authentication (%ld)\n", name, r.rate,
+                r.count);
+    return failures + !r.ok;
+}
+
+// jimd only: the relay has no general chat.
+int run_w5(const Options &o, const char *self)
+{
+    Options t = o;
+    t.relay = false; // with --relay, o would start the relay
+    Server srv;
+    if (!srv.start(t, self, kAuthNone))
+        return -1;
+    Result r = w5(t, srv, o.general_messages);
+    if (!r.ok) {
+        std::printf("W5   jimd   FAILED (%ld deliveries)\n", r.count);
+        return 1;
+    }
+    std::printf("W5   jimd   general chat of %d sessions: %.0f deliveries per server CPU-s; "
+                "a message reaches all in p50 %.0f us, max %.0f us\n",
+                o.idle, r.per_cpu, r.p50, r.max);
+    std::printf("W5   jimd   meanwhile a direct pair on the same server: p99 %.0f us, "
+                "max %.0f us\n",
+                r.p99, r.extra);
+    print_loads("W5", "jimd", r);
+    return 0;
+}
+
 } // namespace
 
 int run_benchmarks(const Options &o, const char *self)
@@ -664,104 +766,29 @@ int run_benchmarks(const Options &o, const char *self)
     if (o.relay)
         targets.push_back({"relay", true});
     int failures = 0;
-    double w1_jimd = 0, w1_relay = 0, w2_jimd = 0, w2_relay = 0;
+    double w1_per_cpu[2] = {0, 0}, w2_per_cpu[2] = {0, 0}; // jimd, relay
+    // A run's failures, or the end of all when its server did not start.
+    auto add = [&failures](int run) {
+        failures += run;
+        return run >= 0;
+    };
     for (auto [name, relay] : targets) {
         Options t = o;
         t.relay = relay;
-        if (selected(o, "w1")) {
-            Server srv;
-            if (!srv.start(t, self, kAuthNone))
-                return 1;
-            Result r = w1(t, srv, o.messages, o.rate);
-            print_flow("W1", name, r);
-            failures += !r.ok;
-            (relay ? w1_relay : w1_jimd) = r.per_cpu;
-            if (r.ok && o.rate == 0) {
-                // Unloaded latency: one message in flight.
-                Options one = t;
-                one.pairs = 1;
-                one.inflight = 1;
-                Result u = w1(one, srv, std::min(o.messages, 20000L), 0);
-                std::printf("W1   %-6s unloaded (1 in flight): latency p50 %.0f us  p99 %.0f us\n",
-                            name, u.p50, u.p99);
-                // p99 at half the maximum rate.
-                Result h = w1(t, srv, std::min(o.messages, static_cast<long>(r.rate * 3)),
-                              static_cast<long>(r.rate / 2));
-                std::printf("W1   %-6s at half rate (%.0f/s): latency p50 %.0f us  p99 %.0f us  "
-                            "max %.0f us  (%.0f per server CPU-s)\n",
-                            name, r.rate / 2, h.p50, h.p99, h.max, h.per_cpu);
-                print_loads("W1", name, h);
-                failures += !u.ok + !h.ok;
-            }
-        }
-        if (selected(o, "w2")) {
-            Server srv;
-            if (!srv.start(t, self, kAuthNone))
-                return 1;
-            Result r = w2(t, srv);
-            print_flow("W2", name, r);
-            failures += !r.ok;
-            (relay ? w2_relay : w2_jimd) = r.per_cpu;
-        }
-        if (selected(o, "w3")) {
-            Server srv;
-            if (!srv.start(t, self, kAuthNone))
-                return 1;
-            Result r = w3(t, srv);
-            if (r.ok)
-                std::printf("W3   %-6s %d idle logged-in connections: %.0f bytes each (server PSS "
-                            "%.1f MiB)\n",
-                            name, o.idle, r.extra, r.rate);
-            else
-                std::printf("W3   %-6s FAILED\n", name);
-            failures += !r.ok;
-        }
-        if (selected(o, "w4")) {
-            {
-                Server srv;
-                if (!srv.start(t, self, kAuthNone))
-                    return 1;
-                Result r = w4(t, srv, false, o.logins_plain);
-                std::printf("W4   %-6s %.0f logins/s without a password (%ld)\n", name, r.rate,
-                            r.count);
-                failures += !r.ok;
-            }
-            if (!relay) {
-                Server srv;
-                if (!srv.start(t, self, ""))
-                    return 1;
-                Result r = w4(t, srv, true, o.logins_scrypt);
-                std::printf("W4   %-6s %.1f logins/s with scrypt authentication (%ld)\n", name,
-                            r.rate, r.count);
-                failures += !r.ok;
-            }
-        }
-    }
-    if (selected(o, "w5")) { // jimd only: the relay has no general chat
-        Options t = o;
-        t.relay = false; // with --relay, o would start the relay
-        Server srv;
-        if (!srv.start(t, self, kAuthNone))
+        if ((selected(o, "w1") && !add(run_w1(t, self, name, &w1_per_cpu[relay]))) ||
+            (selected(o, "w2") && !add(run_w2(t, self, name, &w2_per_cpu[relay]))) ||
+            (selected(o, "w3") && !add(run_w3(t, self, name))) ||
+            (selected(o, "w4") && !add(run_w4(t, self, name))))
             return 1;
-        Result r = w5(t, srv, o.general_messages);
-        if (r.ok) {
-            std::printf(
-                "W5   jimd   general chat of %d sessions: %.0f deliveries per server CPU-s; "
-                "a message reaches all in p50 %.0f us, max %.0f us\n",
-                o.idle, r.per_cpu, r.p50, r.max);
-            std::printf("W5   jimd   meanwhile a direct pair on the same server: p99 %.0f us, "
-                        "max %.0f us\n",
-                        r.p99, r.extra);
-            print_loads("W5", "jimd", r);
-        } else {
-            std::printf("W5   jimd   FAILED (%ld deliveries)\n", r.count);
-        }
-        failures += !r.ok;
     }
-    if (w1_relay > 0 && w1_jimd > 0)
-        std::printf("ratio jimd/relay per server CPU-second: W1 %.2f\n", w1_jimd / w1_relay);
-    if (w2_relay > 0 && w2_jimd > 0)
-        std::printf("ratio jimd/relay per server CPU-second: W2 %.2f\n", w2_jimd / w2_relay);
+    if (selected(o, "w5") && !add(run_w5(o, self)))
+        return 1;
+    if (w1_per_cpu[1] > 0 && w1_per_cpu[0] > 0)
+        std::printf("ratio jimd/relay per server CPU-second: W1 %.2f\n",
+                    w1_per_cpu[0] / w1_per_cpu[1]);
+    if (w2_per_cpu[1] > 0 && w2_per_cpu[0] > 0)
+        std::printf("ratio jimd/relay per server CPU-second: W2 %.2f\n",
+                    w2_per_cpu[0] / w2_per_cpu[1]);
     return failures ? 1 : 0;
 }
 
