@@ -260,6 +260,7 @@ struct Latency {
 struct Result {
     double rate = 0, per_cpu = 0, p50 = 0, p99 = 0, max = 0, extra = 0;
     double server_load = 0, bench_load = 0; // CPUs each used on average (1.0: one whole core)
+    double server_kernel = -1;              // the kernel's share of the server's CPU time
     double late_p50 = -1, late_p99 = -1;    // open loop: how late jimbench sent (us), -1 closed
     long count = 0;
     bool ok = false;
@@ -267,18 +268,37 @@ struct Result {
 
 const char kAuthNone[] = "auth none";
 
-// Fills a flow workload's rates, CPU loads and latency percentiles from what it counted
-// since t0, when the server had used c0 and jimbench b0 CPU-seconds.
-void finish_flow(Result *r, long delivered, int64_t t0, double c0, double b0, const Server &srv,
-                 Latency &lat)
+// The CPU time used so far: the server's (and its kernel part), jimbench's own.
+struct CpuMark {
+    double server = 0, server_kernel = 0, bench = 0;
+    explicit CpuMark(const Server &srv)
+    {
+        server = srv.cpu_seconds(&server_kernel);
+        bench = own_cpu_seconds();
+    }
+};
+
+// Fills the rates and CPU loads of delivered deliveries since t0, when the CPU time used
+// was m0.
+void finish_loads(Result *r, long delivered, int64_t t0, const CpuMark &m0, const Server &srv)
 {
+    CpuMark m(srv);
     double secs = static_cast<double>(now_ns() - t0) / 1e9;
-    double cpu = srv.cpu_seconds() - c0;
+    double cpu = m.server - m0.server;
     r->count = delivered;
     r->rate = static_cast<double>(delivered) / secs;
     r->per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
     r->server_load = cpu / secs;
-    r->bench_load = (own_cpu_seconds() - b0) / secs;
+    r->server_kernel = cpu > 0 ? (m.server_kernel - m0.server_kernel) / cpu : -1;
+    r->bench_load = (m.bench - m0.bench) / secs;
+}
+
+// Fills a flow workload's rates, CPU loads and latency percentiles from what it counted
+// since t0, when the CPU time used was m0.
+void finish_flow(Result *r, long delivered, int64_t t0, const CpuMark &m0, const Server &srv,
+                 Latency &lat)
+{
+    finish_loads(r, delivered, t0, m0, srv);
     r->p50 = lat.pct(0.5);
     r->p99 = lat.pct(0.99);
     r->max = lat.max();
@@ -376,7 +396,7 @@ Result run_flow(const Options &o, Server &srv, Loop &L, int senders,
     Latency lat;
     lat.ns.reserve(static_cast<size_t>(expected / stride + 1));
     int64_t t0 = now_ns();
-    double c0 = srv.cpu_seconds(), b0 = own_cpu_seconds();
+    CpuMark m0(srv);
     Senders S(o, L, senders, to, messages, rate);
     int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
     if (rate > 0)
@@ -404,7 +424,7 @@ Result run_flow(const Options &o, Server &srv, Loop &L, int senders,
         rate > 0 ? std::function<int64_t()>([&] { return S.send_due(); }) : nullptr);
     if (rate > 0 && slack > 0)
         prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(slack), 0, 0, 0);
-    finish_flow(&r, delivered, t0, c0, b0, srv, lat);
+    finish_flow(&r, delivered, t0, m0, srv, lat);
     if (rate > 0) {
         r.late_p50 = S.late().pct(0.5);
         r.late_p99 = S.late().pct(0.99);
@@ -515,7 +535,7 @@ Result w5(const Options &o, Server &srv, int messages)
                           "\"}\n");
     };
     int64_t t0 = now_ns();
-    double c0 = srv.cpu_seconds(), b0 = own_cpu_seconds();
+    CpuMark m0(srv);
     post();
     ping();
     bool ok = L.run(
@@ -538,14 +558,8 @@ Result w5(const Options &o, Server &srv, int messages)
             }
         },
         [&] { return posted == messages && reached == idle; }, deadline);
-    double secs = static_cast<double>(now_ns() - t0) / 1e9;
-    double cpu = srv.cpu_seconds() - c0;
     r.ok = ok;
-    r.count = delivered;
-    r.rate = static_cast<double>(delivered) / secs;
-    r.per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
-    r.server_load = cpu / secs;
-    r.bench_load = (own_cpu_seconds() - b0) / secs;
+    finish_loads(&r, delivered, t0, m0, srv);
     r.p50 = fanout.pct(0.5);
     r.max = fanout.max();
     r.p99 = pair.pct(0.99);
@@ -625,8 +639,11 @@ Result w4(const Options &o, Server &srv, bool password, int count)
 // measured while jimbench itself used (nearly) a whole CPU tells about jimbench.
 void print_loads(const char *name, const char *target, const Result &r)
 {
-    std::printf("%-4s %-6s CPUs used: server %.2f, jimbench %.2f%s\n", name, target, r.server_load,
-                r.bench_load,
+    char kernel[32] = "";
+    if (r.server_kernel >= 0)
+        std::snprintf(kernel, sizeof kernel, " (%.0f%% in the kernel)", r.server_kernel * 100);
+    std::printf("%-4s %-6s CPUs used: server %.2f%s, jimbench %.2f%s\n", name, target,
+                r.server_load, kernel, r.bench_load,
                 r.bench_load >= 0.9 ? " (jimbench was the limit, not the server)" : "");
     if (r.late_p50 >= 0) // included in the latency: jimbench's own share of it
         std::printf("%-4s %-6s jimbench sent after the due time by p50 %.0f us, p99 %.0f us\n",

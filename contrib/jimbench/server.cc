@@ -146,9 +146,9 @@ std::vector<pid_t> Server::pids() const
     return out;
 }
 
-double Server::cpu_seconds() const
+double Server::cpu_seconds(double *kernel) const
 {
-    double ticks = 0;
+    double ticks = 0, kernel_ticks = 0;
     for (pid_t p : pids()) {
         std::ifstream f("/proc/" + std::to_string(p) + "/stat");
         std::string line;
@@ -158,16 +158,23 @@ double Server::cpu_seconds() const
             continue;
         std::istringstream rest(line.substr(rp + 2));
         std::string field;
-        unsigned long long t = 0;
-        // utime and stime; for the top process also cutime and cstime, the time of its
-        // children that have exited (jimd's short-lived upkeep processes).
+        // utime and stime (fields 14, 15); for the top process also cutime and cstime
+        // (16, 17), the time of its children that have exited (jimd's short-lived upkeep
+        // processes). The odd ones are the kernel's.
         int last = p == pid_ ? 17 : 15;
-        for (int i = 3; i <= last && rest >> field; i++)
-            if (i >= 14)
-                t += std::stoull(field);
-        ticks += static_cast<double>(t);
+        for (int i = 3; i <= last && rest >> field; i++) {
+            if (i < 14)
+                continue;
+            auto t = static_cast<double>(std::stoull(field));
+            ticks += t;
+            if (i % 2 == 1)
+                kernel_ticks += t;
+        }
     }
-    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+    auto hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+    if (kernel)
+        *kernel = kernel_ticks / hz;
+    return ticks / hz;
 }
 
 long Server::pss_bytes() const

@@ -33,8 +33,9 @@ class Server {
     void stop();
     ~Server() { stop(); }
     int port() const { return port_; }
-    // CPU seconds (user + system) used so far by the server's processes and threads.
-    double cpu_seconds() const;
+    // CPU seconds (user + system) used so far by the server's processes and threads; with
+    // kernel, also the system part of them.
+    double cpu_seconds(double *kernel = nullptr) const;
     // The memory of the server's processes, in bytes: the sum of their proportional set
     // sizes (PSS), so that a page shared by the master and a child it forked (the upkeep
     // child, alive now and then) counts once, not once per process as RSS would.
