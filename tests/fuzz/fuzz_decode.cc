@@ -4,11 +4,15 @@
 // line of ASCII without control characters, which decodes again and encodes to the same
 // text, in each of the dialects jimd writes (jim's, the reference course's, the database
 // course's). The input is also decoded under the smallest limits, where most checks refuse it.
+// And the decoder's own scanner for flat objects must agree with yajl: the object with one
+// more member that is ignored but not flat (an empty array) decodes to the same message, or
+// fails with the same code and reason.
 #include "fuzz_check.hh"
 
 #include <jim/jim.h>
 
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -58,6 +62,61 @@ void round_trip(const jim_msg *m, jim_dialect d)
     jim_msg_free(b);
 }
 
+// The object json with one more member, "~":[], before its closing brace: a key the decoder
+// ignores, whose array the flat scanner leaves to yajl. Empty when json does not end in '}'
+// (but for whitespace).
+std::string through_yajl(std::string_view json)
+{
+    size_t end = json.find_last_not_of(" \t\r\n");
+    if (end == std::string_view::npos || end == 0 || json[end] != '}')
+        return {};
+    size_t before = json.find_last_not_of(" \t\r\n", end - 1);
+    bool empty = before != std::string_view::npos && json[before] == '{';
+    std::string out(json.substr(0, end));
+    out += empty ? "\"~\":[]" : ",\"~\":[]";
+    out += json.substr(end);
+    return out;
+}
+
+// The message decoded (with rc) from the input must be what yajl makes of it too. An object
+// that decoded is whole, so the member is added to it; one that failed is compared only
+// where the member left it readable.
+void same_through_yajl(std::string_view json, const jim_msg *m, int rc)
+{
+    if (rc == JIM_ESYNTAX || rc == JIM_EDEPTH || rc == JIM_ETOOBIG)
+        return; // the added member may change where, or whether, those are found
+    std::string other = through_yajl(json);
+    if (other.empty())
+        return;
+    jim_msg *y = nullptr;
+    FUZZ_CHECK(jim_msg_new(&y) == JIM_OK, "jim_msg_new");
+    int yrc = jim_msg_decode(y, other.data(), other.size(), nullptr);
+    if (rc != JIM_OK && (yrc == JIM_ESYNTAX || yrc == JIM_EDEPTH || yrc == JIM_ETOOBIG)) {
+        // An object that failed may not be whole: its last '}' may be in a string or close
+        // a nested object, where the added member breaks it or nests one level deeper.
+        jim_msg_free(y);
+        return;
+    }
+    FUZZ_CHECK(yrc == rc, "decoded with %d, through yajl with %d (%s)", rc, yrc, jim_msg_errmsg(y));
+    if (rc != JIM_OK) {
+        FUZZ_CHECK(std::string_view(jim_msg_errmsg(m)) == jim_msg_errmsg(y),
+                   "reasons differ: '%s', through yajl '%s'", jim_msg_errmsg(m), jim_msg_errmsg(y));
+    } else {
+        jim_msg *a = nullptr;
+        FUZZ_CHECK(jim_msg_new(&a) == JIM_OK && jim_msg_copy(a, m) == JIM_OK, "jim_msg_copy");
+        if (!jim_msg_has(a, JIM_FIELD_TIME)) { // else encode writes the clock's time
+            jim_msg_set_int(a, JIM_FIELD_TIME, 1);
+            jim_msg_set_int(y, JIM_FIELD_TIME, 1);
+        }
+        FUZZ_CHECK(jim_msg_dialect(a) == jim_msg_dialect(y), "dialects differ");
+        std::string mine = encode(a), theirs = encode(y);
+        FUZZ_CHECK(mine == theirs, "decoded and through yajl differ:\n%s%s", mine.c_str(),
+                   theirs.c_str());
+        jim_msg_free(a);
+    }
+    jim_msg_free(y);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,6 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jim_msg *m = nullptr;
     FUZZ_CHECK(jim_msg_new(&m) == JIM_OK, "jim_msg_new");
     int rc = jim_msg_decode(m, json, size, nullptr);
+    same_through_yajl(std::string_view(json, size), m, rc);
     if (rc != JIM_OK) {
         FUZZ_CHECK(*jim_msg_errmsg(m) != '\0', "decode failed (%d) without a reason", rc);
     } else {
