@@ -188,7 +188,8 @@ void frame_and_decode(const std::string &in, const jim_limits *lim)
             fast.push_back({rc, jim_framer_errmsg(f)});
         }
     }
-    for (;;) {
+    const bool compare = jim_limits_get(lim, JIM_LIMIT_BAD_OBJECTS) >= 1000;
+    while (compare) {
         const char *obj = nullptr;
         size_t len = 0;
         int rc = jim_framer_next(g, &obj, &len);
@@ -201,7 +202,7 @@ void frame_and_decode(const std::string &in, const jim_limits *lim)
         rc = jim_msg_decode(m, obj, len, lim);
         general.push_back({rc, rc == JIM_OK ? encoded(m) : jim_msg_errmsg(m)});
     }
-    if (jim_limits_get(lim, JIM_LIMIT_BAD_OBJECTS) >= 1000)
+    if (compare)
         FUZZ_CHECK(
             std::equal(fast.begin(), fast.end(), general.begin(), general.end(), same_outcome),
             "framed and decoded in one pass or apart differ:\n"
