@@ -260,8 +260,8 @@ struct Latency {
 struct Result {
     double rate = 0, per_cpu = 0, p50 = 0, p99 = 0, max = 0, extra = 0;
     double server_load = 0, bench_load = 0; // CPUs each used on average (1.0: one whole core)
-    double server_kernel = -1;              // the kernel's share of the server's CPU time
-    double late_p50 = -1, late_p99 = -1;    // open loop: how late jimbench sent (us), -1 closed
+    double server_kernel = -1; // the kernel's share of the server's CPU time (-1: under 0.5 s)
+    double late_p50 = -1, late_p99 = -1; // open loop: how late jimbench sent (us), -1 closed
     long count = 0;
     bool ok = false;
 };
@@ -289,7 +289,8 @@ void finish_loads(Result *r, long delivered, int64_t t0, const CpuMark &m0, cons
     r->rate = static_cast<double>(delivered) / secs;
     r->per_cpu = cpu > 0 ? static_cast<double>(delivered) / cpu : 0;
     r->server_load = cpu / secs;
-    r->server_kernel = cpu > 0 ? (m.server_kernel - m0.server_kernel) / cpu : -1;
+    // /proc counts in ticks, which sample user or kernel: a share of fewer is noise.
+    r->server_kernel = cpu >= 0.5 ? (m.server_kernel - m0.server_kernel) / cpu : -1;
     r->bench_load = (m.bench - m0.bench) / secs;
 }
 
