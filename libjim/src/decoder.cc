@@ -1,7 +1,7 @@
 // Message::decode: one JSON object to a Message through yajl's callback parser.
 //
 // The common object (flat, plain strings and integers) is read by a small scanner of
-// its own that calls the same callbacks as yajl would (Decoder::flat); anything else
+// its own that calls the same callbacks as yajl would (FlatScanner); anything else
 // goes to yajl, from the start of the object.
 // Every yajl call of the parsing side lives here. One yajl handle per thread is
 // reused across objects (yajl_allow_multiple_values), so a warm decoder

@@ -73,7 +73,8 @@ class Framer {
   private:
     enum class Outcome { Incomplete, Complete };
     Outcome scan();
-    bool continued_byte(unsigned char c);
+    // scan()'s steps for one byte c (p: just past it); true when the object ended there.
+    bool continued_byte(unsigned char c); // true: c was an escaped byte or a UTF-8 tail
     bool string_byte(unsigned char c, const unsigned char *p);
     bool structural_byte(unsigned char c, const unsigned char *p);
     int next_raw(std::string_view *obj);
