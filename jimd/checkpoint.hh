@@ -24,21 +24,25 @@ class Checkpointer {
     void after_commit(Store &main);
 
   private:
-    void finish(Store &main, int left, const std::string &error);
+    void finish(Store &main, int thread_copied, const std::string &error);
 
-    // The WAL's length (4 KiB pages) at which a worker copies it back, and what the
-    // thread may leave for the loop to copy. Each copy ends with a few device syncs on the
-    // loop, so the longer the WAL between copies, the rarer those stalls (doc/benchmarks.md).
-    static constexpr int kFrames = 4000, kRest = 64;
+    // The WAL's length in frames at which a worker copies it back; the thread's passes end
+    // once one copies at most kRest frames more than the last; the loop copies the rest
+    // only if that is at most kLoopMost frames (about half a millisecond). Each copy ends
+    // with a few device syncs on the loop, so the longer the WAL between copies, the rarer
+    // those stalls (doc/benchmarks.md).
+    static constexpr int kFrames = 4000, kRest = 64, kLoopMost = 256;
     // kFrames, or for a test JIMD_TEST_CHECKPOINT_FRAMES (a crash test needs a copy to run
     // without writing 16 MB first).
     int frames_;
     static constexpr int kNice = 19; // the copying waits for a free moment
     event_base *base_;
     JournalConfig config_;
-    std::unique_ptr<Helper> thread_;
-    std::unique_ptr<Store> store_; // used on thread_ only
+    std::unique_ptr<Helper> thread_;  // at kNice
+    std::unique_ptr<Helper> hurried_; // at nice 0, after a round the commits outran
+    std::unique_ptr<Store> store_;    // used by one round at a time, on either thread
     bool running_ = false;
+    bool outrun_ = false; // the last round left more than kLoopMost frames
     // Set when the WAL outgrows Store::kWalLimit: the thread stops after its current pass.
     std::atomic<bool> stand_down_{false};
     int tried_at_ = 0; // the WAL's frames when the last checkpoint began
