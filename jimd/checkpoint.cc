@@ -27,7 +27,8 @@ Checkpointer::Checkpointer(event_base *base, const JournalConfig &config)
 
 Checkpointer::~Checkpointer()
 {
-    thread_.reset(); // the threads stop before their connection closes
+    stand_down_ = true; // a round in progress ends after its current pass
+    thread_.reset();    // the threads stop before their connection closes
     hurried_.reset();
     store_.reset();
 }
@@ -38,8 +39,9 @@ bool Checkpointer::start(std::string *why)
     if (!store_->open(config_.path, config_.sync_full, config_.busy_ms, why))
         return false;
     thread_ = std::make_unique<Helper>(base_);
-    hurried_ = std::make_unique<Helper>(base_);
-    if (!thread_->start(kNice) || !hurried_->start(0)) {
+    if (config_.workers == 1) // only a single worker's loop copies the rest (finish)
+        hurried_ = std::make_unique<Helper>(base_);
+    if (!thread_->start(kNice) || (hurried_ && !hurried_->start())) {
         *why = "cannot start the checkpoint threads";
         return false;
     }
@@ -75,14 +77,15 @@ void Checkpointer::after_commit(Store &main)
     running_ = true;
     tried_at_ = frames;
     struct Outcome {
-        int copied = -1; // the WAL's frames copied back by the last pass, or -1: none ran
+        int log = -1, copied = -1; // the WAL's frames and those copied back at the last
+                                   // pass, or -1: none ran
         std::string error;
     };
     auto out = std::make_shared<Outcome>();
     Store *db = store_.get();
     std::atomic<bool> *stand_down = &stand_down_; // the thread ends before *this
     *stand_down = false;
-    (outrun_ ? hurried_ : thread_)
+    (outrun_ && hurried_ ? hurried_ : thread_)
         ->submit(
             [db, out, stand_down] {
                 // Each pass copies what the last one's copy and sync gave time to commit,
@@ -102,13 +105,14 @@ void Checkpointer::after_commit(Store &main)
                         out->error = db->error();
                         return;
                     }
+                    out->log = log;
                     out->copied = copied;
                     if (copied - before <= kRest)
                         return;
                     before = copied;
                 }
             },
-            [this, &main, out] { finish(main, out->copied, out->error); });
+            [this, &main, out] { finish(main, out->log, out->copied, out->error); });
 }
 
 // On the loop, after the thread's passes: copies what they left and what was committed
@@ -117,18 +121,19 @@ void Checkpointer::after_commit(Store &main)
 // thread gets little time): copying it here would hold every client of this loop for tens
 // of milliseconds, so the copying starts again at the next commit instead, on a thread at
 // the loop's own priority (hurried_: it shares the core rather than waiting for a free
-// moment), until a round leaves a few frames again. Past Store::kWalLimit the master's
-// RESTART takes over. Not with several workers: the others go
+// moment), until a round leaves a few frames again; past Store::kWalLimit, the master's
+// RESTART. The WAL's length is the larger of the loop's last commit's and the thread's
+// last look (the master's upkeep commits too). Not with several workers: the others go
 // on committing during the copy, so it would seldom reach the end and would stall this
 // loop for nothing; there the threads' copying keeps the master's RESTART short.
-void Checkpointer::finish(Store &main, int thread_copied, const std::string &error)
+void Checkpointer::finish(Store &main, int thread_log, int thread_copied, const std::string &error)
 {
     running_ = false;
     if (!error.empty())
         CLOG(JIM_LOG_WARNING, "checkpoint failed: %s", error.c_str());
     if (thread_copied < 0 || config_.workers > 1)
         return;
-    int behind = main.wal_frames() - thread_copied;
+    int behind = std::max(main.wal_frames(), thread_log) - thread_copied;
     outrun_ = behind > kLoopMost;
     if (outrun_) {
         CLOG(JIM_LOG_DEBUG, "checkpoint from frame %d: %d frames left, for the thread", tried_at_,

@@ -18,13 +18,14 @@ class Checkpointer {
   public:
     Checkpointer(event_base *base, const JournalConfig &config);
     ~Checkpointer();
-    // Opens its own connection and starts its thread (at nice kNice); false with *why.
+    // Opens its own connection and starts its threads (at nice kNice, and for a single
+    // worker one more at the loop's priority); false with *why.
     bool start(std::string *why);
     // Called after each commit on main, the loop's connection: the WAL policy.
     void after_commit(Store &main);
 
   private:
-    void finish(Store &main, int thread_copied, const std::string &error);
+    void finish(Store &main, int thread_log, int thread_copied, const std::string &error);
 
     // The WAL's length in frames at which a worker copies it back; the thread's passes end
     // once one copies at most kRest frames more than the last; the loop copies the rest
@@ -39,7 +40,8 @@ class Checkpointer {
     event_base *base_;
     JournalConfig config_;
     std::unique_ptr<Helper> thread_;  // at kNice
-    std::unique_ptr<Helper> hurried_; // at nice 0, after a round the commits outran
+    std::unique_ptr<Helper> hurried_; // at the loop's priority, after a round the commits
+                                      // outran; a single worker's only
     std::unique_ptr<Store> store_;    // used by one round at a time, on either thread
     bool running_ = false;
     bool outrun_ = false; // the last round left more than kLoopMost frames
