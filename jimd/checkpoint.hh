@@ -18,33 +18,27 @@ class Checkpointer {
   public:
     Checkpointer(event_base *base, const JournalConfig &config);
     ~Checkpointer();
-    // Opens its own connection and starts its threads (at nice kNice, and for a single
-    // worker one more at the loop's priority); false with *why.
+    // Opens its own connection and starts its thread (at nice kNice); false with *why.
     bool start(std::string *why);
     // Called after each commit on main, the loop's connection: the WAL policy.
     void after_commit(Store &main);
 
   private:
-    void finish(Store &main, int thread_log, int thread_copied, const std::string &error);
+    void finish(Store &main, int left, const std::string &error);
 
-    // The WAL's length in frames at which a worker copies it back; the thread's passes end
-    // once one copies at most kRest frames more than the last; the loop copies the rest
-    // only if that is at most kLoopMost frames (about half a millisecond). Each copy ends
-    // with a few device syncs on the loop, so the longer the WAL between copies, the rarer
-    // those stalls (doc/benchmarks.md).
-    static constexpr int kFrames = 4000, kRest = 64, kLoopMost = 256;
+    // The WAL's length (4 KiB pages) at which a worker copies it back, and what the
+    // thread may leave for the loop to copy. Each copy ends with a few device syncs on the
+    // loop, so the longer the WAL between copies, the rarer those stalls (doc/benchmarks.md).
+    static constexpr int kFrames = 4000, kRest = 64;
     // kFrames, or for a test JIMD_TEST_CHECKPOINT_FRAMES (a crash test needs a copy to run
     // without writing 16 MB first).
     int frames_;
     static constexpr int kNice = 19; // the copying waits for a free moment
     event_base *base_;
     JournalConfig config_;
-    std::unique_ptr<Helper> thread_;  // at kNice
-    std::unique_ptr<Helper> hurried_; // at the loop's priority, after a round the commits
-                                      // outran; a single worker's only
-    std::unique_ptr<Store> store_;    // used by one round at a time, on either thread
+    std::unique_ptr<Helper> thread_;
+    std::unique_ptr<Store> store_; // used on thread_ only
     bool running_ = false;
-    bool outrun_ = false; // the last round left more than kLoopMost frames
     // Set when the WAL outgrows Store::kWalLimit: the thread stops after its current pass.
     std::atomic<bool> stand_down_{false};
     int tried_at_ = 0; // the WAL's frames when the last checkpoint began
