@@ -39,7 +39,8 @@ class Checkpointer {
     std::unique_ptr<Helper> thread_;
     std::unique_ptr<Store> store_; // used on thread_ only
     bool running_ = false;
-    // Set when the WAL outgrows Store::kWalLimit: the thread stops after its current pass.
+    // Set when the WAL outgrows Store::kWalLimit, and when the worker stops: the thread
+    // stops after its current pass.
     std::atomic<bool> stand_down_{false};
     int tried_at_ = 0; // the WAL's frames when the last checkpoint began
 };
