@@ -100,22 +100,6 @@ void LocalDirectory::each_user(const std::function<void(const std::string &, siz
         fn(user, sessions.size());
 }
 
-bool LocalDirectory::hand(std::string_view user, std::string_view line, int64_t seq, bool remember)
-{
-    auto it = by_user_.find(user);
-    if (it == by_user_.end())
-        return false;
-    bool handed = false;
-    for (Session *s : it->second) {
-        if (s->conn.closing())
-            continue;
-        if (s->first_handing(seq, remember && !s->rechecked))
-            replies_.deliver(*s, line);
-        handed = true;
-    }
-    return handed;
-}
-
 // A small room gets the message at once; a large one (the general chat of thousands) a
 // chunk of kFanoutChunk sessions per loop turn, so the other sessions of the worker are
 // served in between instead of waiting for the whole fan-out. Room messages keep their

@@ -46,10 +46,33 @@ class LocalDirectory {
     void each_user(const std::function<void(const std::string &, size_t)> &fn) const;
 
     // Writes a direct message to the user's sessions here; false if there are none.
-    // `remember`: the message could also be found by the user's offline queries (it has a
-    // pending row elsewhere), so a session in its login window remembers it. user and line
-    // are read during the call only (a mesh frame's may be views of its input buffer).
-    bool hand(std::string_view user, std::string_view line, int64_t seq, bool remember);
+    // `remember()`: whether the message could also be found by the user's offline queries
+    // (it has a pending row elsewhere), so a session in its login window remembers it;
+    // called only for such a session, at most once. user and line are read during the
+    // call only (a mesh frame's may be views of its input buffer).
+    template <class Remember>
+    bool hand(std::string_view user, std::string_view line, int64_t seq, Remember remember)
+    {
+        auto it = by_user_.find(user);
+        if (it == by_user_.end())
+            return false;
+        bool handed = false;
+        int asked = -1; // remember()'s answer once asked
+        for (Session *s : it->second) {
+            if (s->conn.closing())
+                continue;
+            bool keep = false;
+            if (!s->rechecked) {
+                if (asked < 0)
+                    asked = remember() ? 1 : 0;
+                keep = asked == 1;
+            }
+            if (s->first_handing(seq, keep))
+                replies_.deliver(*s, line);
+            handed = true;
+        }
+        return handed;
+    }
     // Writes a room message to the room's members here, except one session.
     void fan_out(const std::string &room, const std::string &line, uint64_t except_session);
     // Tells the ndjson sessions here that have user as a contact.

@@ -2,19 +2,21 @@
 #include "peer_protocol.hh"
 
 #include <cstring>
+#include <endian.h>
 
 namespace jimd::peer {
 
 namespace {
 
 // Writes integers little-endian and strings length-first, at a position that only grows.
+// Each integer is one store (memcpy of its little-endian form), not a loop over its bytes.
 class Writer {
   public:
     explicit Writer(uint8_t *p) : p_(p) {}
     void u8(uint8_t v) { *p_++ = v; }
-    void u16(uint16_t v) { le(v, 2); }
-    void u32(uint32_t v) { le(v, 4); }
-    void u64(uint64_t v) { le(v, 8); }
+    void u16(uint16_t v) { put(htole16(v)); }
+    void u32(uint32_t v) { put(htole32(v)); }
+    void u64(uint64_t v) { put(htole64(v)); }
     void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
     void str(std::string_view s)
     {
@@ -25,10 +27,10 @@ class Writer {
     }
 
   private:
-    void le(uint64_t v, int bytes)
+    template <class T> void put(T le)
     {
-        for (int i = 0; i < bytes; i++)
-            *p_++ = static_cast<uint8_t>(v >> (8 * i));
+        std::memcpy(p_, &le, sizeof le);
+        p_ += sizeof le;
     }
     uint8_t *p_;
 };
@@ -40,12 +42,12 @@ class Reader {
         : p_(reinterpret_cast<const uint8_t *>(s.data())), left_(s.size())
     {
     }
-    bool u32(uint32_t *v) { return le(v, 4); }
-    bool u64(uint64_t *v) { return le(v, 8); }
+    bool u32(uint32_t *v) { return le(v); }
+    bool u64(uint64_t *v) { return le(v); }
     bool i64(int64_t *v)
     {
         uint64_t u;
-        if (!le(&u, 8))
+        if (!le(&u))
             return false;
         *v = static_cast<int64_t>(u);
         return true;
@@ -64,18 +66,19 @@ class Reader {
     bool done() const { return left_ == 0; }
 
   private:
-    template <class T> bool le(T *v, size_t bytes)
+    template <class T> bool le(T *v)
     {
-        if (left_ < bytes)
+        if (left_ < sizeof(T))
             return false;
-        T out = 0;
-        for (size_t i = 0; i < bytes; i++)
-            out |= static_cast<T>(p_[i]) << (8 * i);
-        *v = out;
-        p_ += bytes;
-        left_ -= bytes;
+        T raw;
+        std::memcpy(&raw, p_, sizeof raw);
+        *v = from_le(raw);
+        p_ += sizeof raw;
+        left_ -= sizeof raw;
         return true;
     }
+    static uint32_t from_le(uint32_t v) { return le32toh(v); }
+    static uint64_t from_le(uint64_t v) { return le64toh(v); }
     const uint8_t *p_;
     size_t left_;
 };

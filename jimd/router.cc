@@ -200,7 +200,7 @@ bool MeshRouter::deliver(const std::string &user, const std::string &line, int64
     // died before confirming it): only then could the re-check at login find it again.
     auto it = remote_.find(user);
     bool elsewhere = it != remote_.end() && it->second != 0;
-    bool handed = local_.hand(user, line, seq, elsewhere);
+    bool handed = local_.hand(user, line, seq, [elsewhere] { return elsewhere; });
     if (!elsewhere)
         return handed;
     for (int w = 0; w < count_; w++)
@@ -280,7 +280,8 @@ void MeshRouter::on(int from, const peer::Deliver &f)
     h.got++;
     // The frame's fields are read where they are: the frame stays in the mesh's input buffer
     // until this handler returns (Mesh::handle_frames drains it after).
-    if (!local_.hand(f.user, f.line, f.seq, remote_.find(f.user) != remote_.end()))
+    auto elsewhere = [this, &f] { return remote_.find(f.user) != remote_.end(); };
+    if (!local_.hand(f.user, f.line, f.seq, elsewhere))
         h.unsure.emplace_back(h.got, events_.keep_pending(std::string(f.user), f.seq));
     confirm_soon();
 }
