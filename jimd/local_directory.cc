@@ -32,7 +32,7 @@ bool LocalDirectory::add(Session &s)
         by_room_[r].push_back(&s);
     if (!general_.empty())
         by_room_[general_].push_back(&s);
-    SessionList &list = by_user_[s.user];
+    SessionList &list = by_user_[s.user].here;
     list.push_back(&s);
     return list.size() > 1;
 }
@@ -53,12 +53,13 @@ bool LocalDirectory::remove(Session &s)
     if (!general_.empty())
         leave_room(general_);
     auto it = by_user_.find(s.user);
-    if (it == by_user_.end())
+    if (it == by_user_.end() || it->second.here.empty())
         return false;
-    it->second.erase(&s);
-    if (!it->second.empty())
+    it->second.here.erase(&s);
+    if (!it->second.here.empty())
         return false;
-    by_user_.erase(it);
+    if (!it->second.elsewhere)
+        by_user_.erase(it);
     return true;
 }
 
@@ -69,7 +70,7 @@ void LocalDirectory::join(const std::string &user, const std::string &room)
     auto it = by_user_.find(user);
     if (it == by_user_.end())
         return;
-    for (Session *s : it->second)
+    for (Session *s : it->second.here)
         if (s->rooms.insert(room))
             by_room_[room].push_back(s);
 }
@@ -81,7 +82,7 @@ void LocalDirectory::leave(const std::string &user, const std::string &room)
     if (it == by_user_.end())
         return;
     auto members = by_room_.find(room);
-    for (Session *s : it->second)
+    for (Session *s : it->second.here)
         if (s->rooms.erase(room) && members != by_room_.end())
             std::erase(members->second, s);
     if (members != by_room_.end() && members->second.empty())
@@ -91,13 +92,62 @@ void LocalDirectory::leave(const std::string &user, const std::string &room)
 std::span<Session *const> LocalDirectory::of(const std::string &user) const
 {
     auto it = by_user_.find(user);
-    return it == by_user_.end() ? std::span<Session *const>() : it->second.view();
+    return it == by_user_.end() ? std::span<Session *const>() : it->second.here.view();
 }
 
 void LocalDirectory::each_user(const std::function<void(const std::string &, size_t)> &fn) const
 {
-    for (const auto &[user, sessions] : by_user_)
-        fn(user, sessions.size());
+    for (const auto &[user, entry] : by_user_)
+        if (!entry.here.empty())
+            fn(user, entry.here.size());
+}
+
+void LocalDirectory::set_elsewhere(const std::string &user, uint64_t workers)
+{
+    auto it = by_user_.find(user);
+    if (it == by_user_.end()) {
+        if (workers)
+            by_user_[user].elsewhere = workers;
+        return;
+    }
+    it->second.elsewhere = workers;
+    if (!workers && it->second.here.empty())
+        by_user_.erase(it);
+}
+
+void LocalDirectory::forget_worker(int worker, std::vector<std::string> *gone)
+{
+    uint64_t bit = uint64_t{1} << worker;
+    for (auto it = by_user_.begin(); it != by_user_.end();) {
+        UserEntry &e = it->second;
+        if (!(e.elsewhere & bit)) {
+            ++it;
+            continue;
+        }
+        e.elsewhere &= ~bit;
+        if (!e.elsewhere)
+            gone->push_back(it->first);
+        it = !e.elsewhere && e.here.empty() ? by_user_.erase(it) : std::next(it);
+    }
+}
+
+bool LocalDirectory::hand(std::string_view user, std::string_view line, int64_t seq,
+                          uint64_t *workers)
+{
+    auto it = by_user_.find(user);
+    *workers = it == by_user_.end() ? 0 : it->second.elsewhere;
+    if (it == by_user_.end())
+        return false;
+    bool remember = it->second.elsewhere != 0;
+    bool handed = false;
+    for (Session *s : it->second.here) {
+        if (s->conn.closing())
+            continue;
+        if (s->first_handing(seq, remember && !s->rechecked))
+            replies_.deliver(*s, line);
+        handed = true;
+    }
+    return handed;
 }
 
 // A small room gets the message at once; a large one (the general chat of thousands) a
@@ -144,10 +194,10 @@ void LocalDirectory::on_fanout(evutil_socket_t, short, void *arg)
 
 void LocalDirectory::presence(const std::string &user, bool online)
 {
-    for (const auto &[name, sessions] : by_user_) {
+    for (const auto &[name, entry] : by_user_) {
         if (name == user)
             continue;
-        for (Session *s : sessions) {
+        for (Session *s : entry.here) {
             if (!s->ndjson || s->conn.closing() || !s->contacts.count(user))
                 continue;
             jim_msg *m = replies_.object(JIM_ACTION_PRESENCE);

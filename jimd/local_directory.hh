@@ -1,7 +1,9 @@
-// The router's view of this worker: its logged-in sessions by user and by room, and the
-// writing of pushes to them — a direct message to its user's sessions, a room message to
-// the room's members (a large room a chunk of sessions per loop turn), a presence change
-// to the sessions that have the user as a contact.
+// The router's directory: this worker's logged-in sessions by user and by room, beside each
+// user the other workers that have sessions of theirs (a mask the router keeps from their
+// Online and Offline frames; one look-up answers both where a message goes), and the
+// writing of pushes to the sessions here — a direct message to its user's sessions, a room
+// message to the room's members (a large room a chunk of sessions per loop turn), a
+// presence change to the sessions that have the user as a contact.
 #pragma once
 
 #include "replies.hh"
@@ -41,38 +43,31 @@ class LocalDirectory {
     void join(const std::string &user, const std::string &room);
     void leave(const std::string &user, const std::string &room);
     std::span<Session *const> of(const std::string &user) const;
-    bool has(std::string_view user) const { return by_user_.find(user) != by_user_.end(); }
+    // Whether user has a session here, or one on another worker.
+    bool online_anywhere(std::string_view user) const
+    {
+        auto it = by_user_.find(user);
+        return it != by_user_.end() && (!it->second.here.empty() || it->second.elsewhere);
+    }
     // Calls fn(user, sessions here) for every user with sessions here.
     void each_user(const std::function<void(const std::string &, size_t)> &fn) const;
 
-    // Writes a direct message to the user's sessions here; false if there are none.
-    // `remember()`: whether the message could also be found by the user's offline queries
-    // (it has a pending row elsewhere), so a session in its login window remembers it;
-    // called only for such a session, at most once. user and line are read during the
-    // call only (a mesh frame's may be views of its input buffer).
-    template <class Remember>
-    bool hand(std::string_view user, std::string_view line, int64_t seq, Remember remember)
+    // The other workers with sessions of user (bit w: worker w), as the router last heard.
+    uint64_t elsewhere(std::string_view user) const
     {
         auto it = by_user_.find(user);
-        if (it == by_user_.end())
-            return false;
-        bool handed = false;
-        int asked = -1; // remember()'s answer once asked
-        for (Session *s : it->second) {
-            if (s->conn.closing())
-                continue;
-            bool keep = false;
-            if (!s->rechecked) {
-                if (asked < 0)
-                    asked = remember() ? 1 : 0;
-                keep = asked == 1;
-            }
-            if (s->first_handing(seq, keep))
-                replies_.deliver(*s, line);
-            handed = true;
-        }
-        return handed;
+        return it == by_user_.end() ? 0 : it->second.elsewhere;
     }
+    void set_elsewhere(const std::string &user, uint64_t workers);
+    // Takes worker off every user's mask; adds to *gone each user it was the last worker of.
+    void forget_worker(int worker, std::vector<std::string> *gone);
+
+    // Writes a direct message to the user's sessions here; false if there are none. A
+    // session in its login window remembers the message when it could also be found by the
+    // user's offline queries: when the user has sessions elsewhere too (the message may have
+    // a pending row there). *workers: the other workers with sessions of user. user and
+    // line are read during the call only (a mesh frame's may be views of its input buffer).
+    bool hand(std::string_view user, std::string_view line, int64_t seq, uint64_t *workers);
     // Writes a room message to the room's members here, except one session.
     void fan_out(const std::string &room, const std::string &line, uint64_t except_session);
     // Tells the ndjson sessions here that have user as a contact.
@@ -92,7 +87,12 @@ class LocalDirectory {
     std::string general_;
     Replies &replies_;
     std::function<Session *(uint64_t)> find_;
-    std::unordered_map<std::string, SessionList, NameHash, std::equal_to<>> by_user_;
+    // A user's sessions here and the other workers with some; listed while either has any.
+    struct UserEntry {
+        SessionList here;
+        uint64_t elsewhere = 0;
+    };
+    std::unordered_map<std::string, UserEntry, NameHash, std::equal_to<>> by_user_;
     std::unordered_map<std::string, std::vector<Session *>> by_room_; // members online here
     std::deque<Fanout> fanouts_;
     event *fanout_ev_ = nullptr;

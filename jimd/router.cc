@@ -1,7 +1,8 @@
-// The router over the socketpair mesh (router.hh): the directory of users online on the
-// other workers, fed by their Online/Offline frames; direct messages handed over in
-// Deliver frames with their ledger and Acks; room messages in Room frames; kicks in Kick
-// frames. (Connections per address are counted in shared memory: ip_slots.hh.)
+// The router over the socketpair mesh (router.hh): which other workers have sessions of
+// each user, kept in the directory (local_directory.hh) from their Online/Offline frames;
+// direct messages handed over in Deliver frames with their ledger and Acks; room messages
+// in Room frames; kicks in Kick frames. (Connections per address are counted in shared
+// memory: ip_slots.hh.)
 #include "router.hh"
 
 #include "local_directory.hh"
@@ -107,10 +108,8 @@ class MeshRouter final : public Router {
     RouterEvents &events_;
     LocalDirectory local_;
     Mesh mesh_;
-    // user -> mask of workers
-    std::unordered_map<std::string, uint64_t, NameHash, std::equal_to<>> remote_;
     // user -> worker -> sessions there, only where a worker has two or more: the rest have
-    // one each, so remote_'s mask counts them (max_sessions holds across workers).
+    // one each, so the directory's mask counts them (max_sessions holds across workers).
     std::unordered_map<std::string, std::unordered_map<int, int>> remote_multi_;
     std::vector<Handover> handover_; // by peer index
     uint64_t last_ok_ = 0;           // the journal's
@@ -176,17 +175,13 @@ void MeshRouter::announce(const std::string &user)
 
 bool MeshRouter::online_anywhere(std::string_view user) const
 {
-    if (local_.has(user))
-        return true;
-    auto it = remote_.find(user);
-    return it != remote_.end() && it->second != 0;
+    return local_.online_anywhere(user);
 }
 
 size_t MeshRouter::sessions_of(const std::string &user) const
 {
     size_t n = local_.of(user).size();
-    if (auto it = remote_.find(user); it != remote_.end())
-        n += static_cast<size_t>(__builtin_popcountll(it->second));
+    n += static_cast<size_t>(__builtin_popcountll(local_.elsewhere(user)));
     if (auto it = remote_multi_.find(user); it != remote_multi_.end())
         for (const auto &[worker, count] : it->second)
             n += static_cast<size_t>(count - 1);
@@ -198,13 +193,12 @@ bool MeshRouter::deliver(const std::string &user, const std::string &line, int64
     // A pending row for seq can exist beside this hand-over only when the user also has
     // sessions elsewhere (kept there because the user had left, or kept for a worker that
     // died before confirming it): only then could the re-check at login find it again.
-    auto it = remote_.find(user);
-    bool elsewhere = it != remote_.end() && it->second != 0;
-    bool handed = local_.hand(user, line, seq, [elsewhere] { return elsewhere; });
-    if (!elsewhere)
+    uint64_t workers = 0;
+    bool handed = local_.hand(user, line, seq, &workers);
+    if (!workers)
         return handed;
     for (int w = 0; w < count_; w++)
-        if (((it->second >> w) & 1) && mesh_.send(w, peer::Deliver{user, seq, line})) {
+        if (((workers >> w) & 1) && mesh_.send(w, peer::Deliver{user, seq, line})) {
             Handover &h = handover_[static_cast<size_t>(w)];
             h.unacked.push_back(seq);
             h.sent++;
@@ -237,7 +231,7 @@ void MeshRouter::on(int from, const peer::Online &f)
 {
     std::string user(f.user);
     bool was = online_anywhere(user);
-    remote_[user] |= uint64_t{1} << from;
+    local_.set_elsewhere(user, local_.elsewhere(user) | uint64_t{1} << from);
     if (f.sessions >= 2) {
         remote_multi_[user][from] = static_cast<int>(f.sessions);
     } else if (auto it = remote_multi_.find(user); it != remote_multi_.end()) {
@@ -260,11 +254,8 @@ void MeshRouter::on(int from, const peer::Offline &f)
 // Worker `peer` has no session of user any more.
 void MeshRouter::forget_remote(const std::string &user, int peer)
 {
-    if (auto it = remote_.find(user); it != remote_.end()) {
-        it->second &= ~(uint64_t{1} << peer);
-        if (!it->second)
-            remote_.erase(it);
-    }
+    if (uint64_t workers = local_.elsewhere(user); workers)
+        local_.set_elsewhere(user, workers & ~(uint64_t{1} << peer));
     if (auto m = remote_multi_.find(user); m != remote_multi_.end()) {
         m->second.erase(peer);
         if (m->second.empty())
@@ -280,8 +271,8 @@ void MeshRouter::on(int from, const peer::Deliver &f)
     h.got++;
     // The frame's fields are read where they are: the frame stays in the mesh's input buffer
     // until this handler returns (Mesh::handle_frames drains it after).
-    auto elsewhere = [this, &f] { return remote_.find(f.user) != remote_.end(); };
-    if (!local_.hand(f.user, f.line, f.seq, elsewhere))
+    uint64_t workers = 0;
+    if (!local_.hand(f.user, f.line, f.seq, &workers))
         h.unsure.emplace_back(h.got, events_.keep_pending(std::string(f.user), f.seq));
     confirm_soon();
 }
@@ -385,17 +376,7 @@ void MeshRouter::peer_gone(int peer)
 {
     RLOG(JIM_LOG_INFO, "worker %d went away", peer);
     std::vector<std::string> gone;
-    for (auto it = remote_.begin(); it != remote_.end();) {
-        if ((it->second >> peer) & 1) {
-            it->second &= ~(uint64_t{1} << peer);
-            if (!it->second) {
-                gone.push_back(it->first);
-                it = remote_.erase(it);
-                continue;
-            }
-        }
-        ++it;
-    }
+    local_.forget_worker(peer, &gone);
     for (auto it = remote_multi_.begin(); it != remote_multi_.end();) {
         it->second.erase(peer);
         it = it->second.empty() ? remote_multi_.erase(it) : std::next(it);
