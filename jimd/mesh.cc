@@ -8,15 +8,21 @@
 #include <cerrno>
 #include <new>
 #include <unistd.h>
+#include <utility>
 
 namespace jimd {
 
 namespace {
 constexpr size_t kReadChunk = 64 << 10;
 constexpr int kMaxReads = 64; // per call: 4 MB, more than a link holds before backpressure
-// A link's input or output block bigger than this is freed once it is empty (a burst's);
-// one that a read ends in the middle of a frame grows to two read chunks, and is kept.
+// A link's input or output block bigger than this is freed once the link has carried
+// nothing for a second (a burst's); one that a read ends in the middle of a frame grows to
+// two read chunks, and is kept. Not at once when it empties: under a steady load a link's
+// output empties after every write and fills again with the next commit, and growing a
+// block from nothing each time (realloc copying it at each step) cost more than the
+// frames' own encoding.
 constexpr size_t kKeepBlock = 2 * kReadChunk;
+constexpr timeval kTrimEvery = {1, 0};
 } // namespace
 
 Mesh::Mesh(event_base *base, int self, int count, Handler on_frame, PeerEvent on_peer)
@@ -33,6 +39,8 @@ Mesh::~Mesh()
 {
     for (Link &l : links_)
         release(l);
+    if (trim_ev_)
+        event_free(trim_ev_);
 }
 
 // Frees what a link holds (each part only if it was made) and leaves it unconnected.
@@ -52,6 +60,13 @@ bool Mesh::attach(int peer, int fd)
     if (peer < 0 || peer >= count_ || peer == self_) {
         close(fd);
         return false;
+    }
+    if (!trim_ev_) {
+        trim_ev_ = event_new(base_, -1, EV_PERSIST, on_trim, this);
+        if (!trim_ev_ || event_add(trim_ev_, &kTrimEvery) != 0) {
+            close(fd);
+            return false;
+        }
     }
     if (links_[peer].fd >= 0)
         drop(peer, nullptr); // the old link belonged to a worker that has been replaced
@@ -88,6 +103,7 @@ uint8_t *Mesh::reserve(int peer, size_t n)
     if (!at)
         return nullptr;
     l.reserved = n;
+    l.used = true;
     return reinterpret_cast<uint8_t *>(at);
 }
 
@@ -115,7 +131,6 @@ bool Mesh::write_out(Link &l)
             return true;
         return false;
     }
-    l.out->trim(kKeepBlock);
     return true;
 }
 
@@ -154,6 +169,7 @@ bool Mesh::fill(Link &l)
         ssize_t n = read(l.fd, room, kReadChunk);
         if (n > 0) {
             l.in->commit(static_cast<size_t>(n));
+            l.used = true;
             if (static_cast<size_t>(n) < kReadChunk)
                 return true;
             continue;
@@ -172,8 +188,15 @@ void Mesh::on_readable(evutil_socket_t, short, void *arg)
         return; // dropped
     if (!open)
         m.drop(l.peer, nullptr); // EOF: the frames that came before it were handled
-    else
-        l.in->trim(kKeepBlock);
+}
+
+void Mesh::on_trim(evutil_socket_t, short, void *arg)
+{
+    for (Link &l : static_cast<Mesh *>(arg)->links_)
+        if (l.fd >= 0 && !std::exchange(l.used, false)) {
+            l.in->trim(kKeepBlock); // each only if empty
+            l.out->trim(kKeepBlock);
+        }
 }
 
 void Mesh::poll_input()
@@ -185,8 +208,7 @@ void Mesh::poll_input()
     for (Link &l : links_)
         if (l.fd >= 0) {
             fill(l); // EOF and errors are left for the loop's own read to find
-            if (handle_frames(l))
-                l.in->trim(kKeepBlock);
+            handle_frames(l);
         }
 }
 

@@ -79,6 +79,7 @@ class Mesh {
         std::unique_ptr<OutputBuffer> in = nullptr, out = nullptr;
         bool writing = false; // write_ev is pending
         size_t reserved = 0;  // the size of the frame being written at out's end
+        bool used = false;    // a frame went in or out since the last trim
     };
     // Room for a frame of n bytes at the end of peer's output, or null.
     uint8_t *reserve(int peer, size_t n);
@@ -86,6 +87,9 @@ class Mesh {
     bool commit(int peer);
     static void on_readable(evutil_socket_t fd, short what, void *arg);
     static void on_writable(evutil_socket_t fd, short what, void *arg);
+    // Once a second: gives back the blocks a burst grew, on the links that carried nothing
+    // since the last time.
+    static void on_trim(evutil_socket_t fd, short what, void *arg);
     // Reads what the socket holds (bounded); false on EOF or an error.
     static bool fill(Link &l);
     // Handles every whole frame in l.in; false if the peer sent a bad one (link dropped).
@@ -100,6 +104,7 @@ class Mesh {
     Handler on_frame_;
     PeerEvent on_peer_;
     std::vector<Link> links_;
+    event *trim_ev_ = nullptr; // on_trim's timer, made with the first link
     std::function<void()> drained_;
     std::function<void(bool)> frames_;
     bool reading_ = false; // inside a frame handler: poll_input waits for the loop
