@@ -1,5 +1,5 @@
-// The sessions of this worker by user and room, and the writing of pushes to them
-// (local_directory.hh).
+// The sessions of this worker by user and room, beside each user the other workers with
+// sessions of theirs, and the writing of pushes to the sessions here (local_directory.hh).
 #include "local_directory.hh"
 
 #include <algorithm>
@@ -32,7 +32,12 @@ bool LocalDirectory::add(Session &s)
         by_room_[r].push_back(&s);
     if (!general_.empty())
         by_room_[general_].push_back(&s);
-    SessionList &list = by_user_[s.user].here;
+    auto &entry = *by_user_.try_emplace(s.user).first;
+    SessionList &list = entry.second.here;
+    if (list.empty()) {
+        entry.second.slot = here_.size();
+        here_.push_back(&entry);
+    }
     list.push_back(&s);
     return list.size() > 1;
 }
@@ -58,6 +63,10 @@ bool LocalDirectory::remove(Session &s)
     it->second.here.erase(&s);
     if (!it->second.here.empty())
         return false;
+    size_t slot = it->second.slot; // off here_: the last one takes its place
+    here_[slot] = here_.back();
+    here_[slot]->second.slot = slot;
+    here_.pop_back();
     if (!it->second.elsewhere)
         by_user_.erase(it);
     return true;
@@ -97,9 +106,8 @@ std::span<Session *const> LocalDirectory::of(const std::string &user) const
 
 void LocalDirectory::each_user(const std::function<void(const std::string &, size_t)> &fn) const
 {
-    for (const auto &[user, entry] : by_user_)
-        if (!entry.here.empty())
-            fn(user, entry.here.size());
+    for (const UserMap::value_type *e : here_)
+        fn(e->first, e->second.here.size());
 }
 
 void LocalDirectory::set_elsewhere(const std::string &user, uint64_t workers)
@@ -194,10 +202,10 @@ void LocalDirectory::on_fanout(evutil_socket_t, short, void *arg)
 
 void LocalDirectory::presence(const std::string &user, bool online)
 {
-    for (const auto &[name, entry] : by_user_) {
-        if (name == user)
+    for (const UserMap::value_type *e : here_) {
+        if (e->first == user)
             continue;
-        for (Session *s : entry.here) {
+        for (Session *s : e->second.here) {
             if (!s->ndjson || s->conn.closing() || !s->contacts.count(user))
                 continue;
             jim_msg *m = replies_.object(JIM_ACTION_PRESENCE);

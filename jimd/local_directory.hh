@@ -91,8 +91,13 @@ class LocalDirectory {
     struct UserEntry {
         SessionList here;
         uint64_t elsewhere = 0;
+        size_t slot = 0; // where in here_ while `here` is not empty
     };
-    std::unordered_map<std::string, UserEntry, NameHash, std::equal_to<>> by_user_;
+    using UserMap = std::unordered_map<std::string, UserEntry, NameHash, std::equal_to<>>;
+    UserMap by_user_;
+    // The entries with sessions here (a map's entries stay where they are until erased), so
+    // that what walks this worker's users does not walk those only seen elsewhere.
+    std::vector<UserMap::value_type *> here_;
     std::unordered_map<std::string, std::vector<Session *>> by_room_; // members online here
     std::deque<Fanout> fanouts_;
     event *fanout_ev_ = nullptr;

@@ -1,8 +1,9 @@
 /*
  * test_jimd_workers.c — 4 workers, 40 clients: every client reaches every other across
  * workers, a room message reaches each member exactly once, a user is reachable live from
- * every worker once their login is answered, presence crosses workers, a resend is found by
- * whichever worker takes it, before and after the upkeep folds the ids into `ids`.
+ * every worker once their login is answered, presence crosses workers, a user with sessions
+ * on two workers is online until the last one leaves, a resend is found by whichever worker
+ * takes it, before and after the upkeep folds the ids into `ids`.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -381,6 +382,76 @@ static void resend__found_by_any_worker_before_and_after_the_fold(void **state)
     tc_close(b);
 }
 
+/* A new session of name on worker `want` (or, want < 0, on another worker than `not`). */
+static tclient *online_on(const char *name, int want, int not )
+{
+    for (int i = 0; i < 24; i++) {
+        tclient *c = tc_online(server.port, name);
+        assert_non_null(c);
+        int w = jimd_user_worker(&server, name);
+        if (want >= 0 ? w == want : w != not )
+            return c;
+        tc_close(c);
+    }
+    fail_msg("no session of %s landed where wanted", name);
+    return NULL;
+}
+
+/* Sends a message to tw_b from a; its response code. */
+static int send_tw(tclient *a, const char *text)
+{
+    tc_send(a, "{\"action\":\"msg\",\"to\":\"tw_b\",\"message\":\"%s\"}", text);
+    return tc_response(a, T);
+}
+
+/* A user with sessions on two workers stays online for a sender beside the one that leaves
+ * first, and is offline (messages stored for later, none lost) once both have left. */
+static void user_on_two_workers__online_until_the_last_session_leaves(void **state)
+{
+    (void)state;
+    tclient *b1 = tc_online(server.port, "tw_b");
+    assert_non_null(b1);
+    int w1 = jimd_user_worker(&server, "tw_b");
+    tclient *b2 = online_on("tw_b", -1, w1);
+    tclient *a = online_on("tw_a", w1, -1); /* the sender beside b1 */
+    assert_int_equal(send_tw(a, "m1"), 200);
+    assert_string_equal(jim_msg_get_str(tc_next_msg(b1, T), JIM_FIELD_MESSAGE), "m1");
+    assert_string_equal(jim_msg_get_str(tc_next_msg(b2, T), JIM_FIELD_MESSAGE), "m1");
+    /* b1 leaves: tw_b has no session beside a any more, but one elsewhere. */
+    tc_send(b1, "{\"action\":\"quit\"}");
+    tc_close(b1);
+    usleep(100000);
+    assert_int_equal(send_tw(a, "m2"), 200);
+    jim_msg *m = tc_next_msg(b2, T);
+    assert_non_null(m);
+    assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "m2");
+    /* b2 leaves too: once a's worker has heard, messages are stored (202). */
+    tc_send(b2, "{\"action\":\"quit\"}");
+    tc_close(b2);
+    int sent = 0, code = 0;
+    char text[16];
+    for (int i = 0; i < 50 * jimd_slowdown() && code != 202; i++) {
+        snprintf(text, sizeof text, "o%d", sent++);
+        code = send_tw(a, text);
+        assert_true(code == 200 || code == 202);
+        if (code != 202)
+            usleep(20000);
+    }
+    assert_int_equal(code, 202);
+    /* Back online: every message sent after b2 left arrives once, in order. */
+    tclient *b3 = tc_online(server.port, "tw_b");
+    assert_non_null(b3);
+    for (int i = 0; i < sent; i++) {
+        snprintf(text, sizeof text, "o%d", i);
+        m = tc_next_msg(b3, T);
+        assert_non_null(m);
+        assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE), text);
+    }
+    assert_null(tc_next_msg(b3, 300));
+    tc_close(b3);
+    tc_close(a);
+}
+
 static void limits__per_ip_and_login_failures__hold_across_workers(void **state)
 {
     (void)state;
@@ -446,6 +517,7 @@ int main(void)
         cmocka_unit_test(login_while_messages_stream__each_arrives_once),
         cmocka_unit_test(presence__crosses_workers),
         cmocka_unit_test(resend__found_by_any_worker_before_and_after_the_fold),
+        cmocka_unit_test(user_on_two_workers__online_until_the_last_session_leaves),
         cmocka_unit_test(limits__per_ip_and_login_failures__hold_across_workers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
