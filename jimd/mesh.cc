@@ -8,19 +8,18 @@
 #include <cerrno>
 #include <new>
 #include <unistd.h>
-#include <utility>
 
 namespace jimd {
 
 namespace {
 constexpr size_t kReadChunk = 64 << 10;
 constexpr int kMaxReads = 64; // per call: 4 MB, more than a link holds before backpressure
-// A link's input or output block bigger than this is freed once the link has carried
-// nothing for a second (a burst's); one that a read ends in the middle of a frame grows to
-// two read chunks, and is kept. Not at once when it empties: under a steady load a link's
-// output empties after every write and fills again with the next commit, and growing a
-// block from nothing each time (realloc copying it at each step) cost more than the
-// frames' own encoding.
+// A link's input or output block bigger than this, and than twice what it held at most in
+// the last second, is freed by the once-a-second trim if empty then (a burst's); one that
+// a read ends in the middle of a frame grows to two read chunks, and is kept. Not at once
+// when it empties: under a steady load a link's output empties after every write and fills
+// again with the next commit, and growing a block from nothing each time (realloc copying
+// it at each step) cost more than the frames' own encoding.
 constexpr size_t kKeepBlock = 2 * kReadChunk;
 constexpr timeval kTrimEvery = {1, 0};
 } // namespace
@@ -64,6 +63,9 @@ bool Mesh::attach(int peer, int fd)
     if (!trim_ev_) {
         trim_ev_ = event_new(base_, -1, EV_PERSIST, on_trim, this);
         if (!trim_ev_ || event_add(trim_ev_, &kTrimEvery) != 0) {
+            if (trim_ev_)
+                event_free(trim_ev_);
+            trim_ev_ = nullptr; // the next attach tries again
             close(fd);
             return false;
         }
@@ -103,7 +105,6 @@ uint8_t *Mesh::reserve(int peer, size_t n)
     if (!at)
         return nullptr;
     l.reserved = n;
-    l.used = true;
     return reinterpret_cast<uint8_t *>(at);
 }
 
@@ -112,6 +113,7 @@ bool Mesh::commit(int peer)
     Link &l = links_[peer];
     l.out->commit(l.reserved);
     l.reserved = 0;
+    l.peak_out = std::max(l.peak_out, l.out->size());
     if (!l.writing) {
         l.writing = true;
         event_add(l.write_ev, nullptr);
@@ -169,7 +171,7 @@ bool Mesh::fill(Link &l)
         ssize_t n = read(l.fd, room, kReadChunk);
         if (n > 0) {
             l.in->commit(static_cast<size_t>(n));
-            l.used = true;
+            l.peak_in = std::max(l.peak_in, l.in->size());
             if (static_cast<size_t>(n) < kReadChunk)
                 return true;
             continue;
@@ -193,9 +195,11 @@ void Mesh::on_readable(evutil_socket_t, short, void *arg)
 void Mesh::on_trim(evutil_socket_t, short, void *arg)
 {
     for (Link &l : static_cast<Mesh *>(arg)->links_)
-        if (l.fd >= 0 && !std::exchange(l.used, false)) {
-            l.in->trim(kKeepBlock); // each only if empty
-            l.out->trim(kKeepBlock);
+        if (l.fd >= 0) {
+            l.in->trim(std::max(kKeepBlock, 2 * l.peak_in)); // each only if empty
+            l.out->trim(std::max(kKeepBlock, 2 * l.peak_out));
+            l.peak_in = l.in->size();
+            l.peak_out = l.out->size();
         }
 }
 

@@ -77,9 +77,9 @@ class Mesh {
         event *read_ev = nullptr;
         event *write_ev = nullptr; // pending while `out` holds bytes
         std::unique_ptr<OutputBuffer> in = nullptr, out = nullptr;
-        bool writing = false; // write_ev is pending
-        size_t reserved = 0;  // the size of the frame being written at out's end
-        bool used = false;    // a frame went in or out since the last trim
+        bool writing = false;             // write_ev is pending
+        size_t reserved = 0;              // the size of the frame being written at out's end
+        size_t peak_in = 0, peak_out = 0; // the most each block held since the last trim
     };
     // Room for a frame of n bytes at the end of peer's output, or null.
     uint8_t *reserve(int peer, size_t n);
@@ -87,8 +87,8 @@ class Mesh {
     bool commit(int peer);
     static void on_readable(evutil_socket_t fd, short what, void *arg);
     static void on_writable(evutil_socket_t fd, short what, void *arg);
-    // Once a second: gives back the blocks a burst grew, on the links that carried nothing
-    // since the last time.
+    // Once a second: gives back each empty block over twice what it held at most since the
+    // last time (a burst's), so a steady flow keeps its block and a past burst's goes.
     static void on_trim(evutil_socket_t fd, short what, void *arg);
     // Reads what the socket holds (bounded); false on EOF or an error.
     static bool fill(Link &l);

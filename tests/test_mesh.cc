@@ -3,7 +3,7 @@
 // each reach the handler once, whole and in order; frames written before an EOF are
 // handled before the link is dropped; a header of another version drops the link with a
 // reason; a frame sent is the bytes peer_protocol encodes; and what a burst made the link's
-// blocks grow to is given back once it has gone through.
+// blocks grow to is kept as they empty and given back within two seconds after it.
 #include "mesh.hh"
 #include "peer_protocol.hh"
 
@@ -159,7 +159,7 @@ void frames_across_reads__each_whole_once_in_order(void **)
                     line_of(i, 1000 + static_cast<size_t>(i * 37) % 2000));
     }
     assert_int_equal(f.downs, 0);
-    // The burst went through: the blocks are back to their ordinary size within a second.
+    // The burst went through: the blocks are back to their ordinary size within two seconds.
     f.past_trim();
     assert_true(f.mesh.held() <= kOrdinary);
 }
@@ -191,7 +191,7 @@ void other_version__dropped_with_a_reason(void **)
 }
 
 // What send() queues is the frame peer_protocol encodes, written out by the loop; a
-// backlog's block is kept while the link may be busy, and given back within a second.
+// backlog's block is kept as it empties, and given back within two seconds.
 void send__encoded_frame_written_and_block_trimmed(void **)
 {
     Fixture f;
