@@ -110,16 +110,18 @@ void LocalDirectory::each_user(const std::function<void(const std::string &, siz
         fn(e->first, e->second.here.size());
 }
 
-void LocalDirectory::set_elsewhere(const std::string &user, uint64_t workers)
+void LocalDirectory::seen_on(const std::string &user, int worker)
+{
+    by_user_[user].elsewhere |= uint64_t{1} << worker;
+}
+
+void LocalDirectory::gone_from(const std::string &user, int worker)
 {
     auto it = by_user_.find(user);
-    if (it == by_user_.end()) {
-        if (workers)
-            by_user_[user].elsewhere = workers;
+    if (it == by_user_.end())
         return;
-    }
-    it->second.elsewhere = workers;
-    if (!workers && it->second.here.empty())
+    it->second.elsewhere &= ~(uint64_t{1} << worker);
+    if (!it->second.elsewhere && it->second.here.empty())
         by_user_.erase(it);
 }
 

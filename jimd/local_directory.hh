@@ -58,7 +58,9 @@ class LocalDirectory {
         auto it = by_user_.find(user);
         return it == by_user_.end() ? 0 : it->second.elsewhere;
     }
-    void set_elsewhere(const std::string &user, uint64_t workers);
+    // Worker has sessions of user (seen_on), or has none any more (gone_from).
+    void seen_on(const std::string &user, int worker);
+    void gone_from(const std::string &user, int worker);
     // Takes worker off every user's mask; adds to *gone each user it was the last worker of.
     void forget_worker(int worker, std::vector<std::string> *gone);
 

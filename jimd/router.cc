@@ -231,7 +231,7 @@ void MeshRouter::on(int from, const peer::Online &f)
 {
     std::string user(f.user);
     bool was = online_anywhere(user);
-    local_.set_elsewhere(user, local_.elsewhere(user) | uint64_t{1} << from);
+    local_.seen_on(user, from);
     if (f.sessions >= 2) {
         remote_multi_[user][from] = static_cast<int>(f.sessions);
     } else if (auto it = remote_multi_.find(user); it != remote_multi_.end()) {
@@ -254,8 +254,7 @@ void MeshRouter::on(int from, const peer::Offline &f)
 // Worker `peer` has no session of user any more.
 void MeshRouter::forget_remote(const std::string &user, int peer)
 {
-    if (uint64_t workers = local_.elsewhere(user); workers)
-        local_.set_elsewhere(user, workers & ~(uint64_t{1} << peer));
+    local_.gone_from(user, peer);
     if (auto m = remote_multi_.find(user); m != remote_multi_.end()) {
         m->second.erase(peer);
         if (m->second.empty())
