@@ -438,15 +438,24 @@ static void user_on_two_workers__online_until_the_last_session_leaves(void **sta
             usleep(20000);
     }
     assert_int_equal(code, 202);
-    /* Back online: every message sent after b2 left arrives once, in order. */
+    /* Back online: every message sent after b2 left arrives once. (Not necessarily in
+     * order: one handed over to b2's worker just after b2 left is kept there as pending,
+     * and may be found by the login's second query, after younger ones.) */
     tclient *b3 = tc_online(server.port, "tw_b");
     assert_non_null(b3);
+    int *got = calloc((size_t)sent, sizeof *got);
+    assert_non_null(got);
     for (int i = 0; i < sent; i++) {
-        snprintf(text, sizeof text, "o%d", i);
         m = tc_next_msg(b3, T);
         assert_non_null(m);
-        assert_string_equal(jim_msg_get_str(m, JIM_FIELD_MESSAGE), text);
+        int n = -1;
+        assert_int_equal(sscanf(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "o%d", &n), 1);
+        assert_true(n >= 0 && n < sent);
+        got[n]++;
     }
+    for (int i = 0; i < sent; i++)
+        assert_int_equal(got[i], 1);
+    free(got);
     assert_null(tc_next_msg(b3, 300));
     tc_close(b3);
     tc_close(a);
