@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -163,10 +164,11 @@ class Journal {
     // outcome goes to the listener.
     virtual Entry &append() = 0;
     // Pending rows, written with the next commit: a direct message kept for user; the
-    // message seq kept for its own recipient; user's rows up to seq cleared.
+    // message seq kept for its own recipient; user's rows of these seqs cleared (exactly
+    // those handed: another worker may add a row with a lower seq meanwhile).
     virtual void keep_pending(const std::string &user, int64_t seq) = 0;
     virtual void recover_pending(int64_t seq) = 0;
-    virtual void clear_pending(const std::string &user, int64_t upto) = 0;
+    virtual void clear_pending(const std::string &user, std::span<const int64_t> seqs) = 0;
     // The number of the commit that will carry what is queued now, and of the last commit
     // that succeeded: a pending row queued with ticket t is on disk once last_ok() >= t.
     virtual uint64_t next_commit() const = 0;

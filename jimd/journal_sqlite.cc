@@ -52,9 +52,9 @@ class Batch {
 
 // The pending-row work queued for the next commit.
 struct RowWork {
-    std::vector<std::pair<std::string, int64_t>> keep;  // (user, seq): rows to add
-    std::vector<int64_t> recover;                       // seqs kept for their recipients
-    std::vector<std::pair<std::string, int64_t>> clear; // (user, up to seq): rows to clear
+    std::vector<std::pair<std::string, int64_t>> keep; // (user, seq): rows to add
+    std::vector<int64_t> recover;                      // seqs kept for their recipients
+    std::vector<std::pair<std::string, std::vector<int64_t>>> clear; // (user, seqs): to clear
     bool empty() const { return keep.empty() && recover.empty() && clear.empty(); }
     void swap(RowWork &o)
     {
@@ -211,7 +211,7 @@ class SqliteJournal final : public Journal {
     Entry &append() override;
     void keep_pending(const std::string &user, int64_t seq) override;
     void recover_pending(int64_t seq) override;
-    void clear_pending(const std::string &user, int64_t upto) override;
+    void clear_pending(const std::string &user, std::span<const int64_t> seqs) override;
     uint64_t next_commit() const override { return commits_ + 1; }
     uint64_t last_ok() const override { return last_ok_; }
     void commit_now() override { commit(); }
@@ -360,9 +360,9 @@ void SqliteJournal::recover_pending(int64_t seq)
     schedule();
 }
 
-void SqliteJournal::clear_pending(const std::string &user, int64_t upto)
+void SqliteJournal::clear_pending(const std::string &user, std::span<const int64_t> seqs)
 {
-    rows_.clear.emplace_back(user, upto);
+    rows_.clear.emplace_back(user, std::vector<int64_t>(seqs.begin(), seqs.end()));
     schedule();
 }
 

@@ -350,7 +350,7 @@ const Store::Statement Store::kStatements[] = {
     {&Store::st_batch_at_, "SELECT first_seq, last_seq, data FROM batches WHERE last_seq >= ?1 "
                            "ORDER BY last_seq LIMIT 1"},
     {&Store::st_add_pending_, "INSERT OR IGNORE INTO pending(user, seq) VALUES(?1, ?2)"},
-    {&Store::st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq <= ?2"},
+    {&Store::st_clear_pending_, "DELETE FROM pending WHERE user = ?1 AND seq = ?2"},
     {&Store::st_pending_seqs_, "SELECT seq FROM pending WHERE user = ?1 AND seq > ?2 "
                                "ORDER BY seq LIMIT ?3"},
     {&Store::st_room_sinces_, "SELECT r.name, mb.since_seq FROM members mb JOIN rooms r ON "

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -80,7 +81,9 @@ class Store {
     bool add_pending_of(int64_t seq);
     bool pending(const std::string &user, int64_t after, int limit,
                  std::vector<StoredMessage> *out);
-    bool clear_pending(const std::string &user, int64_t upto);
+    // Clears exactly the rows of these seqs: never a range, for a row with a lower seq may
+    // have been added by another worker since the page was read.
+    bool clear_pending(const std::string &user, std::span<const int64_t> seqs);
     // The messages after seq `since` that name sent or received, and those of its rooms
     // while it was a member; with a general chat, its messages after general_since.
     bool sync(const std::string &name, int64_t user_id, int64_t since, const std::string &general,

@@ -302,12 +302,17 @@ bool Store::add_pending(const std::string &user, int64_t seq)
     return sqlite3_step(st_add_pending_) == SQLITE_DONE || fail("add pending");
 }
 
-bool Store::clear_pending(const std::string &user, int64_t upto)
+bool Store::clear_pending(const std::string &user, std::span<const int64_t> seqs)
 {
     Reset r{st_clear_pending_};
     bind_text(st_clear_pending_, 1, user);
-    sqlite3_bind_int64(st_clear_pending_, 2, upto);
-    return sqlite3_step(st_clear_pending_) == SQLITE_DONE || fail("clear pending");
+    for (int64_t seq : seqs) {
+        sqlite3_bind_int64(st_clear_pending_, 2, seq);
+        if (sqlite3_step(st_clear_pending_) != SQLITE_DONE)
+            return fail("clear pending");
+        sqlite3_reset(st_clear_pending_);
+    }
+    return true;
 }
 
 bool Store::add_pending_of(int64_t seq)

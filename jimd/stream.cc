@@ -23,6 +23,7 @@ bool Stream::next_page(Context &cx, Session &s, std::vector<StoredMessage> *page
 void Stream::pump(Context &cx, Session &s)
 {
     std::vector<StoredMessage> page;
+    std::vector<int64_t> seqs;
     while (s.stream && !s.conn.closing() && s.conn.output_bytes() < Connection::kHighWater) {
         Stream &st = *s.stream;
         page.clear();
@@ -35,17 +36,20 @@ void Stream::pump(Context &cx, Session &s)
             s.conn.release(Connection::kHoldReply);
             return;
         }
+        seqs.clear();
         for (const StoredMessage &m : page) {
-            if (st.kind_ == Kind::Sync)
-                cx.out.push(s, m);                 // a replay, not a delivery
-            else if (s.first_handing(m.seq, true)) // its live copy may still be on its way
+            if (st.kind_ == Kind::Sync) {
+                cx.out.push(s, m); // a replay, not a delivery
+                continue;
+            }
+            if (s.first_handing(m.seq, true)) // its live copy may still be on its way
                 cx.out.deliver(s, m);
+            seqs.push_back(m.seq);
         }
-        if (!page.empty()) {
+        if (!page.empty())
             st.cursor_ = page.back().seq;
-            if (st.kind_ == Kind::Pending) // handed: the rows go with the next commit
-                cx.journal.clear_pending(s.user, st.cursor_);
-        }
+        if (!seqs.empty()) // handed: the rows go with the next commit
+            cx.journal.clear_pending(s.user, seqs);
         if (page.size() < static_cast<size_t>(kPage))
             finish(cx, s);
     }

@@ -402,6 +402,22 @@ void reads__sync_pending_history_over_batches(void **)
     p.clear();
     assert_true(s.pending("bob", 0, 1000, &p));
     assert_int_equal(p.size(), 125);
+    // Clearing takes exactly the rows handed: a row with a lower seq that another worker
+    // added after the page was read stays for the next look.
+    const int64_t late = p[3].seq;
+    assert_true(s.clear_pending("bob", std::span<const int64_t>(&late, 1)));
+    std::vector<StoredMessage> page;
+    assert_true(s.pending("bob", 0, 10, &page));
+    assert_int_equal(page.size(), 10);
+    assert_true(s.add_pending("bob", late)); // committed elsewhere meanwhile
+    std::vector<int64_t> handed;
+    for (const StoredMessage &m : page)
+        handed.push_back(m.seq);
+    assert_true(s.clear_pending("bob", handed));
+    p.clear();
+    assert_true(s.pending("bob", 0, 1000, &p));
+    assert_int_equal(p.size(), 115);
+    assert_int_equal(p[0].seq, late);
     // history: newest first across the unindexed tail and the indexed chunks.
     std::vector<StoredMessage> h;
     assert_true(s.history("alice", "bob", 1000000, 300, &h));
