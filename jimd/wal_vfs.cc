@@ -41,7 +41,8 @@ sqlite3_vfs g_vfs;             // ours: the default's, with our xOpen and a larg
 struct WalFile {
     sqlite3_file base;    // its pMethods: g_methods
     sqlite3_file *real;   // the default VFS's file
-    sqlite3_int64 end;    // the end of what was written since the WAL's header, run included
+    sqlite3_int64 end;    // the end of what was written since the WAL's header, run
+                          // included; -1: not known (another connection may have written)
     sqlite3_int64 frame;  // page size + kFrameHeader; 0 until known
     sqlite3_int64 run_at; // where the held run goes; -1: none held
     unsigned char *run;   // whole frames, then maybe one frame's header, not yet written
@@ -106,10 +107,13 @@ sqlite3_int64 page_size_of(const unsigned char *header)
 
 // Whether a 24-byte write at offset is a new frame's header (see the top of the file). The
 // page size comes from the WAL's header, written by this handle or read once (it cannot
-// change while the database is in WAL mode).
+// change while the database is in WAL mode). Where the end is not known — the first frame
+// since this connection took the write lock, when other connections may have appended
+// frames or started the WAL over — a frame's place is enough: that first frame is always
+// appended at the WAL's end (SQLite rewrites in place only frames of its own transaction).
 bool new_frame_header(WalFile *w, sqlite3_int64 offset)
 {
-    if (offset != w->end || offset < kWalHeader)
+    if ((w->end >= 0 && offset != w->end) || offset < kWalHeader)
         return false;
     if (w->frame == 0) {
         unsigned char header[kWalHeader];
@@ -276,12 +280,20 @@ DbFile *db_file(sqlite3_file *f)
 // write lock (lock 0 of the shared index, wal.c) — or writing them later would overwrite
 // its frames. They are written here, just before (they are past the WAL's end for
 // SQLite: what the default VFS would have written at once).
+//
+// When it takes the write lock, what this connection wrote last may no longer be the WAL's
+// end (another connection appended frames since, or started the WAL over): the end is
+// forgotten, and the transaction's first frame tells it again (new_frame_header).
 int db_shm_lock(sqlite3_file *f, int offset, int n, int flags)
 {
     DbFile *d = db_file(f);
     if (d->wal && (flags & SQLITE_SHM_UNLOCK) && offset == 0 && n > 0)
         flush(d->wal);
-    return d->real->pMethods->xShmLock(d->real, offset, n, flags);
+    int rc = d->real->pMethods->xShmLock(d->real, offset, n, flags);
+    if (rc == SQLITE_OK && d->wal && (flags & SQLITE_SHM_LOCK) && (flags & SQLITE_SHM_EXCLUSIVE) &&
+        offset == 0 && n > 0)
+        d->wal->end = -1;
+    return rc;
 }
 
 // A size rounded up to the file's chunk, as the default VFS rounds for its own chunks.

@@ -4,7 +4,8 @@
 // checksum rewrite of a transaction that spills its cache stays intact, so do the frames
 // that synchronous=FULL pads to a sector (a write split there is not a frame's header),
 // frames spilled by a transaction that then rolls back leave another connection's next
-// commits whole, and
+// commits whole, two connections taking turns each write a commit with one write() too,
+// and
 // a commit writes its frames with one write() per 64 KiB where the default VFS needs two
 // per frame; a database file grows by whole chunks without a write per 4 KiB block.
 #include "wal_vfs.hh"
@@ -252,6 +253,38 @@ void one_write_per_frame(void **)
     assert_true(joined <= 210);
 }
 
+// Two connections (two workers) taking turns: 200 one-row commits, 100 each, every one
+// appended after the other connection's frames, and a WAL that one of them starts over
+// halfway (a checkpoint copied it back) while the other's idea of its end is older. Through
+// the VFS about one write() each, as for one connection; every row is there, on either
+// connection and in a copy of the files.
+void two_connections_taking_turns__one_write_per_frame(void **)
+{
+    std::string db_path = path("l.db");
+    sqlite3 *a = open_db(db_path, jimd::wal_vfs_name());
+    sqlite3 *b = open_db(db_path, jimd::wal_vfs_name());
+    exec(a, "CREATE TABLE t(n INTEGER, pad BLOB); INSERT INTO t VALUES(0, x'00')");
+    int64_t before = write_calls(), want_sum = 0;
+    for (int i = 1; i <= 200; i++) {
+        if (i == 101)
+            exec(a, "PRAGMA wal_checkpoint(PASSIVE)"); // b's next commit starts the WAL over
+        std::string sql = "INSERT INTO t VALUES(" + std::to_string(i) + ", x'00')";
+        exec(i % 2 ? a : b, sql.c_str());
+        want_sum += i;
+    }
+    int64_t n = write_calls() - before;
+    assert_true(n >= 200);
+    assert_true(n <= 215); // the checkpoint's own writes, and the WAL's new header
+    has_rows(a, 201, want_sum);
+    has_rows(b, 201, want_sum);
+    sqlite3 *c = open_copy(db_path, "m.db");
+    has_rows(c, 201, want_sum);
+    integrity_ok(c);
+    sqlite3_close(c);
+    sqlite3_close(b);
+    sqlite3_close(a);
+}
+
 // A transaction that spills its cache (frames written without a commit frame, held by
 // the VFS) and then rolls back; then another connection commits 40 times where those
 // frames would go, and the first one reads. Page 1 is kept out of the WAL (a checkpoint
@@ -387,6 +420,7 @@ int main()
         cmocka_unit_test(wal_restart__still_whole),
         cmocka_unit_test(full_sync_padding__every_published_frame_in_the_file),
         cmocka_unit_test(one_write_per_frame),
+        cmocka_unit_test(two_connections_taking_turns__one_write_per_frame),
         cmocka_unit_test(spilled_then_rolled_back__other_connections_commits_whole),
         cmocka_unit_test(large_commit__one_write_per_64_kib),
         cmocka_unit_test(chunked_database__grown_without_a_write_per_block),
