@@ -325,7 +325,7 @@ bool Store::add_pending_of(int64_t seq)
 }
 
 bool Store::pending(const std::string &user, int64_t after, int limit,
-                    std::vector<StoredMessage> *out)
+                    std::vector<StoredMessage> *out, std::vector<int64_t> *gone)
 {
     std::vector<int64_t> seqs;
     {
@@ -346,6 +346,8 @@ bool Store::pending(const std::string &user, int64_t after, int limit,
             return false;
         if (found)
             out->push_back(std::move(m));
+        else
+            gone->push_back(seq);
     }
     return true;
 }

@@ -1,6 +1,8 @@
 // Long replies, a page at a time (stream.hh).
 #include "stream.hh"
 
+#include <algorithm>
+
 namespace jimd {
 
 void Stream::start(Context &cx, Session &s, Kind kind, int64_t cursor, const char *request_id,
@@ -11,23 +13,25 @@ void Stream::start(Context &cx, Session &s, Kind kind, int64_t cursor, const cha
     pump(cx, s);
 }
 
-bool Stream::next_page(Context &cx, Session &s, std::vector<StoredMessage> *page)
+bool Stream::next_page(Context &cx, Session &s, std::vector<StoredMessage> *page,
+                       std::vector<int64_t> *seqs)
 {
     if (kind_ == Kind::Sync)
         return cx.journal.read_since(
             {s.user, s.user_id, cx.settings.str(S_GENERAL_CHAT), s.general_since}, cursor_, kPage,
             page);
-    return cx.journal.read_pending(s.user, cursor_, kPage, page);
+    return cx.journal.read_pending(s.user, cursor_, kPage, page, seqs);
 }
 
 void Stream::pump(Context &cx, Session &s)
 {
     std::vector<StoredMessage> page;
-    std::vector<int64_t> seqs;
+    std::vector<int64_t> seqs; // Pending: the rows to clear
     while (s.stream && !s.conn.closing() && s.conn.output_bytes() < Connection::kHighWater) {
         Stream &st = *s.stream;
         page.clear();
-        if (!st.next_page(cx, s, &page)) {
+        seqs.clear();
+        if (!st.next_page(cx, s, &page, &seqs)) {
             JIM_LOG(cx.log, JIM_LOG_ERROR, cx.tag, "reading messages for %s failed: %s",
                     s.user.c_str(), cx.journal.error().c_str());
             if (st.kind_ == Kind::Sync)
@@ -36,7 +40,11 @@ void Stream::pump(Context &cx, Session &s)
             s.conn.release(Connection::kHoldReply);
             return;
         }
-        seqs.clear();
+        // Rows whose message is not in the log (seqs, so far) are cleared too, and count
+        // toward the page.
+        size_t rows = page.size() + seqs.size();
+        if (!seqs.empty())
+            st.cursor_ = seqs.back();
         for (const StoredMessage &m : page) {
             if (st.kind_ == Kind::Sync) {
                 cx.out.push(s, m); // a replay, not a delivery
@@ -47,10 +55,10 @@ void Stream::pump(Context &cx, Session &s)
             seqs.push_back(m.seq);
         }
         if (!page.empty())
-            st.cursor_ = page.back().seq;
+            st.cursor_ = std::max(st.cursor_, page.back().seq);
         if (!seqs.empty()) // handed: the rows go with the next commit
             cx.journal.clear_pending(s.user, seqs);
-        if (page.size() < static_cast<size_t>(kPage))
+        if (rows < static_cast<size_t>(kPage))
             finish(cx, s);
     }
 }

@@ -27,11 +27,13 @@ class Stream {
 
   private:
     static void finish(Context &cx, Session &s);
-    // Reads the next page after cursor_; false on a database error.
-    bool next_page(Context &cx, Session &s, std::vector<StoredMessage> *page);
+    // Reads the next page after cursor_ (Pending: *seqs gets the seqs of rows whose
+    // message is not in the log); false on a database error.
+    bool next_page(Context &cx, Session &s, std::vector<StoredMessage> *page,
+                   std::vector<int64_t> *seqs);
     static constexpr int kPage = 256;
     Kind kind_;
-    int64_t cursor_;         // the last seq sent
+    int64_t cursor_;         // the last seq read
     std::string request_id_; // Sync: the id its final 200 echoes
     bool recheck_;           // Pending: the second look
 };

@@ -254,8 +254,8 @@ void one_write_per_frame(void **)
 }
 
 // Two connections (two workers) taking turns: 200 one-row commits, 100 each, every one
-// appended after the other connection's frames, and a WAL that one of them starts over
-// halfway (a checkpoint copied it back) while the other's idea of its end is older. Through
+// appended after the other connection's frames, and a WAL that the first starts over
+// halfway (a checkpoint copied it back) while the second's idea of its end is older. Through
 // the VFS about one write() each, as for one connection; every row is there, on either
 // connection and in a copy of the files.
 void two_connections_taking_turns__one_write_per_frame(void **)
@@ -267,7 +267,7 @@ void two_connections_taking_turns__one_write_per_frame(void **)
     int64_t before = write_calls(), want_sum = 0;
     for (int i = 1; i <= 200; i++) {
         if (i == 101)
-            exec(a, "PRAGMA wal_checkpoint(PASSIVE)"); // b's next commit starts the WAL over
+            exec(a, "PRAGMA wal_checkpoint(PASSIVE)"); // a's next commit starts the WAL over
         std::string sql = "INSERT INTO t VALUES(" + std::to_string(i) + ", x'00')";
         exec(i % 2 ? a : b, sql.c_str());
         want_sum += i;
