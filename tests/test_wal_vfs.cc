@@ -102,6 +102,22 @@ sqlite3 *open_copy(const std::string &db_path, const char *name)
     return open_db(path(name), nullptr);
 }
 
+// Connections a and b on db_path, and a copy of its files taken now as `copy` (what kill -9
+// leaves), each see `rows` rows summing to want_sum, and the copy is whole; a and b are
+// closed.
+void all_see(sqlite3 *a, sqlite3 *b, const std::string &db_path, const char *copy, int64_t rows,
+             int64_t want_sum)
+{
+    has_rows(a, rows, want_sum);
+    has_rows(b, rows, want_sum);
+    sqlite3 *c = open_copy(db_path, copy);
+    has_rows(c, rows, want_sum);
+    integrity_ok(c);
+    sqlite3_close(c);
+    sqlite3_close(b);
+    sqlite3_close(a);
+}
+
 // Write system calls of this process so far (/proc/self/io).
 int64_t write_calls()
 {
@@ -275,14 +291,7 @@ void two_connections_taking_turns__one_write_per_frame(void **)
     int64_t n = write_calls() - before;
     assert_true(n >= 200);
     assert_true(n <= 215); // the checkpoint's own writes, and the WAL's new header
-    has_rows(a, 201, want_sum);
-    has_rows(b, 201, want_sum);
-    sqlite3 *c = open_copy(db_path, "m.db");
-    has_rows(c, 201, want_sum);
-    integrity_ok(c);
-    sqlite3_close(c);
-    sqlite3_close(b);
-    sqlite3_close(a);
+    all_see(a, b, db_path, "m.db", 201, want_sum);
 }
 
 // A transaction that spills its cache (frames written without a commit frame, held by
@@ -310,15 +319,8 @@ void spilled_then_rolled_back__other_connections_commits_whole(void **)
         exec(b, sql.c_str());
         want_sum += i;
     }
-    has_rows(a, 41, want_sum);
     integrity_ok(a);
-    has_rows(b, 41, want_sum);
-    sqlite3 *c = open_copy(db_path, "i.db");
-    has_rows(c, 41, want_sum);
-    integrity_ok(c);
-    sqlite3_close(c);
-    sqlite3_close(b);
-    sqlite3_close(a);
+    all_see(a, b, db_path, "i.db", 41, want_sum);
 }
 
 // One commit of 200 rows of 1,000 bytes (about 50 frames of 4 KiB, 200 KiB): through the
