@@ -261,6 +261,7 @@ struct Result {
     double rate = 0, per_cpu = 0, p50 = 0, p99 = 0, max = 0, extra = 0;
     double server_load = 0, bench_load = 0; // CPUs each used on average (1.0: one whole core)
     double server_kernel = -1; // the kernel's share of the server's CPU time (-1: under 0.5 s)
+    double server_reads = -1, server_writes = -1; // read and write system calls a delivery
     double late_p50 = -1, late_p99 = -1; // open loop: how late jimbench sent (us), -1 closed
     long count = 0;
     bool ok = false;
@@ -268,13 +269,17 @@ struct Result {
 
 const char kAuthNone[] = "auth none";
 
-// The CPU time used so far: the server's (and its kernel part), jimbench's own.
+// The CPU time used so far: the server's (and its kernel part), jimbench's own; and the
+// server's read and write system calls (io false: unknown).
 struct CpuMark {
     double server = 0, server_kernel = 0, bench = 0;
+    long reads = 0, writes = 0;
+    bool io = false;
     explicit CpuMark(const Server &srv)
     {
         server = srv.cpu_seconds(&server_kernel);
         bench = own_cpu_seconds();
+        io = srv.io_calls(&reads, &writes);
     }
 };
 
@@ -292,6 +297,11 @@ void finish_loads(Result *r, long delivered, int64_t t0, const CpuMark &m0, cons
     // /proc counts in ticks, which sample user or kernel: a share of fewer is noise.
     r->server_kernel = cpu >= 0.5 ? (m.server_kernel - m0.server_kernel) / cpu : -1;
     r->bench_load = (m.bench - m0.bench) / secs;
+    if (m.io && m0.io && delivered > 0) {
+        r->server_reads = static_cast<double>(m.reads - m0.reads) / static_cast<double>(delivered);
+        r->server_writes =
+            static_cast<double>(m.writes - m0.writes) / static_cast<double>(delivered);
+    }
 }
 
 // Fills a flow workload's rates, CPU loads and latency percentiles from what it counted
@@ -646,6 +656,9 @@ void print_loads(const char *name, const char *target, const Result &r)
     std::printf("%-4s %-6s CPUs used: server %.2f%s, jimbench %.2f%s\n", name, target,
                 r.server_load, kernel, r.bench_load,
                 r.bench_load >= 0.9 ? " (jimbench was the limit, not the server)" : "");
+    if (r.server_reads >= 0)
+        std::printf("%-4s %-6s server system calls a delivery: %.4f reads, %.4f writes\n", name,
+                    target, r.server_reads, r.server_writes);
     if (r.late_p50 >= 0) // included in the latency: jimbench's own share of it
         std::printf("%-4s %-6s jimbench sent after the due time by p50 %.0f us, p99 %.0f us\n",
                     name, target, r.late_p50, r.late_p99);

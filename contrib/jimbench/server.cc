@@ -177,6 +177,26 @@ double Server::cpu_seconds(double *kernel) const
     return ticks / hz;
 }
 
+bool Server::io_calls(long *reads, long *writes) const
+{
+    *reads = *writes = 0;
+    for (pid_t p : pids()) {
+        std::ifstream f("/proc/" + std::to_string(p) + "/io");
+        std::string key;
+        long value;
+        int seen = 0;
+        while (f >> key >> value) {
+            if (key == "syscr:" || key == "syscw:") {
+                *(key == "syscr:" ? reads : writes) += value;
+                seen++;
+            }
+        }
+        if (seen != 2)
+            return false;
+    }
+    return true;
+}
+
 long Server::pss_bytes() const
 {
     long kb = 0;
