@@ -36,9 +36,10 @@ class Server {
     // CPU seconds (user + system) used so far by the server's processes and threads; with
     // kernel, also the system part of them.
     double cpu_seconds(double *kernel = nullptr) const;
-    // The read and write system calls the server's processes and threads made so far (all
-    // of read, pread, readv, recv... and of write, pwrite, writev, send...: /proc/PID/io's
-    // syscr and syscw, which count exactly where CPU time is noisy); false if unreadable.
+    // The read and write system calls the server's processes and threads made so far
+    // (/proc/PID/io's syscr and syscw: read, pread64, readv... and write, pwrite64,
+    // writev..., not recv and send, which the kernel does not count there; exact where CPU
+    // time is noisy); false if unreadable.
     bool io_calls(long *reads, long *writes) const;
     // The memory of the server's processes, in bytes: the sum of their proportional set
     // sizes (PSS), so that a page shared by the master and a child it forked (the upkeep
