@@ -79,10 +79,10 @@ class Store {
     bool add_pending(const std::string &user, int64_t seq);
     // Keeps the stored message seq for its recipient (a hand-over that was never confirmed).
     bool add_pending_of(int64_t seq);
-    // *gone gets the seqs of rows whose message is not in the log (only a damaged
-    // database has them), for the caller to clear with the rest.
+    // *rows gets the seqs of every row read, those whose message is not in the log (only a
+    // damaged database has them) included: the rows to clear once the page is handed.
     bool pending(const std::string &user, int64_t after, int limit, std::vector<StoredMessage> *out,
-                 std::vector<int64_t> *gone);
+                 std::vector<int64_t> *rows);
     // Clears exactly the rows of these seqs: never a range, for a row with a lower seq may
     // have been added by another worker since the page was read.
     bool clear_pending(const std::string &user, std::span<const int64_t> seqs);

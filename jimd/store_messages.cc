@@ -325,9 +325,10 @@ bool Store::add_pending_of(int64_t seq)
 }
 
 bool Store::pending(const std::string &user, int64_t after, int limit,
-                    std::vector<StoredMessage> *out, std::vector<int64_t> *gone)
+                    std::vector<StoredMessage> *out, std::vector<int64_t> *rows)
 {
-    std::vector<int64_t> seqs;
+    std::vector<int64_t> &seqs = *rows;
+    seqs.clear();
     {
         Reset r{st_pending_seqs_};
         bind_text(st_pending_seqs_, 1, user);
@@ -344,10 +345,8 @@ bool Store::pending(const std::string &user, int64_t after, int limit,
         bool found = false;
         if (!message_at(seq, &m, &found))
             return false;
-        if (found)
+        if (found) // else not in the log (a damaged database): its row is cleared too
             out->push_back(std::move(m));
-        else
-            gone->push_back(seq);
     }
     return true;
 }

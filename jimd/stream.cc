@@ -1,8 +1,6 @@
 // Long replies, a page at a time (stream.hh).
 #include "stream.hh"
 
-#include <algorithm>
-
 namespace jimd {
 
 void Stream::start(Context &cx, Session &s, Kind kind, int64_t cursor, const char *request_id,
@@ -14,24 +12,24 @@ void Stream::start(Context &cx, Session &s, Kind kind, int64_t cursor, const cha
 }
 
 bool Stream::next_page(Context &cx, Session &s, std::vector<StoredMessage> *page,
-                       std::vector<int64_t> *seqs)
+                       std::vector<int64_t> *rows)
 {
     if (kind_ == Kind::Sync)
         return cx.journal.read_since(
             {s.user, s.user_id, cx.settings.str(S_GENERAL_CHAT), s.general_since}, cursor_, kPage,
             page);
-    return cx.journal.read_pending(s.user, cursor_, kPage, page, seqs);
+    return cx.journal.read_pending(s.user, cursor_, kPage, page, rows);
 }
 
 void Stream::pump(Context &cx, Session &s)
 {
     std::vector<StoredMessage> page;
-    std::vector<int64_t> seqs; // Pending: the rows to clear
+    std::vector<int64_t> rows; // Pending: the seqs of the rows read
     while (s.stream && !s.conn.closing() && s.conn.output_bytes() < Connection::kHighWater) {
         Stream &st = *s.stream;
         page.clear();
-        seqs.clear();
-        if (!st.next_page(cx, s, &page, &seqs)) {
+        rows.clear();
+        if (!st.next_page(cx, s, &page, &rows)) {
             JIM_LOG(cx.log, JIM_LOG_ERROR, cx.tag, "reading messages for %s failed: %s",
                     s.user.c_str(), cx.journal.error().c_str());
             if (st.kind_ == Kind::Sync)
@@ -40,25 +38,20 @@ void Stream::pump(Context &cx, Session &s)
             s.conn.release(Connection::kHoldReply);
             return;
         }
-        // Rows whose message is not in the log (seqs, so far) are cleared too, and count
-        // toward the page.
-        size_t rows = page.size() + seqs.size();
-        if (!seqs.empty())
-            st.cursor_ = seqs.back();
         for (const StoredMessage &m : page) {
-            if (st.kind_ == Kind::Sync) {
-                cx.out.push(s, m); // a replay, not a delivery
-                continue;
-            }
-            if (s.first_handing(m.seq, true)) // its live copy may still be on its way
+            if (st.kind_ == Kind::Sync)
+                cx.out.push(s, m);                 // a replay, not a delivery
+            else if (s.first_handing(m.seq, true)) // its live copy may still be on its way
                 cx.out.deliver(s, m);
-            seqs.push_back(m.seq);
         }
-        if (!page.empty())
-            st.cursor_ = std::max(st.cursor_, page.back().seq);
-        if (!seqs.empty()) // handed: the rows go with the next commit
-            cx.journal.clear_pending(s.user, seqs);
-        if (rows < static_cast<size_t>(kPage))
+        size_t read = st.kind_ == Kind::Sync ? page.size() : rows.size();
+        if (st.kind_ == Kind::Sync && !page.empty())
+            st.cursor_ = page.back().seq;
+        if (!rows.empty()) { // handed: exactly these rows go with the next commit
+            st.cursor_ = rows.back();
+            cx.journal.clear_pending(s.user, rows);
+        }
+        if (read < static_cast<size_t>(kPage))
             finish(cx, s);
     }
 }

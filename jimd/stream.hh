@@ -27,10 +27,10 @@ class Stream {
 
   private:
     static void finish(Context &cx, Session &s);
-    // Reads the next page after cursor_ (Pending: *seqs gets the seqs of rows whose
-    // message is not in the log); false on a database error.
+    // Reads the next page after cursor_ (Pending: *rows gets the seqs of the rows read);
+    // false on a database error.
     bool next_page(Context &cx, Session &s, std::vector<StoredMessage> *page,
-                   std::vector<int64_t> *seqs);
+                   std::vector<int64_t> *rows);
     static constexpr int kPage = 256;
     Kind kind_;
     int64_t cursor_;         // the last seq read
