@@ -2,10 +2,12 @@
 // the page at the next offset (wal.c, walWriteOneFrame), and a commit's frames one after
 // the other. For a WAL file, the frames of a commit are held and written with one write
 // when its last frame (the commit frame: its header holds the database size) has come, or
-// when the next frame would make the run longer than kMaxRun. Only whole frames written in order at
-// the end of what this handle wrote are held: a 24-byte write at a frame's place in the file (32 +
-// k * (page size + 24)) starts or extends the run, and the page right after it joins it; any other
-// call on the file first writes what is held. The frames thus reach the file in order and
+// when the next frame would make the run longer than kMaxRun. Only whole frames written in
+// order at the end of what this handle wrote are held — or, for the first frame since the
+// connection took the WAL's write lock, at any frame's place, since other connections may
+// have written since: a 24-byte write at a frame's place in the file (32 + k * (page size
+// + 24)) starts or extends the run, and the page right after it joins it; any other call
+// on the file first writes what is held. The frames thus reach the file in order and
 // before the write call of the commit frame's page returns, which is before SQLite
 // publishes them to other connections: nothing is held across a commit. A transaction
 // that spills its cache writes frames without a commit frame; the same connection reads
