@@ -178,13 +178,13 @@ class Journal {
 
     // Reading the log, a page at a time (limit messages, ascending seq): the messages after
     // `after` that the scope's user sent or received, and those of its rooms while a member;
-    // the direct messages kept for user after `after` (in *rows the seqs of every row read:
-    // what to clear once they are handed); the conversation with `with` (a user or a room)
-    // before `before`, newest first.
+    // the direct messages kept for user after `after` (in *seqs the seqs of every entry
+    // read, a message missing from the log included: what to clear once they are handed);
+    // the conversation with `with` (a user or a room) before `before`, newest first.
     virtual bool read_since(const SyncScope &who, int64_t after, int limit,
                             std::vector<StoredMessage> *out) = 0;
     virtual bool read_pending(const std::string &user, int64_t after, int limit,
-                              std::vector<StoredMessage> *out, std::vector<int64_t> *rows) = 0;
+                              std::vector<StoredMessage> *out, std::vector<int64_t> *seqs) = 0;
     virtual bool read_history(const std::string &me, const std::string &with, int64_t before,
                               int limit, std::vector<StoredMessage> *out) = 0;
 };

@@ -223,9 +223,9 @@ class SqliteJournal final : public Journal {
                            out);
     }
     bool read_pending(const std::string &user, int64_t after, int limit,
-                      std::vector<StoredMessage> *out, std::vector<int64_t> *rows) override
+                      std::vector<StoredMessage> *out, std::vector<int64_t> *seqs) override
     {
-        return store_.pending(user, after, limit, out, rows);
+        return store_.pending(user, after, limit, out, seqs);
     }
     bool read_history(const std::string &me, const std::string &with, int64_t before, int limit,
                       std::vector<StoredMessage> *out) override
