@@ -88,6 +88,9 @@ void h_probe_answer(Context &cx, Session &s, const Request &rq);
 void h_not_yet(Context &cx, Session &s, const Request &rq);
 // The pending stream of a login window has been sent (recheck: the second look).
 void offline_delivery_done(Context &cx, Session &s, bool recheck);
+// Another worker has just written pending rows for s's user (Router::keep_pending): s is
+// sent what the table holds for the user now.
+void look_again(Context &cx, Session &s);
 
 // handlers_messages.cc
 void h_msg(Context &cx, Session &s, const Request &rq);

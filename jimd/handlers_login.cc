@@ -17,6 +17,8 @@ namespace {
 // The second look at the pending rows comes this long after login; the seqs pushed in the
 // login window are remembered this long after it.
 constexpr int kRecheckMs = 500, kForgetMs = 5000;
+// A look asked for by another worker while this session's stream runs comes this much later.
+constexpr int kLookAgainMs = 100;
 
 // An authenticate whose password is being checked on the password thread.
 struct LoginCheck {
@@ -382,6 +384,22 @@ void offline_delivery_done(Context &cx, Session &s, bool recheck)
         return;
     }
     cx.sessions.later(s.id, kForgetMs, [](Session &again) { again.stop_tracking(); });
+}
+
+// A look outside the login window: tracking may be over, so what it finds must never have
+// come live; that holds, since the worker that kept a row had no other worker to leave the
+// message to (Deliver.also). While a look or a sync is being read, it waits its turn.
+void look_again(Context &cx, Session &s)
+{
+    if (s.conn.closing() || !s.logged_in)
+        return;
+    if (s.stream) {
+        cx.sessions.later(s.id, kLookAgainMs, [&cx](Session &again) { look_again(cx, again); });
+        return;
+    }
+    cx.journal.commit_now(); // the rows this session was handed are cleared first
+    if (!s.conn.closing() && !s.stream)
+        Stream::start(cx, s, Stream::Kind::Pending, 0, nullptr, false);
 }
 
 } // namespace jimd

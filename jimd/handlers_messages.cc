@@ -118,7 +118,7 @@ void message_committed(Context &cx, Entry &e, Session *s)
         } else if (e.live) {
             handed = cx.router.deliver(e.msg.to, line, e.msg.seq);
             if (!handed) // left meanwhile, or its worker's link is down: keep it
-                cx.journal.keep_pending(e.msg.to, e.msg.seq);
+                cx.router.keep_pending(e.msg.to, e.msg.seq);
         }
     } else {
         handed = e.room || cx.router.online_anywhere(e.msg.to); // a resend: the first result

@@ -96,7 +96,8 @@ bool known(uint8_t t)
     case Type::Room:
     case Type::Ack:
     case Type::Set:
-    case Type::Kick: return true;
+    case Type::Kick:
+    case Type::Look: return true;
     }
     return false;
 }
@@ -153,7 +154,7 @@ size_t body_size(const Offline &f)
 }
 size_t body_size(const Deliver &f)
 {
-    return kStr + f.user.size() + 8 + kStr + f.line.size();
+    return kStr + f.user.size() + 8 + 8 + kStr + f.line.size();
 }
 size_t body_size(const Room &f)
 {
@@ -170,6 +171,10 @@ size_t body_size(const Set &f)
 size_t body_size(const Kick &f)
 {
     return kStr + f.user.size() + kStr + f.text.size();
+}
+size_t body_size(const Look &f)
+{
+    return kStr + f.user.size();
 }
 
 void encode_body(const Ready &f, uint8_t *out)
@@ -195,6 +200,7 @@ void encode_body(const Deliver &f, uint8_t *out)
     Writer w(out);
     w.str(f.user);
     w.i64(f.seq);
+    w.u64(f.also);
     w.str(f.line);
 }
 void encode_body(const Room &f, uint8_t *out)
@@ -218,6 +224,10 @@ void encode_body(const Kick &f, uint8_t *out)
     Writer w(out);
     w.str(f.user);
     w.str(f.text);
+}
+void encode_body(const Look &f, uint8_t *out)
+{
+    Writer(out).str(f.user);
 }
 
 bool decode(std::string_view body, Ready *f)
@@ -243,7 +253,7 @@ bool decode(std::string_view body, Offline *f)
 bool decode(std::string_view body, Deliver *f)
 {
     Reader r(body);
-    return r.str(&f->user) && r.i64(&f->seq) && r.str(&f->line) && r.done();
+    return r.str(&f->user) && r.i64(&f->seq) && r.u64(&f->also) && r.str(&f->line) && r.done();
 }
 bool decode(std::string_view body, Room *f)
 {
@@ -264,6 +274,11 @@ bool decode(std::string_view body, Kick *f)
 {
     Reader r(body);
     return r.str(&f->user) && r.str(&f->text) && r.done();
+}
+bool decode(std::string_view body, Look *f)
+{
+    Reader r(body);
+    return r.str(&f->user) && r.done();
 }
 
 } // namespace jimd::peer

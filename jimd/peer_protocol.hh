@@ -14,7 +14,8 @@ namespace jimd::peer {
 
 // The header: [u16 magic][u8 version][u8 type][u32 body length], then the body.
 constexpr uint16_t kMagic = 0x6d6a; // "jm" on the wire
-constexpr uint8_t kVersion = 5;     // 1-3 were the mesh's text-field frames; 5 adds Set, Kick
+constexpr uint8_t kVersion = 6;     // 1-3 were the mesh's text-field frames; 5 added Set, Kick;
+                                    // 6 adds Deliver.also and Look
 constexpr size_t kHeaderBytes = 8;
 constexpr uint32_t kMaxBody = 16u << 20; // larger than any line a worker pushes
 
@@ -30,6 +31,7 @@ enum class Type : uint8_t {
     Room = 19,    // write a room message to the room's members here
     Ack = 21,     // the first `count` Deliver frames of this link are dealt with
     Kick = 22,    // close the user's sessions here, each told `text` in a 403 first
+    Look = 23,    // the sender kept pending rows for the user: push them to the sessions here
 };
 
 // A header as read.
@@ -66,6 +68,10 @@ struct Deliver {
     static constexpr Type kType = Type::Deliver;
     std::string_view user;
     int64_t seq = 0;
+    // Bit w: worker w has the message too (the sender wrote it to the user's sessions there,
+    // or handed it there in a Deliver frame of its own). A receiver that finds no session of
+    // the user leaves it to a connected one of them rather than keeping a pending row.
+    uint64_t also = 0;
     std::string_view line; // the push, encoded in jim's dialect
 };
 struct Room {
@@ -81,6 +87,12 @@ struct Kick {
     static constexpr Type kType = Type::Kick;
     std::string_view user;
     std::string_view text;
+};
+// The sender has just committed pending rows for the user, who has sessions here now (they
+// logged in after the sender decided to keep the messages): push the rows to them.
+struct Look {
+    static constexpr Type kType = Type::Look;
+    std::string_view user;
 };
 
 // What decode_header found.
@@ -99,6 +111,7 @@ size_t body_size(const Room &f);
 size_t body_size(const Ack &f);
 size_t body_size(const Set &f);
 size_t body_size(const Kick &f);
+size_t body_size(const Look &f);
 void encode_body(const Ready &f, uint8_t *out);
 void encode_body(const PeerLink &f, uint8_t *out);
 void encode_body(const Online &f, uint8_t *out);
@@ -108,6 +121,7 @@ void encode_body(const Room &f, uint8_t *out);
 void encode_body(const Ack &f, uint8_t *out);
 void encode_body(const Set &f, uint8_t *out);
 void encode_body(const Kick &f, uint8_t *out);
+void encode_body(const Look &f, uint8_t *out);
 
 // Decodes a body of the struct's type. False when it is not exactly one such body (too
 // short, a string past its end, bytes left over); strings point into body.
@@ -120,6 +134,7 @@ bool decode(std::string_view body, Room *f);
 bool decode(std::string_view body, Ack *f);
 bool decode(std::string_view body, Set *f);
 bool decode(std::string_view body, Kick *f);
+bool decode(std::string_view body, Look *f);
 
 // Writes the header of a frame of type t with a body of `length` bytes at out.
 void encode_header(Type t, uint32_t length, uint8_t *out);

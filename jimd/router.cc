@@ -20,8 +20,8 @@ namespace {
 // Direct messages handed over on one link. A Deliver frame is not backed by a pending
 // row: the sender keeps its seq until the peer confirms it with an Ack, and turns what is
 // unconfirmed into pending rows if the peer goes away. The receiving side counts the
-// frames and confirms each once it was written to a session, or kept as a pending row
-// that a commit has written.
+// frames and confirms each once it was written to a session, left to another worker that
+// has it too (Deliver.also), or kept as a pending row that a commit has written.
 struct Handover {
     // Sending side.
     uint64_t sent = 0, acked = 0; // Deliver frames sent; how many the peer confirmed
@@ -64,6 +64,12 @@ class MeshRouter final : public Router {
     size_t sessions_of(const std::string &user) const override;
     void refresh() override { mesh_.poll_input(); }
     bool deliver(const std::string &user, const std::string &line, int64_t seq) override;
+    void keep_pending(const std::string &user, int64_t seq) override
+    {
+        uint64_t commit = events_.keep_pending(user, seq);
+        if (count_ > 1)
+            kept_.emplace_back(commit, user);
+    }
     void deliver_room(const std::string &room, const std::string &line,
                       uint64_t except_session) override;
     void committed(uint64_t last_ok) override;
@@ -91,6 +97,9 @@ class MeshRouter final : public Router {
     void on(int from, const peer::Ack &f);
     void on(int from, const peer::Room &f);
     void on(int from, const peer::Kick &f);
+    void on(int from, const peer::Look &f);
+    bool has_it_elsewhere(uint64_t also, int from) const;
+    void tell_to_look();
     void on_peer(int peer, bool up, const char *why);
     void peer_gone(int peer);
     void forget_remote(const std::string &user, int peer);
@@ -102,7 +111,7 @@ class MeshRouter final : public Router {
 
     // Past this much output on a link, readers wait until it drains below Mesh::kLowWater.
     static constexpr size_t kHighWater = 1 << 20;
-    int count_;
+    int self_, count_;
     jim_log *log_;
     std::string tag_;
     RouterEvents &events_;
@@ -113,12 +122,15 @@ class MeshRouter final : public Router {
     std::unordered_map<std::string, std::unordered_map<int, int>> remote_multi_;
     std::vector<Handover> handover_; // by peer index
     uint64_t last_ok_ = 0;           // the journal's
+    // Pending rows kept here not yet known to be written: (the journal's commit that writes
+    // the row, its user). Once written, the workers where the user is then are told (Look).
+    std::deque<std::pair<uint64_t, std::string>> kept_;
     event *confirm_ev_ = nullptr;
     bool confirm_scheduled_ = false;
 };
 
 MeshRouter::MeshRouter(const RouterSetup &setup, Replies &replies, RouterEvents &events)
-    : count_(setup.count), log_(setup.log), tag_(setup.tag), events_(events),
+    : self_(setup.self), count_(setup.count), log_(setup.log), tag_(setup.tag), events_(events),
       local_(setup.base, setup.general, replies,
              [&events](uint64_t id) { return events.find_session(id); }),
       mesh_(
@@ -197,13 +209,27 @@ bool MeshRouter::deliver(const std::string &user, const std::string &line, int64
     bool handed = local_.hand(user, line, seq, &workers);
     if (!workers)
         return handed;
+    // Each receiver is told who else has the message, so one that finds the user gone
+    // leaves it to them instead of keeping a row that would push it again at next login.
+    uint64_t also = handed ? uint64_t{1} << self_ : 0;
     for (int w = 0; w < count_; w++)
-        if (((workers >> w) & 1) && mesh_.send(w, peer::Deliver{user, seq, line})) {
-            Handover &h = handover_[static_cast<size_t>(w)];
-            h.unacked.push_back(seq);
-            h.sent++;
-            handed = true;
+        if (((workers >> w) & 1) && mesh_.connected(w))
+            also |= uint64_t{1} << w;
+    bool unsent = false;
+    for (int w = 0; w < count_; w++) {
+        if (!((also >> w) & 1) || w == self_)
+            continue;
+        if (!mesh_.send(w, peer::Deliver{user, seq, also, line})) {
+            unsent = true; // out of memory: the others may count on w, so keep a row
+            continue;
         }
+        Handover &h = handover_[static_cast<size_t>(w)];
+        h.unacked.push_back(seq);
+        h.sent++;
+        handed = true;
+    }
+    if (unsent && handed)
+        events_.recover_pending(seq);
     return handed;
 }
 
@@ -223,6 +249,7 @@ bool MeshRouter::on_frame(int from, peer::Type type, std::string_view body)
     case peer::Type::Ack: return take<peer::Ack>(from, body);
     case peer::Type::Room: return take<peer::Room>(from, body);
     case peer::Type::Kick: return take<peer::Kick>(from, body);
+    case peer::Type::Look: return take<peer::Look>(from, body);
     default: return false; // a control frame has no business on the mesh
     }
 }
@@ -262,8 +289,9 @@ void MeshRouter::forget_remote(const std::string &user, int peer)
     }
 }
 
-// A direct message from another worker. Not handed (the user left): kept here as pending,
-// for the next login; the frame is confirmed once that row is written.
+// A direct message from another worker. Not handed (the user left): left to another
+// worker that has it too, or else kept here as pending, for the next login; the frame is
+// confirmed once that row is written.
 void MeshRouter::on(int from, const peer::Deliver &f)
 {
     Handover &h = handover_[static_cast<size_t>(from)];
@@ -271,9 +299,25 @@ void MeshRouter::on(int from, const peer::Deliver &f)
     // The frame's fields are read where they are: the frame stays in the mesh's input buffer
     // until this handler returns (Mesh::handle_frames drains it after).
     uint64_t workers = 0;
-    if (!local_.hand(f.user, f.line, f.seq, &workers))
-        h.unsure.emplace_back(h.got, events_.keep_pending(std::string(f.user), f.seq));
+    if (!local_.hand(f.user, f.line, f.seq, &workers) && !has_it_elsewhere(f.also, from)) {
+        std::string user(f.user);
+        uint64_t commit = events_.keep_pending(user, f.seq);
+        h.unsure.emplace_back(h.got, commit);
+        kept_.emplace_back(commit, std::move(user));
+    }
     confirm_soon();
+}
+
+// Whether a worker other than this one has the message of a Deliver frame from `from`:
+// the sender wrote it to a session of the user, or handed it to a worker still linked
+// here (the sender turns a hand-over that worker never confirms into a pending row).
+bool MeshRouter::has_it_elsewhere(uint64_t also, int from) const
+{
+    also &= ~(uint64_t{1} << self_);
+    for (int w = 0; w < count_; w++)
+        if (((also >> w) & 1) && (w == from || mesh_.connected(w)))
+            return true;
+    return false;
 }
 
 // Peer has dealt with the first `count` Deliver frames of the link: forget their seqs.
@@ -303,10 +347,35 @@ void MeshRouter::on(int, const peer::Kick &f)
     events_.kick_here(std::string(f.user), std::string(f.text));
 }
 
+void MeshRouter::on(int, const peer::Look &f)
+{
+    std::string user(f.user);
+    if (!local_.of(user).empty())
+        events_.look_here(user);
+}
+
 void MeshRouter::committed(uint64_t last_ok)
 {
     last_ok_ = last_ok;
     confirm();
+    tell_to_look();
+}
+
+// The pending rows kept here that the journal has written: a user who logged in on another
+// worker since they were kept (whose login's looks may have come before the row) is looked
+// for there now. Once per user for the rows of one commit.
+void MeshRouter::tell_to_look()
+{
+    std::string last;
+    while (!kept_.empty() && kept_.front().first <= last_ok_) {
+        std::string &user = kept_.front().second;
+        uint64_t there = user == last ? 0 : local_.elsewhere(user);
+        for (int w = 0; w < count_; w++)
+            if ((there >> w) & 1)
+                mesh_.send(w, peer::Look{user});
+        last = std::move(user);
+        kept_.pop_front();
+    }
 }
 
 // Confirms to each peer the Deliver frames dealt with. Runs at the end of a loop iteration

@@ -41,6 +41,9 @@ class RouterEvents {
     // Another worker kicked user (admin_kick, admin_ban): their sessions here are to be
     // sent a 403 with text and closed.
     virtual void kick_here(const std::string &user, const std::string &text) = 0;
+    // Another worker has just written pending rows for user, who has sessions here: the
+    // rows are to be pushed to those sessions now, not at the user's next login.
+    virtual void look_here(const std::string &user) = 0;
 
   protected:
     ~RouterEvents() = default;
@@ -72,8 +75,12 @@ class Router {
 
     // A committed direct message, its push in jim's dialect: written to its user's sessions
     // here and handed to the workers where the user has others. False when it reached
-    // nobody (the caller keeps it as a pending row).
+    // nobody (the caller keeps it: keep_pending).
     virtual bool deliver(const std::string &user, const std::string &line, int64_t seq) = 0;
+    // A committed direct message that reached nobody: kept as a pending row for the user's
+    // next login. If by the time that row is written the user has logged in on another
+    // worker, that worker is told to look (a login's own looks cover the first half second).
+    virtual void keep_pending(const std::string &user, int64_t seq) = 0;
     // A committed room message: written to the room's members here but the sender's
     // session, and to every other worker for theirs.
     virtual void deliver_room(const std::string &room, const std::string &line,

@@ -33,6 +33,7 @@ unit_tests = \
 	tests/test_name_set \
 	tests/test_output_buffer \
 	tests/test_mesh \
+	tests/test_router \
 	tests/test_session_list \
 	tests/test_store_batches
 # End-to-end: a real jimd (built first) on an ephemeral loopback port.
@@ -204,6 +205,15 @@ tests_test_mesh_SOURCES = tests/test_mesh.cc jimd/mesh.cc jimd/mesh.hh jimd/outp
 tests_test_mesh_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
 tests_test_mesh_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS)
 tests_test_mesh_LDADD = $(CMOCKA_LIBS) $(LIBEVENT_LIBS)
+# The router's hand-overs between workers, over socketpairs and a libevent loop.
+tests_test_router_SOURCES = tests/test_router.cc jimd/router.cc jimd/router.hh \
+	jimd/local_directory.cc jimd/local_directory.hh jimd/mesh.cc jimd/mesh.hh \
+	jimd/peer_protocol.cc jimd/peer_protocol.hh jimd/replies.cc jimd/replies.hh \
+	jimd/line_templates.cc jimd/session.cc jimd/connection.cc jimd/transport.cc \
+	jimd/transport_tls.cc
+tests_test_router_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd
+tests_test_router_CXXFLAGS = $(AM_CXXFLAGS) $(LIBEVENT_CFLAGS)
+tests_test_router_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
 # The router's list of a user's sessions (a header of jimd's own).
 tests_test_session_list_SOURCES = tests/test_session_list.cc jimd/session_list.hh
 tests_test_session_list_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/jimd

@@ -99,7 +99,7 @@ constexpr size_t kOrdinary = 2 * 2 * (64 << 10);
 
 std::string frame(int64_t seq, const std::string &line)
 {
-    peer::Deliver d{"bob", seq, line};
+    peer::Deliver d{"bob", seq, 0, line};
     std::string out(peer::frame_size(d), '\0');
     peer::encode_frame(d, reinterpret_cast<uint8_t *>(out.data()));
     return out;
@@ -197,7 +197,7 @@ void send__encoded_frame_written_and_block_trimmed(void **)
     Fixture f;
     std::string big = line_of(3, 1 << 20);
     for (int i = 0; i < 4; i++)
-        assert_true(f.mesh.send(1, peer::Deliver{"bob", 3, big}));
+        assert_true(f.mesh.send(1, peer::Deliver{"bob", 3, 0, big}));
     assert_true(f.mesh.backlog() >= 4 * big.size());
     std::string want;
     for (int i = 0; i < 4; i++)

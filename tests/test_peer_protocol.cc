@@ -75,11 +75,12 @@ void every_type__encoded_then_decoded__same_fields(void **)
     assert_true(off.user == "bob");
     assert_exact<Offline>(b);
 
-    b = body_of(Deliver{"carol", INT64_C(1) << 40, line});
+    b = body_of(Deliver{"carol", INT64_C(1) << 40, UINT64_C(1) << 63 | 5, line});
     Deliver d;
     assert_true(decode(b, &d));
     assert_true(d.user == "carol");
     assert_int_equal(d.seq, INT64_C(1) << 40);
+    assert_true(d.also == (UINT64_C(1) << 63 | 5));
     assert_true(d.line == line);
     assert_exact<Deliver>(b);
 
@@ -109,16 +110,23 @@ void every_type__encoded_then_decoded__same_fields(void **)
     assert_true(k.user == "mallory");
     assert_true(k.text == "banned by an administrator: spam");
     assert_exact<Kick>(b);
+
+    b = body_of(Look{"dave"});
+    Look lk;
+    assert_true(decode(b, &lk));
+    assert_true(lk.user == "dave");
+    assert_exact<Look>(b);
 }
 
 void integers__little_endian_fixed_width(void **)
 {
     std::string frame;
-    append_frame(Deliver{"u", 0x0102030405060708, ""}, &frame);
-    const unsigned char want[] = {0x6a, 0x6d, kVersion, 18, 17,  0, 0, 0, // header, body 17
-                                  1,    0,    0,        0,  'u',          // user
-                                  8,    7,    6,        5,  4,   3, 2, 1, // seq
-                                  0,    0,    0,        0};               // line ""
+    append_frame(Deliver{"u", 0x0102030405060708, 0x8000000000000006, ""}, &frame);
+    const unsigned char want[] = {0x6a, 0x6d, kVersion, 18, 25,  0, 0, 0,    // header, body 25
+                                  1,    0,    0,        0,  'u',             // user
+                                  8,    7,    6,        5,  4,   3, 2, 1,    // seq
+                                  6,    0,    0,        0,  0,   0, 0, 0x80, // also
+                                  0,    0,    0,        0};                  // line ""
     assert_int_equal(frame.size(), sizeof want);
     assert_memory_equal(frame.data(), want, sizeof want);
 }
@@ -173,9 +181,11 @@ void decode_all(std::string_view s)
     Ack a;
     Set st;
     Kick k;
+    Look lk;
     Header h;
     (void)decode(s, &st);
     (void)decode(s, &k);
+    (void)decode(s, &lk);
     (void)decode(s, &r);
     (void)decode(s, &p);
     (void)decode(s, &on);

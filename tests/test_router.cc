@@ -1,0 +1,240 @@
+// test_router.cc — the mesh router's side of a direct message handed over by another worker
+// (jimd/router.cc), over real socketpair links and an event loop, as worker 0 of three: a
+// hand-over for a user who has left is left to a worker that has the message too
+// (Deliver.also) and confirmed at once, or else kept as a pending row and confirmed only
+// when the commit that writes it has succeeded; and once that row is written, the worker
+// where the user has logged in since is told to look (Look).
+#include "peer_protocol.hh"
+#include "replies.hh"
+#include "router.hh"
+
+#include <event2/event.h>
+
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <fcntl.h>
+#include <memory>
+#include <setjmp.h>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+extern "C" {
+#include <cmocka.h>
+}
+
+namespace {
+
+using namespace jimd;
+
+// What the router asked of its worker.
+struct Events final : RouterEvents {
+    std::vector<std::pair<std::string, int64_t>> kept;
+    std::vector<std::string> looks;
+    uint64_t next_commit = 1;
+    Session *find_session(uint64_t) override { return nullptr; }
+    uint64_t keep_pending(const std::string &user, int64_t seq) override
+    {
+        kept.emplace_back(user, seq);
+        return next_commit;
+    }
+    void recover_pending(int64_t) override {}
+    void peers_drained() override {}
+    void kick_here(const std::string &, const std::string &) override {}
+    void look_here(const std::string &user) override { looks.push_back(user); }
+};
+
+// A frame read back from a far end.
+struct Frame {
+    peer::Type type;
+    std::string body;
+};
+
+// Worker 0's router with links to workers 1 and 2, whose ends (far[1], far[2]) the test
+// writes and reads.
+struct Fixture {
+    std::unique_ptr<event_base, decltype(&event_base_free)> owner{event_base_new(),
+                                                                  event_base_free};
+    event_base *base = owner.get();
+    Replies replies{nullptr};
+    Events events;
+    int far[3] = {-1, -1, -1};
+    std::unique_ptr<Router> router;
+
+    Fixture()
+    {
+        RouterSetup setup;
+        setup.base = base;
+        setup.self = 0;
+        setup.count = 3;
+        setup.peers.assign(3, -1);
+        for (int w = 1; w < 3; w++) {
+            int sv[2];
+            assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+            assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+            assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+            setup.peers[static_cast<size_t>(w)] = sv[0];
+            far[w] = sv[1];
+        }
+        assert_true(replies.start());
+        router = make_mesh_router(setup, replies, events);
+        assert_non_null(router.get());
+    }
+    ~Fixture()
+    {
+        router.reset();
+        for (int fd : far)
+            if (fd >= 0)
+                close(fd);
+    }
+    template <class F> void from(int w, const F &f)
+    {
+        std::string s;
+        peer::append_frame(f, &s);
+        assert_int_equal(write(far[w], s.data(), s.size()), static_cast<ssize_t>(s.size()));
+        turn();
+    }
+    // Runs the loop until nothing is ready.
+    void turn()
+    {
+        for (int i = 0; i < 3; i++)
+            event_base_loop(base, EVLOOP_NONBLOCK);
+    }
+    // The frames worker 0 has sent to worker w since the last call.
+    std::vector<Frame> sent_to(int w)
+    {
+        turn();
+        std::string in;
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(far[w], buf, sizeof buf)) > 0)
+            in.append(buf, static_cast<size_t>(n));
+        std::vector<Frame> out;
+        size_t at = 0;
+        peer::Header h;
+        while (peer::decode_header(in.data() + at, in.size() - at, &h, nullptr) ==
+               peer::HeaderStatus::Ok) {
+            out.push_back({h.type, in.substr(at + peer::kHeaderBytes, h.length)});
+            at += peer::kHeaderBytes + h.length;
+        }
+        assert_int_equal(at, in.size());
+        return out;
+    }
+    // The count of the one Ack among frames, or 0 when there is none.
+    static uint64_t ack_of(const std::vector<Frame> &frames)
+    {
+        uint64_t count = 0;
+        for (const Frame &f : frames) {
+            peer::Ack a;
+            if (f.type == peer::Type::Ack && peer::decode(f.body, &a)) {
+                assert_int_equal(count, 0);
+                count = a.count;
+            }
+        }
+        return count;
+    }
+};
+
+constexpr uint64_t bit(int w)
+{
+    return uint64_t{1} << w;
+}
+
+const char kLine[] = R"({"action":"msg","from":"amy","to":"bob","message":"hi","seq":7})";
+
+// Worker 1 wrote the message to bob's session there too, or handed it to worker 2 as well:
+// worker 0, where bob has left, keeps no row (which the next login would push a second
+// time) and confirms the frame at once.
+void gone_here__left_to_a_worker_that_has_it(void **)
+{
+    Fixture f;
+    f.from(1, peer::Deliver{"bob", 7, bit(0) | bit(1), kLine});
+    assert_int_equal(f.events.kept.size(), 0);
+    assert_int_equal(Fixture::ack_of(f.sent_to(1)), 1);
+
+    f.from(1, peer::Deliver{"bob", 8, bit(0) | bit(2), kLine});
+    assert_int_equal(f.events.kept.size(), 0);
+    assert_int_equal(Fixture::ack_of(f.sent_to(1)), 2);
+}
+
+// Only worker 0 had it, or the other that had it is no longer linked here: kept, and
+// confirmed only once the commit that writes the row has succeeded.
+void gone_here__kept_when_nobody_else_has_it(void **)
+{
+    Fixture f;
+    f.from(1, peer::Deliver{"bob", 7, bit(0), kLine});
+    assert_int_equal(f.events.kept.size(), 1);
+    assert_true(f.events.kept[0].first == "bob");
+    assert_int_equal(f.events.kept[0].second, 7);
+    assert_int_equal(Fixture::ack_of(f.sent_to(1)), 0);
+    f.router->committed(1);
+    assert_int_equal(Fixture::ack_of(f.sent_to(1)), 1);
+
+    close(f.far[2]); // worker 2 went away
+    f.far[2] = -1;
+    f.turn();
+    f.events.next_commit = 2;
+    f.from(1, peer::Deliver{"bob", 8, bit(0) | bit(2), kLine});
+    assert_int_equal(f.events.kept.size(), 2);
+    assert_int_equal(f.events.kept[1].second, 8);
+    f.router->committed(2);
+    assert_int_equal(Fixture::ack_of(f.sent_to(1)), 2);
+}
+
+// Bob logged in on worker 2 after worker 0 found him gone: once the kept row is written,
+// worker 2 is told to look, once for the rows of one commit; a worker without the user is
+// not. A Look for a user with no session here asks nothing of the worker.
+void kept_row_written__worker_where_user_is_now_told_to_look(void **)
+{
+    Fixture f;
+    f.from(1, peer::Deliver{"bob", 7, bit(0), kLine});
+    f.from(1, peer::Deliver{"bob", 8, bit(0), kLine});
+    f.from(2, peer::Online{"bob", 1});
+    assert_int_equal(f.sent_to(2).size(), 0); // not before the row is written
+    f.router->committed(1);
+    std::vector<Frame> to2 = f.sent_to(2);
+    assert_int_equal(to2.size(), 1);
+    assert_int_equal(static_cast<int>(to2[0].type), static_cast<int>(peer::Type::Look));
+    peer::Look look;
+    assert_true(peer::decode(to2[0].body, &look));
+    assert_true(look.user == "bob");
+    for (const Frame &fr : f.sent_to(1))
+        assert_int_not_equal(static_cast<int>(fr.type), static_cast<int>(peer::Type::Look));
+
+    f.from(2, peer::Look{"carol"});
+    assert_int_equal(f.events.looks.size(), 0);
+}
+
+// A row kept by the sending side (the user was online nowhere when the commit ended) is
+// looked for the same way.
+void kept_by_the_sender__worker_where_user_is_now_told_to_look(void **)
+{
+    Fixture f;
+    f.router->keep_pending("bob", 9);
+    assert_int_equal(f.events.kept.size(), 1);
+    f.from(1, peer::Online{"bob", 2});
+    f.router->committed(0);
+    assert_int_equal(f.sent_to(1).size(), 0); // the row is not written yet
+    f.router->committed(1);
+    std::vector<Frame> to1 = f.sent_to(1);
+    assert_int_equal(to1.size(), 1);
+    assert_int_equal(static_cast<int>(to1[0].type), static_cast<int>(peer::Type::Look));
+    assert_int_equal(f.sent_to(2).size(), 0);
+}
+
+} // namespace
+
+int main()
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gone_here__left_to_a_worker_that_has_it),
+        cmocka_unit_test(gone_here__kept_when_nobody_else_has_it),
+        cmocka_unit_test(kept_row_written__worker_where_user_is_now_told_to_look),
+        cmocka_unit_test(kept_by_the_sender__worker_where_user_is_now_told_to_look),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
