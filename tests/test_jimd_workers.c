@@ -3,7 +3,8 @@
  * workers, a room message reaches each member exactly once, a user is reachable live from
  * every worker once their login is answered, presence crosses workers, a user with sessions
  * on two workers is online until the last one leaves, a resend is found by whichever worker
- * takes it, before and after the upkeep folds the ids into `ids`.
+ * takes it, before and after the upkeep folds the ids into `ids`; a hand-over kept by a
+ * worker after the user logged in elsewhere reaches them there at once, each message once.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -309,18 +310,25 @@ static void presence__crosses_workers(void **state)
     assert_true(online);
 }
 
-/* An integer the database answers for sql, read as another process would; -1 on error. */
-static long long db_count(const char *sql)
+/* An integer the database at path answers for sql, read as another process would; -1 on
+ * error. */
+static long long db_count_at(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     long long n = -1;
-    if (sqlite3_open_v2(server.db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
     return n;
+}
+
+/* The same on the shared server's database. */
+static long long db_count(const char *sql)
+{
+    return db_count_at(server.db, sql);
 }
 
 /* Sends msg `id` from c to rs_b; returns the seq answered (200). */
@@ -469,6 +477,106 @@ static void user_on_two_workers__online_until_the_last_session_leaves(void **sta
     tc_close(a);
 }
 
+/* A session of name on a worker of p other than not1 and not2, or NULL after 64 tries. A
+ * login not answered within 300 ms (its worker is held in a commit) is given up. */
+static tclient *online_beside(jimd_proc *p, const char *name, int not1, int not2)
+{
+    for (int i = 0; i < 64; i++) {
+        tclient *c = tc_connect(p->port);
+        assert_non_null(c);
+        tc_send(c,
+                "{\"action\":\"authenticate\",\"user\":{\"account_name\":\"%s\","
+                "\"password\":\"password1\",\"features\":[\"ndjson\"]}}",
+                name);
+        if (tc_response(c, 300) == 200) {
+            int w = jimd_user_worker(p, name);
+            if (w != not1 && w != not2)
+                return c;
+            quit(c);
+        } else {
+            tc_close(c);
+        }
+        usleep(10000);
+    }
+    return NULL;
+}
+
+enum { LOOK_BURST = 5, LOOK_HOLD_MS = 3000 };
+
+/* A hand-over kept by a worker after the user had logged in elsewhere, later than that
+ * login's second look: the worker that kept it tells the user's new worker to look, and
+ * the messages arrive there at once, each once, not at the next login. Staged with
+ * JIMD_TEST_COMMIT: the sender's worker S holds the commit of a burst to lo_b for 3 s;
+ * meanwhile lo_b leaves worker K and logs in on a third worker W. S, once the commit
+ * ends, still believes lo_b is on K and hands the burst there; K keeps it as pending. */
+static void handover_kept_after_login_elsewhere__pushed_there_at_once(void **state)
+{
+    (void)state;
+    jimd_proc p;
+    char hold[32];
+    snprintf(hold, sizeof hold, "%d:%d", LOOK_BURST, LOOK_HOLD_MS);
+    setenv("JIMD_TEST_COMMIT", hold, 1);
+    int started = jimd_start(&p, 3, "msg_rate 0");
+    unsetenv("JIMD_TEST_COMMIT");
+    assert_int_equal(started, 0);
+    tclient *b1 = tc_online(p.port, "lo_b");
+    assert_non_null(b1);
+    int k = jimd_user_worker(&p, "lo_b");
+    tclient *a = NULL;
+    for (int i = 0; i < 64 && !a; i++) { /* the sender, on another worker than K */
+        a = tc_online(p.port, "lo_a");
+        assert_non_null(a);
+        if (jimd_user_worker(&p, "lo_a") == k) {
+            quit(a);
+            a = NULL;
+        }
+    }
+    assert_non_null(a);
+    int s = jimd_user_worker(&p, "lo_a");
+
+    for (int i = 0; i < LOOK_BURST; i++)
+        tc_send(a, "{\"action\":\"msg\",\"to\":\"lo_b\",\"message\":\"look %d\"}", i);
+    for (int i = 0; i < 200 * jimd_slowdown() && !jimd_log_count(&p, "holding a commit of "); i++)
+        usleep(10000); /* until S has gathered the burst and holds its commit */
+    assert_int_equal(jimd_log_count(&p, "holding a commit of "), 1);
+    quit(b1);
+    tclient *b2 = online_beside(&p, "lo_b", s, k);
+    assert_non_null(b2);
+    usleep(800000); /* past the login's second look, S still holding */
+    assert_null(tc_next_msg(b2, 0));
+
+    for (int i = 0; i < LOOK_BURST; i++)
+        assert_int_equal(tc_response(a, T), 200); /* handed over to K */
+    int seen[LOOK_BURST] = {0};
+    for (int i = 0; i < LOOK_BURST; i++) {
+        jim_msg *m = tc_next_msg(b2, T);
+        assert_non_null(m);
+        int n = -1;
+        assert_int_equal(sscanf(jim_msg_get_str(m, JIM_FIELD_MESSAGE), "look %d", &n), 1);
+        assert_true(n >= 0 && n < LOOK_BURST);
+        seen[n]++;
+    }
+    for (int i = 0; i < LOOK_BURST; i++)
+        assert_int_equal(seen[i], 1);
+    assert_null(tc_next_msg(b2, 300));
+    /* The rows pushed are cleared (with W's next commit), and the next login gets nothing. */
+    long long left = -1;
+    for (int i = 0; i < 100 * jimd_slowdown() && left != 0; i++) {
+        left = db_count_at(p.db, "SELECT count(*) FROM pending");
+        if (left != 0)
+            usleep(50000);
+    }
+    assert_int_equal(left, 0);
+    quit(b2);
+    tclient *b3 = tc_online(p.port, "lo_b");
+    assert_non_null(b3);
+    assert_null(tc_next_msg(b3, 1500));
+    tc_close(b3);
+    tc_close(a);
+    assert_int_equal(jimd_stop(&p), 0);
+    jimd_cleanup(&p);
+}
+
 static void limits__per_ip_and_login_failures__hold_across_workers(void **state)
 {
     (void)state;
@@ -535,6 +643,7 @@ int main(void)
         cmocka_unit_test(presence__crosses_workers),
         cmocka_unit_test(resend__found_by_any_worker_before_and_after_the_fold),
         cmocka_unit_test(user_on_two_workers__online_until_the_last_session_leaves),
+        cmocka_unit_test(handover_kept_after_login_elsewhere__pushed_there_at_once),
         cmocka_unit_test(limits__per_ip_and_login_failures__hold_across_workers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
