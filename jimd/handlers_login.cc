@@ -386,9 +386,9 @@ void offline_delivery_done(Context &cx, Session &s, bool recheck)
     cx.sessions.later(s.id, kForgetMs, [](Session &again) { again.stop_tracking(); });
 }
 
-// A look outside the login window: tracking may be over, so what it finds must never have
-// come live; that holds, since the worker that kept a row had no other worker to leave the
-// message to (Deliver.also). While a look or a sync is being read, it waits its turn.
+// A look outside the login window: tracking may be over, so what it finds must not have
+// come live here; the worker that kept the rows asks only workers that did not have their
+// messages (Deliver.also). While a look or a sync is being read, it waits its turn.
 void look_again(Context &cx, Session &s)
 {
     if (s.conn.closing() || !s.logged_in)

@@ -5,9 +5,11 @@
 // memory: ip_slots.hh.)
 #include "router.hh"
 
+#include "clock.hh"
 #include "local_directory.hh"
 #include "mesh.hh"
 
+#include <algorithm>
 #include <deque>
 #include <unordered_map>
 
@@ -41,6 +43,8 @@ class MeshRouter final : public Router {
     {
         if (confirm_ev_)
             event_free(confirm_ev_);
+        if (look_ev_)
+            event_free(look_ev_);
     }
     MeshRouter(const MeshRouter &) = delete;
     MeshRouter &operator=(const MeshRouter &) = delete;
@@ -68,7 +72,7 @@ class MeshRouter final : public Router {
     {
         uint64_t commit = events_.keep_pending(user, seq);
         if (count_ > 1)
-            kept_.emplace_back(commit, user);
+            kept_.push_back({commit, 0, user});
     }
     void deliver_room(const std::string &room, const std::string &line,
                       uint64_t except_session) override;
@@ -100,6 +104,8 @@ class MeshRouter final : public Router {
     void on(int from, const peer::Look &f);
     bool has_it_elsewhere(uint64_t also, int from) const;
     void tell_to_look();
+    void forget_kept(int64_t now_us);
+    static void on_look(evutil_socket_t, short, void *arg);
     void on_peer(int peer, bool up, const char *why);
     void peer_gone(int peer);
     void forget_remote(const std::string &user, int peer);
@@ -122,9 +128,28 @@ class MeshRouter final : public Router {
     std::unordered_map<std::string, std::unordered_map<int, int>> remote_multi_;
     std::vector<Handover> handover_; // by peer index
     uint64_t last_ok_ = 0;           // the journal's
-    // Pending rows kept here not yet known to be written: (the journal's commit that writes
-    // the row, its user). Once written, the workers where the user is then are told (Look).
-    std::deque<std::pair<uint64_t, std::string>> kept_;
+    // Pending rows kept here not yet known to be written. Once written, the workers where
+    // the user is then, and that did not have the message, are told to look (Look).
+    struct Kept {
+        uint64_t commit; // the journal's commit that writes the row
+        uint64_t had;    // the workers that had the message (Deliver.also): told nothing
+        std::string user;
+    };
+    std::deque<Kept> kept_;
+    // Users whose kept rows were written in the last kKeptRecentUs: one whose Online frame
+    // comes only now (this worker was held up) is looked for on its worker then. By user:
+    // when written (monotonic us); and the same in the order written, for forgetting.
+    static constexpr int64_t kKeptRecentUs = 10'000'000;
+    struct Recent {
+        int64_t at;   // when the last was written
+        uint64_t had; // the workers that had every one of them
+    };
+    std::unordered_map<std::string, Recent> kept_recent_;
+    std::deque<std::pair<int64_t, std::string>> kept_order_;
+    // Users a Look asked for, handled in a loop callback of their own (on_look): never
+    // inside a commit or the mesh's frame handling, whose half-done state a look would read.
+    std::vector<std::string> looks_;
+    event *look_ev_ = nullptr;
     event *confirm_ev_ = nullptr;
     bool confirm_scheduled_ = false;
 };
@@ -143,11 +168,12 @@ MeshRouter::MeshRouter(const RouterSetup &setup, Replies &replies, RouterEvents 
     // A read's Room frames to one room reach its members here as one run (Replies).
     mesh_.on_frames([&replies](bool start) { start ? replies.begin_runs() : replies.end_runs(); });
     confirm_ev_ = event_new(setup.base, -1, 0, on_confirm, this);
+    look_ev_ = event_new(setup.base, -1, 0, on_look, this);
 }
 
 bool MeshRouter::start(const std::vector<int> &peers)
 {
-    if (!confirm_ev_ || !local_.start())
+    if (!confirm_ev_ || !look_ev_ || !local_.start())
         return false;
     for (int i = 0; i < static_cast<int>(peers.size()); i++)
         if (peers[i] >= 0)
@@ -268,6 +294,12 @@ void MeshRouter::on(int from, const peer::Online &f)
     }
     if (!was)
         local_.presence(user, true);
+    if (!kept_recent_.empty()) {
+        forget_kept(mono_us());
+        if (auto it = kept_recent_.find(user);
+            it != kept_recent_.end() && !((it->second.had >> from) & 1))
+            mesh_.send(from, peer::Look{user});
+    }
 }
 
 void MeshRouter::on(int from, const peer::Offline &f)
@@ -303,19 +335,22 @@ void MeshRouter::on(int from, const peer::Deliver &f)
         std::string user(f.user);
         uint64_t commit = events_.keep_pending(user, f.seq);
         h.unsure.emplace_back(h.got, commit);
-        kept_.emplace_back(commit, std::move(user));
+        kept_.push_back({commit, f.also, std::move(user)});
     }
     confirm_soon();
 }
 
-// Whether a worker other than this one has the message of a Deliver frame from `from`:
-// the sender wrote it to a session of the user, or handed it to a worker still linked
-// here (the sender turns a hand-over that worker never confirms into a pending row).
+// Whether another worker answers for the message of a Deliver frame from `from`: the
+// sender wrote it to a session of the user; or it handed it to a worker with a higher
+// index, still linked here, which delivers it, keeps it, or (gone before confirming it)
+// leaves it to the sender's ledger to keep. Only higher ones: two workers that both found
+// the user gone must not each leave it to the other, so the highest keeps it.
 bool MeshRouter::has_it_elsewhere(uint64_t also, int from) const
 {
-    also &= ~(uint64_t{1} << self_);
-    for (int w = 0; w < count_; w++)
-        if (((also >> w) & 1) && (w == from || mesh_.connected(w)))
+    if ((also >> from) & 1)
+        return true;
+    for (int w = self_ + 1; w < count_; w++)
+        if (((also >> w) & 1) && mesh_.connected(w))
             return true;
     return false;
 }
@@ -350,8 +385,22 @@ void MeshRouter::on(int, const peer::Kick &f)
 void MeshRouter::on(int, const peer::Look &f)
 {
     std::string user(f.user);
-    if (!local_.of(user).empty())
-        events_.look_here(user);
+    if (local_.of(user).empty())
+        return;
+    if (looks_.empty())
+        event_active(look_ev_, EV_TIMEOUT, 0);
+    looks_.push_back(std::move(user));
+}
+
+void MeshRouter::on_look(evutil_socket_t, short, void *arg)
+{
+    auto *r = static_cast<MeshRouter *>(arg);
+    std::vector<std::string> users;
+    users.swap(r->looks_);
+    std::sort(users.begin(), users.end());
+    users.erase(std::unique(users.begin(), users.end()), users.end());
+    for (const std::string &user : users)
+        r->events_.look_here(user);
 }
 
 void MeshRouter::committed(uint64_t last_ok)
@@ -363,18 +412,42 @@ void MeshRouter::committed(uint64_t last_ok)
 
 // The pending rows kept here that the journal has written: a user who logged in on another
 // worker since they were kept (whose login's looks may have come before the row) is looked
-// for there now. Once per user for the rows of one commit.
+// for there now, or when that worker's Online frame comes, within kKeptRecentUs.
 void MeshRouter::tell_to_look()
 {
-    std::string last;
-    while (!kept_.empty() && kept_.front().first <= last_ok_) {
-        std::string &user = kept_.front().second;
-        uint64_t there = user == last ? 0 : local_.elsewhere(user);
+    if (kept_.empty() || kept_.front().commit > last_ok_)
+        return;
+    int64_t now = mono_us();
+    forget_kept(now);
+    std::unordered_map<std::string, uint64_t> had; // by user: workers that had every row's
+    for (; !kept_.empty() && kept_.front().commit <= last_ok_; kept_.pop_front()) {
+        Kept &k = kept_.front();
+        auto [it, first] = had.try_emplace(std::move(k.user), k.had);
+        if (!first)
+            it->second &= k.had;
+    }
+    for (auto &[user, workers] : had) {
+        // A worker that had a message wrote it to the user's sessions there, or kept it
+        // itself: a Look would push it to them a second time.
+        uint64_t there = local_.elsewhere(user) & ~workers;
         for (int w = 0; w < count_; w++)
             if ((there >> w) & 1)
                 mesh_.send(w, peer::Look{user});
-        last = std::move(user);
-        kept_.pop_front();
+        auto [it, first] = kept_recent_.try_emplace(user, Recent{now, workers});
+        if (!first)
+            it->second = {now, it->second.had & workers};
+        kept_order_.emplace_back(now, user);
+    }
+}
+
+// Forgets the users whose kept rows were written over kKeptRecentUs before now.
+void MeshRouter::forget_kept(int64_t now_us)
+{
+    while (!kept_order_.empty() && now_us - kept_order_.front().first > kKeptRecentUs) {
+        auto it = kept_recent_.find(kept_order_.front().second);
+        if (it != kept_recent_.end() && it->second.at == kept_order_.front().first)
+            kept_recent_.erase(it);
+        kept_order_.pop_front();
     }
 }
 

@@ -1,9 +1,11 @@
 // test_router.cc — the mesh router's side of a direct message handed over by another worker
-// (jimd/router.cc), over real socketpair links and an event loop, as worker 0 of three: a
-// hand-over for a user who has left is left to a worker that has the message too
-// (Deliver.also) and confirmed at once, or else kept as a pending row and confirmed only
-// when the commit that writes it has succeeded; and once that row is written, the worker
-// where the user has logged in since is told to look (Look).
+// (jimd/router.cc), over real socketpair links and an event loop, as one worker of three: a
+// hand-over for a user who has left is left to a worker that answers for the message too
+// (Deliver.also: the sender that wrote it to a session, or a higher receiver) and confirmed
+// at once, or else kept as a pending row and confirmed only when the commit that writes it
+// has succeeded; once that row is written, the worker where the user has logged in since
+// is told to look (Look), also when its Online frame comes only later; and Looks for a
+// user with sessions here are handled once per loop turn, outside the frame handling.
 #include "peer_protocol.hh"
 #include "replies.hh"
 #include "router.hh"
@@ -54,7 +56,16 @@ struct Frame {
     std::string body;
 };
 
-// Worker 0's router with links to workers 1 and 2, whose ends (far[1], far[2]) the test
+// What a session's connection reports: nothing happens to these.
+struct Host final : SessionHost {
+    void on_request(Session &, jim_msg *) override {}
+    void on_bad_object(Session &, jim_msg *, const char *, bool) override {}
+    void on_peer_closed(Session &) override {}
+    void on_output_drained(Session &) override {}
+    void on_finished(Session &) override {}
+};
+
+// Worker `self`'s router with links to the two others, whose ends (far[w]) the test
 // writes and reads.
 struct Fixture {
     std::unique_ptr<event_base, decltype(&event_base_free)> owner{event_base_new(),
@@ -65,14 +76,16 @@ struct Fixture {
     int far[3] = {-1, -1, -1};
     std::unique_ptr<Router> router;
 
-    Fixture()
+    explicit Fixture(int self = 0)
     {
         RouterSetup setup;
         setup.base = base;
-        setup.self = 0;
+        setup.self = self;
         setup.count = 3;
         setup.peers.assign(3, -1);
-        for (int w = 1; w < 3; w++) {
+        for (int w = 0; w < 3; w++) {
+            if (w == self)
+                continue;
             int sv[2];
             assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
             assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
@@ -148,7 +161,9 @@ const char kLine[] = R"({"action":"msg","from":"amy","to":"bob","message":"hi","
 
 // Worker 1 wrote the message to bob's session there too, or handed it to worker 2 as well:
 // worker 0, where bob has left, keeps no row (which the next login would push a second
-// time) and confirms the frame at once.
+// time) and confirms the frame at once. Worker 2, the highest receiver, leaves it only to
+// the sender: were it to leave it to worker 0 as worker 0 leaves it to worker 2, and bob
+// had left both, nobody would keep it.
 void gone_here__left_to_a_worker_that_has_it(void **)
 {
     Fixture f;
@@ -159,6 +174,12 @@ void gone_here__left_to_a_worker_that_has_it(void **)
     f.from(1, peer::Deliver{"bob", 8, bit(0) | bit(2), kLine});
     assert_int_equal(f.events.kept.size(), 0);
     assert_int_equal(Fixture::ack_of(f.sent_to(1)), 2);
+
+    Fixture top(2);
+    top.from(1, peer::Deliver{"bob", 9, bit(1) | bit(2), kLine});
+    top.from(1, peer::Deliver{"bob", 10, bit(0) | bit(2), kLine});
+    assert_int_equal(top.events.kept.size(), 1);
+    assert_int_equal(top.events.kept[0].second, 10);
 }
 
 // Only worker 0 had it, or the other that had it is no longer linked here: kept, and
@@ -209,6 +230,76 @@ void kept_row_written__worker_where_user_is_now_told_to_look(void **)
     assert_int_equal(f.events.looks.size(), 0);
 }
 
+// The row was written before worker 0 read that bob had logged in on worker 2 (it was held
+// up): the Look goes out when the Online frame comes.
+void kept_row_written__told_to_look_when_online_comes_later(void **)
+{
+    Fixture f;
+    f.from(1, peer::Deliver{"bob", 7, bit(0), kLine});
+    f.router->committed(1);
+    assert_int_equal(f.sent_to(2).size(), 0);
+    f.from(2, peer::Online{"bob", 1});
+    std::vector<Frame> to2 = f.sent_to(2);
+    assert_int_equal(to2.size(), 1);
+    assert_int_equal(static_cast<int>(to2[0].type), static_cast<int>(peer::Type::Look));
+    f.from(1, peer::Online{"carol", 1}); // no row kept for carol
+    for (const Frame &fr : f.sent_to(1))
+        assert_int_not_equal(static_cast<int>(fr.type), static_cast<int>(peer::Type::Look));
+}
+
+// Worker 2 kept a message that worker 0 had too (bob was there, or it kept it as well): only
+// worker 1, where bob is and which did not have it, is told to look, now and when its
+// Online frame comes again; a Look to worker 0 would push it there a second time.
+void kept_row_written__no_look_to_a_worker_that_had_it(void **)
+{
+    Fixture f(2);
+    f.from(0, peer::Online{"bob", 1});
+    f.from(1, peer::Online{"bob", 1});
+    f.from(1, peer::Deliver{"bob", 7, bit(0) | bit(2), kLine});
+    assert_int_equal(f.events.kept.size(), 1);
+    f.router->committed(1);
+    auto looks = [](const std::vector<Frame> &frames) {
+        int n = 0;
+        for (const Frame &fr : frames)
+            n += fr.type == peer::Type::Look;
+        return n;
+    };
+    assert_int_equal(looks(f.sent_to(0)), 0);
+    assert_int_equal(looks(f.sent_to(1)), 1);
+    f.from(0, peer::Online{"bob", 2});
+    f.from(1, peer::Online{"bob", 2});
+    assert_int_equal(looks(f.sent_to(0)), 0);
+    assert_int_equal(looks(f.sent_to(1)), 1);
+}
+
+// Looks for a user with a session here reach the worker once per loop turn, however many
+// came in it.
+void looks_for_a_user_here__handled_once_a_turn(void **)
+{
+    Fixture f;
+    jim_limits *limits = nullptr;
+    assert_int_equal(jim_limits_new(&limits), JIM_OK);
+    {
+        ConnectionLoop loop(f.base, limits);
+        Host host;
+        Session s(1, "127.0.0.1", loop, host);
+        s.user = "bob";
+        s.logged_in = true;
+        f.router->add_session(s);
+        std::string two;
+        peer::append_frame(peer::Look{"bob"}, &two);
+        peer::append_frame(peer::Look{"bob"}, &two);
+        assert_int_equal(write(f.far[1], two.data(), two.size()), static_cast<ssize_t>(two.size()));
+        f.turn();
+        assert_int_equal(f.events.looks.size(), 1);
+        assert_true(f.events.looks[0] == "bob");
+        f.from(2, peer::Look{"bob"});
+        assert_int_equal(f.events.looks.size(), 2);
+        f.router->remove_session(s);
+    }
+    jim_limits_free(limits);
+}
+
 // A row kept by the sending side (the user was online nowhere when the commit ended) is
 // looked for the same way.
 void kept_by_the_sender__worker_where_user_is_now_told_to_look(void **)
@@ -235,6 +326,9 @@ int main()
         cmocka_unit_test(gone_here__kept_when_nobody_else_has_it),
         cmocka_unit_test(kept_row_written__worker_where_user_is_now_told_to_look),
         cmocka_unit_test(kept_by_the_sender__worker_where_user_is_now_told_to_look),
+        cmocka_unit_test(kept_row_written__told_to_look_when_online_comes_later),
+        cmocka_unit_test(kept_row_written__no_look_to_a_worker_that_had_it),
+        cmocka_unit_test(looks_for_a_user_here__handled_once_a_turn),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
