@@ -80,7 +80,9 @@ void recheck_offline(Context &cx, Session &s)
     // The rows of messages handed since login are cleared first, so the query finds only
     // what never reached this session.
     cx.journal.commit_now();
-    if (!s.conn.closing() && !s.stream)
+    if (s.stream) // started by a request the commit let go on: look after it
+        schedule_recheck(cx, s);
+    else if (!s.conn.closing())
         Stream::start(cx, s, Stream::Kind::Pending, 0, nullptr, true);
 }
 
@@ -386,20 +388,24 @@ void offline_delivery_done(Context &cx, Session &s, bool recheck)
     cx.sessions.later(s.id, kForgetMs, [](Session &again) { again.stop_tracking(); });
 }
 
-// A look outside the login window: tracking may be over, so what it finds must not have
-// come live here; the worker that kept the rows asks only workers that did not have their
-// messages (Deliver.also). While a look or a sync is being read, it waits its turn.
-void look_again(Context &cx, Session &s)
+// A look outside the login window: tracking may be over, so what it pushes must not have
+// come live here; the router asks only for messages this worker did not write to a
+// session (Deliver.also). While a look or a sync is being read, it waits its turn.
+void look_again(Context &cx, Session &s, std::shared_ptr<const std::vector<int64_t>> only)
 {
-    if (s.conn.closing() || !s.logged_in)
+    if (s.conn.closing() || !s.logged_in || only->empty())
         return;
-    if (s.stream) {
-        cx.sessions.later(s.id, kLookAgainMs, [&cx](Session &again) { look_again(cx, again); });
+    if (!s.stream)
+        cx.journal.commit_now(); // the rows this session was handed are cleared first
+    if (s.stream) {              // running, or started by a request the commit let go on
+        cx.sessions.later(s.id, kLookAgainMs,
+                          [&cx, only](Session &again) { look_again(cx, again, only); });
         return;
     }
-    cx.journal.commit_now(); // the rows this session was handed are cleared first
-    if (!s.conn.closing() && !s.stream)
-        Stream::start(cx, s, Stream::Kind::Pending, 0, nullptr, false);
+    if (s.conn.closing())
+        return;
+    int64_t before_first = only->front() - 1; // not in the call: `only` is moved there
+    Stream::start(cx, s, Stream::Kind::Pending, before_first, nullptr, false, std::move(only));
 }
 
 } // namespace jimd

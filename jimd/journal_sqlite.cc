@@ -77,13 +77,16 @@ struct RowWork {
     }
 };
 
-// A test hook, from the environment variable JIMD_TEST_COMMIT="MIN:HOLD_MS": the batch
-// gathers at least MIN messages (or for a second) before it is committed, and a commit of
-// at least MIN messages is held open HOLD_MS milliseconds before its COMMIT, so a test can
-// kill the worker in the middle of a large commit.
+// A test hook, from the environment variable JIMD_TEST_COMMIT="MIN:HOLD_MS[:after]": the
+// batch gathers at least MIN messages (or for a second) before it is committed, and a
+// commit of at least MIN messages is held open HOLD_MS milliseconds before its COMMIT, so a
+// test can kill the worker in the middle of a large commit; with ":after", the worker
+// holds still HOLD_MS after the COMMIT instead, before it routes the messages (a worker
+// the machine left without a CPU a while), and the others' commits go on meanwhile.
 struct TestHold {
     size_t min = 0; // 0: off
     int hold_ms = 0;
+    bool after = false;
     static TestHold from_env()
     {
         TestHold t;
@@ -91,7 +94,8 @@ struct TestHold {
             char *end = nullptr;
             t.min = strtoul(v, &end, 10);
             if (end && *end == ':')
-                t.hold_ms = atoi(end + 1);
+                t.hold_ms = static_cast<int>(strtol(end + 1, &end, 10));
+            t.after = end && strcmp(end, ":after") == 0;
         }
         return t;
     }
@@ -242,7 +246,7 @@ class SqliteJournal final : public Journal {
     void log_recovery();
     bool write_messages(Batch &batch);
     bool write_rows(Batch &batch, const RowWork &rows);
-    void hold_for_test(size_t messages);
+    void hold_for_test(size_t messages, bool committed);
     void bound_recent_ids();
 
     static constexpr size_t kBatchMax = 1024;
@@ -435,8 +439,9 @@ void SqliteJournal::commit()
     commits_++;
     int64_t began_us = mono_us();
     bool ok = store_.begin() && write_messages(batch) && write_rows(batch, writing_);
-    hold_for_test(batch.size());
+    hold_for_test(batch.size(), false);
     ok = ok && store_.commit();
+    hold_for_test(batch.size(), true);
     listener_.commit_took(batch.size(), mono_us() - began_us);
     messages_ += batch.size();
     policy_.finished(batch.size());
@@ -555,12 +560,12 @@ void SqliteJournal::bound_recent_ids()
          total, static_cast<long long>((mono_us() - t0) / 1000), store_.recent_ids());
 }
 
-void SqliteJournal::hold_for_test(size_t messages)
+void SqliteJournal::hold_for_test(size_t messages, bool committed)
 {
-    if (!test_.min || messages < test_.min || test_.hold_ms <= 0)
+    if (!test_.min || messages < test_.min || test_.hold_ms <= 0 || committed != test_.after)
         return;
-    JLOG(JIM_LOG_WARNING, "test: holding a commit of %zu messages open for %d ms", messages,
-         test_.hold_ms);
+    JLOG(JIM_LOG_WARNING, "test: holding a commit of %zu messages %s for %d ms", messages,
+         committed ? "done" : "open", test_.hold_ms);
     timespec nap = {test_.hold_ms / 1000, (test_.hold_ms % 1000) * 1000000L};
     while (nanosleep(&nap, &nap) != 0) {
     }

@@ -174,7 +174,7 @@ size_t body_size(const Kick &f)
 }
 size_t body_size(const Look &f)
 {
-    return kStr + f.user.size();
+    return kStr + f.user.size() + kStr + f.entries.size();
 }
 
 void encode_body(const Ready &f, uint8_t *out)
@@ -227,7 +227,9 @@ void encode_body(const Kick &f, uint8_t *out)
 }
 void encode_body(const Look &f, uint8_t *out)
 {
-    Writer(out).str(f.user);
+    Writer w(out);
+    w.str(f.user);
+    w.str(f.entries);
 }
 
 bool decode(std::string_view body, Ready *f)
@@ -278,7 +280,32 @@ bool decode(std::string_view body, Kick *f)
 bool decode(std::string_view body, Look *f)
 {
     Reader r(body);
-    return r.str(&f->user) && r.done();
+    if (!r.str(&f->user) || !r.str(&f->entries) || !r.done() || f->entries.size() % 8)
+        return false;
+    for (size_t i = 0; i < f->entries.size() / 8; i++) {
+        int64_t seq = 0;
+        bool had = false;
+        look_entry(*f, i, &seq, &had);
+        if (seq <= 0)
+            return false;
+    }
+    return true;
+}
+
+void append_look_entry(std::string *packed, int64_t seq, bool was_in_also)
+{
+    uint8_t le[8];
+    Writer(le).i64(was_in_also ? -seq : seq);
+    packed->append(reinterpret_cast<const char *>(le), sizeof le);
+}
+
+void look_entry(const Look &f, size_t i, int64_t *seq, bool *was_in_also)
+{
+    Reader r(f.entries.substr(i * 8, 8));
+    int64_t v = 0;
+    r.i64(&v);
+    *was_in_also = v < 0;
+    *seq = v == INT64_MIN ? 0 : (v < 0 ? -v : v);
 }
 
 } // namespace jimd::peer

@@ -89,11 +89,19 @@ struct Kick {
     std::string_view text;
 };
 // The sender has just committed pending rows for the user, who has sessions here now (they
-// logged in after the sender decided to keep the messages): push the rows to them.
+// logged in after the sender decided to keep the messages): push those rows to them.
+// `entries` packs one i64 per row (look_entry): its seq, negated when this worker was in
+// the message's Deliver.also (it wrote the message to a session, or left it to a higher
+// worker: only it knows which).
 struct Look {
     static constexpr Type kType = Type::Look;
     std::string_view user;
+    std::string_view entries;
 };
+// Appends a Look entry to a packed list.
+void append_look_entry(std::string *packed, int64_t seq, bool was_in_also);
+// Entry i of a Look (i < f.entries.size() / 8).
+void look_entry(const Look &f, size_t i, int64_t *seq, bool *was_in_also);
 
 // What decode_header found.
 enum class HeaderStatus { Ok, Short, Bad };

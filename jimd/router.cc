@@ -36,6 +36,49 @@ struct Handover {
     std::deque<std::pair<uint64_t, uint64_t>> unsure;
 };
 
+// Items by user for a while after they were added: a user's list is dropped kRecentUs
+// after its last addition. Small: what goes in comes from races around a user leaving.
+template <class Item> class RecentByUser {
+  public:
+    static constexpr int64_t kRecentUs = 10'000'000;
+    void add(const std::string &user, Item item, int64_t now)
+    {
+        expire(now);
+        Entry &e = by_user_[user];
+        e.at = now;
+        e.items.push_back(std::move(item));
+        order_.emplace_back(now, user);
+    }
+    // The user's items, or null.
+    const std::vector<Item> *find(const std::string &user, int64_t now)
+    {
+        expire(now);
+        auto it = by_user_.find(user);
+        return it == by_user_.end() ? nullptr : &it->second.items;
+    }
+    bool empty() const { return by_user_.empty(); }
+
+  private:
+    void expire(int64_t now)
+    {
+        while (!order_.empty() && now - order_.front().first > kRecentUs) {
+            auto it = by_user_.find(order_.front().second);
+            if (it != by_user_.end() && it->second.at == order_.front().first)
+                by_user_.erase(it);
+            order_.pop_front();
+        }
+    }
+    struct Entry {
+        int64_t at = 0; // the last addition
+        std::vector<Item> items;
+    };
+    std::unordered_map<std::string, Entry> by_user_;
+    std::deque<std::pair<int64_t, std::string>> order_; // additions, oldest first
+};
+
+// Who answers for a hand-over whose user has left this worker (Deliver.also).
+enum class Answers { Here, Sender, Higher };
+
 class MeshRouter final : public Router {
   public:
     MeshRouter(const RouterSetup &setup, Replies &replies, RouterEvents &events);
@@ -72,7 +115,7 @@ class MeshRouter final : public Router {
     {
         uint64_t commit = events_.keep_pending(user, seq);
         if (count_ > 1)
-            kept_.push_back({commit, 0, user});
+            kept_.push_back({commit, 0, seq, user});
     }
     void deliver_room(const std::string &room, const std::string &line,
                       uint64_t except_session) override;
@@ -102,9 +145,10 @@ class MeshRouter final : public Router {
     void on(int from, const peer::Room &f);
     void on(int from, const peer::Kick &f);
     void on(int from, const peer::Look &f);
-    bool has_it_elsewhere(uint64_t also, int from) const;
+    Answers who_answers(uint64_t also, int from) const;
     void tell_to_look();
-    void forget_kept(int64_t now_us);
+    void send_look(int peer, const std::string &user,
+                   const std::vector<std::pair<int64_t, uint64_t>> &rows);
     static void on_look(evutil_socket_t, short, void *arg);
     void on_peer(int peer, bool up, const char *why);
     void peer_gone(int peer);
@@ -129,26 +173,24 @@ class MeshRouter final : public Router {
     std::vector<Handover> handover_; // by peer index
     uint64_t last_ok_ = 0;           // the journal's
     // Pending rows kept here not yet known to be written. Once written, the workers where
-    // the user is then, and that did not have the message, are told to look (Look).
+    // the user is then are told to look (Look).
     struct Kept {
         uint64_t commit; // the journal's commit that writes the row
-        uint64_t had;    // the workers that had the message (Deliver.also): told nothing
+        uint64_t also;   // the message's Deliver.also (0: kept by its sender)
+        int64_t seq;
         std::string user;
     };
     std::deque<Kept> kept_;
-    // Users whose kept rows were written in the last kKeptRecentUs: one whose Online frame
-    // comes only now (this worker was held up) is looked for on its worker then. By user:
-    // when written (monotonic us); and the same in the order written, for forgetting.
-    static constexpr int64_t kKeptRecentUs = 10'000'000;
-    struct Recent {
-        int64_t at;   // when the last was written
-        uint64_t had; // the workers that had every one of them
-    };
-    std::unordered_map<std::string, Recent> kept_recent_;
-    std::deque<std::pair<int64_t, std::string>> kept_order_;
-    // Users a Look asked for, handled in a loop callback of their own (on_look): never
-    // inside a commit or the mesh's frame handling, whose half-done state a look would read.
-    std::vector<std::string> looks_;
+    // For a while after: the rows kept here and written, (seq, also), for a worker whose
+    // Online frame for the user comes only then; and the seqs this worker left to a higher
+    // worker, for a Look that says it had them (only this worker knows it never wrote them
+    // to a session).
+    RecentByUser<std::pair<int64_t, uint64_t>> written_;
+    RecentByUser<int64_t> left_;
+    // Looks asked for, (user, seqs to push), handled in a loop callback of their own
+    // (on_look): never inside a commit or the frame handling, whose half-done state the
+    // query would read.
+    std::vector<std::pair<std::string, std::vector<int64_t>>> looks_;
     event *look_ev_ = nullptr;
     event *confirm_ev_ = nullptr;
     bool confirm_scheduled_ = false;
@@ -294,12 +336,9 @@ void MeshRouter::on(int from, const peer::Online &f)
     }
     if (!was)
         local_.presence(user, true);
-    if (!kept_recent_.empty()) {
-        forget_kept(mono_us());
-        if (auto it = kept_recent_.find(user);
-            it != kept_recent_.end() && !((it->second.had >> from) & 1))
-            mesh_.send(from, peer::Look{user});
-    }
+    if (!written_.empty())
+        if (const auto *rows = written_.find(user, mono_us()))
+            send_look(from, user, *rows);
 }
 
 void MeshRouter::on(int from, const peer::Offline &f)
@@ -321,8 +360,8 @@ void MeshRouter::forget_remote(const std::string &user, int peer)
     }
 }
 
-// A direct message from another worker. Not handed (the user left): left to another
-// worker that has it too, or else kept here as pending, for the next login; the frame is
+// A direct message from another worker. Not handed (the user left): left to the worker
+// that answers for it too, or else kept here as pending, for the next login; the frame is
 // confirmed once that row is written.
 void MeshRouter::on(int from, const peer::Deliver &f)
 {
@@ -331,28 +370,33 @@ void MeshRouter::on(int from, const peer::Deliver &f)
     // The frame's fields are read where they are: the frame stays in the mesh's input buffer
     // until this handler returns (Mesh::handle_frames drains it after).
     uint64_t workers = 0;
-    if (!local_.hand(f.user, f.line, f.seq, &workers) && !has_it_elsewhere(f.also, from)) {
-        std::string user(f.user);
-        uint64_t commit = events_.keep_pending(user, f.seq);
-        h.unsure.emplace_back(h.got, commit);
-        kept_.push_back({commit, f.also, std::move(user)});
+    if (!local_.hand(f.user, f.line, f.seq, &workers)) {
+        Answers a = who_answers(f.also, from);
+        if (a == Answers::Higher) {
+            left_.add(std::string(f.user), f.seq, mono_us());
+        } else if (a == Answers::Here) {
+            std::string user(f.user);
+            uint64_t commit = events_.keep_pending(user, f.seq);
+            h.unsure.emplace_back(h.got, commit);
+            kept_.push_back({commit, f.also, f.seq, std::move(user)});
+        }
     }
     confirm_soon();
 }
 
-// Whether another worker answers for the message of a Deliver frame from `from`: the
-// sender wrote it to a session of the user; or it handed it to a worker with a higher
-// index, still linked here, which delivers it, keeps it, or (gone before confirming it)
-// leaves it to the sender's ledger to keep. Only higher ones: two workers that both found
-// the user gone must not each leave it to the other, so the highest keeps it.
-bool MeshRouter::has_it_elsewhere(uint64_t also, int from) const
+// Who answers for the message of a Deliver frame from `from` whose user has left here:
+// the sender, which wrote it to a session of the user; or a worker it was handed to with a
+// higher index, still linked here, which delivers it, keeps it, or (gone before confirming
+// it) leaves it to the sender's ledger to keep. Only higher ones: two workers that both
+// found the user gone must not each leave it to the other, so the highest keeps it.
+Answers MeshRouter::who_answers(uint64_t also, int from) const
 {
     if ((also >> from) & 1)
-        return true;
+        return Answers::Sender;
     for (int w = self_ + 1; w < count_; w++)
         if (((also >> w) & 1) && mesh_.connected(w))
-            return true;
-    return false;
+            return Answers::Higher;
+    return Answers::Here;
 }
 
 // Peer has dealt with the first `count` Deliver frames of the link: forget their seqs.
@@ -382,25 +426,49 @@ void MeshRouter::on(int, const peer::Kick &f)
     events_.kick_here(std::string(f.user), std::string(f.text));
 }
 
+// Another worker wrote pending rows for a user with sessions here. A row of a message this
+// worker had too is pushed only if it left the message to a higher worker: if it wrote
+// it to a session here, that session has it.
 void MeshRouter::on(int, const peer::Look &f)
 {
     std::string user(f.user);
     if (local_.of(user).empty())
         return;
+    std::vector<int64_t> seqs;
+    const std::vector<int64_t> *left = nullptr;
+    for (size_t i = 0; i < f.entries.size() / 8; i++) {
+        int64_t seq = 0;
+        bool had = false;
+        peer::look_entry(f, i, &seq, &had);
+        if (had && !left)
+            left = left_.find(user, mono_us());
+        if (!had || (left && std::find(left->begin(), left->end(), seq) != left->end()))
+            seqs.push_back(seq);
+    }
+    if (seqs.empty())
+        return;
     if (looks_.empty())
         event_active(look_ev_, EV_TIMEOUT, 0);
-    looks_.push_back(std::move(user));
+    looks_.emplace_back(std::move(user), std::move(seqs));
 }
 
 void MeshRouter::on_look(evutil_socket_t, short, void *arg)
 {
     auto *r = static_cast<MeshRouter *>(arg);
-    std::vector<std::string> users;
-    users.swap(r->looks_);
-    std::sort(users.begin(), users.end());
-    users.erase(std::unique(users.begin(), users.end()), users.end());
-    for (const std::string &user : users)
-        r->events_.look_here(user);
+    std::vector<std::pair<std::string, std::vector<int64_t>>> looks;
+    looks.swap(r->looks_);
+    std::sort(looks.begin(), looks.end(),
+              [](const auto &a, const auto &b) { return a.first < b.first; });
+    for (size_t i = 0; i < looks.size();) {
+        std::vector<int64_t> seqs;
+        size_t j = i;
+        for (; j < looks.size() && looks[j].first == looks[i].first; j++)
+            seqs.insert(seqs.end(), looks[j].second.begin(), looks[j].second.end());
+        std::sort(seqs.begin(), seqs.end());
+        seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+        r->events_.look_here(looks[i].first, std::move(seqs));
+        i = j;
+    }
 }
 
 void MeshRouter::committed(uint64_t last_ok)
@@ -411,44 +479,43 @@ void MeshRouter::committed(uint64_t last_ok)
 }
 
 // The pending rows kept here that the journal has written: a user who logged in on another
-// worker since they were kept (whose login's looks may have come before the row) is looked
-// for there now, or when that worker's Online frame comes, within kKeptRecentUs.
+// worker since they were kept (whose login's looks may have come before the rows) is looked
+// for there now, or when that worker's Online frame comes, within kRecentUs.
 void MeshRouter::tell_to_look()
 {
     if (kept_.empty() || kept_.front().commit > last_ok_)
         return;
     int64_t now = mono_us();
-    forget_kept(now);
-    std::unordered_map<std::string, uint64_t> had; // by user: workers that had every row's
-    for (; !kept_.empty() && kept_.front().commit <= last_ok_; kept_.pop_front()) {
-        Kept &k = kept_.front();
-        auto [it, first] = had.try_emplace(std::move(k.user), k.had);
-        if (!first)
-            it->second &= k.had;
-    }
-    for (auto &[user, workers] : had) {
-        // A worker that had a message wrote it to the user's sessions there, or kept it
-        // itself: a Look would push it to them a second time.
-        uint64_t there = local_.elsewhere(user) & ~workers;
+    std::vector<Kept> done;
+    for (; !kept_.empty() && kept_.front().commit <= last_ok_; kept_.pop_front())
+        done.push_back(std::move(kept_.front()));
+    std::stable_sort(done.begin(), done.end(),
+                     [](const Kept &a, const Kept &b) { return a.user < b.user; });
+    std::vector<std::pair<int64_t, uint64_t>> rows;
+    for (size_t i = 0; i < done.size();) {
+        const std::string &user = done[i].user;
+        rows.clear();
+        size_t j = i;
+        for (; j < done.size() && done[j].user == user; j++) {
+            rows.emplace_back(done[j].seq, done[j].also);
+            written_.add(user, rows.back(), now);
+        }
+        uint64_t there = local_.elsewhere(user);
         for (int w = 0; w < count_; w++)
             if ((there >> w) & 1)
-                mesh_.send(w, peer::Look{user});
-        auto [it, first] = kept_recent_.try_emplace(user, Recent{now, workers});
-        if (!first)
-            it->second = {now, it->second.had & workers};
-        kept_order_.emplace_back(now, user);
+                send_look(w, user, rows);
+        i = j;
     }
 }
 
-// Forgets the users whose kept rows were written over kKeptRecentUs before now.
-void MeshRouter::forget_kept(int64_t now_us)
+// A Look to peer for these rows of user, each marked if peer was in its message's also.
+void MeshRouter::send_look(int peer, const std::string &user,
+                           const std::vector<std::pair<int64_t, uint64_t>> &rows)
 {
-    while (!kept_order_.empty() && now_us - kept_order_.front().first > kKeptRecentUs) {
-        auto it = kept_recent_.find(kept_order_.front().second);
-        if (it != kept_recent_.end() && it->second.at == kept_order_.front().first)
-            kept_recent_.erase(it);
-        kept_order_.pop_front();
-    }
+    std::string entries;
+    for (const auto &[seq, also] : rows)
+        peer::append_look_entry(&entries, seq, (also >> peer) & 1);
+    mesh_.send(peer, peer::Look{user, entries});
 }
 
 // Confirms to each peer the Deliver frames dealt with. Runs at the end of a loop iteration

@@ -41,9 +41,10 @@ class RouterEvents {
     // Another worker kicked user (admin_kick, admin_ban): their sessions here are to be
     // sent a 403 with text and closed.
     virtual void kick_here(const std::string &user, const std::string &text) = 0;
-    // Another worker has just written pending rows for user, who has sessions here: the
-    // rows are to be pushed to those sessions now, not at the user's next login.
-    virtual void look_here(const std::string &user) = 0;
+    // Another worker has just written pending rows for user, who has sessions here: those
+    // of the messages seqs (ascending) are to be pushed to those sessions now, not at the
+    // user's next login.
+    virtual void look_here(const std::string &user, std::vector<int64_t> seqs) = 0;
 
   protected:
     ~RouterEvents() = default;

@@ -4,9 +4,10 @@
 namespace jimd {
 
 void Stream::start(Context &cx, Session &s, Kind kind, int64_t cursor, const char *request_id,
-                   bool recheck)
+                   bool recheck, std::shared_ptr<const std::vector<int64_t>> only)
 {
-    s.stream = std::make_unique<Stream>(kind, cursor, request_id ? request_id : "", recheck);
+    s.stream = std::make_unique<Stream>(kind, cursor, request_id ? request_id : "", recheck,
+                                        std::move(only));
     s.conn.hold(Connection::kHoldReply);
     pump(cx, s);
 }
@@ -40,18 +41,21 @@ void Stream::pump(Context &cx, Session &s)
         }
         for (const StoredMessage &m : page) {
             if (st.kind_ == Kind::Sync)
-                cx.out.push(s, m);                 // a replay, not a delivery
-            else if (s.first_handing(m.seq, true)) // its live copy may still be on its way
-                cx.out.deliver(s, m);
+                cx.out.push(s, m);                                     // a replay, not a delivery
+            else if (st.wanted(m.seq) && s.first_handing(m.seq, true)) // its live copy may
+                cx.out.deliver(s, m);                                  // still be on its way
         }
         size_t read = st.kind_ == Kind::Sync ? page.size() : rows.size();
         if (st.kind_ == Kind::Sync && !page.empty())
             st.cursor_ = page.back().seq;
         if (!rows.empty()) { // handed: exactly these rows go with the next commit
             st.cursor_ = rows.back();
-            cx.journal.clear_pending(s.user, rows);
+            if (st.only_)
+                std::erase_if(rows, [&st](int64_t seq) { return !st.wanted(seq); });
+            if (!rows.empty())
+                cx.journal.clear_pending(s.user, rows);
         }
-        if (read < static_cast<size_t>(kPage))
+        if (read < static_cast<size_t>(kPage) || (st.only_ && st.cursor_ >= st.only_->back()))
             finish(cx, s);
     }
 }

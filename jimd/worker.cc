@@ -443,15 +443,16 @@ void Worker::kick_here(const std::string &user, const std::string &text)
     }
 }
 
-void Worker::look_here(const std::string &user)
+void Worker::look_here(const std::string &user, std::vector<int64_t> seqs)
 {
+    auto only = std::make_shared<const std::vector<int64_t>>(std::move(seqs));
     std::span<Session *const> list = router_->local_sessions(user);
     std::vector<uint64_t> here; // a look can close a session, which changes the list
     for (Session *s : list)
         here.push_back(s->id);
     for (uint64_t id : here)
         if (Session *s = find(id))
-            look_again(*cx_, *s);
+            look_again(*cx_, *s, only);
 }
 
 // Checked here, applied here at once, and through the master to the other workers (and to

@@ -104,7 +104,7 @@ class Worker final : public SessionHost,
     void recover_pending(int64_t seq) override;
     void peers_drained() override;
     void kick_here(const std::string &user, const std::string &text) override;
-    void look_here(const std::string &user) override;
+    void look_here(const std::string &user, std::vector<int64_t> seqs) override;
 
     WorkerSetup setup_;
     Settings settings_;

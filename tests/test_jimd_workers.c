@@ -478,7 +478,7 @@ static void user_on_two_workers__online_until_the_last_session_leaves(void **sta
 }
 
 /* A session of name on a worker of p other than not1 and not2, or NULL after 64 tries. A
- * login not answered within 300 ms (its worker is held in a commit) is given up. */
+ * login not answered within a second (its worker holds still) is given up. */
 static tclient *online_beside(jimd_proc *p, const char *name, int not1, int not2)
 {
     for (int i = 0; i < 64; i++) {
@@ -488,7 +488,7 @@ static tclient *online_beside(jimd_proc *p, const char *name, int not1, int not2
                 "{\"action\":\"authenticate\",\"user\":{\"account_name\":\"%s\","
                 "\"password\":\"password1\",\"features\":[\"ndjson\"]}}",
                 name);
-        if (tc_response(c, 300) == 200) {
+        if (tc_response(c, 1000) == 200) {
             int w = jimd_user_worker(p, name);
             if (w != not1 && w != not2)
                 return c;
@@ -506,15 +506,15 @@ enum { LOOK_BURST = 5, LOOK_HOLD_MS = 3000 };
 /* A hand-over kept by a worker after the user had logged in elsewhere, later than that
  * login's second look: the worker that kept it tells the user's new worker to look, and
  * the messages arrive there at once, each once, not at the next login. Staged with
- * JIMD_TEST_COMMIT: the sender's worker S holds the commit of a burst to lo_b for 3 s;
- * meanwhile lo_b leaves worker K and logs in on a third worker W. S, once the commit
- * ends, still believes lo_b is on K and hands the burst there; K keeps it as pending. */
+ * JIMD_TEST_COMMIT: the sender's worker S holds still for 3 s after committing a burst to
+ * lo_b, before routing it; meanwhile lo_b leaves worker K and logs in on a third worker W.
+ * S then still believes lo_b is on K and hands the burst there; K keeps it as pending. */
 static void handover_kept_after_login_elsewhere__pushed_there_at_once(void **state)
 {
     (void)state;
     jimd_proc p;
     char hold[32];
-    snprintf(hold, sizeof hold, "%d:%d", LOOK_BURST, LOOK_HOLD_MS);
+    snprintf(hold, sizeof hold, "%d:%d:after", LOOK_BURST, LOOK_HOLD_MS);
     setenv("JIMD_TEST_COMMIT", hold, 1);
     int started = jimd_start(&p, 3, "msg_rate 0");
     unsetenv("JIMD_TEST_COMMIT");
@@ -537,7 +537,7 @@ static void handover_kept_after_login_elsewhere__pushed_there_at_once(void **sta
     for (int i = 0; i < LOOK_BURST; i++)
         tc_send(a, "{\"action\":\"msg\",\"to\":\"lo_b\",\"message\":\"look %d\"}", i);
     for (int i = 0; i < 200 * jimd_slowdown() && !jimd_log_count(&p, "holding a commit of "); i++)
-        usleep(10000); /* until S has gathered the burst and holds its commit */
+        usleep(10000); /* until S has committed the burst and holds still */
     assert_int_equal(jimd_log_count(&p, "holding a commit of "), 1);
     quit(b1);
     tclient *b2 = online_beside(&p, "lo_b", s, k);
@@ -573,6 +573,7 @@ static void handover_kept_after_login_elsewhere__pushed_there_at_once(void **sta
     assert_null(tc_next_msg(b3, 1500));
     tc_close(b3);
     tc_close(a);
+    assert_int_equal(jimd_log_count(&p, "killed by signal"), 0); /* no worker died on the way */
     assert_int_equal(jimd_stop(&p), 0);
     jimd_cleanup(&p);
 }

@@ -111,11 +111,27 @@ void every_type__encoded_then_decoded__same_fields(void **)
     assert_true(k.text == "banned by an administrator: spam");
     assert_exact<Kick>(b);
 
-    b = body_of(Look{"dave"});
+    std::string entries;
+    append_look_entry(&entries, 7, false);
+    append_look_entry(&entries, INT64_C(1) << 50, true);
+    b = body_of(Look{"dave", entries});
     Look lk;
     assert_true(decode(b, &lk));
     assert_true(lk.user == "dave");
+    assert_int_equal(lk.entries.size(), 16);
+    int64_t seq = 0;
+    bool had = true;
+    look_entry(lk, 0, &seq, &had);
+    assert_int_equal(seq, 7);
+    assert_false(had);
+    look_entry(lk, 1, &seq, &had);
+    assert_int_equal(seq, INT64_C(1) << 50);
+    assert_true(had);
     assert_exact<Look>(b);
+    entries.resize(12); // not whole entries
+    assert_false(decode(body_of(Look{"dave", entries}), &lk));
+    entries.assign(8, '\0'); // seq 0
+    assert_false(decode(body_of(Look{"dave", entries}), &lk));
 }
 
 void integers__little_endian_fixed_width(void **)

@@ -4,8 +4,10 @@
 // (Deliver.also: the sender that wrote it to a session, or a higher receiver) and confirmed
 // at once, or else kept as a pending row and confirmed only when the commit that writes it
 // has succeeded; once that row is written, the worker where the user has logged in since
-// is told to look (Look), also when its Online frame comes only later; and Looks for a
-// user with sessions here are handled once per loop turn, outside the frame handling.
+// is told to look (Look), also when its Online frame comes only later, marking the rows
+// of messages that worker was handed too; and Looks for a user with sessions here are
+// handled once per loop turn, outside the frame handling, without the rows of messages
+// this worker wrote to a session.
 #include "peer_protocol.hh"
 #include "replies.hh"
 #include "router.hh"
@@ -36,7 +38,7 @@ using namespace jimd;
 // What the router asked of its worker.
 struct Events final : RouterEvents {
     std::vector<std::pair<std::string, int64_t>> kept;
-    std::vector<std::string> looks;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> looks;
     uint64_t next_commit = 1;
     Session *find_session(uint64_t) override { return nullptr; }
     uint64_t keep_pending(const std::string &user, int64_t seq) override
@@ -47,7 +49,10 @@ struct Events final : RouterEvents {
     void recover_pending(int64_t) override {}
     void peers_drained() override {}
     void kick_here(const std::string &, const std::string &) override {}
-    void look_here(const std::string &user) override { looks.push_back(user); }
+    void look_here(const std::string &user, std::vector<int64_t> seqs) override
+    {
+        looks.emplace_back(user, std::move(seqs));
+    }
 };
 
 // A frame read back from a far end.
@@ -157,6 +162,38 @@ constexpr uint64_t bit(int w)
     return uint64_t{1} << w;
 }
 
+// The (seq, marked as had) entries of the Looks for user among frames, in order; Looks for
+// other users fail the test.
+std::vector<std::pair<int64_t, bool>> looks_in(const std::vector<Frame> &frames, const char *user)
+{
+    std::vector<std::pair<int64_t, bool>> out;
+    for (const Frame &fr : frames) {
+        peer::Look look;
+        if (fr.type != peer::Type::Look)
+            continue;
+        assert_true(peer::decode(fr.body, &look));
+        assert_true(look.user == user);
+        for (size_t i = 0; i < look.entries.size() / 8; i++) {
+            int64_t seq = 0;
+            bool had = false;
+            peer::look_entry(look, i, &seq, &had);
+            out.emplace_back(seq, had);
+        }
+    }
+    return out;
+}
+
+using Entries = std::vector<std::pair<int64_t, bool>>;
+
+// A Look for user with these entries.
+std::string look_entries(const Entries &entries)
+{
+    std::string packed;
+    for (const auto &[seq, had] : entries)
+        peer::append_look_entry(&packed, seq, had);
+    return packed;
+}
+
 const char kLine[] = R"({"action":"msg","from":"amy","to":"bob","message":"hi","seq":7})";
 
 // Worker 1 wrote the message to bob's session there too, or handed it to worker 2 as well:
@@ -206,27 +243,22 @@ void gone_here__kept_when_nobody_else_has_it(void **)
     assert_int_equal(Fixture::ack_of(f.sent_to(1)), 2);
 }
 
-// Bob logged in on worker 2 after worker 0 found him gone: once the kept row is written,
-// worker 2 is told to look, once for the rows of one commit; a worker without the user is
-// not. A Look for a user with no session here asks nothing of the worker.
+// Bob logged in on worker 2 after worker 0 found him gone: once the kept rows are
+// written, worker 2 is told to look for them; a worker without the user is not. A Look for
+// a user with no session here asks nothing of the worker.
 void kept_row_written__worker_where_user_is_now_told_to_look(void **)
 {
     Fixture f;
     f.from(1, peer::Deliver{"bob", 7, bit(0), kLine});
     f.from(1, peer::Deliver{"bob", 8, bit(0), kLine});
     f.from(2, peer::Online{"bob", 1});
-    assert_int_equal(f.sent_to(2).size(), 0); // not before the row is written
+    assert_int_equal(f.sent_to(2).size(), 0); // not before the rows are written
     f.router->committed(1);
-    std::vector<Frame> to2 = f.sent_to(2);
-    assert_int_equal(to2.size(), 1);
-    assert_int_equal(static_cast<int>(to2[0].type), static_cast<int>(peer::Type::Look));
-    peer::Look look;
-    assert_true(peer::decode(to2[0].body, &look));
-    assert_true(look.user == "bob");
-    for (const Frame &fr : f.sent_to(1))
-        assert_int_not_equal(static_cast<int>(fr.type), static_cast<int>(peer::Type::Look));
+    assert_true(looks_in(f.sent_to(2), "bob") == (Entries{{7, false}, {8, false}}));
+    assert_true(looks_in(f.sent_to(1), "bob").empty());
 
-    f.from(2, peer::Look{"carol"});
+    std::string e = look_entries({{3, false}});
+    f.from(2, peer::Look{"carol", e});
     assert_int_equal(f.events.looks.size(), 0);
 }
 
@@ -239,18 +271,15 @@ void kept_row_written__told_to_look_when_online_comes_later(void **)
     f.router->committed(1);
     assert_int_equal(f.sent_to(2).size(), 0);
     f.from(2, peer::Online{"bob", 1});
-    std::vector<Frame> to2 = f.sent_to(2);
-    assert_int_equal(to2.size(), 1);
-    assert_int_equal(static_cast<int>(to2[0].type), static_cast<int>(peer::Type::Look));
+    assert_true(looks_in(f.sent_to(2), "bob") == (Entries{{7, false}}));
     f.from(1, peer::Online{"carol", 1}); // no row kept for carol
-    for (const Frame &fr : f.sent_to(1))
-        assert_int_not_equal(static_cast<int>(fr.type), static_cast<int>(peer::Type::Look));
+    assert_true(looks_in(f.sent_to(1), "carol").empty());
 }
 
-// Worker 2 kept a message that worker 0 had too (bob was there, or it kept it as well): only
-// worker 1, where bob is and which did not have it, is told to look, now and when its
-// Online frame comes again; a Look to worker 0 would push it there a second time.
-void kept_row_written__no_look_to_a_worker_that_had_it(void **)
+// Worker 2 kept a message that worker 0 was handed too: the Look to worker 0 says so (only
+// worker 0 knows whether it wrote it to bob's session or left it to worker 2); the one to
+// worker 1, which was not handed it, does not. The same when their Online frames come.
+void kept_row_written__look_marks_the_workers_that_had_it(void **)
 {
     Fixture f(2);
     f.from(0, peer::Online{"bob", 1});
@@ -258,46 +287,60 @@ void kept_row_written__no_look_to_a_worker_that_had_it(void **)
     f.from(1, peer::Deliver{"bob", 7, bit(0) | bit(2), kLine});
     assert_int_equal(f.events.kept.size(), 1);
     f.router->committed(1);
-    auto looks = [](const std::vector<Frame> &frames) {
-        int n = 0;
-        for (const Frame &fr : frames)
-            n += fr.type == peer::Type::Look;
-        return n;
-    };
-    assert_int_equal(looks(f.sent_to(0)), 0);
-    assert_int_equal(looks(f.sent_to(1)), 1);
+    assert_true(looks_in(f.sent_to(0), "bob") == (Entries{{7, true}}));
+    assert_true(looks_in(f.sent_to(1), "bob") == (Entries{{7, false}}));
     f.from(0, peer::Online{"bob", 2});
-    f.from(1, peer::Online{"bob", 2});
-    assert_int_equal(looks(f.sent_to(0)), 0);
-    assert_int_equal(looks(f.sent_to(1)), 1);
+    assert_true(looks_in(f.sent_to(0), "bob") == (Entries{{7, true}}));
 }
 
+// A session of bob here. Declared after the fixture, so gone before it.
+struct Bob {
+    jim_limits *limits = nullptr;
+    std::unique_ptr<ConnectionLoop> loop;
+    Host host;
+    std::unique_ptr<Session> s;
+    Router &router;
+    explicit Bob(Fixture &f) : router(*f.router)
+    {
+        assert_int_equal(jim_limits_new(&limits), JIM_OK);
+        loop = std::make_unique<ConnectionLoop>(f.base, limits);
+        s = std::make_unique<Session>(1, "127.0.0.1", *loop, host);
+        s->user = "bob";
+        s->logged_in = true;
+        router.add_session(*s);
+    }
+    ~Bob()
+    {
+        router.remove_session(*s);
+        s.reset();
+        loop.reset();
+        jim_limits_free(limits);
+    }
+};
+
 // Looks for a user with a session here reach the worker once per loop turn, however many
-// came in it.
-void looks_for_a_user_here__handled_once_a_turn(void **)
+// came in it, with the seqs of all of them. A row of a message this worker had too is
+// asked for only if it left that message to a higher worker (bob was gone from here):
+// one it wrote to bob's session is not pushed to it again.
+void looks_for_a_user_here__once_a_turn_without_what_came_live(void **)
 {
     Fixture f;
-    jim_limits *limits = nullptr;
-    assert_int_equal(jim_limits_new(&limits), JIM_OK);
-    {
-        ConnectionLoop loop(f.base, limits);
-        Host host;
-        Session s(1, "127.0.0.1", loop, host);
-        s.user = "bob";
-        s.logged_in = true;
-        f.router->add_session(s);
-        std::string two;
-        peer::append_frame(peer::Look{"bob"}, &two);
-        peer::append_frame(peer::Look{"bob"}, &two);
-        assert_int_equal(write(f.far[1], two.data(), two.size()), static_cast<ssize_t>(two.size()));
-        f.turn();
-        assert_int_equal(f.events.looks.size(), 1);
-        assert_true(f.events.looks[0] == "bob");
-        f.from(2, peer::Look{"bob"});
-        assert_int_equal(f.events.looks.size(), 2);
-        f.router->remove_session(s);
-    }
-    jim_limits_free(limits);
+    f.from(1, peer::Deliver{"bob", 5, bit(0) | bit(2), kLine}); // left to worker 2
+    Bob bob(f);
+    f.sent_to(1);
+    f.sent_to(2);
+    std::string two;
+    std::string e1 = look_entries({{9, false}, {5, true}}), e2 = look_entries({{6, true}});
+    peer::append_frame(peer::Look{"bob", e1}, &two);
+    peer::append_frame(peer::Look{"bob", e2}, &two);
+    assert_int_equal(write(f.far[2], two.data(), two.size()), static_cast<ssize_t>(two.size()));
+    f.turn();
+    assert_int_equal(f.events.looks.size(), 1);
+    assert_true(f.events.looks[0].first == "bob");
+    assert_true(f.events.looks[0].second == (std::vector<int64_t>{5, 9}));
+    std::string e3 = look_entries({{6, true}});
+    f.from(2, peer::Look{"bob", e3}); // only what came live: nothing to ask
+    assert_int_equal(f.events.looks.size(), 1);
 }
 
 // A row kept by the sending side (the user was online nowhere when the commit ended) is
@@ -311,9 +354,7 @@ void kept_by_the_sender__worker_where_user_is_now_told_to_look(void **)
     f.router->committed(0);
     assert_int_equal(f.sent_to(1).size(), 0); // the row is not written yet
     f.router->committed(1);
-    std::vector<Frame> to1 = f.sent_to(1);
-    assert_int_equal(to1.size(), 1);
-    assert_int_equal(static_cast<int>(to1[0].type), static_cast<int>(peer::Type::Look));
+    assert_true(looks_in(f.sent_to(1), "bob") == (Entries{{9, false}}));
     assert_int_equal(f.sent_to(2).size(), 0);
 }
 
@@ -327,8 +368,8 @@ int main()
         cmocka_unit_test(kept_row_written__worker_where_user_is_now_told_to_look),
         cmocka_unit_test(kept_by_the_sender__worker_where_user_is_now_told_to_look),
         cmocka_unit_test(kept_row_written__told_to_look_when_online_comes_later),
-        cmocka_unit_test(kept_row_written__no_look_to_a_worker_that_had_it),
-        cmocka_unit_test(looks_for_a_user_here__handled_once_a_turn),
+        cmocka_unit_test(kept_row_written__look_marks_the_workers_that_had_it),
+        cmocka_unit_test(looks_for_a_user_here__once_a_turn_without_what_came_live),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
