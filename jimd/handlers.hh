@@ -91,7 +91,8 @@ void h_not_yet(Context &cx, Session &s, const Request &rq);
 // The pending stream of a login window has been sent (recheck: the second look).
 void offline_delivery_done(Context &cx, Session &s, bool recheck);
 // Another worker has just written pending rows for s's user (Router::keep_pending): s is
-// sent those of the messages `only` (seqs, ascending) that the table still holds.
+// sent those of the messages `only` (seqs, ascending) that the table still holds. The
+// caller has committed the rows handed before (Journal::commit_now).
 void look_again(Context &cx, Session &s, std::shared_ptr<const std::vector<int64_t>> only);
 
 // handlers_messages.cc

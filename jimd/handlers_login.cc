@@ -395,11 +395,12 @@ void look_again(Context &cx, Session &s, std::shared_ptr<const std::vector<int64
 {
     if (s.conn.closing() || !s.logged_in || only->empty())
         return;
-    if (!s.stream)
-        cx.journal.commit_now(); // the rows this session was handed are cleared first
-    if (s.stream) {              // running, or started by a request the commit let go on
-        cx.sessions.later(s.id, kLookAgainMs,
-                          [&cx, only](Session &again) { look_again(cx, again, only); });
+    if (s.stream) { // running, or started by a request a commit let go on
+        cx.sessions.later(s.id, kLookAgainMs, [&cx, only](Session &again) {
+            if (!again.stream)
+                cx.journal.commit_now(); // the rows this session was handed are cleared first
+            look_again(cx, again, only);
+        });
         return;
     }
     if (s.conn.closing())

@@ -37,17 +37,32 @@ struct Handover {
 };
 
 // Items by user for a while after they were added: a user's list is dropped kRecentUs
-// after its last addition. Small: what goes in comes from races around a user leaving.
+// after its last addition, and keeps its last kMaxItems at most. Small: what goes in comes
+// from races around a user leaving.
 template <class Item> class RecentByUser {
   public:
     static constexpr int64_t kRecentUs = 10'000'000;
+    static constexpr size_t kMaxItems = 1024;
     void add(const std::string &user, Item item, int64_t now)
     {
         expire(now);
         Entry &e = by_user_[user];
+        if (e.items.size() >= kMaxItems)
+            e.items.erase(e.items.begin(), e.items.begin() + kMaxItems / 2);
         e.at = now;
         e.items.push_back(std::move(item));
         order_.emplace_back(now, user);
+    }
+    // Takes the items for which pred(item) holds out of every user's list, into *out.
+    template <class Pred> void take_if(Pred pred, std::vector<std::pair<std::string, Item>> *out)
+    {
+        for (auto &[user, e] : by_user_)
+            std::erase_if(e.items, [&](Item &item) {
+                if (!pred(item))
+                    return false;
+                out->emplace_back(user, std::move(item));
+                return true;
+            });
     }
     // The user's items, or null.
     const std::vector<Item> *find(const std::string &user, int64_t now)
@@ -153,6 +168,7 @@ class MeshRouter final : public Router {
     void on_peer(int peer, bool up, const char *why);
     void peer_gone(int peer);
     void forget_remote(const std::string &user, int peer);
+    void keep_left_by(int peer);
     void announce(const std::string &user);
     void handover_lost(int peer);
     void confirm();
@@ -182,11 +198,20 @@ class MeshRouter final : public Router {
     };
     std::deque<Kept> kept_;
     // For a while after: the rows kept here and written, (seq, also), for a worker whose
-    // Online frame for the user comes only then; and the seqs this worker left to a higher
-    // worker, for a Look that says it had them (only this worker knows it never wrote them
-    // to a session).
+    // Online frame for the user comes only then; the hand-overs this worker left to the
+    // worker that answers for them, for a Look that says this one had them (only it knows
+    // it never wrote them to a session), and to keep them itself if their sender goes away
+    // (its frame to that worker may have died with it); and the seqs Looks asked for here,
+    // each pushed once (a row written twice, e.g. by two workers that both kept it while
+    // one was being replaced, is not).
+    struct Left {
+        int64_t seq;
+        int from;      // the sender
+        uint64_t also; // the frame's
+    };
     RecentByUser<std::pair<int64_t, uint64_t>> written_;
-    RecentByUser<int64_t> left_;
+    RecentByUser<Left> left_;
+    RecentByUser<int64_t> asked_;
     // Looks asked for, (user, seqs to push), handled in a loop callback of their own
     // (on_look): never inside a commit or the frame handling, whose half-done state the
     // query would read.
@@ -372,9 +397,9 @@ void MeshRouter::on(int from, const peer::Deliver &f)
     uint64_t workers = 0;
     if (!local_.hand(f.user, f.line, f.seq, &workers)) {
         Answers a = who_answers(f.also, from);
-        if (a == Answers::Higher) {
-            left_.add(std::string(f.user), f.seq, mono_us());
-        } else if (a == Answers::Here) {
+        if (a != Answers::Here) {
+            left_.add(std::string(f.user), Left{f.seq, from, f.also}, mono_us());
+        } else {
             std::string user(f.user);
             uint64_t commit = events_.keep_pending(user, f.seq);
             h.unsure.emplace_back(h.got, commit);
@@ -434,17 +459,22 @@ void MeshRouter::on(int, const peer::Look &f)
     std::string user(f.user);
     if (local_.of(user).empty())
         return;
+    int64_t now = mono_us();
+    const std::vector<Left> *left = left_.find(user, now);
+    const std::vector<int64_t> *asked = asked_.find(user, now);
     std::vector<int64_t> seqs;
-    const std::vector<int64_t> *left = nullptr;
     for (size_t i = 0; i < f.entries.size() / 8; i++) {
         int64_t seq = 0;
         bool had = false;
         peer::look_entry(f, i, &seq, &had);
-        if (had && !left)
-            left = left_.find(user, mono_us());
-        if (!had || (left && std::find(left->begin(), left->end(), seq) != left->end()))
+        bool passed_on = left && std::any_of(left->begin(), left->end(),
+                                             [seq](const Left &l) { return l.seq == seq; });
+        if ((!had || passed_on) &&
+            !(asked && std::find(asked->begin(), asked->end(), seq) != asked->end()))
             seqs.push_back(seq);
     }
+    for (int64_t seq : seqs)
+        asked_.add(user, seq, now); // after the loop: `asked` points into the lists
     if (seqs.empty())
         return;
     if (looks_.empty())
@@ -567,6 +597,7 @@ void MeshRouter::on_peer(int peer, bool up, const char *why)
     if (why)
         RLOG(JIM_LOG_ERROR, "worker %d sent %s: link dropped", peer, why);
     handover_lost(peer); // a new link starts counting afresh; an old one's frames are lost
+    keep_left_by(peer);
     if (!up) {
         peer_gone(peer);
         return;
@@ -576,6 +607,23 @@ void MeshRouter::on_peer(int peer, bool up, const char *why)
         mesh_.send(peer, peer::Online{user, static_cast<uint32_t>(n)});
     });
     RLOG(JIM_LOG_DEBUG, "worker %d connected", peer);
+}
+
+// The link to `peer` is gone: the hand-overs it sent here lately that this worker left to
+// another are kept here as pending rows (and looked for like the others), since the frame
+// it sent that other may have been lost with it. One that got there is then kept twice
+// (the row once) and may reach the user twice; none is lost.
+void MeshRouter::keep_left_by(int peer)
+{
+    std::vector<std::pair<std::string, Left>> taken;
+    left_.take_if([peer](const Left &l) { return l.from == peer; }, &taken);
+    for (auto &[user, l] : taken)
+        kept_.push_back({events_.keep_pending(user, l.seq), l.also, l.seq, user});
+    if (!taken.empty())
+        RLOG(JIM_LOG_INFO,
+             "worker %d went away: %zu direct messages it handed here and elsewhere "
+             "kept as pending",
+             peer, taken.size());
 }
 
 // A worker went away: its users are offline unless seen elsewhere, and its connections

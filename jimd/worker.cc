@@ -446,6 +446,8 @@ void Worker::kick_here(const std::string &user, const std::string &text)
 void Worker::look_here(const std::string &user, std::vector<int64_t> seqs)
 {
     auto only = std::make_shared<const std::vector<int64_t>>(std::move(seqs));
+    journal_->commit_now(); // the rows handed lately are cleared; then each session reads
+                            // the same rows (its clears are queued till all have read)
     std::span<Session *const> list = router_->local_sessions(user);
     std::vector<uint64_t> here; // a look can close a session, which changes the list
     for (Session *s : list)

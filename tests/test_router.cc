@@ -343,6 +343,38 @@ void looks_for_a_user_here__once_a_turn_without_what_came_live(void **)
     assert_int_equal(f.events.looks.size(), 1);
 }
 
+// Worker 0 left two hand-overs from worker 1 to others (worker 1 wrote one to bob's session
+// there, worker 2 was handed the other): when worker 1 goes away, its frame to worker 2
+// and its write to the session may have died with it, so worker 0 keeps both itself.
+void sender_gone__what_was_left_to_others_kept_here(void **)
+{
+    Fixture f;
+    f.from(1, peer::Deliver{"bob", 7, bit(0) | bit(1), kLine});
+    f.from(1, peer::Deliver{"bob", 8, bit(0) | bit(2), kLine});
+    f.from(2, peer::Deliver{"carol", 9, bit(0) | bit(2), kLine});
+    assert_int_equal(f.events.kept.size(), 0);
+    close(f.far[1]);
+    f.far[1] = -1;
+    f.turn();
+    assert_int_equal(f.events.kept.size(), 2);
+    assert_int_equal(f.events.kept[0].second, 7);
+    assert_int_equal(f.events.kept[1].second, 8);
+}
+
+// A seq a Look asked for here is not asked for again (a row written twice is pushed once).
+void look_for_a_seq_asked_before__not_asked_again(void **)
+{
+    Fixture f;
+    Bob bob(f);
+    std::string e1 = look_entries({{7, false}}), e2 = look_entries({{7, false}, {8, false}});
+    f.from(2, peer::Look{"bob", e1});
+    f.from(2, peer::Look{"bob", e2});
+    f.from(1, peer::Look{"bob", e1});
+    assert_int_equal(f.events.looks.size(), 2);
+    assert_true(f.events.looks[0].second == (std::vector<int64_t>{7}));
+    assert_true(f.events.looks[1].second == (std::vector<int64_t>{8}));
+}
+
 // A row kept by the sending side (the user was online nowhere when the commit ended) is
 // looked for the same way.
 void kept_by_the_sender__worker_where_user_is_now_told_to_look(void **)
@@ -370,6 +402,8 @@ int main()
         cmocka_unit_test(kept_row_written__told_to_look_when_online_comes_later),
         cmocka_unit_test(kept_row_written__look_marks_the_workers_that_had_it),
         cmocka_unit_test(looks_for_a_user_here__once_a_turn_without_what_came_live),
+        cmocka_unit_test(sender_gone__what_was_left_to_others_kept_here),
+        cmocka_unit_test(look_for_a_seq_asked_before__not_asked_again),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
