@@ -60,7 +60,7 @@ template <class Item> class RecentByUser {
             std::erase_if(e.items, [&](Item &item) {
                 if (!pred(item))
                     return false;
-                out->emplace_back(user, std::move(item));
+                out->emplace_back(user, item);
                 return true;
             });
     }
@@ -208,6 +208,7 @@ class MeshRouter final : public Router {
         int64_t seq;
         int from;      // the sender
         uint64_t also; // the frame's
+        int64_t at;    // when it came (monotonic us)
     };
     RecentByUser<std::pair<int64_t, uint64_t>> written_;
     RecentByUser<Left> left_;
@@ -398,7 +399,8 @@ void MeshRouter::on(int from, const peer::Deliver &f)
     if (!local_.hand(f.user, f.line, f.seq, &workers)) {
         Answers a = who_answers(f.also, from);
         if (a != Answers::Here) {
-            left_.add(std::string(f.user), Left{f.seq, from, f.also}, mono_us());
+            int64_t now = mono_us();
+            left_.add(std::string(f.user), Left{f.seq, from, f.also, now}, now);
         } else {
             std::string user(f.user);
             uint64_t commit = events_.keep_pending(user, f.seq);
@@ -534,6 +536,16 @@ void MeshRouter::tell_to_look()
         for (int w = 0; w < count_; w++)
             if ((there >> w) & 1)
                 send_look(w, user, rows);
+        // Sessions here logged in after the message found the user gone here (else it went
+        // to them), so after their login's looks when the row came late (keep_left_by).
+        if (!local_.of(user).empty()) {
+            if (looks_.empty())
+                event_active(look_ev_, EV_TIMEOUT, 0);
+            std::vector<int64_t> seqs;
+            for (const auto &[seq, also] : rows)
+                seqs.push_back(seq);
+            looks_.emplace_back(user, std::move(seqs));
+        }
         i = j;
     }
 }
@@ -617,6 +629,10 @@ void MeshRouter::keep_left_by(int peer)
 {
     std::vector<std::pair<std::string, Left>> taken;
     left_.take_if([peer](const Left &l) { return l.from == peer; }, &taken);
+    int64_t now = mono_us();
+    std::erase_if(taken, [now](const auto &t) {
+        return now - t.second.at > decltype(left_)::kRecentUs; // long delivered or kept
+    });
     for (auto &[user, l] : taken)
         kept_.push_back({events_.keep_pending(user, l.seq), l.also, l.seq, user});
     if (!taken.empty())

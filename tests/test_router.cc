@@ -345,7 +345,8 @@ void looks_for_a_user_here__once_a_turn_without_what_came_live(void **)
 
 // Worker 0 left two hand-overs from worker 1 to others (worker 1 wrote one to bob's session
 // there, worker 2 was handed the other): when worker 1 goes away, its frame to worker 2
-// and its write to the session may have died with it, so worker 0 keeps both itself.
+// and its write to the session may have died with it, so worker 0 keeps both itself; once
+// written, they are looked for here too, where bob has logged in since.
 void sender_gone__what_was_left_to_others_kept_here(void **)
 {
     Fixture f;
@@ -353,12 +354,18 @@ void sender_gone__what_was_left_to_others_kept_here(void **)
     f.from(1, peer::Deliver{"bob", 8, bit(0) | bit(2), kLine});
     f.from(2, peer::Deliver{"carol", 9, bit(0) | bit(2), kLine});
     assert_int_equal(f.events.kept.size(), 0);
+    Bob bob(f);
     close(f.far[1]);
     f.far[1] = -1;
     f.turn();
     assert_int_equal(f.events.kept.size(), 2);
     assert_int_equal(f.events.kept[0].second, 7);
     assert_int_equal(f.events.kept[1].second, 8);
+    assert_int_equal(f.events.looks.size(), 0);
+    f.router->committed(1);
+    f.turn();
+    assert_int_equal(f.events.looks.size(), 1);
+    assert_true(f.events.looks[0].second == (std::vector<int64_t>{7, 8}));
 }
 
 // A seq a Look asked for here is not asked for again (a row written twice is pushed once).
