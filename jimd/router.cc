@@ -56,13 +56,15 @@ template <class Item> class RecentByUser {
     // Takes the items for which pred(item) holds out of every user's list, into *out.
     template <class Pred> void take_if(Pred pred, std::vector<std::pair<std::string, Item>> *out)
     {
-        for (auto &[user, e] : by_user_)
-            std::erase_if(e.items, [&](Item &item) {
+        for (auto &entry : by_user_) {
+            const std::string &user = entry.first; // a structured binding: no capture in C++20
+            std::erase_if(entry.second.items, [&](const Item &item) {
                 if (!pred(item))
                     return false;
                 out->emplace_back(user, item);
                 return true;
             });
+        }
     }
     // The user's items, or null.
     const std::vector<Item> *find(const std::string &user, int64_t now)
