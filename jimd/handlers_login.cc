@@ -403,8 +403,6 @@ void look_again(Context &cx, Session &s, std::shared_ptr<const std::vector<int64
         });
         return;
     }
-    if (s.conn.closing())
-        return;
     int64_t before_first = only->front() - 1; // not in the call: `only` is moved there
     Stream::start(cx, s, Stream::Kind::Pending, before_first, nullptr, false, std::move(only));
 }

@@ -1,8 +1,9 @@
 // The router over the socketpair mesh (router.hh): which other workers have sessions of
 // each user, kept in the directory (local_directory.hh) from their Online/Offline frames;
-// direct messages handed over in Deliver frames with their ledger and Acks; room messages
-// in Room frames; kicks in Kick frames. (Connections per address are counted in shared
-// memory: ip_slots.hh.)
+// direct messages handed over in Deliver frames with their ledger and Acks, and the rows
+// kept for a user who has since logged in elsewhere looked for there (Look frames); room
+// messages in Room frames; kicks in Kick frames. (Connections per address are counted in
+// shared memory: ip_slots.hh.)
 #include "router.hh"
 
 #include "clock.hh"
@@ -166,6 +167,7 @@ class MeshRouter final : public Router {
     void tell_to_look();
     void send_look(int peer, const std::string &user,
                    const std::vector<std::pair<int64_t, uint64_t>> &rows);
+    void queue_look(std::string user, std::vector<int64_t> seqs);
     static void on_look(evutil_socket_t, short, void *arg);
     void on_peer(int peer, bool up, const char *why);
     void peer_gone(int peer);
@@ -479,8 +481,13 @@ void MeshRouter::on(int, const peer::Look &f)
     }
     for (int64_t seq : seqs)
         asked_.add(user, seq, now); // after the loop: `asked` points into the lists
-    if (seqs.empty())
-        return;
+    if (!seqs.empty())
+        queue_look(std::move(user), std::move(seqs));
+}
+
+// The user's sessions here are to be sent the rows of seqs, from on_look.
+void MeshRouter::queue_look(std::string user, std::vector<int64_t> seqs)
+{
     if (looks_.empty())
         event_active(look_ev_, EV_TIMEOUT, 0);
     looks_.emplace_back(std::move(user), std::move(seqs));
@@ -541,12 +548,10 @@ void MeshRouter::tell_to_look()
         // Sessions here logged in after the message found the user gone here (else it went
         // to them), so after their login's looks when the row came late (keep_left_by).
         if (!local_.of(user).empty()) {
-            if (looks_.empty())
-                event_active(look_ev_, EV_TIMEOUT, 0);
             std::vector<int64_t> seqs;
             for (const auto &[seq, also] : rows)
                 seqs.push_back(seq);
-            looks_.emplace_back(user, std::move(seqs));
+            queue_look(user, std::move(seqs));
         }
         i = j;
     }

@@ -1,11 +1,11 @@
 // The router: who is online where, and getting a committed message to them. It keeps this
 // worker's logged-in sessions by user and by room, learns from the other workers which
 // users they serve, writes pushes to the sessions here (a large room a chunk at a time),
-// hands direct messages to the workers where their recipient is, and keeps a ledger of
-// those hand-overs until they are confirmed. It also counts connections per address over
-// every worker. Today's one implementation speaks the peer protocol over the socketpair
-// mesh (router.cc); the interface is what another transport (a message bus between
-// machines) fills in.
+// hands direct messages to the workers where their recipient is, keeps a ledger of those
+// hand-overs until they are confirmed, and has the rows kept for a user who has since
+// logged in elsewhere pushed there. Today's one implementation speaks the peer protocol
+// over the socketpair mesh (router.cc); the interface is what another transport (a message
+// bus between machines) fills in.
 #pragma once
 
 #include "replies.hh"
